@@ -1,0 +1,23 @@
+//! Paddock's wire protocol: the IDs, the messages and the framing that every local socket uses.
+//!
+//! Called by the holder (`paddock-host`), the CLI and, later, the supervisor. Everything that
+//! crosses a process boundary is defined here once.
+//!
+//! A frame is a u32 little-endian length followed by that many bytes of payload; the first
+//! payload byte says what the frame carries (see [`frame`]). Control frames carry one JSON
+//! [`Message`]; terminal output travels in binary frames that carry its absolute byte offset.
+#![forbid(unsafe_code)]
+
+pub mod frame;
+pub mod ids;
+pub mod message;
+
+pub use frame::{Frame, FrameDecoder, FrameError, MAX_FRAME_LEN};
+pub use ids::{ClientId, SessionId};
+pub use message::*;
+
+/// The protocol version this build speaks. A peer says its own in `hello`; the holder accepts
+/// any version in `MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION` and answers with the one it uses.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The oldest protocol version this build still accepts.
+pub const MIN_PROTOCOL_VERSION: u32 = 1;

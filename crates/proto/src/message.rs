@@ -1,0 +1,639 @@
+//! Control messages: the JSON objects `{type, id?, payload}` carried by control frames.
+//!
+//! `type` is one of `request`, `response`, `notification`, `error`. Requests and responses
+//! carry an `id` chosen by the requester; an error answering a request carries its id, an
+//! error about the connection itself has none. Payloads are tagged by `op` (requests,
+//! responses, notifications) so that every message says what it is. An `op` this build does
+//! not know decodes to `Unknown` and is answered with an `unknown_request` error; the
+//! connection stays open.
+
+use crate::ids::{ClientId, SessionId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// One control message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Message {
+    /// Asks the peer to do something; answered by a `response` or an `error` with the same id.
+    Request { id: u64, payload: Request },
+    /// The successful answer to the request with this id.
+    Response { id: u64, payload: Response },
+    /// Something happened that the peer did not ask about (lag, exit, resize).
+    Notification { payload: Notification },
+    /// A failed request (with its id) or a fault of the connection (without).
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        payload: ErrorPayload,
+    },
+}
+
+/// What a client asks of a holder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// The first message on every connection.
+    Hello(Hello),
+    /// The session's metadata, fresh.
+    Info,
+    /// Resize the terminal (read-write clients only).
+    Resize { size: Size },
+    /// Send a signal to the agent's process group (read-write clients only).
+    Signal { signal: Signal },
+    /// Start the same command again, with the same cwd and environment, in the same session
+    /// (read-write clients only). A running agent is stopped first (TERM, then KILL after 3 s).
+    Restart,
+    /// Remove the session: its socket and metadata go and the holder exits. Refused while the
+    /// agent runs unless `force`, which kills it first (read-write clients only).
+    Remove {
+        #[serde(default)]
+        force: bool,
+    },
+    /// A request this build does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The opening request: who the client is and what it wants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// The protocol version the client speaks.
+    pub version: u32,
+    /// Whether the client may type, resize and signal.
+    pub mode: Mode,
+    /// Whether the client wants terminal output. A client that only queries or sends
+    /// (`paddock ls`, `paddock send`) says `false` and is not counted as attached.
+    #[serde(default = "yes")]
+    pub stream: bool,
+    /// Where the output stream should begin.
+    #[serde(default)]
+    pub start: Start,
+    /// The client's terminal size; a read-write client's size is applied when it attaches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Size>,
+    /// Tolerate falling behind by up to the whole ring before being resynced with a snapshot,
+    /// instead of the interactive limit. For followers that must see every byte.
+    #[serde(default)]
+    pub lossless: bool,
+    /// A label for logs, e.g. `attach` or `logs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Read-only clients watch; read-write clients may also type, resize and signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// Where a client's output stream begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum Start {
+    /// A snapshot of the current screen, then live output (what an attaching terminal wants).
+    #[default]
+    Snapshot,
+    /// Exactly the bytes after `offset` if they are still in the ring, else a snapshot.
+    Offset { offset: u64 },
+    /// From the oldest byte still in the ring.
+    RingStart,
+    /// Live output only.
+    End,
+}
+
+/// A terminal size in character cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Size {
+    pub cols: u16,
+    pub rows: u16,
+}
+
+impl Size {
+    /// The smallest and largest sizes a holder accepts.
+    pub const MIN: Size = Size { cols: 2, rows: 1 };
+    pub const MAX: Size = Size {
+        cols: 1000,
+        rows: 500,
+    };
+
+    /// Whether this size is within [`Size::MIN`]..=[`Size::MAX`].
+    pub fn is_valid(self) -> bool {
+        (Self::MIN.cols..=Self::MAX.cols).contains(&self.cols)
+            && (Self::MIN.rows..=Self::MAX.rows).contains(&self.rows)
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.cols, self.rows)
+    }
+}
+
+/// The signals a client may send to an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Signal {
+    Int,
+    Term,
+    Kill,
+    Hup,
+    Stop,
+    Cont,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 6] = [
+        Signal::Int,
+        Signal::Term,
+        Signal::Kill,
+        Signal::Hup,
+        Signal::Stop,
+        Signal::Cont,
+    ];
+
+    /// The conventional name, e.g. `INT`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Int => "INT",
+            Signal::Term => "TERM",
+            Signal::Kill => "KILL",
+            Signal::Hup => "HUP",
+            Signal::Stop => "STOP",
+            Signal::Cont => "CONT",
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a string is not a signal this protocol carries.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown signal `{0}`: use one of INT, TERM, KILL, HUP, STOP, CONT")]
+pub struct UnknownSignal(pub String);
+
+impl FromStr for Signal {
+    type Err = UnknownSignal;
+
+    /// Accepts `INT`, `int`, `SIGINT` or `2` (numbers as on Linux and macOS for these six,
+    /// except STOP and CONT which differ, so only names are accepted for those).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let upper = s.trim().to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        let sig = match name {
+            "INT" | "2" => Signal::Int,
+            "TERM" | "15" => Signal::Term,
+            "KILL" | "9" => Signal::Kill,
+            "HUP" | "1" => Signal::Hup,
+            "STOP" => Signal::Stop,
+            "CONT" => Signal::Cont,
+            _ => return Err(UnknownSignal(s.to_owned())),
+        };
+        Ok(sig)
+    }
+}
+
+/// A holder's answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Response {
+    /// The answer to `hello`: the version in use, the session, and where the stream begins.
+    Hello {
+        version: u32,
+        client: ClientId,
+        session: SessionInfo,
+        stream: StreamStart,
+    },
+    /// The session's metadata.
+    Info { session: SessionInfo },
+    /// Done.
+    Ok,
+}
+
+/// How the output stream that follows a `hello` response begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamStart {
+    /// `bytes`: output frames from `offset` on; `snapshot`: a snapshot frame at `offset`
+    /// first; `none`: the client asked for no stream.
+    pub kind: StreamKind,
+    /// The absolute offset the stream begins at.
+    pub offset: u64,
+    /// True when the client asked for an offset whose bytes are gone from the ring, so it
+    /// gets a snapshot instead: it missed `offset - requested` bytes.
+    #[serde(default)]
+    pub gap: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamKind {
+    Bytes,
+    Snapshot,
+    None,
+}
+
+/// Things a holder tells its clients unasked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Notification {
+    /// The client fell too far behind; the bytes from `from` to `to` were skipped and a
+    /// snapshot at `to` follows.
+    Lagged { from: u64, to: u64 },
+    /// The terminal was resized (by another client, or by this one).
+    Resized { size: Size },
+    /// The agent exited. The screen and the ring stay readable until the holder's grace
+    /// period ends.
+    Exited {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<String>,
+    },
+    /// The agent was started again with a new pid.
+    Restarted { pid: u32 },
+    /// The holder is going away (grace period over, or the session was removed).
+    Closing { reason: String },
+    /// A notification this build does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+/// An error's code (stable, for programs) and message (for people: what happened and what
+/// to do next).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorPayload {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorPayload {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ErrorPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Stable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame could not be decoded (too large, unknown tag, invalid JSON); the connection
+    /// is closed.
+    BadFrame,
+    /// The first message was not `hello`, or a message arrived that makes no sense here.
+    Protocol,
+    /// The client's protocol version is not supported.
+    UnsupportedVersion,
+    /// A request this holder does not know.
+    UnknownRequest,
+    /// A read-only client tried to type, resize or signal.
+    ReadOnly,
+    /// The agent has exited; input and signals have nowhere to go.
+    SessionExited,
+    /// The agent is still running.
+    SessionRunning,
+    /// A size outside the accepted range.
+    InvalidSize,
+    /// The operating system refused (e.g. a signal could not be sent).
+    Os,
+    /// A fault in the holder itself.
+    Internal,
+    /// A code this build does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Whether the agent is running or has exited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    Running,
+    Exited,
+}
+
+impl fmt::Display for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SessionState::Running => "running",
+            SessionState::Exited => "exited",
+        })
+    }
+}
+
+/// A session's metadata, as the holder keeps it in `<id>.json` beside its socket and as it
+/// answers `info`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub name: String,
+    /// The program, as given.
+    pub command: String,
+    pub args: Vec<String>,
+    pub cwd: String,
+    /// The agent's pid (also its process group id).
+    pub pid: u32,
+    /// The holder's own pid.
+    pub holder_pid: u32,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub size: Size,
+    pub state: SessionState,
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// The signal that ended the agent, e.g. `KILL`.
+    #[serde(default)]
+    pub exit_signal: Option<String>,
+    #[serde(default)]
+    pub exited_at: Option<String>,
+    /// Clients streaming output right now.
+    #[serde(default)]
+    pub clients: u32,
+    #[serde(default)]
+    pub restarts: u32,
+    /// Total bytes of output since the session began (the next byte's offset).
+    #[serde(default)]
+    pub output_end: u64,
+    /// The oldest offset still in the ring.
+    #[serde(default)]
+    pub ring_start: u64,
+    /// Ring capacity in bytes.
+    #[serde(default)]
+    pub ring_capacity: u64,
+}
+
+impl SessionInfo {
+    /// The command line as one shell-like string, for display.
+    pub fn command_line(&self) -> String {
+        std::iter::once(self.command.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .map(quote_arg)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The row `paddock ls --json` prints for this session.
+    pub fn summary(&self) -> SessionSummary {
+        SessionSummary {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            command: self.command_line(),
+            cwd: self.cwd.clone(),
+            pid: self.pid,
+            state: self.state,
+            exit_code: self.exit_code,
+            started_at: self.started_at.clone(),
+            clients: self.clients,
+        }
+    }
+}
+
+/// Quotes an argument for display when it contains anything a shell would split or expand.
+fn quote_arg(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// One row of `paddock ls --json`: exactly these fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: SessionId,
+    pub name: String,
+    pub command: String,
+    pub cwd: String,
+    pub pid: u32,
+    pub state: SessionState,
+    pub exit_code: Option<i32>,
+    pub started_at: String,
+    pub clients: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> SessionInfo {
+        SessionInfo {
+            id: SessionId::parse("abc123").expect("valid"),
+            name: "build".into(),
+            command: "bash".into(),
+            args: vec!["-c".into(), "echo 'hi'; exit 3".into()],
+            cwd: "/tmp".into(),
+            pid: 4242,
+            holder_pid: 4241,
+            started_at: "2026-11-22T02:00:00Z".into(),
+            size: Size { cols: 80, rows: 24 },
+            state: SessionState::Exited,
+            exit_code: Some(3),
+            exit_signal: None,
+            exited_at: Some("2026-11-22T02:00:01Z".into()),
+            clients: 2,
+            restarts: 1,
+            output_end: 10,
+            ring_start: 0,
+            ring_capacity: 4 << 20,
+        }
+    }
+
+    fn all_messages() -> Vec<Message> {
+        let mut requests = vec![
+            Request::Hello(Hello {
+                version: 1,
+                mode: Mode::ReadWrite,
+                stream: true,
+                start: Start::Offset { offset: 99 },
+                size: Some(Size { cols: 80, rows: 24 }),
+                lossless: true,
+                client_name: Some("attach".into()),
+            }),
+            Request::Hello(Hello {
+                version: 1,
+                mode: Mode::ReadOnly,
+                stream: false,
+                start: Start::RingStart,
+                size: None,
+                lossless: false,
+                client_name: None,
+            }),
+            Request::Info,
+            Request::Resize {
+                size: Size { cols: 1, rows: 2 },
+            },
+            Request::Restart,
+            Request::Remove { force: true },
+        ];
+        requests.extend(Signal::ALL.map(|signal| Request::Signal { signal }));
+        let responses = vec![
+            Response::Hello {
+                version: 1,
+                client: ClientId(3),
+                session: info(),
+                stream: StreamStart {
+                    kind: StreamKind::Snapshot,
+                    offset: 10,
+                    gap: true,
+                },
+            },
+            Response::Info { session: info() },
+            Response::Ok,
+        ];
+        let notifications = vec![
+            Notification::Lagged { from: 1, to: 2 },
+            Notification::Resized {
+                size: Size { cols: 3, rows: 4 },
+            },
+            Notification::Exited {
+                code: Some(1),
+                signal: None,
+            },
+            Notification::Exited {
+                code: None,
+                signal: Some("KILL".into()),
+            },
+            Notification::Restarted { pid: 5 },
+            Notification::Closing {
+                reason: "grace period over".into(),
+            },
+        ];
+        let codes = [
+            ErrorCode::BadFrame,
+            ErrorCode::Protocol,
+            ErrorCode::UnsupportedVersion,
+            ErrorCode::UnknownRequest,
+            ErrorCode::ReadOnly,
+            ErrorCode::SessionExited,
+            ErrorCode::SessionRunning,
+            ErrorCode::InvalidSize,
+            ErrorCode::Os,
+            ErrorCode::Internal,
+        ];
+        let mut all: Vec<Message> = Vec::new();
+        all.extend(requests.into_iter().enumerate().map(|(i, payload)| Message::Request {
+            id: i as u64,
+            payload,
+        }));
+        all.extend(responses.into_iter().map(|payload| Message::Response { id: 9, payload }));
+        all.extend(notifications.into_iter().map(|payload| Message::Notification { payload }));
+        all.extend(codes.iter().enumerate().map(|(i, &code)| Message::Error {
+            id: (i % 2 == 0).then_some(i as u64),
+            payload: ErrorPayload::new(code, "it went wrong; try again"),
+        }));
+        all
+    }
+
+    #[test]
+    fn every_message_round_trips_through_json() {
+        for msg in all_messages() {
+            let json = serde_json::to_string(&msg).expect("encode");
+            let back: Message = serde_json::from_str(&json).expect("decode");
+            assert_eq!(back, msg, "{json}");
+        }
+    }
+
+    #[test]
+    fn envelope_has_type_id_and_payload() {
+        let msg = Message::Request {
+            id: 5,
+            payload: Request::Signal {
+                signal: Signal::Int,
+            },
+        };
+        let v: serde_json::Value = serde_json::to_value(&msg).expect("encode");
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "request", "id": 5, "payload": {"op": "signal", "signal": "INT"}})
+        );
+        let err = Message::Error {
+            id: None,
+            payload: ErrorPayload::new(ErrorCode::BadFrame, "x"),
+        };
+        let v = serde_json::to_value(&err).expect("encode");
+        assert!(v.get("id").is_none(), "connection errors carry no id");
+    }
+
+    #[test]
+    fn unknown_ops_decode_to_unknown_instead_of_failing() {
+        let msg: Message = serde_json::from_str(
+            r#"{"type":"request","id":1,"payload":{"op":"teleport","to":"mars"}}"#,
+        )
+        .expect("decodes");
+        assert_eq!(
+            msg,
+            Message::Request {
+                id: 1,
+                payload: Request::Unknown
+            }
+        );
+        let code: ErrorCode = serde_json::from_str(r#""brand_new""#).expect("decodes");
+        assert_eq!(code, ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn hello_defaults_to_a_streaming_snapshot() {
+        let msg: Message = serde_json::from_str(
+            r#"{"type":"request","id":1,"payload":{"op":"hello","version":1,"mode":"read_only"}}"#,
+        )
+        .expect("decodes");
+        let Message::Request {
+            payload: Request::Hello(h),
+            ..
+        } = msg
+        else {
+            panic!("not a hello: {msg:?}");
+        };
+        assert!(h.stream);
+        assert_eq!(h.start, Start::Snapshot);
+        assert!(!h.lossless);
+    }
+
+    #[test]
+    fn signals_parse_from_the_usual_spellings() {
+        for (s, want) in [
+            ("INT", Signal::Int),
+            ("sigterm", Signal::Term),
+            ("9", Signal::Kill),
+            ("Hup", Signal::Hup),
+            ("SIGSTOP", Signal::Stop),
+            ("cont", Signal::Cont),
+        ] {
+            assert_eq!(s.parse::<Signal>().expect(s), want);
+        }
+        assert!("USR1".parse::<Signal>().is_err());
+    }
+
+    #[test]
+    fn summary_has_exactly_the_ls_fields() {
+        let v = serde_json::to_value(info().summary()).expect("encode");
+        let mut keys: Vec<_> = v.as_object().expect("object").keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            ["clients", "command", "cwd", "exit_code", "id", "name", "pid", "started_at", "state"]
+        );
+        assert_eq!(v["command"], "bash -c 'echo '\\''hi'\\''; exit 3'");
+    }
+}
