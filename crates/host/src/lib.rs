@@ -1,1 +1,25 @@
-//! placeholder
+//! The session holder: one small process per session that owns the agent's PTY, keeps a
+//! model of its screen and a ring of its output, and serves any number of clients on a unix
+//! socket. Agents outlive the supervisor, the apps and the terminal that started them because
+//! nothing but their holder has their PTY.
+//!
+//! Used by the `paddock` binary (which runs holders and is their client) and, later, by the
+//! supervisor.
+#![deny(unsafe_code)]
+
+mod agent;
+pub mod client;
+mod conn;
+pub mod dirs;
+pub mod holder;
+pub mod model;
+pub mod ring;
+pub mod sessions;
+pub mod spec;
+mod sync;
+pub mod text;
+
+pub use agent::ExitInfo;
+pub use dirs::{runtime_dir, RuntimeDir};
+pub use holder::{run, HolderError, Ready};
+pub use spec::HolderSpec;

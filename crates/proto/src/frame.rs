@@ -158,6 +158,16 @@ pub fn encode_output(offset: u64, data: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(data);
 }
 
+/// Appends an output frame whose data is the concatenation of `a` and `b` (a ring that
+/// wraps gives two slices), without copying them together first.
+pub fn encode_output_parts(offset: u64, a: &[u8], b: &[u8], out: &mut Vec<u8>) {
+    header(out, 1 + 8 + a.len() + b.len());
+    out.push(TAG_OUTPUT);
+    out.extend_from_slice(&offset.to_le_bytes());
+    out.extend_from_slice(a);
+    out.extend_from_slice(b);
+}
+
 /// Appends an input frame.
 pub fn encode_input(data: &[u8], out: &mut Vec<u8>) {
     header(out, 1 + data.len());

@@ -86,6 +86,29 @@ fn yes() -> bool {
     true
 }
 
+impl Hello {
+    /// A hello of this build's version: streaming from a snapshot, no size, interactive lag.
+    pub fn new(mode: Mode) -> Self {
+        Self {
+            version: crate::PROTOCOL_VERSION,
+            mode,
+            stream: true,
+            start: Start::Snapshot,
+            size: None,
+            lossless: false,
+            client_name: None,
+        }
+    }
+
+    /// A hello for a connection that only sends requests or input and wants no output.
+    pub fn control(mode: Mode) -> Self {
+        Self {
+            stream: false,
+            ..Self::new(mode)
+        }
+    }
+}
+
 /// Read-only clients watch; read-write clients may also type, resize and signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

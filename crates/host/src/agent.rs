@@ -1,0 +1,273 @@
+//! The agent's process and its PTY: spawn, read, write, resize, signal, reap.
+//!
+//! Threads, per agent generation: a reader (PTY master → `on_output`), a writer (input channel
+//! → PTY master, so a full PTY input buffer never blocks the async runtime) and a waiter
+//! (reaps the child with `waitpid`, waits briefly for the reader to drain, then reports the
+//! exit). The child is a session leader with the PTY as its controlling terminal (done by
+//! portable-pty), so its pid is also its process group id.
+//!
+//! This is the one module allowed `unsafe` (the SIGPIPE disposition, see
+//! [`let_children_default_sigpipe`]).
+#![allow(unsafe_code)]
+
+use nix::sys::signal::{self, Signal as NixSignal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+use paddock_proto::{Signal, Size};
+use portable_pty::{CommandBuilder, MasterPty, PtySize};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long the waiter waits for the reader to reach end-of-file after the child exited, so
+/// the last output is in the ring before the exit is announced. Longer only matters when a
+/// grandchild keeps the terminal open; its output still arrives afterwards.
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(300);
+/// Read size from the PTY master.
+const READ_CHUNK: usize = 64 * 1024;
+/// Input chunks queued for the PTY before a typing client waits.
+const INPUT_QUEUE: usize = 256;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub command: String,
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+    /// Variables set on top of the holder's own environment.
+    pub env: Vec<(String, String)>,
+    pub size: Size,
+}
+
+/// How the agent ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// The exit code, or 128 + the signal number when a signal ended it (as a shell's `$?`).
+    pub code: i32,
+    /// The signal that ended it, e.g. `KILL`.
+    pub signal: Option<String>,
+}
+
+/// Why the agent could not be started or controlled.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("cannot open a terminal (PTY) for the agent: {0}")]
+    Pty(String),
+    #[error("cannot start `{command}`: {reason}")]
+    Spawn { command: String, reason: String },
+    #[error("cannot start the agent's {0} thread: {1}")]
+    Thread(&'static str, std::io::Error),
+    #[error("cannot resize the terminal: {0}")]
+    Resize(String),
+    #[error("cannot send SIG{signal} to the agent (pid {pid}): {source}")]
+    Signal {
+        signal: Signal,
+        pid: u32,
+        source: nix::Error,
+    },
+}
+
+/// A running agent: its pid, its PTY master (for resizing) and its input queue.
+pub struct Agent {
+    pid: u32,
+    master: Box<dyn MasterPty + Send>,
+    input: mpsc::Sender<Vec<u8>>,
+}
+
+impl Agent {
+    /// Spawns `launch` in a new PTY. `on_output` runs on the reader thread for every chunk
+    /// read; `on_exit` runs once on the waiter thread after the child is reaped.
+    pub fn spawn(
+        launch: &Launch,
+        on_output: impl FnMut(&[u8]) + Send + 'static,
+        on_exit: impl FnOnce(ExitInfo) + Send + 'static,
+    ) -> Result<Self, AgentError> {
+        let pair = portable_pty::native_pty_system()
+            .openpty(pty_size(launch.size))
+            .map_err(|e| AgentError::Pty(e.to_string()))?;
+        let mut cmd = CommandBuilder::new(&launch.command);
+        cmd.args(&launch.args);
+        cmd.cwd(&launch.cwd);
+        for (k, v) in &launch.env {
+            cmd.env(k, v);
+        }
+        let child = pair
+            .slave
+            .spawn_command(cmd)
+            .map_err(|e| AgentError::Spawn {
+                command: launch.command.clone(),
+                reason: e.to_string(),
+            })?;
+        // Keep no slave fd here: the reader must see end-of-file when the agent's side closes.
+        drop(pair.slave);
+        let pid = child.process_id().ok_or_else(|| AgentError::Spawn {
+            command: launch.command.clone(),
+            reason: "the process has no pid".into(),
+        })?;
+        // We reap with waitpid ourselves (to learn the signal's name); the std Child inside is
+        // never waited on, so there is no double reap.
+        drop(child);
+
+        let reader = pair
+            .master
+            .try_clone_reader()
+            .map_err(|e| AgentError::Pty(e.to_string()))?;
+        let writer = pair
+            .master
+            .take_writer()
+            .map_err(|e| AgentError::Pty(e.to_string()))?;
+        let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
+        let (drained_tx, drained_rx) = std_mpsc::channel::<()>();
+
+        spawn_thread("pty-reader", move || read_loop(reader, on_output, drained_tx))?;
+        spawn_thread("pty-writer", move || write_loop(writer, input_rx))?;
+        spawn_thread("waiter", move || {
+            let exit = reap(pid);
+            let _ = drained_rx.recv_timeout(DRAIN_AFTER_EXIT);
+            on_exit(exit);
+        })?;
+        Ok(Self {
+            pid,
+            master: pair.master,
+            input,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The queue of bytes to type into the terminal.
+    pub fn input(&self) -> &mpsc::Sender<Vec<u8>> {
+        &self.input
+    }
+
+    pub fn resize(&self, size: Size) -> Result<(), AgentError> {
+        self.master
+            .resize(pty_size(size))
+            .map_err(|e| AgentError::Resize(e.to_string()))
+    }
+
+    /// Sends `sig` to the agent's process group and, when a job inside it (say a command
+    /// a shell started) owns the terminal's foreground, to that group too: what the agent
+    /// would get from a terminal, plus the agent itself.
+    pub fn signal(&self, sig: Signal) -> Result<(), AgentError> {
+        let nix_sig = to_nix(sig);
+        let group = Pid::from_raw(self.pid as i32);
+        signal::killpg(group, nix_sig).map_err(|source| AgentError::Signal {
+            signal: sig,
+            pid: self.pid,
+            source,
+        })?;
+        if let Some(fg) = self.master.process_group_leader() {
+            if fg > 0 && fg != self.pid as i32 {
+                let _ = signal::killpg(Pid::from_raw(fg), nix_sig);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn to_nix(sig: Signal) -> NixSignal {
+    match sig {
+        Signal::Int => NixSignal::SIGINT,
+        Signal::Term => NixSignal::SIGTERM,
+        Signal::Kill => NixSignal::SIGKILL,
+        Signal::Hup => NixSignal::SIGHUP,
+        Signal::Stop => NixSignal::SIGSTOP,
+        Signal::Cont => NixSignal::SIGCONT,
+    }
+}
+
+fn pty_size(size: Size) -> PtySize {
+    PtySize {
+        rows: size.rows,
+        cols: size.cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
+}
+
+fn spawn_thread(name: &'static str, f: impl FnOnce() + Send + 'static) -> Result<(), AgentError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .stack_size(256 * 1024)
+        .spawn(f)
+        .map(|_| ())
+        .map_err(|e| AgentError::Thread(name, e))
+}
+
+fn read_loop(
+    mut reader: Box<dyn Read + Send>,
+    mut on_output: impl FnMut(&[u8]),
+    drained: std_mpsc::Sender<()>,
+) {
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => on_output(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // EIO: every slave fd is closed (the agent and its children are gone).
+            Err(_) => break,
+        }
+    }
+    let _ = drained.send(());
+}
+
+fn write_loop(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u8>>) {
+    while let Some(bytes) = input.blocking_recv() {
+        if writer.write_all(&bytes).and_then(|_| writer.flush()).is_err() {
+            // The agent is gone; drain and drop whatever is still queued.
+            while input.blocking_recv().is_some() {}
+            return;
+        }
+    }
+}
+
+/// Waits for `pid` to end, retrying on EINTR.
+fn reap(pid: u32) -> ExitInfo {
+    loop {
+        match waitpid(Pid::from_raw(pid as i32), None) {
+            Ok(WaitStatus::Exited(_, code)) => {
+                return ExitInfo { code, signal: None }
+            }
+            Ok(WaitStatus::Signaled(_, sig, _)) => {
+                let name = sig.as_str().trim_start_matches("SIG").to_owned();
+                return ExitInfo {
+                    code: 128 + sig as i32,
+                    signal: Some(name),
+                };
+            }
+            Ok(_) | Err(nix::Error::EINTR) => continue,
+            Err(e) => {
+                tracing::error!(pid, error = %e, "cannot wait for the agent; reporting it as exited");
+                return ExitInfo {
+                    code: -1,
+                    signal: None,
+                };
+            }
+        }
+    }
+}
+
+extern "C" fn ignore_signal(_: nix::libc::c_int) {}
+
+/// Makes writes to a closed socket fail with EPIPE in this process (as Rust's default
+/// SIG_IGN does) while letting the agents we spawn start with SIGPIPE at its default.
+///
+/// An ignored signal stays ignored across `exec`, so with Rust's default every agent (and
+/// every `yes | head` inside it) would run with SIGPIPE ignored. A caught signal is reset to
+/// its default by `exec`, so catching it with a handler that does nothing gives both.
+pub fn let_children_default_sigpipe() -> nix::Result<()> {
+    let action = signal::SigAction::new(
+        signal::SigHandler::Handler(ignore_signal),
+        signal::SaFlags::SA_RESTART,
+        signal::SigSet::empty(),
+    );
+    // Safety: the handler is an empty `extern "C"` function, which is async-signal-safe, and
+    // replacing SIGPIPE's disposition does not invalidate any other handler's assumptions.
+    unsafe { signal::sigaction(NixSignal::SIGPIPE, &action) }.map(|_| ())
+}

@@ -1,0 +1,221 @@
+//! The client side of a holder's socket, used by the CLI, the tests and the benchmarks (and
+//! later the supervisor).
+
+use paddock_proto::frame::{encode_control, encode_input};
+use paddock_proto::{
+    ClientId, ErrorPayload, Frame, FrameError, FrameReader, Hello, Message, Notification,
+    Request, Response, SessionInfo, Size, StreamStart,
+};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::UnixStream;
+
+/// How long a holder has to answer hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why talking to a holder failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot connect to the session's holder at {path}: {source}")]
+    Connect {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the holder refused: {0}")]
+    Refused(ErrorPayload),
+    #[error("the holder sent something unexpected: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error("the holder closed the connection")]
+    Closed,
+    #[error("the holder did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("lost the connection to the holder: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What arrives from a holder after hello.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Output { offset: u64, data: Vec<u8> },
+    Snapshot { offset: u64, size: Size, data: Vec<u8> },
+    Notification(Notification),
+    Response { id: u64, response: Response },
+    Error { id: Option<u64>, error: ErrorPayload },
+}
+
+/// What the holder said in answer to hello.
+#[derive(Debug, Clone)]
+pub struct Welcome {
+    pub version: u32,
+    pub client: ClientId,
+    pub session: SessionInfo,
+    pub stream: StreamStart,
+}
+
+/// A connection to one holder.
+pub struct Client {
+    pub welcome: Welcome,
+    reader: ClientReader,
+    writer: ClientWriter,
+}
+
+/// The receiving half of a [`Client`].
+pub struct ClientReader {
+    frames: FrameReader<OwnedReadHalf>,
+}
+
+/// The sending half of a [`Client`].
+pub struct ClientWriter {
+    wr: OwnedWriteHalf,
+    next_id: u64,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    /// Connects and says hello.
+    pub async fn connect(path: &Path, hello: Hello) -> Result<Self, ClientError> {
+        let stream = UnixStream::connect(path)
+            .await
+            .map_err(|source| ClientError::Connect {
+                path: path.to_owned(),
+                source,
+            })?;
+        let (rd, wr) = stream.into_split();
+        let mut reader = ClientReader {
+            frames: FrameReader::new(rd),
+        };
+        let mut writer = ClientWriter {
+            wr,
+            next_id: 0,
+            buf: Vec::new(),
+        };
+        let id = writer.send_request(Request::Hello(hello)).await?;
+        let first = tokio::time::timeout(HELLO_TIMEOUT, reader.frames.next())
+            .await
+            .map_err(|_| ClientError::Timeout(HELLO_TIMEOUT))??;
+        let welcome = match first {
+            Some(Frame::Control(Message::Response {
+                id: rid,
+                payload:
+                    Response::Hello {
+                        version,
+                        client,
+                        session,
+                        stream,
+                    },
+            })) if rid == id => Welcome {
+                version,
+                client,
+                session,
+                stream,
+            },
+            Some(Frame::Control(Message::Error { payload, .. })) => {
+                return Err(ClientError::Refused(payload))
+            }
+            None => return Err(ClientError::Closed),
+            Some(other) => {
+                return Err(ClientError::Protocol(format!(
+                    "expected the hello response, got {other:?}"
+                )))
+            }
+        };
+        Ok(Self {
+            welcome,
+            reader,
+            writer,
+        })
+    }
+
+    pub fn into_split(self) -> (ClientReader, ClientWriter) {
+        (self.reader, self.writer)
+    }
+
+    pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+        self.reader.next_event().await
+    }
+
+    pub async fn send_input(&mut self, data: &[u8]) -> Result<(), ClientError> {
+        self.writer.send_input(data).await
+    }
+
+    /// Sends a request and waits for its answer, skipping anything else that arrives
+    /// (meant for connections opened with [`Hello::control`]).
+    pub async fn request(&mut self, req: Request) -> Result<Response, ClientError> {
+        let id = self.writer.send_request(req).await?;
+        loop {
+            match self.reader.next_event().await? {
+                Some(Event::Response { id: rid, response }) if rid == id => return Ok(response),
+                Some(Event::Error {
+                    id: Some(rid),
+                    error,
+                }) if rid == id => return Err(ClientError::Refused(error)),
+                Some(Event::Error { id: None, error }) => return Err(ClientError::Refused(error)),
+                Some(_) => continue,
+                None => return Err(ClientError::Closed),
+            }
+        }
+    }
+}
+
+impl ClientReader {
+    /// The next event; `Ok(None)` when the holder closed the connection.
+    pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+        let Some(frame) = self.frames.next().await? else {
+            return Ok(None);
+        };
+        Ok(Some(match frame {
+            Frame::Output { offset, data } => Event::Output { offset, data },
+            Frame::Snapshot {
+                offset,
+                cols,
+                rows,
+                data,
+            } => Event::Snapshot {
+                offset,
+                size: Size { cols, rows },
+                data,
+            },
+            Frame::Control(Message::Notification { payload }) => Event::Notification(payload),
+            Frame::Control(Message::Response { id, payload }) => Event::Response {
+                id,
+                response: payload,
+            },
+            Frame::Control(Message::Error { id, payload }) => Event::Error { id, error: payload },
+            other => {
+                return Err(ClientError::Protocol(format!(
+                    "a holder does not send {other:?}"
+                )))
+            }
+        }))
+    }
+}
+
+impl ClientWriter {
+    /// Types `data` into the session.
+    pub async fn send_input(&mut self, data: &[u8]) -> Result<(), ClientError> {
+        self.buf.clear();
+        encode_input(data, &mut self.buf);
+        self.wr.write_all(&self.buf).await?;
+        Ok(())
+    }
+
+    /// Sends a request; returns its id (the answer arrives on the reader).
+    pub async fn send_request(&mut self, req: Request) -> Result<u64, ClientError> {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.buf.clear();
+        encode_control(&Message::Request { id, payload: req }, &mut self.buf);
+        self.wr.write_all(&self.buf).await?;
+        Ok(id)
+    }
+
+    /// Sends raw bytes (for tests of malformed input).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        self.wr.write_all(bytes).await?;
+        Ok(())
+    }
+}

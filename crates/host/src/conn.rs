@@ -1,0 +1,480 @@
+//! One client connection to a holder: the hello, the requests, the input, and the output
+//! stream that follows the client's own cursor through the ring.
+//!
+//! The output side is pull-based: each client has an offset into the ring and copies from it
+//! when the ring grows, so the agent never waits for a client and a client costs no memory
+//! beyond its socket buffer. A client whose offset falls more than `max_lag` behind (or out of
+//! the ring, for lossless clients) is told `lagged` and continues from a snapshot.
+
+use crate::holder::{exited_error, Cmd, Shared};
+use crate::ring::Position;
+use crate::sync::lock;
+use paddock_proto::frame::{encode_control, encode_output_parts, encode_snapshot};
+use paddock_proto::{
+    ClientId, ErrorCode, ErrorPayload, Frame, FrameError, FrameReader, Hello, Message, Mode,
+    Notification, Request, Response, Size, Start, StreamKind, StreamStart, MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION,
+};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::UnixStream;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// A client must say hello within this time.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest frame a client may send (input is typed or pasted text; 1 MiB is plenty).
+const MAX_CLIENT_FRAME: usize = 1024 * 1024;
+/// Output bytes per frame.
+const OUTPUT_CHUNK: usize = 64 * 1024;
+/// Control messages queued for one client.
+const CONTROL_QUEUE: usize = 64;
+
+/// Serves one connection until the client leaves or the holder closes.
+pub(crate) async fn serve(shared: Arc<Shared>, stream: UnixStream) {
+    let client = shared.next_client_id();
+    let (rd, mut wr) = stream.into_split();
+    let mut reader = FrameReader::with_max(rd, MAX_CLIENT_FRAME);
+
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, reader.next()).await {
+        Ok(Ok(Some(Frame::Control(Message::Request {
+            id,
+            payload: Request::Hello(hello),
+        })))) => (id, hello),
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => return refuse(&mut wr, None, bad_frame(&e)).await,
+        Ok(Ok(Some(_))) => {
+            return refuse(
+                &mut wr,
+                None,
+                ErrorPayload::new(ErrorCode::Protocol, "the first message must be a hello request"),
+            )
+            .await
+        }
+        Err(_) => {
+            return refuse(
+                &mut wr,
+                None,
+                ErrorPayload::new(ErrorCode::Protocol, "no hello within 10 seconds; closing"),
+            )
+            .await
+        }
+    };
+    let (hello_id, hello) = hello;
+    if hello.version < MIN_PROTOCOL_VERSION {
+        let msg = format!(
+            "protocol version {} is too old: this holder speaks {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}; upgrade the client",
+            hello.version
+        );
+        return refuse(&mut wr, Some(hello_id), ErrorPayload::new(ErrorCode::UnsupportedVersion, msg)).await;
+    }
+    let span = tracing::info_span!("client", id = %client, name = hello.client_name.as_deref().unwrap_or("-"));
+    let _enter = span.enter();
+
+    let mut client_size = hello.size;
+    if hello.mode == Mode::ReadWrite && shared.is_running() {
+        if let Some(size) = hello.size {
+            if let Err(e) = shared.activate_writer(client, Some(size)) {
+                return refuse(&mut wr, Some(hello_id), e).await;
+            }
+        }
+    }
+
+    // Where the stream starts, decided and (for a snapshot) captured before the reply.
+    let mut buf = Vec::new();
+    let (stream_start, snapshot) = match start_point(&shared, &hello).await {
+        Ok(s) => s,
+        Err(e) => return refuse(&mut wr, Some(hello_id), e).await,
+    };
+    let reply = Message::Response {
+        id: hello_id,
+        payload: Response::Hello {
+            version: hello.version.min(PROTOCOL_VERSION),
+            client,
+            session: shared.info(),
+            stream: stream_start,
+        },
+    };
+    encode_control(&reply, &mut buf);
+    if let Some(snap) = &snapshot {
+        encode_snapshot(snap.offset, snap.size.cols, snap.size.rows, &snap.data, &mut buf);
+    }
+    if wr.write_all(&buf).await.is_err() {
+        return;
+    }
+    let _streaming = hello.stream.then(|| StreamingGuard::new(&shared));
+    tracing::debug!(mode = ?hello.mode, start = ?stream_start, "client attached");
+
+    let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
+    let cursor = (stream_start.kind != StreamKind::None).then_some(stream_start.offset);
+    let mut writer = tokio::spawn(write_loop(
+        shared.clone(),
+        wr,
+        ctl_rx,
+        shared.events.subscribe(),
+        cursor,
+        hello.lossless,
+    ));
+
+    loop {
+        let next = tokio::select! {
+            next = reader.next() => next,
+            _ = &mut writer => return,
+        };
+        let frame = match next {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::info!(error = %e, "closing a client that sent a malformed frame");
+                let _ = ctl_tx
+                    .send(Message::Error {
+                        id: None,
+                        payload: bad_frame(&e),
+                    })
+                    .await;
+                break;
+            }
+        };
+        let answer = match frame {
+            Frame::Input(data) => handle_input(&shared, client, hello.mode, client_size, data).await,
+            Frame::Control(Message::Request { id, payload }) => {
+                let result = handle_request(&shared, client, hello.mode, &mut client_size, payload).await;
+                Some(match result {
+                    Ok(payload) => Message::Response { id, payload },
+                    Err(payload) => Message::Error {
+                        id: Some(id),
+                        payload,
+                    },
+                })
+            }
+            Frame::Control(_) => Some(Message::Error {
+                id: None,
+                payload: ErrorPayload::new(
+                    ErrorCode::Protocol,
+                    "clients send requests only; responses, notifications and errors are ignored",
+                ),
+            }),
+            Frame::Output { .. } | Frame::Snapshot { .. } => {
+                let _ = ctl_tx
+                    .send(Message::Error {
+                        id: None,
+                        payload: ErrorPayload::new(
+                            ErrorCode::BadFrame,
+                            "clients may not send output or snapshot frames; closing",
+                        ),
+                    })
+                    .await;
+                break;
+            }
+        };
+        if let Some(msg) = answer {
+            if ctl_tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    }
+    // Let the writer flush what is queued (an error frame, say), then stop it.
+    drop(ctl_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(1), &mut writer).await;
+    writer.abort();
+}
+
+/// Counts streaming clients for `clients` in the metadata.
+struct StreamingGuard(Arc<Shared>);
+
+impl StreamingGuard {
+    fn new(shared: &Arc<Shared>) -> Self {
+        shared.streaming.fetch_add(1, Ordering::Relaxed);
+        Self(shared.clone())
+    }
+}
+
+impl Drop for StreamingGuard {
+    fn drop(&mut self) {
+        self.0.streaming.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn bad_frame(e: &FrameError) -> ErrorPayload {
+    ErrorPayload::new(ErrorCode::BadFrame, format!("{e}; closing this connection"))
+}
+
+/// Sends one error and closes.
+async fn refuse(wr: &mut OwnedWriteHalf, id: Option<u64>, payload: ErrorPayload) {
+    let mut buf = Vec::new();
+    encode_control(&Message::Error { id, payload }, &mut buf);
+    let _ = wr.write_all(&buf).await;
+    let _ = wr.shutdown().await;
+}
+
+async fn start_point(
+    shared: &Shared,
+    hello: &Hello,
+) -> Result<(StreamStart, Option<crate::model::Snapshot>), ErrorPayload> {
+    if !hello.stream {
+        let offset = lock(&shared.ring).end();
+        return Ok((
+            StreamStart {
+                kind: StreamKind::None,
+                offset,
+                gap: false,
+            },
+            None,
+        ));
+    }
+    let bytes = |offset| StreamStart {
+        kind: StreamKind::Bytes,
+        offset,
+        gap: false,
+    };
+    let gap = {
+        let ring = lock(&shared.ring);
+        match hello.start {
+            Start::Snapshot => false,
+            Start::RingStart => return Ok((bytes(ring.start()), None)),
+            Start::End => return Ok((bytes(ring.end()), None)),
+            Start::Offset { offset } => match ring.position(offset) {
+                Position::Available => return Ok((bytes(offset), None)),
+                Position::Gone { .. } => true,
+                // Never written: the client has another session's offset; show it this one.
+                Position::Future { .. } => false,
+            },
+        }
+    };
+    let snap = shared.model.snapshot().await.map_err(|e| {
+        ErrorPayload::new(ErrorCode::Internal, format!("{e}; the holder is shutting down"))
+    })?;
+    Ok((
+        StreamStart {
+            kind: StreamKind::Snapshot,
+            offset: snap.offset,
+            gap,
+        },
+        Some(snap),
+    ))
+}
+
+async fn handle_input(
+    shared: &Shared,
+    client: ClientId,
+    mode: Mode,
+    size: Option<Size>,
+    data: Vec<u8>,
+) -> Option<Message> {
+    if mode != Mode::ReadWrite {
+        return Some(error(ErrorPayload::new(
+            ErrorCode::ReadOnly,
+            "this connection is read-only; attach without --read-only to type",
+        )));
+    }
+    let Some(input) = shared.input() else {
+        return Some(error(exited_error()));
+    };
+    if let Err(e) = shared.activate_writer(client, size) {
+        return Some(error(e));
+    }
+    if input.send(data).await.is_err() {
+        return Some(error(exited_error()));
+    }
+    None
+}
+
+fn error(payload: ErrorPayload) -> Message {
+    Message::Error { id: None, payload }
+}
+
+async fn handle_request(
+    shared: &Shared,
+    client: ClientId,
+    mode: Mode,
+    client_size: &mut Option<Size>,
+    req: Request,
+) -> Result<Response, ErrorPayload> {
+    let need_write = || {
+        if mode == Mode::ReadWrite {
+            Ok(())
+        } else {
+            Err(ErrorPayload::new(
+                ErrorCode::ReadOnly,
+                "this connection is read-only; connect read-write to resize, signal, restart or remove",
+            ))
+        }
+    };
+    match req {
+        Request::Hello(_) => Err(ErrorPayload::new(
+            ErrorCode::Protocol,
+            "hello was already received on this connection",
+        )),
+        Request::Info => Ok(Response::Info {
+            session: shared.info(),
+        }),
+        Request::Resize { size } => {
+            need_write()?;
+            if !shared.is_running() {
+                return Err(exited_error());
+            }
+            *client_size = Some(size);
+            shared.activate_writer(client, Some(size))?;
+            Ok(Response::Ok)
+        }
+        Request::Signal { signal } => {
+            need_write()?;
+            shared.signal(signal)?;
+            tracing::info!(%signal, "signal sent to the agent");
+            Ok(Response::Ok)
+        }
+        Request::Restart => {
+            need_write()?;
+            let (tx, rx) = oneshot::channel();
+            ask(shared, Cmd::Restart(tx), rx).await
+        }
+        Request::Remove { force } => {
+            need_write()?;
+            let (tx, rx) = oneshot::channel();
+            ask(shared, Cmd::Remove { force, reply: tx }, rx).await
+        }
+        Request::Unknown => Err(ErrorPayload::new(
+            ErrorCode::UnknownRequest,
+            "this holder does not know that request; it may be older than the client",
+        )),
+    }
+}
+
+async fn ask(
+    shared: &Shared,
+    cmd: Cmd,
+    rx: oneshot::Receiver<Result<(), ErrorPayload>>,
+) -> Result<Response, ErrorPayload> {
+    let gone = || ErrorPayload::new(ErrorCode::Internal, "the holder is shutting down");
+    shared.cmds.send(cmd).map_err(|_| gone())?;
+    rx.await.map_err(|_| gone())??;
+    Ok(Response::Ok)
+}
+
+/// Writes control messages, notifications and this client's output, in stream order.
+async fn write_loop(
+    shared: Arc<Shared>,
+    mut wr: OwnedWriteHalf,
+    mut ctl: mpsc::Receiver<Message>,
+    mut events: broadcast::Receiver<Notification>,
+    mut cursor: Option<u64>,
+    lossless: bool,
+) {
+    let mut end = shared.end_tx.subscribe();
+    let mut buf = Vec::with_capacity(OUTPUT_CHUNK + 64);
+    loop {
+        if let Some(c) = cursor.as_mut() {
+            if drain(&shared, &mut wr, c, &mut buf, lossless, &mut ctl).await.is_err() {
+                return;
+            }
+        }
+        let msg = tokio::select! {
+            biased;
+            m = ctl.recv() => match m {
+                Some(m) => m,
+                None => return,
+            },
+            ev = events.recv() => match ev {
+                Ok(n) => Message::Notification { payload: n },
+                // Notifications are state changes the client can re-read with `info`.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            changed = end.changed(), if cursor.is_some() => {
+                if changed.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        // Output written before this message comes first.
+        if let Some(c) = cursor.as_mut() {
+            if drain(&shared, &mut wr, c, &mut buf, lossless, &mut ctl).await.is_err() {
+                return;
+            }
+        }
+        let closing = matches!(msg, Message::Notification { payload: Notification::Closing { .. } });
+        buf.clear();
+        encode_control(&msg, &mut buf);
+        if wr.write_all(&buf).await.is_err() || closing {
+            let _ = wr.shutdown().await;
+            return;
+        }
+    }
+}
+
+enum Step {
+    Wrote(usize),
+    CaughtUp,
+    Lagged { from: u64 },
+}
+
+/// Sends everything from `cursor` to the ring's end; resyncs with a snapshot on lag.
+async fn drain(
+    shared: &Shared,
+    wr: &mut OwnedWriteHalf,
+    cursor: &mut u64,
+    buf: &mut Vec<u8>,
+    lossless: bool,
+    ctl: &mut mpsc::Receiver<Message>,
+) -> std::io::Result<()> {
+    loop {
+        buf.clear();
+        let step = {
+            let ring = lock(&shared.ring);
+            let behind = ring.end().saturating_sub(*cursor);
+            if !lossless && behind > shared.spec.max_lag as u64 {
+                Step::Lagged { from: *cursor }
+            } else {
+                match ring.slices_from(*cursor, OUTPUT_CHUNK) {
+                    Ok((a, b)) if a.is_empty() && b.is_empty() => Step::CaughtUp,
+                    Ok((a, b)) => {
+                        encode_output_parts(*cursor, a, b, buf);
+                        Step::Wrote(a.len() + b.len())
+                    }
+                    Err(Position::Gone { .. }) => Step::Lagged { from: *cursor },
+                    Err(Position::Future { end }) => {
+                        *cursor = end;
+                        Step::CaughtUp
+                    }
+                    Err(Position::Available) => Step::CaughtUp,
+                }
+            }
+        };
+        match step {
+            Step::CaughtUp => return Ok(()),
+            Step::Wrote(n) => {
+                wr.write_all(buf).await?;
+                *cursor += n as u64;
+            }
+            Step::Lagged { from } => {
+                let snap = shared
+                    .model
+                    .snapshot()
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                tracing::info!(from, to = snap.offset, "client lagged; resyncing it with a snapshot");
+                encode_control(
+                    &Message::Notification {
+                        payload: Notification::Lagged {
+                            from,
+                            to: snap.offset,
+                        },
+                    },
+                    buf,
+                );
+                encode_snapshot(snap.offset, snap.size.cols, snap.size.rows, &snap.data, buf);
+                wr.write_all(buf).await?;
+                *cursor = snap.offset;
+            }
+        }
+        // Answers to this client's requests are not held up by a long backlog.
+        while let Ok(msg) = ctl.try_recv() {
+            buf.clear();
+            encode_control(&msg, buf);
+            wr.write_all(buf).await?;
+        }
+    }
+}

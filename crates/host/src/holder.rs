@@ -1,0 +1,500 @@
+//! The holder process: owns one agent's PTY and serves it on a unix socket until the agent
+//! has exited and the grace period is over (or the session is removed).
+//!
+//! Shape: a current-thread tokio runtime runs the accept loop, one task per client connection
+//! ([`crate::conn`]) and the main loop below, which alone changes the agent's lifecycle
+//! (exit, restart, remove, grace period). The PTY threads and the model thread feed shared
+//! state guarded by std mutexes, which are never held across an `.await`.
+
+use crate::agent::{self, Agent, AgentError, ExitInfo, Launch};
+use crate::conn;
+use crate::dirs::RuntimeDir;
+use crate::model::ModelHandle;
+use crate::ring::Ring;
+use crate::spec::HolderSpec;
+use crate::sync::lock;
+use paddock_proto::{
+    ClientId, ErrorCode, ErrorPayload, Notification, SessionInfo, SessionState, Signal, Size,
+};
+use std::os::unix::fs::PermissionsExt;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::net::UnixListener;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// How long a restart waits after TERM before it sends KILL.
+const RESTART_KILL_AFTER: Duration = Duration::from_secs(3);
+/// How long the holder waits for clients to read their `closing` notice before it exits.
+const CLOSE_FLUSH: Duration = Duration::from_secs(1);
+
+/// Why a holder could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum HolderError {
+    #[error(transparent)]
+    Dir(#[from] crate::dirs::DirError),
+    #[error("session id {0} is already in use by a running holder; pick another id")]
+    IdInUse(String),
+    #[error("cannot listen on {path}: {source}")]
+    Listen {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error("cannot start the holder's runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("invalid terminal size {0}: use 2..=1000 columns and 1..=500 rows")]
+    Size(Size),
+}
+
+/// What a new holder reports once its agent runs.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Ready {
+    pub id: String,
+    pub pid: u32,
+    pub holder_pid: u32,
+}
+
+/// State shared by the main loop, the client tasks and the PTY threads.
+pub(crate) struct Shared {
+    pub spec: HolderSpec,
+    pub dir: RuntimeDir,
+    pub ring: Arc<Mutex<Ring>>,
+    /// The ring's end offset, published after every append.
+    pub end_tx: watch::Sender<u64>,
+    pub model: ModelHandle,
+    pub info: Mutex<SessionInfo>,
+    pub events: broadcast::Sender<Notification>,
+    pub agent: Mutex<Option<Agent>>,
+    /// The read-write client whose size the terminal has (the most recently active one).
+    pub active_writer: Mutex<Option<ClientId>>,
+    pub streaming: AtomicU32,
+    next_client: AtomicU64,
+    pub cmds: mpsc::UnboundedSender<Cmd>,
+}
+
+/// Requests to the main loop, the only place that changes the agent's lifecycle.
+pub(crate) enum Cmd {
+    Exited {
+        generation: u32,
+        exit: ExitInfo,
+    },
+    Restart(oneshot::Sender<Result<(), ErrorPayload>>),
+    Remove {
+        force: bool,
+        reply: oneshot::Sender<Result<(), ErrorPayload>>,
+    },
+}
+
+impl Shared {
+    pub fn next_client_id(&self) -> ClientId {
+        ClientId(self.next_client.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    /// Appends agent output to the ring and wakes clients and the model. Runs on the PTY
+    /// reader thread; never blocks on a client.
+    fn push_output(&self, data: &[u8]) {
+        let end = {
+            let mut ring = lock(&self.ring);
+            ring.push(data);
+            ring.end()
+        };
+        self.end_tx.send_replace(end);
+        self.model.kick();
+    }
+
+    /// The session's metadata with live counters filled in.
+    pub fn info(&self) -> SessionInfo {
+        let mut info = lock(&self.info).clone();
+        let ring = lock(&self.ring);
+        info.output_end = ring.end();
+        info.ring_start = ring.start();
+        info.ring_capacity = ring.capacity() as u64;
+        info.clients = self.streaming.load(Ordering::Relaxed);
+        info
+    }
+
+    pub fn is_running(&self) -> bool {
+        lock(&self.info).state == SessionState::Running
+    }
+
+    /// Writes `<id>.json` atomically (a reader never sees half a file).
+    pub fn write_meta(&self) {
+        let info = self.info();
+        let path = self.dir.meta_path(&info.id);
+        let tmp = path.with_extension("json.tmp");
+        let result = serde_json::to_vec_pretty(&info)
+            .map_err(std::io::Error::other)
+            .and_then(|json| std::fs::write(&tmp, json))
+            .and_then(|_| std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)))
+            .and_then(|_| std::fs::rename(&tmp, &path));
+        if let Err(e) = result {
+            tracing::error!(path = %path.display(), error = %e, "cannot write the session's metadata file; `paddock ls` may show stale data");
+        }
+    }
+
+    /// Applies `size` to the terminal and the model if it differs, and tells every client.
+    pub fn resize(&self, size: Size) -> Result<(), ErrorPayload> {
+        if !size.is_valid() {
+            return Err(ErrorPayload::new(
+                ErrorCode::InvalidSize,
+                format!("invalid terminal size {size}: use 2..=1000 columns and 1..=500 rows"),
+            ));
+        }
+        {
+            let mut info = lock(&self.info);
+            if info.size == size {
+                return Ok(());
+            }
+            let agent = lock(&self.agent);
+            if let Some(agent) = agent.as_ref() {
+                agent
+                    .resize(size)
+                    .map_err(|e| ErrorPayload::new(ErrorCode::Os, e.to_string()))?;
+            }
+            info.size = size;
+            let at = lock(&self.ring).end();
+            self.model.resize(at, size);
+        }
+        let _ = self.events.send(Notification::Resized { size });
+        self.write_meta();
+        Ok(())
+    }
+
+    /// Makes `client` the active writer; applies its size if it has one.
+    pub fn activate_writer(&self, client: ClientId, size: Option<Size>) -> Result<(), ErrorPayload> {
+        let changed = {
+            let mut active = lock(&self.active_writer);
+            let changed = *active != Some(client);
+            *active = Some(client);
+            changed
+        };
+        match size {
+            Some(size) if changed || lock(&self.info).size != size => self.resize(size),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn signal(&self, sig: Signal) -> Result<(), ErrorPayload> {
+        if !self.is_running() {
+            return Err(exited_error());
+        }
+        let agent = lock(&self.agent);
+        match agent.as_ref() {
+            Some(agent) => agent
+                .signal(sig)
+                .map_err(|e| ErrorPayload::new(ErrorCode::Os, e.to_string())),
+            None => Err(exited_error()),
+        }
+    }
+
+    /// The agent's input queue, if it runs.
+    pub fn input(&self) -> Option<mpsc::Sender<Vec<u8>>> {
+        if !self.is_running() {
+            return None;
+        }
+        lock(&self.agent).as_ref().map(|a| a.input().clone())
+    }
+}
+
+pub(crate) fn exited_error() -> ErrorPayload {
+    ErrorPayload::new(
+        ErrorCode::SessionExited,
+        "the agent has exited; its output is still readable, but it takes no input or signals. Use `paddock restart` to start it again",
+    )
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// Runs a holder for `spec` until its session ends. `ready` is called once: with the agent's
+/// pid when it runs, or with the error that prevented it (then `run` returns that error too).
+pub fn run(spec: HolderSpec, dir: RuntimeDir, ready: impl FnOnce(Result<Ready, String>)) -> Result<(), HolderError> {
+    let mut ready = Some(ready);
+    let mut report = |r: Result<Ready, String>| {
+        if let Some(f) = ready.take() {
+            f(r)
+        }
+    };
+    let result = start_and_serve(spec, dir, &mut report);
+    if let Err(e) = &result {
+        report(Err(e.to_string()));
+    }
+    result
+}
+
+fn start_and_serve(
+    spec: HolderSpec,
+    dir: RuntimeDir,
+    report: &mut dyn FnMut(Result<Ready, String>),
+) -> Result<(), HolderError> {
+    if !spec.size.is_valid() {
+        return Err(HolderError::Size(spec.size));
+    }
+    if let Err(e) = agent::let_children_default_sigpipe() {
+        tracing::warn!(error = %e, "cannot set up SIGPIPE handling; agents will start with SIGPIPE ignored");
+    }
+    let socket_path = dir.socket_path(&spec.id);
+    if socket_path.exists() {
+        if std::os::unix::net::UnixStream::connect(&socket_path).is_ok() {
+            return Err(HolderError::IdInUse(spec.id.to_string()));
+        }
+        tracing::info!(path = %socket_path.display(), "removing the stale socket of a dead holder");
+        let _ = std::fs::remove_file(&socket_path);
+    }
+    let std_listener = std::os::unix::net::UnixListener::bind(&socket_path).map_err(|source| {
+        HolderError::Listen {
+            path: socket_path.clone(),
+            source,
+        }
+    })?;
+    // The directory is 0700 already; the socket is made 0600 as well.
+    let _ = std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600));
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|source| HolderError::Listen {
+            path: socket_path.clone(),
+            source,
+        })?;
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(HolderError::Runtime)?;
+    let result = rt.block_on(serve(spec, dir.clone(), std_listener, report));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&socket_path);
+    }
+    result
+}
+
+async fn serve(
+    spec: HolderSpec,
+    dir: RuntimeDir,
+    std_listener: std::os::unix::net::UnixListener,
+    report: &mut dyn FnMut(Result<Ready, String>),
+) -> Result<(), HolderError> {
+    let listener = UnixListener::from_std(std_listener).map_err(|source| HolderError::Listen {
+        path: dir.socket_path(&spec.id),
+        source,
+    })?;
+    let ring = Arc::new(Mutex::new(Ring::new(spec.ring_bytes)));
+    let model = ModelHandle::spawn(ring.clone(), spec.size).map_err(HolderError::Runtime)?;
+    let (cmds, mut cmd_rx) = mpsc::unbounded_channel();
+    let info = SessionInfo {
+        id: spec.id.clone(),
+        name: spec.name.clone(),
+        command: spec.command.clone(),
+        args: spec.args.clone(),
+        cwd: spec.cwd.display().to_string(),
+        pid: 0,
+        holder_pid: std::process::id(),
+        started_at: now_rfc3339(),
+        size: spec.size,
+        state: SessionState::Running,
+        exit_code: None,
+        exit_signal: None,
+        exited_at: None,
+        clients: 0,
+        restarts: 0,
+        output_end: 0,
+        ring_start: 0,
+        ring_capacity: spec.ring_bytes as u64,
+    };
+    let shared = Arc::new(Shared {
+        dir: dir.clone(),
+        ring,
+        end_tx: watch::channel(0).0,
+        model,
+        info: Mutex::new(info),
+        events: broadcast::channel(64).0,
+        agent: Mutex::new(None),
+        active_writer: Mutex::new(None),
+        streaming: AtomicU32::new(0),
+        next_client: AtomicU64::new(0),
+        cmds,
+        spec,
+    });
+
+    let mut generation = 0;
+    start_agent(&shared, generation)?;
+    shared.write_meta();
+    report(Ok(Ready {
+        id: shared.spec.id.to_string(),
+        pid: lock(&shared.info).pid,
+        holder_pid: std::process::id(),
+    }));
+    tracing::info!(pid = lock(&shared.info).pid, "agent started");
+
+    let mut conns = JoinSet::new();
+    let mut grace_deadline: Option<Instant> = None;
+    let mut kill_deadline: Option<Instant> = None;
+    let mut pending_restart: Vec<oneshot::Sender<Result<(), ErrorPayload>>> = Vec::new();
+    let mut pending_remove: Option<oneshot::Sender<Result<(), ErrorPayload>>> = None;
+
+    let close_reason = loop {
+        let far = Instant::now() + Duration::from_secs(86400 * 365);
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let shared = shared.clone();
+                    conns.spawn(async move { conn::serve(shared, stream).await });
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot accept a client connection"),
+            },
+            Some(joined) = conns.join_next(), if !conns.is_empty() => {
+                if let Err(e) = joined {
+                    tracing::error!(error = %e, "a client task failed; other clients are unaffected");
+                }
+            }
+            Some(cmd) = cmd_rx.recv() => match cmd {
+                Cmd::Exited { generation: g, exit } => {
+                    if g != generation {
+                        continue;
+                    }
+                    on_exit(&shared, &exit);
+                    kill_deadline = None;
+                    if pending_remove.take().map(|r| r.send(Ok(()))).is_some() {
+                        break "the session was removed".to_owned();
+                    }
+                    if !pending_restart.is_empty() {
+                        generation += 1;
+                        let result = restart(&shared, generation);
+                        for reply in pending_restart.drain(..) {
+                            let _ = reply.send(result.clone());
+                        }
+                        if result.is_ok() {
+                            continue;
+                        }
+                    }
+                    grace_deadline = Some(Instant::now() + Duration::from_secs(shared.spec.grace_secs));
+                }
+                Cmd::Restart(reply) => {
+                    if shared.is_running() {
+                        pending_restart.push(reply);
+                        if kill_deadline.is_none() {
+                            let _ = shared.signal(Signal::Term);
+                            let _ = shared.signal(Signal::Cont);
+                            kill_deadline = Some(Instant::now() + RESTART_KILL_AFTER);
+                        }
+                    } else {
+                        generation += 1;
+                        let result = restart(&shared, generation);
+                        if result.is_ok() {
+                            grace_deadline = None;
+                        }
+                        let _ = reply.send(result);
+                    }
+                }
+                Cmd::Remove { force, reply } => {
+                    if !shared.is_running() {
+                        let _ = reply.send(Ok(()));
+                        break "the session was removed".to_owned();
+                    } else if force {
+                        let _ = shared.signal(Signal::Kill);
+                        pending_remove = Some(reply);
+                    } else {
+                        let _ = reply.send(Err(ErrorPayload::new(
+                            ErrorCode::SessionRunning,
+                            "the agent is still running; stop it first (`paddock stop`) or remove it with --force",
+                        )));
+                    }
+                }
+            },
+            _ = tokio::time::sleep_until(kill_deadline.unwrap_or(far)), if kill_deadline.is_some() => {
+                tracing::warn!("the agent ignored TERM for {RESTART_KILL_AFTER:?}; sending KILL");
+                let _ = shared.signal(Signal::Kill);
+                kill_deadline = None;
+            }
+            _ = tokio::time::sleep_until(grace_deadline.unwrap_or(far)), if grace_deadline.is_some() => {
+                break format!("the agent exited {}s ago and the grace period is over", shared.spec.grace_secs);
+            }
+        }
+    };
+
+    tracing::info!(reason = %close_reason, "closing the session");
+    let _ = std::fs::remove_file(dir.socket_path(&shared.spec.id));
+    let _ = shared.events.send(Notification::Closing {
+        reason: close_reason,
+    });
+    let _ = tokio::time::timeout(CLOSE_FLUSH, async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    dir.remove_session_files(&shared.spec.id);
+    Ok(())
+}
+
+/// Spawns the agent for `generation` and records its pid.
+fn start_agent(shared: &Arc<Shared>, generation: u32) -> Result<(), AgentError> {
+    let spec = &shared.spec;
+    let mut env = vec![
+        ("PADDOCK_SESSION_ID".to_owned(), spec.id.to_string()),
+        ("PADDOCK_SESSION_NAME".to_owned(), spec.name.clone()),
+    ];
+    if std::env::var_os("TERM").is_none_or(|t| t.is_empty() || t == "dumb") {
+        env.push(("TERM".to_owned(), "xterm-256color".to_owned()));
+    }
+    env.extend(spec.env.iter().cloned());
+    let size = lock(&shared.info).size;
+    let launch = Launch {
+        command: spec.command.clone(),
+        args: spec.args.clone(),
+        cwd: spec.cwd.clone(),
+        env,
+        size,
+    };
+    let out = shared.clone();
+    let cmds = shared.cmds.clone();
+    let agent = Agent::spawn(
+        &launch,
+        move |data| out.push_output(data),
+        move |exit| {
+            let _ = cmds.send(Cmd::Exited { generation, exit });
+        },
+    )?;
+    let pid = agent.pid();
+    *lock(&shared.agent) = Some(agent);
+    let mut info = lock(&shared.info);
+    info.pid = pid;
+    info.state = SessionState::Running;
+    info.exit_code = None;
+    info.exit_signal = None;
+    info.exited_at = None;
+    Ok(())
+}
+
+fn on_exit(shared: &Shared, exit: &ExitInfo) {
+    {
+        let mut info = lock(&shared.info);
+        info.state = SessionState::Exited;
+        info.exit_code = Some(exit.code);
+        info.exit_signal = exit.signal.clone();
+        info.exited_at = Some(now_rfc3339());
+    }
+    // Dropping the agent closes its input queue and the PTY master.
+    *lock(&shared.agent) = None;
+    tracing::info!(code = exit.code, signal = ?exit.signal, "agent exited");
+    shared.write_meta();
+    let _ = shared.events.send(Notification::Exited {
+        code: Some(exit.code),
+        signal: exit.signal.clone(),
+    });
+}
+
+fn restart(shared: &Arc<Shared>, generation: u32) -> Result<(), ErrorPayload> {
+    start_agent(shared, generation).map_err(|e| ErrorPayload::new(ErrorCode::Os, e.to_string()))?;
+    let pid = {
+        let mut info = lock(&shared.info);
+        info.restarts += 1;
+        info.pid
+    };
+    tracing::info!(pid, "agent restarted");
+    shared.write_meta();
+    let _ = shared.events.send(Notification::Restarted { pid });
+    Ok(())
+}

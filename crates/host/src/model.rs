@@ -1,0 +1,300 @@
+//! The terminal model: what the session's screen looks like right now, kept off the hot path.
+//!
+//! A dedicated thread owns a `vt100` parser (chosen by measurement; see ARCHITECTURE.md). The
+//! PTY reader only appends to the ring and sets a flag; the model thread then copies what is
+//! new from the ring and parses it. If the model ever falls further behind than the ring
+//! holds, it skips ahead to the ring's start (the screen heals with the next redraw) instead
+//! of slowing the agent. Snapshots and resizes are requests to this thread, so they apply at
+//! an exact offset of the stream.
+
+use crate::ring::{Position, Ring};
+use crate::sync::lock;
+use paddock_proto::Size;
+use std::num::NonZeroU16;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// Lines of scrollback the model keeps; history lives in the byte ring, not here.
+const MODEL_SCROLLBACK: usize = 0;
+/// Bytes copied out of the ring per step, so the ring lock is held only briefly.
+const STEP: usize = 64 * 1024;
+
+/// A redraw of the screen as it was once the first `offset` bytes had been written.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub offset: u64,
+    pub size: Size,
+    pub data: Vec<u8>,
+}
+
+/// Records the window title, which vt100 reports through a callback.
+#[derive(Default)]
+struct Titles {
+    title: String,
+}
+
+impl vt100::Callbacks for Titles {
+    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
+        // Control characters in a title could end the OSC early when replayed.
+        self.title = String::from_utf8_lossy(title)
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(256)
+            .collect();
+    }
+}
+
+/// The screen model itself, independent of threads (also used by `paddock logs` and tests).
+pub struct ScreenModel {
+    parser: vt100::Parser<Titles>,
+    /// How many bytes of the stream have been fed.
+    offset: u64,
+}
+
+fn nz(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
+}
+
+impl ScreenModel {
+    pub fn new(size: Size) -> Self {
+        Self::with_scrollback(size, MODEL_SCROLLBACK)
+    }
+
+    pub fn with_scrollback(size: Size, scrollback: usize) -> Self {
+        Self {
+            parser: vt100::Parser::new_with_callbacks(
+                nz(size.rows),
+                nz(size.cols),
+                scrollback,
+                Titles::default(),
+            ),
+            offset: 0,
+        }
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.parser.process(bytes);
+        self.offset += bytes.len() as u64;
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    pub fn resize(&mut self, size: Size) {
+        self.parser.screen_mut().set_size(nz(size.rows), nz(size.cols));
+    }
+
+    pub fn size(&self) -> Size {
+        let (rows, cols) = self.parser.screen().size();
+        Size {
+            cols: cols.get(),
+            rows: rows.get(),
+        }
+    }
+
+    pub fn screen(&self) -> &vt100::Screen {
+        self.parser.screen()
+    }
+
+    pub fn title(&self) -> &str {
+        &self.parser.callbacks().title
+    }
+
+    /// Bytes that, written to a terminal of the same size, reproduce this screen: the
+    /// alternate-screen mode, the contents with colours and attributes, the cursor, the input
+    /// modes (keypad, cursor keys, bracketed paste, mouse) and the title.
+    pub fn snapshot(&self) -> Snapshot {
+        let screen = self.parser.screen();
+        let mut out = String::new();
+        out.push_str(if screen.alternate_screen() {
+            "\x1b[?1049h"
+        } else {
+            "\x1b[?1049l"
+        });
+        out.push_str(&screen.state_formatted());
+        if !self.title().is_empty() {
+            out.push_str("\x1b]2;");
+            out.push_str(self.title());
+            out.push('\x07');
+        }
+        Snapshot {
+            offset: self.offset,
+            size: self.size(),
+            data: out.into_bytes(),
+        }
+    }
+}
+
+enum Command {
+    /// New bytes are in the ring.
+    Kick,
+    /// Catch up to `at`, then resize.
+    Resize { at: u64, size: Size },
+    /// Catch up to the ring's end, then answer with a snapshot.
+    Snapshot(oneshot::Sender<Snapshot>),
+}
+
+/// The handle the holder keeps to its model thread. Cheap to clone.
+#[derive(Clone)]
+pub struct ModelHandle {
+    tx: mpsc::Sender<Command>,
+    kicked: Arc<AtomicBool>,
+}
+
+/// The model thread has stopped (it only stops when the holder does).
+#[derive(Debug, thiserror::Error)]
+#[error("the screen model is not running")]
+pub struct ModelGone;
+
+impl ModelHandle {
+    /// Starts the model thread reading from `ring`.
+    pub fn spawn(ring: Arc<Mutex<Ring>>, size: Size) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let kicked = Arc::new(AtomicBool::new(false));
+        let flag = kicked.clone();
+        std::thread::Builder::new()
+            .name("model".into())
+            .stack_size(256 * 1024)
+            .spawn(move || run(ring, rx, flag, ScreenModel::new(size)))?;
+        Ok(Self { tx, kicked })
+    }
+
+    /// Tells the model new bytes are in the ring. Never blocks; at most one kick is pending.
+    pub fn kick(&self) {
+        if !self.kicked.swap(true, Ordering::AcqRel) {
+            let _ = self.tx.send(Command::Kick);
+        }
+    }
+
+    /// Resizes the model once it has parsed everything before `at`.
+    pub fn resize(&self, at: u64, size: Size) {
+        let _ = self.tx.send(Command::Resize { at, size });
+    }
+
+    /// The screen as of the ring's current end.
+    pub async fn snapshot(&self) -> Result<Snapshot, ModelGone> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Snapshot(tx))
+            .map_err(|_| ModelGone)?;
+        rx.await.map_err(|_| ModelGone)
+    }
+}
+
+fn run(ring: Arc<Mutex<Ring>>, rx: mpsc::Receiver<Command>, kicked: Arc<AtomicBool>, mut model: ScreenModel) {
+    let mut buf = Vec::with_capacity(STEP);
+    while let Ok(cmd) = rx.recv() {
+        match cmd {
+            Command::Kick => {
+                kicked.store(false, Ordering::Release);
+                catch_up(&ring, &mut model, &mut buf, u64::MAX);
+            }
+            Command::Resize { at, size } => {
+                catch_up(&ring, &mut model, &mut buf, at);
+                model.resize(size);
+            }
+            Command::Snapshot(reply) => {
+                catch_up(&ring, &mut model, &mut buf, u64::MAX);
+                let _ = reply.send(model.snapshot());
+            }
+        }
+    }
+}
+
+/// Parses the ring from the model's offset up to `limit` (or the ring's end).
+fn catch_up(ring: &Mutex<Ring>, model: &mut ScreenModel, buf: &mut Vec<u8>, limit: u64) {
+    loop {
+        buf.clear();
+        let want = limit.saturating_sub(model.offset()).min(STEP as u64) as usize;
+        if want == 0 {
+            return;
+        }
+        let copied = lock(ring).copy_from(model.offset(), want, buf);
+        match copied {
+            Ok(0) => return,
+            Ok(_) => model.feed(buf),
+            Err(Position::Gone { start }) => {
+                tracing::warn!(
+                    skipped = start - model.offset(),
+                    "the screen model fell behind the output ring; skipping ahead (the screen repairs itself at the next redraw)"
+                );
+                model.offset = start;
+            }
+            Err(Position::Future { .. }) | Err(Position::Available) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_replayed_into_a_fresh_model_gives_the_same_screen() {
+        let size = Size { cols: 40, rows: 6 };
+        let mut model = ScreenModel::new(size);
+        model.feed(b"\x1b]2;my title\x07plain \x1b[1;31mbold red\x1b[0m\r\n");
+        model.feed("wide: 漢字 ✓\r\n\x1b[44mblue bg\x1b[0m line\r\n".as_bytes());
+        model.feed(b"\x1b[?1h\x1b[?2004h\x1b[3;5H");
+        let snap = model.snapshot();
+        assert_eq!(snap.offset, model.offset());
+        let mut replay = ScreenModel::new(size);
+        replay.feed(&snap.data);
+        assert_eq!(replay.screen().contents(), model.screen().contents());
+        assert_eq!(
+            replay.screen().contents_formatted(),
+            model.screen().contents_formatted()
+        );
+        assert_eq!(replay.screen().cursor_position(), (2, 4));
+        assert!(replay.screen().application_cursor());
+        assert!(replay.screen().bracketed_paste());
+        assert_eq!(replay.title(), "my title");
+    }
+
+    #[test]
+    fn the_alternate_screen_survives_a_snapshot() {
+        let size = Size { cols: 20, rows: 4 };
+        let mut model = ScreenModel::new(size);
+        model.feed(b"main screen\r\n\x1b[?1049h\x1b[Hfull screen app");
+        let mut replay = ScreenModel::new(size);
+        replay.feed(&model.snapshot().data);
+        assert!(replay.screen().alternate_screen());
+        assert_eq!(replay.screen().contents(), "full screen app");
+    }
+
+    #[test]
+    fn titles_cannot_smuggle_control_characters() {
+        let mut model = ScreenModel::new(Size { cols: 20, rows: 4 });
+        model.feed(b"\x1b]2;a\x1bb\x07");
+        assert!(model.title().chars().all(|c| !c.is_control()));
+    }
+
+    #[tokio::test]
+    async fn the_model_thread_catches_up_before_answering() {
+        let ring = Arc::new(Mutex::new(Ring::new(1024)));
+        let handle = ModelHandle::spawn(ring.clone(), Size { cols: 10, rows: 2 }).expect("thread");
+        lock(&ring).push(b"hello");
+        handle.kick();
+        lock(&ring).push(b" you");
+        let snap = handle.snapshot().await.expect("snapshot");
+        assert_eq!(snap.offset, 9);
+        let mut replay = ScreenModel::new(snap.size);
+        replay.feed(&snap.data);
+        assert_eq!(replay.screen().contents(), "hello you");
+    }
+
+    #[tokio::test]
+    async fn a_model_that_fell_behind_the_ring_skips_ahead() {
+        let ring = Arc::new(Mutex::new(Ring::new(8)));
+        let handle = ModelHandle::spawn(ring.clone(), Size { cols: 20, rows: 2 }).expect("thread");
+        lock(&ring).push(b"0123456789abcdef");
+        let snap = handle.snapshot().await.expect("snapshot");
+        assert_eq!(snap.offset, 16);
+        let mut replay = ScreenModel::new(snap.size);
+        replay.feed(&snap.data);
+        assert_eq!(replay.screen().contents(), "89abcdef");
+    }
+}
