@@ -117,7 +117,10 @@ impl Alacritty {
         let mut pen = Cell::default();
         for line in 0..grid.screen_lines() {
             let row = &grid[Line(line as i32)];
-            let Some(last) = (0..grid.columns()).rev().find(|&c| !is_blank(&row[Column(c)])) else {
+            let Some(last) = (0..grid.columns())
+                .rev()
+                .find(|&c| !is_blank(&row[Column(c)]))
+            else {
                 continue;
             };
             write!(out, "\x1b[{};1H", line + 1).unwrap();
@@ -153,8 +156,16 @@ impl Alacritty {
             let set = if mode.contains(flag) { 'h' } else { 'l' };
             write!(out, "\x1b[?{number}{set}").unwrap();
         }
-        out.push_str(if mode.contains(TermMode::APP_KEYPAD) { "\x1b=" } else { "\x1b>" });
-        out.push_str(if mode.contains(TermMode::INSERT) { "\x1b[4h" } else { "\x1b[4l" });
+        out.push_str(if mode.contains(TermMode::APP_KEYPAD) {
+            "\x1b="
+        } else {
+            "\x1b>"
+        });
+        out.push_str(if mode.contains(TermMode::INSERT) {
+            "\x1b[4h"
+        } else {
+            "\x1b[4l"
+        });
     }
 }
 
@@ -162,10 +173,17 @@ impl Model for Alacritty {
     const NAME: &'static str = "alacritty_terminal";
 
     fn new(cols: usize, rows: usize, scrollback: usize) -> Self {
-        let config = Config { scrolling_history: scrollback, ..Config::default() };
+        let config = Config {
+            scrolling_history: scrollback,
+            ..Config::default()
+        };
         let title = TitleListener::default();
         let term = Term::new(config, &Size { cols, rows }, title.clone());
-        Self { term, parser: Processor::new(), title }
+        Self {
+            term,
+            parser: Processor::new(),
+            title,
+        }
     }
 
     fn feed(&mut self, bytes: &[u8]) {
@@ -187,9 +205,19 @@ impl Model for Alacritty {
         self.write_modes(&mut out);
         write!(out, "\x1b]2;{}\x07", self.title.0.borrow()).unwrap();
         let cursor = &self.term.grid().cursor;
-        write!(out, "\x1b[{};{}H", cursor.point.line.0 + 1, cursor.point.column.0 + 1).unwrap();
+        write!(
+            out,
+            "\x1b[{};{}H",
+            cursor.point.line.0 + 1,
+            cursor.point.column.0 + 1
+        )
+        .unwrap();
         write_sgr(&mut out, &cursor.template);
-        out.push_str(if mode.contains(TermMode::SHOW_CURSOR) { "\x1b[?25h" } else { "\x1b[?25l" });
+        out.push_str(if mode.contains(TermMode::SHOW_CURSOR) {
+            "\x1b[?25h"
+        } else {
+            "\x1b[?25l"
+        });
         out.into_bytes()
     }
 

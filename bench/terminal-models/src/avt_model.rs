@@ -22,7 +22,10 @@ impl Model for Avt {
     fn new(cols: usize, rows: usize, scrollback: usize) -> Self {
         let terminal =
             avt::Terminal::with_scrollback(cols, rows, Some(scrollback)).expect("valid size");
-        Self { terminal, utf8: Utf8Feeder::default() }
+        Self {
+            terminal,
+            utf8: Utf8Feeder::default(),
+        }
     }
 
     fn feed(&mut self, bytes: &[u8]) {

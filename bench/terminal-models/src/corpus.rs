@@ -36,10 +36,44 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "the", "agent", "reads", "file", "src/main.rs", "update", "tests", "passing", "function",
-    "cargo", "build", "Reading", "Editing", "refactor", "module", "error[E0308]:", "warning:",
-    "mismatched", "types", "expected", "found", "let", "fn", "impl", "PTY", "session", "holder",
-    "snapshot", "screen", "ok", "done", "in", "of", "to", "and", "with", "a", "is",
+    "the",
+    "agent",
+    "reads",
+    "file",
+    "src/main.rs",
+    "update",
+    "tests",
+    "passing",
+    "function",
+    "cargo",
+    "build",
+    "Reading",
+    "Editing",
+    "refactor",
+    "module",
+    "error[E0308]:",
+    "warning:",
+    "mismatched",
+    "types",
+    "expected",
+    "found",
+    "let",
+    "fn",
+    "impl",
+    "PTY",
+    "session",
+    "holder",
+    "snapshot",
+    "screen",
+    "ok",
+    "done",
+    "in",
+    "of",
+    "to",
+    "and",
+    "with",
+    "a",
+    "is",
 ];
 
 /// CJK, emoji, and one combining sequence (e + U+0301).
@@ -174,7 +208,12 @@ pub fn agent(target: usize) -> Vec<u8> {
             previous = height + 1;
             out.push_str("\x1b[?2026l");
             if frame % 4 == 0 {
-                write!(out, "\x1b]0;{} Claude Code\x07", SPINNER[frame % SPINNER.len()]).unwrap();
+                write!(
+                    out,
+                    "\x1b]0;{} Claude Code\x07",
+                    SPINNER[frame % SPINNER.len()]
+                )
+                .unwrap();
             }
         }
     }
@@ -238,7 +277,11 @@ fn alt_row(rng: &mut Rng, out: &mut String) {
                 out.push('界');
                 written += 2;
             } else {
-                out.push(if rng.chance(10) { '█' } else { (b'a' + rng.below(26) as u8) as char });
+                out.push(if rng.chance(10) {
+                    '█'
+                } else {
+                    (b'a' + rng.below(26) as u8) as char
+                });
                 written += 1;
             }
         }

@@ -41,15 +41,25 @@ impl StateView {
     pub fn diff(&self, other: &Self) -> Vec<&'static str> {
         let checks = [
             ("cursor", self.cursor == other.cursor),
-            ("cursor-visible", self.cursor_visible == other.cursor_visible),
+            (
+                "cursor-visible",
+                self.cursor_visible == other.cursor_visible,
+            ),
             ("alt-screen", self.alt_screen == other.alt_screen),
             ("app-cursor", self.app_cursor == other.app_cursor),
             ("app-keypad", self.app_keypad == other.app_keypad),
-            ("bracketed-paste", self.bracketed_paste == other.bracketed_paste),
+            (
+                "bracketed-paste",
+                self.bracketed_paste == other.bracketed_paste,
+            ),
             ("mouse", self.mouse == other.mouse),
             ("title", self.title == other.title),
         ];
-        checks.iter().filter(|(_, same)| !same).map(|(name, _)| *name).collect()
+        checks
+            .iter()
+            .filter(|(_, same)| !same)
+            .map(|(name, _)| *name)
+            .collect()
     }
 
     /// Names of the fields the crate does not track.
@@ -62,7 +72,11 @@ impl StateView {
             ("mouse", self.mouse.is_some()),
             ("title", self.title.is_some()),
         ];
-        tracked.iter().filter(|(_, t)| !t).map(|(name, _)| *name).collect()
+        tracked
+            .iter()
+            .filter(|(_, t)| !t)
+            .map(|(name, _)| *name)
+            .collect()
     }
 }
 

@@ -1,1 +1,100 @@
-fn main() {}
+//! `paddock`: run agents in terminals that outlive everything, list them, attach to them,
+//! type into them, read their output and control them.
+//!
+//! One module per subcommand under `cmd/`, each an `Args` struct with `run()`.
+#![forbid(unsafe_code)]
+
+mod cmd;
+mod errors;
+mod target;
+mod term;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Supervise AI coding agents (and any terminal program) in terminals that outlive the
+/// supervisor, the apps and the terminal that started them.
+#[derive(Parser)]
+#[command(name = "paddock", version, about, long_about = None)]
+#[command(after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 no such session, \
+4 the session has exited, 5 cannot reach the session's holder.\n\
+Environment: PADDOCK_RUNTIME_DIR (where sessions live), PADDOCK_LOG (log filter, e.g. debug).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Run(cmd::run::Args),
+    Ls(cmd::ls::Args),
+    Attach(cmd::attach::Args),
+    Send(cmd::send::Args),
+    Logs(cmd::logs::Args),
+    Signal(cmd::signal::Args),
+    Stop(cmd::signal::StopArgs),
+    Kill(cmd::signal::KillArgs),
+    Suspend(cmd::signal::SuspendArgs),
+    Resume(cmd::signal::ResumeArgs),
+    Restart(cmd::restart::Args),
+    Rm(cmd::rm::Args),
+    Completions(cmd::completions::Args),
+    /// Runs a session holder (started by `paddock run`; not for direct use).
+    #[command(name = "__holder", hide = true)]
+    Holder,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Holder = cli.command {
+        return cmd::holder::main();
+    }
+    init_logging();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("paddock: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Run(a) => a.run().await,
+            Command::Ls(a) => a.run().await,
+            Command::Attach(a) => a.run().await,
+            Command::Send(a) => a.run().await,
+            Command::Logs(a) => a.run().await,
+            Command::Signal(a) => a.run().await,
+            Command::Stop(a) => a.run().await,
+            Command::Kill(a) => a.run().await,
+            Command::Suspend(a) => a.run().await,
+            Command::Resume(a) => a.run().await,
+            Command::Restart(a) => a.run().await,
+            Command::Rm(a) => a.run().await,
+            Command::Completions(a) => a.run(),
+            Command::Holder => unreachable!("handled above"),
+        }
+    });
+    // Do not wait for blocking reads of stdin (attach) to finish.
+    rt.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("paddock: {err:#}");
+            ExitCode::from(errors::exit_code(&err))
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PADDOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,80 @@
+//! `paddock __holder`: the holder process itself. `paddock run` starts it with the spec as
+//! JSON on stdin and reads one JSON line from its stdout: `{"ok": {...}}` once the agent
+//! runs, or `{"error": "..."}`. The holder's stderr is its log file.
+
+use paddock_host::{HolderSpec, Ready};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::process::ExitCode;
+
+/// The line a holder prints when it is ready or has failed.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Report {
+    Ok(Ready),
+    Error(String),
+}
+
+pub fn main() -> ExitCode {
+    // Our own session: no controlling terminal, so closing the terminal that ran
+    // `paddock run` (SIGHUP) or pressing Ctrl-C there cannot reach us.
+    let _ = nix::unistd::setsid();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PADDOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+
+    let mut input = Vec::new();
+    let spec: HolderSpec = match std::io::stdin()
+        .read_to_end(&mut input)
+        .map_err(|e| e.to_string())
+        .and_then(|_| serde_json::from_slice(&input).map_err(|e| e.to_string()))
+    {
+        Ok(spec) => spec,
+        Err(e) => {
+            report(Report::Error(format!("the holder got an invalid spec: {e}")));
+            return ExitCode::FAILURE;
+        }
+    };
+    let dir = match paddock_host::runtime_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            report(Report::Error(e.to_string()));
+            return ExitCode::FAILURE;
+        }
+    };
+    let span = tracing::info_span!("holder", session = %spec.id);
+    let _enter = span.enter();
+    let result = paddock_host::run(spec, dir, |r| {
+        report(match r {
+            Ok(ready) => Report::Ok(ready),
+            Err(e) => Report::Error(e),
+        })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "holder failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints the report line, then points stdin and stdout at /dev/null so that nothing later
+/// writes into a pipe whose reader (`paddock run`) has gone.
+fn report(r: Report) {
+    let mut out = std::io::stdout().lock();
+    if let Ok(line) = serde_json::to_string(&r) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+    drop(out);
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2(null.as_raw_fd(), 0);
+        let _ = nix::unistd::dup2(null.as_raw_fd(), 1);
+    }
+}

@@ -1,0 +1,12 @@
+//! One module per subcommand.
+
+pub mod attach;
+pub mod completions;
+pub mod holder;
+pub mod logs;
+pub mod ls;
+pub mod restart;
+pub mod rm;
+pub mod run;
+pub mod send;
+pub mod signal;

@@ -1,0 +1,245 @@
+//! `paddock run`: start a command in a new session held by its own holder process.
+
+use super::holder::Report;
+use anyhow::{bail, Context};
+use paddock_host::{sessions, spec, HolderSpec};
+use paddock_proto::{SessionId, Size};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// How long `run` waits for the holder to report that the agent runs.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Start CMD in a new session and print its id. The session keeps running after this
+/// command, the terminal it ran in, and any supervisor have gone.
+#[derive(clap::Args)]
+#[command(trailing_var_arg = true)]
+pub struct Args {
+    /// A name to refer to the session by (default: the command's name, made unique).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Working directory (default: the current one).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Set an environment variable for the command (repeatable).
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Terminal width (default: this terminal's, or 80).
+    #[arg(long, requires = "rows")]
+    pub cols: Option<u16>,
+    /// Terminal height (default: this terminal's, or 24).
+    #[arg(long, requires = "cols")]
+    pub rows: Option<u16>,
+    /// Output kept for late or reconnecting clients, in bytes (K, M and G suffixes allowed).
+    #[arg(long, value_name = "BYTES", default_value = "4M", value_parser = parse_bytes)]
+    pub ring: usize,
+    /// How long an exited session stays readable (e.g. 10m, 1h, 30s).
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    pub grace: humantime::Duration,
+    /// Attach to the session at once.
+    #[arg(long)]
+    pub attach: bool,
+    /// The command and its arguments (put them after `--`).
+    #[arg(required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("`{s}` is not K=V")),
+    }
+}
+
+fn parse_bytes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let unit = t[i..].to_ascii_lowercase();
+            let mult: usize = match unit.as_str() {
+                "b" => 1,
+                "k" | "kb" | "kib" => 1 << 10,
+                "m" | "mb" | "mib" => 1 << 20,
+                "g" | "gb" | "gib" => 1 << 30,
+                _ => return Err(format!("unknown unit in `{s}`: use K, M or G")),
+            };
+            (&t[..i], mult)
+        }
+        None => (t, 1),
+    };
+    let n: usize = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 4M or 65536"))?;
+    let bytes = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))?;
+    if !(1024..=(1usize << 32)).contains(&bytes) {
+        return Err(format!("`{s}` is outside 1K..=4G"));
+    }
+    Ok(bytes)
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let attach = self.attach;
+        let id = start(self).await?;
+        if attach {
+            let args = super::attach::Args {
+                session: id.to_string(),
+                read_only: false,
+                detach_key: super::attach::DEFAULT_DETACH_KEY.to_owned(),
+            };
+            return args.run().await;
+        }
+        println!("{id}");
+        Ok(())
+    }
+}
+
+/// Starts the holder and returns the new session's id once the agent runs.
+pub async fn start(args: Args) -> anyhow::Result<SessionId> {
+    let dir = paddock_host::runtime_dir()?;
+    let existing = sessions::list(&dir).await;
+    let cwd = match args.cwd {
+        Some(c) => c,
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let cwd = cwd
+        .canonicalize()
+        .with_context(|| format!("the working directory {} does not exist", cwd.display()))?;
+    if !cwd.is_dir() {
+        bail!("{} is not a directory", cwd.display());
+    }
+    let mut command = args.command.into_iter();
+    let program = command.next().context("no command given: `paddock run -- CMD [ARGS]`")?;
+    let program_args: Vec<String> = command.collect();
+
+    let name = match args.name {
+        Some(name) => {
+            if let Some(other) = existing.iter().find(|s| s.name == name) {
+                bail!(
+                    "a session named `{name}` already exists ({}); choose another name or remove it with `paddock rm {}`",
+                    other.id,
+                    other.id
+                );
+            }
+            name
+        }
+        None => unique_name(&program, &existing),
+    };
+    let size = match (args.cols, args.rows) {
+        (Some(cols), Some(rows)) => Size { cols, rows },
+        _ => crate::term::size().unwrap_or(Size { cols: 80, rows: 24 }),
+    };
+    if !size.is_valid() {
+        bail!("terminal size {size} is out of range: use 2..=1000 columns and 1..=500 rows");
+    }
+    let id = loop {
+        let id = SessionId::from_random(rand::random());
+        if !existing.iter().any(|s| s.id == id) && !dir.socket_path(&id).exists() {
+            break id;
+        }
+    };
+    let spec = HolderSpec {
+        id: id.clone(),
+        name,
+        command: program,
+        args: program_args,
+        cwd,
+        env: args.env,
+        size,
+        ring_bytes: args.ring,
+        grace_secs: args.grace.as_secs(),
+        max_lag: spec::DEFAULT_MAX_LAG,
+    };
+    spawn_holder(&dir, &spec)?;
+    Ok(id)
+}
+
+fn unique_name(program: &str, existing: &[paddock_proto::SessionInfo]) -> String {
+    let base = std::path::Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "session".to_owned());
+    let taken = |n: &str| existing.iter().any(|s| s.name == n);
+    if !taken(&base) {
+        return base;
+    }
+    (2..)
+        .map(|i| format!("{base}-{i}"))
+        .find(|n| !taken(n))
+        .unwrap_or(base)
+}
+
+fn spawn_holder(dir: &paddock_host::RuntimeDir, spec: &HolderSpec) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("cannot find the paddock executable")?;
+    let log = std::fs::OpenOptions::new()
+        .mode(0o600)
+        .create(true)
+        .append(true)
+        .open(dir.log_path(&spec.id))
+        .with_context(|| format!("cannot create the holder's log in {}", dir.path().display()))?;
+    let mut child = Command::new(exe)
+        .arg("__holder")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .context("cannot start the session's holder process")?;
+    let mut stdin = child.stdin.take().context("holder has no stdin")?;
+    stdin.write_all(&serde_json::to_vec(spec)?)?;
+    drop(stdin);
+    let stdout = child.stdout.take().context("holder has no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(READY_TIMEOUT).map_err(|_| {
+        anyhow::anyhow!(
+            "the holder did not report within {READY_TIMEOUT:?}; see {}",
+            dir.log_path(&spec.id).display()
+        )
+    })?;
+    match serde_json::from_str::<Report>(line.trim()) {
+        Ok(Report::Ok(_)) => Ok(()),
+        Ok(Report::Error(e)) => {
+            let _ = child.wait();
+            dir.remove_session_files(&spec.id);
+            bail!("{e}")
+        }
+        Err(_) => {
+            let _ = child.wait();
+            bail!(
+                "the holder exited before the command started; see {}",
+                dir.log_path(&spec.id).display()
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes_parse_with_units() {
+        assert_eq!(parse_bytes("4M"), Ok(4 << 20));
+        assert_eq!(parse_bytes("64k"), Ok(64 << 10));
+        assert_eq!(parse_bytes("65536"), Ok(65536));
+        assert!(parse_bytes("4X").is_err());
+        assert!(parse_bytes("12").is_err(), "below the minimum");
+    }
+
+    #[test]
+    fn env_needs_a_key() {
+        assert_eq!(parse_env("A=b=c"), Ok(("A".into(), "b=c".into())));
+        assert!(parse_env("=x").is_err());
+        assert!(parse_env("novalue").is_err());
+    }
+}

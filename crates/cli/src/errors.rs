@@ -1,0 +1,34 @@
+//! Exit codes, documented in `paddock --help` and the README.
+
+use paddock_host::client::ClientError;
+use paddock_host::sessions::LookupError;
+
+/// An error with its own exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("session {id} has exited{code}; `paddock logs {id}` shows its output and `paddock restart {id}` starts it again")]
+    Exited { id: String, code: String },
+}
+
+pub const NOT_FOUND: u8 = 3;
+pub const EXITED: u8 = 4;
+pub const UNREACHABLE: u8 = 5;
+
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.downcast_ref::<LookupError>().is_some() {
+            return NOT_FOUND;
+        }
+        if let Some(CliError::Exited { .. }) = cause.downcast_ref::<CliError>() {
+            return EXITED;
+        }
+        if let Some(e) = cause.downcast_ref::<ClientError>() {
+            return match e {
+                ClientError::Refused(p) if p.code == paddock_proto::ErrorCode::SessionExited => EXITED,
+                ClientError::Refused(_) => 1,
+                _ => UNREACHABLE,
+            };
+        }
+    }
+    1
+}
