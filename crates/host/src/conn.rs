@@ -22,6 +22,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::UnixStream;
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tracing::Instrument;
 
 /// A client must say hello within this time.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,6 +36,11 @@ const CONTROL_QUEUE: usize = 64;
 /// Serves one connection until the client leaves or the holder closes.
 pub(crate) async fn serve(shared: Arc<Shared>, stream: UnixStream) {
     let client = shared.next_client_id();
+    let span = tracing::info_span!("client", id = %client, name = tracing::field::Empty);
+    serve_client(shared, stream, client).instrument(span).await
+}
+
+async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId) {
     let (rd, mut wr) = stream.into_split();
     let mut reader = FrameReader::with_max(rd, MAX_CLIENT_FRAME);
 
@@ -70,8 +76,9 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: UnixStream) {
         );
         return refuse(&mut wr, Some(hello_id), ErrorPayload::new(ErrorCode::UnsupportedVersion, msg)).await;
     }
-    let span = tracing::info_span!("client", id = %client, name = hello.client_name.as_deref().unwrap_or("-"));
-    let _enter = span.enter();
+    if let Some(name) = &hello.client_name {
+        tracing::Span::current().record("name", name.as_str());
+    }
 
     let mut client_size = hello.size;
     if hello.mode == Mode::ReadWrite && shared.is_running() {
@@ -109,14 +116,17 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: UnixStream) {
 
     let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
     let cursor = (stream_start.kind != StreamKind::None).then_some(stream_start.offset);
-    let mut writer = tokio::spawn(write_loop(
-        shared.clone(),
-        wr,
-        ctl_rx,
-        shared.events.subscribe(),
-        cursor,
-        hello.lossless,
-    ));
+    let mut writer = tokio::spawn(
+        write_loop(
+            shared.clone(),
+            wr,
+            ctl_rx,
+            shared.events.subscribe(),
+            cursor,
+            hello.lossless,
+        )
+        .in_current_span(),
+    );
 
     loop {
         let next = tokio::select! {

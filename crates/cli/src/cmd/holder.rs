@@ -47,8 +47,8 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let span = tracing::info_span!("holder", session = %spec.id);
-    let _enter = span.enter();
+    // The holder's log file is its own, so the session id is said once here.
+    tracing::info!(session = %spec.id, "holder starting");
     let result = paddock_host::run(spec, dir, |r| {
         report(match r {
             Ok(ready) => Report::Ok(ready),

@@ -1,0 +1,140 @@
+//! Command-line options (a handful of flags, parsed by hand to keep the crate's dependencies
+//! to what it measures with).
+
+use anyhow::{anyhow, bail, Context};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+usage: paddock-bench [OPTIONS]
+
+Measures the paddock holder beside a bare PTY and tmux, prints a markdown table.
+
+options:
+  --paddock PATH   the paddock binary (default: `paddock` next to this executable)
+  --json PATH      also write the results as JSON to PATH
+  --size SIZE      bytes pushed in the throughput runs (default 256M; K, M, G suffixes)
+  --ring SIZE      the holder's ring in the throughput runs (default 64M)
+  --clients N      clients in the fan-out throughput run (default 10)
+  --samples N      keystroke round trips measured after warmup (default 2000)
+  --attaches N     attaches timed (default 200)
+  --idle SECS      the idle window for wakeups (default 10)
+  --no-tmux        skip the tmux comparisons
+  -h, --help       this text
+";
+
+/// What to measure and how much.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub paddock: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub size: u64,
+    pub ring: u64,
+    pub clients: usize,
+    pub samples: usize,
+    pub attaches: usize,
+    pub idle: Duration,
+    pub tmux: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            paddock: None,
+            json: None,
+            size: 256 << 20,
+            ring: 64 << 20,
+            clients: 10,
+            samples: 2000,
+            attaches: 200,
+            idle: Duration::from_secs(10),
+            tmux: true,
+        }
+    }
+}
+
+impl Options {
+    /// `Ok(None)` when help was asked for.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Self>> {
+        let mut opts = Self::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+                _ => (arg.clone(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| anyhow!("{flag} needs a value"))
+            };
+            match flag.as_str() {
+                "-h" | "--help" => return Ok(None),
+                "--paddock" => opts.paddock = Some(PathBuf::from(value()?)),
+                "--json" => opts.json = Some(PathBuf::from(value()?)),
+                "--size" => opts.size = parse_bytes(&value()?)?,
+                "--ring" => opts.ring = parse_bytes(&value()?)?,
+                "--clients" => opts.clients = parse_count(&flag, &value()?)?,
+                "--samples" => opts.samples = parse_count(&flag, &value()?)?,
+                "--attaches" => opts.attaches = parse_count(&flag, &value()?)?,
+                "--idle" => opts.idle = Duration::from_secs(parse_count(&flag, &value()?)? as u64),
+                "--no-tmux" => opts.tmux = false,
+                other => bail!("unknown option `{other}`"),
+            }
+        }
+        Ok(Some(opts))
+    }
+}
+
+fn parse_count(flag: &str, s: &str) -> anyhow::Result<usize> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => bail!("{flag} wants a positive number, not `{s}`"),
+    }
+}
+
+/// `256M`, `64k`, `1G` or a plain number of bytes.
+pub fn parse_bytes(s: &str) -> anyhow::Result<u64> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => bail!("unknown unit in `{s}`: use K, M or G"),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .with_context(|| format!("`{s}` is not a size like 256M"))?;
+    match n.checked_mul(mult) {
+        Some(bytes) if bytes > 0 => Ok(bytes),
+        _ => bail!("`{s}` is not a usable size"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_bytes("256M").ok(), Some(256 << 20));
+        assert_eq!(parse_bytes("64k").ok(), Some(64 << 10));
+        assert_eq!(parse_bytes("1000").ok(), Some(1000));
+        assert!(parse_bytes("3X").is_err());
+        assert!(parse_bytes("0").is_err());
+    }
+
+    #[test]
+    fn flags_take_values_inline_or_next() {
+        let args = ["--size=1M", "--clients", "3", "--no-tmux"].map(String::from);
+        let opts = Options::parse(args).ok().flatten().expect("valid options");
+        assert_eq!((opts.size, opts.clients, opts.tmux), (1 << 20, 3, false));
+        assert!(Options::parse(["--clients".to_owned()]).is_err());
+        assert!(Options::parse(["--bogus".to_owned()]).is_err());
+    }
+}

@@ -1,0 +1,216 @@
+//! Test harness: a private runtime directory, the real `paddock` binary, real holders and
+//! PTYs. Everything started here is killed when the harness is dropped.
+#![allow(dead_code)]
+
+use paddock_host::client::{Client, Event};
+use paddock_proto::{Hello, Mode, SessionInfo, Start};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+pub const PADDOCK: &str = env!("CARGO_BIN_EXE_paddock");
+
+/// A private runtime directory with its own sessions.
+pub struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        // Short path: unix socket paths are limited to ~100 bytes.
+        let dir = tempfile::Builder::new()
+            .prefix("pdk")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
+        Self { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(PADDOCK);
+        c.env("PADDOCK_RUNTIME_DIR", self.dir())
+            .env_remove("PADDOCK_LOG")
+            .env("TERM", "xterm-256color");
+        c
+    }
+
+    /// Runs `paddock ARGS` and returns its output, whatever the status.
+    pub fn paddock(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run paddock")
+    }
+
+    /// Runs `paddock ARGS`, asserting success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.paddock(args);
+        assert!(
+            out.status.success(),
+            "paddock {args:?} failed with {:?}\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `paddock run [opts] -- CMD...`; returns the new session's id.
+    pub fn run(&self, opts: &[&str], command: &[&str]) -> String {
+        let mut args = vec!["run"];
+        args.extend_from_slice(opts);
+        args.push("--");
+        args.extend_from_slice(command);
+        self.ok(&args).trim().to_owned()
+    }
+
+    pub fn socket(&self, id: &str) -> PathBuf {
+        self.dir().join(format!("{id}.sock"))
+    }
+
+    pub fn meta(&self, id: &str) -> SessionInfo {
+        let bytes = std::fs::read(self.dir().join(format!("{id}.json"))).expect("meta file");
+        serde_json::from_slice(&bytes).expect("meta json")
+    }
+
+    pub fn ls(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.ok(&["ls", "--json"])).expect("ls json")
+    }
+
+    pub async fn connect(&self, id: &str, hello: Hello) -> Client {
+        Client::connect(&self.socket(id), hello).await.expect("connect")
+    }
+
+    /// A read-only streaming client from the ring's start that tolerates lag up to the ring.
+    pub async fn follower(&self, id: &str) -> Client {
+        let mut hello = Hello::new(Mode::ReadOnly);
+        hello.start = Start::RingStart;
+        hello.lossless = true;
+        self.connect(id, hello).await
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.dir()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if std::thread::panicking() && p.extension().is_some_and(|x| x == "log") {
+                eprintln!("--- holder log {}:\n{}", p.display(), std::fs::read_to_string(&p).unwrap_or_default());
+            }
+            if p.extension().is_some_and(|x| x == "json") {
+                if let Ok(info) = std::fs::read(&p)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| serde_json::from_slice::<SessionInfo>(&b).map_err(|e| e.to_string()))
+                {
+                    kill(-(info.pid as i32));
+                    kill(info.holder_pid as i32);
+                }
+            }
+        }
+    }
+}
+
+fn kill(pid: i32) {
+    if pid != 0 && pid != -1 {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+/// Polls `cond` until it holds or `timeout` passes; panics naming `what` on timeout.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The async twin of [`wait_until`].
+pub async fn wait_until_async<F, Fut>(what: &str, timeout: Duration, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Output bytes collected from a client, checked for continuity.
+#[derive(Default)]
+pub struct Collected {
+    pub bytes: Vec<u8>,
+    /// Length of the last output chunk, so `saw` only scans what is new.
+    last: usize,
+    pub next: Option<u64>,
+    pub exited: Option<(Option<i32>, Option<String>)>,
+    pub lagged: bool,
+}
+
+impl Collected {
+    /// Feeds one event; panics if output skips or repeats offsets.
+    pub fn take(&mut self, ev: Event) {
+        match ev {
+            Event::Output { offset, data } => {
+                if let Some(next) = self.next {
+                    assert_eq!(offset, next, "output skipped or repeated bytes");
+                }
+                self.next = Some(offset + data.len() as u64);
+                self.bytes.extend_from_slice(&data);
+                self.last = data.len();
+            }
+            Event::Notification(paddock_proto::Notification::Exited { code, signal }) => {
+                self.exited = Some((code, signal))
+            }
+            Event::Notification(paddock_proto::Notification::Lagged { to, .. }) => {
+                self.lagged = true;
+                self.next = Some(to);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Collected {
+    /// Whether `needle` has arrived. Checked after every event, so it only needs to look
+    /// at the newest chunk and the bytes just before it.
+    pub fn saw(&self, needle: &[u8]) -> bool {
+        let from = self.bytes.len().saturating_sub(self.last + needle.len());
+        contains(&self.bytes[from..], needle)
+    }
+}
+
+/// Reads events until `done` holds for what was collected, or `timeout`.
+pub async fn collect_until(
+    client: &mut Client,
+    timeout: Duration,
+    what: &str,
+    mut done: impl FnMut(&Collected) -> bool,
+) -> Collected {
+    let mut c = Collected::default();
+    let result = tokio::time::timeout(timeout, async {
+        while !done(&c) {
+            match client.next_event().await.expect("event") {
+                Some(ev) => c.take(ev),
+                None => break,
+            }
+        }
+    })
+    .await;
+    assert!(
+        result.is_ok() && done(&c),
+        "timed out after {timeout:?} waiting for: {what}; got {} bytes: {:?}",
+        c.bytes.len(),
+        String::from_utf8_lossy(&c.bytes[c.bytes.len().saturating_sub(300)..])
+    );
+    c
+}
+
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
