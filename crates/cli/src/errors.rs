@@ -24,7 +24,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<ClientError>() {
             return match e {
-                ClientError::Refused(p) if p.code == paddock_proto::ErrorCode::SessionExited => EXITED,
+                ClientError::Refused(p) if p.code == paddock_proto::ErrorCode::SessionExited => {
+                    EXITED
+                }
                 ClientError::Refused(_) => 1,
                 _ => UNREACHABLE,
             };

@@ -16,9 +16,11 @@ use std::process::ExitCode;
 /// supervisor, the apps and the terminal that started them.
 #[derive(Parser)]
 #[command(name = "paddock", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 no such session, \
+#[command(
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 no such session, \
 4 the session has exited, 5 cannot reach the session's holder.\n\
-Environment: PADDOCK_RUNTIME_DIR (where sessions live), PADDOCK_LOG (log filter, e.g. debug).")]
+Environment: PADDOCK_RUNTIME_DIR (where sessions live), PADDOCK_LOG (log filter, e.g. debug)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

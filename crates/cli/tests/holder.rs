@@ -16,7 +16,14 @@ const T: Duration = Duration::from_secs(20);
 #[tokio::test]
 async fn several_clients_see_identical_bytes() {
     let env = Env::new();
-    let id = env.run(&[], &["sh", "-c", "read x; seq 1 30000; printf '\\033[1;32mdone\\033[0m\\n'"]);
+    let id = env.run(
+        &[],
+        &[
+            "sh",
+            "-c",
+            "read x; seq 1 30000; printf '\\033[1;32mdone\\033[0m\\n'",
+        ],
+    );
     let mut clients = Vec::new();
     for _ in 0..3 {
         clients.push(env.follower(&id).await);
@@ -28,8 +35,14 @@ async fn several_clients_see_identical_bytes() {
         let got = collect_until(c, T, "agent exit", |c| c.exited.is_some()).await;
         seen.push(got.bytes);
     }
-    assert!(contains(&seen[0], b"29999\r\n30000\r\n"), "all output arrived");
-    assert!(seen.iter().all(|s| s == &seen[0]), "every client saw the same bytes");
+    assert!(
+        contains(&seen[0], b"29999\r\n30000\r\n"),
+        "all output arrived"
+    );
+    assert!(
+        seen.iter().all(|s| s == &seen[0]),
+        "every client saw the same bytes"
+    );
 }
 
 #[tokio::test]
@@ -42,14 +55,22 @@ async fn attach_mid_stream_shows_the_current_screen() {
         read x"#;
     let id = env.run(&["--cols", "50", "--rows", "12"], &["sh", "-c", script]);
     let mut full = env.follower(&id).await;
-    let all = collect_until(&mut full, T, "the drawing", |c| c.saw(b"HERE\x1b[0m\x1b[?2004h")).await;
+    let all = collect_until(&mut full, T, "the drawing", |c| {
+        c.saw(b"HERE\x1b[0m\x1b[?2004h")
+    })
+    .await;
 
     let mut late = env.connect(&id, Hello::new(Mode::ReadOnly)).await;
     assert_eq!(late.welcome.stream.kind, StreamKind::Snapshot);
-    let Some(Event::Snapshot { offset, size, data }) = late.next_event().await.expect("event") else {
+    let Some(Event::Snapshot { offset, size, data }) = late.next_event().await.expect("event")
+    else {
         panic!("the first thing after hello must be the snapshot");
     };
-    assert_eq!(offset, all.next.expect("offset"), "snapshot is taken at the end of the output");
+    assert_eq!(
+        offset,
+        all.next.expect("offset"),
+        "snapshot is taken at the end of the output"
+    );
     assert_eq!(size, Size { cols: 50, rows: 12 });
 
     // The reference: a fresh model fed every byte the session wrote.
@@ -57,8 +78,14 @@ async fn attach_mid_stream_shows_the_current_screen() {
     replay.feed(&all.bytes);
     let mut from_snapshot = ScreenModel::new(size);
     from_snapshot.feed(&data);
-    assert_eq!(from_snapshot.screen().contents_formatted(), replay.screen().contents_formatted());
-    assert_eq!(from_snapshot.screen().cursor_position(), replay.screen().cursor_position());
+    assert_eq!(
+        from_snapshot.screen().contents_formatted(),
+        replay.screen().contents_formatted()
+    );
+    assert_eq!(
+        from_snapshot.screen().cursor_position(),
+        replay.screen().cursor_position()
+    );
     assert!(from_snapshot.screen().bracketed_paste());
     assert_eq!(from_snapshot.title(), "screen test");
     assert!(from_snapshot.screen().contents().contains("line 59 bold"));
@@ -67,7 +94,10 @@ async fn attach_mid_stream_shows_the_current_screen() {
 #[tokio::test]
 async fn resume_from_an_offset_gets_exactly_the_missing_bytes() {
     let env = Env::new();
-    let id = env.run(&[], &["sh", "-c", "seq 1 5000; read x; seq 5001 9000; read y"]);
+    let id = env.run(
+        &[],
+        &["sh", "-c", "seq 1 5000; read x; seq 5001 9000; read y"],
+    );
     let mut first = env.follower(&id).await;
     let got = collect_until(&mut first, T, "first half", |c| c.saw(b"5000\r\n")).await;
     let resume_at = got.next.expect("offset");
@@ -85,7 +115,11 @@ async fn resume_from_an_offset_gets_exactly_the_missing_bytes() {
     assert_eq!(again.welcome.stream.kind, StreamKind::Bytes);
     assert_eq!(again.welcome.stream.offset, resume_at);
     let rest = collect_until(&mut again, T, "the missing bytes", |c| c.saw(b"9000\r\n")).await;
-    assert_eq!(rest.bytes, whole.bytes[resume_at as usize..], "exactly the bytes after the offset");
+    assert_eq!(
+        rest.bytes,
+        whole.bytes[resume_at as usize..],
+        "exactly the bytes after the offset"
+    );
 }
 
 #[tokio::test]
@@ -104,7 +138,10 @@ async fn an_offset_no_longer_in_the_ring_gets_a_snapshot_and_says_so() {
     hello.start = Start::Offset { offset: 10 };
     let late = env.connect(&id, hello).await;
     assert_eq!(late.welcome.stream.kind, StreamKind::Snapshot);
-    assert!(late.welcome.stream.gap, "the client is told it missed bytes");
+    assert!(
+        late.welcome.stream.gap,
+        "the client is told it missed bytes"
+    );
     assert!(late.welcome.session.ring_start > 10);
 }
 
@@ -112,16 +149,23 @@ async fn an_offset_no_longer_in_the_ring_gets_a_snapshot_and_says_so() {
 async fn a_malformed_client_is_closed_without_disturbing_others() {
     let env = Env::new();
     let id = env.run(&[], &["cat"]);
-    let mut good = env.connect(&id, {
-        let mut h = Hello::new(Mode::ReadWrite);
-        h.start = Start::End;
-        h
-    })
-    .await;
+    let mut good = env
+        .connect(&id, {
+            let mut h = Hello::new(Mode::ReadWrite);
+            h.start = Start::End;
+            h
+        })
+        .await;
 
     // A frame claiming 1 GiB.
-    let (mut bad_rd, mut bad_wr) = env.connect(&id, Hello::new(Mode::ReadWrite)).await.into_split();
-    bad_wr.send_raw(&(1u32 << 30).to_le_bytes()).await.expect("send");
+    let (mut bad_rd, mut bad_wr) = env
+        .connect(&id, Hello::new(Mode::ReadWrite))
+        .await
+        .into_split();
+    bad_wr
+        .send_raw(&(1u32 << 30).to_le_bytes())
+        .await
+        .expect("send");
     let err = loop {
         match bad_rd.next_event().await.expect("event") {
             Some(Event::Error { id: None, error }) => break error,
@@ -130,12 +174,24 @@ async fn a_malformed_client_is_closed_without_disturbing_others() {
         }
     };
     assert_eq!(err.code, ErrorCode::BadFrame);
-    assert!(err.message.contains("larger than the limit"), "{}", err.message);
-    assert!(matches!(bad_rd.next_event().await, Ok(None) | Err(_)), "the bad client is closed");
+    assert!(
+        err.message.contains("larger than the limit"),
+        "{}",
+        err.message
+    );
+    assert!(
+        matches!(bad_rd.next_event().await, Ok(None) | Err(_)),
+        "the bad client is closed"
+    );
 
     // Garbage JSON from a third client.
-    let (mut rd3, mut wr3) = env.connect(&id, Hello::new(Mode::ReadOnly)).await.into_split();
-    wr3.send_raw(&[5, 0, 0, 0, 0, b'{', b'x', b'x', b'x']).await.expect("send");
+    let (mut rd3, mut wr3) = env
+        .connect(&id, Hello::new(Mode::ReadOnly))
+        .await
+        .into_split();
+    wr3.send_raw(&[5, 0, 0, 0, 0, b'{', b'x', b'x', b'x'])
+        .await
+        .expect("send");
     let mut closed_with_error = false;
     while let Ok(Some(ev)) = rd3.next_event().await {
         if let Event::Error { error, .. } = ev {
@@ -146,7 +202,10 @@ async fn a_malformed_client_is_closed_without_disturbing_others() {
 
     // The good client still types and sees its echo.
     good.send_input(b"still here\r").await.expect("input");
-    let got = collect_until(&mut good, T, "echo", |c| c.saw(b"still here\r\nstill here\r\n")).await;
+    let got = collect_until(&mut good, T, "echo", |c| {
+        c.saw(b"still here\r\nstill here\r\n")
+    })
+    .await;
     assert!(!got.lagged);
 }
 
@@ -154,15 +213,24 @@ async fn a_malformed_client_is_closed_without_disturbing_others() {
 async fn unknown_requests_and_read_only_input_get_errors_and_keep_the_connection() {
     let env = Env::new();
     let id = env.run(&[], &["cat"]);
-    let (mut rd, mut wr) = env.connect(&id, Hello::control(Mode::ReadOnly)).await.into_split();
+    let (mut rd, mut wr) = env
+        .connect(&id, Hello::control(Mode::ReadOnly))
+        .await
+        .into_split();
     let mut raw = Vec::new();
     encode_control(
-        &serde_json::from_str::<Message>(r#"{"type":"request","id":41,"payload":{"op":"teleport"}}"#)
-            .expect("json"),
+        &serde_json::from_str::<Message>(
+            r#"{"type":"request","id":41,"payload":{"op":"teleport"}}"#,
+        )
+        .expect("json"),
         &mut raw,
     );
     wr.send_raw(&raw).await.expect("send");
-    let Some(Event::Error { id: Some(41), error }) = rd.next_event().await.expect("event") else {
+    let Some(Event::Error {
+        id: Some(41),
+        error,
+    }) = rd.next_event().await.expect("event")
+    else {
         panic!("expected an error for request 41");
     };
     assert_eq!(error.code, ErrorCode::UnknownRequest);
@@ -173,14 +241,27 @@ async fn unknown_requests_and_read_only_input_get_errors_and_keep_the_connection
     };
     assert_eq!(error.code, ErrorCode::ReadOnly);
 
-    let rid = wr.send_request(Request::Signal { signal: paddock_proto::Signal::Int }).await.expect("send");
-    let Some(Event::Error { id: Some(got), error }) = rd.next_event().await.expect("event") else {
+    let rid = wr
+        .send_request(Request::Signal {
+            signal: paddock_proto::Signal::Int,
+        })
+        .await
+        .expect("send");
+    let Some(Event::Error {
+        id: Some(got),
+        error,
+    }) = rd.next_event().await.expect("event")
+    else {
         panic!("expected a read-only error for the signal");
     };
     assert_eq!((got, error.code), (rid, ErrorCode::ReadOnly));
 
     let rid = wr.send_request(Request::Info).await.expect("send");
-    let Some(Event::Response { id: got, response: Response::Info { session } }) = rd.next_event().await.expect("event") else {
+    let Some(Event::Response {
+        id: got,
+        response: Response::Info { session },
+    }) = rd.next_event().await.expect("event")
+    else {
         panic!("the connection still answers");
     };
     assert_eq!(got, rid);
@@ -207,13 +288,19 @@ async fn an_old_protocol_version_is_refused_clearly() {
 async fn a_stalled_client_never_slows_the_agent_or_other_clients() {
     let env = Env::new();
     // ~7 MB of output, more than the interactive lag limit (1 MiB) and the ring (4 MiB).
-    let id = env.run(&[], &["sh", "-c", "read x; seq 1 1000000; echo FINISHED; read y"]);
+    let id = env.run(
+        &[],
+        &["sh", "-c", "read x; seq 1 1000000; echo FINISHED; read y"],
+    );
     // This client says hello and then never reads.
     let mut stalled = env.connect(&id, Hello::new(Mode::ReadOnly)).await;
     let mut live = env.follower(&id).await;
     let mut w = env.connect(&id, Hello::control(Mode::ReadWrite)).await;
     w.send_input(b"\r").await.expect("input");
-    let got = collect_until(&mut live, Duration::from_secs(60), "the whole flood", |c| c.saw(b"FINISHED")).await;
+    let got = collect_until(&mut live, Duration::from_secs(60), "the whole flood", |c| {
+        c.saw(b"FINISHED")
+    })
+    .await;
     assert!(!got.lagged, "a reading client is not resynced");
     assert!(contains(&got.bytes, b"999999\r\n1000000\r\n"));
 
@@ -246,17 +333,38 @@ async fn a_stalled_client_never_slows_the_agent_or_other_clients() {
 #[tokio::test]
 async fn the_most_recent_writer_sets_the_size() {
     let env = Env::new();
-    let id = env.run(&["--cols", "80", "--rows", "24"], &["sh", "-c", "while read x; do stty size; done"]);
+    let id = env.run(
+        &["--cols", "80", "--rows", "24"],
+        &["sh", "-c", "while read x; do stty size; done"],
+    );
     let mut a_hello = Hello::new(Mode::ReadWrite);
-    a_hello.size = Some(Size { cols: 120, rows: 40 });
+    a_hello.size = Some(Size {
+        cols: 120,
+        rows: 40,
+    });
     a_hello.start = Start::End;
     let mut a = env.connect(&id, a_hello).await;
-    assert_eq!(env.meta(&id).size, Size { cols: 120, rows: 40 });
+    assert_eq!(
+        env.meta(&id).size,
+        Size {
+            cols: 120,
+            rows: 40
+        }
+    );
     let mut b_hello = Hello::new(Mode::ReadWrite);
-    b_hello.size = Some(Size { cols: 100, rows: 30 });
+    b_hello.size = Some(Size {
+        cols: 100,
+        rows: 30,
+    });
     b_hello.start = Start::End;
     let mut b = env.connect(&id, b_hello).await;
-    assert_eq!(env.meta(&id).size, Size { cols: 100, rows: 30 });
+    assert_eq!(
+        env.meta(&id).size,
+        Size {
+            cols: 100,
+            rows: 30
+        }
+    );
     // A read-only viewer never changes it.
     let mut ro = Hello::new(Mode::ReadOnly);
     ro.size = Some(Size { cols: 20, rows: 5 });
@@ -275,7 +383,11 @@ async fn agents_start_with_sigpipe_at_its_default() {
     let id = env.run(&[], &["sh", "-c", "yes | head -1; echo status=$?; read x"]);
     let mut f = env.follower(&id).await;
     let got = collect_until(&mut f, T, "status", |c| c.saw(b"status=")).await;
-    assert!(!contains(&got.bytes, b"Broken pipe"), "yes saw EPIPE instead of SIGPIPE: {:?}", String::from_utf8_lossy(&got.bytes));
+    assert!(
+        !contains(&got.bytes, b"Broken pipe"),
+        "yes saw EPIPE instead of SIGPIPE: {:?}",
+        String::from_utf8_lossy(&got.bytes)
+    );
 }
 
 #[tokio::test]
@@ -283,7 +395,11 @@ async fn a_thousand_disconnect_resume_cycles_during_a_flood_lose_and_double_noth
     let env = Env::new();
     let id = env.run(
         &["--ring", "256M"],
-        &["sh", "-c", "i=0; while [ $i -lt 400000 ]; do echo $i; i=$((i+1)); done; echo END; read x"],
+        &[
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 400000 ]; do echo $i; i=$((i+1)); done; echo END; read x",
+        ],
     );
     let mut all = Vec::new();
     let mut offset = 0u64;
@@ -297,13 +413,20 @@ async fn a_thousand_disconnect_resume_cycles_during_a_flood_lose_and_double_noth
         hello.start = Start::Offset { offset };
         hello.lossless = true;
         let mut c = env.connect(&id, hello).await;
-        assert_eq!(c.welcome.stream.kind, StreamKind::Bytes, "cycle {cycles}: offset {offset} still in the ring");
+        assert_eq!(
+            c.welcome.stream.kind,
+            StreamKind::Bytes,
+            "cycle {cycles}: offset {offset} still in the ring"
+        );
         let frames = 1 + seed % 4;
         for _ in 0..frames {
             let ev = tokio::time::timeout(Duration::from_millis(200), c.next_event()).await;
             match ev {
                 Ok(Ok(Some(Event::Output { offset: o, data }))) => {
-                    assert_eq!(o, offset, "cycle {cycles}: stream resumed at the wrong offset");
+                    assert_eq!(
+                        o, offset,
+                        "cycle {cycles}: stream resumed at the wrong offset"
+                    );
                     offset += data.len() as u64;
                     all.extend_from_slice(&data);
                 }
@@ -321,7 +444,11 @@ async fn a_thousand_disconnect_resume_cycles_during_a_flood_lose_and_double_noth
         if line == "END" {
             break;
         }
-        assert_eq!(line.parse::<u32>().ok(), Some(expected), "byte lost or doubled near line {expected}");
+        assert_eq!(
+            line.parse::<u32>().ok(),
+            Some(expected),
+            "byte lost or doubled near line {expected}"
+        );
         expected += 1;
     }
     assert_eq!(expected, 400_000);

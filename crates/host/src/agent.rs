@@ -121,7 +121,9 @@ impl Agent {
         let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
         let (drained_tx, drained_rx) = std_mpsc::channel::<()>();
 
-        spawn_thread("pty-reader", move || read_loop(reader, on_output, drained_tx))?;
+        spawn_thread("pty-reader", move || {
+            read_loop(reader, on_output, drained_tx)
+        })?;
         spawn_thread("pty-writer", move || write_loop(writer, input_rx))?;
         spawn_thread("waiter", move || {
             let exit = reap(pid);
@@ -156,11 +158,17 @@ impl Agent {
     pub fn signal(&self, sig: Signal) -> Result<(), AgentError> {
         let nix_sig = to_nix(sig);
         let group = Pid::from_raw(self.pid as i32);
-        signal::killpg(group, nix_sig).map_err(|source| AgentError::Signal {
-            signal: sig,
-            pid: self.pid,
-            source,
-        })?;
+        match signal::killpg(group, nix_sig) {
+            // The group is already empty: the agent is exiting and its exit is on its way.
+            Ok(()) | Err(nix::Error::ESRCH) => {}
+            Err(source) => {
+                return Err(AgentError::Signal {
+                    signal: sig,
+                    pid: self.pid,
+                    source,
+                })
+            }
+        }
         if let Some(fg) = self.master.process_group_leader() {
             if fg > 0 && fg != self.pid as i32 {
                 let _ = signal::killpg(Pid::from_raw(fg), nix_sig);
@@ -219,7 +227,11 @@ fn read_loop(
 
 fn write_loop(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u8>>) {
     while let Some(bytes) = input.blocking_recv() {
-        if writer.write_all(&bytes).and_then(|_| writer.flush()).is_err() {
+        if writer
+            .write_all(&bytes)
+            .and_then(|_| writer.flush())
+            .is_err()
+        {
             // The agent is gone; drain and drop whatever is still queued.
             while input.blocking_recv().is_some() {}
             return;
@@ -231,9 +243,7 @@ fn write_loop(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u
 fn reap(pid: u32) -> ExitInfo {
     loop {
         match waitpid(Pid::from_raw(pid as i32), None) {
-            Ok(WaitStatus::Exited(_, code)) => {
-                return ExitInfo { code, signal: None }
-            }
+            Ok(WaitStatus::Exited(_, code)) => return ExitInfo { code, signal: None },
             Ok(WaitStatus::Signaled(_, sig, _)) => {
                 let name = sig.as_str().trim_start_matches("SIG").to_owned();
                 return ExitInfo {

@@ -3,8 +3,8 @@
 
 use paddock_proto::frame::{encode_control, encode_input};
 use paddock_proto::{
-    ClientId, ErrorPayload, Frame, FrameError, FrameReader, Hello, Message, Notification,
-    Request, Response, SessionInfo, Size, StreamStart,
+    ClientId, ErrorPayload, Frame, FrameError, FrameReader, Hello, Message, Notification, Request,
+    Response, SessionInfo, Size, StreamStart,
 };
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -40,11 +40,24 @@ pub enum ClientError {
 /// What arrives from a holder after hello.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    Output { offset: u64, data: Vec<u8> },
-    Snapshot { offset: u64, size: Size, data: Vec<u8> },
+    Output {
+        offset: u64,
+        data: Vec<u8>,
+    },
+    Snapshot {
+        offset: u64,
+        size: Size,
+        data: Vec<u8>,
+    },
     Notification(Notification),
-    Response { id: u64, response: Response },
-    Error { id: Option<u64>, error: ErrorPayload },
+    Response {
+        id: u64,
+        response: Response,
+    },
+    Error {
+        id: Option<u64>,
+        error: ErrorPayload,
+    },
 }
 
 /// What the holder said in answer to hello.
@@ -110,7 +123,7 @@ impl Client {
             })) if rid == id => Welcome {
                 version,
                 client,
-                session,
+                session: *session,
                 stream,
             },
             Some(Frame::Control(Message::Error { payload, .. })) => {

@@ -55,7 +55,10 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             return refuse(
                 &mut wr,
                 None,
-                ErrorPayload::new(ErrorCode::Protocol, "the first message must be a hello request"),
+                ErrorPayload::new(
+                    ErrorCode::Protocol,
+                    "the first message must be a hello request",
+                ),
             )
             .await
         }
@@ -74,7 +77,12 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             "protocol version {} is too old: this holder speaks {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}; upgrade the client",
             hello.version
         );
-        return refuse(&mut wr, Some(hello_id), ErrorPayload::new(ErrorCode::UnsupportedVersion, msg)).await;
+        return refuse(
+            &mut wr,
+            Some(hello_id),
+            ErrorPayload::new(ErrorCode::UnsupportedVersion, msg),
+        )
+        .await;
     }
     if let Some(name) = &hello.client_name {
         tracing::Span::current().record("name", name.as_str());
@@ -100,13 +108,19 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
         payload: Response::Hello {
             version: hello.version.min(PROTOCOL_VERSION),
             client,
-            session: shared.info(),
+            session: Box::new(shared.info()),
             stream: stream_start,
         },
     };
     encode_control(&reply, &mut buf);
     if let Some(snap) = &snapshot {
-        encode_snapshot(snap.offset, snap.size.cols, snap.size.rows, &snap.data, &mut buf);
+        encode_snapshot(
+            snap.offset,
+            snap.size.cols,
+            snap.size.rows,
+            &snap.data,
+            &mut buf,
+        );
     }
     if wr.write_all(&buf).await.is_err() {
         return;
@@ -148,9 +162,41 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             }
         };
         let answer = match frame {
-            Frame::Input(data) => handle_input(&shared, client, hello.mode, client_size, data).await,
+            Frame::Input(data) => {
+                handle_input(&shared, client, hello.mode, client_size, data).await
+            }
+            Frame::Control(Message::Request {
+                id,
+                payload: Request::Remove { force },
+            }) if hello.mode == Mode::ReadWrite => {
+                let (tx, rx) = oneshot::channel();
+                let (answered_tx, answered) = oneshot::channel();
+                let result = ask(
+                    &shared,
+                    Cmd::Remove {
+                        force,
+                        reply: tx,
+                        answered,
+                    },
+                    rx,
+                )
+                .await;
+                let msg = match result {
+                    Ok(payload) => Message::Response { id, payload },
+                    Err(payload) => Message::Error {
+                        id: Some(id),
+                        payload,
+                    },
+                };
+                if ctl_tx.send(msg).await.is_err() {
+                    return;
+                }
+                let _ = answered_tx.send(());
+                continue;
+            }
             Frame::Control(Message::Request { id, payload }) => {
-                let result = handle_request(&shared, client, hello.mode, &mut client_size, payload).await;
+                let result =
+                    handle_request(&shared, client, hello.mode, &mut client_size, payload).await;
                 Some(match result {
                     Ok(payload) => Message::Response { id, payload },
                     Err(payload) => Message::Error {
@@ -254,7 +300,10 @@ async fn start_point(
         }
     };
     let snap = shared.model.snapshot().await.map_err(|e| {
-        ErrorPayload::new(ErrorCode::Internal, format!("{e}; the holder is shutting down"))
+        ErrorPayload::new(
+            ErrorCode::Internal,
+            format!("{e}; the holder is shutting down"),
+        )
     })?;
     Ok((
         StreamStart {
@@ -318,7 +367,7 @@ async fn handle_request(
             "hello was already received on this connection",
         )),
         Request::Info => Ok(Response::Info {
-            session: shared.info(),
+            session: Box::new(shared.info()),
         }),
         Request::Resize { size } => {
             need_write()?;
@@ -340,10 +389,14 @@ async fn handle_request(
             let (tx, rx) = oneshot::channel();
             ask(shared, Cmd::Restart(tx), rx).await
         }
-        Request::Remove { force } => {
+        // Read-write removals are handled by the connection loop (the answer must be
+        // queued before the holder closes).
+        Request::Remove { .. } => {
             need_write()?;
-            let (tx, rx) = oneshot::channel();
-            ask(shared, Cmd::Remove { force, reply: tx }, rx).await
+            Err(ErrorPayload::new(
+                ErrorCode::Internal,
+                "removal was not routed",
+            ))
         }
         Request::Unknown => Err(ErrorPayload::new(
             ErrorCode::UnknownRequest,
@@ -376,7 +429,10 @@ async fn write_loop(
     let mut buf = Vec::with_capacity(OUTPUT_CHUNK + 64);
     loop {
         if let Some(c) = cursor.as_mut() {
-            if drain(&shared, &mut wr, c, &mut buf, lossless, &mut ctl).await.is_err() {
+            if drain(&shared, &mut wr, c, &mut buf, lossless, &mut ctl)
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -401,11 +457,19 @@ async fn write_loop(
         };
         // Output written before this message comes first.
         if let Some(c) = cursor.as_mut() {
-            if drain(&shared, &mut wr, c, &mut buf, lossless, &mut ctl).await.is_err() {
+            if drain(&shared, &mut wr, c, &mut buf, lossless, &mut ctl)
+                .await
+                .is_err()
+            {
                 return;
             }
         }
-        let closing = matches!(msg, Message::Notification { payload: Notification::Closing { .. } });
+        let closing = matches!(
+            msg,
+            Message::Notification {
+                payload: Notification::Closing { .. }
+            }
+        );
         buf.clear();
         encode_control(&msg, &mut buf);
         if wr.write_all(&buf).await.is_err() || closing {
@@ -465,7 +529,11 @@ async fn drain(
                     .snapshot()
                     .await
                     .map_err(|e| std::io::Error::other(e.to_string()))?;
-                tracing::info!(from, to = snap.offset, "client lagged; resyncing it with a snapshot");
+                tracing::info!(
+                    from,
+                    to = snap.offset,
+                    "client lagged; resyncing it with a snapshot"
+                );
                 encode_control(
                     &Message::Notification {
                         payload: Notification::Lagged {

@@ -76,6 +76,9 @@ pub(crate) struct Shared {
     pub cmds: mpsc::UnboundedSender<Cmd>,
 }
 
+/// How the main loop answers a client's request.
+pub(crate) type Reply = oneshot::Sender<Result<(), ErrorPayload>>;
+
 /// Requests to the main loop, the only place that changes the agent's lifecycle.
 pub(crate) enum Cmd {
     Exited {
@@ -86,6 +89,9 @@ pub(crate) enum Cmd {
     Remove {
         force: bool,
         reply: oneshot::Sender<Result<(), ErrorPayload>>,
+        /// Fired once the answer is queued for the client, so the answer reaches it before
+        /// the `closing` notice does.
+        answered: oneshot::Receiver<()>,
     },
 }
 
@@ -165,7 +171,11 @@ impl Shared {
     }
 
     /// Makes `client` the active writer; applies its size if it has one.
-    pub fn activate_writer(&self, client: ClientId, size: Option<Size>) -> Result<(), ErrorPayload> {
+    pub fn activate_writer(
+        &self,
+        client: ClientId,
+        size: Option<Size>,
+    ) -> Result<(), ErrorPayload> {
         let changed = {
             let mut active = lock(&self.active_writer);
             let changed = *active != Some(client);
@@ -213,7 +223,11 @@ fn now_rfc3339() -> String {
 
 /// Runs a holder for `spec` until its session ends. `ready` is called once: with the agent's
 /// pid when it runs, or with the error that prevented it (then `run` returns that error too).
-pub fn run(spec: HolderSpec, dir: RuntimeDir, ready: impl FnOnce(Result<Ready, String>)) -> Result<(), HolderError> {
+pub fn run(
+    spec: HolderSpec,
+    dir: RuntimeDir,
+    ready: impl FnOnce(Result<Ready, String>),
+) -> Result<(), HolderError> {
     let mut ready = Some(ready);
     let mut report = |r: Result<Ready, String>| {
         if let Some(f) = ready.take() {
@@ -333,8 +347,8 @@ async fn serve(
     let mut conns = JoinSet::new();
     let mut grace_deadline: Option<Instant> = None;
     let mut kill_deadline: Option<Instant> = None;
-    let mut pending_restart: Vec<oneshot::Sender<Result<(), ErrorPayload>>> = Vec::new();
-    let mut pending_remove: Option<oneshot::Sender<Result<(), ErrorPayload>>> = None;
+    let mut pending_restart: Vec<Reply> = Vec::new();
+    let mut pending_remove: Option<(Reply, oneshot::Receiver<()>)> = None;
 
     let close_reason = loop {
         let far = Instant::now() + Duration::from_secs(86400 * 365);
@@ -358,7 +372,8 @@ async fn serve(
                     }
                     on_exit(&shared, &exit);
                     kill_deadline = None;
-                    if pending_remove.take().map(|r| r.send(Ok(()))).is_some() {
+                    if let Some((reply, answered)) = pending_remove.take() {
+                        confirm_removal(reply, answered).await;
                         break "the session was removed".to_owned();
                     }
                     if !pending_restart.is_empty() {
@@ -377,8 +392,8 @@ async fn serve(
                     if shared.is_running() {
                         pending_restart.push(reply);
                         if kill_deadline.is_none() {
-                            let _ = shared.signal(Signal::Term);
                             let _ = shared.signal(Signal::Cont);
+                            let _ = shared.signal(Signal::Term);
                             kill_deadline = Some(Instant::now() + RESTART_KILL_AFTER);
                         }
                     } else {
@@ -390,13 +405,13 @@ async fn serve(
                         let _ = reply.send(result);
                     }
                 }
-                Cmd::Remove { force, reply } => {
+                Cmd::Remove { force, reply, answered } => {
                     if !shared.is_running() {
-                        let _ = reply.send(Ok(()));
+                        confirm_removal(reply, answered).await;
                         break "the session was removed".to_owned();
                     } else if force {
                         let _ = shared.signal(Signal::Kill);
-                        pending_remove = Some(reply);
+                        pending_remove = Some((reply, answered));
                     } else {
                         let _ = reply.send(Err(ErrorPayload::new(
                             ErrorCode::SessionRunning,
@@ -427,6 +442,16 @@ async fn serve(
     .await;
     dir.remove_session_files(&shared.spec.id);
     Ok(())
+}
+
+/// Answers a removal and waits (briefly) until the answer is queued for its client.
+async fn confirm_removal(
+    reply: oneshot::Sender<Result<(), ErrorPayload>>,
+    answered: oneshot::Receiver<()>,
+) {
+    if reply.send(Ok(())).is_ok() {
+        let _ = tokio::time::timeout(CLOSE_FLUSH, answered).await;
+    }
 }
 
 /// Spawns the agent for `generation` and records its pid.

@@ -84,7 +84,9 @@ impl ScreenModel {
     }
 
     pub fn resize(&mut self, size: Size) {
-        self.parser.screen_mut().set_size(nz(size.rows), nz(size.cols));
+        self.parser
+            .screen_mut()
+            .set_size(nz(size.rows), nz(size.cols));
     }
 
     pub fn size(&self) -> Size {
@@ -177,14 +179,17 @@ impl ModelHandle {
     /// The screen as of the ring's current end.
     pub async fn snapshot(&self) -> Result<Snapshot, ModelGone> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Snapshot(tx))
-            .map_err(|_| ModelGone)?;
+        self.tx.send(Command::Snapshot(tx)).map_err(|_| ModelGone)?;
         rx.await.map_err(|_| ModelGone)
     }
 }
 
-fn run(ring: Arc<Mutex<Ring>>, rx: mpsc::Receiver<Command>, kicked: Arc<AtomicBool>, mut model: ScreenModel) {
+fn run(
+    ring: Arc<Mutex<Ring>>,
+    rx: mpsc::Receiver<Command>,
+    kicked: Arc<AtomicBool>,
+    mut model: ScreenModel,
+) {
     let mut buf = Vec::with_capacity(STEP);
     while let Ok(cmd) = rx.recv() {
         match cmd {

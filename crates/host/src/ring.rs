@@ -130,7 +130,8 @@ mod tests {
 
     fn read_all(ring: &Ring, from: u64) -> Vec<u8> {
         let mut out = Vec::new();
-        ring.copy_from(from, usize::MAX, &mut out).expect("available");
+        ring.copy_from(from, usize::MAX, &mut out)
+            .expect("available");
         out
     }
 
@@ -162,7 +163,9 @@ mod tests {
         let mut all = Vec::new();
         let mut x: u64 = 12345;
         for _ in 0..2000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let n = (x >> 33) as usize % 150;
             let data: Vec<u8> = (0..n).map(|i| (all.len() + i) as u8).collect();
             ring.push(&data);

@@ -64,15 +64,17 @@ async fn probe(dir: &RuntimeDir, id: &SessionId) -> Option<SessionInfo> {
     let socket = dir.socket_path(id);
     match tokio::time::timeout(QUERY_TIMEOUT, query(&socket)).await {
         Ok(Ok(info)) => return Some(info),
-        Ok(Err(ClientError::Connect { .. })) => {}
+        // The socket file is there but nobody listens: its holder is gone.
+        Ok(Err(ClientError::Connect { source, .. }))
+            if source.kind() == std::io::ErrorKind::ConnectionRefused => {}
+        // No socket: a holder that is closing (it removes the socket first) or one that died.
+        Ok(Err(ClientError::Connect { .. })) => {
+            if meta.as_ref().is_some_and(|m| pid_alive(m.holder_pid)) {
+                return meta;
+            }
+        }
         // Alive but slow or confused: show what its file says.
         Ok(Err(_)) | Err(_) => return meta,
-    }
-    // Nobody listens. The holder may still be alive between writing its metadata and
-    // accepting (it binds first, so that is brief), or gone for good.
-    let holder_alive = meta.as_ref().is_some_and(|m| pid_alive(m.holder_pid));
-    if holder_alive && socket.exists() {
-        return meta;
     }
     tracing::info!(%id, "removing the files of a holder that is no longer running");
     dir.remove_session_files(id);
@@ -83,8 +85,10 @@ async fn probe(dir: &RuntimeDir, id: &SessionId) -> Option<SessionInfo> {
 pub async fn query(socket: &Path) -> Result<SessionInfo, ClientError> {
     let mut client = Client::connect(socket, Hello::control(Mode::ReadOnly)).await?;
     match client.request(Request::Info).await? {
-        Response::Info { session } => Ok(session),
-        other => Err(ClientError::Protocol(format!("expected info, got {other:?}"))),
+        Response::Info { session } => Ok(*session),
+        other => Err(ClientError::Protocol(format!(
+            "expected info, got {other:?}"
+        ))),
     }
 }
 
@@ -110,14 +114,24 @@ fn pid_alive(pid: u32) -> bool {
     if pid <= 0 {
         return false;
     }
-    !matches!(
+    if matches!(
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
         Err(nix::Error::ESRCH)
-    )
+    ) {
+        return false;
+    }
+    // A zombie (dead, not yet reaped by its parent) still answers kill(0).
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(") ").next().is_some_and(|s| s.starts_with('Z')),
+        Err(_) => true,
+    }
 }
 
 /// Finds one session by exact id, exact name, or unique id prefix.
-pub fn resolve<'a>(sessions: &'a [SessionInfo], query: &str) -> Result<&'a SessionInfo, LookupError> {
+pub fn resolve<'a>(
+    sessions: &'a [SessionInfo],
+    query: &str,
+) -> Result<&'a SessionInfo, LookupError> {
     if let Some(s) = sessions.iter().find(|s| s.id.as_str() == query) {
         return Ok(s);
     }

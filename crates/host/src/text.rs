@@ -23,7 +23,11 @@ pub fn render(bytes: &[u8], size: Size, lines: usize) -> Vec<String> {
         }
     }
     parser_screen.set_scrollback(0);
-    out.extend(parser_screen.rows(0, size.cols).map(|r| r.trim_end().to_owned()));
+    out.extend(
+        parser_screen
+            .rows(0, size.cols)
+            .map(|r| r.trim_end().to_owned()),
+    );
     while out.last().is_some_and(|l| l.is_empty()) {
         out.pop();
     }
@@ -89,9 +93,7 @@ impl Plain {
                     0x1b => self.state = State::StrEsc,
                     _ => {}
                 },
-                State::StrEsc => {
-                    self.state = if b == b'\\' { State::Text } else { State::Str }
-                }
+                State::StrEsc => self.state = if b == b'\\' { State::Text } else { State::Str },
             }
         }
     }
@@ -115,7 +117,8 @@ mod tests {
     #[test]
     fn render_shows_what_a_terminal_shows() {
         let size = Size { cols: 20, rows: 3 };
-        let bytes = b"one\r\ntwo\r\nthree\r\nfour\r\n\x1b[1mfive\x1b[0m\r\nprogress 10%\rprogress 99%\r\n";
+        let bytes =
+            b"one\r\ntwo\r\nthree\r\nfour\r\n\x1b[1mfive\x1b[0m\r\nprogress 10%\rprogress 99%\r\n";
         assert_eq!(
             render(bytes, size, 4),
             ["three", "four", "five", "progress 99%"]

@@ -368,7 +368,10 @@ mod tests {
         dec.extend(&u32::MAX.to_le_bytes());
         let err = dec.next_frame().expect_err("must refuse");
         assert!(matches!(err, FrameError::TooLarge { len, max: 1024 } if len == u32::MAX as usize));
-        assert!(dec.buf.capacity() < 1024, "nothing reserved for the claimed length");
+        assert!(
+            dec.buf.capacity() < 1024,
+            "nothing reserved for the claimed length"
+        );
     }
 
     #[test]

@@ -12,9 +12,9 @@ pub mod frame;
 pub mod ids;
 pub mod message;
 
-pub use frame::{Frame, FrameDecoder, FrameError, MAX_FRAME_LEN};
 #[cfg(feature = "tokio")]
 pub use frame::{write_frame, FrameReader};
+pub use frame::{Frame, FrameDecoder, FrameError, MAX_FRAME_LEN};
 pub use ids::{ClientId, SessionId};
 pub use message::*;
 

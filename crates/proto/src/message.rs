@@ -235,11 +235,11 @@ pub enum Response {
     Hello {
         version: u32,
         client: ClientId,
-        session: SessionInfo,
+        session: Box<SessionInfo>,
         stream: StreamStart,
     },
     /// The session's metadata.
-    Info { session: SessionInfo },
+    Info { session: Box<SessionInfo> },
     /// Done.
     Ok,
 }
@@ -514,14 +514,16 @@ mod tests {
             Response::Hello {
                 version: 1,
                 client: ClientId(3),
-                session: info(),
+                session: Box::new(info()),
                 stream: StreamStart {
                     kind: StreamKind::Snapshot,
                     offset: 10,
                     gap: true,
                 },
             },
-            Response::Info { session: info() },
+            Response::Info {
+                session: Box::new(info()),
+            },
             Response::Ok,
         ];
         let notifications = vec![
@@ -555,12 +557,25 @@ mod tests {
             ErrorCode::Internal,
         ];
         let mut all: Vec<Message> = Vec::new();
-        all.extend(requests.into_iter().enumerate().map(|(i, payload)| Message::Request {
-            id: i as u64,
-            payload,
-        }));
-        all.extend(responses.into_iter().map(|payload| Message::Response { id: 9, payload }));
-        all.extend(notifications.into_iter().map(|payload| Message::Notification { payload }));
+        all.extend(
+            requests
+                .into_iter()
+                .enumerate()
+                .map(|(i, payload)| Message::Request {
+                    id: i as u64,
+                    payload,
+                }),
+        );
+        all.extend(
+            responses
+                .into_iter()
+                .map(|payload| Message::Response { id: 9, payload }),
+        );
+        all.extend(
+            notifications
+                .into_iter()
+                .map(|payload| Message::Notification { payload }),
+        );
         all.extend(codes.iter().enumerate().map(|(i, &code)| Message::Error {
             id: (i % 2 == 0).then_some(i as u64),
             payload: ErrorPayload::new(code, "it went wrong; try again"),
@@ -655,7 +670,17 @@ mod tests {
         keys.sort();
         assert_eq!(
             keys,
-            ["clients", "command", "cwd", "exit_code", "id", "name", "pid", "started_at", "state"]
+            [
+                "clients",
+                "command",
+                "cwd",
+                "exit_code",
+                "id",
+                "name",
+                "pid",
+                "started_at",
+                "state"
+            ]
         );
         assert_eq!(v["command"], "bash -c 'echo '\\''hi'\\''; exit 3'");
     }

@@ -101,7 +101,8 @@ impl Args {
 async fn session_loop(client: Client, mode: Mode, detach: u8) -> anyhow::Result<Outcome> {
     let (mut rd, mut wr) = client.into_split();
     let mut keys = spawn_stdin_reader();
-    let mut winch = signal(SignalKind::window_change()).context("cannot watch window size changes")?;
+    let mut winch =
+        signal(SignalKind::window_change()).context("cannot watch window size changes")?;
     let mut filter = AltScreenFilter::default();
     let mut out = std::io::stdout();
     let mut shown = Vec::new();
@@ -281,7 +282,11 @@ mod tests {
         let s: &[u8] = b"\x1b[?25l\x1b[31mred\x1b[0m\x1b[?2004h\x1b]2;t\x07\x1b\x1b[H";
         assert_eq!(run_filter(&[s]), s);
         for split in 1..s.len() {
-            assert_eq!(run_filter(&[&s[..split], &s[split..]]), s, "split at {split}");
+            assert_eq!(
+                run_filter(&[&s[..split], &s[split..]]),
+                s,
+                "split at {split}"
+            );
         }
     }
 

@@ -36,7 +36,9 @@ pub fn main() -> ExitCode {
     {
         Ok(spec) => spec,
         Err(e) => {
-            report(Report::Error(format!("the holder got an invalid spec: {e}")));
+            report(Report::Error(format!(
+                "the holder got an invalid spec: {e}"
+            )));
             return ExitCode::FAILURE;
         }
     };
@@ -73,7 +75,11 @@ fn report(r: Report) {
     }
     let _ = out.flush();
     drop(out);
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         let _ = nix::unistd::dup2(null.as_raw_fd(), 0);
         let _ = nix::unistd::dup2(null.as_raw_fd(), 1);
     }

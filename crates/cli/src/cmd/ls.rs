@@ -55,7 +55,9 @@ fn table(all: &[SessionInfo], now: SystemTime) -> String {
             ]
         })
         .collect();
-    let header = ["ID", "NAME", "STATE", "PID", "CLIENTS", "AGE", "COMMAND", "CWD"];
+    let header = [
+        "ID", "NAME", "STATE", "PID", "CLIENTS", "AGE", "COMMAND", "CWD",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r.iter()) {

@@ -115,7 +115,9 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         bail!("{} is not a directory", cwd.display());
     }
     let mut command = args.command.into_iter();
-    let program = command.next().context("no command given: `paddock run -- CMD [ARGS]`")?;
+    let program = command
+        .next()
+        .context("no command given: `paddock run -- CMD [ARGS]`")?;
     let program_args: Vec<String> = command.collect();
 
     let name = match args.name {

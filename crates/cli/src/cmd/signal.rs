@@ -75,7 +75,11 @@ async fn wait_exit(client: &mut Client, timeout: Duration) -> anyhow::Result<Opt
             }
         }
     };
-    Ok(tokio::time::timeout(timeout, wait).await.ok().transpose()?.flatten())
+    Ok(tokio::time::timeout(timeout, wait)
+        .await
+        .ok()
+        .transpose()?
+        .flatten())
 }
 
 impl Args {
@@ -90,9 +94,9 @@ impl Args {
 impl StopArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let (target, mut client) = connect_running(&self.session).await?;
-        send(&mut client, Signal::Term).await?;
         // A suspended agent cannot act on TERM until it continues.
         send(&mut client, Signal::Cont).await?;
+        send(&mut client, Signal::Term).await?;
         if let Some(how) = wait_exit(&mut client, *self.timeout).await? {
             println!("{}: {how}", target.info.id);
             return Ok(());
@@ -131,7 +135,10 @@ impl SuspendArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let (target, mut client) = connect_running(&self.session).await?;
         send(&mut client, Signal::Stop).await?;
-        println!("suspended {}; `paddock resume {}` continues it", target.info.id, target.info.id);
+        println!(
+            "suspended {}; `paddock resume {}` continues it",
+            target.info.id, target.info.id
+        );
         Ok(())
     }
 }

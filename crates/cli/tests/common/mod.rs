@@ -78,7 +78,9 @@ impl Env {
     }
 
     pub async fn connect(&self, id: &str, hello: Hello) -> Client {
-        Client::connect(&self.socket(id), hello).await.expect("connect")
+        Client::connect(&self.socket(id), hello)
+            .await
+            .expect("connect")
     }
 
     /// A read-only streaming client from the ring's start that tolerates lag up to the ring.
@@ -98,13 +100,16 @@ impl Drop for Env {
         for e in entries.flatten() {
             let p = e.path();
             if std::thread::panicking() && p.extension().is_some_and(|x| x == "log") {
-                eprintln!("--- holder log {}:\n{}", p.display(), std::fs::read_to_string(&p).unwrap_or_default());
+                eprintln!(
+                    "--- holder log {}:\n{}",
+                    p.display(),
+                    std::fs::read_to_string(&p).unwrap_or_default()
+                );
             }
             if p.extension().is_some_and(|x| x == "json") {
-                if let Ok(info) = std::fs::read(&p)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| serde_json::from_slice::<SessionInfo>(&b).map_err(|e| e.to_string()))
-                {
+                if let Ok(info) = std::fs::read(&p).map_err(|e| e.to_string()).and_then(|b| {
+                    serde_json::from_slice::<SessionInfo>(&b).map_err(|e| e.to_string())
+                }) {
                     kill(-(info.pid as i32));
                     kill(info.holder_pid as i32);
                 }
@@ -115,7 +120,10 @@ impl Drop for Env {
 
 fn kill(pid: i32) {
     if pid != 0 && pid != -1 {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 }
 
@@ -123,7 +131,10 @@ fn kill(pid: i32) {
 pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !cond() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -136,7 +147,10 @@ where
 {
     let deadline = Instant::now() + timeout;
     while !cond().await {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
