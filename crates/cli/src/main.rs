@@ -47,11 +47,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Command::Holder = cli.command {
+    // A holder lives as long as its agent: keep its resident set small by not touching the
+    // argument parser's code at all.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__holder") {
         return cmd::holder::main();
     }
-    init_logging();
+    let cli = Cli::parse();
+    init_logging("warn");
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -77,7 +79,7 @@ fn main() -> ExitCode {
             Command::Restart(a) => a.run().await,
             Command::Rm(a) => a.run().await,
             Command::Completions(a) => a.run(),
-            Command::Holder => unreachable!("handled above"),
+            Command::Holder => Ok(()),
         }
     });
     // Do not wait for blocking reads of stdin (attach) to finish.
@@ -91,12 +93,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PADDOCK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
+/// Logs to stderr, filtered by `PADDOCK_LOG` (`debug`, `info,paddock_host=trace`, ...).
+pub fn init_logging(default: &str) {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    let filter = std::env::var("PADDOCK_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| default.parse().unwrap_or_default());
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_target(false),
+        )
+        .with(filter)
         .init();
 }

@@ -5,10 +5,6 @@
 //! (reaps the child with `waitpid`, waits briefly for the reader to drain, then reports the
 //! exit). The child is a session leader with the PTY as its controlling terminal (done by
 //! portable-pty), so its pid is also its process group id.
-//!
-//! This is the one module allowed `unsafe` (the SIGPIPE disposition, see
-//! [`let_children_default_sigpipe`]).
-#![allow(unsafe_code)]
 
 use nix::sys::signal::{self, Signal as NixSignal};
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -261,23 +257,4 @@ fn reap(pid: u32) -> ExitInfo {
             }
         }
     }
-}
-
-extern "C" fn ignore_signal(_: nix::libc::c_int) {}
-
-/// Makes writes to a closed socket fail with EPIPE in this process (as Rust's default
-/// SIG_IGN does) while letting the agents we spawn start with SIGPIPE at its default.
-///
-/// An ignored signal stays ignored across `exec`, so with Rust's default every agent (and
-/// every `yes | head` inside it) would run with SIGPIPE ignored. A caught signal is reset to
-/// its default by `exec`, so catching it with a handler that does nothing gives both.
-pub fn let_children_default_sigpipe() -> nix::Result<()> {
-    let action = signal::SigAction::new(
-        signal::SigHandler::Handler(ignore_signal),
-        signal::SaFlags::SA_RESTART,
-        signal::SigSet::empty(),
-    );
-    // Safety: the handler is an empty `extern "C"` function, which is async-signal-safe, and
-    // replacing SIGPIPE's disposition does not invalidate any other handler's assumptions.
-    unsafe { signal::sigaction(NixSignal::SIGPIPE, &action) }.map(|_| ())
 }

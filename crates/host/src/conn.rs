@@ -37,7 +37,15 @@ const CONTROL_QUEUE: usize = 64;
 pub(crate) async fn serve(shared: Arc<Shared>, stream: UnixStream) {
     let client = shared.next_client_id();
     let span = tracing::info_span!("client", id = %client, name = tracing::field::Empty);
-    serve_client(shared, stream, client).instrument(span).await
+    shared.connections.fetch_add(1, Ordering::Relaxed);
+    serve_client(shared.clone(), stream, client)
+        .instrument(span)
+        .await;
+    if shared.connections.fetch_sub(1, Ordering::Relaxed) == 1 {
+        // Nobody is connected: the holder goes back to idle, so it gives back the code
+        // pages the connection faulted in.
+        crate::os::trim_code_pages();
+    }
 }
 
 async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId) {

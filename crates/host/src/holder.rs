@@ -6,7 +6,7 @@
 //! (exit, restart, remove, grace period). The PTY threads and the model thread feed shared
 //! state guarded by std mutexes, which are never held across an `.await`.
 
-use crate::agent::{self, Agent, AgentError, ExitInfo, Launch};
+use crate::agent::{Agent, AgentError, ExitInfo, Launch};
 use crate::conn;
 use crate::dirs::RuntimeDir;
 use crate::model::ModelHandle;
@@ -72,6 +72,8 @@ pub(crate) struct Shared {
     /// The read-write client whose size the terminal has (the most recently active one).
     pub active_writer: Mutex<Option<ClientId>>,
     pub streaming: AtomicU32,
+    /// Open client connections of any kind.
+    pub connections: AtomicU32,
     next_client: AtomicU64,
     pub cmds: mpsc::UnboundedSender<Cmd>,
 }
@@ -249,7 +251,7 @@ fn start_and_serve(
     if !spec.size.is_valid() {
         return Err(HolderError::Size(spec.size));
     }
-    if let Err(e) = agent::let_children_default_sigpipe() {
+    if let Err(e) = crate::os::let_children_default_sigpipe() {
         tracing::warn!(error = %e, "cannot set up SIGPIPE handling; agents will start with SIGPIPE ignored");
     }
     let socket_path = dir.socket_path(&spec.id);
@@ -329,6 +331,7 @@ async fn serve(
         agent: Mutex::new(None),
         active_writer: Mutex::new(None),
         streaming: AtomicU32::new(0),
+        connections: AtomicU32::new(0),
         next_client: AtomicU64::new(0),
         cmds,
         spec,
@@ -343,6 +346,7 @@ async fn serve(
         holder_pid: std::process::id(),
     }));
     tracing::info!(pid = lock(&shared.info).pid, "agent started");
+    crate::os::trim_code_pages();
 
     let mut conns = JoinSet::new();
     let mut grace_deadline: Option<Instant> = None;

@@ -13,6 +13,7 @@ mod conn;
 pub mod dirs;
 pub mod holder;
 pub mod model;
+mod os;
 pub mod ring;
 pub mod sessions;
 pub mod spec;

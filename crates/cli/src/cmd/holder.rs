@@ -20,13 +20,7 @@ pub fn main() -> ExitCode {
     // Our own session: no controlling terminal, so closing the terminal that ran
     // `paddock run` (SIGHUP) or pressing Ctrl-C there cannot reach us.
     let _ = nix::unistd::setsid();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PADDOCK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    crate::init_logging("info");
 
     let mut input = Vec::new();
     let spec: HolderSpec = match std::io::stdin()
