@@ -6,6 +6,7 @@
 
 mod cmd;
 mod errors;
+mod supervisor_client;
 mod target;
 mod term;
 
@@ -28,6 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Up(cmd::up::Args),
+    Status(cmd::status::Args),
     Run(cmd::run::Args),
     Ls(cmd::ls::Args),
     Attach(cmd::attach::Args),
@@ -41,6 +44,7 @@ enum Command {
     Restart(cmd::restart::Args),
     Rm(cmd::rm::Args),
     Completions(cmd::completions::Args),
+    DefaultConfig(cmd::default_config::Args),
     /// Runs a session holder (started by `paddock run`; not for direct use).
     #[command(name = "__holder", hide = true)]
     Holder,
@@ -53,6 +57,11 @@ fn main() -> ExitCode {
         return cmd::holder::main();
     }
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Up(_)) {
+        // Short-lived commands die quietly when their output pipe closes, like other tools.
+        // The supervisor keeps SIGPIPE ignored: it writes to sockets that may close.
+        paddock_host::default_sigpipe();
+    }
     init_logging("warn");
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -66,6 +75,8 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
+            Command::Up(a) => a.run().await,
+            Command::Status(a) => a.run().await,
             Command::Run(a) => a.run().await,
             Command::Ls(a) => a.run().await,
             Command::Attach(a) => a.run().await,
@@ -79,6 +90,7 @@ fn main() -> ExitCode {
             Command::Restart(a) => a.run().await,
             Command::Rm(a) => a.run().await,
             Command::Completions(a) => a.run(),
+            Command::DefaultConfig(a) => a.run(),
             Command::Holder => Ok(()),
         }
     });

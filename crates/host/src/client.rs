@@ -158,19 +158,64 @@ impl Client {
     /// Sends a request and waits for its answer, skipping anything else that arrives
     /// (meant for connections opened with [`Hello::control`]).
     pub async fn request(&mut self, req: Request) -> Result<Response, ClientError> {
-        let id = self.writer.send_request(req).await?;
-        loop {
-            match self.reader.next_event().await? {
-                Some(Event::Response { id: rid, response }) if rid == id => return Ok(response),
-                Some(Event::Error {
-                    id: Some(rid),
-                    error,
-                }) if rid == id => return Err(ClientError::Refused(error)),
-                Some(Event::Error { id: None, error }) => return Err(ClientError::Refused(error)),
-                Some(_) => continue,
-                None => return Err(ClientError::Closed),
-            }
+        request_on(&mut self.reader, &mut self.writer, req).await
+    }
+}
+
+async fn request_on(
+    reader: &mut ClientReader,
+    writer: &mut ClientWriter,
+    req: Request,
+) -> Result<Response, ClientError> {
+    let id = writer.send_request(req).await?;
+    loop {
+        match reader.next_event().await? {
+            Some(Event::Response { id: rid, response }) if rid == id => return Ok(response),
+            Some(Event::Error {
+                id: Some(rid),
+                error,
+            }) if rid == id => return Err(ClientError::Refused(error)),
+            Some(Event::Error { id: None, error }) => return Err(ClientError::Refused(error)),
+            Some(_) => continue,
+            None => return Err(ClientError::Closed),
         }
+    }
+}
+
+/// A request/response connection to a server that is not a holder (the supervisor).
+pub struct Requester {
+    reader: ClientReader,
+    writer: ClientWriter,
+}
+
+impl Requester {
+    /// Connects and says hello; the server answers `ok`.
+    pub async fn connect(path: &Path, hello: Hello) -> Result<Self, ClientError> {
+        let stream = UnixStream::connect(path)
+            .await
+            .map_err(|source| ClientError::Connect {
+                path: path.to_owned(),
+                source,
+            })?;
+        let (rd, wr) = stream.into_split();
+        let mut r = Self {
+            reader: ClientReader {
+                frames: FrameReader::new(rd),
+            },
+            writer: ClientWriter {
+                wr,
+                next_id: 0,
+                buf: Vec::new(),
+            },
+        };
+        tokio::time::timeout(HELLO_TIMEOUT, r.request(Request::Hello(hello)))
+            .await
+            .map_err(|_| ClientError::Timeout(HELLO_TIMEOUT))??;
+        Ok(r)
+    }
+
+    pub async fn request(&mut self, req: Request) -> Result<Response, ClientError> {
+        request_on(&mut self.reader, &mut self.writer, req).await
     }
 }
 

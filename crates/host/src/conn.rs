@@ -37,13 +37,16 @@ const CONTROL_QUEUE: usize = 64;
 pub(crate) async fn serve(shared: Arc<Shared>, stream: UnixStream) {
     let client = shared.next_client_id();
     let span = tracing::info_span!("client", id = %client, name = tracing::field::Empty);
-    shared.connections.fetch_add(1, Ordering::Relaxed);
     serve_client(shared.clone(), stream, client)
         .instrument(span)
         .await;
-    if shared.connections.fetch_sub(1, Ordering::Relaxed) == 1 {
-        // Nobody is connected: the holder goes back to idle, so it gives back the code
-        // pages the connection faulted in.
+    trim_if_idle(&shared);
+}
+
+/// With nobody watching the output (quiet control connections such as the supervisor's do
+/// not count), the holder is idle: it gives back the code pages the last client faulted in.
+fn trim_if_idle(shared: &Shared) {
+    if shared.streaming.load(Ordering::Relaxed) == 0 {
         crate::os::trim_code_pages();
     }
 }
@@ -134,6 +137,9 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
         return;
     }
     let _streaming = hello.stream.then(|| StreamingGuard::new(&shared));
+    if !hello.stream {
+        trim_if_idle(&shared);
+    }
     tracing::debug!(mode = ?hello.mode, start = ?stream_start, "client attached");
 
     let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
@@ -406,6 +412,10 @@ async fn handle_request(
                 "removal was not routed",
             ))
         }
+        Request::ListSessions | Request::Status => Err(ErrorPayload::new(
+            ErrorCode::UnknownRequest,
+            "this is a session holder; ask the supervisor (`paddock up`) for that",
+        )),
         Request::Unknown => Err(ErrorPayload::new(
             ErrorCode::UnknownRequest,
             "this holder does not know that request; it may be older than the client",

@@ -72,8 +72,6 @@ pub(crate) struct Shared {
     /// The read-write client whose size the terminal has (the most recently active one).
     pub active_writer: Mutex<Option<ClientId>>,
     pub streaming: AtomicU32,
-    /// Open client connections of any kind.
-    pub connections: AtomicU32,
     next_client: AtomicU64,
     pub cmds: mpsc::UnboundedSender<Cmd>,
 }
@@ -331,7 +329,6 @@ async fn serve(
         agent: Mutex::new(None),
         active_writer: Mutex::new(None),
         streaming: AtomicU32::new(0),
-        connections: AtomicU32::new(0),
         next_client: AtomicU64::new(0),
         cmds,
         spec,

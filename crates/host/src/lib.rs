@@ -14,6 +14,7 @@ pub mod dirs;
 pub mod holder;
 pub mod model;
 mod os;
+pub use os::default_sigpipe;
 pub mod ring;
 pub mod sessions;
 pub mod spec;

@@ -24,6 +24,15 @@ pub fn let_children_default_sigpipe() -> nix::Result<()> {
     unsafe { signal::sigaction(NixSignal::SIGPIPE, &action) }.map(|_| ())
 }
 
+/// Restores SIGPIPE's default action (terminate quietly), for command-line processes whose
+/// output may go to a pipe that closes early (`paddock ls --json | head`), like other Unix
+/// tools. Never call it in a holder or the supervisor.
+pub fn default_sigpipe() {
+    // Safety: SIG_DFL is always a valid disposition for SIGPIPE, and no handler that another
+    // part of this process relies on is replaced (the CLI installs none).
+    let _ = unsafe { signal::signal(NixSignal::SIGPIPE, signal::SigHandler::SigDfl) };
+}
+
 /// Drops this process's executable code pages (read-only, file-backed `r-xp` mappings) from
 /// its resident set. Called when the holder goes idle: after start-up, and when its last
 /// client disconnects. The code that served start-up or the clients is not needed while

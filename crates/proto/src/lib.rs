@@ -11,6 +11,7 @@
 pub mod frame;
 pub mod ids;
 pub mod message;
+pub mod supervisor;
 
 #[cfg(feature = "tokio")]
 pub use frame::{write_frame, FrameReader};

@@ -51,7 +51,11 @@ pub enum Request {
         #[serde(default)]
         force: bool,
     },
-    /// A request this build does not know.
+    /// The supervisor's sessions, of every backend (supervisor only).
+    ListSessions,
+    /// The supervisor's own status and health (supervisor only).
+    Status,
+    /// A request this build does not know, or one this server does not serve.
     #[serde(other)]
     Unknown,
 }
@@ -240,6 +244,14 @@ pub enum Response {
     },
     /// The session's metadata.
     Info { session: Box<SessionInfo> },
+    /// Every session the supervisor knows.
+    Sessions {
+        sessions: Vec<crate::supervisor::SessionView>,
+    },
+    /// The supervisor's status.
+    Status {
+        status: Box<crate::supervisor::SupervisorStatus>,
+    },
     /// Done.
     Ok,
 }

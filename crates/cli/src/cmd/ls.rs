@@ -1,25 +1,34 @@
 //! `paddock ls`: every session with its state.
 
+use crate::supervisor_client;
+use paddock_core::agents::classify_command;
 use paddock_host::sessions;
-use paddock_proto::{SessionInfo, SessionState};
+use paddock_proto::supervisor::SessionView;
+use paddock_proto::SessionState;
 use std::time::SystemTime;
 
-/// List sessions: id, name, state, pid, attached clients, age, command and directory.
+/// List sessions: from the supervisor when it runs (every backend, with cpu and memory),
+/// else Paddock's own sessions from the runtime directory.
 #[derive(clap::Args)]
 pub struct Args {
     /// Print a JSON array of objects with the fields id, name, command, cwd, pid, state,
-    /// exit_code, started_at, clients.
+    /// exit_code, started_at, clients, backend, agent, cpu (percent of one core), rss (bytes).
     #[arg(long)]
     pub json: bool,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let dir = paddock_host::runtime_dir()?;
-        let all = sessions::list(&dir).await;
+        let all = match supervisor_client::sessions().await {
+            Ok(Some(all)) => all,
+            Ok(None) => from_runtime_dir().await?,
+            Err(e) => {
+                tracing::warn!(error = %e, "the supervisor did not answer; listing Paddock's own sessions only");
+                from_runtime_dir().await?
+            }
+        };
         if self.json {
-            let rows: Vec<_> = all.iter().map(SessionInfo::summary).collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            println!("{}", serde_json::to_string_pretty(&all)?);
             return Ok(());
         }
         if all.is_empty() {
@@ -31,32 +40,48 @@ impl Args {
     }
 }
 
-fn table(all: &[SessionInfo], now: SystemTime) -> String {
-    let rows: Vec<[String; 8]> = all
+/// Without a supervisor: the holders in the runtime directory (no cpu or memory figures).
+async fn from_runtime_dir() -> anyhow::Result<Vec<SessionView>> {
+    let dir = paddock_host::runtime_dir()?;
+    Ok(sessions::list(&dir)
+        .await
+        .iter()
+        .map(|info| SessionView::from_holder(info, classify_command(&info.command, &info.args)))
+        .collect())
+}
+
+fn table(all: &[SessionView], now: SystemTime) -> String {
+    let rows: Vec<[String; 12]> = all
         .iter()
         .map(|s| {
             let state = match s.state {
                 SessionState::Running => "running".to_owned(),
-                SessionState::Exited => match (&s.exit_signal, s.exit_code) {
-                    (Some(sig), _) => format!("exited (SIG{sig})"),
-                    (None, Some(c)) => format!("exited ({c})"),
-                    (None, None) => "exited".to_owned(),
+                SessionState::Exited => match s.exit_code {
+                    Some(c) => format!("exited ({c})"),
+                    None => "exited".to_owned(),
                 },
             };
             [
                 s.id.to_string(),
                 s.name.clone(),
+                s.backend.to_string(),
+                s.agent.clone().unwrap_or_else(|| "-".into()),
                 state,
                 s.pid.to_string(),
+                s.cpu
+                    .map(|c| format!("{c:.1}%"))
+                    .unwrap_or_else(|| "-".into()),
+                s.rss.map(human_bytes).unwrap_or_else(|| "-".into()),
                 s.clients.to_string(),
                 age(&s.started_at, now),
-                s.command_line(),
+                s.command.clone(),
                 s.cwd.clone(),
             ]
         })
         .collect();
     let header = [
-        "ID", "NAME", "STATE", "PID", "CLIENTS", "AGE", "COMMAND", "CWD",
+        "ID", "NAME", "BACKEND", "AGENT", "STATE", "PID", "CPU", "MEM", "CLIENTS", "AGE",
+        "COMMAND", "CWD",
     ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
@@ -82,6 +107,16 @@ fn table(all: &[SessionInfo], now: SystemTime) -> String {
         line(&cells, &mut out);
     }
     out
+}
+
+/// `12.3M`, `1.2G`.
+fn human_bytes(b: u64) -> String {
+    let mb = b as f64 / (1024.0 * 1024.0);
+    if mb >= 1024.0 {
+        format!("{:.1}G", mb / 1024.0)
+    } else {
+        format!("{mb:.1}M")
+    }
 }
 
 /// `42s`, `5m`, `3h`, `2d` since an RFC 3339 time.

@@ -2,6 +2,7 @@
 
 pub mod attach;
 pub mod completions;
+pub mod default_config;
 pub mod holder;
 pub mod logs;
 pub mod ls;
@@ -10,3 +11,5 @@ pub mod rm;
 pub mod run;
 pub mod send;
 pub mod signal;
+pub mod status;
+pub mod up;

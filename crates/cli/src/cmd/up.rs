@@ -1,0 +1,121 @@
+//! `paddock up`: run the supervisor.
+
+use anyhow::{bail, Context};
+use paddock_core::{Config, Supervisor};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Run the supervisor: it finds every agent session (Paddock's own, tmux panes, other
+/// terminals), watches it and remembers it. Agents never depend on it.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Run in the background and return once it is ready.
+    #[arg(long)]
+    pub detach: bool,
+    /// Use this configuration file instead of config.toml in the config directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Set by `--detach` on the background copy: start a new session first.
+    #[arg(long, hide = true)]
+    pub detached: bool,
+}
+
+/// The line a detached supervisor prints on stdout when it is ready.
+const READY: &str = "paddock supervisor ready";
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let config_file = self.config.clone().unwrap_or_else(Config::default_path);
+        let config = Config::load(&config_file)?;
+        if self.detach {
+            return detach(&self, &config);
+        }
+        if self.detached {
+            // No controlling terminal: closing the one `--detach` ran in cannot stop us.
+            let _ = nix::unistd::setsid();
+        }
+        let dir = paddock_host::runtime_dir()?;
+        let supervisor = Supervisor::start(config, config_file, dir.clone())?;
+        let socket = paddock_core::supervisor::socket_path(dir.path());
+        println!(
+            "{READY}: pid {}, socket {}",
+            std::process::id(),
+            socket.display()
+        );
+        if self.detached {
+            // `--detach` has read its line and gone: nothing may write to that pipe again.
+            if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+                use std::os::fd::AsRawFd;
+                let _ = nix::unistd::dup2(null.as_raw_fd(), 1);
+            }
+        } else {
+            println!("Stop it with Ctrl-C; agents keep running without it.");
+        }
+        wait_for_stop_signal().await?;
+        supervisor.stop().await;
+        Ok(())
+    }
+}
+
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch for SIGINT")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot watch for SIGHUP")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = hup.recv() => {}
+    }
+    Ok(())
+}
+
+/// Starts `paddock up` again in its own session with output to a log file, and waits until it
+/// says it is ready (or why it is not).
+fn detach(args: &Args, config: &Config) -> anyhow::Result<()> {
+    let logs = config.data_dir().join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+    let log_path = logs.join("supervisor.out");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("cannot open {}", log_path.display()))?;
+    let exe = std::env::current_exe().context("cannot find the paddock executable")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("up").arg("--detached");
+    if let Some(c) = &args.config {
+        cmd.arg("--config").arg(c);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .context("cannot start the supervisor")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(line) if line.starts_with(READY) => {
+            println!("{}", line.trim());
+            println!("Its log: {}", log_path.display());
+            Ok(())
+        }
+        _ => {
+            let _ = child.kill();
+            let tail = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let last = tail
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            bail!("the supervisor did not start: {last}")
+        }
+    }
+}

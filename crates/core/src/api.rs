@@ -1,0 +1,107 @@
+//! The supervisor's local socket (`_supervisor.sock` in the runtime directory, 0600): what the
+//! `paddock` command asks it. Same framing and messages as a holder's socket; each request is
+//! answered from the supervisor's handle.
+
+use crate::supervisor::Handle;
+use paddock_proto::frame::encode_control;
+use paddock_proto::{
+    ErrorCode, ErrorPayload, Frame, FrameReader, Message, Request, Response, MIN_PROTOCOL_VERSION,
+};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+
+/// Largest request accepted.
+const MAX_REQUEST: usize = 64 * 1024;
+
+/// Serves the local socket until `shutdown` turns true.
+pub async fn serve(listener: UnixListener, handle: Handle, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let handle = handle.clone();
+                    tokio::spawn(async move { connection(stream, handle).await });
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot accept a local client"),
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn connection(stream: UnixStream, handle: Handle) {
+    let (rd, mut wr) = stream.into_split();
+    let mut reader = FrameReader::with_max(rd, MAX_REQUEST);
+    let mut greeted = false;
+    let mut buf = Vec::new();
+    loop {
+        let frame = match tokio::time::timeout(Duration::from_secs(30), reader.next()).await {
+            Ok(Ok(Some(f))) => f,
+            Ok(Ok(None)) | Err(_) => return,
+            Ok(Err(e)) => {
+                let msg = Message::Error {
+                    id: None,
+                    payload: ErrorPayload::new(ErrorCode::BadFrame, format!("{e}; closing")),
+                };
+                buf.clear();
+                encode_control(&msg, &mut buf);
+                let _ = wr.write_all(&buf).await;
+                return;
+            }
+        };
+        let Frame::Control(Message::Request { id, payload }) = frame else {
+            let msg = Message::Error {
+                id: None,
+                payload: ErrorPayload::new(
+                    ErrorCode::Protocol,
+                    "the supervisor takes requests only",
+                ),
+            };
+            buf.clear();
+            encode_control(&msg, &mut buf);
+            let _ = wr.write_all(&buf).await;
+            return;
+        };
+        let answer = match payload {
+            Request::Hello(h) if !greeted => {
+                greeted = true;
+                if h.version < MIN_PROTOCOL_VERSION {
+                    Err(ErrorPayload::new(
+                        ErrorCode::UnsupportedVersion,
+                        "this client is too old for the supervisor; upgrade paddock",
+                    ))
+                } else {
+                    Ok(Response::Ok)
+                }
+            }
+            _ if !greeted => Err(ErrorPayload::new(
+                ErrorCode::Protocol,
+                "the first message must be a hello request",
+            )),
+            Request::ListSessions => Ok(Response::Sessions {
+                sessions: handle.sessions(),
+            }),
+            Request::Status => Ok(Response::Status {
+                status: Box::new(handle.status()),
+            }),
+            _ => Err(ErrorPayload::new(
+                ErrorCode::UnknownRequest,
+                "the supervisor does not serve that request; session requests go to the session's holder",
+            )),
+        };
+        let msg = match answer {
+            Ok(payload) => Message::Response { id, payload },
+            Err(payload) => Message::Error {
+                id: Some(id),
+                payload,
+            },
+        };
+        buf.clear();
+        encode_control(&msg, &mut buf);
+        if wr.write_all(&buf).await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The supervisor's configuration: one typed struct with defaults, then `config.toml` in the
+//! config directory, then `PADDOCK_*` environment variables (`PADDOCK_SAMPLE_INTERVAL=2s`,
+//! nested keys with a double underscore: `PADDOCK_LOG__KEEP_DAYS=7`).
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Environment variables that start with `PADDOCK_` but are not settings.
+const NOT_SETTINGS: &[&str] = &[
+    "PADDOCK_LOG",
+    "PADDOCK_RUNTIME_DIR",
+    "PADDOCK_CONFIG_DIR",
+    "PADDOCK_DATA_DIR",
+    "PADDOCK_SESSION_ID",
+    "PADDOCK_SESSION_NAME",
+];
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {message}. `paddock default-config` prints a valid example")]
+    Invalid { path: PathBuf, message: String },
+    #[error("the environment variable {var} is not valid: {message}")]
+    Env { var: String, message: String },
+}
+
+/// Everything the supervisor can be told.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// How often sessions' processes are sampled (cpu, memory, liveness).
+    #[serde(with = "humantime_serde")]
+    pub sample_interval: Duration,
+    /// How often the process table and tmux are searched for agents Paddock did not start.
+    #[serde(with = "humantime_serde")]
+    pub discovery_interval: Duration,
+    /// Days of history kept (activity, metrics, ended sessions).
+    pub retention_days: u32,
+    /// Where the database and logs live (default: the platform's data directory).
+    pub data_dir: Option<PathBuf>,
+    pub log: LogConfig,
+    pub tmux: TmuxConfig,
+    pub agents: AgentsConfig,
+}
+
+/// The supervisor's own log files.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Level filter, e.g. `info` or `info,paddock_core=debug` (`PADDOCK_LOG` overrides).
+    pub level: String,
+    /// Days of log files kept; older ones are deleted (files older than a day are compressed).
+    pub keep_days: u32,
+    /// A file past this size is rotated at once, whatever the day.
+    pub max_file_bytes: u64,
+}
+
+/// tmux discovery.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TmuxConfig {
+    pub enabled: bool,
+}
+
+/// Which processes count as agents.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// Extra agents: a name and a substring matched against the command line.
+    pub extra: Vec<AgentPattern>,
+}
+
+/// `{ name = "my-agent", pattern = "my-agent --serve" }`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentPattern {
+    pub name: String,
+    pub pattern: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            sample_interval: Duration::from_secs(1),
+            discovery_interval: Duration::from_secs(2),
+            retention_days: 30,
+            data_dir: None,
+            log: LogConfig::default(),
+            tmux: TmuxConfig::default(),
+            agents: AgentsConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            keep_days: 30,
+            max_file_bytes: 1 << 30,
+        }
+    }
+}
+
+impl Default for TmuxConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+
+impl Config {
+    /// `config.toml` in the config directory.
+    pub fn default_path() -> PathBuf {
+        crate::paths::config_dir().join("config.toml")
+    }
+
+    /// Defaults, then `path` if it exists, then the process environment.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+        };
+        Self::layered(path, text.as_deref(), std::env::vars())
+    }
+
+    /// The layering itself, for tests: file text and environment given explicitly.
+    pub fn layered(
+        path: &Path,
+        file: Option<&str>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let mut table: toml::Table = match file {
+            Some(text) => text
+                .parse()
+                .map_err(|e: toml::de::Error| invalid(e.to_string()))?,
+            None => toml::Table::new(),
+        };
+        // Check the file alone first, so its errors name the file.
+        toml::Value::Table(table.clone())
+            .try_into::<Config>()
+            .map_err(|e| invalid(e.to_string()))?;
+        for (var, value) in env {
+            let Some(key) = var.strip_prefix("PADDOCK_") else {
+                continue;
+            };
+            if NOT_SETTINGS.contains(&var.as_str()) || key.is_empty() {
+                continue;
+            }
+            let path: Vec<String> = key.split("__").map(|k| k.to_ascii_lowercase()).collect();
+            set_path(&mut table, &path, parse_env_value(&value));
+            let candidate = toml::Value::Table(table.clone()).try_into::<Config>();
+            if let Err(e) = candidate {
+                return Err(ConfigError::Env {
+                    var,
+                    message: e.to_string(),
+                });
+            }
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| invalid(e.to_string()))
+    }
+
+    /// The data directory in use.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(crate::paths::default_data_dir)
+    }
+}
+
+/// `42` → integer, `true` → bool, anything else → string.
+fn parse_env_value(value: &str) -> toml::Value {
+    if let Ok(i) = value.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    if let Ok(b) = value.parse::<bool>() {
+        return toml::Value::Boolean(b);
+    }
+    toml::Value::String(value.to_owned())
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut t = table;
+    for p in parents {
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        let toml::Value::Table(next) = entry else {
+            return;
+        };
+        t = next;
+    }
+    t.insert(last.clone(), value);
+}
+
+/// The commented example `paddock default-config` prints. A test checks it parses to the
+/// defaults, so it cannot drift.
+pub const DEFAULT_CONFIG_TOML: &str = r#"# Paddock supervisor configuration (config.toml in the config directory).
+# Every setting can also be given as an environment variable: PADDOCK_<KEY>, with nested
+# keys joined by a double underscore, e.g. PADDOCK_SAMPLE_INTERVAL=2s, PADDOCK_LOG__KEEP_DAYS=7.
+
+# How often sessions' processes are sampled (cpu, memory, liveness).
+sample_interval = "1s"
+# How often the process table and tmux are searched for agents Paddock did not start.
+discovery_interval = "2s"
+# Days of history kept: activity, metrics and ended sessions.
+retention_days = 30
+# Where the database and logs live. Default: ~/.local/share/paddock
+# (~/Library/Application Support/Paddock on macOS).
+# data_dir = "/path/to/data"
+
+[log]
+# Level filter: error, warn, info, debug, trace; per module: "info,paddock_core=debug".
+# PADDOCK_LOG overrides it.
+level = "info"
+# Days of log files kept (files older than a day are compressed).
+keep_days = 30
+# A log file past this many bytes is rotated at once.
+max_file_bytes = 1073741824
+
+[tmux]
+# Find agents running in tmux panes.
+enabled = true
+
+[agents]
+# Extra programs to treat as agents: a name and a substring of their command line.
+# extra = [{ name = "my-agent", pattern = "my-agent --serve" }]
+extra = []
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_printed_example_is_exactly_the_defaults() {
+        let c =
+            Config::layered(Path::new("x"), Some(DEFAULT_CONFIG_TOML), env(&[])).expect("valid");
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let file = "sample_interval = \"3s\"\n[log]\nkeep_days = 9\n";
+        let c = Config::layered(
+            Path::new("x"),
+            Some(file),
+            env(&[
+                ("PADDOCK_LOG__KEEP_DAYS", "4"),
+                ("PADDOCK_RETENTION_DAYS", "7"),
+                ("PADDOCK_LOG", "debug"),
+                ("HOME", "/h"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.sample_interval, Duration::from_secs(3));
+        assert_eq!(c.log.keep_days, 4, "environment beats the file");
+        assert_eq!(c.retention_days, 7);
+        assert_eq!(
+            c.log.level, "info",
+            "PADDOCK_LOG is the log filter, not a setting"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = Config::layered(
+            Path::new("/c.toml"),
+            Some("sample_intervall = \"1s\""),
+            env(&[]),
+        )
+        .expect_err("typo");
+        assert!(
+            err.to_string().contains("/c.toml") && err.to_string().contains("sample_intervall"),
+            "{err}"
+        );
+        let err = Config::layered(
+            Path::new("x"),
+            None,
+            env(&[("PADDOCK_SAMPLE_INTERVAL", "soon")]),
+        )
+        .expect_err("bad duration");
+        assert!(err.to_string().contains("PADDOCK_SAMPLE_INTERVAL"), "{err}");
+    }
+}

@@ -1,0 +1,19 @@
+//! The supervisor: the one process per user and host that knows every agent session (in
+//! Paddock's holders, in tmux panes, in terminals Paddock did not start), watches it and
+//! remembers it. It holds no agent's life.
+//!
+//! Built as a library so that `paddock up` (headless) and the desktop app (host mode) run the
+//! same code: [`supervisor::Supervisor::start`] gives a cloneable [`supervisor::Handle`].
+#![forbid(unsafe_code)]
+
+pub mod agents;
+pub mod api;
+pub mod config;
+pub mod events;
+pub mod holders;
+pub mod paths;
+pub mod registry;
+pub mod supervisor;
+
+pub use config::Config;
+pub use supervisor::{Handle, Supervisor, SupervisorError};

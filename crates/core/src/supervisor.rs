@@ -1,0 +1,220 @@
+//! The supervisor: one per user and host. A cheap cloneable [`Handle`] over shared state, an
+//! event bus, and components (holder discovery, the local API) that start with it and stop
+//! on one shutdown signal. It holds no agent's life: killing it loses nothing.
+
+use crate::config::Config;
+use crate::events::Bus;
+use crate::registry::Registry;
+use paddock_host::RuntimeDir;
+use paddock_proto::supervisor::{
+    Backend, ComponentHealth, HealthStatus, SessionView, SupervisorStatus,
+};
+use paddock_proto::SessionState;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::sync::watch;
+
+/// The supervisor's socket and lock, named so no session id can collide with them.
+pub const SOCKET_NAME: &str = "_supervisor.sock";
+const LOCK_NAME: &str = "_supervisor.lock";
+
+/// Why the supervisor cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum SupervisorError {
+    #[error(
+        "a supervisor is already running (pid {pid}, socket {socket}); `paddock status` shows it"
+    )]
+    AlreadyRunning { pid: String, socket: PathBuf },
+    #[error(transparent)]
+    Dir(#[from] paddock_host::dirs::DirError),
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A handle on the running supervisor. Cheap to clone.
+#[derive(Clone)]
+pub struct Handle {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    config_file: PathBuf,
+    registry: Registry,
+    bus: Bus,
+    runtime_dir: RuntimeDir,
+    started_at: SystemTime,
+}
+
+impl Handle {
+    pub fn bus(&self) -> &Bus {
+        &self.inner.bus
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn sessions(&self) -> Vec<SessionView> {
+        self.inner.registry.list()
+    }
+
+    /// Health of each component and overall (the worst of them).
+    pub fn health(&self) -> Vec<ComponentHealth> {
+        let holders = self.inner.registry.ids(Backend::Holder).len();
+        vec![ComponentHealth {
+            name: "holders".into(),
+            status: HealthStatus::Healthy,
+            message: format!("{holders} holder sessions adopted"),
+        }]
+    }
+
+    pub fn status(&self) -> SupervisorStatus {
+        let sessions = self.sessions();
+        let count = |b: Backend| sessions.iter().filter(|s| s.backend == b).count() as u32;
+        let components = self.health();
+        let health = components
+            .iter()
+            .map(|c| c.status)
+            .max()
+            .unwrap_or(HealthStatus::Healthy);
+        SupervisorStatus {
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at: humantime::format_rfc3339_seconds(self.inner.started_at).to_string(),
+            runtime_dir: self.inner.runtime_dir.path().display().to_string(),
+            data_dir: self.inner.config.data_dir().display().to_string(),
+            config_file: self.inner.config_file.display().to_string(),
+            health,
+            components,
+            sessions: sessions.len() as u32,
+            running: sessions
+                .iter()
+                .filter(|s| s.state == SessionState::Running)
+                .count() as u32,
+            holders: count(Backend::Holder),
+            tmux: count(Backend::Tmux),
+            external: count(Backend::External),
+        }
+    }
+}
+
+/// A running supervisor: its handle and what stops it.
+pub struct Supervisor {
+    handle: Handle,
+    shutdown: watch::Sender<bool>,
+    tasks: tokio::task::JoinSet<()>,
+    _lock: File,
+    socket: PathBuf,
+}
+
+impl Supervisor {
+    /// Takes the per-user lock, binds the local socket and starts every component. Must be
+    /// called inside a tokio runtime.
+    pub fn start(
+        config: Config,
+        config_file: PathBuf,
+        runtime_dir: RuntimeDir,
+    ) -> Result<Self, SupervisorError> {
+        let lock = take_lock(&runtime_dir)?;
+        let socket = runtime_dir.path().join(SOCKET_NAME);
+        let _ = std::fs::remove_file(&socket);
+        let io = |source| SupervisorError::Io {
+            path: socket.clone(),
+            source,
+        };
+        let listener = tokio::net::UnixListener::bind(&socket).map_err(io)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+
+        let bus = Bus::new();
+        let registry = Registry::new(bus.clone());
+        let handle = Handle {
+            inner: Arc::new(Inner {
+                config,
+                config_file,
+                registry: registry.clone(),
+                bus,
+                runtime_dir: runtime_dir.clone(),
+                started_at: SystemTime::now(),
+            }),
+        };
+        let (shutdown, rx) = watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(crate::holders::watch(runtime_dir, registry, rx.clone()));
+        tasks.spawn(crate::api::serve(listener, handle.clone(), rx));
+        tracing::info!(socket = %socket.display(), "supervisor started");
+        Ok(Self {
+            handle,
+            shutdown,
+            tasks,
+            _lock: lock,
+            socket,
+        })
+    }
+
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Stops every component and removes the socket. Agents are not touched.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        let _ = std::fs::remove_file(&self.socket);
+        tracing::info!("supervisor stopped; every agent keeps running in its holder");
+    }
+}
+
+/// Takes `_supervisor.lock` (flock, released by the kernel if we die) and writes our pid in it.
+fn take_lock(dir: &RuntimeDir) -> Result<File, SupervisorError> {
+    let path = dir.path().join(LOCK_NAME);
+    let io = |source| SupervisorError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    let locked = nix::fcntl::Flock::lock(
+        file.try_clone().map_err(io)?,
+        nix::fcntl::FlockArg::LockExclusiveNonblock,
+    );
+    match locked {
+        Ok(guard) => {
+            // The lock lives as long as this descriptor; leak the guard into it.
+            std::mem::forget(guard);
+            file.set_len(0).map_err(io)?;
+            file.rewind().map_err(io)?;
+            write!(file, "{}", std::process::id()).map_err(io)?;
+            Ok(file)
+        }
+        Err(_) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            Err(SupervisorError::AlreadyRunning {
+                pid: pid.trim().to_owned(),
+                socket: dir.path().join(SOCKET_NAME),
+            })
+        }
+    }
+}
+
+/// The supervisor's socket in `dir`.
+pub fn socket_path(dir: &Path) -> PathBuf {
+    dir.join(SOCKET_NAME)
+}

@@ -1,0 +1,108 @@
+//! What the supervisor says about the sessions it knows and about itself.
+
+use crate::ids::SessionId;
+use crate::message::{SessionInfo, SessionState};
+use serde::{Deserialize, Serialize};
+
+/// Where a session's terminal lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// A Paddock holder: full terminal access.
+    Holder,
+    /// A tmux pane: terminal access through tmux.
+    Tmux,
+    /// A process in a terminal Paddock cannot reach (Terminal.app, iTerm, a bare tty):
+    /// metrics and signals only.
+    External,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Holder => "holder",
+            Backend::Tmux => "tmux",
+            Backend::External => "external",
+        })
+    }
+}
+
+/// One row of `paddock ls --json`: the holder's fields plus `backend`, `agent`, `cpu`, `rss`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: SessionId,
+    pub name: String,
+    pub command: String,
+    pub cwd: String,
+    pub pid: u32,
+    pub state: SessionState,
+    pub exit_code: Option<i32>,
+    pub started_at: String,
+    /// Clients attached through Paddock (holders only; 0 otherwise).
+    pub clients: u32,
+    pub backend: Backend,
+    /// The agent running in it (`claude`, `codex`, `gemini`, `aider`, a configured name), if
+    /// one was recognised.
+    pub agent: Option<String>,
+    /// CPU use of the whole process tree, percent of one core; null until first sampled.
+    pub cpu: Option<f32>,
+    /// Resident memory of the whole process tree in bytes; null until first sampled.
+    pub rss: Option<u64>,
+}
+
+impl SessionView {
+    /// A holder's session before the monitor has sampled it.
+    pub fn from_holder(info: &SessionInfo, agent: Option<String>) -> Self {
+        let s = info.summary();
+        Self {
+            id: s.id,
+            name: s.name,
+            command: s.command,
+            cwd: s.cwd,
+            pid: s.pid,
+            state: s.state,
+            exit_code: s.exit_code,
+            started_at: s.started_at,
+            clients: s.clients,
+            backend: Backend::Holder,
+            agent,
+            cpu: None,
+            rss: None,
+        }
+    }
+}
+
+/// Overall or per-component health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Healthy,
+    Degraded,
+    Unhealthy,
+}
+
+/// One component's health with a message for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentHealth {
+    pub name: String,
+    pub status: HealthStatus,
+    pub message: String,
+}
+
+/// `paddock status --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupervisorStatus {
+    pub pid: u32,
+    pub version: String,
+    pub started_at: String,
+    pub runtime_dir: String,
+    pub data_dir: String,
+    pub config_file: String,
+    pub health: HealthStatus,
+    pub components: Vec<ComponentHealth>,
+    pub sessions: u32,
+    pub running: u32,
+    pub holders: u32,
+    pub tmux: u32,
+    pub external: u32,
+}
