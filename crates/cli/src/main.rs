@@ -59,10 +59,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Up(_)) {
         // Short-lived commands die quietly when their output pipe closes, like other tools.
-        // The supervisor keeps SIGPIPE ignored: it writes to sockets that may close.
+        // The supervisor keeps SIGPIPE ignored (it writes to sockets that may close) and
+        // sets up its own logging, to its log files.
         paddock_host::default_sigpipe();
+        init_logging("warn");
     }
-    init_logging("warn");
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -105,14 +106,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The log filter: `PADDOCK_LOG` if set and valid, else `default`.
+pub fn log_filter(default: &str) -> tracing_subscriber::filter::Targets {
+    std::env::var("PADDOCK_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| default.parse().unwrap_or_default())
+}
+
 /// Logs to stderr, filtered by `PADDOCK_LOG` (`debug`, `info,paddock_host=trace`, ...).
 pub fn init_logging(default: &str) {
-    use tracing_subscriber::filter::Targets;
     use tracing_subscriber::prelude::*;
-    let filter = std::env::var("PADDOCK_LOG")
-        .ok()
-        .and_then(|v| v.parse::<Targets>().ok())
-        .unwrap_or_else(|| default.parse().unwrap_or_default());
+    let filter = log_filter(default);
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()

@@ -114,7 +114,6 @@ impl Default for TmuxConfig {
     }
 }
 
-
 impl Config {
     /// `config.toml` in the config directory.
     pub fn default_path() -> PathBuf {

@@ -11,9 +11,11 @@ pub mod api;
 pub mod config;
 pub mod events;
 pub mod holders;
+pub mod logfile;
 pub mod paths;
 pub mod registry;
 pub mod supervisor;
+pub mod tmux;
 
 pub use config::Config;
 pub use supervisor::{Handle, Supervisor, SupervisorError};

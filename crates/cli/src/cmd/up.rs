@@ -35,6 +35,7 @@ impl Args {
             // No controlling terminal: closing the one `--detach` ran in cannot stop us.
             let _ = nix::unistd::setsid();
         }
+        init_logging(&config)?;
         let dir = paddock_host::runtime_dir()?;
         let supervisor = Supervisor::start(config, config_file, dir.clone())?;
         let socket = paddock_core::supervisor::socket_path(dir.path());
@@ -56,6 +57,36 @@ impl Args {
         supervisor.stop().await;
         Ok(())
     }
+}
+
+/// Logs go to stderr and to rotating files in the data directory's `logs/`.
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    use paddock_core::logfile::{LogFile, Rotation};
+    use tracing_subscriber::prelude::*;
+    let dir = config.data_dir().join("logs");
+    let file = LogFile::open(
+        &dir,
+        Rotation {
+            keep_days: config.log.keep_days,
+            max_file_bytes: config.log.max_file_bytes,
+        },
+    )
+    .with_context(|| format!("cannot write logs in {}", dir.display()))?;
+    let filter = crate::log_filter(&config.log.level);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(file)
+                .with_ansi(false),
+        )
+        .with(filter)
+        .init();
+    Ok(())
 }
 
 async fn wait_for_stop_signal() -> anyhow::Result<()> {
