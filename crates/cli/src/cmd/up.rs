@@ -39,11 +39,11 @@ impl Args {
         let dir = paddock_host::runtime_dir()?;
         let supervisor = Supervisor::start(config, config_file, dir.clone())?;
         let socket = paddock_core::supervisor::socket_path(dir.path());
-        println!(
+        say(&format!(
             "{READY}: pid {}, socket {}",
             std::process::id(),
             socket.display()
-        );
+        ));
         if self.detached {
             // `--detach` has read its line and gone: nothing may write to that pipe again.
             if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
@@ -51,12 +51,20 @@ impl Args {
                 let _ = nix::unistd::dup2(null.as_raw_fd(), 1);
             }
         } else {
-            println!("Stop it with Ctrl-C; agents keep running without it.");
+            say("Stop it with Ctrl-C; agents keep running without it.");
         }
         wait_for_stop_signal().await?;
         supervisor.stop().await;
         Ok(())
     }
+}
+
+/// Prints a line; whoever reads stdout may be gone (`--detach`, a closed pipe), which must
+/// never stop the supervisor.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|_| out.flush());
 }
 
 /// Logs go to stderr and to rotating files in the data directory's `logs/`.
@@ -77,6 +85,7 @@ fn init_logging(config: &Config) -> anyhow::Result<()> {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_target(false),
         )
         .with(

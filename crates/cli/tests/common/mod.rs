@@ -32,9 +32,31 @@ impl Env {
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(PADDOCK);
         c.env("PADDOCK_RUNTIME_DIR", self.dir())
+            .env("PADDOCK_DATA_DIR", self.dir().join("data"))
+            .env("PADDOCK_CONFIG_DIR", self.dir().join("conf"))
             .env_remove("PADDOCK_LOG")
             .env("TERM", "xterm-256color");
         c
+    }
+
+    /// Starts `paddock up` in the foreground and waits until it is ready.
+    pub fn up(&self) -> Supervisor {
+        let mut child = self
+            .cmd()
+            .arg("up")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("paddock up");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("read");
+        assert!(
+            line.starts_with("paddock supervisor ready"),
+            "unexpected first line: {line:?}"
+        );
+        Supervisor { child }
     }
 
     /// Runs `paddock ARGS` and returns its output, whatever the status.
@@ -89,6 +111,29 @@ impl Env {
         hello.start = Start::RingStart;
         hello.lossless = true;
         self.connect(id, hello).await
+    }
+}
+
+/// A running `paddock up`, killed when dropped.
+pub struct Supervisor {
+    pub child: std::process::Child,
+}
+
+impl Supervisor {
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

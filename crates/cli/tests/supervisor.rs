@@ -1,0 +1,117 @@
+//! `paddock up` and friends: the supervisor finds sessions, survives `kill -9`, and is alone.
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+const T: Duration = Duration::from_secs(20);
+
+fn status(env: &Env) -> serde_json::Value {
+    serde_json::from_str(&env.ok(&["status", "--json"])).expect("status json")
+}
+
+#[test]
+fn up_runs_on_embedded_defaults_and_a_second_one_says_where_the_first_is() {
+    let env = Env::new();
+    let sup = env.up();
+    let st = status(&env);
+    assert_eq!(st["running"], true);
+    assert_eq!(st["pid"], sup.pid());
+    assert_eq!(st["health"], "healthy");
+    assert!(
+        env.dir().join("data/logs/paddock.log").exists(),
+        "logs in the data dir"
+    );
+
+    let out = env.paddock(&["up"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "a supervisor is already running (pid {},",
+            sup.pid()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("_supervisor.sock"), "{err}");
+}
+
+#[test]
+fn the_supervisor_lists_every_holder_with_the_supervisor_fields() {
+    let env = Env::new();
+    let _sup = env.up();
+    let a = env.run(&["--name", "a"], &["sleep", "600"]);
+    wait_until("the new holder to be adopted", T, || {
+        env.ls()
+            .iter()
+            .any(|s| s["id"] == a.as_str() && s["backend"] == "holder")
+    });
+    env.ok(&["kill", "a"]);
+    wait_until("its exit to reach the supervisor", T, || {
+        env.ls()
+            .iter()
+            .any(|s| s["id"] == a.as_str() && s["state"] == "exited" && s["exit_code"] == 137)
+    });
+    assert_eq!(status(&env)["holders"], 1);
+}
+
+#[test]
+fn killing_the_supervisor_loses_nothing_and_a_restart_readopts_every_session_within_a_second() {
+    let env = Env::new();
+    let sup = env.up();
+    let ids: Vec<String> = (0..20)
+        .map(|i| env.run(&["--name", &format!("s{i}")], &["sleep", "600"]))
+        .collect();
+    wait_until("all adopted", T, || status(&env)["holders"] == 20);
+    let pids: Vec<u32> = ids.iter().map(|id| env.meta(id).pid).collect();
+    sup.kill9();
+    for pid in &pids {
+        assert!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid as i32), None).is_ok(),
+            "agent {pid} survived"
+        );
+    }
+    let started = Instant::now();
+    let _sup = env.up();
+    wait_until("every session re-adopted", T, || {
+        status(&env)["holders"] == 20
+    });
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "re-adoption took {took:?}");
+    let ls = env.ls();
+    for id in &ids {
+        assert!(
+            ls.iter()
+                .any(|s| s["id"] == id.as_str() && s["state"] == "running"),
+            "{id} is back with the same id"
+        );
+    }
+}
+
+#[test]
+fn status_without_a_supervisor_says_how_to_start_one() {
+    let env = Env::new();
+    assert!(env.ok(&["status"]).contains("`paddock up`"));
+    assert_eq!(status(&env)["running"], false);
+}
+
+#[test]
+fn default_config_is_a_valid_config() {
+    let env = Env::new();
+    let text = env.ok(&["default-config"]);
+    std::fs::create_dir_all(env.dir().join("conf")).expect("mkdir");
+    std::fs::write(env.dir().join("conf/config.toml"), &text).expect("write");
+    let _sup = env.up();
+    std::fs::write(env.dir().join("conf/config.toml"), "sample_intervall = 1").expect("write");
+    let out = env.paddock(&[
+        "up",
+        "--config",
+        env.dir().join("conf/config.toml").to_str().expect("utf8"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sample_intervall") && err.contains("default-config"),
+        "{err}"
+    );
+}
