@@ -45,6 +45,7 @@ enum Command {
     Rm(cmd::rm::Args),
     Completions(cmd::completions::Args),
     DefaultConfig(cmd::default_config::Args),
+    Service(cmd::service::Args),
     /// Runs a session holder (started by `paddock run`; not for direct use).
     #[command(name = "__holder", hide = true)]
     Holder,
@@ -92,6 +93,7 @@ fn main() -> ExitCode {
             Command::Rm(a) => a.run().await,
             Command::Completions(a) => a.run(),
             Command::DefaultConfig(a) => a.run(),
+            Command::Service(a) => a.run().await,
             Command::Holder => Ok(()),
         }
     });

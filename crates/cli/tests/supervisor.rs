@@ -115,3 +115,71 @@ fn default_config_is_a_valid_config() {
         "{err}"
     );
 }
+
+#[test]
+fn service_install_writes_a_systemd_unit_that_systemd_accepts() {
+    let env = Env::new();
+    let home = env.dir().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let out = env
+        .cmd()
+        .args(["service", "install", "--no-start"])
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unit_path = home.join(".config/systemd/user/paddock.service");
+    let unit = std::fs::read_to_string(&unit_path).expect("unit written");
+    assert!(unit.contains(&format!("ExecStart={PADDOCK} up")), "{unit}");
+    assert!(
+        unit.contains("KillMode=process"),
+        "stopping the service must spare the agents"
+    );
+
+    let verify = |path: &std::path::Path| {
+        std::process::Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(path)
+            .output()
+    };
+    match verify(&unit_path) {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "systemd-analyze verify: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // The check is real: a broken unit is refused.
+            let broken = home.join("broken.service");
+            std::fs::write(
+                &broken,
+                unit.replace(
+                    &format!("ExecStart={PADDOCK} up"),
+                    "ExecStart=relative/path up",
+                ),
+            )
+            .expect("write");
+            assert!(!verify(&broken).expect("verify").status.success());
+        }
+        Err(_) => eprintln!("systemd-analyze is not installed; checked the unit's content only"),
+    }
+
+    let out = env
+        .cmd()
+        .args(["service", "uninstall"])
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .expect("run");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("removed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!unit_path.exists());
+}

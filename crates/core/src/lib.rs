@@ -14,6 +14,7 @@ pub mod holders;
 pub mod logfile;
 pub mod paths;
 pub mod registry;
+pub mod service;
 pub mod supervisor;
 pub mod tmux;
 

@@ -10,6 +10,7 @@ pub mod restart;
 pub mod rm;
 pub mod run;
 pub mod send;
+pub mod service;
 pub mod signal;
 pub mod status;
 pub mod up;
