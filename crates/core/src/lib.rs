@@ -10,6 +10,7 @@ pub mod agents;
 pub mod api;
 pub mod config;
 pub mod events;
+pub mod health;
 pub mod holders;
 pub mod logfile;
 pub mod paths;

@@ -4,11 +4,10 @@
 
 use crate::config::Config;
 use crate::events::Bus;
+use crate::health::Health;
 use crate::registry::Registry;
 use paddock_host::RuntimeDir;
-use paddock_proto::supervisor::{
-    Backend, ComponentHealth, HealthStatus, SessionView, SupervisorStatus,
-};
+use paddock_proto::supervisor::{Backend, HealthStatus, SessionView, SupervisorStatus};
 use paddock_proto::SessionState;
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -49,6 +48,7 @@ struct Inner {
     config_file: PathBuf,
     registry: Registry,
     bus: Bus,
+    health: Health,
     runtime_dir: RuntimeDir,
     started_at: SystemTime,
 }
@@ -70,25 +70,16 @@ impl Handle {
         self.inner.registry.list()
     }
 
-    /// Health of each component and overall (the worst of them).
-    pub fn health(&self) -> Vec<ComponentHealth> {
-        let holders = self.inner.registry.ids(Backend::Holder).len();
-        vec![ComponentHealth {
-            name: "holders".into(),
-            status: HealthStatus::Healthy,
-            message: format!("{holders} holder sessions adopted"),
-        }]
+    /// The component health board.
+    pub fn health(&self) -> &Health {
+        &self.inner.health
     }
 
     pub fn status(&self) -> SupervisorStatus {
         let sessions = self.sessions();
         let count = |b: Backend| sessions.iter().filter(|s| s.backend == b).count() as u32;
-        let components = self.health();
-        let health = components
-            .iter()
-            .map(|c| c.status)
-            .max()
-            .unwrap_or(HealthStatus::Healthy);
+        let components = self.inner.health.components();
+        let health = self.inner.health.overall();
         SupervisorStatus {
             pid: std::process::id(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -139,12 +130,19 @@ impl Supervisor {
 
         let bus = Bus::new();
         let registry = Registry::new(bus.clone());
+        let health = Health::new(bus.clone());
+        health.set(
+            "holders",
+            HealthStatus::Healthy,
+            "watching the runtime directory",
+        );
         let handle = Handle {
             inner: Arc::new(Inner {
                 config,
                 config_file,
                 registry: registry.clone(),
                 bus,
+                health,
                 runtime_dir: runtime_dir.clone(),
                 started_at: SystemTime::now(),
             }),
