@@ -219,8 +219,8 @@ impl FrameDecoder {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// How many more bytes the next frame needs at least (the header, or the rest of the
-    /// payload), once the length is known to be acceptable.
+    /// Bytes received but not yet taken out as frames (non-zero between frames means the
+    /// peer stopped in the middle of one).
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.pos
     }
