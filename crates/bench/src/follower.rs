@@ -9,8 +9,7 @@
 use anyhow::{bail, Context};
 use paddock_proto::frame::{encode_control, encode_input, HEADER_LEN};
 use paddock_proto::{
-    Frame, Hello, Message, Notification, Request, Response, StreamKind, StreamStart,
-    MAX_FRAME_LEN,
+    Frame, Hello, Message, Notification, Request, Response, StreamStart, MAX_FRAME_LEN,
 };
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -63,22 +62,10 @@ impl Follower {
         f.sock.write_all(&out)?;
         let deadline = Instant::now() + limit;
         while f.welcome.is_none() {
-            f.read_some(deadline).context("waiting for the hello answer")?;
+            f.read_some(deadline)
+                .context("waiting for the hello answer")?;
         }
         Ok(f)
-    }
-
-    /// Where the holder said the stream starts.
-    pub fn start(&self) -> StreamStart {
-        self.welcome.unwrap_or(StreamStart {
-            kind: StreamKind::None,
-            offset: 0,
-            gap: false,
-        })
-    }
-
-    pub fn received(&self) -> u64 {
-        self.received
     }
 
     /// Types `bytes` into the session (the connection must be read-write).
@@ -156,9 +143,6 @@ impl Follower {
                 let mut offset = [0u8; 8];
                 offset.copy_from_slice(&avail[HEADER_LEN + 1..HEADER_LEN + OUTPUT_HEADER]);
                 let offset = u64::from_le_bytes(offset);
-                if self.received == 0 && self.rest == 0 {
-                    self.next = offset;
-                }
                 if offset != self.next {
                     bail!("output jumped from offset {} to {offset}", self.next);
                 }

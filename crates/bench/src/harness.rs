@@ -14,6 +14,7 @@ use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,7 @@ pub struct Harness {
     dir: PathBuf,
     cleanup: Cleanup,
     sessions_started: u32,
+    tmux_servers: AtomicU32,
 }
 
 impl Harness {
@@ -81,6 +83,7 @@ impl Harness {
             cleanup: Cleanup::new(dir.clone()),
             dir,
             sessions_started: 0,
+            tmux_servers: AtomicU32::new(0),
         })
     }
 
@@ -146,7 +149,9 @@ impl Harness {
     pub fn stop(&mut self, session: &Session) {
         kill_session(session);
         self.cleanup.state().sessions.retain(|s| s.id != session.id);
-        let gone = wait_for(Duration::from_secs(5), || !process_alive(session.holder_pid));
+        let gone = wait_for(Duration::from_secs(5), || {
+            !process_alive(session.holder_pid)
+        });
         if !gone {
             eprintln!(
                 "paddock-bench: holder {} still alive 5 s after SIGKILL",
@@ -179,7 +184,11 @@ impl Harness {
             }
             out.write_all(&chunk)?;
         }
-        out.flush()?;
+        // Written back now, so that no disk writeback competes with the measurements.
+        out.into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()
+            .with_context(|| format!("cannot sync {}", path.display()))?;
         Ok(TextFile {
             path,
             len,
@@ -194,11 +203,11 @@ impl Harness {
         Ok(path)
     }
 
-    /// A path for a tmux server's socket, whose server is killed at cleanup.
+    /// A fresh path for a tmux server's socket in the runtime directory (never reused, so a
+    /// new server cannot meet a dying one).
     pub fn tmux_socket(&self, name: &str) -> PathBuf {
-        let path = self.dir.join(format!("{name}.tmux"));
-        self.cleanup.state().tmux_sockets.push(path.clone());
-        path
+        let n = self.tmux_servers.fetch_add(1, Ordering::Relaxed);
+        self.dir.join(format!("{name}-{n}.tmux"))
     }
 }
 
@@ -216,7 +225,9 @@ pub struct Cleanup(Arc<Mutex<CleanupState>>);
 struct CleanupState {
     dir: PathBuf,
     sessions: Vec<Session>,
-    tmux_sockets: Vec<PathBuf>,
+    /// Other processes to kill (tmux servers and clients), each with whether to kill its
+    /// process group too.
+    processes: Vec<(u32, bool)>,
     done: bool,
 }
 
@@ -225,13 +236,24 @@ impl Cleanup {
         Self(Arc::new(Mutex::new(CleanupState {
             dir,
             sessions: Vec::new(),
-            tmux_sockets: Vec::new(),
+            processes: Vec::new(),
             done: false,
         })))
     }
 
     fn state(&self) -> MutexGuard<'_, CleanupState> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Kills `pid` (and its process group if `group`, for a session leader) at cleanup,
+    /// unless [`Cleanup::forget`] is called first.
+    pub fn track(&self, pid: u32, group: bool) {
+        self.state().processes.push((pid, group));
+    }
+
+    /// `pid` has been dealt with.
+    pub fn forget(&self, pid: u32) {
+        self.state().processes.retain(|(p, _)| *p != pid);
     }
 
     pub fn run(&self) {
@@ -246,21 +268,16 @@ impl Cleanup {
         for s in &sessions {
             kill_session(s);
         }
-        for socket in &state.tmux_sockets {
-            if socket.exists() {
-                let _ = Command::new("tmux")
-                    .arg("-S")
-                    .arg(socket)
-                    .arg("kill-server")
-                    .stderr(Stdio::null())
-                    .status();
+        for &(pid, group) in &state.processes {
+            if let Some(pid) = safe_pid(pid) {
+                if group {
+                    let _ = killpg(pid, Signal::SIGKILL);
+                }
+                let _ = kill(pid, Signal::SIGKILL);
             }
         }
         if let Err(e) = fs::remove_dir_all(&state.dir) {
-            eprintln!(
-                "paddock-bench: cannot remove {}: {e}",
-                state.dir.display()
-            );
+            eprintln!("paddock-bench: cannot remove {}: {e}", state.dir.display());
         }
     }
 }
@@ -274,7 +291,11 @@ fn sessions_in(dir: &Path) -> Vec<Session> {
         .flatten()
         .filter_map(|e| {
             let path = e.path();
-            let id = path.file_name()?.to_str()?.strip_suffix(".json")?.to_owned();
+            let id = path
+                .file_name()?
+                .to_str()?
+                .strip_suffix(".json")?
+                .to_owned();
             let meta: serde_json::Value = serde_json::from_slice(&fs::read(&path).ok()?).ok()?;
             Some(Session {
                 socket: dir.join(format!("{id}.sock")),

@@ -13,13 +13,13 @@ mod harness;
 mod idle;
 mod latency;
 mod options;
+mod procfs;
 mod report;
 mod throughput;
 mod tmux;
 
 use anyhow::Context;
 use harness::Harness;
-use nix::sys::signal::{SigSet, Signal};
 use options::Options;
 use report::Report;
 use std::process::ExitCode;
@@ -39,7 +39,10 @@ fn main() -> ExitCode {
     match run(&opts) {
         Ok(report) if report.failures() == 0 => ExitCode::SUCCESS,
         Ok(report) => {
-            eprintln!("paddock-bench: {} measurement(s) failed; see the table", report.failures());
+            eprintln!(
+                "paddock-bench: {} measurement(s) failed; see the table",
+                report.failures()
+            );
             ExitCode::FAILURE
         }
         Err(e) => {
@@ -51,24 +54,18 @@ fn main() -> ExitCode {
 
 /// Runs every measurement, each recording its figures (or its failure) in the report.
 fn run(opts: &Options) -> anyhow::Result<Report> {
-    // Signals go to one thread that cleans up, so Ctrl-C leaves no holder behind. Blocked
-    // before any other thread starts, so every thread inherits the mask; children get an
-    // empty mask from std and portable-pty.
-    let mut signals = SigSet::empty();
-    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        signals.add(sig);
-    }
-    signals.thread_block().context("cannot block signals")?;
-
     let mut h = Harness::new(opts)?;
+    // Ctrl-C, TERM or HUP: kill what was started, then exit. The handler is tokio's (a
+    // caught signal, reset to the default in every child at exec), not a blocked mask,
+    // which children would inherit: a tmux server with TERM blocked survives kill-server.
     let cleanup = h.cleanup_handle();
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
-            if let Ok(sig) = signals.wait() {
-                eprintln!("paddock-bench: {sig}; killing the holders it started and exiting");
+            if let Some(name) = wait_for_signal() {
+                eprintln!("paddock-bench: {name}; killing the holders it started and exiting");
                 cleanup.run();
-                std::process::exit(128 + sig as i32);
+                std::process::exit(130);
             }
         })
         .context("cannot start the signal thread")?;
@@ -83,10 +80,19 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
         h.paddock().display(),
         h.dir().display()
     );
-    throughput::run(&mut h, opts, &mut report);
-    latency::run(&mut h, &rt, opts, &mut report);
-    idle::run(&mut h, &rt, opts, &mut report);
-    attach::run(&mut h, &rt, opts, &mut report);
+    if opts.wants("throughput") {
+        throughput::run(&mut h, opts, &mut report);
+    }
+    if opts.wants("latency") {
+        latency::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("idle") {
+        idle::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("attach") {
+        attach::run(&mut h, &rt, opts, &mut report);
+    }
+    report.finish();
 
     let table = report.markdown();
     println!("{table}");
@@ -96,4 +102,23 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(report)
+}
+
+/// Blocks until SIGINT, SIGTERM or SIGHUP arrives; `None` if they cannot be watched.
+fn wait_for_signal() -> Option<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    rt.block_on(async {
+        let mut int = signal(SignalKind::interrupt()).ok()?;
+        let mut term = signal(SignalKind::terminate()).ok()?;
+        let mut hup = signal(SignalKind::hangup()).ok()?;
+        Some(tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+            _ = hup.recv() => "SIGHUP",
+        })
+    })
 }

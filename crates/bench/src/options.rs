@@ -15,11 +15,13 @@ options:
   --json PATH      also write the results as JSON to PATH
   --size SIZE      bytes pushed in the throughput runs (default 256M; K, M, G suffixes)
   --ring SIZE      the holder's ring in the throughput runs (default 64M)
+  --rounds N       alternating bare-PTY / holder throughput rounds, median kept (default 3)
   --clients N      clients in the fan-out throughput run (default 10)
   --samples N      keystroke round trips measured after warmup (default 2000)
   --attaches N     attaches timed (default 200)
   --idle SECS      the idle window for wakeups (default 10)
   --no-tmux        skip the tmux comparisons
+  --only LIST      run only these, comma-separated: throughput, latency, idle, attach
   -h, --help       this text
 ";
 
@@ -30,11 +32,14 @@ pub struct Options {
     pub json: Option<PathBuf>,
     pub size: u64,
     pub ring: u64,
+    pub rounds: usize,
     pub clients: usize,
     pub samples: usize,
     pub attaches: usize,
     pub idle: Duration,
     pub tmux: bool,
+    /// Measurements to run; empty means all.
+    pub only: Vec<String>,
 }
 
 impl Default for Options {
@@ -44,16 +49,26 @@ impl Default for Options {
             json: None,
             size: 256 << 20,
             ring: 64 << 20,
+            rounds: 3,
             clients: 10,
             samples: 2000,
             attaches: 200,
             idle: Duration::from_secs(10),
             tmux: true,
+            only: Vec::new(),
         }
     }
 }
 
+/// The measurements, in the order they run.
+pub const MEASUREMENTS: [&str; 4] = ["throughput", "latency", "idle", "attach"];
+
 impl Options {
+    /// Whether `measurement` is to run.
+    pub fn wants(&self, measurement: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|m| m == measurement)
+    }
+
     /// `Ok(None)` when help was asked for.
     pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Self>> {
         let mut opts = Self::default();
@@ -75,11 +90,20 @@ impl Options {
                 "--json" => opts.json = Some(PathBuf::from(value()?)),
                 "--size" => opts.size = parse_bytes(&value()?)?,
                 "--ring" => opts.ring = parse_bytes(&value()?)?,
+                "--rounds" => opts.rounds = parse_count(&flag, &value()?)?,
                 "--clients" => opts.clients = parse_count(&flag, &value()?)?,
                 "--samples" => opts.samples = parse_count(&flag, &value()?)?,
                 "--attaches" => opts.attaches = parse_count(&flag, &value()?)?,
                 "--idle" => opts.idle = Duration::from_secs(parse_count(&flag, &value()?)? as u64),
                 "--no-tmux" => opts.tmux = false,
+                "--only" => {
+                    for name in value()?.split(',').map(str::trim) {
+                        if !MEASUREMENTS.contains(&name) {
+                            bail!("--only knows {}, not `{name}`", MEASUREMENTS.join(", "));
+                        }
+                        opts.only.push(name.to_owned());
+                    }
+                }
                 other => bail!("unknown option `{other}`"),
             }
         }

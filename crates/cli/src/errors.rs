@@ -8,6 +8,8 @@ use paddock_host::sessions::LookupError;
 pub enum CliError {
     #[error("session {id} has exited{code}; `paddock logs {id}` shows its output and `paddock restart {id}` starts it again")]
     Exited { id: String, code: String },
+    #[error("session {id} runs in a terminal Paddock does not hold ({backend}): its state, metrics and signals (`paddock signal`, `suspend`, `resume`, `stop`, `kill`) work, its terminal input and output do not")]
+    NotHeld { id: String, backend: String },
 }
 
 pub const NOT_FOUND: u8 = 3;

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(20);
@@ -182,4 +183,109 @@ fn service_install_writes_a_systemd_unit_that_systemd_accepts() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!unit_path.exists());
+}
+
+/// A copy of `sleep` named `claude`: looks like the agent to discovery, costs nothing.
+fn fake_claude(env: &Env) -> std::path::PathBuf {
+    let bin = env.dir().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let claude = bin.join("claude");
+    std::fs::copy("/bin/sleep", &claude).expect("copy sleep");
+    claude
+}
+
+fn find_by_pid(env: &Env, pid: u32) -> Option<serde_json::Value> {
+    env.ls().into_iter().find(|s| s["pid"] == pid)
+}
+
+fn proc_state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(") ")
+        .next()
+        .and_then(|s| s.chars().next())
+        .unwrap_or('?')
+}
+
+#[test]
+fn an_agent_in_a_tmux_pane_and_one_in_a_bare_terminal_are_listed_with_pid_cwd_cpu_and_memory() {
+    let env = Env::new();
+    let claude = fake_claude(&env);
+    let work = tempfile::tempdir().expect("cwd");
+    let _sup = env.up();
+
+    // In tmux, on a server of its own.
+    let server = format!("pdk-disc-{}", std::process::id());
+    let status = std::process::Command::new("tmux")
+        .args(["-L", &server, "-f", "/dev/null", "new-session", "-d", "-c"])
+        .arg(work.path())
+        .arg(format!("{} 900", claude.display()))
+        .status()
+        .expect("tmux");
+    assert!(status.success());
+    struct KillServer(String);
+    impl Drop for KillServer {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("tmux")
+                .args(["-L", &self.0, "kill-server"])
+                .status();
+        }
+    }
+    let _tmux = KillServer(server.clone());
+    let pane_pid: u32 = String::from_utf8_lossy(
+        &std::process::Command::new("tmux")
+            .args(["-L", &server, "display", "-p", "#{pane_pid}"])
+            .output()
+            .expect("tmux")
+            .stdout,
+    )
+    .trim()
+    .parse()
+    .expect("pane pid");
+
+    // In a bare terminal: its own session, not under tmux or a holder.
+    let mut bare = std::process::Command::new(&claude)
+        .arg("901")
+        .current_dir(work.path())
+        .process_group(0)
+        .spawn()
+        .expect("bare agent");
+    let bare_pid = bare.id();
+
+    // A pane created between two looks at tmux can first be seen as a bare process; the next
+    // discovery round puts it right.
+    wait_until("both agents discovered and sampled", T, || {
+        find_by_pid(&env, pane_pid).is_some_and(|s| !s["rss"].is_null() && s["backend"] == "tmux")
+            && find_by_pid(&env, bare_pid).is_some_and(|s| !s["rss"].is_null())
+    });
+    let cwd = work
+        .path()
+        .canonicalize()
+        .expect("canon")
+        .display()
+        .to_string();
+    let in_tmux = find_by_pid(&env, pane_pid).expect("tmux agent");
+    assert_eq!(in_tmux["backend"], "tmux");
+    assert_eq!(in_tmux["agent"], "claude");
+    assert_eq!(in_tmux["cwd"], cwd.as_str());
+    assert!(in_tmux["rss"].as_u64().expect("rss") > 100_000, "{in_tmux}");
+    assert!(in_tmux["cpu"].as_f64().is_some());
+    let outside = find_by_pid(&env, bare_pid).expect("bare agent");
+    assert_eq!(outside["backend"], "external");
+    assert_eq!(outside["cwd"], cwd.as_str());
+    assert!(outside["rss"].as_u64().expect("rss") > 100_000);
+
+    // An external session is controlled by signals; its terminal is plainly out of reach.
+    let id = outside["id"].as_str().expect("id").to_owned();
+    env.ok(&["suspend", &id]);
+    wait_until("stopped", T, || proc_state(bare_pid) == 'T');
+    env.ok(&["resume", &id]);
+    wait_until("running again", T, || proc_state(bare_pid) == 'S');
+    let out = env.paddock(&["send", &id, "hello"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not hold (external)"));
+    env.ok(&["kill", &id]);
+    let _ = bare.wait();
+    wait_until("the killed external agent to leave the list", T, || {
+        find_by_pid(&env, bare_pid).is_none()
+    });
 }

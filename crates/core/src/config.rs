@@ -72,16 +72,9 @@ pub struct TmuxConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentsConfig {
-    /// Extra agents: a name and a substring matched against the command line.
-    pub extra: Vec<AgentPattern>,
-}
-
-/// `{ name = "my-agent", pattern = "my-agent --serve" }`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct AgentPattern {
-    pub name: String,
-    pub pattern: String,
+    /// Extra agents: a name and a glob matched against the program's name, its executable's
+    /// name, or the whole command line (see `paddock_monitor::AgentPattern`).
+    pub extra: Vec<paddock_monitor::AgentPattern>,
 }
 
 impl Default for Config {
@@ -246,8 +239,9 @@ max_file_bytes = 1073741824
 enabled = true
 
 [agents]
-# Extra programs to treat as agents: a name and a substring of their command line.
-# extra = [{ name = "my-agent", pattern = "my-agent --serve" }]
+# Extra programs to treat as agents: a name and a glob matched against the program's name,
+# its executable's name or the whole command line (* any run of characters, ? one character).
+# extra = [{ name = "opencode", pattern = "opencode" }, { name = "mine", pattern = "*my-agent --serve*" }]
 extra = []
 "#;
 

@@ -2,7 +2,6 @@
 //! ones appear, and keeps one quiet control connection to each, so exits, restarts and
 //! resizes reach the registry the moment they happen (and a holder never has to be polled).
 
-use crate::agents;
 use crate::registry::Registry;
 use paddock_host::client::{Client, Event as ClientEvent};
 use paddock_host::RuntimeDir;
@@ -58,9 +57,16 @@ fn socket_ids(dir: &RuntimeDir) -> Vec<SessionId> {
         .collect()
 }
 
+/// The agent a holder's command runs, if it is one.
+pub fn agent_of(info: &SessionInfo) -> Option<String> {
+    let cmd: Vec<String> = std::iter::once(info.command.clone())
+        .chain(info.args.iter().cloned())
+        .collect();
+    paddock_monitor::classify(&cmd, None).map(|k| k.as_str().to_owned())
+}
+
 fn view(info: &SessionInfo) -> SessionView {
-    let agent = agents::classify_command(&info.command, &info.args);
-    SessionView::from_holder(info, agent)
+    SessionView::from_holder(info, agent_of(info))
 }
 
 /// Follows one holder until it goes away.

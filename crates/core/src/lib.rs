@@ -6,7 +6,6 @@
 //! same code: [`supervisor::Supervisor::start`] gives a cloneable [`supervisor::Handle`].
 #![forbid(unsafe_code)]
 
-pub mod agents;
 pub mod api;
 pub mod config;
 pub mod events;
@@ -14,10 +13,12 @@ pub mod health;
 pub mod holders;
 pub mod logfile;
 pub mod paths;
+pub mod recorder;
 pub mod registry;
 pub mod service;
 pub mod supervisor;
 pub mod tmux;
+pub mod watcher;
 
 pub use config::Config;
 pub use supervisor::{Handle, Supervisor, SupervisorError};

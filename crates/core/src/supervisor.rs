@@ -106,6 +106,7 @@ pub struct Supervisor {
     handle: Handle,
     shutdown: watch::Sender<bool>,
     tasks: tokio::task::JoinSet<()>,
+    watcher: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
     _lock: File,
     socket: PathBuf,
 }
@@ -147,15 +148,64 @@ impl Supervisor {
                 started_at: SystemTime::now(),
             }),
         };
+        // Subscribed before any component starts, so the recorder misses nothing.
+        let recorder_events = handle.inner.bus.subscribe();
+        let db = handle.inner.config.data_dir().join("paddock.db");
+        let store = match paddock_store::Store::open(&db) {
+            Ok(store) => {
+                handle.inner.health.set(
+                    "database",
+                    HealthStatus::Healthy,
+                    format!("{}", db.display()),
+                );
+                Some(store)
+            }
+            Err(e) => {
+                tracing::error!(path = %db.display(), error = %e, "cannot open the database; running without history");
+                handle
+                    .inner
+                    .health
+                    .set("database", HealthStatus::Unhealthy, e.to_string());
+                None
+            }
+        };
+        let (stop_watcher, stop_rx) = std::sync::mpsc::channel();
+        let watcher_thread = crate::watcher::spawn(
+            &handle.inner.config,
+            registry.clone(),
+            handle.inner.health.clone(),
+            runtime_dir.path().to_owned(),
+            stop_rx,
+            store.clone(),
+        )
+        .map_err(|source| SupervisorError::Io {
+            path: runtime_dir.path().to_owned(),
+            source,
+        })?;
         let (shutdown, rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
-        tasks.spawn(crate::holders::watch(runtime_dir, registry, rx.clone()));
-        tasks.spawn(crate::api::serve(listener, handle.clone(), rx));
+        tasks.spawn(crate::holders::watch(
+            runtime_dir,
+            registry.clone(),
+            rx.clone(),
+        ));
+        tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
+        if let Some(store) = store {
+            tasks.spawn(crate::recorder::run(
+                store,
+                recorder_events,
+                registry.clone(),
+                handle.inner.health.clone(),
+                handle.inner.config.retention_days,
+                rx,
+            ));
+        }
         tracing::info!(socket = %socket.display(), "supervisor started");
         Ok(Self {
             handle,
             shutdown,
             tasks,
+            watcher: Some((stop_watcher, watcher_thread)),
             _lock: lock,
             socket,
         })
@@ -169,6 +219,10 @@ impl Supervisor {
     pub async fn stop(mut self) {
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
+        if let Some((stop, thread)) = self.watcher.take() {
+            let _ = stop.send(());
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
         let _ = std::fs::remove_file(&self.socket);
         tracing::info!("supervisor stopped; every agent keeps running in its holder");
     }

@@ -1,7 +1,6 @@
 //! `paddock ls`: every session with its state.
 
 use crate::supervisor_client;
-use paddock_core::agents::classify_command;
 use paddock_host::sessions;
 use paddock_proto::supervisor::SessionView;
 use paddock_proto::SessionState;
@@ -46,7 +45,7 @@ async fn from_runtime_dir() -> anyhow::Result<Vec<SessionView>> {
     Ok(sessions::list(&dir)
         .await
         .iter()
-        .map(|info| SessionView::from_holder(info, classify_command(&info.command, &info.args)))
+        .map(|info| SessionView::from_holder(info, paddock_core::holders::agent_of(info)))
         .collect())
 }
 

@@ -82,8 +82,27 @@ async fn wait_exit(client: &mut Client, timeout: Duration) -> anyhow::Result<Opt
         .flatten())
 }
 
+/// For a session Paddock does not hold: the signal goes straight to its process. Returns
+/// true when it handled the session.
+async fn signal_unheld(query: &str, sig: Signal) -> anyhow::Result<bool> {
+    match target::find_any(query).await? {
+        target::AnyTarget::Unheld(u) => {
+            u.signal(sig)?;
+            println!(
+                "sent SIG{sig} to {} (pid {}, {})",
+                u.view.id, u.view.pid, u.view.backend
+            );
+            Ok(true)
+        }
+        target::AnyTarget::Held(_) => Ok(false),
+    }
+}
+
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
+        if signal_unheld(&self.session, self.signal).await? {
+            return Ok(());
+        }
         let (target, mut client) = connect_running(&self.session).await?;
         send(&mut client, self.signal).await?;
         println!("sent SIG{} to {}", self.signal, target.info.id);
@@ -93,6 +112,9 @@ impl Args {
 
 impl StopArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        if signal_unheld(&self.session, Signal::Term).await? {
+            return Ok(());
+        }
         let (target, mut client) = connect_running(&self.session).await?;
         // A suspended agent cannot act on TERM until it continues.
         send(&mut client, Signal::Cont).await?;
@@ -121,6 +143,9 @@ impl StopArgs {
 
 impl KillArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        if signal_unheld(&self.session, Signal::Kill).await? {
+            return Ok(());
+        }
         let (target, mut client) = connect_running(&self.session).await?;
         send(&mut client, Signal::Kill).await?;
         let how = wait_exit(&mut client, Duration::from_secs(5))
@@ -133,6 +158,9 @@ impl KillArgs {
 
 impl SuspendArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        if signal_unheld(&self.session, Signal::Stop).await? {
+            return Ok(());
+        }
         let (target, mut client) = connect_running(&self.session).await?;
         send(&mut client, Signal::Stop).await?;
         println!(
@@ -145,6 +173,9 @@ impl SuspendArgs {
 
 impl ResumeArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        if signal_unheld(&self.session, Signal::Cont).await? {
+            return Ok(());
+        }
         let (target, mut client) = connect_running(&self.session).await?;
         send(&mut client, Signal::Cont).await?;
         println!("resumed {}", target.info.id);

@@ -1,0 +1,483 @@
+//! Paddock's store: the SQLite history of sessions, processes, activity and metrics (and,
+//! for later issues, paired devices and the audit log).
+//!
+//! Used by the supervisor (`paddock-core`), which opens one [`Store`] in its data directory
+//! and hands clones to its components. Writes are queued and committed by a writer thread in
+//! batches (every 200 ms or 500 records), so callers never wait on SQLite; reads and
+//! [`Store::enforce_retention`] run on the caller's thread, so call them from a blocking
+//! context (`tokio::task::spawn_blocking`), never directly inside async code.
+//!
+//! The database runs in WAL mode with `synchronous=NORMAL`: a crash of Paddock (even
+//! `SIGKILL`) loses nothing that was committed, a power loss may lose the last commits but
+//! never corrupts the file. Its schema is in `migrations/` (numbered `.sql` files embedded in
+//! the binary, applied in order, each in one transaction; the version is SQLite's
+//! `user_version`).
+//!
+//! Times are [`UnixMs`] everywhere.
+#![forbid(unsafe_code)]
+
+mod error;
+mod queue;
+mod read;
+mod records;
+mod retention;
+mod schema;
+mod time;
+mod write;
+mod writer;
+
+pub use error::StoreError;
+pub use records::{
+    ActivityQuery, ActivityRecord, HostMetrics, Level, MetricSample, MetricTarget, ProcessRecord,
+    RetentionReport, SessionRecord, Tier,
+};
+pub use schema::SCHEMA_VERSION;
+pub use time::UnixMs;
+
+use paddock_proto::supervisor::{ComponentHealth, HealthStatus};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+use writer::{lock, Shared, State};
+
+/// How the store batches, bounds and keeps. [`Default`] is what the supervisor should use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreOptions {
+    /// Records queued at most before the oldest metric samples are dropped.
+    pub max_queued: usize,
+    /// Commit at once when this many records are queued.
+    pub batch_records: usize,
+    /// Commit when the oldest queued record has waited this long.
+    pub batch_interval: Duration,
+    /// The first retry after a failed commit; doubled each time up to `retry_max`.
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+    /// What the writer's periodic housekeeping keeps (see [`Store::enforce_retention`]).
+    pub retention_days: u32,
+    /// How often the writer enforces retention (the first time after one period); `None`
+    /// leaves it to the caller.
+    pub housekeeping_every: Option<Duration>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_queued: 100_000,
+            batch_records: 500,
+            batch_interval: Duration::from_millis(200),
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(30),
+            retention_days: 30,
+            housekeeping_every: Some(Duration::from_secs(600)),
+        }
+    }
+}
+
+/// The store's state for `paddock status` and `/health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreHealth {
+    /// `healthy`; `degraded` while writes fail, the queue is backed up or records were dropped
+    /// in the last minute; `unhealthy` once the writer thread has stopped.
+    pub status: HealthStatus,
+    /// What is wrong and what happens next, for people.
+    pub message: String,
+    /// Records waiting to be written.
+    pub queued: usize,
+    /// Metric samples dropped because the queue was full, since the store was opened.
+    pub dropped_metrics: u64,
+    /// Activity entries dropped (only far beyond the queue's limit), since opened.
+    pub dropped_activity: u64,
+    /// Records the database refused for their own data (a bug), since opened.
+    pub rejected: u64,
+    /// Failed commits in a row; 0 when the last one succeeded.
+    pub consecutive_failures: u32,
+    pub last_error: Option<String>,
+    pub last_commit: Option<UnixMs>,
+}
+
+impl StoreHealth {
+    /// The store's line in the supervisor's status.
+    pub fn component(&self) -> ComponentHealth {
+        ComponentHealth {
+            name: "store".to_owned(),
+            status: self.status,
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// Records dropped within this long make the store report itself degraded.
+const RECENT_DROP: Duration = Duration::from_secs(60);
+
+/// A handle on the store; cheap to clone. The writer thread stops, after committing what is
+/// queued, when the last clone is dropped.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    write: Arc<Mutex<Connection>>,
+    read: Arc<Mutex<Connection>>,
+    writer: Option<JoinHandle<()>>,
+    path: Option<PathBuf>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.work.notify_all();
+        if let Some(writer) = self.writer.take() {
+            // A panic was already logged by the writer itself.
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating it, and its missing parent directories with mode 0700) the database
+    /// at `path`, made 0600, and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Self::open_with(path, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with other options.
+    pub fn open_with(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        secure_path(path)?;
+        let mut write = schema::open_file(path, schema::Role::Write)?;
+        schema::migrate(&mut write, schema::MIGRATIONS, path)?;
+        let read = schema::open_file(path, schema::Role::Read)?;
+        Self::start(
+            Arc::new(Mutex::new(write)),
+            Arc::new(Mutex::new(read)),
+            options,
+            Some(path.to_owned()),
+        )
+    }
+
+    /// A private database in memory, for tests: one connection shared by the writer and
+    /// the readers (so reads wait while a batch commits).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Self::open_in_memory_with(StoreOptions::default())
+    }
+
+    /// [`Store::open_in_memory`] with other options.
+    pub fn open_in_memory_with(options: StoreOptions) -> Result<Store, StoreError> {
+        let mut conn = schema::open_memory()?;
+        schema::migrate(&mut conn, schema::MIGRATIONS, Path::new(":memory:"))?;
+        let conn = Arc::new(Mutex::new(conn));
+        Self::start(conn.clone(), conn, options, None)
+    }
+
+    fn start(
+        write: Arc<Mutex<Connection>>,
+        read: Arc<Mutex<Connection>>,
+        options: StoreOptions,
+        path: Option<PathBuf>,
+    ) -> Result<Store, StoreError> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(options.max_queued)),
+            work: Condvar::new(),
+            done: Condvar::new(),
+            options,
+        });
+        let writer = std::thread::Builder::new()
+            .name("paddock-store-writer".to_owned())
+            .spawn({
+                let (shared, write) = (shared.clone(), write.clone());
+                move || writer::run(shared, write)
+            })
+            .map_err(|source| StoreError::Thread { source })?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                shared,
+                write,
+                read,
+                writer: Some(writer),
+                path,
+            }),
+        })
+    }
+
+    /// The database file; `None` in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    fn enqueue(&self, push: impl FnOnce(&mut queue::Queue) -> queue::Shed) {
+        let shared = &self.inner.shared;
+        let mut st = shared.lock();
+        let was_empty = st.queue.is_empty();
+        let shed = push(&mut st.queue);
+        st.enqueued += 1;
+        let now = Instant::now();
+        st.note_shed(shed, now);
+        let wake = if was_empty {
+            st.oldest_pending = Some(now);
+            true
+        } else if !st.full_wake_sent && st.queue.len() >= shared.options.batch_records {
+            st.full_wake_sent = true;
+            true
+        } else {
+            false
+        };
+        drop(st);
+        if wake {
+            shared.work.notify_one();
+        }
+    }
+
+    /// Queues a session's current state; it replaces the stored row of the same id.
+    pub fn upsert_session(&self, s: SessionRecord) {
+        self.enqueue(|q| q.push_session(s));
+    }
+
+    /// Queues an observation of a process; it merges into the stored row of the same
+    /// `(pid, start)` as [`ProcessRecord`] describes.
+    pub fn upsert_process(&self, p: ProcessRecord) {
+        self.enqueue(|q| q.push_process(p));
+    }
+
+    /// Queues an activity entry.
+    pub fn log_activity(&self, a: ActivityRecord) {
+        self.enqueue(|q| q.push_activity(a));
+    }
+
+    /// Queues a raw metric sample; the writer also adds it to its 1 min and 10 min buckets.
+    pub fn record_metric(&self, m: MetricSample) {
+        self.enqueue(|q| q.push_metric(m));
+    }
+
+    /// Blocks until every record queued before the call is committed. Fails, instead of
+    /// waiting for ever, as soon as a commit fails (the records stay queued and are retried;
+    /// flushing again retries at once).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let shared = &self.inner.shared;
+        let mut st = shared.lock();
+        let target = st.enqueued;
+        let failures_before = st.failed_attempts;
+        if st.committed < target {
+            st.flush_requested = true;
+            shared.work.notify_one();
+        }
+        loop {
+            if st.committed >= target {
+                return Ok(());
+            }
+            if st.failed_attempts > failures_before {
+                return Err(StoreError::WriteFailed {
+                    message: st.last_error.clone().unwrap_or_default(),
+                });
+            }
+            if !st.writer_alive {
+                return Err(StoreError::WriterStopped);
+            }
+            st = shared
+                .done
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    fn read<T>(
+        &self,
+        action: &'static str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        f(&lock(&self.inner.read)).map_err(|e| match e {
+            rusqlite::Error::FromSqlConversionFailure(_, _, what) => StoreError::Malformed {
+                what: format!("{action}: {what}"),
+            },
+            rusqlite::Error::InvalidColumnType(idx, name, ty) => StoreError::Malformed {
+                what: format!("{action}: column {idx} ({name}) holds {ty}"),
+            },
+            e => StoreError::sqlite(action, e),
+        })
+    }
+
+    /// Every stored session, the most recently started first.
+    pub fn sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        self.read("reading sessions", read::sessions)
+    }
+
+    /// Every stored process, the most recently first seen first.
+    pub fn processes(&self) -> Result<Vec<ProcessRecord>, StoreError> {
+        self.read("reading processes", read::processes)
+    }
+
+    /// Activity entries matching `q`, newest first.
+    pub fn activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityRecord>, StoreError> {
+        self.read("reading activity", |c| read::activity(c, q))
+    }
+
+    /// The samples of `target` between `since` and `until` (both included), oldest first,
+    /// from the finest tier that still holds the whole range: raw samples within the last
+    /// hour, 1 min averages within the last day, else 10 min averages. "Still holds" is
+    /// decided by what retention has deleted so far, not by the clock.
+    pub fn metrics(
+        &self,
+        target: &MetricTarget,
+        since: SystemTime,
+        until: SystemTime,
+    ) -> Result<Vec<MetricSample>, StoreError> {
+        let (since, until) = (UnixMs::from(since), UnixMs::from(until));
+        self.read("reading metrics", |c| {
+            let tier = read::covering_tier(c, since)?;
+            read::metrics_in_tier(c, target, tier, since, until)
+        })
+    }
+
+    /// The rows of one tier overlapping `[since, until]`, oldest first.
+    pub fn metrics_in_tier(
+        &self,
+        target: &MetricTarget,
+        tier: Tier,
+        since: SystemTime,
+        until: SystemTime,
+    ) -> Result<Vec<MetricSample>, StoreError> {
+        let (since, until) = (UnixMs::from(since), UnixMs::from(until));
+        self.read("reading metrics", |c| {
+            read::metrics_in_tier(c, target, tier, since, until)
+        })
+    }
+
+    /// Deletes activity, metric rows, ended sessions and processes older than `days` days
+    /// before `now`, and prunes the raw and 1 min metric tiers to their hour and day; returns
+    /// what was deleted. With `cutoff = now - days`, a record strictly older than `cutoff` is
+    /// deleted and one exactly `days` old is kept: activity by its time, sessions only once
+    /// ended (by their end), processes by when they were last seen, and a metric row when
+    /// every sample in it is older than its tier's horizon (`cutoff` for 10 min averages;
+    /// `now - 24 h` for 1 min averages and `now - 1 h` for raw samples, never later than
+    /// `cutoff`). Devices and the audit log are left alone. The writer also runs this every
+    /// `housekeeping_every` with `retention_days`. Records still queued are not affected.
+    pub fn enforce_retention(
+        &self,
+        now: SystemTime,
+        days: u32,
+    ) -> Result<RetentionReport, StoreError> {
+        retention::enforce(&mut lock(&self.inner.write), UnixMs::from(now), days)
+            .map_err(|e| StoreError::sqlite("enforcing retention", e))
+    }
+
+    /// `PRAGMA integrity_check`: `ok` when the database is sound, else the problems found.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        self.read("checking the database", read::integrity_check)
+    }
+
+    /// Whether the store is keeping up, and if not, why.
+    pub fn health(&self) -> StoreHealth {
+        let shared = &self.inner.shared;
+        let st = shared.lock();
+        let queued = st.queue.len();
+        let max = st.queue.max_queued();
+        let mut problems = Vec::new();
+        let mut status = HealthStatus::Healthy;
+        if !st.writer_alive {
+            status = HealthStatus::Unhealthy;
+            problems.push(
+                "the writer thread has stopped, so nothing is saved any more: restart Paddock"
+                    .to_owned(),
+            );
+        }
+        if st.consecutive_failures > 0 {
+            problems.push(format!(
+                "the last {} attempt(s) to write failed ({}); {queued} records are kept in \
+                 memory and written again",
+                st.consecutive_failures,
+                st.last_error.as_deref().unwrap_or("unknown error")
+            ));
+        }
+        if queued > 0 && queued >= max / 2 {
+            problems.push(format!(
+                "the write queue is backed up ({queued} of {max} records); past the limit the \
+                 oldest metric samples are dropped"
+            ));
+        }
+        if st.last_drop.is_some_and(|t| t.elapsed() < RECENT_DROP) {
+            problems.push(format!(
+                "records were dropped in the last minute because the queue was full ({} metric \
+                 samples and {} activity entries since the store was opened)",
+                st.queue.dropped_metrics, st.queue.dropped_activity
+            ));
+        }
+        if !problems.is_empty() && status == HealthStatus::Healthy {
+            status = HealthStatus::Degraded;
+        }
+        let message = if problems.is_empty() {
+            format!("ok: {queued} records queued")
+        } else {
+            problems.join("; ")
+        };
+        StoreHealth {
+            status,
+            message,
+            queued,
+            dropped_metrics: st.queue.dropped_metrics,
+            dropped_activity: st.queue.dropped_activity,
+            rejected: st.rejected,
+            consecutive_failures: st.consecutive_failures,
+            last_error: st.last_error.clone(),
+            last_commit: st.last_commit,
+        }
+    }
+
+    /// Runs `f` on the write connection (tests: to make the disk "full").
+    #[cfg(test)]
+    fn with_write_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&lock(&self.inner.write))
+    }
+
+    #[cfg(test)]
+    fn with_read_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&lock(&self.inner.read))
+    }
+
+    #[cfg(test)]
+    fn pause_writer(&self, paused: bool) {
+        self.inner.shared.lock().paused = paused;
+        self.inner.shared.work.notify_all();
+    }
+}
+
+/// Creates the database's missing parent directories (0700) and the file itself (0600), and
+/// takes group and other permissions away from an existing file.
+fn secure_path(path: &Path) -> Result<(), StoreError> {
+    let err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| StoreError::DataDir { path, source }
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(parent).map_err(err(parent))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(err(path))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().map_err(err(path))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "the database was readable by others; making it 0600"
+            );
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(err(path))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

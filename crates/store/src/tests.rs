@@ -1,0 +1,196 @@
+//! Tests that need the store's internals: a full disk (through `max_page_count` on the
+//! writer's connection) and a held-back writer (to fill the queue).
+
+use super::*;
+use paddock_proto::SessionId;
+use std::time::Duration;
+
+fn activity(i: u32, size: usize) -> ActivityRecord {
+    let mut a = ActivityRecord::new(
+        UnixMs(1_000 + i64::from(i)),
+        None,
+        Level::Info,
+        "test",
+        "x".repeat(size),
+    );
+    a.details = serde_json::json!({ "i": i });
+    a
+}
+
+fn count_activity(store: &Store) -> usize {
+    store
+        .activity(&ActivityQuery::default())
+        .expect("activity")
+        .len()
+}
+
+/// Polls `cond` until it holds or `within` passes; panics naming `what`.
+fn wait_for(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_full_disk_keeps_the_queue_reports_degraded_and_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions {
+        retry_min: Duration::from_millis(20),
+        retry_max: Duration::from_millis(50),
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(&dir.path().join("p.db"), options).expect("open");
+    store.log_activity(activity(0, 10));
+    store.flush().expect("first flush");
+    store.with_write_conn(|c| {
+        let pages: i64 = c
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .expect("pages");
+        c.pragma_update(None, "max_page_count", pages)
+            .expect("limit");
+    });
+
+    for i in 1..=300 {
+        store.log_activity(activity(i, 1_000));
+    }
+    let err = store.flush().expect_err("the disk is full");
+    assert!(matches!(err, StoreError::WriteFailed { .. }), "{err}");
+    assert!(
+        err.to_string().contains("full"),
+        "the error names the cause: {err}"
+    );
+    let health = store.health();
+    assert_eq!(health.status, HealthStatus::Degraded, "{health:?}");
+    assert!(health.consecutive_failures >= 1);
+    assert!(
+        health.message.contains("free some space"),
+        "{}",
+        health.message
+    );
+    assert_eq!(health.queued, 300, "nothing was lost: {health:?}");
+    assert_eq!(count_activity(&store), 1);
+
+    // Retries go on in the background while the disk stays full.
+    wait_for("a second failed attempt", Duration::from_secs(5), || {
+        store.health().consecutive_failures >= 2
+    });
+
+    store.with_write_conn(|c| {
+        c.pragma_update(None, "max_page_count", 1_073_741_823_i64)
+            .expect("unlimit")
+    });
+    store.flush().expect("flush after space was freed");
+    assert_eq!(count_activity(&store), 301);
+    let health = store.health();
+    assert_eq!(health.status, HealthStatus::Healthy, "{health:?}");
+    assert_eq!(health.last_error, None);
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+}
+
+#[test]
+fn a_backed_up_queue_drops_the_oldest_metrics_but_keeps_activity_and_sessions() {
+    let store = Store::open_in_memory_with(StoreOptions {
+        max_queued: 100,
+        ..StoreOptions::default()
+    })
+    .expect("open");
+    store.pause_writer(true);
+    let id = SessionId::parse("s1").expect("id");
+    store.upsert_session(SessionRecord::new(
+        id.clone(),
+        "claude",
+        paddock_proto::supervisor::Backend::Holder,
+        UnixMs(0),
+    ));
+    for i in 0..50 {
+        store.log_activity(activity(i, 5));
+    }
+    for t in 0..200 {
+        store.record_metric(MetricSample::new(
+            MetricTarget::Host,
+            UnixMs(t * 1_000),
+            1.0,
+            1,
+        ));
+    }
+    let health = store.health();
+    assert_eq!(health.status, HealthStatus::Degraded);
+    assert_eq!(health.queued, 100);
+    assert_eq!(
+        health.dropped_metrics, 151,
+        "1 session + 50 activity + 49 newest metrics fit"
+    );
+    assert_eq!(health.dropped_activity, 0);
+    assert!(health.message.contains("dropped"), "{}", health.message);
+
+    store.pause_writer(false);
+    store.flush().expect("flush");
+    assert_eq!(count_activity(&store), 50);
+    assert_eq!(store.sessions().expect("sessions").len(), 1);
+    let kept = store
+        .metrics_in_tier(
+            &MetricTarget::Host,
+            Tier::Raw,
+            SystemTime::UNIX_EPOCH,
+            UnixMs(1_000_000).to_system_time(),
+        )
+        .expect("metrics");
+    let times: Vec<i64> = kept.iter().map(|m| m.time.0).collect();
+    let newest: Vec<i64> = (151..200).map(|t| t * 1_000).collect();
+    assert_eq!(times, newest, "the oldest samples were the ones dropped");
+}
+
+fn pragma(conn: &Connection, name: &str) -> String {
+    conn.query_row(&format!("PRAGMA {name}"), [], |r| {
+        r.get::<_, rusqlite::types::Value>(0)
+    })
+    .map(|v| match v {
+        rusqlite::types::Value::Integer(i) => i.to_string(),
+        rusqlite::types::Value::Text(t) => t,
+        other => format!("{other:?}"),
+    })
+    .expect(name)
+}
+
+#[test]
+fn connections_run_in_wal_with_normal_sync_foreign_keys_and_a_busy_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("p.db")).expect("open");
+    store.with_write_conn(|c| {
+        assert_eq!(pragma(c, "journal_mode"), "wal");
+        assert_eq!(pragma(c, "synchronous"), "1", "NORMAL");
+        assert_eq!(pragma(c, "foreign_keys"), "1");
+        assert_eq!(pragma(c, "busy_timeout"), "5000");
+        assert_eq!(pragma(c, "query_only"), "0");
+    });
+    store.with_read_conn(|c| {
+        assert_eq!(pragma(c, "journal_mode"), "wal");
+        assert_eq!(pragma(c, "foreign_keys"), "1");
+        assert_eq!(pragma(c, "busy_timeout"), "5000");
+        assert_eq!(
+            pragma(c, "query_only"),
+            "1",
+            "the read connection cannot write"
+        );
+    });
+    // The one foreign key of the schema is enforced through the store's connection.
+    let err = store
+        .with_write_conn(|c| {
+            c.execute(
+                "INSERT INTO audit_log (time_ms, actor, device_id, action, result)
+                 VALUES (1, 'owner', 'no-such-device', 'kill', 'ok')",
+                [],
+            )
+        })
+        .expect_err("a dangling device id is refused");
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+}
+
+#[test]
+fn a_flush_with_nothing_queued_returns_at_once() {
+    let store = Store::open_in_memory().expect("open");
+    store.flush().expect("flush");
+    assert_eq!(store.health().status, HealthStatus::Healthy);
+}

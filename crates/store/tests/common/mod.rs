@@ -1,0 +1,60 @@
+//! Shared test helpers: a temporary data directory, a raw SQLite view of the database, and
+//! waiting on a named condition with a deadline.
+#![allow(dead_code)]
+
+use paddock_store::{Store, StoreOptions};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A temporary data directory, removed on drop.
+pub struct DataDir {
+    dir: tempfile::TempDir,
+}
+
+impl DataDir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("data").join("paddock.db")
+    }
+
+    pub fn open(&self) -> Store {
+        Store::open(&self.db()).expect("open the store")
+    }
+
+    pub fn open_with(&self, options: StoreOptions) -> Store {
+        Store::open_with(&self.db(), options).expect("open the store")
+    }
+
+    /// A read-only connection of our own, to look at the tables directly.
+    pub fn raw(&self) -> Connection {
+        Connection::open_with_flags(self.db(), OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open read-only")
+    }
+}
+
+pub fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Polls `cond` until it holds; panics naming `what` after `within`.
+pub fn wait_for(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
