@@ -151,7 +151,16 @@ impl Supervisor {
         // Subscribed before any component starts, so the recorder misses nothing.
         let recorder_events = handle.inner.bus.subscribe();
         let db = handle.inner.config.data_dir().join("paddock.db");
-        let store = match paddock_store::Store::open(&db) {
+        let options = paddock_store::StoreOptions {
+            // Idle sessions give a steady trickle of samples: one commit a second is plenty
+            // and costs a fifth of the default's.
+            batch_interval: std::time::Duration::from_secs(1),
+            retention_days: handle.inner.config.retention_days,
+            // The recorder applies retention at start and daily.
+            housekeeping_every: None,
+            ..Default::default()
+        };
+        let store = match paddock_store::Store::open_with(&db, options) {
             Ok(store) => {
                 handle.inner.health.set(
                     "database",

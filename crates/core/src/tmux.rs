@@ -80,7 +80,8 @@ pub fn socket_dir() -> PathBuf {
     base.join(format!("tmux-{}", nix::unistd::getuid()))
 }
 
-/// Every server socket of this user.
+/// Every live server socket of this user (sockets nobody listens on are left by servers that
+/// died; asking them would spawn tmux for nothing).
 pub fn servers() -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(socket_dir()) else {
         return Vec::new();
@@ -92,6 +93,7 @@ pub fn servers() -> Vec<PathBuf> {
             e.file_type().is_ok_and(|t| t.is_socket())
         })
         .map(|e| e.path())
+        .filter(|p| std::os::unix::net::UnixStream::connect(p).is_ok())
         .collect();
     out.sort();
     out

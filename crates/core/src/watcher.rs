@@ -58,10 +58,23 @@ struct Watcher {
 impl Watcher {
     fn run(&mut self, stop: mpsc::Receiver<()>) {
         let mut next_discovery = Instant::now();
+        let mut last_full = Instant::now();
+        let mut forks_seen: Option<u64> = None;
         loop {
             let started = Instant::now();
             if started >= next_discovery {
-                self.discover();
+                // A new agent, pane or tmux server always means a new process. While the
+                // machine has started none since the last look, there is nothing new to find
+                // (and spawning tmux to ask would cost more than everything else here). A
+                // full look every minute still catches what needs no new process (a pane
+                // marked with @paddock).
+                let forks = forks_created();
+                let quiet = forks.is_some() && forks == forks_seen;
+                if !quiet || last_full.elapsed() >= FULL_DISCOVERY_EVERY {
+                    self.discover();
+                    last_full = Instant::now();
+                    forks_seen = forks_created();
+                }
                 next_discovery = started + self.discover_every;
             }
             self.sample();
@@ -242,6 +255,17 @@ impl Watcher {
             self.registry.upsert(view);
         }
     }
+}
+
+/// Discovery runs at least this often even on a machine that starts no processes.
+const FULL_DISCOVERY_EVERY: Duration = Duration::from_secs(60);
+
+/// Processes created since boot (`processes` in /proc/stat); `None` where unknown.
+fn forks_created() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    stat.lines()
+        .find_map(|l| l.strip_prefix("processes "))
+        .and_then(|n| n.trim().parse().ok())
 }
 
 fn external_view(a: &AgentProcess) -> SessionView {
