@@ -11,7 +11,7 @@ use crate::ring::{Position, Ring};
 use crate::sync::lock;
 use paddock_proto::Size;
 use std::num::NonZeroU16;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
@@ -20,6 +20,10 @@ use tokio::sync::oneshot;
 const MODEL_SCROLLBACK: usize = 0;
 /// Bytes copied out of the ring per step, so the ring lock is held only briefly.
 const STEP: usize = 64 * 1024;
+/// Unparsed output that makes the reader wake the model. Below it the model waits: a
+/// keystroke's echo costs no extra thread wakeup, and snapshots catch up on demand (parsing at
+/// most this much more before they answer).
+const KICK_BYTES: u64 = 64 * 1024;
 
 /// A redraw of the screen as it was once the first `offset` bytes had been written.
 #[derive(Debug, Clone)]
@@ -144,6 +148,9 @@ enum Command {
 pub struct ModelHandle {
     tx: mpsc::Sender<Command>,
     kicked: Arc<AtomicBool>,
+    /// How far the model has parsed (published by the model thread).
+    parsed: Arc<AtomicU64>,
+    ring: Arc<Mutex<Ring>>,
 }
 
 /// The model thread has stopped (it only stops when the holder does).
@@ -156,16 +163,27 @@ impl ModelHandle {
     pub fn spawn(ring: Arc<Mutex<Ring>>, size: Size) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let kicked = Arc::new(AtomicBool::new(false));
-        let flag = kicked.clone();
+        let parsed = Arc::new(AtomicU64::new(0));
+        let (flag, progress, thread_ring) = (kicked.clone(), parsed.clone(), ring.clone());
         std::thread::Builder::new()
             .name("model".into())
             .stack_size(256 * 1024)
-            .spawn(move || run(ring, rx, flag, ScreenModel::new(size)))?;
-        Ok(Self { tx, kicked })
+            .spawn(move || run(thread_ring, rx, flag, progress, ScreenModel::new(size)))?;
+        Ok(Self {
+            tx,
+            kicked,
+            parsed,
+            ring,
+        })
     }
 
-    /// Tells the model new bytes are in the ring. Never blocks; at most one kick is pending.
+    /// Tells the model new bytes are in the ring; it is woken once [`KICK_BYTES`] are
+    /// waiting. Never blocks; at most one kick is pending.
     pub fn kick(&self) {
+        let end = lock(&self.ring).end();
+        if end.saturating_sub(self.parsed.load(Ordering::Acquire)) < KICK_BYTES {
+            return;
+        }
         if !self.kicked.swap(true, Ordering::AcqRel) {
             let _ = self.tx.send(Command::Kick);
         }
@@ -188,6 +206,7 @@ fn run(
     ring: Arc<Mutex<Ring>>,
     rx: mpsc::Receiver<Command>,
     kicked: Arc<AtomicBool>,
+    parsed: Arc<AtomicU64>,
     mut model: ScreenModel,
 ) {
     let mut buf = Vec::with_capacity(STEP);
@@ -206,6 +225,7 @@ fn run(
                 let _ = reply.send(model.snapshot());
             }
         }
+        parsed.store(model.offset(), Ordering::Release);
     }
 }
 
