@@ -12,6 +12,7 @@ pub mod events;
 pub mod health;
 pub mod holders;
 pub mod logfile;
+pub mod loglayer;
 pub mod paths;
 pub mod recorder;
 pub mod registry;

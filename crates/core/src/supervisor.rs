@@ -119,6 +119,17 @@ impl Supervisor {
         config_file: PathBuf,
         runtime_dir: RuntimeDir,
     ) -> Result<Self, SupervisorError> {
+        Self::start_with_bus(config, config_file, runtime_dir, Bus::new())
+    }
+
+    /// Like [`Supervisor::start`], on a bus made earlier (so that log lines written before the
+    /// supervisor exists, through [`crate::loglayer::BusLayer`], reach it too).
+    pub fn start_with_bus(
+        config: Config,
+        config_file: PathBuf,
+        runtime_dir: RuntimeDir,
+        bus: Bus,
+    ) -> Result<Self, SupervisorError> {
         let lock = take_lock(&runtime_dir)?;
         let socket = runtime_dir.path().join(SOCKET_NAME);
         let _ = std::fs::remove_file(&socket);
@@ -129,7 +140,6 @@ impl Supervisor {
         let listener = tokio::net::UnixListener::bind(&socket).map_err(io)?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
 
-        let bus = Bus::new();
         let registry = Registry::new(bus.clone());
         let health = Health::new(bus.clone());
         health.set(

@@ -35,9 +35,10 @@ impl Args {
             // No controlling terminal: closing the one `--detach` ran in cannot stop us.
             let _ = nix::unistd::setsid();
         }
-        init_logging(&config)?;
+        let bus = paddock_core::events::Bus::new();
+        init_logging(&config, &bus)?;
         let dir = paddock_host::runtime_dir()?;
-        let supervisor = Supervisor::start(config, config_file, dir.clone())?;
+        let supervisor = Supervisor::start_with_bus(config, config_file, dir.clone(), bus)?;
         let socket = paddock_core::supervisor::socket_path(dir.path());
         say(&format!(
             "{READY}: pid {}, socket {}",
@@ -68,7 +69,7 @@ fn say(line: &str) {
 }
 
 /// Logs go to stderr and to rotating files in the data directory's `logs/`.
-fn init_logging(config: &Config) -> anyhow::Result<()> {
+fn init_logging(config: &Config, bus: &paddock_core::events::Bus) -> anyhow::Result<()> {
     use paddock_core::logfile::{LogFile, Rotation};
     use tracing_subscriber::prelude::*;
     let dir = config.data_dir().join("logs");
@@ -93,6 +94,7 @@ fn init_logging(config: &Config) -> anyhow::Result<()> {
                 .with_writer(file)
                 .with_ansi(false),
         )
+        .with(paddock_core::loglayer::BusLayer::new(bus.clone()))
         .with(filter)
         .init();
     Ok(())
