@@ -318,6 +318,8 @@ async fn serve(
         output_end: 0,
         ring_start: 0,
         ring_capacity: spec.ring_bytes as u64,
+        backend: paddock_proto::supervisor::Backend::Holder,
+        tmux: None,
     };
     let shared = Arc::new(Shared {
         dir: dir.clone(),

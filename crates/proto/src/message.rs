@@ -8,8 +8,10 @@
 //! connection stays open.
 
 use crate::ids::{ClientId, SessionId};
+use crate::supervisor::Backend;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// One control message.
@@ -350,6 +352,8 @@ pub enum ErrorCode {
     InvalidSize,
     /// The operating system refused (e.g. a signal could not be sent).
     Os,
+    /// The session's backend cannot do this (e.g. restart a tmux pane Paddock did not start).
+    Unsupported,
     /// A fault in the holder itself.
     Internal,
     /// A code this build does not know.
@@ -413,6 +417,23 @@ pub struct SessionInfo {
     /// Ring capacity in bytes.
     #[serde(default)]
     pub ring_capacity: u64,
+    /// Where the terminal lives: `holder` (a PTY the holder owns) or `tmux` (a tmux pane the
+    /// holder mirrors, a "tmux bridge").
+    #[serde(default)]
+    pub backend: Backend,
+    /// The pane a tmux bridge mirrors; absent for other sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmux: Option<TmuxTarget>,
+}
+
+/// A tmux pane: the server's socket and the pane's id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TmuxTarget {
+    /// The tmux server's socket, e.g. `/tmp/tmux-1000/default` (`tmux -S`).
+    pub socket: PathBuf,
+    /// The pane's id, e.g. `%3` (a target such as `work:1.0` is accepted when starting a
+    /// bridge and resolved to the id).
+    pub pane: String,
 }
 
 impl SessionInfo {
@@ -491,6 +512,20 @@ mod tests {
             output_end: 10,
             ring_start: 0,
             ring_capacity: 4 << 20,
+            backend: Backend::Holder,
+            tmux: None,
+        }
+    }
+
+    fn bridge_info() -> SessionInfo {
+        SessionInfo {
+            backend: Backend::Tmux,
+            tmux: Some(TmuxTarget {
+                socket: "/tmp/tmux-1000/default".into(),
+                pane: "%3".into(),
+            }),
+            exit_code: None,
+            ..info()
         }
     }
 
@@ -536,6 +571,9 @@ mod tests {
             Response::Info {
                 session: Box::new(info()),
             },
+            Response::Info {
+                session: Box::new(bridge_info()),
+            },
             Response::Ok,
         ];
         let notifications = vec![
@@ -566,6 +604,7 @@ mod tests {
             ErrorCode::SessionRunning,
             ErrorCode::InvalidSize,
             ErrorCode::Os,
+            ErrorCode::Unsupported,
             ErrorCode::Internal,
         ];
         let mut all: Vec<Message> = Vec::new();
@@ -676,7 +715,28 @@ mod tests {
     }
 
     #[test]
+    fn metadata_without_a_backend_is_a_holder_and_bridges_keep_theirs() {
+        let mut v = serde_json::to_value(info()).expect("encode");
+        assert_eq!(v["backend"], "holder");
+        assert!(v.get("tmux").is_none(), "no tmux field for holders");
+        v.as_object_mut().expect("object").remove("backend");
+        let old: SessionInfo = serde_json::from_value(v).expect("decodes");
+        assert_eq!(old.backend, Backend::Holder, "metadata from older holders");
+        let v = serde_json::to_value(bridge_info()).expect("encode");
+        assert_eq!(v["backend"], "tmux");
+        assert_eq!(v["tmux"]["pane"], "%3");
+    }
+
+    #[test]
     fn summary_has_exactly_the_ls_fields() {
+        let v = serde_json::to_value(bridge_info().summary()).expect("encode");
+        let mut keys: Vec<_> = v.as_object().expect("object").keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys.len(),
+            9,
+            "a bridge's summary has the same fields: {keys:?}"
+        );
         let v = serde_json::to_value(info().summary()).expect("encode");
         let mut keys: Vec<_> = v.as_object().expect("object").keys().cloned().collect();
         keys.sort();

@@ -5,10 +5,11 @@ use crate::message::{SessionInfo, SessionState};
 use serde::{Deserialize, Serialize};
 
 /// Where a session's terminal lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     /// A Paddock holder: full terminal access.
+    #[default]
     Holder,
     /// A tmux pane: terminal access through tmux.
     Tmux,
@@ -51,7 +52,8 @@ pub struct SessionView {
 }
 
 impl SessionView {
-    /// A holder's session before the monitor has sampled it.
+    /// A holder's session (its own PTY, or a tmux pane it mirrors) before the monitor has
+    /// sampled it.
     pub fn from_holder(info: &SessionInfo, agent: Option<String>) -> Self {
         let s = info.summary();
         Self {
@@ -64,7 +66,7 @@ impl SessionView {
             exit_code: s.exit_code,
             started_at: s.started_at,
             clients: s.clients,
-            backend: Backend::Holder,
+            backend: info.backend,
             agent,
             cpu: None,
             rss: None,
