@@ -12,6 +12,7 @@ pub mod client;
 mod conn;
 pub mod dirs;
 pub mod holder;
+pub mod launch;
 pub mod model;
 mod os;
 pub use os::default_sigpipe;

@@ -1,20 +1,13 @@
-//! `paddock __holder`: the holder process itself. `paddock run` starts it with the spec as
-//! JSON on stdin and reads one JSON line from its stdout: `{"ok": {...}}` once the agent
-//! runs, or `{"error": "..."}`. The holder's stderr is its log file.
+//! `paddock __holder`: the holder process itself. `paddock run` starts it through
+//! `paddock_host::launch`, with the spec as JSON on stdin, and reads one JSON line from its
+//! stdout: `{"ok": {...}}` once the session runs, or `{"error": "..."}`. The holder's stderr
+//! is its log file.
 
-use paddock_host::{HolderSpec, Ready};
-use serde::{Deserialize, Serialize};
+use paddock_host::launch::Report;
+use paddock_host::HolderSpec;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::process::ExitCode;
-
-/// The line a holder prints when it is ready or has failed.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Report {
-    Ok(Ready),
-    Error(String),
-}
 
 pub fn main() -> ExitCode {
     // Our own session: no controlling terminal, so closing the terminal that ran

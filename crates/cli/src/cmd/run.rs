@@ -1,17 +1,9 @@
 //! `paddock run`: start a command in a new session held by its own holder process.
 
-use super::holder::Report;
 use anyhow::{bail, Context};
 use paddock_host::{sessions, spec, HolderSpec};
 use paddock_proto::{SessionId, Size};
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-/// How long `run` waits for the holder to report that the agent runs.
-const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Start CMD in a new session and print its id. The session keeps running after this
 /// command, the terminal it ran in, and any supervisor have gone.
@@ -179,50 +171,8 @@ fn unique_name(program: &str, existing: &[paddock_proto::SessionInfo]) -> String
 
 fn spawn_holder(dir: &paddock_host::RuntimeDir, spec: &HolderSpec) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
-    let log = std::fs::OpenOptions::new()
-        .mode(0o600)
-        .create(true)
-        .append(true)
-        .open(dir.log_path(&spec.id))
-        .with_context(|| format!("cannot create the holder's log in {}", dir.path().display()))?;
-    let mut child = Command::new(exe)
-        .arg("__holder")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .context("cannot start the session's holder process")?;
-    let mut stdin = child.stdin.take().context("holder has no stdin")?;
-    stdin.write_all(&serde_json::to_vec(spec)?)?;
-    drop(stdin);
-    let stdout = child.stdout.take().context("holder has no stdout")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(READY_TIMEOUT).map_err(|_| {
-        anyhow::anyhow!(
-            "the holder did not report within {READY_TIMEOUT:?}; see {}",
-            dir.log_path(&spec.id).display()
-        )
-    })?;
-    match serde_json::from_str::<Report>(line.trim()) {
-        Ok(Report::Ok(_)) => Ok(()),
-        Ok(Report::Error(e)) => {
-            let _ = child.wait();
-            dir.remove_session_files(&spec.id);
-            bail!("{e}")
-        }
-        Err(_) => {
-            let _ = child.wait();
-            bail!(
-                "the holder exited before the command started; see {}",
-                dir.log_path(&spec.id).display()
-            )
-        }
-    }
+    paddock_host::launch::spawn(&exe, dir, spec)?;
+    Ok(())
 }
 
 #[cfg(test)]
