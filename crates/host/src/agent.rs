@@ -41,7 +41,8 @@ pub struct Launch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExitInfo {
     /// The exit code, or 128 + the signal number when a signal ended it (as a shell's `$?`).
-    pub code: i32,
+    /// Always known for a PTY agent; `None` when a tmux pane ended and tmux kept no status.
+    pub code: Option<i32>,
     /// The signal that ended it, e.g. `KILL`.
     pub signal: Option<String>,
 }
@@ -174,7 +175,17 @@ impl Agent {
     }
 }
 
-fn to_nix(sig: Signal) -> NixSignal {
+impl ExitInfo {
+    /// Ended by `sig`: code 128 + its number, as a shell reports it.
+    pub(crate) fn signaled(sig: NixSignal) -> Self {
+        Self {
+            code: Some(128 + sig as i32),
+            signal: Some(sig.as_str().trim_start_matches("SIG").to_owned()),
+        }
+    }
+}
+
+pub(crate) fn to_nix(sig: Signal) -> NixSignal {
     match sig {
         Signal::Int => NixSignal::SIGINT,
         Signal::Term => NixSignal::SIGTERM,
@@ -239,19 +250,18 @@ fn write_loop(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u
 fn reap(pid: u32) -> ExitInfo {
     loop {
         match waitpid(Pid::from_raw(pid as i32), None) {
-            Ok(WaitStatus::Exited(_, code)) => return ExitInfo { code, signal: None },
-            Ok(WaitStatus::Signaled(_, sig, _)) => {
-                let name = sig.as_str().trim_start_matches("SIG").to_owned();
+            Ok(WaitStatus::Exited(_, code)) => {
                 return ExitInfo {
-                    code: 128 + sig as i32,
-                    signal: Some(name),
-                };
+                    code: Some(code),
+                    signal: None,
+                }
             }
+            Ok(WaitStatus::Signaled(_, sig, _)) => return ExitInfo::signaled(sig),
             Ok(_) | Err(nix::Error::EINTR) => continue,
             Err(e) => {
                 tracing::error!(pid, error = %e, "cannot wait for the agent; reporting it as exited");
                 return ExitInfo {
-                    code: -1,
+                    code: Some(-1),
                     signal: None,
                 };
             }

@@ -313,6 +313,8 @@ async fn start_point(
             },
         }
     };
+    // A tmux pane may have been resized without writing since: take its size first.
+    shared.follow_own_size();
     let snap = shared.model.snapshot().await.map_err(|e| {
         ErrorPayload::new(
             ErrorCode::Internal,
@@ -380,9 +382,12 @@ async fn handle_request(
             ErrorCode::Protocol,
             "hello was already received on this connection",
         )),
-        Request::Info => Ok(Response::Info {
-            session: Box::new(shared.info()),
-        }),
+        Request::Info => {
+            shared.follow_own_size();
+            Ok(Response::Info {
+                session: Box::new(shared.info()),
+            })
+        }
         Request::Resize { size } => {
             need_write()?;
             if !shared.is_running() {

@@ -106,9 +106,19 @@ impl RuntimeDir {
         self.path.join(format!("{id}.log"))
     }
 
-    /// Removes a session's socket, metadata and log, ignoring files already gone.
+    /// `<dir>/<id>.fifo`: the FIFO a tmux bridge reads its pane's output from (0600).
+    pub fn fifo_path(&self, id: &SessionId) -> PathBuf {
+        self.path.join(format!("{id}.fifo"))
+    }
+
+    /// Removes a session's socket, metadata, log and FIFO, ignoring files already gone.
     pub fn remove_session_files(&self, id: &SessionId) {
-        for p in [self.socket_path(id), self.meta_path(id), self.log_path(id)] {
+        for p in [
+            self.socket_path(id),
+            self.meta_path(id),
+            self.log_path(id),
+            self.fifo_path(id),
+        ] {
             let _ = fs::remove_file(p);
         }
     }

@@ -1,10 +1,11 @@
-//! The holder process: owns one agent's PTY and serves it on a unix socket until the agent
-//! has exited and the grace period is over (or the session is removed).
+//! The holder process: owns one agent's PTY (or mirrors one tmux pane, see
+//! [`crate::tmux_pane`]) and serves it on a unix socket until the agent has exited and the
+//! grace period is over (or the session is removed).
 //!
 //! Shape: a current-thread tokio runtime runs the accept loop, one task per client connection
 //! ([`crate::conn`]) and the main loop below, which alone changes the agent's lifecycle
-//! (exit, restart, remove, grace period). The PTY threads and the model thread feed shared
-//! state guarded by std mutexes, which are never held across an `.await`.
+//! (exit, restart, remove, grace period). The terminal's threads and the model thread feed
+//! shared state guarded by std mutexes, which are never held across an `.await`.
 
 use crate::agent::{Agent, AgentError, ExitInfo, Launch};
 use crate::conn;
@@ -13,8 +14,12 @@ use crate::model::ModelHandle;
 use crate::ring::Ring;
 use crate::spec::HolderSpec;
 use crate::sync::lock;
+use crate::terminal::Terminal;
+use crate::tmux_pane::{TmuxError, TmuxPane};
+use paddock_proto::supervisor::Backend;
 use paddock_proto::{
     ClientId, ErrorCode, ErrorPayload, Notification, SessionInfo, SessionState, Signal, Size,
+    TmuxTarget,
 };
 use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -44,6 +49,8 @@ pub enum HolderError {
     },
     #[error(transparent)]
     Agent(#[from] AgentError),
+    #[error(transparent)]
+    Tmux(#[from] TmuxError),
     #[error("cannot start the holder's runtime: {0}")]
     Runtime(std::io::Error),
     #[error("invalid terminal size {0}: use 2..=1000 columns and 1..=500 rows")]
@@ -68,7 +75,10 @@ pub(crate) struct Shared {
     pub model: ModelHandle,
     pub info: Mutex<SessionInfo>,
     pub events: broadcast::Sender<Notification>,
-    pub agent: Mutex<Option<Agent>>,
+    /// The running terminal; `None` once the agent has exited.
+    pub terminal: Mutex<Option<Terminal>>,
+    /// A tmux bridge: the terminal's size is tmux's, never a client's.
+    pub bridge: bool,
     /// The read-write client whose size the terminal has (the most recently active one).
     pub active_writer: Mutex<Option<ClientId>>,
     pub streaming: AtomicU32,
@@ -100,8 +110,8 @@ impl Shared {
         ClientId(self.next_client.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
-    /// Appends agent output to the ring and wakes clients and the model. Runs on the PTY
-    /// reader thread; never blocks on a client.
+    /// Appends agent output to the ring and wakes clients and the model. Runs on the
+    /// terminal's reader thread; never blocks on a client.
     fn push_output(&self, data: &[u8]) {
         let end = {
             let mut ring = lock(&self.ring);
@@ -143,7 +153,12 @@ impl Shared {
     }
 
     /// Applies `size` to the terminal and the model if it differs, and tells every client.
+    /// A tmux bridge ignores `size` and follows its pane instead.
     pub fn resize(&self, size: Size) -> Result<(), ErrorPayload> {
+        if self.bridge {
+            self.follow_own_size();
+            return Ok(());
+        }
         if !size.is_valid() {
             return Err(ErrorPayload::new(
                 ErrorCode::InvalidSize,
@@ -155,9 +170,9 @@ impl Shared {
             if info.size == size {
                 return Ok(());
             }
-            let agent = lock(&self.agent);
-            if let Some(agent) = agent.as_ref() {
-                agent
+            let terminal = lock(&self.terminal);
+            if let Some(terminal) = terminal.as_ref() {
+                terminal
                     .resize(size)
                     .map_err(|e| ErrorPayload::new(ErrorCode::Os, e.to_string()))?;
             }
@@ -168,6 +183,35 @@ impl Shared {
         let _ = self.events.send(Notification::Resized { size });
         self.write_meta();
         Ok(())
+    }
+
+    /// For a terminal that sizes itself (a tmux pane): reads its size and, if it changed,
+    /// takes it (see [`Shared::follow_size`]). Nothing for a PTY.
+    pub fn follow_own_size(&self) {
+        if !self.bridge {
+            return;
+        }
+        let size = lock(&self.terminal).as_ref().and_then(Terminal::own_size);
+        if let Some(size) = size {
+            self.follow_size(size);
+        }
+    }
+
+    /// Records a size the terminal already has: the metadata, the model (from the ring's
+    /// current end) and every client learn it.
+    fn follow_size(&self, size: Size) {
+        {
+            let mut info = lock(&self.info);
+            if info.size == size || !size.is_valid() {
+                return;
+            }
+            info.size = size;
+            let at = lock(&self.ring).end();
+            self.model.resize(at, size);
+        }
+        tracing::info!(%size, "the pane was resized");
+        let _ = self.events.send(Notification::Resized { size });
+        self.write_meta();
     }
 
     /// Makes `client` the active writer; applies its size if it has one.
@@ -183,7 +227,10 @@ impl Shared {
             changed
         };
         match size {
-            Some(size) if changed || lock(&self.info).size != size => self.resize(size),
+            // A bridge's size is its pane's; it is re-read when the writer changes.
+            Some(size) if changed || (!self.bridge && lock(&self.info).size != size) => {
+                self.resize(size)
+            }
             _ => Ok(()),
         }
     }
@@ -192,9 +239,9 @@ impl Shared {
         if !self.is_running() {
             return Err(exited_error());
         }
-        let agent = lock(&self.agent);
-        match agent.as_ref() {
-            Some(agent) => agent
+        let terminal = lock(&self.terminal);
+        match terminal.as_ref() {
+            Some(terminal) => terminal
                 .signal(sig)
                 .map_err(|e| ErrorPayload::new(ErrorCode::Os, e.to_string())),
             None => Err(exited_error()),
@@ -206,7 +253,16 @@ impl Shared {
         if !self.is_running() {
             return None;
         }
-        lock(&self.agent).as_ref().map(|a| a.input().clone())
+        lock(&self.terminal).as_ref().map(|t| t.input().clone())
+    }
+
+    /// Stops mirroring a tmux pane that keeps running (its pipe is turned off).
+    fn detach(&self) {
+        // Taken out first: the lock is not held while tmux runs.
+        let terminal = lock(&self.terminal).take();
+        if let Some(terminal) = terminal {
+            terminal.detach();
+        }
     }
 }
 
@@ -318,7 +374,7 @@ async fn serve(
         output_end: 0,
         ring_start: 0,
         ring_capacity: spec.ring_bytes as u64,
-        backend: paddock_proto::supervisor::Backend::Holder,
+        backend: Backend::Holder,
         tmux: None,
     };
     let shared = Arc::new(Shared {
@@ -328,7 +384,8 @@ async fn serve(
         model,
         info: Mutex::new(info),
         events: broadcast::channel(64).0,
-        agent: Mutex::new(None),
+        terminal: Mutex::new(None),
+        bridge: spec.tmux.is_some(),
         active_writer: Mutex::new(None),
         streaming: AtomicU32::new(0),
         next_client: AtomicU64::new(0),
@@ -337,7 +394,10 @@ async fn serve(
     });
 
     let mut generation = 0;
-    start_agent(&shared, generation)?;
+    match shared.spec.tmux.clone() {
+        None => start_agent(&shared, generation)?,
+        Some(target) => start_bridge(&shared, generation, &target)?,
+    }
     shared.write_meta();
     report(Ok(Ready {
         id: shared.spec.id.to_string(),
@@ -352,6 +412,16 @@ async fn serve(
     let mut kill_deadline: Option<Instant> = None;
     let mut pending_restart: Vec<Reply> = Vec::new();
     let mut pending_remove: Option<(Reply, oneshot::Receiver<()>)> = None;
+    // A bridge stopped with SIGTERM turns its pipe off and goes; the pane runs on. (A PTY
+    // holder keeps SIGTERM's default: its agent gets SIGHUP when the PTY closes.)
+    let mut sigterm = if shared.bridge {
+        Some(
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(HolderError::Runtime)?,
+        )
+    } else {
+        None
+    };
 
     let close_reason = loop {
         let far = Instant::now() + Duration::from_secs(86400 * 365);
@@ -391,6 +461,15 @@ async fn serve(
                     }
                     grace_deadline = Some(Instant::now() + Duration::from_secs(shared.spec.grace_secs));
                 }
+                Cmd::Restart(reply) if shared.bridge => {
+                    let _ = reply.send(Err(ErrorPayload::new(
+                        ErrorCode::Unsupported,
+                        format!(
+                            "session {} mirrors a tmux pane, whose program Paddock did not start and cannot restart; restart it in tmux (e.g. `tmux respawn-pane -k`), then bridge the pane again",
+                            shared.spec.id
+                        ),
+                    )));
+                }
                 Cmd::Restart(reply) => {
                     if shared.is_running() {
                         pending_restart.push(reply);
@@ -415,6 +494,11 @@ async fn serve(
                     } else if force {
                         let _ = shared.signal(Signal::Kill);
                         pending_remove = Some((reply, answered));
+                    } else if shared.bridge {
+                        // Nothing dies when a bridge goes: stop mirroring, leave the pane.
+                        shared.detach();
+                        confirm_removal(reply, answered).await;
+                        break "the session was removed; the tmux pane keeps running".to_owned();
                     } else {
                         let _ = reply.send(Err(ErrorPayload::new(
                             ErrorCode::SessionRunning,
@@ -431,6 +515,10 @@ async fn serve(
             _ = tokio::time::sleep_until(grace_deadline.unwrap_or(far)), if grace_deadline.is_some() => {
                 break format!("the agent exited {}s ago and the grace period is over", shared.spec.grace_secs);
             }
+            Some(()) = recv_signal(&mut sigterm) => {
+                shared.detach();
+                break "the bridge was stopped (SIGTERM); the tmux pane keeps running".to_owned();
+            }
         }
     };
 
@@ -445,6 +533,14 @@ async fn serve(
     .await;
     dir.remove_session_files(&shared.spec.id);
     Ok(())
+}
+
+/// The next delivery of `signal`, or never when there is none.
+async fn recv_signal(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Answers a removal and waits (briefly) until the answer is queued for its client.
@@ -485,8 +581,9 @@ fn start_agent(shared: &Arc<Shared>, generation: u32) -> Result<(), AgentError> 
             let _ = cmds.send(Cmd::Exited { generation, exit });
         },
     )?;
-    let pid = agent.pid();
-    *lock(&shared.agent) = Some(agent);
+    let terminal = Terminal::Pty(agent);
+    let pid = terminal.pid();
+    *lock(&shared.terminal) = Some(terminal);
     let mut info = lock(&shared.info);
     info.pid = pid;
     info.state = SessionState::Running;
@@ -496,20 +593,65 @@ fn start_agent(shared: &Arc<Shared>, generation: u32) -> Result<(), AgentError> 
     Ok(())
 }
 
+/// Starts mirroring the tmux pane `target`: its pipe, a redraw of its screen as the ring's
+/// first bytes, then its output.
+fn start_bridge(
+    shared: &Arc<Shared>,
+    generation: u32,
+    target: &TmuxTarget,
+) -> Result<(), HolderError> {
+    let connected = TmuxPane::connect(target, &shared.dir.fifo_path(&shared.spec.id))?;
+    let pane = &connected.state;
+    {
+        let mut info = lock(&shared.info);
+        info.backend = Backend::Tmux;
+        info.tmux = Some(TmuxTarget {
+            socket: target.socket.clone(),
+            pane: pane.pane_id.clone(),
+        });
+        info.pid = pane.pid;
+        info.size = pane.size;
+        if info.command.is_empty() {
+            info.command = pane.command.clone();
+        }
+        if info.cwd.is_empty() {
+            info.cwd = pane.cwd.clone();
+        }
+    }
+    // Nothing is in the ring yet: the model takes the pane's size before the redraw.
+    shared.model.resize(0, pane.size);
+    shared.push_output(&connected.seed);
+    let out = shared.clone();
+    let sized = shared.clone();
+    let cmds = shared.cmds.clone();
+    let pane = connected.start(
+        move |data| out.push_output(data),
+        move |size| sized.follow_size(size),
+        move |exit| {
+            let _ = cmds.send(Cmd::Exited { generation, exit });
+        },
+    )?;
+    tracing::info!(pane = pane.pane_id(), socket = %target.socket.display(), "mirroring a tmux pane");
+    *lock(&shared.terminal) = Some(Terminal::Tmux(pane));
+    Ok(())
+}
+
 fn on_exit(shared: &Shared, exit: &ExitInfo) {
     {
         let mut info = lock(&shared.info);
         info.state = SessionState::Exited;
-        info.exit_code = Some(exit.code);
+        info.exit_code = exit.code;
         info.exit_signal = exit.signal.clone();
         info.exited_at = Some(now_rfc3339());
     }
-    // Dropping the agent closes its input queue and the PTY master.
-    *lock(&shared.agent) = None;
-    tracing::info!(code = exit.code, signal = ?exit.signal, "agent exited");
+    // Dropping the terminal closes its input queue and the PTY master (or the pane's pipe,
+    // which runs tmux: not under the lock).
+    let terminal = lock(&shared.terminal).take();
+    drop(terminal);
+    tracing::info!(code = ?exit.code, signal = ?exit.signal, "agent exited");
     shared.write_meta();
     let _ = shared.events.send(Notification::Exited {
-        code: Some(exit.code),
+        code: exit.code,
         signal: exit.signal.clone(),
     });
 }

@@ -1,4 +1,5 @@
-//! Starting a holder process, for `paddock run` and, later, the supervisor.
+//! Starting a holder process, for `paddock run` and for the supervisor (which starts tmux
+//! bridges for the agent panes it discovers).
 //!
 //! The holder is `<exe> __holder` (the `paddock` binary): it reads a [`HolderSpec`] as JSON
 //! on its standard input, starts the session, and prints one JSON line, a [`Report`], on its
@@ -14,6 +15,7 @@
 use crate::dirs::RuntimeDir;
 use crate::holder::Ready;
 use crate::spec::HolderSpec;
+use paddock_proto::SessionId;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -98,6 +100,19 @@ pub fn spawn(exe: &Path, dir: &RuntimeDir, spec: &HolderSpec) -> Result<Ready, L
         }
     }
     result
+}
+
+/// Starts a tmux bridge for `pane` (e.g. `%3`) of the tmux server at `socket`, as session
+/// `id` (the supervisor's convention is `tmux-<server>-<pane number>`).
+pub fn spawn_tmux_bridge(
+    exe: &Path,
+    dir: &RuntimeDir,
+    id: SessionId,
+    name: String,
+    socket: PathBuf,
+    pane: String,
+) -> Result<Ready, LaunchError> {
+    spawn(exe, dir, &HolderSpec::tmux_bridge(id, name, socket, pane))
 }
 
 fn handshake(child: &mut Child, spec: &HolderSpec, log: &Path) -> Result<Ready, LaunchError> {

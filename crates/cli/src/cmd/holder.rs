@@ -1,5 +1,6 @@
-//! `paddock __holder`: the holder process itself. `paddock run` starts it through
-//! `paddock_host::launch`, with the spec as JSON on stdin, and reads one JSON line from its
+//! `paddock __holder`: the holder process itself. `paddock run` and the supervisor start it
+//! through `paddock_host::launch`, with the spec as JSON on stdin (a command to run in a PTY,
+//! or a tmux pane to mirror: see `paddock_host::spec`), and read one JSON line from its
 //! stdout: `{"ok": {...}}` once the session runs, or `{"error": "..."}`. The holder's stderr
 //! is its log file.
 

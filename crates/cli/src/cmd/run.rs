@@ -149,6 +149,7 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         ring_bytes: args.ring,
         grace_secs: args.grace.as_secs(),
         max_lag: spec::DEFAULT_MAX_LAG,
+        tmux: None,
     };
     spawn_holder(&dir, &spec)?;
     Ok(id)
