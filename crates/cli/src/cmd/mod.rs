@@ -13,4 +13,5 @@ pub mod send;
 pub mod service;
 pub mod signal;
 pub mod status;
+pub mod tmux_attach;
 pub mod up;

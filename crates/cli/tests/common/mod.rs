@@ -273,3 +273,110 @@ pub async fn collect_until(
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A private tmux server: its own socket in the test's runtime directory, no config file,
+/// one detached session. Killed when dropped.
+pub struct TmuxServer {
+    pub socket: PathBuf,
+}
+
+impl TmuxServer {
+    /// Starts the server with a `cols`×`rows` session named `main` running `command` (a
+    /// shell command line); returns it and the first pane's id.
+    pub fn start(env: &Env, cols: u16, rows: u16, command: &str) -> (Self, String) {
+        let server = Self {
+            socket: env.dir().join("tmux.sock"),
+        };
+        let pane = server.ok(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+            "-P",
+            "-F",
+            "#{pane_id}",
+            command,
+        ]);
+        (server, pane.trim().to_owned())
+    }
+
+    /// Another detached session of `cols`×`rows` running `command`; returns its pane's id.
+    pub fn new_session(&self, name: &str, cols: u16, rows: u16, command: &str) -> String {
+        self.ok(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+            "-P",
+            "-F",
+            "#{pane_id}",
+            command,
+        ])
+        .trim()
+        .to_owned()
+    }
+
+    pub fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    /// Runs `tmux ARGS`, asserting success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.tmux(args);
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A `display -p` format for `pane`.
+    pub fn display(&self, pane: &str, format: &str) -> String {
+        self.ok(&["display", "-p", "-t", pane, format])
+            .trim_end()
+            .to_owned()
+    }
+
+    /// What the pane shows, as text.
+    pub fn capture(&self, pane: &str) -> String {
+        self.ok(&["capture-pane", "-p", "-t", pane])
+    }
+
+    /// Types `line` and Enter into the pane, as a user at the keyboard.
+    pub fn type_line(&self, pane: &str, line: &str) {
+        self.ok(&["send-keys", "-t", pane, "-l", line]);
+        self.ok(&["send-keys", "-t", pane, "Enter"]);
+    }
+
+    pub fn keys(&self, pane: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", pane];
+        args.extend_from_slice(keys);
+        self.ok(&args);
+    }
+}
+
+impl Drop for TmuxServer {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
