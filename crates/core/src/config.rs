@@ -66,6 +66,9 @@ pub struct LogConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct TmuxConfig {
     pub enabled: bool,
+    /// Start a bridge for every agent pane found, so it can be attached to, typed into and
+    /// read like Paddock's own sessions (uses the pane's `pipe-pane`).
+    pub bridge: bool,
 }
 
 /// Which processes count as agents.
@@ -103,7 +106,10 @@ impl Default for LogConfig {
 
 impl Default for TmuxConfig {
     fn default() -> Self {
-        Self { enabled: true }
+        Self {
+            enabled: true,
+            bridge: true,
+        }
     }
 }
 
@@ -237,6 +243,9 @@ max_file_bytes = 1073741824
 [tmux]
 # Find agents running in tmux panes.
 enabled = true
+# Bridge each agent pane found (through tmux's pipe-pane) so that `paddock attach`, `send`
+# and `logs` work on it as on Paddock's own sessions.
+bridge = true
 
 [agents]
 # Extra programs to treat as agents: a name and a glob matched against the program's name,

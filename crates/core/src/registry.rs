@@ -56,6 +56,26 @@ impl Registry {
         }
     }
 
+    /// Fills in the agent of a session whose own source could not tell (a bridged tmux pane:
+    /// the bridge knows the pane, discovery knows what runs in it).
+    pub fn set_agent_if_unknown(&self, id: &SessionId, agent: &str) {
+        let updated = {
+            let mut map = self.lock();
+            match map.get_mut(id) {
+                Some(v) if v.agent.is_none() => {
+                    v.agent = Some(agent.to_owned());
+                    Some(v.clone())
+                }
+                _ => None,
+            }
+        };
+        if let Some(view) = updated {
+            self.bus.publish(Event::SessionUpdate {
+                session: Box::new(view),
+            });
+        }
+    }
+
     /// Records sampled resource use.
     pub fn set_metrics(&self, id: &SessionId, cpu: f32, rss: u64, processes: u32) {
         let known = {

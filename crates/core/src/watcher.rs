@@ -11,7 +11,7 @@ use paddock_monitor::{AgentProcess, Monitor, MonitorConfig};
 use paddock_proto::supervisor::{Backend, HealthStatus, SessionView};
 use paddock_proto::{SessionId, SessionState};
 use paddock_store::{HostMetrics as StoreHost, MetricSample, MetricTarget, Store, UnixMs};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -37,6 +37,12 @@ pub fn spawn(
         sample_every: config.sample_interval,
         discover_every: config.discovery_interval,
         tmux_enabled: config.tmux.enabled,
+        bridge_exe: config
+            .tmux
+            .bridge
+            .then(std::env::current_exe)
+            .and_then(Result::ok),
+        bridge_failures: HashMap::new(),
         store,
     };
     std::thread::Builder::new()
@@ -52,6 +58,10 @@ struct Watcher {
     sample_every: Duration,
     discover_every: Duration,
     tmux_enabled: bool,
+    /// The `paddock` executable that runs bridges, when panes are to be bridged.
+    bridge_exe: Option<std::path::PathBuf>,
+    /// Panes whose bridge failed, and when: retried after [`BRIDGE_RETRY`].
+    bridge_failures: HashMap<SessionId, Instant>,
     store: Option<Store>,
 }
 
@@ -186,7 +196,11 @@ impl Watcher {
                         claimed.insert(pane.pid);
                         if let Some(view) = self.tmux_session(pane) {
                             seen.insert(view.id.clone());
-                            if !self.is_bridged(&view.id) {
+                            if self.is_bridged(&view.id) {
+                                if let Some(agent) = &view.agent {
+                                    self.registry.set_agent_if_unknown(&view.id, agent);
+                                }
+                            } else if !self.bridge(pane, &view) {
                                 self.registry.upsert(view);
                             }
                         }
@@ -205,6 +219,43 @@ impl Watcher {
                 HealthStatus::Healthy,
                 format!("{panes} panes watched"),
             );
+        }
+    }
+
+    /// Starts a bridge for an agent pane; true when it runs (the holder watcher adopts it).
+    fn bridge(&mut self, pane: &tmux::Pane, view: &SessionView) -> bool {
+        let Some(exe) = self.bridge_exe.clone() else {
+            return false;
+        };
+        if self
+            .bridge_failures
+            .get(&view.id)
+            .is_some_and(|t| t.elapsed() < BRIDGE_RETRY)
+        {
+            return false;
+        }
+        let dir = match paddock_host::RuntimeDir::open(self.runtime_dir.clone()) {
+            Ok(d) => d,
+            Err(_) => return false,
+        };
+        match paddock_host::launch::spawn_tmux_bridge(
+            &exe,
+            &dir,
+            view.id.clone(),
+            view.name.clone(),
+            pane.socket.clone(),
+            pane.pane_id.clone(),
+        ) {
+            Ok(_) => {
+                tracing::info!(id = %view.id, pane = %pane.target, "bridged a tmux pane running an agent");
+                self.bridge_failures.remove(&view.id);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(id = %view.id, pane = %pane.target, error = %e, "cannot bridge this tmux pane; it is listed, but attach, send and logs will not work on it");
+                self.bridge_failures.insert(view.id.clone(), Instant::now());
+                false
+            }
         }
     }
 
@@ -256,6 +307,9 @@ impl Watcher {
         }
     }
 }
+
+/// How long a pane whose bridge failed waits before another attempt.
+const BRIDGE_RETRY: Duration = Duration::from_secs(60);
 
 /// Discovery runs at least this often even on a machine that starts no processes.
 const FULL_DISCOVERY_EVERY: Duration = Duration::from_secs(60);
