@@ -51,17 +51,22 @@ fn ls_json_has_exactly_the_documented_fields_and_reports_exit_codes() {
         assert_eq!(
             keys,
             [
+                "agent",
+                "backend",
                 "clients",
                 "command",
+                "cpu",
                 "cwd",
                 "exit_code",
                 "id",
                 "name",
                 "pid",
+                "rss",
                 "started_at",
                 "state"
             ]
         );
+        assert_eq!(s["backend"], "holder");
     }
     assert_eq!(session(&ls, &ok).expect("ok")["exit_code"], 0);
     assert_eq!(session(&ls, &bad).expect("bad")["exit_code"], 7);

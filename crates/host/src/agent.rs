@@ -1,19 +1,26 @@
 //! The agent's process and its PTY: spawn, read, write, resize, signal, reap.
 //!
-//! Threads, per agent generation: a reader (PTY master → `on_output`), a writer (input channel
-//! → PTY master, so a full PTY input buffer never blocks the async runtime) and a waiter
+//! Threads, per agent generation: a reader (PTY master → `on_output`), a writer and a waiter
 //! (reaps the child with `waitpid`, waits briefly for the reader to drain, then reports the
-//! exit). The child is a session leader with the PTY as its controlling terminal (done by
+//! exit). The master is non-blocking: typed input is written at once by the caller
+//! ([`Agent::write_now`]) when nothing is queued and the PTY takes it, which saves a thread
+//! hand-off on every keystroke; what the PTY cannot take yet goes to the writer thread's
+//! queue, so a full PTY input buffer never blocks the async runtime. The child is a session leader with the PTY as its controlling terminal (done by
 //! portable-pty), so its pid is also its process group id.
 
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{self, Signal as NixSignal};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 use paddock_proto::{Signal, Size};
 use portable_pty::{CommandBuilder, MasterPty, PtySize};
+use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -71,6 +78,11 @@ pub struct Agent {
     pid: u32,
     master: Box<dyn MasterPty + Send>,
     input: mpsc::Sender<Vec<u8>>,
+    /// The master for writing (non-blocking), shared with the writer thread.
+    writer: Arc<Mutex<File>>,
+    /// Chunks queued for the writer thread and not yet fully written: while any are, input
+    /// must queue behind them to keep its order.
+    queued: Arc<AtomicUsize>,
 }
 
 impl Agent {
@@ -107,21 +119,25 @@ impl Agent {
         // never waited on, so there is no double reap.
         drop(child);
 
-        let reader = pair
+        let raw = pair
             .master
-            .try_clone_reader()
-            .map_err(|e| AgentError::Pty(e.to_string()))?;
-        let writer = pair
-            .master
-            .take_writer()
-            .map_err(|e| AgentError::Pty(e.to_string()))?;
+            .as_raw_fd()
+            .ok_or_else(|| AgentError::Pty("the PTY master has no descriptor".into()))?;
+        let pty_err = |e: std::io::Error| AgentError::Pty(e.to_string());
+        let reader = File::from(crate::os::dup_fd(raw).map_err(pty_err)?);
+        let writer = Arc::new(Mutex::new(File::from(
+            crate::os::dup_fd(raw).map_err(pty_err)?,
+        )));
+        set_nonblocking(&reader).map_err(pty_err)?;
+        let queued = Arc::new(AtomicUsize::new(0));
         let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
         let (drained_tx, drained_rx) = std_mpsc::channel::<()>();
 
         spawn_thread("pty-reader", move || {
             read_loop(reader, on_output, drained_tx)
         })?;
-        spawn_thread("pty-writer", move || write_loop(writer, input_rx))?;
+        let (w, q) = (writer.clone(), queued.clone());
+        spawn_thread("pty-writer", move || write_loop(w, q, input_rx))?;
         spawn_thread("waiter", move || {
             let exit = reap(pid);
             let _ = drained_rx.recv_timeout(DRAIN_AFTER_EXIT);
@@ -131,7 +147,34 @@ impl Agent {
             pid,
             master: pair.master,
             input,
+            writer,
+            queued,
         })
+    }
+
+    /// Writes typed input at once if nothing is queued before it and the PTY takes it
+    /// without waiting; returns what is left, which the caller must send to [`Agent::input`]
+    /// (it is counted as queued already).
+    pub fn write_now(&self, data: Vec<u8>) -> Option<Vec<u8>> {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            let mut file = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let mut done = 0;
+            while done < data.len() {
+                match file.write(&data[done..]) {
+                    Ok(0) => break,
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            if done == data.len() {
+                return None;
+            }
+            self.queued.fetch_add(1, Ordering::AcqRel);
+            return Some(data[done..].to_vec());
+        }
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        Some(data)
     }
 
     pub fn pid(&self) -> u32 {
@@ -214,17 +257,40 @@ fn spawn_thread(name: &'static str, f: impl FnOnce() + Send + 'static) -> Result
         .map_err(|e| AgentError::Thread(name, e))
 }
 
-fn read_loop(
-    mut reader: Box<dyn Read + Send>,
-    mut on_output: impl FnMut(&[u8]),
-    drained: std_mpsc::Sender<()>,
-) {
+/// O_NONBLOCK on the master's open file (shared by every descriptor of it).
+fn set_nonblocking(file: &File) -> std::io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let fd = file.as_raw_fd();
+    let flags = fcntl(fd, FcntlArg::F_GETFL).map_err(std::io::Error::from)?;
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(fd, FcntlArg::F_SETFL(flags)).map_err(std::io::Error::from)?;
+    Ok(())
+}
+
+/// Blocks until `file` is ready for `events` (or has hung up).
+fn wait_for(file: &File, events: PollFlags) -> std::io::Result<()> {
+    let mut fds = [PollFd::new(file.as_fd(), events)];
+    loop {
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => return Ok(()),
+            Err(nix::Error::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn read_loop(mut reader: File, mut on_output: impl FnMut(&[u8]), drained: std_mpsc::Sender<()>) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => on_output(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if wait_for(&reader, PollFlags::POLLIN).is_err() {
+                    break;
+                }
+            }
             // EIO: every slave fd is closed (the agent and its children are gone).
             Err(_) => break,
         }
@@ -232,15 +298,43 @@ fn read_loop(
     let _ = drained.send(());
 }
 
-fn write_loop(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u8>>) {
+/// Writes queued input, waiting for the PTY to take it; each chunk is un-counted from
+/// `queued` once fully written.
+fn write_loop(
+    writer: Arc<Mutex<File>>,
+    queued: Arc<AtomicUsize>,
+    mut input: mpsc::Receiver<Vec<u8>>,
+) {
+    let Ok(poller) = writer.lock().unwrap_or_else(|p| p.into_inner()).try_clone() else {
+        return;
+    };
     while let Some(bytes) = input.blocking_recv() {
-        if writer
-            .write_all(&bytes)
-            .and_then(|_| writer.flush())
-            .is_err()
-        {
-            // The agent is gone; drain and drop whatever is still queued.
-            while input.blocking_recv().is_some() {}
+        let mut done = 0;
+        let mut gone = false;
+        while done < bytes.len() {
+            let result = writer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .write(&bytes[done..]);
+            match result {
+                Ok(0) => gone = true,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    gone = wait_for(&poller, PollFlags::POLLOUT).is_err();
+                }
+                Err(_) => gone = true,
+            }
+            if gone {
+                break;
+            }
+        }
+        queued.fetch_sub(1, Ordering::AcqRel);
+        if gone {
+            // The agent is gone; drop whatever is still queued.
+            while input.blocking_recv().is_some() {
+                queued.fetch_sub(1, Ordering::AcqRel);
+            }
             return;
         }
     }

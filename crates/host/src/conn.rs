@@ -350,10 +350,11 @@ async fn handle_input(
     if let Err(e) = shared.activate_writer(client, size) {
         return Some(error(e));
     }
-    if input.send(data).await.is_err() {
-        return Some(error(exited_error()));
+    match shared.write_now(data) {
+        Ok(None) => None,
+        Ok(Some(rest)) => input.send(rest).await.err().map(|_| error(exited_error())),
+        Err(()) => Some(error(exited_error())),
     }
-    None
 }
 
 fn error(payload: ErrorPayload) -> Message {

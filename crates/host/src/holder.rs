@@ -248,6 +248,18 @@ impl Shared {
         }
     }
 
+    /// Types `data` at once if the terminal takes it; `Ok(Some(rest))` must be queued with
+    /// [`Shared::input`]; `Err` when nothing runs.
+    pub fn write_now(&self, data: Vec<u8>) -> Result<Option<Vec<u8>>, ()> {
+        if !self.is_running() {
+            return Err(());
+        }
+        match lock(&self.terminal).as_ref() {
+            Some(t) => Ok(t.write_now(data)),
+            None => Err(()),
+        }
+    }
+
     /// The agent's input queue, if it runs.
     pub fn input(&self) -> Option<mpsc::Sender<Vec<u8>>> {
         if !self.is_running() {

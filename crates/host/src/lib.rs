@@ -15,7 +15,7 @@ pub mod dirs;
 pub mod holder;
 pub mod launch;
 pub mod model;
-mod os;
+pub(crate) mod os;
 pub use os::default_sigpipe;
 pub mod ring;
 pub mod sessions;

@@ -24,6 +24,14 @@ pub fn let_children_default_sigpipe() -> nix::Result<()> {
     unsafe { signal::sigaction(NixSignal::SIGPIPE, &action) }.map(|_| ())
 }
 
+/// A new descriptor for the open file behind `fd` (a `dup`), owned by the caller.
+pub fn dup_fd(fd: std::os::fd::RawFd) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let new = nix::unistd::dup(fd).map_err(std::io::Error::from)?;
+    // Safety: `dup` just returned this descriptor; nothing else owns or will close it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
+}
+
 /// Restores SIGPIPE's default action (terminate quietly), for command-line processes whose
 /// output may go to a pipe that closes early (`paddock ls --json | head`), like other Unix
 /// tools. Never call it in a holder or the supervisor.

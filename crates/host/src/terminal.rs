@@ -47,6 +47,15 @@ impl Terminal {
         }
     }
 
+    /// Types `data` at once where the terminal allows it (a PTY with nothing queued); returns
+    /// what must go through [`Terminal::input`].
+    pub fn write_now(&self, data: Vec<u8>) -> Option<Vec<u8>> {
+        match self {
+            Terminal::Pty(a) => a.write_now(data),
+            Terminal::Tmux(_) => Some(data),
+        }
+    }
+
     /// Resizes a PTY. A tmux pane keeps the size tmux gives it (see [`Terminal::own_size`]).
     pub fn resize(&self, size: Size) -> Result<(), TerminalError> {
         match self {
