@@ -216,23 +216,26 @@ fn an_agent_in_a_tmux_pane_and_one_in_a_bare_terminal_are_listed_with_pid_cwd_cp
     // In tmux, on a server of its own.
     let server = format!("pdk-disc-{}", std::process::id());
     let status = std::process::Command::new("tmux")
+        .env("TMUX_TMPDIR", env.dir())
         .args(["-L", &server, "-f", "/dev/null", "new-session", "-d", "-c"])
         .arg(work.path())
         .arg(format!("{} 900", claude.display()))
         .status()
         .expect("tmux");
     assert!(status.success());
-    struct KillServer(String);
+    struct KillServer(String, std::path::PathBuf);
     impl Drop for KillServer {
         fn drop(&mut self) {
             let _ = std::process::Command::new("tmux")
+                .env("TMUX_TMPDIR", &self.1)
                 .args(["-L", &self.0, "kill-server"])
                 .status();
         }
     }
-    let _tmux = KillServer(server.clone());
+    let _tmux = KillServer(server.clone(), env.dir().to_owned());
     let pane_pid: u32 = String::from_utf8_lossy(
         &std::process::Command::new("tmux")
+            .env("TMUX_TMPDIR", env.dir())
             .args(["-L", &server, "display", "-p", "#{pane_pid}"])
             .output()
             .expect("tmux")

@@ -13,6 +13,7 @@ use paddock_proto::{SessionId, SessionState};
 use paddock_store::{HostMetrics as StoreHost, MetricSample, MetricTarget, Store, UnixMs};
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 /// Starts the watcher thread; it stops when `stop` is dropped or sent to.
@@ -42,7 +43,7 @@ pub fn spawn(
             .bridge
             .then(std::env::current_exe)
             .and_then(Result::ok),
-        bridge_failures: HashMap::new(),
+        bridges: Arc::default(),
         store,
     };
     std::thread::Builder::new()
@@ -60,8 +61,10 @@ struct Watcher {
     tmux_enabled: bool,
     /// The `paddock` executable that runs bridges, when panes are to be bridged.
     bridge_exe: Option<std::path::PathBuf>,
-    /// Panes whose bridge failed, and when: retried after [`BRIDGE_RETRY`].
-    bridge_failures: HashMap<SessionId, Instant>,
+    /// Bridges being started (`None`) or that failed, and when (retried after
+    /// [`BRIDGE_RETRY`]). Bridges start on threads of their own: a pane that takes its time
+    /// must not hold up sampling.
+    bridges: Arc<Mutex<HashMap<SessionId, Option<Instant>>>>,
     store: Option<Store>,
 }
 
@@ -222,41 +225,51 @@ impl Watcher {
         }
     }
 
-    /// Starts a bridge for an agent pane; true when it runs (the holder watcher adopts it).
+    /// Starts a bridge for an agent pane, in the background. Returns true while one is being
+    /// started (the holder watcher adopts it once it runs), false when the pane is to be
+    /// listed unbridged (bridging off, or it failed less than [`BRIDGE_RETRY`] ago).
     fn bridge(&mut self, pane: &tmux::Pane, view: &SessionView) -> bool {
         let Some(exe) = self.bridge_exe.clone() else {
             return false;
         };
-        if self
-            .bridge_failures
-            .get(&view.id)
-            .is_some_and(|t| t.elapsed() < BRIDGE_RETRY)
         {
-            return false;
+            let mut bridges = self.bridges.lock().unwrap_or_else(|p| p.into_inner());
+            match bridges.get(&view.id) {
+                Some(None) => return true,
+                Some(Some(failed)) if failed.elapsed() < BRIDGE_RETRY => return false,
+                _ => {}
+            }
+            bridges.insert(view.id.clone(), None);
         }
-        let dir = match paddock_host::RuntimeDir::open(self.runtime_dir.clone()) {
-            Ok(d) => d,
-            Err(_) => return false,
+        let Ok(dir) = paddock_host::RuntimeDir::open(self.runtime_dir.clone()) else {
+            return false;
         };
-        match paddock_host::launch::spawn_tmux_bridge(
-            &exe,
-            &dir,
+        let (id, name, socket, pane_id, target) = (
             view.id.clone(),
             view.name.clone(),
             pane.socket.clone(),
             pane.pane_id.clone(),
-        ) {
-            Ok(_) => {
-                tracing::info!(id = %view.id, pane = %pane.target, "bridged a tmux pane running an agent");
-                self.bridge_failures.remove(&view.id);
-                true
-            }
-            Err(e) => {
-                tracing::warn!(id = %view.id, pane = %pane.target, error = %e, "cannot bridge this tmux pane; it is listed, but attach, send and logs will not work on it");
-                self.bridge_failures.insert(view.id.clone(), Instant::now());
-                false
-            }
-        }
+            pane.target.clone(),
+        );
+        let bridges = self.bridges.clone();
+        let spawned = std::thread::Builder::new()
+            .name("bridge-start".into())
+            .spawn(move || {
+                let result =
+                    paddock_host::launch::spawn_tmux_bridge(&exe, &dir, id.clone(), name, socket, pane_id);
+                let mut bridges = bridges.lock().unwrap_or_else(|p| p.into_inner());
+                match result {
+                    Ok(_) => {
+                        tracing::info!(%id, pane = %target, "bridged a tmux pane running an agent");
+                        bridges.remove(&id);
+                    }
+                    Err(e) => {
+                        tracing::warn!(%id, pane = %target, error = %e, "cannot bridge this tmux pane; it is listed, but attach, send and logs will not work on it");
+                        bridges.insert(id, Some(Instant::now()));
+                    }
+                }
+            });
+        spawned.is_ok()
     }
 
     /// A pane is an agent session when its tree runs an agent, or when it is marked.

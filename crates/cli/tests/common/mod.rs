@@ -34,6 +34,8 @@ impl Env {
         c.env("PADDOCK_RUNTIME_DIR", self.dir())
             .env("PADDOCK_DATA_DIR", self.dir().join("data"))
             .env("PADDOCK_CONFIG_DIR", self.dir().join("conf"))
+            // Each test's supervisor sees only the tmux servers of its own test.
+            .env("TMUX_TMPDIR", self.dir())
             .env_remove("PADDOCK_LOG")
             .env("TERM", "xterm-256color");
         c
@@ -139,6 +141,12 @@ impl Drop for Supervisor {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.dir().join("data/logs/paddock.log");
+            if let Ok(text) = std::fs::read_to_string(&log) {
+                eprintln!("--- supervisor log {}:\n{text}", log.display());
+            }
+        }
         let Ok(entries) = std::fs::read_dir(self.dir()) else {
             return;
         };
