@@ -276,14 +276,20 @@ impl Cleanup {
                 let _ = kill(pid, Signal::SIGKILL);
             }
         }
-        if let Err(e) = fs::remove_dir_all(&state.dir) {
+        // A holder killed while it writes its metadata can still create a file: let the
+        // holders go before the directory does.
+        wait_for(Duration::from_secs(2), || {
+            sessions.iter().all(|s| !process_alive(s.holder_pid))
+        });
+        let removed = fs::remove_dir_all(&state.dir).or_else(|_| fs::remove_dir_all(&state.dir));
+        if let Err(e) = removed {
             eprintln!("paddock-bench: cannot remove {}: {e}", state.dir.display());
         }
     }
 }
 
-/// The sessions whose metadata is in `dir`.
-fn sessions_in(dir: &Path) -> Vec<Session> {
+/// The sessions whose metadata is in `dir`, whoever started them.
+pub fn sessions_in(dir: &Path) -> Vec<Session> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };

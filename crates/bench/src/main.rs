@@ -1,6 +1,6 @@
 //! `paddock-bench`: measures the session holder on this machine, in one run, beside a bare
-//! PTY and beside tmux, and prints a markdown table (and, with `--json PATH`, the same
-//! figures as JSON).
+//! PTY and beside tmux, and the supervisor (`paddock up`) idle and after a `kill -9`, and
+//! prints a markdown table (and, with `--json PATH`, the same figures as JSON).
 //!
 //! Run it with `cargo run --release -p paddock-bench`; see `crates/bench/README.md` for what
 //! each figure means. Every holder it starts lives in a private runtime directory under /tmp
@@ -15,6 +15,7 @@ mod latency;
 mod options;
 mod procfs;
 mod report;
+mod supervisor;
 mod throughput;
 mod tmux;
 
@@ -91,6 +92,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("attach") {
         attach::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("supervisor") {
+        supervisor::run(&mut h, &rt, opts, &mut report);
     }
     report.finish();
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 pub const USAGE: &str = "\
 usage: paddock-bench [OPTIONS]
 
-Measures the paddock holder beside a bare PTY and tmux, prints a markdown table.
+Measures the paddock holder beside a bare PTY and tmux, and the supervisor's idle cost
+and re-adoption; prints a markdown table.
 
 options:
   --paddock PATH   the paddock binary (default: `paddock` next to this executable)
@@ -20,8 +21,10 @@ options:
   --samples N      keystroke round trips measured after warmup (default 2000)
   --attaches N     attaches timed (default 200)
   --idle SECS      the idle window for wakeups (default 10)
+  --window SECS    each idle window of the supervisor (default 60)
   --no-tmux        skip the tmux comparisons
-  --only LIST      run only these, comma-separated: throughput, latency, idle, attach
+  --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
+                   supervisor
   -h, --help       this text
 ";
 
@@ -37,6 +40,8 @@ pub struct Options {
     pub samples: usize,
     pub attaches: usize,
     pub idle: Duration,
+    /// Each idle window of the supervisor.
+    pub window: Duration,
     pub tmux: bool,
     /// Measurements to run; empty means all.
     pub only: Vec<String>,
@@ -54,6 +59,7 @@ impl Default for Options {
             samples: 2000,
             attaches: 200,
             idle: Duration::from_secs(10),
+            window: Duration::from_secs(60),
             tmux: true,
             only: Vec::new(),
         }
@@ -61,7 +67,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 4] = ["throughput", "latency", "idle", "attach"];
+pub const MEASUREMENTS: [&str; 5] = ["throughput", "latency", "idle", "attach", "supervisor"];
 
 impl Options {
     /// Whether `measurement` is to run.
@@ -95,6 +101,9 @@ impl Options {
                 "--samples" => opts.samples = parse_count(&flag, &value()?)?,
                 "--attaches" => opts.attaches = parse_count(&flag, &value()?)?,
                 "--idle" => opts.idle = Duration::from_secs(parse_count(&flag, &value()?)? as u64),
+                "--window" => {
+                    opts.window = Duration::from_secs(parse_count(&flag, &value()?)? as u64)
+                }
                 "--no-tmux" => opts.tmux = false,
                 "--only" => {
                     for name in value()?.split(',').map(str::trim) {

@@ -63,6 +63,7 @@ impl Report {
                 "samples": opts.samples,
                 "attaches": opts.attaches,
                 "idle_secs": opts.idle.as_secs(),
+                "window_secs": opts.window.as_secs(),
                 "tmux": opts.tmux,
                 "only": opts.only,
             },
