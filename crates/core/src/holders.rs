@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// How often the runtime directory is scanned for new holders.
-pub const SCAN_INTERVAL: Duration = Duration::from_millis(400);
+pub const SCAN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Watches `dir` until `shutdown` turns true.
 pub async fn watch(dir: RuntimeDir, registry: Registry, mut shutdown: watch::Receiver<bool>) {

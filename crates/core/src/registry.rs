@@ -76,20 +76,22 @@ impl Registry {
         }
     }
 
-    /// Records sampled resource use.
+    /// Records sampled resource use; publishes `process_update` only when the figures moved
+    /// (an idle session's steady 0 % and unchanged memory wake nobody).
     pub fn set_metrics(&self, id: &SessionId, cpu: f32, rss: u64, processes: u32) {
-        let known = {
+        let changed = {
             let mut map = self.lock();
             match map.get_mut(id) {
                 Some(v) => {
+                    let moved = v.cpu.is_none_or(|c| (c - cpu).abs() >= 0.1) || v.rss != Some(rss);
                     v.cpu = Some(cpu);
                     v.rss = Some(rss);
-                    true
+                    moved
                 }
                 None => false,
             }
         };
-        if known {
+        if changed {
             self.bus.publish(Event::ProcessUpdate {
                 id: id.clone(),
                 cpu,
