@@ -24,14 +24,6 @@ fn pid_alive(pid: i64) -> bool {
             .contains(") Z ")
 }
 
-fn proc_state(pid: u32) -> char {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit(") ")
-        .next()
-        .and_then(|s| s.chars().next())
-        .unwrap_or('?')
-}
-
 #[test]
 fn ls_json_has_exactly_the_documented_fields_and_reports_exit_codes() {
     let env = Env::new();

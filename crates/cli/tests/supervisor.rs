@@ -198,14 +198,6 @@ fn find_by_pid(env: &Env, pid: u32) -> Option<serde_json::Value> {
     env.ls().into_iter().find(|s| s["pid"] == pid)
 }
 
-fn proc_state(pid: u32) -> char {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit(") ")
-        .next()
-        .and_then(|s| s.chars().next())
-        .unwrap_or('?')
-}
-
 #[test]
 fn an_agent_in_a_tmux_pane_and_one_in_a_bare_terminal_are_listed_with_pid_cwd_cpu_and_memory() {
     let env = Env::new();

@@ -91,21 +91,7 @@ pub struct ClientWriter {
 impl Client {
     /// Connects and says hello.
     pub async fn connect(path: &Path, hello: Hello) -> Result<Self, ClientError> {
-        let stream = UnixStream::connect(path)
-            .await
-            .map_err(|source| ClientError::Connect {
-                path: path.to_owned(),
-                source,
-            })?;
-        let (rd, wr) = stream.into_split();
-        let mut reader = ClientReader {
-            frames: FrameReader::new(rd),
-        };
-        let mut writer = ClientWriter {
-            wr,
-            next_id: 0,
-            buf: Vec::new(),
-        };
+        let (mut reader, mut writer) = open(path).await?;
         let id = writer.send_request(Request::Hello(hello)).await?;
         let first = tokio::time::timeout(HELLO_TIMEOUT, reader.frames.next())
             .await
@@ -162,6 +148,27 @@ impl Client {
     }
 }
 
+/// Connects to the socket at `path`; the two halves of a connection.
+async fn open(path: &Path) -> Result<(ClientReader, ClientWriter), ClientError> {
+    let stream = UnixStream::connect(path)
+        .await
+        .map_err(|source| ClientError::Connect {
+            path: path.to_owned(),
+            source,
+        })?;
+    let (rd, wr) = stream.into_split();
+    Ok((
+        ClientReader {
+            frames: FrameReader::new(rd),
+        },
+        ClientWriter {
+            wr,
+            next_id: 0,
+            buf: Vec::new(),
+        },
+    ))
+}
+
 async fn request_on(
     reader: &mut ClientReader,
     writer: &mut ClientWriter,
@@ -191,23 +198,8 @@ pub struct Requester {
 impl Requester {
     /// Connects and says hello; the server answers `ok`.
     pub async fn connect(path: &Path, hello: Hello) -> Result<Self, ClientError> {
-        let stream = UnixStream::connect(path)
-            .await
-            .map_err(|source| ClientError::Connect {
-                path: path.to_owned(),
-                source,
-            })?;
-        let (rd, wr) = stream.into_split();
-        let mut r = Self {
-            reader: ClientReader {
-                frames: FrameReader::new(rd),
-            },
-            writer: ClientWriter {
-                wr,
-                next_id: 0,
-                buf: Vec::new(),
-            },
-        };
+        let (reader, writer) = open(path).await?;
+        let mut r = Self { reader, writer };
         tokio::time::timeout(HELLO_TIMEOUT, r.request(Request::Hello(hello)))
             .await
             .map_err(|_| ClientError::Timeout(HELLO_TIMEOUT))??;

@@ -388,3 +388,12 @@ impl Drop for TmuxServer {
             .output();
     }
 }
+
+/// A process's state letter from /proc (`S` sleeping, `T` stopped, `Z` zombie, `?` gone).
+pub fn proc_state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(") ")
+        .next()
+        .and_then(|s| s.chars().next())
+        .unwrap_or('?')
+}
