@@ -394,14 +394,14 @@ async fn agents_start_with_sigpipe_at_its_default() {
 #[tokio::test]
 async fn a_thousand_disconnect_resume_cycles_during_a_flood_lose_and_double_nothing() {
     let env = Env::new();
-    let id = env.run(
-        &["--ring", "256M"],
-        &[
-            "sh",
-            "-c",
-            "i=0; while [ $i -lt 1000000 ]; do echo $i; i=$((i+1)); done; echo END; read x",
-        ],
+    // The flood runs until the test has done its 1,000 cycles and creates the stop file, so
+    // every cycle counted happens while output is pouring in, however fast this machine is.
+    let stop = env.dir().join("stop-flood");
+    let script = format!(
+        "i=0; while [ ! -e {} ]; do echo $i; i=$((i+1)); done; echo END; read x",
+        stop.display()
     );
+    let id = env.run(&["--ring", "256M"], &["sh", "-c", &script]);
     let mut all = Vec::new();
     let mut offset = 0u64;
     let mut seed: u64 = 0x9e3779b97f4a7c15;
@@ -426,6 +426,9 @@ async fn a_thousand_disconnect_resume_cycles_during_a_flood_lose_and_double_noth
         let frames = if ended { 0 } else { 1 + seed % 4 };
         if !ended {
             cycles_in_flood += 1;
+            if cycles_in_flood == 1000 {
+                std::fs::write(&stop, b"").expect("stop file");
+            }
         }
         for _ in 0..frames {
             let ev = tokio::time::timeout(Duration::from_millis(200), c.next_event()).await;
@@ -459,7 +462,8 @@ async fn a_thousand_disconnect_resume_cycles_during_a_flood_lose_and_double_noth
         );
         expected += 1;
     }
-    assert_eq!(expected, 1_000_000);
+    assert!(text.contains("\r\nEND\r\n"), "the flood's end arrived");
+    assert!(expected > 1000, "a real flood: {expected} lines");
     assert!(
         cycles_in_flood >= 1000,
         "only {cycles_in_flood} cycles happened while the flood ran"
