@@ -666,6 +666,14 @@ impl Connected {
                 let deadline = std::time::Instant::now() + DEAD_STATUS_WAIT;
                 let info = loop {
                     match pane_end(&socket, &pane) {
+                        // tmux marks a pane dead when its terminal closes, which can come
+                        // before it has reaped the process and recorded the status.
+                        PaneEnd::Dead(ExitInfo {
+                            code: None,
+                            signal: None,
+                        }) if std::time::Instant::now() < deadline => {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
                         PaneEnd::Dead(info) => break info,
                         PaneEnd::Alive if std::time::Instant::now() < deadline => {
                             std::thread::sleep(Duration::from_millis(20));
