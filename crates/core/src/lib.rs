@@ -22,6 +22,7 @@ pub mod recorder;
 pub mod registry;
 pub mod service;
 pub mod state;
+pub mod status_files;
 pub mod supervisor;
 pub mod tmux;
 pub mod watcher;

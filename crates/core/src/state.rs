@@ -217,6 +217,21 @@ impl Machine {
         }
     }
 
+    /// Whether the agent had said its work was done before its process ended (a turn ended,
+    /// its session ended, or it sat waiting for input).
+    fn finished_work(&self) -> bool {
+        let hooks_done = matches!(
+            self.hook,
+            Some((HookSignal::TurnEnded | HookSignal::SessionEnded, _))
+        );
+        let waiting = self.worked
+            && matches!(
+                self.current.state,
+                AgentState::WaitingInput | AgentState::Idle | AgentState::Completed
+            );
+        hooks_done || waiting
+    }
+
     fn fuse(&self, now: Instant) -> (StateDetail, Option<Instant>) {
         use AgentState as S;
         let detail = |state: S, sources: &[StateSource]| StateDetail {
@@ -227,7 +242,7 @@ impl Machine {
         // 1. The process.
         if let ProcessLife::Ended { code, signal } = &self.life {
             let mut d = detail(
-                if *code == Some(0) {
+                if *code == Some(0) && self.finished_work() {
                     S::Completed
                 } else {
                     S::Exited
@@ -491,6 +506,20 @@ mod tests {
             signal: None,
         });
         let d = decide(&mut m, t0).detail;
+        assert_eq!(
+            (d.state, d.exit_code),
+            (AgentState::Exited, Some(0)),
+            "mid-turn, even code 0 is not a completion"
+        );
+        let mut done = Machine::default();
+        done.hook(HookSignal::PromptSubmitted, t0);
+        done.hook(HookSignal::TurnEnded, t0);
+        decide(&mut done, t0);
+        done.set_life(ProcessLife::Ended {
+            code: Some(0),
+            signal: None,
+        });
+        let d = decide(&mut done, t0).detail;
         assert_eq!((d.state, d.exit_code), (AgentState::Completed, Some(0)));
     }
 

@@ -228,6 +228,7 @@ impl Supervisor {
             let rx = rx.clone();
             tasks.spawn(async move { registry.run_rechecks(rx).await });
         }
+        tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
         if let Some(store) = store {
             tasks.spawn(crate::recorder::run(

@@ -93,12 +93,12 @@ impl SessionView {
 }
 
 /// What the process table alone says: running (`starting` until a better source speaks), or
-/// ended: `completed` with code 0, `exited` otherwise.
-pub fn process_state(state: SessionState, exit_code: Option<i32>) -> AgentState {
-    match (state, exit_code) {
-        (SessionState::Running, _) => AgentState::Starting,
-        (SessionState::Exited, Some(0)) => AgentState::Completed,
-        (SessionState::Exited, _) => AgentState::Exited,
+/// `exited` (only the supervisor, which knows whether the agent had finished its work, says
+/// `completed`).
+pub fn process_state(state: SessionState, _exit_code: Option<i32>) -> AgentState {
+    match state {
+        SessionState::Running => AgentState::Starting,
+        SessionState::Exited => AgentState::Exited,
     }
 }
 
