@@ -233,10 +233,47 @@ fn claude_permission_denied_by_a_hook_tells_the_model_why() {
     );
 }
 
-fn rollout_records(sb: &CodexSandbox) -> Vec<Value> {
-    let files = sb.rollouts();
-    assert_eq!(files.len(), 1, "one rollout expected: {files:?}");
-    agents::read_jsonl(&files[0])
+#[test]
+fn claude_api_error_ends_the_turn_with_stop_failure_and_shows_the_error() {
+    // `should_retry(false)` sends `x-should-retry: false`: without it Claude Code retries
+    // (up to 10 attempts with backoff) before giving up.
+    let c = Claude::start(
+        Script::new().then(
+            Reply::error(529, "overloaded_error", "Overloaded")
+                .should_retry(false)
+                .when(When::UserSays("are you there".into())),
+        ),
+    );
+    c.say("are you there?");
+    let failure = c.wait_hook("StopFailure", |_| true);
+    assert_eq!(failure["error"], "server_error", "{failure}");
+    assert!(
+        failure["last_assistant_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("529")),
+        "{failure}"
+    );
+    c.wait_screen("the API error", |s| s.contains("API Error: 529"));
+    assert_eq!(c.fake.times_used(0), 1, "{}", c.fake.log());
+    assert!(
+        c.sandbox.hooks_of("Stop").is_empty(),
+        "a failed turn is not a Stop"
+    );
+}
+
+/// The records of the rollout whose task is `task` (the interactive TUI may write others).
+fn rollout_records(sb: &CodexSandbox, task: &str) -> Vec<Value> {
+    sb.rollouts()
+        .iter()
+        .map(|f| agents::read_jsonl(f))
+        .find(|records| {
+            records.iter().any(|r| {
+                r["payload"]["type"] == "message"
+                    && r["payload"]["role"] == "user"
+                    && r["payload"]["content"][0]["text"] == task
+            })
+        })
+        .unwrap_or_default()
 }
 
 /// A Codex turn: run a shell command, then answer. Tokens over the two requests: 230 in (64
@@ -272,7 +309,7 @@ fn assert_codex_turn(sb: &CodexSandbox, fake: &FakeApi, cmd: &str) {
 
     let mut records = Vec::new();
     wait_until("the rollout's task_complete", T, || {
-        records = rollout_records(sb);
+        records = rollout_records(sb, "please make a file");
         records
             .iter()
             .any(|r| r["payload"]["type"] == "task_complete")
@@ -317,16 +354,26 @@ fn assert_codex_turn(sb: &CodexSandbox, fake: &FakeApi, cmd: &str) {
         "Done, made.txt is there."
     );
 
-    let mut notes = Vec::new();
-    wait_until("codex's notify program to be called", T, || {
-        notes = sb.notifications();
-        !notes.is_empty()
-    });
-    assert_eq!(notes[0]["type"], "agent-turn-complete");
-    assert_eq!(notes[0]["input-messages"], json!(["please make a file"]));
+    // The interactive TUI also runs a side turn to title the thread, and notifies for it too:
+    // look for the notification of the user's turn.
+    let mut note = None;
+    wait_until(
+        "codex's notify program to be called for the turn",
+        T,
+        || {
+            note = sb
+                .notifications()
+                .into_iter()
+                .find(|n| n["input-messages"] == json!(["please make a file"]));
+            note.is_some()
+        },
+    );
+    let note = note.expect("found");
+    assert_eq!(note["type"], "agent-turn-complete");
+    assert_eq!(note["last-assistant-message"], "Done, made.txt is there.");
     assert_eq!(
-        notes[0]["last-assistant-message"],
-        "Done, made.txt is there."
+        note["thread-id"], meta["payload"]["id"],
+        "the notification names the rollout's thread"
     );
 }
 
@@ -379,4 +426,43 @@ fn install_check_on_an_empty_cache_names_the_install_script() {
     );
     let left = std::fs::read_dir(empty.path()).expect("cache dir").count();
     assert_eq!(left, 0, "--check must not install anything");
+}
+
+#[test]
+fn codex_interactive_under_paddock_run_runs_a_typed_turn() {
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let cmd = "echo made-by-codex > made.txt";
+    let fake = FakeApi::start(codex_script(cmd)).expect("fake API");
+    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+    let env = Env::new();
+    let mut run = env.cmd();
+    sb.apply(&mut run);
+    let out = run
+        .args([
+            "run", "--name", "codex", "--cols", "120", "--rows", "40", "--",
+        ])
+        .arg(&codex)
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // Ready once the footer names the model (the logo animation comes first).
+    wait_screen(&env, &id, "Codex's prompt", |s| {
+        s.contains("gpt-fake") && s.contains("? for shortcuts")
+    });
+    // Text and Enter in one write would be taken as a paste (Enter inserts a newline), so
+    // type, wait for the text to show, then press Enter alone.
+    env.ok(&["send", &id, "please make a file"]);
+    wait_screen(&env, &id, "the typed prompt", |s| {
+        s.contains("please make a file")
+    });
+    env.ok(&["send", &id, "--enter", ""]);
+    assert_codex_turn(&sb, &fake, cmd);
+    wait_screen(&env, &id, "the answer", |s| {
+        s.contains("Done, made.txt is there.")
+    });
 }

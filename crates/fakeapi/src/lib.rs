@@ -374,7 +374,7 @@ fn matches(when: &When, rec: &Recorded) -> bool {
         When::Turn => rec.is_turn(),
         When::ToolResult => rec.is_turn() && rec.ends_with_tool_result(),
         When::UserSays(text) => {
-            rec.is_turn() && !rec.ends_with_tool_result() && rec.last_user_text().contains(text)
+            rec.is_turn() && !rec.ends_with_tool_result() && rec.prompt().contains(text)
         }
     }
 }
@@ -384,14 +384,7 @@ fn summarize(rec: &Recorded) -> String {
     if rec.is_turn() {
         let results = rec.tool_results();
         if results.is_empty() {
-            let text = rec.last_user_text();
-            let text: String = text
-                .lines()
-                .rfind(|l| !l.trim().is_empty() && !l.contains("system-reminder"))
-                .unwrap_or("")
-                .chars()
-                .take(80)
-                .collect();
+            let text: String = rec.prompt().chars().take(80).collect();
             s.push_str(&format!(" turn, user: {text:?}"));
         } else {
             for r in results {

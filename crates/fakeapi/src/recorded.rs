@@ -79,7 +79,7 @@ impl Recorded {
             .unwrap_or(&[])
     }
 
-    /// Tool results in the request's last message (Anthropic) or trailing
+    /// Tool results in the request's last user message (Anthropic) or trailing
     /// `function_call_output` items (OpenAI).
     pub fn tool_results(&self) -> Vec<ToolResult> {
         let items = self.items();
@@ -99,7 +99,12 @@ impl Recorded {
                 .rev()
                 .collect();
         }
-        let Some(last) = items.last() else {
+        // Claude Code may put a `system` message after the last user message.
+        let Some(last) = items
+            .iter()
+            .rev()
+            .find(|i| i.get("role").and_then(Value::as_str) != Some("system"))
+        else {
             return Vec::new();
         };
         if last.get("role").and_then(Value::as_str) != Some("user") {
@@ -162,6 +167,37 @@ impl Recorded {
                             .any(|b| b.get("type").and_then(Value::as_str) == Some("tool_result")))
             })
             .map(|i| text_of(i.get("content").unwrap_or(&Value::Null)))
+            .unwrap_or_default()
+    }
+
+    /// What the user typed last: the last text part of the last user message that is not a
+    /// tool result, leaving out Claude Code's `<system-reminder>` parts. Claude Code merges
+    /// prompts that got no answer (e.g. after an API error) into one message, so this is the
+    /// newest of them. Empty when there is none.
+    pub fn prompt(&self) -> String {
+        let Some(message) = self.items().iter().rev().find(|i| {
+            i.get("role").and_then(Value::as_str) == Some("user")
+                && (self.api == Api::Responses
+                    || !blocks(i)
+                        .iter()
+                        .any(|b| b.get("type").and_then(Value::as_str) == Some("tool_result")))
+        }) else {
+            return String::new();
+        };
+        let parts: Vec<String> = match message.get("content") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        parts
+            .into_iter()
+            .rev()
+            .find(|t| !t.trim_start().starts_with("<system-reminder>") && !t.trim().is_empty())
+            .map(|t| t.trim_end().to_owned())
             .unwrap_or_default()
     }
 

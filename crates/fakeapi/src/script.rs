@@ -68,7 +68,8 @@ pub enum When {
     /// A turn whose last message carries a tool result (Anthropic `tool_result`, OpenAI
     /// `function_call_output`).
     ToolResult,
-    /// A turn whose last user message contains this text (and is not a tool result).
+    /// A turn whose newest typed prompt ([`crate::Recorded::prompt`]) contains this text (and
+    /// that does not carry tool results).
     UserSays(String),
     /// Any request to the model endpoint, side requests included.
     Any,

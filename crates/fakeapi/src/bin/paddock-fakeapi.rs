@@ -17,6 +17,9 @@ struct Args {
     /// "text": "hi"}]}}]}` (see `Script` in the crate's docs). Default: answer every request "OK.".
     #[arg(long)]
     script: Option<std::path::PathBuf>,
+    /// Also write every request (method, target, headers, JSON body) to DIR/<seq>.json.
+    #[arg(long, value_name = "DIR")]
+    dump: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,6 +37,7 @@ fn main() -> anyhow::Result<()> {
     let fake = FakeApi::start_on(addr, script)?;
     println!("listening on {}", fake.url());
     let mut printed = 0;
+    let mut dumped = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(200));
         let log = fake.log();
@@ -42,5 +46,20 @@ fn main() -> anyhow::Result<()> {
             eprintln!("{line}");
         }
         printed = lines.len();
+        if let Some(dir) = &args.dump {
+            for r in fake.requests().iter().skip(dumped) {
+                let headers: serde_json::Map<String, serde_json::Value> = r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone().into()))
+                    .collect();
+                let record = serde_json::json!({"method": r.method, "target": r.target,
+                    "headers": headers, "body": r.body});
+                let path = dir.join(format!("{:04}.json", r.seq));
+                std::fs::write(&path, serde_json::to_vec_pretty(&record)?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                dumped = r.seq + 1;
+            }
+        }
     }
 }
