@@ -637,3 +637,129 @@ fn claude_api_failure_is_errored_with_the_reason() {
         "{row}"
     );
 }
+
+#[test]
+fn claude_in_tmux_that_paddock_did_not_start_waits_for_permission_and_is_approved_through_paddock()
+{
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let command = "echo approved-from-afar > made.txt";
+    let fake = FakeApi::start(bash_then_text(command, "Done: made.txt exists.")).expect("fake");
+    let sb = ClaudeSandbox::new(&fake.url()).expect("sandbox");
+    let env = Env::new();
+    // The supervisor reads the status files of the sandbox's Claude Code.
+    let _sup = env.up_with(&[("HOME".into(), sb.home().display().to_string())]);
+    let mut line = format!("cd '{}' && exec env", sb.project().display());
+    for k in sb.unset() {
+        line.push_str(&format!(" -u {k}"));
+    }
+    for (k, v) in sb.env() {
+        line.push_str(&format!(" {k}='{v}'"));
+    }
+    // Plain `claude` with no Paddock hooks: only its screen and status file tell its state.
+    line.push_str(&format!(" '{}' --permission-mode manual", claude.display()));
+    let server = format!("pdk-cc-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .env("TMUX_TMPDIR", env.dir())
+            .args(["-L", &server])
+            .args(args)
+            .output()
+            .expect("tmux")
+    };
+    let out = tmux(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &line,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    struct KillServer<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for KillServer<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = KillServer(&tmux);
+    let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+    wait_until("Claude Code's prompt in the pane", T, || {
+        capture().contains(CLAUDE_READY)
+    });
+    let mut row = Value::Null;
+    wait_until("paddock to find and bridge the pane", T, || {
+        row = env
+            .ls()
+            .into_iter()
+            .find(|r| r["agent"] == "claude" && r["backend"] == "tmux")
+            .unwrap_or(Value::Null);
+        !row.is_null()
+    });
+    let id = row["id"].as_str().expect("id").to_owned();
+
+    env.ok(&["message", &id, "please make a file"]);
+    let mut shown = None;
+    let mut waiting = None;
+    wait_until(
+        "the prompt in the pane and waiting_permission in paddock",
+        T,
+        || {
+            if shown.is_none() && capture().contains("Do you want to proceed?") {
+                shown = Some(std::time::Instant::now());
+            }
+            if waiting.is_none() {
+                let r = env.ls().into_iter().find(|r| r["id"] == id.as_str());
+                if let Some(r) = r.filter(|r| r["state"] == "waiting_permission") {
+                    waiting = Some((std::time::Instant::now(), r));
+                }
+            }
+            shown.is_some() && waiting.is_some()
+        },
+    );
+    let (at, row) = waiting.expect("waiting");
+    if let Some(shown) = shown {
+        eprintln!(
+            "waiting_permission seen {:?} after the prompt was on the pane (ls polling included)",
+            at.saturating_duration_since(shown)
+        );
+    }
+    assert_eq!(row["tool"], "Bash", "{row}");
+    let sources: Vec<&str> = row["sources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        sources.contains(&"screen") || sources.contains(&"status_file"),
+        "{row}"
+    );
+    let pending: Vec<Value> =
+        serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("approvals JSON");
+    let req = pending
+        .iter()
+        .find(|r| r["session"] == id.as_str())
+        .unwrap_or_else(|| panic!("no request for {id}: {pending:#?}"));
+    assert_eq!(req["channel"], "terminal");
+    assert!(
+        req["input"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("approved-from-afar")),
+        "{req}"
+    );
+    let made = sb.project().join("made.txt");
+    env.ok(&["approve", req["id"].as_str().expect("id")]);
+    wait_until("made.txt written by the approved tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-from-afar\n")
+    });
+    wait_until("the agent to finish its turn", T, || {
+        env.ls()
+            .into_iter()
+            .any(|r| r["id"] == id.as_str() && r["state"] == "waiting_input")
+    });
+}
