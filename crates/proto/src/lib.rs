@@ -10,6 +10,7 @@
 
 pub mod frame;
 pub mod ids;
+pub mod insight;
 pub mod message;
 pub mod supervisor;
 
