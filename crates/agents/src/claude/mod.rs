@@ -8,6 +8,7 @@ pub mod hooks;
 pub mod screen;
 pub mod status;
 pub mod tools;
+pub mod transcript;
 
 use crate::{Adapter, AgentError, AgentKind, HookPayload, ScreenState};
 use std::path::{Path, PathBuf};
