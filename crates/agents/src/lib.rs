@@ -31,6 +31,7 @@ pub mod claude;
 pub mod codex;
 mod error;
 pub mod generic;
+pub mod history;
 pub mod hook;
 pub mod live;
 pub mod prices;
@@ -38,6 +39,7 @@ pub mod screen;
 pub mod tail;
 
 pub use error::AgentError;
+pub use history::{HistoryIndexer, IndexReport, TranscriptAgent, TranscriptWatcher};
 pub use hook::{HookEvent, HookPayload, PermissionSuggestion, StateHint, ToolCall};
 pub use live::{LiveTranscript, PollOutcome, TranscriptParser};
 pub use paddock_monitor::{classify, classify_with, AgentKind, AgentPattern};

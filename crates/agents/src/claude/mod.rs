@@ -5,6 +5,7 @@
 //! names and event names are open sets: anything unknown is kept raw or ignored.
 
 pub mod hooks;
+pub mod lean;
 pub mod screen;
 pub mod status;
 pub mod tools;
