@@ -27,9 +27,11 @@
 //! (status files, transcripts); call those from a blocking context.
 #![forbid(unsafe_code)]
 
+pub mod aider;
 pub mod claude;
 pub mod codex;
 mod error;
+pub mod gemini;
 pub mod generic;
 pub mod history;
 pub mod hook;
@@ -83,12 +85,14 @@ pub trait Adapter: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// The adapter for an agent kind: Claude Code's for [`AgentKind::Claude`], the generic one
-/// (default prompt patterns) for every other kind until its own module exists.
+/// The adapter for an agent kind: its own module's for Claude Code, Codex, Gemini CLI and
+/// Aider; the generic one (default prompt patterns) for any other program.
 pub fn adapter_for(kind: &AgentKind) -> Arc<dyn Adapter> {
     match kind {
         AgentKind::Claude => Arc::new(claude::Claude),
         AgentKind::Codex => Arc::new(codex::Codex),
+        AgentKind::Gemini => Arc::new(gemini::Gemini),
+        AgentKind::Aider => Arc::new(aider::Aider),
         other => Arc::new(generic::Generic::new(other.clone())),
     }
 }
