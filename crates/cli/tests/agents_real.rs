@@ -750,14 +750,24 @@ fn claude_in_tmux_that_paddock_did_not_start_waits_for_permission_and_is_approve
             shown.is_some() && waiting.is_some()
         },
     );
-    let (at, row) = waiting.expect("waiting");
+    let (at, _) = waiting.expect("waiting");
     if let Some(shown) = shown {
         eprintln!(
             "waiting_permission seen {:?} after the prompt was on the pane (ls polling included)",
             at.saturating_duration_since(shown)
         );
     }
-    assert_eq!(row["tool"], "Bash", "{row}");
+    // The status file may say "waiting" a moment before the screen names the tool.
+    let mut row = Value::Null;
+    wait_until("the screen to name the tool", T, || {
+        row = env
+            .ls()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str())
+            .unwrap_or(Value::Null);
+        row["tool"] == "Bash"
+    });
+    assert_eq!(row["state"], "waiting_permission", "{row}");
     let sources: Vec<&str> = row["sources"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
