@@ -324,3 +324,36 @@ fn the_history_of_every_transcript_is_indexed_and_searchable() {
         serde_json::from_str(&env.ok(&["history", "--json", "zebracorn"])).expect("JSON");
     assert!(none.is_empty());
 }
+
+#[test]
+fn a_plain_program_works_while_it_prints_waits_at_its_question_and_idles_when_quiet() {
+    let env = Env::new();
+    let _sup = env.up();
+    let id = env.run(
+        &["--name", "plain"],
+        &[
+            "sh",
+            "-c",
+            "echo starting; sleep 1; printf 'Overwrite the file? [y/N] '; read a; echo got-$a; sleep 600",
+        ],
+    );
+    let state = |env: &Env| {
+        env.ls()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str())
+            .map(|r| r["state"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    };
+    wait_until("waiting at its question", T, || {
+        state(&env) == "waiting_input"
+    });
+    env.ok(&["send", &id, "--enter", "y"]);
+    wait_until("working after the answer", T, || state(&env) == "working");
+    wait_until("idle once quiet", T, || state(&env) == "idle");
+    let row = env
+        .ls()
+        .into_iter()
+        .find(|r| r["id"] == id.as_str())
+        .expect("listed");
+    assert_eq!(row["sources"][0], "output", "{row}");
+}
