@@ -89,6 +89,17 @@ impl TranscriptParser {
         }
     }
 
+    /// Whether the agent is in a turn by its transcript (Claude Code: a prompt whose end was
+    /// not written yet; Codex: between `task_started` and `task_complete`); `None` when the
+    /// transcript does not say.
+    pub fn turn_active(&self) -> Option<bool> {
+        match self {
+            TranscriptParser::Claude(t) => t.turn_active(),
+            TranscriptParser::Codex(t) => Some(t.turn_active()),
+            TranscriptParser::Aider(_) => None,
+        }
+    }
+
     /// The agent's name as the store keeps it.
     pub fn agent(&self) -> &'static str {
         match self {
@@ -301,6 +312,11 @@ impl LiveTranscript {
     /// What the transcript says so far.
     pub fn insight(&self, prices: &Prices) -> SessionInsight {
         self.parser.insight(prices)
+    }
+
+    /// Whether the agent is in a turn by its transcript (see [`TranscriptParser::turn_active`]).
+    pub fn turn_active(&self) -> Option<bool> {
+        self.parser.turn_active()
     }
 }
 

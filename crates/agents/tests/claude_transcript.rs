@@ -58,6 +58,10 @@ fn the_real_transcript_shows_task_action_tokens_and_reported_cost() {
         "a Bash redirect is not an Edit/Write"
     );
     assert_eq!(i.skipped_lines, 0);
+    // Both turns ended (turn_duration records).
+    assert_eq!(t.turn_active(), Some(false));
+    t.apply_line(br#"{"type":"user","message":{"role":"user","content":"one more"}}"#);
+    assert_eq!(t.turn_active(), Some(true));
 }
 
 /// Lines of a realistic session, written as Claude Code writes them.

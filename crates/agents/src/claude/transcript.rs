@@ -95,6 +95,9 @@ pub struct ClaudeTranscript {
     started_ms: Option<u64>,
     last_ms: Option<u64>,
     skipped_lines: u64,
+    /// A turn started (a prompt) and its end (`system` `turn_duration`) was not seen yet;
+    /// `None` before the first prompt.
+    turn_open: Option<bool>,
     /// The text of the latest assistant message, for the history index.
     #[serde(skip)]
     new_texts: Vec<(String, Option<u64>, String)>,
@@ -306,6 +309,10 @@ impl ClaudeTranscript {
                     self.reported_cost = Some(c);
                 }
             }
+            // Written when a turn ends.
+            "system" if str_of(v, "subtype") == Some("turn_duration") => {
+                self.turn_open = Some(false);
+            }
             _ => {}
         }
     }
@@ -342,6 +349,7 @@ impl ClaudeTranscript {
                     }
                     self.new_texts.push(("user".into(), ts, p.clone()));
                     self.current_task = Some(p);
+                    self.turn_open = Some(true);
                 }
             }
             return;
@@ -968,6 +976,12 @@ fn decision_factors(reasoning: &str) -> Vec<String> {
 }
 
 impl ClaudeTranscript {
+    /// Whether a turn is running by the transcript (a prompt without its end yet); `None`
+    /// before the first prompt.
+    pub fn turn_active(&self) -> Option<bool> {
+        self.turn_open
+    }
+
     /// The number of tool calls still waiting for their result.
     pub fn running_calls(&self) -> usize {
         self.pending.len()
