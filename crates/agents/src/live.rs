@@ -25,6 +25,8 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(2);
 /// One agent's transcript reader, whichever the agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "agent", rename_all = "snake_case")]
+// One parser per followed session: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum TranscriptParser {
     Claude(ClaudeTranscript),
     Codex(crate::codex::CodexRollout),

@@ -410,3 +410,47 @@ fn a_truncated_transcript_is_read_again_and_huge_lines_are_skipped() {
     assert_eq!(i.skipped_lines, 1);
     assert_eq!(i.current_task.as_deref(), Some("after the image"));
 }
+
+#[test]
+fn a_huge_diff_is_cut_but_its_lines_are_all_counted() {
+    use serde_json::json;
+    let added: Vec<String> = (0..4000)
+        .map(|i| format!("+line number {i} of a generated file"))
+        .collect();
+    let mut t = ClaudeTranscript::new();
+    t.apply_line(
+        lines::assistant(
+            "2026-11-21T10:00:00.000Z",
+            "m",
+            "r",
+            json!([{"type": "tool_use", "id": "w", "name": "Write", "input": {"file_path": "/w/big.txt", "content": "x"}}]),
+            lines::usage(1, 0, 0, 1),
+        )
+        .as_bytes(),
+    );
+    t.apply_line(
+        lines::result(
+            "2026-11-21T10:00:01.000Z",
+            "w",
+            "File written",
+            false,
+            json!({"type": "update", "filePath": "/w/big.txt",
+                   "structuredPatch": [{"oldStart": 1, "oldLines": 0, "newStart": 1, "newLines": 4000, "lines": added}]}),
+        )
+        .as_bytes(),
+    );
+    let i = t.insight(&Prices::default());
+    let f = &i.files_modified[0];
+    assert_eq!(
+        (f.operation, f.lines_added),
+        (FileOperation::Modified, 4000)
+    );
+    assert!(f.diff_truncated);
+    let diff = f.diff.as_deref().unwrap_or("");
+    assert!(
+        diff.len() <= paddock_agents::claude::transcript::MAX_DIFF,
+        "{}",
+        diff.len()
+    );
+    assert!(diff.starts_with("@@ -1,0 +1,4000 @@\n+line number 0 "));
+}

@@ -32,6 +32,8 @@ pub const MAX_ACTIONS: usize = 50;
 pub const MAX_FILES: usize = 500;
 /// Diff bytes kept per file.
 pub const MAX_DIFF: usize = 32 * 1024;
+/// Diff bytes kept for the whole session (the state is saved often; it must stay small).
+pub const MAX_DIFF_TOTAL: usize = 1024 * 1024;
 /// Response ids remembered for deduplication (the lines of one response are adjacent or
 /// close; this is far more than any response's spread).
 pub const MAX_SEEN_RESPONSES: usize = 512;
@@ -81,6 +83,7 @@ pub struct ClaudeTranscript {
     pending: VecDeque<(String, PendingCall)>,
     files: Vec<FileChange>,
     files_over_limit: u64,
+    diff_bytes: usize,
     todos: Vec<TodoItem>,
     todos_started_ms: Option<u64>,
     next_task_number: u64,
@@ -665,7 +668,10 @@ impl ClaudeTranscript {
         file.last_changed_at_ms = ts.or(call.started_ms);
         if !diff.is_empty() {
             let d = file.diff.get_or_insert_with(String::new);
-            let room = MAX_DIFF.saturating_sub(d.len());
+            let before = d.len();
+            let room = MAX_DIFF
+                .saturating_sub(d.len())
+                .min(MAX_DIFF_TOTAL.saturating_sub(self.diff_bytes));
             if diff.len() <= room {
                 d.push_str(&diff);
             } else {
@@ -676,6 +682,7 @@ impl ClaudeTranscript {
                 d.push_str(&diff[..end]);
                 file.diff_truncated = true;
             }
+            self.diff_bytes += d.len() - before;
         }
     }
 
