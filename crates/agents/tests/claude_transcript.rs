@@ -197,6 +197,13 @@ fn synthetic_session() -> Vec<String> {
                 {"content": "Run the tests", "status": "pending", "activeForm": "Running the tests"}]}}]),
             usage(5, 0, 3500, 20),
         ),
+        result(
+            "2026-11-21T10:04:00.100Z",
+            "t_todo2",
+            "Todos have been modified successfully",
+            false,
+            json!({}),
+        ),
         "not json at all".to_owned(),
         json!({"type": "cost-state", "totalCostUSD": 0.0123}).to_string(),
     ]
@@ -241,7 +248,7 @@ fn a_session_shows_its_actions_files_progress_thinking_and_tokens_once_per_respo
             ("Edit", "/w/app/src/cli.rs", ActionStatus::Succeeded),
             ("Write", "/w/app/tests/verbose.rs", ActionStatus::Succeeded),
             ("Bash", "cargo test verbose", ActionStatus::Failed),
-            ("TodoWrite", "1/3 todos done", ActionStatus::Running),
+            ("TodoWrite", "1/3 todos done", ActionStatus::Succeeded),
         ]
     );
     let bash = &i.recent_actions[3];
@@ -271,10 +278,10 @@ fn a_session_shows_its_actions_files_progress_thinking_and_tokens_once_per_respo
     let p = i.progress.as_ref().expect("progress");
     assert_eq!((p.done, p.total), (1, 3));
     assert_eq!(p.items[1].status, TodoStatus::InProgress);
-    // List started 10:00:05.1, one item done by 10:04:00: ~4 min each, 2 left.
+    // The list was accepted at 10:00:05.3, one item done by 10:04:00.1: ~4 min each, 2 left.
     let e = p.estimate.as_ref().expect("estimate");
     assert!(e.is_estimate);
-    assert_eq!(e.remaining_ms, 2 * (234_900));
+    assert_eq!(e.remaining_ms, 2 * 234_800);
     assert!(
         e.basis.starts_with("estimate: 1 of 3 done in 4 min"),
         "{}",

@@ -413,6 +413,10 @@ impl ClaudeTranscript {
         }
         if is_file_tool(&call.tool) {
             self.record_file_change(&call, tool_use_result, ts);
+        } else if call.tool == "TodoWrite" {
+            // Applied once the tool accepted it: a disabled or failing TodoWrite changes
+            // nothing.
+            self.apply_todo_write(&call.input, ts);
         } else if is_todo_tool(&call.tool) {
             self.record_task_result(&call, text, tool_use_result, ts);
         }
@@ -535,10 +539,6 @@ impl ClaudeTranscript {
         });
         if self.actions.len() > MAX_ACTIONS {
             self.actions.pop_front();
-        }
-        if tool == "TodoWrite" {
-            // The list is the input itself: shown at once, not only after the result.
-            self.apply_todo_write(&input, ts);
         }
         if let Some(id) = id {
             let keep_input = is_file_tool(&tool) || is_todo_tool(&tool);
