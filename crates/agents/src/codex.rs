@@ -337,7 +337,10 @@ impl CodexRollout {
             return;
         }
         match serde_json::from_slice::<Value>(line) {
-            Ok(v) if v.is_object() => self.apply(&v),
+            Ok(v) if v.is_object() => {
+                self.apply(&v);
+                crate::live::bound_texts(&mut self.new_texts);
+            }
             _ => self.skipped_lines += 1,
         }
     }

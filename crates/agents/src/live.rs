@@ -22,6 +22,16 @@ pub const LIVE_CONSUMER: &str = "live";
 /// counted twice (the offset and the state are saved together).
 pub const SAVE_EVERY: Duration = Duration::from_secs(2);
 
+/// Searchable text kept for [`TranscriptParser::take_new_texts`] at most; a caller that never
+/// takes it (a live reader) loses the oldest, never grows without bound.
+const MAX_PENDING_TEXTS: usize = 4096;
+
+pub(crate) fn bound_texts<T>(texts: &mut Vec<T>) {
+    if texts.len() > MAX_PENDING_TEXTS {
+        texts.drain(..texts.len() - MAX_PENDING_TEXTS / 2);
+    }
+}
+
 /// One agent's transcript reader, whichever the agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "agent", rename_all = "snake_case")]

@@ -118,3 +118,20 @@ fn mangled_hook_payloads_and_screens_never_panic() {
         let _ = a.classify_screen(&lossy, Some(std::time::Duration::from_secs(9)));
     }
 }
+
+#[test]
+fn text_nobody_takes_does_not_pile_up() {
+    let mut t = ClaudeTranscript::new();
+    for i in 0..10_000 {
+        let line = serde_json::json!({"type": "user", "message": {"role": "user", "content": format!("prompt {i}")}});
+        t.apply_line(line.to_string().as_bytes());
+    }
+    let texts = t.take_new_texts();
+    assert!(texts.len() <= 4096, "{}", texts.len());
+    assert_eq!(
+        texts.last().map(|x| x.2.as_str()),
+        Some("prompt 9999"),
+        "the newest are kept"
+    );
+    assert_eq!(t.insight(&Prices::default()).prompts, 10_000);
+}

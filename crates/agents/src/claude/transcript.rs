@@ -238,7 +238,10 @@ impl ClaudeTranscript {
             return;
         }
         match serde_json::from_slice::<Value>(line) {
-            Ok(v) if v.is_object() => self.apply(&v),
+            Ok(v) if v.is_object() => {
+                self.apply(&v);
+                crate::live::bound_texts(&mut self.new_texts);
+            }
             Ok(_) | Err(_) => {
                 self.skipped_lines += 1;
                 tracing::debug!("skipping a transcript line that is not a JSON object");
