@@ -45,8 +45,17 @@ impl Env {
 
     /// Starts `paddock up` in the foreground and waits until it is ready.
     pub fn up(&self) -> Supervisor {
-        let mut child = self
-            .cmd()
+        self.up_with(&[])
+    }
+
+    /// [`Env::up`] with extra environment variables (settings such as
+    /// `PADDOCK_SERVER__REQUESTS_PER_MINUTE`).
+    pub fn up_with(&self, vars: &[(&str, &str)]) -> Supervisor {
+        let mut cmd = self.cmd();
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .arg("up")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
