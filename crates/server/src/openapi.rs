@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         crate::rest::signal, crate::rest::restart, crate::rest::remove, crate::rest::status,
         crate::rest::metrics, crate::rest::devices, crate::rest::rename_device,
         crate::rest::revoke_device, crate::rest::create_pairing, crate::rest::audit_log,
+        crate::rest::message, crate::rest::control, crate::rest::permissions, crate::rest::decide,
     ),
     modifiers(&Bearer),
 )]
