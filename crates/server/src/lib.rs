@@ -166,6 +166,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Connections served at once; more are closed at accept.
+const MAX_CONNECTIONS: usize = 1024;
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
@@ -186,6 +189,11 @@ async fn accept_loop(
                 }
             },
         };
+        if conns.len() >= MAX_CONNECTIONS {
+            tracing::warn!(%peer, "refusing a connection: {MAX_CONNECTIONS} are open already");
+            drop(tcp);
+            continue;
+        }
         let _ = tcp.set_nodelay(true);
         let router = router.clone();
         let acceptor = acceptor.clone();

@@ -59,10 +59,16 @@ impl Modify for CommonErrors {
         let common = [
             ("400", "Malformed request: bad JSON, a bad query or id"),
             ("401", "No token, a bad or expired one, or a revoked device"),
-            ("403", "The role may not do this, or a page of another origin"),
+            (
+                "403",
+                "The role may not do this, or a page of another origin",
+            ),
             ("404", "No such thing"),
             ("413", "The body is too large"),
-            ("429", "Too many requests from this address; see Retry-After"),
+            (
+                "429",
+                "Too many requests from this address; see Retry-After",
+            ),
         ];
         for item in openapi.paths.paths.values_mut() {
             let ops = [
