@@ -346,7 +346,29 @@ async fn pairing_refuses_wrong_reused_and_expired_secrets_and_the_short_code_wor
         .as_str()
         .expect("msg")
         .contains("expired"));
-    let code: Value = serde_json::from_str(&env.ok(&["pair", "--json"])).expect("offer");
+    let (svg, png) = (env.dir().join("pair.svg"), env.dir().join("pair.png"));
+    let code: Value = serde_json::from_str(&env.ok(&[
+        "pair",
+        "--json",
+        "--svg",
+        svg.to_str().expect("utf8"),
+        "--png",
+        png.to_str().expect("utf8"),
+    ]))
+    .expect("offer");
+    assert!(std::fs::read_to_string(&svg).expect("svg").contains("<svg"));
+    let png = std::fs::read(&png).expect("png");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let side = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(
+        side,
+        u32::from_be_bytes([png[20], png[21], png[22], png[23]]),
+        "square"
+    );
+    assert!(
+        side >= 8 * 29,
+        "a QR code of at least version 3 at 8 px a module: {side}"
+    );
     let typed = code["code"].as_str().expect("code").to_lowercase();
     let r = pair(json!(typed)).await;
     assert_eq!((r.status, r.body["role"].as_str()), (200, Some("operator")));
