@@ -1021,3 +1021,54 @@ async fn a_thousand_wss_disconnect_resume_cycles_during_a_flood_lose_and_double_
     );
     assert_eq!(started_at, Some(0));
 }
+
+#[tokio::test]
+async fn plain_http_only_on_loopback_and_never_pairable() {
+    let env = Env::new();
+    let sup = env.up_with(&[
+        ("PADDOCK_SERVER__INSECURE_HTTP", "true"),
+        ("PADDOCK_SERVER__LISTEN", "0.0.0.0"),
+    ]);
+    let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
+    assert!(status["url"].is_null(), "{status}");
+    let endpoint = status["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["name"] == "endpoint")
+        .expect("an endpoint component")
+        .clone();
+    assert_eq!(endpoint["status"], "unhealthy");
+    assert!(
+        endpoint["message"]
+            .as_str()
+            .expect("msg")
+            .contains("loopback"),
+        "{endpoint}"
+    );
+    drop(sup);
+    let _sup = env.up_with(&[("PADDOCK_SERVER__INSECURE_HTTP", "true")]);
+    let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
+    let url = status["url"].as_str().expect("url");
+    let addr = url.strip_prefix("http://").expect("plain http on loopback");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(
+        format!("GET /health HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut resp = String::new();
+    tcp.read_to_string(&mut resp).await.expect("read");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(
+        !resp.to_lowercase().contains("strict-transport-security"),
+        "no HSTS over HTTP"
+    );
+    let out = env.paddock(&["pair"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("plain HTTP"),
+        "{out:?}"
+    );
+}
