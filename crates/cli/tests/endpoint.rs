@@ -213,8 +213,17 @@ fn relaxed() -> [(&'static str, &'static str); 2] {
     ]
 }
 
+/// `paddock up` with these settings.
+fn up_env(env: &Env, vars: &[(&str, &str)]) -> Supervisor {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.up_with(&vars)
+}
+
 fn up(env: &Env) -> (Supervisor, Web) {
-    let sup = env.up_with(&relaxed());
+    let sup = up_env(&env, &relaxed());
     let web = Web::of(env);
     (sup, web)
 }
@@ -430,6 +439,8 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
         r#"{"action": "pause"}"#,
     ),
     ("GET", "/api/v1/permissions", Some("viewer"), ""),
+    ("GET", "/api/v1/sessions/{x}/insight", Some("viewer"), ""),
+    ("GET", "/api/v1/sessions/{x}/thinking", Some("viewer"), ""),
     (
         "POST",
         "/api/v1/permissions/{x}/decide",
@@ -666,10 +677,13 @@ async fn revoking_a_device_fails_its_requests_at_once_and_closes_its_live_socket
 #[tokio::test]
 async fn the_rate_limit_answers_429_with_retry_after_and_pairing_is_stricter() {
     let env = Env::new();
-    let _sup = env.up_with(&[
-        ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "20"),
-        ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "3"),
-    ]);
+    let _sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "20"),
+            ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "3"),
+        ],
+    );
     let web = Web::of(&env);
     let mut pair_codes = Vec::new();
     for _ in 0..4 {
@@ -761,11 +775,14 @@ async fn security_headers_strict_origins_and_the_page_without_a_built_ui() {
 #[tokio::test]
 async fn malformed_and_oversize_messages_are_refused_without_harm() {
     let env = Env::new();
-    let sup = env.up_with(&[
-        ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000"),
-        ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "1000"),
-        ("PADDOCK_SERVER__WS_MAX_MESSAGE_BYTES", "65536"),
-    ]);
+    let sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000"),
+            ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "1000"),
+            ("PADDOCK_SERVER__WS_MAX_MESSAGE_BYTES", "65536"),
+        ],
+    );
     let web = Web::of(&env);
     let token = web.pair(&env, "operator").await["access_token"]
         .as_str()
@@ -1025,10 +1042,13 @@ async fn a_thousand_wss_disconnect_resume_cycles_during_a_flood_lose_and_double_
 #[tokio::test]
 async fn plain_http_only_on_loopback_and_never_pairable() {
     let env = Env::new();
-    let sup = env.up_with(&[
-        ("PADDOCK_SERVER__INSECURE_HTTP", "true"),
-        ("PADDOCK_SERVER__LISTEN", "0.0.0.0"),
-    ]);
+    let sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__INSECURE_HTTP", "true"),
+            ("PADDOCK_SERVER__LISTEN", "0.0.0.0"),
+        ],
+    );
     let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
     assert!(status["url"].is_null(), "{status}");
     let endpoint = status["components"]
@@ -1047,7 +1067,7 @@ async fn plain_http_only_on_loopback_and_never_pairable() {
         "{endpoint}"
     );
     drop(sup);
-    let _sup = env.up_with(&[("PADDOCK_SERVER__INSECURE_HTTP", "true")]);
+    let _sup = up_env(&env, &[("PADDOCK_SERVER__INSECURE_HTTP", "true")]);
     let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
     let url = status["url"].as_str().expect("url");
     let addr = url.strip_prefix("http://").expect("plain http on loopback");
