@@ -223,7 +223,7 @@ fn up_env(env: &Env, vars: &[(&str, &str)]) -> Supervisor {
 }
 
 fn up(env: &Env) -> (Supervisor, Web) {
-    let sup = up_env(&env, &relaxed());
+    let sup = up_env(env, &relaxed());
     let web = Web::of(env);
     (sup, web)
 }
