@@ -1,0 +1,260 @@
+/**
+ * The hosts this device knows and what each one says, live. Views read these objects; only
+ * server answers and server events change them (nothing is shown as done before the host
+ * confirmed it).
+ */
+import { HttpApi } from "../backend/http";
+import { HostSocket } from "../backend/socket";
+import { ApiError, messageOf } from "../backend/errors";
+import { IndexedDbKeyStore, TokenVault } from "../backend/vault";
+import type { ComponentHealth, LogEntry, Role, ServerEvent, SessionView } from "../backend/types";
+
+export interface HostRecord {
+  id: string;
+  name: string;
+  url: string;
+  /** SHA-256 of the certificate pinned at pairing, when the code carried it. */
+  fingerprint: string | null;
+  deviceId: string;
+  role: Role;
+  /** The device token, sealed by the vault (never stored in clear). */
+  sealedToken: string;
+  pairedAt: string;
+}
+
+export type HostStatus =
+  | "locked" // token not yet decrypted
+  | "connecting"
+  | "online"
+  | "offline" // was online; reconnecting
+  | "unreachable" // never reached since this page loaded
+  | "revoked"
+  | "cert_changed";
+
+export const HOST_STATUS_TEXT: Record<HostStatus, string> = {
+  locked: "Opening",
+  connecting: "Connecting",
+  online: "Online",
+  offline: "Offline, reconnecting",
+  unreachable: "Unreachable",
+  revoked: "Revoked",
+  cert_changed: "Certificate changed",
+};
+
+const SPARK = 60;
+const LOG_TAIL = 1000;
+const STORAGE = "paddock.hosts";
+
+const vault = typeof indexedDB !== "undefined" ? new TokenVault(new IndexedDbKeyStore()) : null;
+
+export class HostConn {
+  record = $state<HostRecord>() as HostRecord;
+  status = $state<HostStatus>("locked");
+  detail = $state("");
+  role = $state<Role>("guest");
+  sessions = $state<Record<string, SessionView>>({});
+  cpu = $state<Record<string, number[]>>({});
+  rss = $state<Record<string, number[]>>({});
+  thinking = $state<Record<string, string>>({});
+  logs = $state<LogEntry[]>([]);
+  alerts = $state<Record<string, ComponentHealth>>({});
+  loadedOnce = $state(false);
+
+  #token: string | null = null;
+  readonly api: HttpApi;
+  readonly socket: HostSocket;
+
+  constructor(record: HostRecord) {
+    this.record = record;
+    this.role = record.role;
+    this.api = new HttpApi(record.url, () => this.#token);
+    this.socket = new HostSocket(record.url, () => this.#token, {
+      onState: (s, detail) => {
+        if (this.refused()) return;
+        if (s === "open") {
+          this.status = "online";
+          this.detail = "";
+          void this.refresh(); // events may have been missed while away
+        } else if (s === "connecting" || s === "closed") {
+          this.status =
+            this.loadedOnce || this.status === "online" || this.status === "offline"
+              ? "offline"
+              : s === "closed"
+                ? "unreachable"
+                : "connecting";
+          this.detail = detail;
+        }
+      },
+      onEvent: (e) => this.#apply(e),
+      onAuthError: (code, message) => this.#revoked(code, message),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.#token = vault ? await vault.open(this.record.sealedToken) : null;
+    if (!this.#token) {
+      this.status = "revoked";
+      this.detail =
+        "This browser cannot read the token it stored for this host (site data was cleared). Remove the host and pair again.";
+      return;
+    }
+    this.status = "connecting";
+    await this.refresh();
+    if (!this.refused()) this.socket.start();
+  }
+
+  /** The host refused this device (revoked) or is not the host it paired with: no retries. */
+  refused(): boolean {
+    return this.status === "revoked" || this.status === "cert_changed";
+  }
+
+  stop(): void {
+    this.socket.stop();
+  }
+
+  retry(): void {
+    if (this.refused()) return;
+    this.socket.retryNow();
+    void this.refresh();
+  }
+
+  /** Resync everything from the host (first load, after a reconnect). */
+  async refresh(): Promise<void> {
+    try {
+      const [list, status] = await Promise.all([
+        this.api.sessions(),
+        this.api.status().catch(() => null),
+      ]);
+      const reported = (status as { cert_fingerprint?: string } | null)?.cert_fingerprint;
+      if (
+        this.record.fingerprint &&
+        reported &&
+        reported.replace(/:/g, "").toLowerCase() !== this.record.fingerprint
+      ) {
+        this.status = "cert_changed";
+        this.detail =
+          "The host presents a different certificate from the one pinned when this device paired. If you did not reinstall Paddock there, do not trust it; otherwise remove the host and pair again.";
+        this.socket.stop();
+        return;
+      }
+      const next: Record<string, SessionView> = {};
+      for (const s of list) next[s.id] = s;
+      this.sessions = next;
+      this.loadedOnce = true;
+      if (this.status === "connecting" || this.status === "unreachable") {
+        this.status = this.socket.state === "open" ? "online" : "connecting";
+      }
+    } catch (e) {
+      if (
+        e instanceof ApiError &&
+        (e.code === "unauthorized" || e.code === "revoked" || e.code === "token_revoked")
+      ) {
+        this.#revoked(e.code, e.message);
+      } else if (!this.loadedOnce) {
+        this.status = "unreachable";
+        this.detail = messageOf(e);
+      }
+    }
+  }
+
+  #revoked(_code: string, message: string): void {
+    this.status = "revoked";
+    this.detail = `${message} Remove the host and pair this device again.`;
+    this.socket.stop();
+  }
+
+  #apply(e: ServerEvent): void {
+    switch (e.type) {
+      case "session_update": {
+        const s = e.payload.session;
+        this.sessions[s.id] = s;
+        break;
+      }
+      case "session_removed": {
+        delete this.sessions[e.payload.id];
+        delete this.cpu[e.payload.id];
+        delete this.rss[e.payload.id];
+        break;
+      }
+      case "process_update": {
+        const { id, cpu, rss } = e.payload;
+        const s = this.sessions[id];
+        if (s) {
+          s.cpu = cpu;
+          s.rss = rss;
+        }
+        this.cpu[id] = [...(this.cpu[id] ?? []), cpu].slice(-SPARK);
+        this.rss[id] = [...(this.rss[id] ?? []), rss].slice(-SPARK);
+        break;
+      }
+      case "system_alert":
+        this.alerts[e.payload.component.name] = e.payload.component;
+        break;
+      case "log_entry": {
+        // A one-off timestamp string, not reactive state.
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity
+        const entry = { time: new Date().toISOString(), ...e.payload };
+        this.logs = [...this.logs.slice(-(LOG_TAIL - 1)), entry];
+        break;
+      }
+      case "thinking_update":
+        this.thinking[e.payload.id] = e.payload.text;
+        break;
+    }
+  }
+}
+
+class Hosts {
+  list = $state<HostConn[]>([]);
+
+  load(): void {
+    let records: HostRecord[];
+    try {
+      records = JSON.parse(localStorage.getItem(STORAGE) ?? "[]") as HostRecord[];
+    } catch {
+      records = [];
+    }
+    this.list = records.map((r) => new HostConn(r));
+    for (const h of this.list) void h.start();
+  }
+
+  #save(): void {
+    localStorage.setItem(STORAGE, JSON.stringify(this.list.map((h) => $state.snapshot(h.record))));
+  }
+
+  get(id: string): HostConn | undefined {
+    return this.list.find((h) => h.record.id === id);
+  }
+
+  async add(r: Omit<HostRecord, "sealedToken" | "id">, token: string): Promise<HostConn> {
+    if (!vault)
+      throw new Error(
+        "This browser cannot store a token safely (no IndexedDB). Use a current browser, not a private window.",
+      );
+    const sealedToken = await vault.seal(token);
+    // Pairing the same host again replaces its old record.
+    const old = this.list.find((h) => h.record.url === r.url);
+    if (old) this.remove(old.record.id);
+    const conn = new HostConn({ ...r, id: crypto.randomUUID(), sealedToken });
+    this.list = [...this.list, conn];
+    this.#save();
+    await conn.start();
+    return conn;
+  }
+
+  rename(id: string, name: string): void {
+    const h = this.get(id);
+    if (!h) return;
+    h.record.name = name;
+    this.#save();
+  }
+
+  remove(id: string): void {
+    const h = this.get(id);
+    h?.stop();
+    this.list = this.list.filter((x) => x.record.id !== id);
+    this.#save();
+  }
+}
+
+export const hosts = new Hosts();

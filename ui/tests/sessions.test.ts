@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { sortAndFilter, titleFor, type HostSession } from "../src/lib/model/sessions";
+import type { SessionView } from "../src/lib/backend/types";
+import { can } from "../src/lib/model/roles";
+import { age, bytes } from "../src/lib/model/format";
+
+function s(
+  name: string,
+  state: SessionView["state"],
+  extra: Partial<SessionView> = {},
+): HostSession {
+  return {
+    hostId: "h1",
+    hostName: "laptop",
+    session: {
+      id: name,
+      name,
+      command: "claude",
+      cwd: "/home/u/src/" + name,
+      pid: 1,
+      state,
+      exit_code: null,
+      started_at: "2026-11-22T05:00:00Z",
+      clients: 0,
+      backend: "holder",
+      agent: "claude",
+      cpu: null,
+      rss: null,
+      ...extra,
+    },
+  };
+}
+
+describe("dashboard order", () => {
+  it("puts permission prompts first, then input, errors, work, idle, exited", () => {
+    const all = [
+      s("e", "exited"),
+      s("i", "idle"),
+      s("w", "working"),
+      s("r", "running"),
+      s("x", "errored"),
+      s("q", "waiting_input"),
+      s("p", "waiting_permission"),
+    ];
+    const names = sortAndFilter(all, { text: "", states: [] }).map((h) => h.session.name);
+    // `running` (a holder without agent state) counts as working; ties go by name.
+    expect(names).toEqual(["p", "q", "x", "r", "w", "i", "e"]);
+  });
+
+  it("within one state, the most recently active comes first", () => {
+    const all = [
+      s("old", "working", { last_activity: "2026-11-22T05:00:00Z" }),
+      s("new", "working", { last_activity: "2026-11-22T05:10:00Z" }),
+    ];
+    expect(sortAndFilter(all, { text: "", states: [] }).map((h) => h.session.name)).toEqual([
+      "new",
+      "old",
+    ]);
+  });
+
+  it("search matches every word against name, cwd, branch, task and host", () => {
+    const all = [
+      s("api", "working", { branch: "feat/login", current_task: "Fix the login form" }),
+      s("web", "idle"),
+    ];
+    const f = (text: string) => sortAndFilter(all, { text, states: [] }).map((h) => h.session.name);
+    expect(f("login")).toEqual(["api"]);
+    expect(f("LAPTOP web")).toEqual(["web"]);
+    expect(f("feat/login form")).toEqual(["api"]);
+    expect(f("nothing")).toEqual([]);
+  });
+
+  it("filters by state", () => {
+    const all = [s("a", "waiting_input"), s("b", "running"), s("c", "exited")];
+    expect(
+      sortAndFilter(all, { text: "", states: ["working"] }).map((h) => h.session.name),
+    ).toEqual(["b"]);
+  });
+
+  it("the title counts the sessions waiting for the user", () => {
+    expect(titleFor(0)).toBe("Paddock");
+    expect(titleFor(3)).toMatch(/^\(3\)/);
+  });
+});
+
+describe("roles", () => {
+  it("a viewer reads but cannot type, control or answer; a guest sees only the list", () => {
+    expect(can("viewer", "view_terminal")).toBe(true);
+    expect(can("viewer", "type")).toBe(false);
+    expect(can("viewer", "decide_permission")).toBe(false);
+    expect(can("guest", "view_terminal")).toBe(false);
+    expect(can("operator", "decide_permission")).toBe(true);
+    expect(can("operator", "manage_devices")).toBe(false);
+    expect(can("admin", "manage_devices")).toBe(true);
+    expect(can(null, "view_sessions")).toBe(false);
+  });
+});
+
+describe("format", () => {
+  it("ages and sizes read naturally", () => {
+    const now = Date.parse("2026-11-22T06:00:00Z");
+    expect(age("2026-11-22T05:59:30Z", now)).toBe("30s");
+    expect(age("2026-11-22T04:30:00Z", now)).toBe("1h 30m");
+    expect(bytes(1536)).toBe("1.5 KB");
+    expect(bytes(null)).toBe("–");
+  });
+});
