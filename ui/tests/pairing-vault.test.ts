@@ -5,6 +5,16 @@ import { TokenVault, type KeyStore } from "../src/lib/backend/vault";
 const FP = "ab".repeat(32);
 
 describe("pairing codes", () => {
+  it("reads the host's pair_url", () => {
+    const o = parseQr(`https://127.0.0.1:7420/#pair=AbC_-12&fp=${FP}`);
+    expect(o).toEqual({
+      url: "https://127.0.0.1:7420",
+      fingerprint: FP,
+      secret: "AbC_-12",
+      kind: "qr",
+    });
+  });
+
   it("reads a URL QR code with the secret and fingerprint in the fragment", () => {
     const o = parseQr(`https://192.168.1.20:7420/pair#secret=s3cr3t&fp=${FP}`);
     expect(o).toEqual({

@@ -12,6 +12,9 @@ describe("routes", () => {
       expect(parseRoute(href(r))).toEqual(r);
     }
   });
+  it("a scanned pairing link opens the pairing page with the link", () => {
+    expect(parseRoute("#pair=abc&fp=01")).toEqual({ name: "pair", link: "#pair=abc&fp=01" });
+  });
   it("unknown paths show the dashboard", () => {
     expect(parseRoute("#/nope")).toEqual({ name: "dashboard" });
     expect(parseRoute("")).toEqual({ name: "dashboard" });

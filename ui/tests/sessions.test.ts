@@ -84,15 +84,23 @@ describe("dashboard order", () => {
 });
 
 describe("roles", () => {
+  const as = (role: "admin" | "operator" | "viewer" | "guest") => ({ role, permissions: null });
   it("a viewer reads but cannot type, control or answer; a guest sees only the list", () => {
-    expect(can("viewer", "view_terminal")).toBe(true);
-    expect(can("viewer", "type")).toBe(false);
-    expect(can("viewer", "decide_permission")).toBe(false);
-    expect(can("guest", "view_terminal")).toBe(false);
-    expect(can("operator", "decide_permission")).toBe(true);
-    expect(can("operator", "manage_devices")).toBe(false);
-    expect(can("admin", "manage_devices")).toBe(true);
+    expect(can(as("viewer"), "view_terminal")).toBe(true);
+    expect(can(as("viewer"), "type")).toBe(false);
+    expect(can(as("viewer"), "decide_permission")).toBe(false);
+    expect(can(as("guest"), "view_sessions")).toBe(true);
+    expect(can(as("guest"), "view_terminal")).toBe(false);
+    expect(can(as("operator"), "decide_permission")).toBe(true);
+    expect(can(as("operator"), "manage_devices")).toBe(false);
+    expect(can(as("admin"), "manage_devices")).toBe(true);
     expect(can(null, "view_sessions")).toBe(false);
+  });
+  it("what the host granted wins over the role's defaults", () => {
+    expect(can({ role: "admin", permissions: ["sessions_list", "read"] }, "type")).toBe(false);
+    expect(can({ role: "guest", permissions: ["sessions_list", "read"] }, "view_terminal")).toBe(
+      true,
+    );
   });
 });
 

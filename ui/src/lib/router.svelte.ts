@@ -4,7 +4,7 @@ export type Route =
   | { name: "dashboard" }
   | { name: "session"; host: string; id: string }
   | { name: "hosts" }
-  | { name: "pair"; code?: string }
+  | { name: "pair"; code?: string; link?: string }
   | { name: "processes" }
   | { name: "system" }
   | { name: "logs" }
@@ -13,6 +13,8 @@ export type Route =
   | { name: "about" };
 
 export function parseRoute(hash: string): Route {
+  // A scanned pairing QR code opens `https://host:7420/#pair=SECRET&fp=FINGERPRINT`.
+  if (hash.startsWith("#pair=")) return { name: "pair", link: hash };
   const [path = "", query = ""] = hash.replace(/^#\/?/, "").split("?");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   switch (parts[0]) {
@@ -58,6 +60,10 @@ class Router {
   }
   go(r: Route): void {
     location.hash = href(r);
+  }
+  /** Navigates without leaving the current address in history (it held a pairing secret). */
+  replace(r: Route): void {
+    location.replace(href(r));
   }
 }
 

@@ -4,14 +4,17 @@
  */
 import { ApiError, fromResponse, unreachable } from "./errors";
 import type {
-  Device,
+  AuditEntry,
+  DeviceView,
   LogEntry,
   MetricPoint,
   PermissionRequest,
   ProcessInfo,
   Role,
   SessionView,
+  Signal,
   SupervisorStatus,
+  TokenGrant,
   TranscriptItem,
 } from "./types";
 
@@ -19,18 +22,20 @@ export type ControlAction = "interrupt" | "suspend" | "resume" | "stop" | "kill"
 export type Decision =
   { decision: "allow" } | { decision: "allow_always" } | { decision: "deny"; message?: string };
 
-export interface PairResult {
-  token: string;
-  device_id: string;
-  role: Role;
-  host_name?: string;
-}
-
 export interface Me {
   device_id: string;
   role: Role;
   name?: string;
 }
+
+/** The signal each control sends (restart has its own route). */
+const SIGNAL: Record<Exclude<ControlAction, "restart">, Signal> = {
+  interrupt: "INT",
+  suspend: "STOP",
+  resume: "CONT",
+  stop: "TERM",
+  kill: "KILL",
+};
 
 /** Accepts `[...]` or `{key: [...]}` (the endpoint's list envelope). */
 function list<T>(body: unknown, key: string): T[] {
@@ -43,9 +48,11 @@ export class HttpApi {
   constructor(
     readonly baseUrl: string,
     private readonly token: () => string | null,
+    /** Called once when the host answers 401: returns true when a fresh token was obtained. */
+    private readonly reauth: () => Promise<boolean> = async () => false,
   ) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json" };
     const tok = this.token();
     if (tok) headers.Authorization = `Bearer ${tok}`;
@@ -75,18 +82,19 @@ export class HttpApi {
           );
       }
     }
+    if (res.status === 401 && !retried && this.token() && (await this.reauth())) {
+      return this.request(method, path, body, true);
+    }
     if (!res.ok) throw fromResponse(res.status, json);
     return json as T;
   }
 
-  pair(secret: string, deviceName: string, kind: "qr" | "code"): Promise<PairResult> {
-    return this.request(
-      "POST",
-      "/pair",
-      kind === "qr"
-        ? { secret, device_name: deviceName }
-        : { code: secret, device_name: deviceName },
-    );
+  /** Proves a pairing secret (from the QR code) or short code; no token needed. */
+  pair(proof: string, deviceName: string): Promise<TokenGrant> {
+    return this.request("POST", "/pair", { proof, device_name: deviceName });
+  }
+  refresh(refreshToken: string): Promise<TokenGrant> {
+    return this.request("POST", "/auth/refresh", { refresh_token: refreshToken });
   }
   me(): Promise<Me> {
     return this.request("GET", "/me");
@@ -107,7 +115,9 @@ export class HttpApi {
     return this.request("POST", `/sessions/${encodeURIComponent(id)}/message`, { text });
   }
   control(id: string, action: ControlAction): Promise<unknown> {
-    return this.request("POST", `/sessions/${encodeURIComponent(id)}/control`, { action });
+    const path = `/sessions/${encodeURIComponent(id)}`;
+    if (action === "restart") return this.request("POST", `${path}/restart`);
+    return this.request("POST", `${path}/signal`, { signal: SIGNAL[action] });
   }
   async permissions(): Promise<PermissionRequest[]> {
     return list(await this.request("GET", "/permissions"), "permissions");
@@ -134,10 +144,13 @@ export class HttpApi {
     q.set("limit", String(params.limit ?? 500));
     return list(await this.request("GET", `/system/logs?${q}`), "entries");
   }
-  async devices(): Promise<Device[]> {
+  async devices(): Promise<DeviceView[]> {
     return list(await this.request("GET", "/devices"), "devices");
   }
   revokeDevice(id: string): Promise<unknown> {
     return this.request("DELETE", `/devices/${encodeURIComponent(id)}`);
+  }
+  async audit(): Promise<AuditEntry[]> {
+    return list(await this.request("GET", "/audit"), "entries");
   }
 }

@@ -34,7 +34,8 @@ function baseUrl(raw: string): string {
 }
 
 /**
- * Reads the text of a pairing QR code: a URL carrying `secret` (or `s`, `token`) and
+ * Reads the text of a pairing QR code: the host's `pair_url` (`https://host:7420/#pair=SECRET&fp=FP`),
+ * any URL carrying `secret` (or `s`, `code`) and
  * `fingerprint` (or `fp`) in its query or fragment, a `paddock://pair?url=…` link, or JSON.
  */
 export function parseQr(text: string): PairingOffer {
@@ -72,7 +73,7 @@ export function parseQr(text: string): PairingOffer {
   const params = new URLSearchParams(u.search);
   new URLSearchParams(u.hash.replace(/^#/, "")).forEach((v, k) => params.set(k, v));
   const secret =
-    params.get("secret") ?? params.get("s") ?? params.get("token") ?? params.get("code");
+    params.get("pair") ?? params.get("secret") ?? params.get("s") ?? params.get("code");
   const fp = params.get("fingerprint") ?? params.get("fp");
   let url: string;
   if (u.protocol === "paddock:") {

@@ -1,63 +1,63 @@
 /**
- * The socket's messages, built and read in one place: JSON text frames for control and
- * events, binary frames for terminal output.
+ * The socket's binary frames (terminal data), read in one place. JSON text frames are the
+ * `ClientMessage` / `ServerMessage` / `Event` types of `types.ts`.
+ *
+ * A binary frame is `tag u8 | id_len u8 | session id | offset u64 LE | rest`: tag 1 is output
+ * (rest = the bytes at `offset`), tag 3 a snapshot (rest = cols u16 LE, rows u16 LE, then ANSI
+ * bytes that redraw the screen as it was at `offset`). (`paddock_proto::web::TerminalFrame`)
  */
-import type { ServerEvent } from "./types";
-
-export const EVENT_TYPES = [
-  "session_update",
-  "session_removed",
-  "process_update",
-  "system_alert",
-  "log_entry",
-  "thinking_update",
-] as const;
-
-export type ClientMessage =
-  | { type: "auth"; token: string }
-  | { type: "subscribe"; events: readonly string[] }
-  | { type: "attach"; session: string; offset: number | null; cols: number; rows: number }
-  | { type: "detach"; session: string }
-  | { type: "input"; session: string; data: string }
-  | { type: "resize"; session: string; cols: number; rows: number }
-  | { type: "ping" };
-
-export type ServerMessage =
-  | ServerEvent
-  | { type: "auth_ok"; payload?: { role?: string; device_id?: string } }
-  | { type: "error"; payload: { code: string; message: string; session?: string } }
-  | { type: "detached"; payload: { session: string; reason?: string } }
-  | { type: "pong" };
 
 export type TerminalFrame =
   | { kind: "output"; session: string; offset: number; bytes: Uint8Array }
-  | { kind: "snapshot"; session: string; offset: number; gap: boolean; bytes: Uint8Array };
+  | {
+      kind: "snapshot";
+      session: string;
+      offset: number;
+      cols: number;
+      rows: number;
+      bytes: Uint8Array;
+    };
 
-/**
- * Binary frame: u8 kind (1 output, 3 snapshot), u8 session id length, the id (ASCII),
- * u64 LE offset, then for a snapshot u8 gap flag; then the bytes.
- */
+const dec = new TextDecoder();
+
+/** The frame, or null when it is truncated or of an unknown kind (then it is ignored). */
 export function decodeTerminalFrame(buf: ArrayBuffer): TerminalFrame | null {
-  const v = new DataView(buf);
   if (buf.byteLength < 2) return null;
-  const kind = v.getUint8(0);
+  const v = new DataView(buf);
+  const tag = v.getUint8(0);
   const idLen = v.getUint8(1);
   let p = 2 + idLen;
   if (buf.byteLength < p + 8) return null;
-  const session = new TextDecoder().decode(new Uint8Array(buf, 2, idLen));
+  const session = dec.decode(new Uint8Array(buf, 2, idLen));
   const offset = Number(v.getBigUint64(p, true));
   p += 8;
-  if (kind === 1) return { kind: "output", session, offset, bytes: new Uint8Array(buf, p) };
-  if (kind === 3) {
-    if (buf.byteLength < p + 1) return null;
-    const gap = v.getUint8(p) !== 0;
-    return { kind: "snapshot", session, offset, gap, bytes: new Uint8Array(buf, p + 1) };
+  if (tag === 1) return { kind: "output", session, offset, bytes: new Uint8Array(buf, p) };
+  if (tag === 3) {
+    if (buf.byteLength < p + 4) return null;
+    const cols = v.getUint16(p, true);
+    const rows = v.getUint16(p + 2, true);
+    return { kind: "snapshot", session, offset, cols, rows, bytes: new Uint8Array(buf, p + 4) };
   }
   return null;
 }
 
-export function encodeInput(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
+/** Builds a frame the way the Rust encoder does (for tests). */
+export function encodeTerminalFrame(f: TerminalFrame): ArrayBuffer {
+  const id = new TextEncoder().encode(f.session);
+  const extra = f.kind === "snapshot" ? 4 : 0;
+  const out = new Uint8Array(2 + id.length + 8 + extra + f.bytes.length);
+  const v = new DataView(out.buffer);
+  out[0] = f.kind === "output" ? 1 : 3;
+  out[1] = id.length;
+  out.set(id, 2);
+  let p = 2 + id.length;
+  v.setBigUint64(p, BigInt(f.offset), true);
+  p += 8;
+  if (f.kind === "snapshot") {
+    v.setUint16(p, f.cols, true);
+    v.setUint16(p + 2, f.rows, true);
+    p += 4;
+  }
+  out.set(f.bytes, p);
+  return out.buffer;
 }

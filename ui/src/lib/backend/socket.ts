@@ -1,37 +1,48 @@
 /**
- * One reconnecting WSS connection per host: authenticates with its first message (the token
- * never goes in the URL), subscribes to events, keeps terminal attachments across reconnects
- * (each resumes from the offset after the last byte it showed), and backs off while the host
- * is away. Its outgoing queue is bounded: while the socket is down nothing is queued but the
- * subscriptions themselves; typing is refused, not stored for later.
+ * One reconnecting WSS connection per host (`/api/v1/ws`). It authenticates with its first
+ * message (the token never goes in a URL), subscribes to events, keeps terminal attachments
+ * across reconnects (each resumes from the offset after the last byte it showed, so nothing is
+ * lost or doubled), and backs off while the host is away. Nothing is queued while the socket
+ * is down: attachments are re-sent on reconnect, and typing is refused, not stored for later.
  */
-import {
-  decodeTerminalFrame,
-  encodeInput,
-  EVENT_TYPES,
-  type ClientMessage,
-  type ServerMessage,
-} from "./protocol";
+import { decodeTerminalFrame } from "./protocol";
 import { TerminalStream, type StreamAction } from "./terminal-stream";
-import type { ServerEvent } from "./types";
+import type {
+  ClientMessage,
+  Event,
+  Permission,
+  Role,
+  ServerMessage,
+  SessionView,
+  Size,
+} from "./types";
 
-export type SocketState = "connecting" | "open" | "closed" | "auth_failed";
+export type SocketState = "connecting" | "open" | "closed" | "refused";
 
 export interface SocketHandlers {
   onState(state: SocketState, detail: string): void;
-  onEvent(e: ServerEvent): void;
-  onAuthError(code: string, message: string): void;
+  onReady(role: Role, permissions: Permission[]): void;
+  onResync(sessions: SessionView[]): void;
+  onEvent(e: Event): void;
+  /** The host refused the token; resolve true when a fresh one was obtained (then reconnect). */
+  onAuthRefused(message: string): Promise<boolean>;
+}
+
+export interface TerminalSink {
+  data(a: StreamAction): void;
+  /** The host says whether this socket may type into the session. */
+  attached(info: { writable: boolean; size: Size; gap: boolean }): void;
+  exited(code: number | null, signal: string | null): void;
+  problem(message: string): void;
 }
 
 interface Attachment {
   stream: TerminalStream;
-  sink: (a: StreamAction) => void;
-  onError: (message: string) => void;
-  cols: number;
-  rows: number;
+  sink: TerminalSink;
+  size: Size;
+  /** A snapshot that follows replaces bytes that were skipped. */
+  gapPending: boolean;
 }
-
-const MAX_QUEUE = 64;
 
 export class HostSocket {
   #ws: WebSocket | null = null;
@@ -39,9 +50,8 @@ export class HostSocket {
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #ping: ReturnType<typeof setInterval> | null = null;
-  #stopped = false;
-  #authed = false;
-  #queue: ClientMessage[] = [];
+  #stopped = true;
+  #ready = false;
   readonly #attachments = new Map<string, Attachment>();
 
   constructor(
@@ -55,6 +65,7 @@ export class HostSocket {
   }
 
   start(): void {
+    if (!this.#stopped) return;
     this.#stopped = false;
     this.#connect();
   }
@@ -62,64 +73,50 @@ export class HostSocket {
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    if (this.#ping) clearInterval(this.#ping);
-    this.#ws?.close(1000, "bye");
-    this.#ws = null;
+    this.#teardown();
     this.#set("closed", "");
   }
 
-  /** Connect now instead of waiting for the back-off (the user pressed Retry, or came online). */
+  /** Connect now instead of waiting for the back-off (Retry pressed, or the device came online). */
   retryNow(): void {
-    if (this.#state === "open" || this.#stopped) return;
+    if (this.#stopped || this.#state === "open" || this.#state === "refused") return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#attempt = 0;
+    this.#teardown();
     this.#connect();
   }
 
-  /** Attach to a session's terminal; the returned function detaches. */
-  attach(
-    session: string,
-    size: { cols: number; rows: number },
-    sink: (a: StreamAction) => void,
-    onError: (message: string) => void,
-  ): () => void {
-    const a: Attachment = { stream: new TerminalStream(), sink, onError, ...size };
+  /** Stream a session's terminal into `sink`; the returned function detaches. */
+  attach(session: string, size: Size, sink: TerminalSink): () => void {
+    const a: Attachment = { stream: new TerminalStream(), sink, size, gapPending: false };
     this.#attachments.set(session, a);
-    this.#sendAttach(session, a);
+    if (this.#ready) this.#sendAttach(session, a);
     return () => {
-      if (this.#attachments.get(session) === a) {
-        this.#attachments.delete(session);
-        this.#send({ type: "detach", session }, false);
-      }
+      if (this.#attachments.get(session) !== a) return;
+      this.#attachments.delete(session);
+      if (this.#ready) this.#send({ type: "detach", session });
     };
   }
 
   /** Types into a session; false when the socket is down (nothing is queued). */
-  input(session: string, bytes: Uint8Array): boolean {
-    if (!this.#authed) return false;
-    return this.#send({ type: "input", session, data: encodeInput(bytes) }, false);
+  input(session: string, data: string): boolean {
+    if (!this.#ready) return false;
+    return this.#send({ type: "input", session, data });
   }
 
-  resize(session: string, cols: number, rows: number): void {
+  resize(session: string, size: Size): void {
     const a = this.#attachments.get(session);
-    if (a) {
-      a.cols = cols;
-      a.rows = rows;
-    }
-    if (this.#authed) this.#send({ type: "resize", session, cols, rows }, false);
+    if (a) a.size = size;
+    if (this.#ready) this.#send({ type: "resize", session, size });
   }
 
-  /** Bytes lost across reconnects that the host replaced with a snapshot (for the session). */
+  /** Times the host had to replace missing bytes with a snapshot, for this attachment. */
   gaps(session: string): number {
     return this.#attachments.get(session)?.stream.gaps ?? 0;
   }
 
   #sendAttach(session: string, a: Attachment): void {
-    if (!this.#authed) return; // sent on (re)connect
-    this.#send(
-      { type: "attach", session, offset: a.stream.resumeFrom(), cols: a.cols, rows: a.rows },
-      false,
-    );
+    this.#send({ type: "attach", session, offset: a.stream.resumeFrom(), size: a.size });
   }
 
   #set(state: SocketState, detail: string): void {
@@ -131,102 +128,127 @@ export class HostSocket {
     const u = new URL(this.baseUrl);
     u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
     u.pathname = "/api/v1/ws";
+    u.search = "";
+    u.hash = "";
     return u.toString();
+  }
+
+  #teardown(): void {
+    if (this.#ping) clearInterval(this.#ping);
+    this.#ping = null;
+    this.#ready = false;
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.close(1000);
+    }
   }
 
   #connect(): void {
     if (this.#stopped) return;
     const token = this.token();
     if (!token) {
-      this.#set("auth_failed", "This device has no token for the host. Pair it again.");
+      this.#set("refused", "This device has no token for the host. Pair it again.");
       return;
     }
     this.#set(
       "connecting",
-      this.#attempt > 0 ? `Reconnecting (attempt ${this.#attempt + 1})` : "Connecting",
+      this.#attempt > 0 ? `Reconnecting (attempt ${this.#attempt + 1}).` : "Connecting.",
     );
     let ws: WebSocket;
     try {
       ws = new WebSocket(this.#wsUrl());
     } catch {
-      this.#scheduleReconnect(
-        "The host's address is not valid. Remove the host and pair it again.",
-      );
+      this.#set("refused", "The host's address is not valid. Remove the host and pair it again.");
       return;
     }
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
-    this.#authed = false;
-    ws.onopen = () => {
-      ws.send(JSON.stringify({ type: "auth", token } satisfies ClientMessage));
-    };
+    this.#ready = false;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token } satisfies ClientMessage));
     ws.onmessage = (ev) => {
       if (typeof ev.data === "string") this.#onText(ev.data);
       else this.#onBinary(ev.data as ArrayBuffer);
     };
-    ws.onclose = (ev) => {
+    ws.onclose = () => {
       if (this.#ws !== ws) return;
-      this.#ws = null;
-      this.#authed = false;
-      if (this.#ping) clearInterval(this.#ping);
-      if (this.#stopped || this.#state === "auth_failed") return;
-      // 4401/4403: the host refused the token (revoked or expired): do not hammer it.
-      if (ev.code === 4401 || ev.code === 4403) {
-        this.#set(
-          "auth_failed",
-          ev.reason || "The host refused this device's token. Pair it again.",
-        );
-        this.handlers.onAuthError("revoked", ev.reason || "This device was revoked on the host.");
-        return;
-      }
+      this.#teardown();
+      if (this.#stopped || this.#state === "refused") return;
       this.#scheduleReconnect("The connection to the host was lost; reconnecting.");
     };
   }
 
   #scheduleReconnect(detail: string): void {
     this.#set("closed", detail);
-    const delay = Math.min(10_000, 300 * 2 ** this.#attempt) * (0.8 + Math.random() * 0.4);
+    const delay = Math.min(10_000, 250 * 2 ** this.#attempt) * (0.8 + Math.random() * 0.4);
     this.#attempt += 1;
     this.#timer = setTimeout(() => this.#connect(), delay);
   }
 
+  async #refused(message: string): Promise<void> {
+    this.#teardown();
+    this.#set("refused", message);
+    if (await this.handlers.onAuthRefused(message)) {
+      if (this.#stopped) return;
+      this.#attempt = 0;
+      this.#connect();
+    }
+  }
+
   #onText(data: string): void {
-    let msg: ServerMessage;
+    let msg: ServerMessage | Event;
     try {
-      msg = JSON.parse(data) as ServerMessage;
+      msg = JSON.parse(data) as ServerMessage | Event;
     } catch {
       return;
     }
     switch (msg.type) {
-      case "auth_ok":
-        this.#authed = true;
+      case "ready":
+        this.#ready = true;
         this.#attempt = 0;
+        this.handlers.onReady(msg.role, msg.permissions);
         this.#set("open", "");
-        this.#send({ type: "subscribe", events: EVENT_TYPES }, false);
+        this.#send({ type: "subscribe" });
         for (const [id, a] of this.#attachments) this.#sendAttach(id, a);
-        for (const m of this.#queue.splice(0)) this.#send(m, false);
-        this.#ping = setInterval(() => this.#send({ type: "ping" }, false), 20_000);
+        this.#ping = setInterval(() => this.#send({ type: "ping", nonce: Date.now() }), 20_000);
         return;
-      case "error": {
-        const p = msg.payload;
-        if (
-          !this.#authed &&
-          (p.code === "unauthorized" || p.code === "revoked" || p.code === "token_revoked")
-        ) {
-          this.#set("auth_failed", p.message);
-          this.handlers.onAuthError(p.code, p.message);
-          this.#ws?.close();
-          return;
-        }
-        if (p.session) this.#attachments.get(p.session)?.onError(p.message);
+      case "resync":
+        this.handlers.onResync(msg.sessions);
+        return;
+      case "attached": {
+        const a = this.#attachments.get(msg.session);
+        if (!a) return;
+        a.gapPending = msg.gap;
+        a.sink.attached({ writable: msg.writable, size: msg.size, gap: msg.gap });
         return;
       }
+      case "lagged": {
+        const a = this.#attachments.get(msg.session);
+        if (a) a.gapPending = true;
+        return;
+      }
+      case "exited":
+        this.#attachments.get(msg.session)?.sink.exited(msg.code, msg.signal);
+        return;
+      case "detached": {
+        const a = this.#attachments.get(msg.session);
+        if (a) {
+          this.#attachments.delete(msg.session);
+          a.sink.problem(`The host ended this terminal stream: ${msg.reason}`);
+        }
+        return;
+      }
+      case "resized":
       case "pong":
-      case "detached":
-        if (msg.type === "detached")
-          this.#attachments
-            .get(msg.payload.session)
-            ?.onError(msg.payload.reason ?? "The host ended this terminal stream.");
+        return;
+      case "error":
+        if (!this.#ready && msg.code === "unauthorized") {
+          void this.#refused(msg.message);
+        } else if (msg.session) {
+          this.#attachments.get(msg.session)?.sink.problem(msg.message);
+        }
         return;
       default:
         this.handlers.onEvent(msg);
@@ -238,19 +260,19 @@ export class HostSocket {
     if (!f) return;
     const a = this.#attachments.get(f.session);
     if (!a) return;
-    a.sink(
-      f.kind === "output"
-        ? a.stream.output(f.offset, f.bytes)
-        : a.stream.snapshot(f.offset, f.bytes, f.gap),
-    );
+    if (f.kind === "output") {
+      a.sink.data(a.stream.output(f.offset, f.bytes));
+    } else {
+      const gap = a.gapPending;
+      a.gapPending = false;
+      a.sink.data(a.stream.snapshot(f.offset, f.bytes, gap));
+    }
   }
 
-  #send(m: ClientMessage, queue: boolean): boolean {
-    if (this.#ws && this.#ws.readyState === WebSocket.OPEN && (this.#authed || m.type === "auth")) {
-      this.#ws.send(JSON.stringify(m));
-      return true;
-    }
-    if (queue && this.#queue.length < MAX_QUEUE) this.#queue.push(m);
-    return false;
+  #send(m: ClientMessage): boolean {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(m));
+    return true;
   }
 }

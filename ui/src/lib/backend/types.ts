@@ -10,9 +10,16 @@
  */
 
 export type SessionId = string;
+export type DeviceId = string;
 export type Backend = "holder" | "tmux" | "external";
 export type HealthStatus = "healthy" | "degraded" | "unhealthy";
 export type Role = "admin" | "operator" | "viewer" | "guest";
+export type Permission = "sessions_list" | "read" | "input" | "control" | "admin";
+export type Signal = "INT" | "TERM" | "KILL" | "HUP" | "STOP" | "CONT";
+export interface Size {
+  cols: number;
+  rows: number;
+}
 
 /** The agent states of issue 4, plus the holder's own `running` / `exited`. */
 export type AgentState =
@@ -25,6 +32,80 @@ export type AgentState =
   | "errored"
   | "exited"
   | "running";
+
+export type ApiErrorCode =
+  | "unauthorized"
+  | "forbidden"
+  | "origin_denied"
+  | "not_found"
+  | "bad_request"
+  | "payload_too_large"
+  | "rate_limited"
+  | "pairing_failed"
+  | "session_exited"
+  | "session_running"
+  | "unsupported"
+  | "unavailable"
+  | "internal";
+
+export interface TokenGrant {
+  device_id: DeviceId;
+  role: Role;
+  access_token: string;
+  access_expires_at: string;
+  refresh_token: string;
+}
+
+export interface DeviceView {
+  id: DeviceId;
+  name: string;
+  role: Role;
+  created_at: string;
+  last_seen_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  time: string;
+  actor: string;
+  device_id: DeviceId | null;
+  action: string;
+  target: string | null;
+  result: string;
+  detail: string | null;
+}
+
+/** `paddock_proto::web::ClientMessage`. */
+export type ClientMessage =
+  | { type: "auth"; token: string }
+  | { type: "subscribe" }
+  | { type: "unsubscribe" }
+  | { type: "attach"; session: SessionId; offset: number | null; size: Size | null }
+  | { type: "detach"; session: SessionId }
+  | { type: "input"; session: SessionId; data: string }
+  | { type: "resize"; session: SessionId; size: Size }
+  | { type: "ping"; nonce: number | null };
+
+/** `paddock_proto::web::ServerMessage`. */
+export type ServerMessage =
+  | { type: "ready"; protocol: number; device_id: DeviceId; role: Role; permissions: Permission[] }
+  | { type: "resync"; sessions: SessionView[] }
+  | {
+      type: "attached";
+      session: SessionId;
+      offset: number;
+      snapshot: boolean;
+      gap: boolean;
+      size: Size;
+      writable: boolean;
+    }
+  | { type: "lagged"; session: SessionId; from: number; to: number }
+  | { type: "resized"; session: SessionId; size: Size }
+  | { type: "exited"; session: SessionId; code: number | null; signal: string | null }
+  | { type: "detached"; session: SessionId; reason: string }
+  | { type: "pong"; nonce: number | null }
+  | { type: "error"; code: ApiErrorCode; message: string; session: SessionId | null };
 
 export interface PermissionRequest {
   id: string;
@@ -109,15 +190,6 @@ export interface LogEntry {
   session?: SessionId | null;
 }
 
-export interface Device {
-  id: string;
-  name: string;
-  role: Role;
-  created_at: string;
-  last_seen?: string | null;
-  current?: boolean;
-}
-
 export interface TranscriptItem {
   kind: "prompt" | "text" | "thinking" | "tool_call" | "tool_result" | "file_change" | "usage";
   time?: string;
@@ -133,7 +205,8 @@ export interface TranscriptItem {
 }
 
 /** Events on the socket (the supervisor's bus, `{type, payload}`). */
-export type ServerEvent =
+/** `paddock_core::events::Event`: `{type, payload}`. */
+export type Event =
   | { type: "session_update"; payload: { session: SessionView } }
   | { type: "session_removed"; payload: { id: SessionId } }
   | {

@@ -7,7 +7,16 @@ import { HttpApi } from "../backend/http";
 import { HostSocket } from "../backend/socket";
 import { ApiError, messageOf } from "../backend/errors";
 import { IndexedDbKeyStore, TokenVault } from "../backend/vault";
-import type { ComponentHealth, LogEntry, Role, ServerEvent, SessionView } from "../backend/types";
+import type {
+  ComponentHealth,
+  Event,
+  LogEntry,
+  Permission,
+  Role,
+  SessionView,
+  TokenGrant,
+} from "../backend/types";
+import type { Grants } from "../model/roles";
 
 export interface HostRecord {
   id: string;
@@ -17,8 +26,10 @@ export interface HostRecord {
   fingerprint: string | null;
   deviceId: string;
   role: Role;
-  /** The device token, sealed by the vault (never stored in clear). */
-  sealedToken: string;
+  /** The refresh token, sealed by the vault (never stored in clear). */
+  sealedRefresh: string;
+  /** The current access token, sealed likewise; renewed from the refresh token. */
+  sealedAccess: string;
   pairedAt: string;
 }
 
@@ -47,8 +58,9 @@ const STORAGE = "paddock.hosts";
 
 const vault = typeof indexedDB !== "undefined" ? new TokenVault(new IndexedDbKeyStore()) : null;
 
-export class HostConn {
+export class HostConn implements Grants {
   record = $state<HostRecord>() as HostRecord;
+  permissions = $state<Permission[] | null>(null);
   status = $state<HostStatus>("locked");
   detail = $state("");
   role = $state<Role>("guest");
@@ -61,51 +73,73 @@ export class HostConn {
   loadedOnce = $state(false);
 
   #token: string | null = null;
+  #refreshToken: string | null = null;
+  #reauthing: Promise<boolean> | null = null;
   readonly api: HttpApi;
   readonly socket: HostSocket;
 
-  constructor(record: HostRecord) {
+  constructor(
+    record: HostRecord,
+    private readonly persist: () => void,
+  ) {
     this.record = record;
     this.role = record.role;
-    this.api = new HttpApi(record.url, () => this.#token);
+    this.api = new HttpApi(
+      record.url,
+      () => this.#token,
+      () => this.reauth(),
+    );
     this.socket = new HostSocket(record.url, () => this.#token, {
       onState: (s, detail) => {
         if (this.refused()) return;
         if (s === "open") {
           this.status = "online";
           this.detail = "";
-          void this.refresh(); // events may have been missed while away
         } else if (s === "connecting" || s === "closed") {
-          this.status =
-            this.loadedOnce || this.status === "online" || this.status === "offline"
-              ? "offline"
-              : s === "closed"
-                ? "unreachable"
-                : "connecting";
+          this.status = this.loadedOnce ? "offline" : s === "closed" ? "unreachable" : "connecting";
           this.detail = detail;
         }
       },
+      onReady: (role, permissions) => {
+        this.role = role;
+        this.permissions = permissions;
+        if (role !== this.record.role) {
+          this.record.role = role;
+          this.persist();
+        }
+      },
+      onResync: (sessions) => {
+        const next: Record<string, SessionView> = {};
+        for (const s of sessions) next[s.id] = s;
+        this.sessions = next;
+        this.loadedOnce = true;
+      },
       onEvent: (e) => this.#apply(e),
-      onAuthError: (code, message) => this.#revoked(code, message),
+      onAuthRefused: async (message) => {
+        if (await this.reauth()) return true;
+        this.#revoked(message);
+        return false;
+      },
     });
-  }
-
-  async start(): Promise<void> {
-    this.#token = vault ? await vault.open(this.record.sealedToken) : null;
-    if (!this.#token) {
-      this.status = "revoked";
-      this.detail =
-        "This browser cannot read the token it stored for this host (site data was cleared). Remove the host and pair again.";
-      return;
-    }
-    this.status = "connecting";
-    await this.refresh();
-    if (!this.refused()) this.socket.start();
   }
 
   /** The host refused this device (revoked) or is not the host it paired with: no retries. */
   refused(): boolean {
     return this.status === "revoked" || this.status === "cert_changed";
+  }
+
+  async start(): Promise<void> {
+    this.#token = vault ? await vault.open(this.record.sealedAccess) : null;
+    this.#refreshToken = vault ? await vault.open(this.record.sealedRefresh) : null;
+    if (!this.#refreshToken) {
+      this.status = "revoked";
+      this.detail =
+        "This browser cannot read the token it stored for this host (its site data was cleared). Remove the host and pair again.";
+      return;
+    }
+    this.status = "connecting";
+    await this.refresh();
+    if (!this.refused()) this.socket.start();
   }
 
   stop(): void {
@@ -116,6 +150,30 @@ export class HostConn {
     if (this.refused()) return;
     this.socket.retryNow();
     void this.refresh();
+  }
+
+  /** A new access token from the refresh token; false when the host refuses it (revoked). */
+  reauth(): Promise<boolean> {
+    this.#reauthing ??= (async () => {
+      if (!this.#refreshToken) return false;
+      try {
+        const grant = await new HttpApi(this.record.url, () => null).refresh(this.#refreshToken);
+        this.#token = grant.access_token;
+        if (vault) this.record.sealedAccess = await vault.seal(grant.access_token);
+        this.record.role = grant.role;
+        this.role = grant.role;
+        this.persist();
+        return true;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) {
+          this.#revoked(e.message);
+        }
+        return false;
+      } finally {
+        this.#reauthing = null;
+      }
+    })();
+    return this.#reauthing;
   }
 
   /** Resync everything from the host (first load, after a reconnect). */
@@ -145,11 +203,9 @@ export class HostConn {
         this.status = this.socket.state === "open" ? "online" : "connecting";
       }
     } catch (e) {
-      if (
-        e instanceof ApiError &&
-        (e.code === "unauthorized" || e.code === "revoked" || e.code === "token_revoked")
-      ) {
-        this.#revoked(e.code, e.message);
+      if (e instanceof ApiError && e.status === 401) {
+        // The API already tried a fresh access token; the refresh token itself was refused.
+        this.#revoked(e.message);
       } else if (!this.loadedOnce) {
         this.status = "unreachable";
         this.detail = messageOf(e);
@@ -157,13 +213,13 @@ export class HostConn {
     }
   }
 
-  #revoked(_code: string, message: string): void {
+  #revoked(message: string): void {
     this.status = "revoked";
     this.detail = `${message} Remove the host and pair this device again.`;
     this.socket.stop();
   }
 
-  #apply(e: ServerEvent): void {
+  #apply(e: Event): void {
     switch (e.type) {
       case "session_update": {
         const s = e.payload.session;
@@ -214,7 +270,9 @@ class Hosts {
     } catch {
       records = [];
     }
-    this.list = records.map((r) => new HostConn(r));
+    this.list = records
+      .filter((r) => r.sealedRefresh)
+      .map((r) => new HostConn(r, () => this.#save()));
     for (const h of this.list) void h.start();
   }
 
@@ -226,16 +284,32 @@ class Hosts {
     return this.list.find((h) => h.record.id === id);
   }
 
-  async add(r: Omit<HostRecord, "sealedToken" | "id">, token: string): Promise<HostConn> {
-    if (!vault)
+  /** Keeps a new pairing: the grant's tokens are sealed before anything is stored. */
+  async add(
+    r: Omit<HostRecord, "sealedRefresh" | "sealedAccess" | "id" | "role" | "deviceId">,
+    grant: TokenGrant,
+  ): Promise<HostConn> {
+    if (!vault) {
       throw new Error(
-        "This browser cannot store a token safely (no IndexedDB). Use a current browser, not a private window.",
+        "This browser cannot store a token safely (no IndexedDB). Use a current browser outside a private window.",
       );
-    const sealedToken = await vault.seal(token);
+    }
+    const sealedRefresh = await vault.seal(grant.refresh_token);
+    const sealedAccess = await vault.seal(grant.access_token);
     // Pairing the same host again replaces its old record.
     const old = this.list.find((h) => h.record.url === r.url);
     if (old) this.remove(old.record.id);
-    const conn = new HostConn({ ...r, id: crypto.randomUUID(), sealedToken });
+    const conn = new HostConn(
+      {
+        ...r,
+        id: crypto.randomUUID(),
+        role: grant.role,
+        deviceId: grant.device_id,
+        sealedRefresh,
+        sealedAccess,
+      },
+      () => this.#save(),
+    );
     this.list = [...this.list, conn];
     this.#save();
     await conn.start();
