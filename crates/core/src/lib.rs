@@ -6,8 +6,10 @@
 //! same code: [`supervisor::Supervisor::start`] gives a cloneable [`supervisor::Handle`].
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod api;
 pub mod config;
+pub mod control;
 pub mod events;
 pub mod health;
 pub mod holders;

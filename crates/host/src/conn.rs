@@ -418,7 +418,12 @@ async fn handle_request(
                 "removal was not routed",
             ))
         }
-        Request::ListSessions | Request::Status => Err(ErrorPayload::new(
+        Request::ListSessions
+        | Request::Status
+        | Request::CreatePairing { .. }
+        | Request::ListDevices
+        | Request::RenameDevice { .. }
+        | Request::RevokeDevice { .. } => Err(ErrorPayload::new(
             ErrorCode::UnknownRequest,
             "this is a session holder; ask the supervisor (`paddock up`) for that",
         )),

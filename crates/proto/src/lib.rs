@@ -8,10 +8,12 @@
 //! [`Message`]; terminal output travels in binary frames that carry its absolute byte offset.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod frame;
 pub mod ids;
 pub mod message;
 pub mod supervisor;
+pub mod web;
 
 #[cfg(feature = "tokio")]
 pub use frame::{write_frame, FrameReader};

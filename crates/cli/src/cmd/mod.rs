@@ -3,9 +3,11 @@
 pub mod attach;
 pub mod completions;
 pub mod default_config;
+pub mod devices;
 pub mod holder;
 pub mod logs;
 pub mod ls;
+pub mod pair;
 pub mod restart;
 pub mod rm;
 pub mod run;

@@ -1,0 +1,237 @@
+// Generated from the Rust wire types by `UPDATE_WIRE=1 cargo test -p paddock-server --test wire`.
+// Do not edit by hand.
+
+export type SessionId = string;
+
+export type Size = { cols: number, rows: number, };
+
+export type Signal = "INT" | "TERM" | "KILL" | "HUP" | "STOP" | "CONT";
+
+export type SessionState = "running" | "exited";
+
+export type Backend = "holder" | "tmux" | "external";
+
+export type SessionView = { id: SessionId, name: string, command: string, cwd: string, pid: number, state: SessionState, exit_code: number | null, started_at: string, 
+/**
+ * Clients attached through Paddock (holders only; 0 otherwise).
+ */
+clients: number, backend: Backend, 
+/**
+ * The agent running in it (`claude`, `codex`, `gemini`, `aider`, a configured name), if
+ * one was recognised.
+ */
+agent: string | null, 
+/**
+ * CPU use of the whole process tree, percent of one core; null until first sampled.
+ */
+cpu: number | null, 
+/**
+ * Resident memory of the whole process tree in bytes; null until first sampled.
+ */
+rss: number | null, };
+
+export type HealthStatus = "healthy" | "degraded" | "unhealthy";
+
+export type ComponentHealth = { name: string, status: HealthStatus, message: string, };
+
+export type SupervisorStatus = { pid: number, version: string, started_at: string, runtime_dir: string, data_dir: string, config_file: string, health: HealthStatus, components: Array<ComponentHealth>, sessions: number, running: number, holders: number, tmux: number, external: number, 
+/**
+ * The endpoint's base URL (`https://127.0.0.1:7420`), once it is serving.
+ */
+url: string | null, 
+/**
+ * SHA-256 of the endpoint's TLS certificate, lowercase hex (none over plain HTTP).
+ */
+fingerprint: string | null, };
+
+export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } };
+
+export type DeviceId = string;
+
+export type Role = "guest" | "viewer" | "operator" | "admin";
+
+export type Permission = "sessions_list" | "read" | "input" | "control" | "admin";
+
+export type DeviceView = { id: DeviceId, name: string, role: Role, 
+/**
+ * RFC 3339, UTC.
+ */
+created_at: string, 
+/**
+ * RFC 3339, UTC; the last authenticated request or message (updated at most once a minute).
+ */
+last_seen_at: string | null, 
+/**
+ * RFC 3339, UTC; set once the device was revoked: its tokens no longer work.
+ */
+revoked_at: string | null, };
+
+export type PairingOffer = { 
+/**
+ * The endpoint's base URL, e.g. `https://192.168.1.20:7420`.
+ */
+url: string, 
+/**
+ * SHA-256 of the endpoint's certificate (DER), lowercase hex; clients pin it.
+ */
+fingerprint: string, 
+/**
+ * The one-time secret (base64url, 256 bits); single use.
+ */
+secret: string, 
+/**
+ * The same offer as a short code to type (`XXXX-XXXX`); single use.
+ */
+code: string, 
+/**
+ * What the QR code carries: `url` + `/#pair=` + secret + `&fp=` + fingerprint.
+ */
+pair_url: string, 
+/**
+ * The role the paired device will have.
+ */
+role: Role, 
+/**
+ * RFC 3339, UTC; after this the secret and the code are refused.
+ */
+expires_at: string, };
+
+export type TokenGrant = { device_id: DeviceId, role: Role, 
+/**
+ * A signed token (JWT, HS256) for `Authorization: Bearer` and the WebSocket's `auth`.
+ */
+access_token: string, 
+/**
+ * RFC 3339, UTC.
+ */
+access_expires_at: string, 
+/**
+ * A long-lived secret that gets new access tokens from `/api/v1/auth/refresh` until the
+ * device is revoked. Keep it like a password.
+ */
+refresh_token: string, };
+
+export type AuditEntry = { id: number, 
+/**
+ * RFC 3339 with milliseconds, UTC.
+ */
+time: string, 
+/**
+ * `owner` (the local user, through the CLI), `device:<id>`, or the peer address of an
+ * unauthenticated caller, e.g. `ip:192.168.1.7`.
+ */
+actor: string, device_id: DeviceId | null, 
+/**
+ * e.g. `session.signal`, `device.revoke`, `auth.denied`.
+ */
+action: string, target: string | null, 
+/**
+ * `ok`, `denied`, `unauthenticated`, `failed`, `rate_limited`.
+ */
+result: string, 
+/**
+ * A short explanation (the error message, the signal sent...).
+ */
+detail: string | null, };
+
+export type ClientMessage = { "type": "auth", token: string, } | { "type": "subscribe" } | { "type": "unsubscribe" } | { "type": "attach", session: SessionId, offset: number | null, 
+/**
+ * Apply this size when attaching (operators only; ignored for viewers).
+ */
+size: Size | null, } | { "type": "detach", session: SessionId, } | { "type": "input", session: SessionId, data: string, } | { "type": "resize", session: SessionId, size: Size, } | { "type": "ping", nonce: number | null, };
+
+export type ServerMessage = { "type": "ready", protocol: number, device_id: DeviceId, role: Role, permissions: Array<Permission>, } | { "type": "resync", sessions: Array<SessionView>, } | { "type": "attached", session: SessionId, offset: number, snapshot: boolean, gap: boolean, size: Size, 
+/**
+ * Whether this socket may type into it.
+ */
+writable: boolean, } | { "type": "lagged", session: SessionId, from: number, to: number, } | { "type": "resized", session: SessionId, size: Size, } | { "type": "exited", session: SessionId, code: number | null, signal: string | null, } | { "type": "detached", session: SessionId, reason: string, } | { "type": "pong", nonce: number | null, } | { "type": "error", code: ApiErrorCode, message: string, session: SessionId | null, };
+
+export type ApiErrorCode = "unauthorized" | "forbidden" | "origin_denied" | "not_found" | "bad_request" | "payload_too_large" | "rate_limited" | "pairing_failed" | "session_exited" | "session_running" | "unsupported" | "unavailable" | "internal";
+
+export type ErrorBody = { error: ErrorDetail, };
+
+export type ErrorDetail = { code: ApiErrorCode, message: string, };
+
+export type HealthReport = { status: HealthStatus, version: string, components: Array<ComponentHealth>, };
+
+export type Me = { device: DeviceView, permissions: Array<Permission>, };
+
+export type PairRequest = { 
+/**
+ * The secret from the QR code, or the short code.
+ */
+secret: string, 
+/**
+ * A name for this device, e.g. "Ana's phone".
+ */
+device_name: string, };
+
+export type RefreshRequest = { refresh_token: string, };
+
+export type CreatePairingRequest = { role: Role, 
+/**
+ * Seconds the offer lasts (default: server.pairing_ttl, at most a day).
+ */
+ttl_secs: number | null, };
+
+export type InputRequest = { 
+/**
+ * Text to type (UTF-8; escape sequences allowed).
+ */
+data: string, 
+/**
+ * Press Enter after it.
+ */
+enter: boolean, };
+
+export type SignalRequest = { signal: Signal, };
+
+export type RenameRequest = { name: string, };
+
+export type SystemMetrics = { endpoint: EndpointMetrics, sessions: number, running: number, 
+/**
+ * CPU of every session's process tree, percent of one core.
+ */
+sessions_cpu: number, 
+/**
+ * Resident memory of every session's process tree, bytes.
+ */
+sessions_rss: number, };
+
+export type Done = { ok: boolean, };
+
+export type EndpointMetrics = { requests: number, client_errors: number, server_errors: number, rate_limited: number, 
+/**
+ * Share of the recent requests answered with 5xx.
+ */
+error_rate: number, 
+/**
+ * Response times of the last (up to) 4096 requests, microseconds.
+ */
+p50_us: number, p95_us: number, p99_us: number, };
+
+/** Binary WebSocket frames (server to client): terminal data, never JSON.
+ *  tag u8 | id_len u8 | session id (UTF-8) | offset u64 LE | rest
+ *  tag 1 = output: rest is the bytes starting at `offset`.
+ *  tag 3 = snapshot: rest is cols u16 LE, rows u16 LE, then ANSI bytes that redraw the screen
+ *  as it was at `offset`. Resume by attaching with the end offset you have. */
+export type TerminalFrame =
+  | { kind: "output"; session: SessionId; offset: number; data: Uint8Array }
+  | { kind: "snapshot"; session: SessionId; offset: number; size: Size; data: Uint8Array };
+
+export function decodeTerminalFrame(buf: ArrayBuffer): TerminalFrame | null {
+  const b = new Uint8Array(buf);
+  if (b.length < 2) return null;
+  const tag = b[0], len = b[1];
+  if (b.length < 2 + len + 8) return null;
+  const session = new TextDecoder().decode(b.subarray(2, 2 + len));
+  const dv = new DataView(buf, 2 + len, 8);
+  const offset = Number(dv.getBigUint64(0, true));
+  const rest = b.subarray(2 + len + 8);
+  if (tag === 1) return { kind: "output", session, offset, data: rest };
+  if (tag === 3 && rest.length >= 4) {
+    const sz = new DataView(rest.buffer, rest.byteOffset, 4);
+    return { kind: "snapshot", session, offset, size: { cols: sz.getUint16(0, true), rows: sz.getUint16(2, true) }, data: rest.subarray(4) };
+  }
+  return null;
+}
