@@ -1,19 +1,18 @@
 /**
- * The REST half of the backend: one method per thing the UI asks of a host. Every route string
- * of the UI is in this file.
+ * The REST half of the backend: one method per thing the UI asks of a host. Every REST route
+ * the UI uses is in this file.
  */
 import { ApiError, fromResponse, unreachable } from "./errors";
 import type {
   AuditEntry,
   DeviceView,
-  LogEntry,
-  MetricPoint,
+  Me,
+  PairRequest,
   PermissionRequest,
-  ProcessInfo,
-  Role,
   SessionView,
   Signal,
   SupervisorStatus,
+  SystemMetrics,
   TokenGrant,
   TranscriptItem,
 } from "./types";
@@ -21,12 +20,6 @@ import type {
 export type ControlAction = "interrupt" | "suspend" | "resume" | "stop" | "kill" | "restart";
 export type Decision =
   { decision: "allow" } | { decision: "allow_always" } | { decision: "deny"; message?: string };
-
-export interface Me {
-  device_id: string;
-  role: Role;
-  name?: string;
-}
 
 /** The signal each control sends (restart has its own route). */
 const SIGNAL: Record<Exclude<ControlAction, "restart">, Signal> = {
@@ -37,18 +30,13 @@ const SIGNAL: Record<Exclude<ControlAction, "restart">, Signal> = {
   kill: "KILL",
 };
 
-/** Accepts `[...]` or `{key: [...]}` (the endpoint's list envelope). */
-function list<T>(body: unknown, key: string): T[] {
-  if (Array.isArray(body)) return body as T[];
-  const v = (body as Record<string, unknown> | null)?.[key];
-  return Array.isArray(v) ? (v as T[]) : [];
-}
+const sid = (id: string) => `/sessions/${encodeURIComponent(id)}`;
 
 export class HttpApi {
   constructor(
     readonly baseUrl: string,
     private readonly token: () => string | null,
-    /** Called once when the host answers 401: returns true when a fresh token was obtained. */
+    /** Called once when the host answers 401: true when a fresh token was obtained. */
     private readonly reauth: () => Promise<boolean> = async () => false,
   ) {}
 
@@ -75,23 +63,24 @@ export class HttpApi {
       try {
         json = JSON.parse(text);
       } catch {
-        if (res.ok)
+        if (res.ok) {
           throw new ApiError(
-            "server",
-            "The host answered with something that is not JSON. Is this address a Paddock host?",
+            "internal",
+            "The host answered with something that is not JSON. Check that this address is a Paddock host.",
           );
+        }
       }
     }
-    if (res.status === 401 && !retried && this.token() && (await this.reauth())) {
+    if (res.status === 401 && !retried && tok && (await this.reauth())) {
       return this.request(method, path, body, true);
     }
     if (!res.ok) throw fromResponse(res.status, json);
     return json as T;
   }
 
-  /** Proves a pairing secret (from the QR code) or short code; no token needed. */
-  pair(proof: string, deviceName: string): Promise<TokenGrant> {
-    return this.request("POST", "/pair", { proof, device_name: deviceName });
+  /** Proves a pairing secret (from the QR code) or a short code; needs no token. */
+  pair(secret: string, deviceName: string): Promise<TokenGrant> {
+    return this.request("POST", "/pair", { secret, device_name: deviceName } satisfies PairRequest);
   }
   refresh(refreshToken: string): Promise<TokenGrant> {
     return this.request("POST", "/auth/refresh", { refresh_token: refreshToken });
@@ -99,58 +88,47 @@ export class HttpApi {
   me(): Promise<Me> {
     return this.request("GET", "/me");
   }
-  async sessions(): Promise<SessionView[]> {
-    return list(await this.request("GET", "/sessions"), "sessions");
+  sessions(): Promise<SessionView[]> {
+    return this.request("GET", "/sessions");
   }
   session(id: string): Promise<SessionView> {
-    return this.request("GET", `/sessions/${encodeURIComponent(id)}`);
+    return this.request("GET", sid(id));
   }
-  async transcript(id: string): Promise<TranscriptItem[]> {
-    return list(
-      await this.request("GET", `/sessions/${encodeURIComponent(id)}/transcript`),
-      "items",
-    );
-  }
+  /** Types `text` into the agent's terminal and presses Enter. */
   message(id: string, text: string): Promise<unknown> {
-    return this.request("POST", `/sessions/${encodeURIComponent(id)}/message`, { text });
+    return this.request("POST", `${sid(id)}/input`, { data: text, enter: true });
   }
   control(id: string, action: ControlAction): Promise<unknown> {
-    const path = `/sessions/${encodeURIComponent(id)}`;
-    if (action === "restart") return this.request("POST", `${path}/restart`);
-    return this.request("POST", `${path}/signal`, { signal: SIGNAL[action] });
+    if (action === "restart") return this.request("POST", `${sid(id)}/restart`);
+    return this.request("POST", `${sid(id)}/signal`, { signal: SIGNAL[action] });
   }
-  async permissions(): Promise<PermissionRequest[]> {
-    return list(await this.request("GET", "/permissions"), "permissions");
-  }
-  decide(id: string, d: Decision): Promise<unknown> {
-    return this.request("POST", `/permissions/${encodeURIComponent(id)}/decision`, d);
-  }
-  async processes(): Promise<ProcessInfo[]> {
-    return list(await this.request("GET", "/processes"), "processes");
+  remove(id: string): Promise<unknown> {
+    return this.request("DELETE", sid(id));
   }
   status(): Promise<SupervisorStatus> {
     return this.request("GET", "/system/status");
   }
-  async metrics(params: { session?: string; since?: number }): Promise<MetricPoint[]> {
-    const q = new URLSearchParams();
-    if (params.session) q.set("session", params.session);
-    if (params.since) q.set("since", String(params.since));
-    return list(await this.request("GET", `/system/metrics?${q}`), "points");
+  metrics(): Promise<SystemMetrics> {
+    return this.request("GET", "/system/metrics");
   }
-  async logs(params: { level?: string; q?: string; limit?: number }): Promise<LogEntry[]> {
-    const q = new URLSearchParams();
-    if (params.level) q.set("level", params.level);
-    if (params.q) q.set("q", params.q);
-    q.set("limit", String(params.limit ?? 500));
-    return list(await this.request("GET", `/system/logs?${q}`), "entries");
+  devices(): Promise<DeviceView[]> {
+    return this.request("GET", "/devices");
   }
-  async devices(): Promise<DeviceView[]> {
-    return list(await this.request("GET", "/devices"), "devices");
-  }
-  revokeDevice(id: string): Promise<unknown> {
+  revokeDevice(id: string): Promise<DeviceView> {
     return this.request("DELETE", `/devices/${encodeURIComponent(id)}`);
   }
-  async audit(): Promise<AuditEntry[]> {
-    return list(await this.request("GET", "/audit"), "entries");
+  audit(): Promise<AuditEntry[]> {
+    return this.request("GET", "/audit");
+  }
+
+  // Issue 4 (agents) routes: a host without them answers 404 and the views say so.
+  transcript(id: string): Promise<TranscriptItem[]> {
+    return this.request("GET", `${sid(id)}/transcript`);
+  }
+  permissions(): Promise<PermissionRequest[]> {
+    return this.request("GET", "/permissions");
+  }
+  decide(id: string, d: Decision): Promise<unknown> {
+    return this.request("POST", `/permissions/${encodeURIComponent(id)}/decision`, d);
   }
 }

@@ -5,16 +5,16 @@
  * lost or doubled), and backs off while the host is away. Nothing is queued while the socket
  * is down: attachments are re-sent on reconnect, and typing is refused, not stored for later.
  */
-import { decodeTerminalFrame } from "./protocol";
 import { TerminalStream, type StreamAction } from "./terminal-stream";
-import type {
-  ClientMessage,
-  Event,
-  Permission,
-  Role,
-  ServerMessage,
-  SessionView,
-  Size,
+import {
+  decodeTerminalFrame,
+  type ClientMessage,
+  type Event,
+  type Permission,
+  type Role,
+  type ServerMessage,
+  type SessionView,
+  type Size,
 } from "./types";
 
 export type SocketState = "connecting" | "open" | "closed" | "refused";
@@ -172,8 +172,17 @@ export class HostSocket {
       if (typeof ev.data === "string") this.#onText(ev.data);
       else this.#onBinary(ev.data as ArrayBuffer);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.#ws !== ws) return;
+      if (ev.code === 4401) {
+        // The host refused the token (expired, or the device was revoked).
+        void this.#refused(
+          ev.reason
+            ? `The host closed the connection: ${ev.reason}.`
+            : "The host refused this device's token.",
+        );
+        return;
+      }
       this.#teardown();
       if (this.#stopped || this.#state === "refused") return;
       this.#scheduleReconnect("The connection to the host was lost; reconnecting.");
@@ -261,11 +270,11 @@ export class HostSocket {
     const a = this.#attachments.get(f.session);
     if (!a) return;
     if (f.kind === "output") {
-      a.sink.data(a.stream.output(f.offset, f.bytes));
+      a.sink.data(a.stream.output(f.offset, f.data));
     } else {
       const gap = a.gapPending;
       a.gapPending = false;
-      a.sink.data(a.stream.snapshot(f.offset, f.bytes, gap));
+      a.sink.data(a.stream.snapshot(f.offset, f.data, gap));
     }
   }
 

@@ -10,7 +10,6 @@ import { IndexedDbKeyStore, TokenVault } from "../backend/vault";
 import type {
   ComponentHealth,
   Event,
-  LogEntry,
   Permission,
   Role,
   SessionView,
@@ -52,6 +51,13 @@ export const HOST_STATUS_TEXT: Record<HostStatus, string> = {
   cert_changed: "Certificate changed",
 };
 
+/** A line of the host's activity log as it arrived on the socket. */
+export interface LogLine {
+  time: string;
+  level: string;
+  message: string;
+}
+
 const SPARK = 60;
 const LOG_TAIL = 1000;
 const STORAGE = "paddock.hosts";
@@ -68,7 +74,7 @@ export class HostConn implements Grants {
   cpu = $state<Record<string, number[]>>({});
   rss = $state<Record<string, number[]>>({});
   thinking = $state<Record<string, string>>({});
-  logs = $state<LogEntry[]>([]);
+  logs = $state<LogLine[]>([]);
   alerts = $state<Record<string, ComponentHealth>>({});
   loadedOnce = $state(false);
 
@@ -253,9 +259,6 @@ export class HostConn implements Grants {
         this.logs = [...this.logs.slice(-(LOG_TAIL - 1)), entry];
         break;
       }
-      case "thinking_update":
-        this.thinking[e.payload.id] = e.payload.text;
-        break;
     }
   }
 }
