@@ -98,7 +98,14 @@ export class HttpApi {
   message(id: string, text: string): Promise<unknown> {
     return this.request("POST", `${sid(id)}/input`, { data: text, enter: true });
   }
-  control(id: string, action: ControlAction): Promise<unknown> {
+  /**
+   * Interrupt, suspend, resume, stop, kill (signals) and restart. `agent` picks how to
+   * interrupt: Claude Code treats Esc as "stop what you are doing" and INT as "quit".
+   */
+  control(id: string, action: ControlAction, agent?: string | null): Promise<unknown> {
+    if (action === "interrupt" && agent === "claude") {
+      return this.request("POST", `${sid(id)}/input`, { data: "\x1b", enter: false });
+    }
     if (action === "restart") return this.request("POST", `${sid(id)}/restart`);
     return this.request("POST", `${sid(id)}/signal`, { signal: SIGNAL[action] });
   }

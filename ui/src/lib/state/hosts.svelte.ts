@@ -101,6 +101,8 @@ export class HostConn implements Grants {
         if (s === "open") {
           this.status = "online";
           this.detail = "";
+          // A restarted host may present another certificate: check it against the pin.
+          void this.refresh();
         } else if (s === "connecting" || s === "closed") {
           this.status = this.loadedOnce ? "offline" : s === "closed" ? "unreachable" : "connecting";
           this.detail = detail;
@@ -189,7 +191,7 @@ export class HostConn implements Grants {
         this.api.sessions(),
         this.api.status().catch(() => null),
       ]);
-      const reported = (status as { cert_fingerprint?: string } | null)?.cert_fingerprint;
+      const reported = status?.fingerprint;
       if (
         this.record.fingerprint &&
         reported &&
