@@ -1,109 +1,285 @@
-//! Acting on a session through its holder: its terminal stream, input, resize, signals,
-//! restart and removal. The endpoint's REST and WebSocket handlers call these; the CLI talks
-//! to holders the same way through `paddock_host::client`.
+//! Control actions on agents (003 §3.3.2), written once for every client: send a message,
+//! interrupt (with feedback), pause and resume, and answers to permission requests. The CLI's
+//! local socket and the endpoint call these.
 
 use crate::supervisor::Handle;
 use paddock_host::client::{Client, ClientError};
-use paddock_proto::supervisor::Backend;
-use paddock_proto::{ErrorPayload, Hello, Mode, Request, Response, SessionId, Signal};
+use paddock_proto::agent::{AgentState, AnswerChannel, Control, Decision, PermissionRequest};
+use paddock_proto::supervisor::{Backend, SessionView};
+use paddock_proto::{ErrorCode, ErrorPayload, Hello, Mode, Request, Signal};
+use std::time::Duration;
 
-/// Why an operation on a session failed.
+/// How long an interrupted agent has to stop before a feedback message is typed anyway.
+const INTERRUPT_SETTLE: Duration = Duration::from_secs(5);
+/// Between typing a message and submitting it: terminal UIs that take fast input as a paste
+/// would otherwise read the Enter as a newline in the message.
+const SUBMIT_PAUSE: Duration = Duration::from_millis(150);
+/// Largest message typed into an agent.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Why a control action failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
-    #[error("no session `{0}`; list them with GET /api/v1/sessions or `paddock ls`")]
-    NoSuchSession(SessionId),
-    #[error("session `{0}` runs in a terminal Paddock cannot reach ({1}): only its metrics and signals work")]
-    NoTerminal(SessionId, Backend),
+    #[error("no session `{0}`; `paddock ls` lists them")]
+    NotFound(String),
+    #[error("`{0}` matches several sessions ({1}); use the id")]
+    Ambiguous(String, String),
     #[error("{0}")]
-    Refused(ErrorPayload),
-    #[error("cannot reach the session's holder: {0}; it may have just exited")]
-    Holder(ClientError),
-    #[error("cannot signal process {pid}: {source}")]
-    Os { pid: u32, source: nix::Error },
+    Unsupported(String),
+    #[error("{name} has exited; there is nothing to {action}")]
+    Exited { name: String, action: &'static str },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Decide(#[from] crate::permissions::DecideError),
+    #[error("cannot reach {name}'s terminal: {source}")]
+    Holder { name: String, source: ClientError },
+    #[error("cannot signal {name} (pid {pid}): {reason}")]
+    Os {
+        name: String,
+        pid: u32,
+        reason: String,
+    },
 }
 
-impl From<ClientError> for ControlError {
-    fn from(e: ClientError) -> Self {
-        match e {
-            ClientError::Refused(p) => ControlError::Refused(p),
-            e => ControlError::Holder(e),
-        }
-    }
-}
-
-impl Handle {
-    fn holder_socket(&self, id: &SessionId) -> Result<std::path::PathBuf, ControlError> {
-        let view = self
-            .registry()
-            .get(id)
-            .ok_or_else(|| ControlError::NoSuchSession(id.clone()))?;
-        if view.backend == Backend::External {
-            return Err(ControlError::NoTerminal(id.clone(), view.backend));
-        }
-        Ok(self.runtime_dir().socket_path(id))
-    }
-
-    /// Opens a terminal stream (or a control connection) to a session's holder.
-    pub async fn open_terminal(
-        &self,
-        id: &SessionId,
-        hello: Hello,
-    ) -> Result<Client, ControlError> {
-        let socket = self.holder_socket(id)?;
-        Ok(Client::connect(&socket, hello).await?)
-    }
-
-    /// Sends one request (resize, signal, restart, remove, info) on a short control connection.
-    pub async fn session_request(
-        &self,
-        id: &SessionId,
-        req: Request,
-    ) -> Result<Response, ControlError> {
-        let mut c = self
-            .open_terminal(id, Hello::control(Mode::ReadWrite))
-            .await?;
-        Ok(c.request(req).await?)
-    }
-
-    /// Sends a signal; to an external session's process directly (same user), else through
-    /// its holder (the agent's process group and the terminal's foreground job).
-    pub async fn signal_session(&self, id: &SessionId, signal: Signal) -> Result<(), ControlError> {
-        let view = self
-            .registry()
-            .get(id)
-            .ok_or_else(|| ControlError::NoSuchSession(id.clone()))?;
-        if view.backend == Backend::External {
-            let sig = match signal {
-                Signal::Int => nix::sys::signal::Signal::SIGINT,
-                Signal::Term => nix::sys::signal::Signal::SIGTERM,
-                Signal::Kill => nix::sys::signal::Signal::SIGKILL,
-                Signal::Hup => nix::sys::signal::Signal::SIGHUP,
-                Signal::Stop => nix::sys::signal::Signal::SIGSTOP,
-                Signal::Cont => nix::sys::signal::Signal::SIGCONT,
-            };
-            let pid = i32::try_from(view.pid).unwrap_or(0);
-            if pid <= 0 {
-                return Err(ControlError::NoSuchSession(id.clone()));
+impl ControlError {
+    /// The error as the wire says it.
+    pub fn payload(&self) -> ErrorPayload {
+        use crate::permissions::DecideError as D;
+        let code = match self {
+            ControlError::NotFound(_) | ControlError::Decide(D::NotFound(_)) => ErrorCode::NotFound,
+            ControlError::Ambiguous(..) | ControlError::Invalid(_) => ErrorCode::Invalid,
+            ControlError::Decide(D::Invalid(_)) => ErrorCode::Invalid,
+            ControlError::Decide(D::AlreadyDecided { .. } | D::Withdrawn { .. }) => {
+                ErrorCode::AlreadyDecided
             }
-            return nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).map_err(
-                |source| ControlError::Os {
-                    pid: view.pid,
-                    source,
-                },
-            );
-        }
-        self.session_request(id, Request::Signal { signal }).await?;
-        Ok(())
+            ControlError::Unsupported(_) => ErrorCode::Unsupported,
+            ControlError::Exited { .. } => ErrorCode::SessionExited,
+            ControlError::Holder { .. } | ControlError::Os { .. } => ErrorCode::Os,
+        };
+        ErrorPayload::new(code, self.to_string())
     }
+}
 
-    /// Types `data` into a session.
-    pub async fn send_input(&self, id: &SessionId, data: &[u8]) -> Result<(), ControlError> {
-        let mut c = self
-            .open_terminal(id, Hello::control(Mode::ReadWrite))
-            .await?;
-        c.send_input(data).await?;
-        // An info round trip: the holder has taken the input when it answers.
-        c.request(Request::Info).await?;
-        Ok(())
+/// Finds a session by id, id prefix or name.
+pub fn find(handle: &Handle, query: &str) -> Result<SessionView, ControlError> {
+    let all = handle.sessions();
+    if let Some(v) = all.iter().find(|v| v.id.as_str() == query) {
+        return Ok(v.clone());
     }
+    let matches: Vec<&SessionView> = all
+        .iter()
+        .filter(|v| v.name == query || v.id.as_str().starts_with(query))
+        .collect();
+    match matches.as_slice() {
+        [] => Err(ControlError::NotFound(query.to_owned())),
+        [one] => Ok((*one).clone()),
+        many => {
+            // The live one wins over ended ones of the same name.
+            let live: Vec<_> = many.iter().filter(|v| v.is_running()).collect();
+            if let [one] = live.as_slice() {
+                return Ok((**one).clone());
+            }
+            Err(ControlError::Ambiguous(
+                query.to_owned(),
+                many.iter()
+                    .map(|v| v.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ))
+        }
+    }
+}
+
+/// Runs a control action on the session named `query`.
+pub async fn control(
+    handle: &Handle,
+    query: &str,
+    action: Control,
+    by: &str,
+) -> Result<SessionView, ControlError> {
+    let view = find(handle, query)?;
+    if !view.is_running() {
+        return Err(ControlError::Exited {
+            name: view.name.clone(),
+            action: action.name(),
+        });
+    }
+    tracing::info!(session = %view.id, action = action.name(), by, "control action");
+    match action {
+        Control::Message { text } => {
+            check_message(&text)?;
+            let mut client = terminal(handle, &view).await?;
+            type_message(&mut client, &view, &text).await?;
+        }
+        Control::Interrupt { message } => {
+            if let Some(m) = &message {
+                check_message(m)?;
+            }
+            let mut client = terminal(handle, &view).await?;
+            let keys =
+                crate::agents::adapter(view.agent.as_deref(), &handle.config().agents.generic)
+                    .interrupt_keys();
+            client.send_input(keys).await.map_err(holder(&view))?;
+            if let Some(m) = message {
+                wait_not_working(handle, &view).await;
+                type_message(&mut client, &view, &m).await?;
+            }
+        }
+        Control::Pause => signal(handle, &view, Signal::Stop).await?,
+        Control::Resume => signal(handle, &view, Signal::Cont).await?,
+    }
+    Ok(view)
+}
+
+fn check_message(text: &str) -> Result<(), ControlError> {
+    if text.trim().is_empty() {
+        return Err(ControlError::Invalid(
+            "the message is empty; write what the agent should do".into(),
+        ));
+    }
+    if text.len() > MAX_MESSAGE {
+        return Err(ControlError::Invalid(format!(
+            "the message is {} bytes, more than the {MAX_MESSAGE} a terminal prompt takes; send a shorter one or a file path",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+fn holder(view: &SessionView) -> impl Fn(ClientError) -> ControlError + '_ {
+    move |source| ControlError::Holder {
+        name: view.name.clone(),
+        source,
+    }
+}
+
+/// A read-write connection to the session's terminal (its holder, or the bridge of its tmux
+/// pane).
+async fn terminal(handle: &Handle, view: &SessionView) -> Result<Client, ControlError> {
+    if view.backend == Backend::External {
+        return Err(ControlError::Unsupported(format!(
+            "{} runs in a terminal Paddock cannot reach (pid {}); only pause, resume and signals work on it. Start agents with `paddock run` (or in tmux) to type into them",
+            view.name, view.pid
+        )));
+    }
+    let mut hello = Hello::control(Mode::ReadWrite);
+    hello.client_name = Some("control".into());
+    Client::connect(&handle.runtime_dir().socket_path(&view.id), hello)
+        .await
+        .map_err(holder(view))
+}
+
+/// Types `text` and submits it. Several lines go as one bracketed paste, so that they stay
+/// one message.
+async fn type_message(
+    client: &mut Client,
+    view: &SessionView,
+    text: &str,
+) -> Result<(), ControlError> {
+    let body = text.trim_end_matches(['\r', '\n']);
+    let bytes = if body.contains('\n') {
+        format!("\x1b[200~{body}\x1b[201~").into_bytes()
+    } else {
+        body.as_bytes().to_vec()
+    };
+    client.send_input(&bytes).await.map_err(holder(view))?;
+    tokio::time::sleep(SUBMIT_PAUSE).await;
+    client.send_input(b"\r").await.map_err(holder(view))?;
+    // The holder has written the input once it answers a request sent after it.
+    client.request(Request::Info).await.map_err(holder(view))?;
+    Ok(())
+}
+
+/// Waits (a little) for an interrupted agent to stop working.
+async fn wait_not_working(handle: &Handle, view: &SessionView) {
+    let mut events = handle.bus().subscribe();
+    let stopped = |v: &SessionView| v.status.state != AgentState::Working;
+    if handle.registry().get(&view.id).is_some_and(|v| stopped(&v)) {
+        // Give the interrupt a moment to land even when the state already says so.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        return;
+    }
+    let _ =
+        tokio::time::timeout(INTERRUPT_SETTLE, async {
+            loop {
+                match events.recv().await {
+                    crate::events::Received::Event(crate::events::Event::SessionUpdate {
+                        session,
+                    }) if session.id == view.id && stopped(&session) => return,
+                    crate::events::Received::Closed => return,
+                    _ => {}
+                }
+            }
+        })
+        .await;
+}
+
+/// Sends a signal to the session's agent: through its holder, or straight to an external
+/// process's group.
+pub async fn signal(handle: &Handle, view: &SessionView, sig: Signal) -> Result<(), ControlError> {
+    match view.backend {
+        Backend::External => signal_process(view, sig),
+        Backend::Holder | Backend::Tmux => {
+            let mut client = terminal(handle, view).await?;
+            client
+                .request(Request::Signal { signal: sig })
+                .await
+                .map_err(holder(view))?;
+            Ok(())
+        }
+    }
+}
+
+fn signal_process(view: &SessionView, sig: Signal) -> Result<(), ControlError> {
+    use nix::sys::signal::{kill, Signal as S};
+    use nix::unistd::Pid;
+    let s = match sig {
+        Signal::Int => S::SIGINT,
+        Signal::Term => S::SIGTERM,
+        Signal::Kill => S::SIGKILL,
+        Signal::Hup => S::SIGHUP,
+        Signal::Stop => S::SIGSTOP,
+        Signal::Cont => S::SIGCONT,
+    };
+    let pid = i32::try_from(view.pid).map_err(|_| ControlError::Os {
+        name: view.name.clone(),
+        pid: view.pid,
+        reason: "not a valid pid".into(),
+    })?;
+    kill(Pid::from_raw(pid), s).map_err(|e| ControlError::Os {
+        name: view.name.clone(),
+        pid: view.pid,
+        reason: e.desc().to_owned(),
+    })
+}
+
+/// Answers a permission request: the first answer wins. A request that came by hook is
+/// answered through the waiting hook; one seen on the screen by typing into the prompt.
+pub async fn decide(
+    handle: &Handle,
+    id: &str,
+    decision: Decision,
+    by: &str,
+) -> Result<PermissionRequest, ControlError> {
+    let request = handle.permissions().decide(id, decision.clone(), by)?;
+    if request.channel == AnswerChannel::Terminal {
+        let view = handle
+            .registry()
+            .get(&request.session)
+            .ok_or_else(|| ControlError::NotFound(request.session.to_string()))?;
+        let mut client = terminal(handle, &view).await?;
+        client
+            .send_input(&crate::agents::permission_keys(&decision))
+            .await
+            .map_err(holder(&view))?;
+        if let Decision::Deny {
+            message: Some(message),
+        } = &decision
+        {
+            wait_not_working(handle, &view).await;
+            type_message(&mut client, &view, message).await?;
+        }
+    }
+    Ok(request)
 }

@@ -8,7 +8,6 @@ use crate::health::Health;
 use crate::registry::Registry;
 use paddock_host::RuntimeDir;
 use paddock_proto::supervisor::{Backend, HealthStatus, SessionView, SupervisorStatus};
-use paddock_proto::SessionState;
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -53,6 +52,10 @@ struct Inner {
     health: Health,
     runtime_dir: RuntimeDir,
     started_at: SystemTime,
+    permissions: crate::permissions::Permissions,
+    agents: crate::agents::Agents,
+    /// Asks holder discovery to scan the runtime directory now.
+    rescan: Arc<tokio::sync::Notify>,
     access: crate::access::Access,
     endpoint: std::sync::Mutex<Option<Endpoint>>,
 }
@@ -94,6 +97,30 @@ impl Handle {
         self.inner.registry.list()
     }
 
+    /// Permission requests.
+    pub fn permissions(&self) -> &crate::permissions::Permissions {
+        &self.inner.permissions
+    }
+
+    /// What hooks told about each session's agent.
+    pub fn agents(&self) -> &crate::agents::Agents {
+        &self.inner.agents
+    }
+
+    pub fn runtime_dir(&self) -> &RuntimeDir {
+        &self.inner.runtime_dir
+    }
+
+    /// Asks holder discovery to look for new holders now (a hook from a session that is not
+    /// adopted yet).
+    pub fn rescan(&self) {
+        self.inner.rescan.notify_one();
+    }
+
+    pub(crate) fn rescan_requested(&self) -> &tokio::sync::Notify {
+        &self.inner.rescan
+    }
+
     /// The component health board.
     pub fn health(&self) -> &Health {
         &self.inner.health
@@ -102,10 +129,6 @@ impl Handle {
     /// Paired devices, tokens, pairing offers and the audit log.
     pub fn access(&self) -> &crate::access::Access {
         &self.inner.access
-    }
-
-    pub fn runtime_dir(&self) -> &RuntimeDir {
-        &self.inner.runtime_dir
     }
 
     /// Called by the endpoint once it serves (and with `None` when it stops).
@@ -154,10 +177,7 @@ impl Handle {
             health,
             components,
             sessions: sessions.len() as u32,
-            running: sessions
-                .iter()
-                .filter(|s| s.state == SessionState::Running)
-                .count() as u32,
+            running: sessions.iter().filter(|s| s.is_running()).count() as u32,
             holders: count(Backend::Holder),
             tmux: count(Backend::Tmux),
             external: count(Backend::External),
@@ -240,6 +260,7 @@ impl Supervisor {
                 None
             }
         };
+        let bus_for_permissions = bus.clone();
         let access = crate::access::Access::open(
             &config.data_dir().join("endpoint"),
             store.clone(),
@@ -257,6 +278,9 @@ impl Supervisor {
                 health,
                 runtime_dir: runtime_dir.clone(),
                 started_at: SystemTime::now(),
+                permissions: crate::permissions::Permissions::new(bus_for_permissions),
+                agents: crate::agents::Agents::default(),
+                rescan: Arc::default(),
             }),
         };
         let (stop_watcher, stop_rx) = std::sync::mpsc::channel();
@@ -276,9 +300,15 @@ impl Supervisor {
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(crate::holders::watch(
             runtime_dir,
-            registry.clone(),
+            handle.clone(),
             rx.clone(),
         ));
+        {
+            let registry = registry.clone();
+            let rx = rx.clone();
+            tasks.spawn(async move { registry.run_rechecks(rx).await });
+        }
+        tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
         if let Some(store) = store {
             tasks.spawn(crate::recorder::run(

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod agent;
 pub mod frame;
 pub mod ids;
 pub mod message;

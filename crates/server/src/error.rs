@@ -4,7 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use paddock_core::access::AccessError;
-use paddock_core::control::ControlError;
+use paddock_core::terminal::TerminalError;
 use paddock_proto::web::{ApiErrorCode, ErrorBody, ErrorDetail};
 
 #[derive(Debug, Clone)]
@@ -91,21 +91,21 @@ impl From<AccessError> for ApiError {
     }
 }
 
-impl From<ControlError> for ApiError {
-    fn from(e: ControlError) -> Self {
+impl From<TerminalError> for ApiError {
+    fn from(e: TerminalError) -> Self {
         use paddock_proto::ErrorCode as H;
         let code = match &e {
-            ControlError::NoSuchSession(_) => ApiErrorCode::NotFound,
-            ControlError::NoTerminal(..) => ApiErrorCode::Unsupported,
-            ControlError::Refused(p) => match p.code {
+            TerminalError::NoSuchSession(_) => ApiErrorCode::NotFound,
+            TerminalError::NoTerminal(..) => ApiErrorCode::Unsupported,
+            TerminalError::Refused(p) => match p.code {
                 H::SessionExited => ApiErrorCode::SessionExited,
                 H::SessionRunning => ApiErrorCode::SessionRunning,
                 H::InvalidSize => ApiErrorCode::BadRequest,
                 H::Unsupported => ApiErrorCode::Unsupported,
                 _ => ApiErrorCode::Unavailable,
             },
-            ControlError::Holder(_) => ApiErrorCode::Unavailable,
-            ControlError::Os { .. } => ApiErrorCode::Unavailable,
+            TerminalError::Holder(_) => ApiErrorCode::Unavailable,
+            TerminalError::Os { .. } => ApiErrorCode::Unavailable,
         };
         Self::new(code, e.to_string())
     }

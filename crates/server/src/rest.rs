@@ -358,10 +358,7 @@ pub async fn metrics(State(st): State<AppState>) -> Json<SystemMetrics> {
     Json(SystemMetrics {
         endpoint: st.metrics.snapshot(),
         sessions: sessions.len() as u32,
-        running: sessions
-            .iter()
-            .filter(|s| s.state == paddock_proto::SessionState::Running)
-            .count() as u32,
+        running: sessions.iter().filter(|s| s.is_running()).count() as u32,
         sessions_cpu: sessions.iter().filter_map(|s| s.cpu).sum(),
         sessions_rss: sessions.iter().filter_map(|s| s.rss).sum(),
     })

@@ -45,8 +45,17 @@ impl Env {
 
     /// Starts `paddock up` in the foreground and waits until it is ready.
     pub fn up(&self) -> Supervisor {
-        let mut child = self
-            .cmd()
+        self.up_with(&[])
+    }
+
+    /// [`Env::up`] with extra environment variables (settings such as
+    /// `PADDOCK_SERVER__REQUESTS_PER_MINUTE`).
+    pub fn up_with(&self, vars: &[(&str, &str)]) -> Supervisor {
+        let mut cmd = self.cmd();
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .arg("up")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -398,4 +407,12 @@ pub fn proc_state(pid: u32) -> char {
         .next()
         .and_then(|s| s.chars().next())
         .unwrap_or('?')
+}
+
+/// Whether an `ls --json` row's state says the process still runs (any state but `exited`
+/// and `completed`).
+pub fn is_live(row: &serde_json::Value) -> bool {
+    row["state"]
+        .as_str()
+        .is_some_and(|s| !matches!(s, "exited" | "completed"))
 }

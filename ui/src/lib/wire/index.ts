@@ -11,7 +11,7 @@ export type SessionState = "running" | "exited";
 
 export type Backend = "holder" | "tmux" | "external";
 
-export type SessionView = { id: SessionId, name: string, command: string, cwd: string, pid: number, state: SessionState, exit_code: number | null, started_at: string, 
+export type SessionView = { id: SessionId, name: string, command: string, cwd: string, pid: number, started_at: string, 
 /**
  * Clients attached through Paddock (holders only; 0 otherwise).
  */
@@ -28,7 +28,31 @@ cpu: number | null,
 /**
  * Resident memory of the whole process tree in bytes; null until first sampled.
  */
-rss: number | null, };
+rss: number | null, state: AgentState, 
+/**
+ * The tool running (`working`), when known.
+ */
+tool: string | null, 
+/**
+ * The pending request (`waiting_permission`).
+ */
+permission: PermissionRequest | null, 
+/**
+ * Why (`errored`), or what the agent asks (`waiting_input`, when it says).
+ */
+reason: string | null, 
+/**
+ * The exit code (`completed`, `exited`); null otherwise.
+ */
+exit_code: number | null, 
+/**
+ * The signals this state was decided from, the deciding one first.
+ */
+sources: Array<StateSource>, 
+/**
+ * When the session entered this state, RFC 3339 UTC.
+ */
+since: string, };
 
 export type HealthStatus = "healthy" | "degraded" | "unhealthy";
 
@@ -44,7 +68,7 @@ url: string | null,
  */
 fingerprint: string | null, };
 
-export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } };
+export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
 
 export type DeviceId = string;
 

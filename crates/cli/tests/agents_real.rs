@@ -1,0 +1,639 @@
+//! The real agent CLIs (Claude Code, Codex), installed by `scripts/install-agents.sh`, driven
+//! offline against `paddock-fakeapi`: in a real PTY under `paddock run`, typed into with
+//! `paddock send`, their hooks, transcripts, rollouts and notify calls checked. These tests
+//! fail (they never skip) when the CLIs are not installed; the message says how to install.
+
+mod common;
+
+use common::*;
+use paddock_fakeapi::agents::{self, ClaudeSandbox, CodexSandbox};
+use paddock_fakeapi::{FakeApi, Recorded, Reply, Script, Usage, When};
+use paddock_proto::{Hello, Mode};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Generous: the CLIs are large programs and the machine is shared.
+const T: Duration = Duration::from_secs(90);
+
+/// What the session's terminal shows now, as text (a snapshot, as `paddock attach` gets it).
+fn screen(env: &Env, id: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut client = env.connect(id, Hello::new(Mode::ReadOnly)).await;
+        loop {
+            match client.next_event().await.expect("event from the holder") {
+                Some(paddock_host::client::Event::Snapshot { size, data, .. }) => {
+                    let mut model = paddock_host::model::ScreenModel::new(size);
+                    model.feed(&data);
+                    return model.screen().contents();
+                }
+                Some(_) => continue,
+                None => return String::new(),
+            }
+        }
+    })
+}
+
+/// Polls the screen until `pred` holds; panics with the last screen after `timeout`.
+fn wait_screen(env: &Env, id: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let s = screen(env, id);
+        if pred(&s) {
+            return s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {T:?} waiting for the screen to show {what}; it shows:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Claude Code's prompt is ready for typing once its footer is drawn.
+const CLAUDE_READY: &str = "? for shortcuts";
+
+/// A real `claude` in manual permission mode under `paddock run`, in a sandbox talking to a
+/// fake API, every hook recorded; waits until its prompt is ready.
+struct Claude {
+    env: Env,
+    fake: FakeApi,
+    sandbox: ClaudeSandbox,
+    id: String,
+    /// The supervisor, for the flows that go through it (dropped last).
+    _sup: Option<Supervisor>,
+}
+
+impl Claude {
+    fn start(script: Script) -> Self {
+        Self::start_with(script, false)
+    }
+
+    /// With `paddock up` running first, so the hooks Paddock injects reach it.
+    fn start_supervised(script: Script) -> Self {
+        Self::start_with(script, true)
+    }
+
+    fn start_with(script: Script, supervised: bool) -> Self {
+        let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+        let env = Env::new();
+        let sup = supervised.then(|| env.up());
+        let fake = FakeApi::start(script).expect("fake API");
+        let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+        let settings = sandbox.recording_settings();
+        let mut cmd = env.cmd();
+        sandbox.apply(&mut cmd);
+        let out = cmd
+            .args([
+                "run", "--name", "claude", "--cols", "120", "--rows", "40", "--",
+            ])
+            .arg(&claude)
+            .args(["--permission-mode", "manual", "--settings", &settings])
+            .output()
+            .expect("paddock run");
+        assert!(
+            out.status.success(),
+            "paddock run failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        wait_screen(&env, &id, "Claude Code's prompt", |s| {
+            s.contains(CLAUDE_READY)
+        });
+        Self {
+            env,
+            fake,
+            sandbox,
+            id,
+            _sup: sup,
+        }
+    }
+
+    /// This session's `ls --json` row once `pred` holds for it.
+    fn wait_row(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let mut row = Value::Null;
+        let deadline = std::time::Instant::now() + T;
+        loop {
+            if let Some(r) = self
+                .env
+                .ls()
+                .into_iter()
+                .find(|r| r["id"] == self.id.as_str())
+            {
+                if pred(&r) {
+                    return r;
+                }
+                row = r;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out after {T:?} waiting for {what}; the session is now {row:#}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_state(&self, state: &str) -> Value {
+        self.wait_row(&format!("state {state}"), |r| r["state"] == state)
+    }
+
+    /// `paddock approvals --json`.
+    fn approvals(&self) -> Vec<Value> {
+        serde_json::from_str(&self.env.ok(&["approvals", "--json"])).expect("approvals JSON")
+    }
+
+    /// Types `text` and Enter, as a user would.
+    fn say(&self, text: &str) {
+        self.env.ok(&["send", &self.id, "--enter", text]);
+    }
+
+    fn wait_screen(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        wait_screen(&self.env, &self.id, what, pred)
+    }
+
+    /// Waits for a hook payload of `event` that satisfies `pred`.
+    fn wait_hook(&self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let mut found = None;
+        wait_until(&format!("a {event} hook"), T, || {
+            found = self.sandbox.hooks_of(event).into_iter().find(|p| pred(p));
+            found.is_some()
+        });
+        found.expect("found")
+    }
+}
+
+/// The fake's turn that carries the result of tool call `id`.
+fn tool_result_turn(fake: &FakeApi, id: &str) -> Recorded {
+    fake.wait_for(&format!("the result of tool call {id}"), T, |r| {
+        r.tool_results().iter().any(|t| t.id == id)
+    })
+}
+
+/// The script of a turn that wants to run `command` in Bash, then says `done` once it has the
+/// tool's result.
+fn bash_then_text(command: &str, done: &str) -> Script {
+    Script::new()
+        .then(
+            Reply::text("I will create the file.")
+                .with_tool_use(
+                    "Bash",
+                    json!({"command": command, "description": "Create made.txt"}),
+                )
+                .when(When::UserSays("please make a file".into()))
+                .usage(Usage::new(1200, 40).with_cache(300, 500)),
+        )
+        .then(
+            Reply::text(done)
+                .when(When::ToolResult)
+                .usage(Usage::new(1300, 12)),
+        )
+}
+
+/// Permission prompt shown on the screen and announced to the PermissionRequest hook; then
+/// returns the tool call's id.
+fn wait_for_permission_prompt(c: &Claude, command: &str) -> String {
+    let request = c.wait_hook("PermissionRequest", |p| {
+        p["tool_name"] == "Bash" && p["tool_input"]["command"] == command
+    });
+    assert!(request["session_id"].is_string(), "{request}");
+    c.wait_screen("the permission prompt", |s| {
+        s.contains("Do you want to proceed?") && s.contains(command)
+    });
+    let pre = c.wait_hook("PreToolUse", |p| p["tool_name"] == "Bash");
+    pre["tool_use_id"]
+        .as_str()
+        .expect("PreToolUse carries tool_use_id")
+        .to_owned()
+}
+
+#[test]
+fn claude_permission_allowed_by_a_hook_runs_the_tool_and_the_model_gets_its_result() {
+    let command = "echo made-by-claude > made.txt";
+    let c = Claude::start(bash_then_text(command, "Done: made.txt exists."));
+    c.say("please make a file");
+
+    let submitted = c.wait_hook("UserPromptSubmit", |_| true);
+    assert_eq!(submitted["prompt"], "please make a file");
+    let first = c.fake.wait_for("the typed prompt", T, |r| {
+        r.is_turn() && r.last_user_text().contains("please make a file")
+    });
+    assert_eq!(first.reply, Some(0), "{}", c.fake.log());
+
+    let tool_id = wait_for_permission_prompt(&c, command);
+    let made = c.sandbox.project().join("made.txt");
+    assert!(!made.exists(), "the tool ran before anyone allowed it");
+
+    c.sandbox.allow_next().expect("write the decision");
+    wait_until("made.txt written by the real Bash tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "made-by-claude\n")
+    });
+    let result = tool_result_turn(&c.fake, &tool_id);
+    let tr = &result.tool_results()[0];
+    assert!(!tr.is_error, "the allowed tool failed: {tr:?}");
+    assert_eq!(result.reply, Some(1));
+
+    let stop = c.wait_hook("Stop", |_| true);
+    assert_eq!(stop["last_assistant_message"], "Done: made.txt exists.");
+    c.wait_screen("the final answer", |s| s.contains("Done: made.txt exists."));
+    let post = c.wait_hook("PostToolUse", |p| p["tool_use_id"] == tool_id.as_str());
+    assert_eq!(post["tool_name"], "Bash");
+
+    // The transcript has the turn with the usage the fake reported.
+    let transcript = c.sandbox.transcripts();
+    assert_eq!(transcript.len(), 1, "{transcript:?}");
+    let records = agents::read_jsonl(&transcript[0]);
+    let usage = records
+        .iter()
+        .find(|r| r["type"] == "assistant" && r["message"]["usage"]["input_tokens"] == 1200)
+        .map(|r| r["message"]["usage"].clone())
+        .expect("the first answer's usage in the transcript");
+    assert_eq!(usage["cache_read_input_tokens"], 500);
+    assert_eq!(usage["cache_creation_input_tokens"], 300);
+}
+
+#[test]
+fn claude_permission_denied_by_a_hook_tells_the_model_why() {
+    let command = "echo should-not-run > made.txt";
+    let why = "Denied from Paddock: not in this folder, please";
+    let c = Claude::start(bash_then_text(command, "Understood, I will not create it."));
+    c.say("please make a file");
+
+    let tool_id = wait_for_permission_prompt(&c, command);
+    c.sandbox.deny_next(why).expect("write the decision");
+
+    let result = tool_result_turn(&c.fake, &tool_id);
+    let tr = &result.tool_results()[0];
+    assert!(tr.is_error, "a denial is an error result: {tr:?}");
+    assert!(tr.text.contains(why), "the model was not told why: {tr:?}");
+    let stop = c.wait_hook("Stop", |_| true);
+    assert_eq!(
+        stop["last_assistant_message"],
+        "Understood, I will not create it."
+    );
+    assert!(
+        !c.sandbox.project().join("made.txt").exists(),
+        "the denied tool ran"
+    );
+}
+
+#[test]
+fn claude_api_error_ends_the_turn_with_stop_failure_and_shows_the_error() {
+    // `should_retry(false)` sends `x-should-retry: false`: without it Claude Code retries
+    // (up to 10 attempts with backoff) before giving up.
+    let c = Claude::start(
+        Script::new().then(
+            Reply::error(529, "overloaded_error", "Overloaded")
+                .should_retry(false)
+                .when(When::UserSays("are you there".into())),
+        ),
+    );
+    c.say("are you there?");
+    let failure = c.wait_hook("StopFailure", |_| true);
+    assert_eq!(failure["error"], "server_error", "{failure}");
+    assert!(
+        failure["last_assistant_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("529")),
+        "{failure}"
+    );
+    c.wait_screen("the API error", |s| s.contains("API Error: 529"));
+    assert_eq!(c.fake.times_used(0), 1, "{}", c.fake.log());
+    assert!(
+        c.sandbox.hooks_of("Stop").is_empty(),
+        "a failed turn is not a Stop"
+    );
+}
+
+/// The records of the rollout whose task is `task` (the interactive TUI may write others).
+fn rollout_records(sb: &CodexSandbox, task: &str) -> Vec<Value> {
+    sb.rollouts()
+        .iter()
+        .map(|f| agents::read_jsonl(f))
+        .find(|records| {
+            records.iter().any(|r| {
+                r["payload"]["type"] == "message"
+                    && r["payload"]["role"] == "user"
+                    && r["payload"]["content"][0]["text"] == task
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// A Codex turn: run a shell command, then answer. Tokens over the two requests: 230 in (64
+/// cached), 28 out.
+fn codex_script(cmd: &str) -> Script {
+    Script::new()
+        .then(
+            Reply::tool_use("exec_command", json!({"cmd": cmd}))
+                .with_thinking("I should run a command.")
+                .when(When::UserSays("please make a file".into()))
+                .usage(Usage::new(100, 20)),
+        )
+        .then(
+            Reply::text("Done, made.txt is there.")
+                .when(When::ToolResult)
+                .usage(Usage::new(130, 8).with_cache(0, 64)),
+        )
+}
+
+fn assert_codex_turn(sb: &CodexSandbox, fake: &FakeApi, cmd: &str) {
+    let made = sb.project().join("made.txt");
+    wait_until("made.txt written by codex's shell tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "made-by-codex\n")
+    });
+    let result = fake.wait_for("the shell command's output", T, |r| {
+        r.ends_with_tool_result()
+    });
+    assert!(
+        result.tool_results()[0].text.contains("exited with code 0"),
+        "{:?}",
+        result.tool_results()
+    );
+
+    let mut records = Vec::new();
+    wait_until("the rollout's task_complete", T, || {
+        records = rollout_records(sb, "please make a file");
+        records
+            .iter()
+            .any(|r| r["payload"]["type"] == "task_complete")
+    });
+    let of = |kind: &str, payload: &str| -> Vec<&Value> {
+        records
+            .iter()
+            .filter(|r| r["type"] == kind && r["payload"]["type"] == payload)
+            .map(|r| &r["payload"])
+            .collect()
+    };
+    let meta = records
+        .iter()
+        .find(|r| r["type"] == "session_meta")
+        .expect("session_meta");
+    assert_eq!(
+        meta["payload"]["cwd"],
+        sb.project().display().to_string().as_str()
+    );
+    assert!(
+        of("response_item", "message")
+            .iter()
+            .any(|m| m["role"] == "user" && m["content"][0]["text"] == "please make a file"),
+        "the task is not in the rollout"
+    );
+    let call = of("response_item", "function_call");
+    assert_eq!(call.len(), 1);
+    assert_eq!(call[0]["name"], "exec_command");
+    let args: Value =
+        serde_json::from_str(call[0]["arguments"].as_str().expect("arguments")).expect("json");
+    assert_eq!(args["cmd"], cmd);
+    assert_eq!(of("response_item", "function_call_output").len(), 1);
+    let totals = of("event_msg", "token_count")
+        .last()
+        .map(|p| p["info"]["total_token_usage"].clone())
+        .expect("a token_count event");
+    assert_eq!(totals["input_tokens"], 230, "{totals}");
+    assert_eq!(totals["cached_input_tokens"], 64, "{totals}");
+    assert_eq!(totals["output_tokens"], 28, "{totals}");
+    assert_eq!(
+        of("event_msg", "task_complete")[0]["last_agent_message"],
+        "Done, made.txt is there."
+    );
+
+    // The interactive TUI also runs a side turn to title the thread, and notifies for it too:
+    // look for the notification of the user's turn.
+    let mut note = None;
+    wait_until(
+        "codex's notify program to be called for the turn",
+        T,
+        || {
+            note = sb
+                .notifications()
+                .into_iter()
+                .find(|n| n["input-messages"] == json!(["please make a file"]));
+            note.is_some()
+        },
+    );
+    let note = note.expect("found");
+    assert_eq!(note["type"], "agent-turn-complete");
+    assert_eq!(note["last-assistant-message"], "Done, made.txt is there.");
+    assert_eq!(
+        note["thread-id"], meta["payload"]["id"],
+        "the notification names the rollout's thread"
+    );
+}
+
+#[test]
+fn codex_exec_runs_a_function_call_and_writes_the_rollout_and_notifies() {
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let cmd = "echo made-by-codex > made.txt";
+    let fake = FakeApi::start(codex_script(cmd)).expect("fake API");
+    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+    let mut c = std::process::Command::new(codex);
+    sb.apply(&mut c);
+    let mut child = c
+        .args(["exec", "--skip-git-repo-check", "please make a file"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start codex exec");
+    let mut status = None;
+    wait_until("codex exec to finish", T, || {
+        status = child.try_wait().expect("wait for codex");
+        status.is_some()
+    });
+    let out = child.wait_with_output().expect("codex output");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "codex exec failed: {status:?}\n{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        fake.log()
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Done, made.txt is there."));
+    assert_codex_turn(&sb, &fake, cmd);
+}
+
+#[test]
+fn install_check_on_an_empty_cache_names_the_install_script() {
+    // Point the lookup at an empty cache: the error must say how to get the CLIs.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new("sh")
+        .args(["-c", "../../scripts/install-agents.sh --check"])
+        .env("PADDOCK_AGENTS_DIR", empty.path())
+        .output()
+        .expect("run the install script");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not installed") && err.contains("scripts/install-agents.sh"),
+        "{err}"
+    );
+    let left = std::fs::read_dir(empty.path()).expect("cache dir").count();
+    assert_eq!(left, 0, "--check must not install anything");
+}
+
+#[test]
+fn codex_interactive_under_paddock_run_runs_a_typed_turn() {
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let cmd = "echo made-by-codex > made.txt";
+    let fake = FakeApi::start(codex_script(cmd)).expect("fake API");
+    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+    let env = Env::new();
+    let mut run = env.cmd();
+    sb.apply(&mut run);
+    let out = run
+        .args([
+            "run", "--name", "codex", "--cols", "120", "--rows", "40", "--",
+        ])
+        .arg(&codex)
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // Ready once the footer names the model (the logo animation comes first).
+    wait_screen(&env, &id, "Codex's prompt", |s| {
+        s.contains("gpt-fake") && s.contains("? for shortcuts")
+    });
+    // Text and Enter in one write would be taken as a paste (Enter inserts a newline), so
+    // type, wait for the text to show, then press Enter alone.
+    env.ok(&["send", &id, "please make a file"]);
+    wait_screen(&env, &id, "the typed prompt", |s| {
+        s.contains("please make a file")
+    });
+    env.ok(&["send", &id, "--enter", ""]);
+    assert_codex_turn(&sb, &fake, cmd);
+    wait_screen(&env, &id, "the answer", |s| {
+        s.contains("Done, made.txt is there.")
+    });
+}
+
+#[test]
+fn claude_through_paddock_idle_working_waiting_permission_approved_then_waiting_input() {
+    let command = "echo approved-in-paddock > made.txt";
+    let c = Claude::start_supervised(bash_then_text(command, "Done: made.txt exists."));
+    let row = c.wait_state("idle");
+    assert_eq!(row["agent"], "claude");
+    assert_eq!(row["sources"][0], "hooks", "{row}");
+
+    c.env.ok(&["message", "claude", "please make a file"]);
+    let row = c.wait_row("the permission request in the state", |r| {
+        r["state"] == "waiting_permission" && r["permission"]["input"]["command"] == command
+    });
+    assert_eq!(row["tool"], "Bash");
+    assert_eq!(row["sources"][0], "hooks");
+    let pending = c.approvals();
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    let req = &pending[0];
+    for key in ["id", "session", "tool", "input", "created_at"] {
+        assert!(!req[key].is_null(), "approvals --json lacks {key}: {req}");
+    }
+    assert_eq!(req["session"], c.id.as_str());
+    assert_eq!(req["tool"], "Bash");
+    assert_eq!(req["input"]["command"], command);
+    let id = req["id"].as_str().expect("id").to_owned();
+    let made = c.sandbox.project().join("made.txt");
+    assert!(!made.exists(), "the tool ran before anyone allowed it");
+
+    let out = c.env.ok(&["approve", &id]);
+    assert!(out.contains("allowed"), "{out}");
+    wait_until("made.txt written by the real Bash tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-paddock\n")
+    });
+    let tool_id = c
+        .wait_hook("PreToolUse", |p| p["tool_name"] == "Bash")
+        .get("tool_use_id")
+        .and_then(Value::as_str)
+        .expect("tool_use_id")
+        .to_owned();
+    let result = tool_result_turn(&c.fake, &tool_id);
+    assert!(
+        !result.tool_results()[0].is_error,
+        "{:?}",
+        result.tool_results()
+    );
+    let row = c.wait_state("waiting_input");
+    assert!(row["permission"].is_null(), "{row}");
+    assert!(c.approvals().is_empty(), "nothing left to answer");
+
+    // A late answer is refused and says who answered first.
+    let late = c.env.paddock(&["deny", &id]);
+    assert!(!late.status.success());
+    let err = String::from_utf8_lossy(&late.stderr);
+    assert!(err.contains("already allowed by cli"), "{err}");
+
+    // The process killed: exited, with how.
+    c.env.ok(&["kill", "claude"]);
+    let row = c.wait_state("exited");
+    assert_eq!(row["exit_code"], 137, "{row}");
+}
+
+#[test]
+fn claude_denied_through_paddock_is_told_why_and_a_question_is_answered_by_message() {
+    let command = "echo must-not-run > made.txt";
+    let why = "not in this folder, use /tmp";
+    let script = bash_then_text(command, "Which folder should I use instead?").then(
+        Reply::text("Creating it in /tmp then.")
+            .when(When::UserSays("use /tmp".into()))
+            .usage(Usage::new(1400, 9)),
+    );
+    let c = Claude::start_supervised(script);
+    c.wait_state("idle");
+    c.env.ok(&["message", "claude", "please make a file"]);
+    let row = c.wait_state("waiting_permission");
+    let id = row["permission"]["id"]
+        .as_str()
+        .expect("request id")
+        .to_owned();
+    c.env.ok(&["deny", &id, "--message", why]);
+    let tool_id = c
+        .wait_hook("PreToolUse", |p| p["tool_name"] == "Bash")
+        .get("tool_use_id")
+        .and_then(Value::as_str)
+        .expect("tool_use_id")
+        .to_owned();
+    let result = tool_result_turn(&c.fake, &tool_id);
+    let tr = &result.tool_results()[0];
+    assert!(
+        tr.is_error && tr.text.contains(why),
+        "the agent was not told why: {tr:?}"
+    );
+    assert!(
+        !c.sandbox.project().join("made.txt").exists(),
+        "the denied tool ran"
+    );
+
+    // The agent asks a question: it waits for input; a message from Paddock answers it.
+    c.wait_state("waiting_input");
+    c.env.ok(&["message", "claude", "use /tmp"]);
+    c.fake.wait_for("the typed answer", T, |r| {
+        r.is_turn() && r.last_user_text().contains("use /tmp")
+    });
+    c.wait_screen("the reply", |s| s.contains("Creating it in /tmp then."));
+    c.wait_state("waiting_input");
+}
+
+#[test]
+fn claude_api_failure_is_errored_with_the_reason() {
+    let c = Claude::start_supervised(
+        Script::new().then(
+            Reply::error(529, "overloaded_error", "Overloaded")
+                .should_retry(false)
+                .when(When::UserSays("are you there".into())),
+        ),
+    );
+    c.wait_state("idle");
+    c.env.ok(&["message", "claude", "are you there?"]);
+    let row = c.wait_state("errored");
+    assert!(
+        row["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("server_error")),
+        "{row}"
+    );
+}
