@@ -24,7 +24,7 @@ options:
   --window SECS    each idle window of the supervisor (default 60)
   --no-tmux        skip the tmux comparisons
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
-                   supervisor
+                   supervisor, endpoint
   -h, --help       this text
 ";
 
@@ -67,7 +67,14 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 5] = ["throughput", "latency", "idle", "attach", "supervisor"];
+pub const MEASUREMENTS: [&str; 6] = [
+    "throughput",
+    "latency",
+    "idle",
+    "attach",
+    "supervisor",
+    "endpoint",
+];
 
 impl Options {
     /// Whether `measurement` is to run.

@@ -143,6 +143,8 @@ pub enum ApiErrorCode {
     SessionExited,
     /// The session is still running (409).
     SessionRunning,
+    /// The permission request was already answered or is no longer waiting (409).
+    AlreadyDecided,
     /// The session's backend cannot do this (409).
     Unsupported,
     /// A part of Paddock this needs is not available (the database, a holder) (503).
@@ -164,6 +166,7 @@ impl ApiErrorCode {
             ApiErrorCode::PairingFailed => "pairing_failed",
             ApiErrorCode::SessionExited => "session_exited",
             ApiErrorCode::SessionRunning => "session_running",
+            ApiErrorCode::AlreadyDecided => "already_decided",
             ApiErrorCode::Unsupported => "unsupported",
             ApiErrorCode::Unavailable => "unavailable",
             ApiErrorCode::Internal => "internal",

@@ -28,6 +28,13 @@ pub enum Need {
 
 /// Every API route: method, path (axum syntax) and what it needs. The router is built from
 /// the same paths; a route missing here is refused (fail closed).
+const LIST: Need = Need::Permission(Permission::SessionsList);
+const READ: Need = Need::Permission(Permission::Read);
+const INPUT: Need = Need::Permission(Permission::Input);
+const CONTROL: Need = Need::Permission(Permission::Control);
+const ADMIN: Need = Need::Permission(Permission::Admin);
+
+#[rustfmt::skip]
 pub const ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/health", Need::Public),
     ("GET", "/api/v1/health", Need::Public),
@@ -35,77 +42,25 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("POST", "/api/v1/pair", Need::Public),
     ("POST", "/api/v1/auth/refresh", Need::Public),
     ("GET", "/api/v1/ws", Need::Public),
-    (
-        "GET",
-        "/api/v1/me",
-        Need::Permission(Permission::SessionsList),
-    ),
-    (
-        "GET",
-        "/api/v1/sessions",
-        Need::Permission(Permission::SessionsList),
-    ),
-    (
-        "GET",
-        "/api/v1/sessions/{id}",
-        Need::Permission(Permission::SessionsList),
-    ),
-    (
-        "POST",
-        "/api/v1/sessions/{id}/input",
-        Need::Permission(Permission::Input),
-    ),
-    (
-        "POST",
-        "/api/v1/sessions/{id}/resize",
-        Need::Permission(Permission::Input),
-    ),
-    (
-        "POST",
-        "/api/v1/sessions/{id}/signal",
-        Need::Permission(Permission::Control),
-    ),
-    (
-        "POST",
-        "/api/v1/sessions/{id}/restart",
-        Need::Permission(Permission::Control),
-    ),
-    (
-        "DELETE",
-        "/api/v1/sessions/{id}",
-        Need::Permission(Permission::Control),
-    ),
-    (
-        "GET",
-        "/api/v1/system/status",
-        Need::Permission(Permission::Read),
-    ),
-    (
-        "GET",
-        "/api/v1/system/metrics",
-        Need::Permission(Permission::Read),
-    ),
-    (
-        "GET",
-        "/api/v1/devices",
-        Need::Permission(Permission::Admin),
-    ),
-    (
-        "PATCH",
-        "/api/v1/devices/{id}",
-        Need::Permission(Permission::Admin),
-    ),
-    (
-        "DELETE",
-        "/api/v1/devices/{id}",
-        Need::Permission(Permission::Admin),
-    ),
-    (
-        "POST",
-        "/api/v1/pairing",
-        Need::Permission(Permission::Admin),
-    ),
-    ("GET", "/api/v1/audit", Need::Permission(Permission::Admin)),
+    ("GET", "/api/v1/me", LIST),
+    ("GET", "/api/v1/sessions", LIST),
+    ("GET", "/api/v1/sessions/{id}", LIST),
+    ("POST", "/api/v1/sessions/{id}/input", INPUT),
+    ("POST", "/api/v1/sessions/{id}/resize", INPUT),
+    ("POST", "/api/v1/sessions/{id}/message", INPUT),
+    ("POST", "/api/v1/sessions/{id}/signal", CONTROL),
+    ("POST", "/api/v1/sessions/{id}/restart", CONTROL),
+    ("POST", "/api/v1/sessions/{id}/control", CONTROL),
+    ("DELETE", "/api/v1/sessions/{id}", CONTROL),
+    ("GET", "/api/v1/permissions", READ),
+    ("POST", "/api/v1/permissions/{id}/decide", CONTROL),
+    ("GET", "/api/v1/system/status", READ),
+    ("GET", "/api/v1/system/metrics", READ),
+    ("GET", "/api/v1/devices", ADMIN),
+    ("PATCH", "/api/v1/devices/{id}", ADMIN),
+    ("DELETE", "/api/v1/devices/{id}", ADMIN),
+    ("POST", "/api/v1/pairing", ADMIN),
+    ("GET", "/api/v1/audit", ADMIN),
 ];
 
 /// The state every handler shares.

@@ -45,6 +45,7 @@ impl ApiError {
             ApiErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorCode::SessionExited
             | ApiErrorCode::SessionRunning
+            | ApiErrorCode::AlreadyDecided
             | ApiErrorCode::Unsupported => StatusCode::CONFLICT,
             ApiErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -106,6 +107,24 @@ impl From<TerminalError> for ApiError {
             },
             TerminalError::Holder(_) => ApiErrorCode::Unavailable,
             TerminalError::Os { .. } => ApiErrorCode::Unavailable,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<paddock_core::control::ControlError> for ApiError {
+    fn from(e: paddock_core::control::ControlError) -> Self {
+        use paddock_core::control::ControlError as C;
+        use paddock_core::permissions::DecideError as D;
+        let code = match &e {
+            C::NotFound(_) | C::Decide(D::NotFound(_)) => ApiErrorCode::NotFound,
+            C::Ambiguous(..) | C::Invalid(_) | C::Decide(D::Invalid(_)) => ApiErrorCode::BadRequest,
+            C::Decide(D::AlreadyDecided { .. } | D::Withdrawn { .. }) => {
+                ApiErrorCode::AlreadyDecided
+            }
+            C::Unsupported(_) => ApiErrorCode::Unsupported,
+            C::Exited { .. } => ApiErrorCode::SessionExited,
+            C::Holder { .. } | C::Os { .. } => ApiErrorCode::Unavailable,
         };
         Self::new(code, e.to_string())
     }

@@ -10,6 +10,7 @@ use paddock_core::access::AuditInput;
 use paddock_proto::access::{
     AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
 };
+use paddock_proto::agent::{Control, Decision, PermissionRequest};
 use paddock_proto::supervisor::{ComponentHealth, HealthStatus, SessionView, SupervisorStatus};
 use paddock_proto::web::{ApiErrorCode, ErrorBody};
 use paddock_proto::{Request, SessionId, Signal, Size};
@@ -450,6 +451,95 @@ pub async fn audit_log(
     })
     .await
     .map(Json)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct MessageRequest {
+    /// Typed into the agent's prompt and submitted.
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct DecideRequest {
+    pub decision: Decision,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PermissionsParams {
+    /// Recently decided and withdrawn requests too, not only pending ones.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Who a device is in the agents' and the audit log's words: its name and id.
+fn by(st: &AppState, caller: &Caller) -> String {
+    match st.handle.access().device(&caller.0.device_id) {
+        Some(d) => format!("{} ({})", d.name, d.id),
+        None => caller.0.actor(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/message", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id or name")), request_body = MessageRequest,
+    responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn message(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MessageRequest>,
+) -> Result<Json<SessionView>, ApiError> {
+    let who = by(&st, &caller);
+    let r =
+        paddock_core::control::control(&st.handle, &id, Control::Message { text: req.text }, &who)
+            .await
+            .map_err(ApiError::from);
+    audited(&st, &caller, "session.message", id, r)
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/control", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id or name")), request_body = Control,
+    responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn control(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(action): ApiJson<Control>,
+) -> Result<Json<SessionView>, ApiError> {
+    let who = by(&st, &caller);
+    let name = format!("session.{}", action.name());
+    let r = paddock_core::control::control(&st.handle, &id, action, &who)
+        .await
+        .map_err(ApiError::from);
+    audited(&st, &caller, &name, id, r).await.map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/permissions", tag = "permissions", security(("bearer" = [])),
+    params(PermissionsParams),
+    responses((status = 200, body = Vec<PermissionRequest>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn permissions(
+    State(st): State<AppState>,
+    ApiQuery(p): ApiQuery<PermissionsParams>,
+) -> Json<Vec<PermissionRequest>> {
+    Json(st.handle.permissions().list(p.all))
+}
+
+#[utoipa::path(post, path = "/api/v1/permissions/{id}/decide", tag = "permissions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "permission request id")), request_body = DecideRequest,
+    responses((status = 200, body = PermissionRequest), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn decide(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecideRequest>,
+) -> Result<Json<PermissionRequest>, ApiError> {
+    let who = by(&st, &caller);
+    let action = format!("permission.{}", req.decision.verb().replace(' ', "_"));
+    let r = paddock_core::control::decide(&st.handle, &id, req.decision, &who)
+        .await
+        .map_err(ApiError::from);
+    audited(&st, &caller, &action, id, r).await.map(Json)
 }
 
 /// 404 for unknown API paths (the UI gets the rest).

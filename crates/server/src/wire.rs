@@ -26,6 +26,14 @@ pub fn typescript() -> String {
     add(HealthStatus::decl());
     add(ComponentHealth::decl());
     add(SupervisorStatus::decl());
+    add(paddock_proto::agent::AgentState::decl());
+    add(paddock_proto::agent::StateSource::decl());
+    add(paddock_proto::agent::StateDetail::decl());
+    add(paddock_proto::agent::PermissionRequest::decl());
+    add(paddock_proto::agent::AnswerChannel::decl());
+    add(paddock_proto::agent::Decision::decl());
+    add(paddock_proto::agent::PermissionOutcome::decl());
+    add(paddock_proto::agent::Control::decl());
     add(paddock_core::events::Event::decl());
     add(DeviceId::decl());
     add(Role::decl());
@@ -48,6 +56,8 @@ pub fn typescript() -> String {
     add(crate::rest::SignalRequest::decl());
     add(crate::rest::RenameRequest::decl());
     add(crate::rest::SystemMetrics::decl());
+    add(crate::rest::MessageRequest::decl());
+    add(crate::rest::DecideRequest::decl());
     add(crate::rest::Done::decl());
     add(crate::app::EndpointMetrics::decl());
     out.push_str(BINARY_FRAMES);

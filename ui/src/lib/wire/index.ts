@@ -68,6 +68,85 @@ url: string | null,
  */
 fingerprint: string | null, };
 
+export type AgentState = "starting" | "working" | "waiting_permission" | "waiting_input" | "idle" | "completed" | "errored" | "exited";
+
+export type StateSource = "hooks" | "status_file" | "transcript" | "screen" | "output" | "process";
+
+export type StateDetail = { state: AgentState, 
+/**
+ * The tool running (`working`), when known.
+ */
+tool: string | null, 
+/**
+ * The pending request (`waiting_permission`).
+ */
+permission: PermissionRequest | null, 
+/**
+ * Why (`errored`), or what the agent asks (`waiting_input`, when it says).
+ */
+reason: string | null, 
+/**
+ * The exit code (`completed`, `exited`); null otherwise.
+ */
+exit_code: number | null, 
+/**
+ * The signals this state was decided from, the deciding one first.
+ */
+sources: Array<StateSource>, 
+/**
+ * When the session entered this state, RFC 3339 UTC.
+ */
+since: string, };
+
+export type PermissionRequest = { id: string, 
+/**
+ * The Paddock session.
+ */
+session: SessionId, 
+/**
+ * The agent's own session id (Claude Code's `session_id`), when known.
+ */
+agent_session: string | null, tool: string, 
+/**
+ * The tool's input as the agent gave it (e.g. `{"command": "rm -rf build"}`).
+ */
+input: JsonValue, 
+/**
+ * The "always allow" rules the agent offers (Claude Code's `permission_suggestions`),
+ * as it gave them.
+ */
+suggestions: Array<JsonValue>, 
+/**
+ * RFC 3339 UTC.
+ */
+created_at: string, 
+/**
+ * When the agent stops waiting for a remote answer (the prompt then stays in the
+ * terminal), RFC 3339 UTC.
+ */
+expires_at: string, 
+/**
+ * How an answer reaches the agent: `hook` (exact) or `terminal` (keys typed into its
+ * prompt, for agents Paddock did not start).
+ */
+channel: AnswerChannel, 
+/**
+ * Set once decided (or withdrawn because it was answered in the terminal or expired).
+ */
+outcome: PermissionOutcome | null, };
+
+export type AnswerChannel = "hook" | "terminal";
+
+export type Decision = { "behavior": "allow" } | { "behavior": "allow_always", suggestion: number, } | { "behavior": "deny", message: string | null, };
+
+export type PermissionOutcome = { "kind": "decided", decision: Decision, 
+/**
+ * Who answered: a device name, `cli`, ...
+ */
+by: string, at: string, } | { "kind": "withdrawn", reason: string, at: string, };
+
+export type Control = { "action": "message", text: string, } | { "action": "interrupt", message: string | null, } | { "action": "pause" } | { "action": "resume" };
+
 export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
 
 export type DeviceId = string;
@@ -170,7 +249,7 @@ export type ServerMessage = { "type": "ready", protocol: number, device_id: Devi
  */
 writable: boolean, } | { "type": "lagged", session: SessionId, from: number, to: number, } | { "type": "resized", session: SessionId, size: Size, } | { "type": "exited", session: SessionId, code: number | null, signal: string | null, } | { "type": "detached", session: SessionId, reason: string, } | { "type": "pong", nonce: number | null, } | { "type": "error", code: ApiErrorCode, message: string, session: SessionId | null, };
 
-export type ApiErrorCode = "unauthorized" | "forbidden" | "origin_denied" | "not_found" | "bad_request" | "payload_too_large" | "rate_limited" | "pairing_failed" | "session_exited" | "session_running" | "unsupported" | "unavailable" | "internal";
+export type ApiErrorCode = "unauthorized" | "forbidden" | "origin_denied" | "not_found" | "bad_request" | "payload_too_large" | "rate_limited" | "pairing_failed" | "session_exited" | "session_running" | "already_decided" | "unsupported" | "unavailable" | "internal";
 
 export type ErrorBody = { error: ErrorDetail, };
 
@@ -221,6 +300,14 @@ sessions_cpu: number,
  * Resident memory of every session's process tree, bytes.
  */
 sessions_rss: number, };
+
+export type MessageRequest = { 
+/**
+ * Typed into the agent's prompt and submitted.
+ */
+text: string, };
+
+export type DecideRequest = { decision: Decision, };
 
 export type Done = { ok: boolean, };
 
