@@ -14,7 +14,7 @@ import type { PairingOffer } from "../src/lib/wire";
 
 const run = promisify(execFile);
 export const REPO = resolve(import.meta.dirname, "../..");
-export const PADDOCK = process.env.PADDOCK_BIN ?? join(REPO, "target/debug/paddock");
+export const PADDOCK = process.env.E2E_PADDOCK_BIN ?? join(REPO, "target/debug/paddock");
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 export const SHOTS = join(REPO, "docs/screenshots");
 
@@ -28,6 +28,9 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** An error that ends a wait at once instead of being retried. */
+export class Fatal extends Error {}
+
 /** Waits until `f` returns a truthy value, or fails with `what` after `ms`. */
 export async function until<T>(what: string, f: () => Promise<T> | T, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
@@ -37,6 +40,7 @@ export async function until<T>(what: string, f: () => Promise<T> | T, ms = 15_00
       const v = await f();
       if (v) return v;
     } catch (e) {
+      if (e instanceof Fatal) throw e;
       last = e;
     }
     if (Date.now() > end)
@@ -176,7 +180,7 @@ export async function device(kind: "desktop" | "phone"): Promise<Device> {
           viewport: { width: 390, height: 844 },
           hasTouch: true,
           isMobile: true,
-          deviceScaleFactor: 2,
+          deviceScaleFactor: 1,
         }
       : { viewport: { width: 1400, height: 900 } }),
   });

@@ -22,4 +22,4 @@ npm run build
 echo "==> building paddock (embeds ui/dist)"
 (cd "$ROOT" && cargo build --bin paddock)
 echo "==> end-to-end tests"
-PADDOCK_BIN="$ROOT/target/debug/paddock" npx vitest run --config vitest.e2e.config.ts
+E2E_PADDOCK_BIN="$ROOT/target/debug/paddock" npx vitest run --config vitest.e2e.config.ts

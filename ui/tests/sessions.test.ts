@@ -26,6 +26,11 @@ function s(
       agent: "claude",
       cpu: null,
       rss: null,
+      tool: null,
+      permission: null,
+      reason: null,
+      sources: ["process"],
+      since: "2026-11-22T05:00:00Z",
       ...extra,
     },
   };
@@ -37,13 +42,13 @@ describe("dashboard order", () => {
       s("e", "exited"),
       s("i", "idle"),
       s("w", "working"),
-      s("r", "running"),
+      s("r", "working"),
       s("x", "errored"),
       s("q", "waiting_input"),
       s("p", "waiting_permission"),
     ];
     const names = sortAndFilter(all, { text: "", states: [] }).map((h) => h.session.name);
-    // `running` (a holder without agent state) counts as working; ties go by name.
+    // Ties go by name.
     expect(names).toEqual(["p", "q", "x", "r", "w", "i", "e"]);
   });
 
@@ -71,7 +76,7 @@ describe("dashboard order", () => {
   });
 
   it("filters by state", () => {
-    const all = [s("a", "waiting_input"), s("b", "running"), s("c", "exited")];
+    const all = [s("a", "waiting_input"), s("b", "working"), s("c", "exited")];
     expect(
       sortAndFilter(all, { text: "", states: ["working"] }).map((h) => h.session.name),
     ).toEqual(["b"]);

@@ -5,6 +5,9 @@
 import { ApiError, fromResponse, unreachable } from "./errors";
 import type {
   AuditEntry,
+  Control,
+  DecideRequest,
+  Decision,
   DeviceView,
   Me,
   PairRequest,
@@ -17,18 +20,10 @@ import type {
   TranscriptItem,
 } from "./types";
 
-export type ControlAction = "interrupt" | "suspend" | "resume" | "stop" | "kill" | "restart";
-export type Decision =
-  { decision: "allow" } | { decision: "allow_always" } | { decision: "deny"; message?: string };
+export type ControlAction = "interrupt" | "pause" | "resume" | "stop" | "kill" | "restart";
 
-/** The signal each control sends (restart has its own route). */
-const SIGNAL: Record<Exclude<ControlAction, "restart">, Signal> = {
-  interrupt: "INT",
-  suspend: "STOP",
-  resume: "CONT",
-  stop: "TERM",
-  kill: "KILL",
-};
+/** Stop and kill are signals; restart has its own route; the rest are agent controls. */
+const SIGNAL: Partial<Record<ControlAction, Signal>> = { stop: "TERM", kill: "KILL" };
 
 const sid = (id: string) => `/sessions/${encodeURIComponent(id)}`;
 
@@ -94,20 +89,23 @@ export class HttpApi {
   session(id: string): Promise<SessionView> {
     return this.request("GET", sid(id));
   }
-  /** Types `text` into the agent's terminal and presses Enter. */
-  message(id: string, text: string): Promise<unknown> {
-    return this.request("POST", `${sid(id)}/input`, { data: text, enter: true });
+  /** Sends a message to the agent: typed into its prompt and submitted. */
+  message(id: string, text: string): Promise<SessionView> {
+    return this.request("POST", `${sid(id)}/message`, { text });
   }
   /**
-   * Interrupt, suspend, resume, stop, kill (signals) and restart. `agent` picks how to
-   * interrupt: Claude Code treats Esc as "stop what you are doing" and INT as "quit".
+   * Interrupt (what the agent treats as interrupt, e.g. Esc for Claude Code), pause and resume
+   * go through the agent's control; stop and kill are signals; restart has its own route.
    */
-  control(id: string, action: ControlAction, agent?: string | null): Promise<unknown> {
-    if (action === "interrupt" && agent === "claude") {
-      return this.request("POST", `${sid(id)}/input`, { data: "\x1b", enter: false });
-    }
+  control(id: string, action: ControlAction): Promise<unknown> {
+    const signal = SIGNAL[action];
+    if (signal) return this.request("POST", `${sid(id)}/signal`, { signal });
     if (action === "restart") return this.request("POST", `${sid(id)}/restart`);
-    return this.request("POST", `${sid(id)}/signal`, { signal: SIGNAL[action] });
+    const body: Control =
+      action === "interrupt"
+        ? { action: "interrupt", message: null }
+        : { action: action === "pause" ? "pause" : "resume" };
+    return this.request("POST", `${sid(id)}/control`, body);
   }
   remove(id: string): Promise<unknown> {
     return this.request("DELETE", sid(id));
@@ -128,14 +126,19 @@ export class HttpApi {
     return this.request("GET", "/audit");
   }
 
-  // Issue 4 (agents) routes: a host without them answers 404 and the views say so.
-  transcript(id: string): Promise<TranscriptItem[]> {
-    return this.request("GET", `${sid(id)}/transcript`);
-  }
+  /** Pending permission requests (`all` includes decided ones). */
   permissions(): Promise<PermissionRequest[]> {
     return this.request("GET", "/permissions");
   }
-  decide(id: string, d: Decision): Promise<unknown> {
-    return this.request("POST", `/permissions/${encodeURIComponent(id)}/decision`, d);
+  /** Answers a permission request; the host answers with it, decided (or says who was first). */
+  decide(id: string, decision: Decision): Promise<PermissionRequest> {
+    return this.request("POST", `/permissions/${encodeURIComponent(id)}/decide`, {
+      decision,
+    } satisfies DecideRequest);
+  }
+
+  /** No host serves transcripts yet: this answers 404 and the view says so. */
+  transcript(id: string): Promise<TranscriptItem[]> {
+    return this.request("GET", `${sid(id)}/transcript`);
   }
 }

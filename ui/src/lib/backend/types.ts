@@ -12,71 +12,55 @@
 import type { SessionView as WireSessionView } from "../wire";
 
 export type {
+  AgentState,
   ApiErrorCode,
   AuditEntry,
   Backend,
   ClientMessage,
   ComponentHealth,
+  Control,
+  DecideRequest,
+  Decision,
   DeviceId,
   DeviceView,
   EndpointMetrics,
   Event,
   HealthStatus,
   Me,
+  MessageRequest,
   PairRequest,
   Permission,
+  PermissionOutcome,
+  PermissionRequest,
   Role,
   ServerMessage,
   SessionId,
   Signal,
   Size,
+  StateSource,
   SupervisorStatus,
   SystemMetrics,
   TokenGrant,
 } from "../wire";
 export { decodeTerminalFrame, type TerminalFrame } from "../wire";
 
-// ---- Pending: issue 4 (agents) ----------------------------------------------------------
+// ---- Pending: not in the Rust export yet ------------------------------------------------
 
-/** The agent states of issue 4; today's hosts send only `running` and `exited`. */
-export type AgentState =
-  | "starting"
-  | "working"
-  | "waiting_permission"
-  | "waiting_input"
-  | "idle"
-  | "completed"
-  | "errored"
-  | "exited"
-  | "running";
-
-export interface PermissionRequest {
-  id: string;
-  session: string;
-  tool: string;
-  input: unknown;
-  suggestions?: unknown[];
-  created_at: string;
-  expires_at?: string | null;
-}
-
-/** What issue 4 adds to a session; every field optional until it is exported. */
+/**
+ * What the transcript indexer (issue 4) knows about a session and the endpoint does not serve
+ * yet: read only when a host sends it, so today nothing of it shows.
+ */
 export interface AgentFields {
   branch?: string | null;
   current_task?: string | null;
-  current_tool?: string | null;
   last_action?: string | null;
   cost_usd?: number | null;
-  tokens?: number | null;
   last_activity?: string | null;
-  error?: string | null;
-  permission?: PermissionRequest | null;
 }
 
-export type SessionView = Omit<WireSessionView, "state"> & {
-  state: WireSessionView["state"] | AgentState;
-} & AgentFields;
+export type SessionView = WireSessionView & AgentFields;
 
+/** One entry of a session's structured transcript (no route serves it yet). */
 export interface TranscriptItem {
   kind: "prompt" | "text" | "thinking" | "tool_call" | "tool_result" | "file_change" | "usage";
   time?: string;

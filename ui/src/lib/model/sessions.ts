@@ -37,7 +37,7 @@ export const STATE_LABEL: Record<ShownState, string> = {
 };
 
 export function shownState(state: AgentState | string): ShownState {
-  if (state === "running") return "working";
+  if (state === "running") return "working"; // a host from before agent states
   return (state in RANK ? state : "working") as ShownState;
 }
 

@@ -251,6 +251,14 @@ export class HostConn implements Grants {
         this.rss[id] = [...(this.rss[id] ?? []), rss].slice(-SPARK);
         break;
       }
+      case "permission_update": {
+        // The request's own news (decided elsewhere, withdrawn); the session's state follows
+        // in its session_update.
+        const r = e.payload.request;
+        const s = this.sessions[r.session];
+        if (s?.permission && s.permission.id === r.id) s.permission = r;
+        break;
+      }
       case "system_alert":
         this.alerts[e.payload.component.name] = e.payload.component;
         break;
