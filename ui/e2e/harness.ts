@@ -4,7 +4,7 @@
  * temporary directory and is removed by `close()`.
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,6 +16,8 @@ const run = promisify(execFile);
 export const REPO = resolve(import.meta.dirname, "../..");
 export const PADDOCK = process.env.E2E_PADDOCK_BIN ?? join(REPO, "target/debug/paddock");
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+export const FAKEAPI = process.env.E2E_FAKEAPI_BIN ?? join(REPO, "target/debug/paddock-fakeapi");
+export const CLAUDE = process.env.E2E_CLAUDE_BIN ?? "";
 export const SHOTS = join(REPO, "docs/screenshots");
 
 async function freePort(): Promise<number> {
@@ -216,4 +218,108 @@ export async function terminalLines(page: Page): Promise<string[]> {
     for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? "");
     return lines;
   });
+}
+
+/** The real Claude Code CLI (installed by scripts/install-agents.sh) talking to the fake API. */
+export class ClaudeSandbox {
+  readonly dir = mkdtempSync("/tmp/pdkui-");
+  #fake: ChildProcess | null = null;
+  apiUrl = "";
+  readonly apiKey = "sk-ant-api03-paddock-fake-key-0123456789abcdefghij";
+
+  get home(): string {
+    return join(this.dir, "home");
+  }
+  get project(): string {
+    return join(this.dir, "project");
+  }
+
+  /** Starts `paddock-fakeapi` with `script` and writes a HOME where `claude` starts at its prompt. */
+  async start(script: unknown): Promise<void> {
+    mkdirSync(this.home, { recursive: true });
+    mkdirSync(this.project, { recursive: true });
+    writeFileSync(join(this.dir, "script.json"), JSON.stringify(script));
+    const fake = spawn(FAKEAPI, ["--script", join(this.dir, "script.json")], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.#fake = fake;
+    let out = "";
+    fake.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+    fake.stderr?.on("data", () => {});
+    await until("the fake API to listen", () => {
+      if (fake.exitCode !== null) throw new Fatal(`paddock-fakeapi exited ${fake.exitCode}`);
+      const m = /listening on (\S+)/.exec(out);
+      if (m) this.apiUrl = m[1]!;
+      return m;
+    });
+    const version = /CLAUDE_CODE_VERSION=(\S+)/.exec(
+      readFileSync(join(REPO, "scripts/agent-versions.env"), "utf8"),
+    )![1];
+    writeFileSync(
+      join(this.home, ".claude.json"),
+      JSON.stringify({
+        hasCompletedOnboarding: true,
+        lastOnboardingVersion: version,
+        customApiKeyResponses: { approved: [this.apiKey.slice(-20)], rejected: [] },
+        projects: {
+          [this.project]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true },
+        },
+      }),
+    );
+  }
+
+  /** The environment for `paddock run -- claude` (the holder passes it on to claude). */
+  env(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...base };
+    for (const k of Object.keys(env)) {
+      if (
+        /^(ANTHROPIC_|CLAUDE_CODE_|CLAUDECODE$|CLAUDE_CONFIG_DIR$|CODEX_|OPENAI_API_KEY$)/.test(k)
+      )
+        delete env[k];
+    }
+    const h = this.home;
+    return {
+      ...env,
+      HOME: h,
+      XDG_CONFIG_HOME: join(h, ".config"),
+      XDG_CACHE_HOME: join(h, ".cache"),
+      XDG_DATA_HOME: join(h, ".local/share"),
+      XDG_STATE_HOME: join(h, ".local/state"),
+      ANTHROPIC_API_KEY: this.apiKey,
+      ANTHROPIC_BASE_URL: this.apiUrl,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_AUTOUPDATER: "1",
+      DISABLE_TELEMETRY: "1",
+      DISABLE_ERROR_REPORTING: "1",
+    };
+  }
+
+  close(): void {
+    this.#fake?.kill("SIGKILL");
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+}
+
+/** Starts the real `claude` in a Paddock session (Paddock injects its hooks); returns the id. */
+export async function startClaude(host: Host, sb: ClaudeSandbox, name: string): Promise<string> {
+  if (!CLAUDE)
+    throw new Fatal("E2E_CLAUDE_BIN is not set; scripts/e2e.sh installs Claude Code and sets it");
+  const { stdout } = await run(
+    PADDOCK,
+    [
+      "run",
+      "--name",
+      name,
+      "--cols",
+      "120",
+      "--rows",
+      "40",
+      "--",
+      CLAUDE,
+      "--permission-mode",
+      "manual",
+    ],
+    { env: sb.env(host.env), cwd: sb.project },
+  );
+  return stdout.trim().split(/\s+/).pop()!;
 }

@@ -19,7 +19,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "==> building the UI"
 npm run build
-echo "==> building paddock (embeds ui/dist)"
-(cd "$ROOT" && cargo build --bin paddock)
+echo "==> building paddock (embeds ui/dist) and the fake model API"
+(cd "$ROOT" && cargo build --bin paddock --bin paddock-fakeapi)
+echo "==> the real Claude Code CLI (installed once per machine)"
+CLAUDE="$("$ROOT/scripts/install-agents.sh" | sed -n 's/^claude=//p')"
+[ -x "$CLAUDE" ] || { echo "error: scripts/install-agents.sh did not give a claude binary" >&2; exit 1; }
 echo "==> end-to-end tests"
-E2E_PADDOCK_BIN="$ROOT/target/debug/paddock" npx vitest run --config vitest.e2e.config.ts
+E2E_PADDOCK_BIN="$ROOT/target/debug/paddock" E2E_FAKEAPI_BIN="$ROOT/target/debug/paddock-fakeapi" \
+  E2E_CLAUDE_BIN="$CLAUDE" npx vitest run --config vitest.e2e.config.ts
