@@ -139,6 +139,37 @@ describe("desktop", () => {
   });
 });
 
+describe("roles", () => {
+  it("a viewer reads the terminal but gets no controls, key bar, typing or message box", async () => {
+    const viewer = await device("desktop");
+    try {
+      const { page } = viewer;
+      const offer = await host.pair("viewer");
+      await page.goto(offer.pair_url);
+      await page.getByRole("button", { name: "Pair this device" }).click();
+      const card = page.locator(`[data-session="${shellId}"]`);
+      await until("the session's card", () => card.isVisible());
+      await card.click();
+      await until(
+        "the terminal's current screen",
+        async () => (await outputLines(viewer, /^tick-40$/)).length === 1,
+      );
+      expect(await page.locator('[data-testid="terminal"]').getAttribute("data-writable")).toBe(
+        "false",
+      );
+      expect(await page.getByRole("toolbar", { name: "Session controls" }).count()).toBe(0);
+      expect(await page.getByRole("toolbar", { name: "Terminal keys" }).count()).toBe(0);
+      expect(await page.getByLabel("Message to the agent").count()).toBe(0);
+      await page.goto(new URL("#/devices", host.url + "/").toString());
+      await until("the admin-only notice", () =>
+        page.getByText(/Only an admin device/).isVisible(),
+      );
+    } finally {
+      await viewer.close();
+    }
+  });
+});
+
 describe("phone, 390×844, touch only", () => {
   it("pairs with the short code, opens a session and types with the key bar", async () => {
     phone = await device("phone");
