@@ -63,6 +63,8 @@ export class Host {
 
   constructor() {
     for (const d of ["run", "data", "config"]) mkdirSync(join(this.dir, d), { mode: 0o700 });
+    // Leave the machine's tmux alone: no bridging of other people's agent panes.
+    writeFileSync(join(this.dir, "config", "config.toml"), "[tmux]\nenabled = false\n");
     this.env = {
       ...process.env,
       PADDOCK_RUNTIME_DIR: join(this.dir, "run"),
@@ -144,8 +146,14 @@ export class Host {
 
   async close(): Promise<void> {
     try {
-      const ls = JSON.parse(await this.paddock("ls", "--json")) as { id: string }[];
-      for (const s of ls) await this.paddock("rm", "--force", s.id).catch(() => {});
+      // Paddock's own sessions only (the supervisor also lists other agents on the machine).
+      const ls = JSON.parse(await this.paddock("ls", "--json")) as {
+        id: string;
+        backend?: string;
+      }[];
+      for (const s of ls.filter((s) => (s.backend ?? "holder") === "holder")) {
+        await this.paddock("rm", "--force", s.id).catch(() => {});
+      }
     } catch {
       /* nothing to remove */
     }
