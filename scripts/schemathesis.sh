@@ -2,7 +2,8 @@
 # OpenAPI-driven fuzzing of the endpoint: starts a real `paddock up` (private directories, a
 # free port), pairs an admin device, and runs schemathesis (pinned, from PyPI, in a venv under
 # the cache directory) against /api/v1/openapi.json, failing on any 5xx or response that does
-# not match the document. Usage: scripts/schemathesis.sh [PADDOCK_BINARY] [MAX_EXAMPLES]
+# not match the document. Revoking devices is left out (the fuzzer would revoke its own
+# device through the links of the document; tests/endpoint.rs covers revocation). Usage: scripts/schemathesis.sh [PADDOCK_BINARY] [MAX_EXAMPLES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ if [ ! -x "$BIN" ]; then
   echo "==> building paddock"
   cargo build -p paddock
 fi
+BIN=$(realpath "$BIN")
 if [ ! -x "$VENV/bin/st" ]; then
   echo "==> installing schemathesis $VERSION into $VENV"
   python3 -m venv "$VENV" || {
@@ -51,9 +53,12 @@ TOKEN=$(curl -sk -X POST -H 'content-type: application/json' \
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 echo "==> schemathesis $VERSION against $URL ($EXAMPLES examples per operation)"
+# Its cache directory (.schemathesis) goes to the temporary directory, not the repository.
+cd "$WORK"
 "$VENV/bin/st" run "$URL/api/v1/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --tls-verify false \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "$EXAMPLES" \
-  --workers 1
+  --workers 1 \
+  --exclude-operation-id revoke_device

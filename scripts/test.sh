@@ -18,6 +18,9 @@ if ! need cargo; then
   exit 1
 fi
 
+echo "==> the real agent CLIs (Claude Code, Codex), pinned, cached once per machine"
+scripts/install-agents.sh
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"

@@ -94,13 +94,18 @@ impl Endpoint {
             paddock: h.paddock().to_owned(),
             runtime: h.dir().to_owned(),
         };
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let grant = rt.block_on(async {
             let mut s = ep.http().await?;
             let body = json!({"secret": offer["secret"], "device_name": "bench"});
             call(&mut s, &ep.addr, "POST", "/api/v1/pair", "", Some(body)).await
         })?;
-        ep.token = grant["access_token"].as_str().context("no token")?.to_owned();
+        ep.token = grant["access_token"]
+            .as_str()
+            .context("no token")?
+            .to_owned();
         Ok(ep)
     }
 
@@ -191,7 +196,10 @@ async fn call(
     let status = resp.status();
     let body = resp.into_body().collect().await?.to_bytes();
     if !status.is_success() {
-        bail!("{method} {path}: {status} {}", String::from_utf8_lossy(&body));
+        bail!(
+            "{method} {path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
@@ -214,7 +222,11 @@ async fn next_json(ws: &mut Ws) -> anyhow::Result<Value> {
 
 /// Attaches and returns the `attached` message.
 async fn attach(ws: &mut Ws, id: &str, offset: Option<u64>) -> anyhow::Result<Value> {
-    send(ws, json!({"type": "attach", "session": id, "offset": offset})).await?;
+    send(
+        ws,
+        json!({"type": "attach", "session": id, "offset": offset}),
+    )
+    .await?;
     loop {
         let m = next_json(ws).await?;
         match m["type"].as_str() {
@@ -246,7 +258,9 @@ pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
                         micros(percentile(&samples, 99.0)) / 1e3
                     ),
                 )
-                .beside(format!("{sent} requests over 4 TLS connections, {late} sent late"))
+                .beside(format!(
+                    "{sent} requests over 4 TLS connections, {late} sent late"
+                ))
                 .target("p95 ≤ 5 ms", p95 <= Duration::from_millis(5)),
             );
             json.insert("rest".into(), latency_summary(&samples));
@@ -283,11 +297,14 @@ pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
         Ok((wss, socket, raw)) => {
             let share = wss / raw * 100.0;
             report.add(
-                Row::new("Output throughput to one WSS client", format!("{wss:.0} MB/s"))
-                    .beside(format!(
-                        "holder socket {socket:.0} MB/s; bare PTY {raw:.0} MB/s ({share:.0} %)"
-                    ))
-                    .target("≥ 60 % of bare PTY", share >= 60.0),
+                Row::new(
+                    "Output throughput to one WSS client",
+                    format!("{wss:.0} MB/s"),
+                )
+                .beside(format!(
+                    "holder socket {socket:.0} MB/s; bare PTY {raw:.0} MB/s ({share:.0} %)"
+                ))
+                .target("≥ 60 % of bare PTY", share >= 60.0),
             );
             json.insert(
                 "throughput".into(),
@@ -323,7 +340,10 @@ pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
             report.add(
                 Row::new(
                     "Resume over WSS after missing 1 MiB",
-                    format!("{:.1} ms, {} bytes (exactly the missed ones)", r.resume_ms, r.resume_bytes),
+                    format!(
+                        "{:.1} ms, {} bytes (exactly the missed ones)",
+                        r.resume_ms, r.resume_bytes
+                    ),
                 )
                 .beside(format!(
                     "a fresh attach instead: {:.1} ms, {} bytes of snapshot",
@@ -348,7 +368,15 @@ async fn rest_latency(ep: &Endpoint) -> anyhow::Result<(Vec<Duration>, usize, us
     const SECS: u64 = 5;
     let mut warm = ep.http().await?;
     for _ in 0..200 {
-        call(&mut warm, &ep.addr, "GET", "/api/v1/sessions", &ep.token, None).await?;
+        call(
+            &mut warm,
+            &ep.addr,
+            "GET",
+            "/api/v1/sessions",
+            &ep.token,
+            None,
+        )
+        .await?;
     }
     let t0 = tokio::time::Instant::now() + Duration::from_millis(50);
     let mut tasks = Vec::new();
@@ -403,10 +431,18 @@ fn keystrokes(
         let mut over_ws = Vec::with_capacity(samples);
         let mut over_socket = Vec::with_capacity(samples);
         for i in 0..(samples + 200) {
-            let (key, echo): (&str, &[u8]) = if i % 64 == 63 { ("\r", b"\r\n") } else { ("x", b"x") };
+            let (key, echo): (&str, &[u8]) = if i % 64 == 63 {
+                ("\r", b"\r\n")
+            } else {
+                ("x", b"x")
+            };
             // Over WSS.
             let t = Instant::now();
-            send(&mut ws, json!({"type": "input", "session": session.id, "data": key})).await?;
+            send(
+                &mut ws,
+                json!({"type": "input", "session": session.id, "data": key}),
+            )
+            .await?;
             let mut got = Vec::new();
             while got.len() < echo.len() {
                 match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
@@ -519,7 +555,15 @@ async fn fan_out(ep: &Endpoint) -> anyhow::Result<FanOut> {
     const WINDOW: Duration = Duration::from_secs(10);
     let out = std::process::Command::new(&ep.paddock)
         .env("PADDOCK_RUNTIME_DIR", &ep.runtime)
-        .args(["run", "--name", "fanout", "--", "sh", "-c", "exec sleep 1000000"])
+        .args([
+            "run",
+            "--name",
+            "fanout",
+            "--",
+            "sh",
+            "-c",
+            "exec sleep 1000000",
+        ])
         .output()?;
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     ep.known(&id).await?;
@@ -542,7 +586,8 @@ async fn fan_out(ep: &Endpoint) -> anyhow::Result<FanOut> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let c0 = ep.supervisor_cpu_ticks()?;
     tokio::time::sleep(WINDOW).await;
-    let without = (ep.supervisor_cpu_ticks()? - c0) as f64 / ticks_per_s / WINDOW.as_secs_f64() * 100.0;
+    let without =
+        (ep.supervisor_cpu_ticks()? - c0) as f64 / ticks_per_s / WINDOW.as_secs_f64() * 100.0;
     let counts = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut clients = Vec::new();
     for _ in 0..50 {
@@ -563,7 +608,8 @@ async fn fan_out(ep: &Endpoint) -> anyhow::Result<FanOut> {
     let n0 = counts.load(std::sync::atomic::Ordering::Relaxed);
     let c0 = ep.supervisor_cpu_ticks()?;
     tokio::time::sleep(WINDOW).await;
-    let with = (ep.supervisor_cpu_ticks()? - c0) as f64 / ticks_per_s / WINDOW.as_secs_f64() * 100.0;
+    let with =
+        (ep.supervisor_cpu_ticks()? - c0) as f64 / ticks_per_s / WINDOW.as_secs_f64() * 100.0;
     let n = counts.load(std::sync::atomic::Ordering::Relaxed) - n0;
     let _ = stop_tx.send(true);
     generator.await.map_err(|e| anyhow!("{e}"))??;
@@ -600,7 +646,15 @@ fn resync(h: &mut Harness, rt: &Runtime, ep: &Endpoint) -> anyhow::Result<Resync
         drop(ws);
         let mut s = ep.http().await?;
         let path = format!("/api/v1/sessions/{}/input", session.id);
-        call(&mut s, &ep.addr, "POST", &path, &ep.token, Some(json!({"data": "\r"}))).await?;
+        call(
+            &mut s,
+            &ep.addr,
+            "POST",
+            &path,
+            &ep.token,
+            Some(json!({"data": "\r"})),
+        )
+        .await?;
         // Wait until the holder has all of it.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

@@ -23,8 +23,11 @@ options:
   --idle SECS      the idle window for wakeups (default 10)
   --window SECS    each idle window of the supervisor (default 60)
   --no-tmux        skip the tmux comparisons
+  --transcripts-size SIZE
+                   the generated transcript history to index (default 1G)
+  --hook-events N  hooks fired in the hook measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
-                   supervisor, endpoint
+                   supervisor, hooks, transcripts, endpoint
   -h, --help       this text
 ";
 
@@ -45,6 +48,10 @@ pub struct Options {
     pub tmux: bool,
     /// Measurements to run; empty means all.
     pub only: Vec<String>,
+    /// The transcript history generated for the indexing run.
+    pub transcripts_size: u64,
+    /// Hooks fired in the hook measurement.
+    pub hook_events: usize,
 }
 
 impl Default for Options {
@@ -62,17 +69,21 @@ impl Default for Options {
             window: Duration::from_secs(60),
             tmux: true,
             only: Vec::new(),
+            transcripts_size: 1 << 30,
+            hook_events: 500,
         }
     }
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 6] = [
+pub const MEASUREMENTS: [&str; 8] = [
     "throughput",
     "latency",
     "idle",
     "attach",
     "supervisor",
+    "hooks",
+    "transcripts",
     "endpoint",
 ];
 
@@ -112,6 +123,8 @@ impl Options {
                     opts.window = Duration::from_secs(parse_count(&flag, &value()?)? as u64)
                 }
                 "--no-tmux" => opts.tmux = false,
+                "--transcripts-size" => opts.transcripts_size = parse_bytes(&value()?)?,
+                "--hook-events" => opts.hook_events = parse_count(&flag, &value()?)?,
                 "--only" => {
                     for name in value()?.split(',').map(str::trim) {
                         if !MEASUREMENTS.contains(&name) {

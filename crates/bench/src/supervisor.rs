@@ -889,7 +889,7 @@ async fn wait_listed(
                         .iter()
                         .filter(|s| {
                             s.backend == Backend::Holder
-                                && s.is_running()
+                                && !s.status.state.is_final()
                                 && holders.get(s.id.as_str()) == Some(&s.pid)
                         })
                         .count();

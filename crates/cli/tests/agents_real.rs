@@ -561,6 +561,33 @@ fn claude_through_paddock_idle_working_waiting_permission_approved_then_waiting_
     assert!(row["permission"].is_null(), "{row}");
     assert!(c.approvals().is_empty(), "nothing left to answer");
 
+    // The transcript, read as it grew: the task, the action, the tokens of both answers.
+    let mut shown = Value::Null;
+    wait_until(
+        "the transcript's second answer in `paddock show`",
+        T,
+        || {
+            shown = serde_json::from_str(&c.env.ok(&["show", "claude", "--json"])).expect("JSON");
+            shown["insight"]["tokens"]["output"] == 52
+        },
+    );
+    let insight = &shown["insight"];
+    assert_eq!(insight["current_task"], "please make a file", "{insight:#}");
+    let action = insight["recent_actions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["tool"] == "Bash"))
+        .unwrap_or_else(|| panic!("no Bash action: {insight:#}"));
+    assert!(
+        action["input_summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("approved-in-paddock")),
+        "{action}"
+    );
+    assert_eq!(action["status"], "succeeded", "{action}");
+    assert_eq!(insight["tokens"]["input"], 2500, "{insight:#}");
+    assert_eq!(insight["tokens"]["cache_read"], 500);
+    assert_eq!(insight["tokens"]["cache_creation"], 300);
+
     // A late answer is refused and says who answered first.
     let late = c.env.paddock(&["deny", &id]);
     assert!(!late.status.success());
@@ -635,5 +662,201 @@ fn claude_api_failure_is_errored_with_the_reason() {
             .as_str()
             .is_some_and(|r| r.contains("server_error")),
         "{row}"
+    );
+}
+
+#[test]
+fn claude_in_tmux_that_paddock_did_not_start_waits_for_permission_and_is_approved_through_paddock()
+{
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let command = "echo approved-from-afar > made.txt";
+    let fake = FakeApi::start(bash_then_text(command, "Done: made.txt exists.")).expect("fake");
+    let sb = ClaudeSandbox::new(&fake.url()).expect("sandbox");
+    let env = Env::new();
+    // The supervisor reads the status files of the sandbox's Claude Code.
+    let _sup = env.up_with(&[("HOME".into(), sb.home().display().to_string())]);
+    let mut line = format!("cd '{}' && exec env", sb.project().display());
+    for k in sb.unset() {
+        line.push_str(&format!(" -u {k}"));
+    }
+    for (k, v) in sb.env() {
+        line.push_str(&format!(" {k}='{v}'"));
+    }
+    // Plain `claude` with no Paddock hooks: only its screen and status file tell its state.
+    line.push_str(&format!(" '{}' --permission-mode manual", claude.display()));
+    let server = format!("pdk-cc-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .env("TMUX_TMPDIR", env.dir())
+            .args(["-L", &server])
+            .args(args)
+            .output()
+            .expect("tmux")
+    };
+    let out = tmux(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &line,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    struct KillServer<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for KillServer<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = KillServer(&tmux);
+    let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+    wait_until("Claude Code's prompt in the pane", T, || {
+        capture().contains(CLAUDE_READY)
+    });
+    let mut row = Value::Null;
+    wait_until("paddock to find and bridge the pane", T, || {
+        row = env
+            .ls()
+            .into_iter()
+            .find(|r| r["agent"] == "claude" && r["backend"] == "tmux")
+            .unwrap_or(Value::Null);
+        !row.is_null()
+    });
+    let id = row["id"].as_str().expect("id").to_owned();
+
+    env.ok(&["message", &id, "please make a file"]);
+    let mut shown = None;
+    let mut waiting = None;
+    wait_until(
+        "the prompt in the pane and waiting_permission in paddock",
+        T,
+        || {
+            if shown.is_none() && capture().contains("Do you want to proceed?") {
+                shown = Some(std::time::Instant::now());
+            }
+            if waiting.is_none() {
+                let r = env.ls().into_iter().find(|r| r["id"] == id.as_str());
+                if let Some(r) = r.filter(|r| r["state"] == "waiting_permission") {
+                    waiting = Some((std::time::Instant::now(), r));
+                }
+            }
+            shown.is_some() && waiting.is_some()
+        },
+    );
+    let (at, _) = waiting.expect("waiting");
+    if let Some(shown) = shown {
+        eprintln!(
+            "waiting_permission seen {:?} after the prompt was on the pane (ls polling included)",
+            at.saturating_duration_since(shown)
+        );
+    }
+    // The status file may say "waiting" a moment before the screen names the tool.
+    let mut row = Value::Null;
+    wait_until("the screen to name the tool", T, || {
+        row = env
+            .ls()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str())
+            .unwrap_or(Value::Null);
+        row["tool"] == "Bash"
+    });
+    assert_eq!(row["state"], "waiting_permission", "{row}");
+    let sources: Vec<&str> = row["sources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        sources.contains(&"screen") || sources.contains(&"status_file"),
+        "{row}"
+    );
+    let pending: Vec<Value> =
+        serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("approvals JSON");
+    let req = pending
+        .iter()
+        .find(|r| r["session"] == id.as_str())
+        .unwrap_or_else(|| panic!("no request for {id}: {pending:#?}"));
+    assert_eq!(req["channel"], "terminal");
+    assert!(
+        req["input"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("approved-from-afar")),
+        "{req}"
+    );
+    let made = sb.project().join("made.txt");
+    env.ok(&["approve", req["id"].as_str().expect("id")]);
+    wait_until("made.txt written by the approved tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-from-afar\n")
+    });
+    wait_until("the agent to finish its turn", T, || {
+        env.ls()
+            .into_iter()
+            .any(|r| r["id"] == id.as_str() && r["state"] == "waiting_input")
+    });
+}
+
+#[test]
+fn codex_through_paddock_works_runs_its_tool_and_waits_with_the_rollouts_actions_and_tokens() {
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let cmd = "echo made-by-codex > made.txt";
+    let fake = FakeApi::start(codex_script(cmd)).expect("fake API");
+    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+    let env = Env::new();
+    let _sup = env.up();
+    let mut run = env.cmd();
+    sb.apply(&mut run);
+    let out = run
+        .args([
+            "run", "--name", "codex", "--cols", "120", "--rows", "40", "--",
+        ])
+        .arg(&codex)
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    wait_screen(&env, &id, "Codex's prompt", |s| {
+        s.contains("gpt-fake") && s.contains("? for shortcuts")
+    });
+    let row = |env: &Env| {
+        env.ls()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(row(&env)["agent"], "codex");
+    env.ok(&["message", "codex", "please make a file"]);
+    assert_codex_turn(&sb, &fake, cmd);
+    wait_until("codex waiting for input after its turn", T, || {
+        row(&env)["state"] == "waiting_input"
+    });
+    let mut shown = Value::Null;
+    wait_until("the rollout's insight in `paddock show`", T, || {
+        shown = serde_json::from_str(&env.ok(&["show", "codex", "--json"])).expect("JSON");
+        shown["insight"]["tokens"]["output"] == 28
+    });
+    let insight = &shown["insight"];
+    assert_eq!(insight["current_task"], "please make a file", "{insight:#}");
+    // Codex counts cached tokens inside its input; Paddock counts them apart, as Anthropic does.
+    assert_eq!(insight["tokens"]["input"], 230 - 64, "{insight:#}");
+    assert_eq!(insight["tokens"]["cache_read"], 64, "{insight:#}");
+    let action = insight["recent_actions"]
+        .as_array()
+        .and_then(|a| a.first())
+        .unwrap_or_else(|| panic!("no action: {insight:#}"));
+    assert!(
+        action["input_summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("made-by-codex")),
+        "{action}"
     );
 }

@@ -213,8 +213,17 @@ fn relaxed() -> [(&'static str, &'static str); 2] {
     ]
 }
 
+/// `paddock up` with these settings.
+fn up_env(env: &Env, vars: &[(&str, &str)]) -> Supervisor {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.up_with(&vars)
+}
+
 fn up(env: &Env) -> (Supervisor, Web) {
-    let sup = env.up_with(&relaxed());
+    let sup = up_env(env, &relaxed());
     let web = Web::of(env);
     (sup, web)
 }
@@ -346,7 +355,29 @@ async fn pairing_refuses_wrong_reused_and_expired_secrets_and_the_short_code_wor
         .as_str()
         .expect("msg")
         .contains("expired"));
-    let code: Value = serde_json::from_str(&env.ok(&["pair", "--json"])).expect("offer");
+    let (svg, png) = (env.dir().join("pair.svg"), env.dir().join("pair.png"));
+    let code: Value = serde_json::from_str(&env.ok(&[
+        "pair",
+        "--json",
+        "--svg",
+        svg.to_str().expect("utf8"),
+        "--png",
+        png.to_str().expect("utf8"),
+    ]))
+    .expect("offer");
+    assert!(std::fs::read_to_string(&svg).expect("svg").contains("<svg"));
+    let png = std::fs::read(&png).expect("png");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let side = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(
+        side,
+        u32::from_be_bytes([png[20], png[21], png[22], png[23]]),
+        "square"
+    );
+    assert!(
+        side >= 8 * 29,
+        "a QR code of at least version 3 at 8 px a module: {side}"
+    );
     let typed = code["code"].as_str().expect("code").to_lowercase();
     let r = pair(json!(typed)).await;
     assert_eq!((r.status, r.body["role"].as_str()), (200, Some("operator")));
@@ -408,6 +439,8 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
         r#"{"action": "pause"}"#,
     ),
     ("GET", "/api/v1/permissions", Some("viewer"), ""),
+    ("GET", "/api/v1/sessions/{x}/insight", Some("viewer"), ""),
+    ("GET", "/api/v1/sessions/{x}/thinking", Some("viewer"), ""),
     (
         "POST",
         "/api/v1/permissions/{x}/decide",
@@ -644,10 +677,13 @@ async fn revoking_a_device_fails_its_requests_at_once_and_closes_its_live_socket
 #[tokio::test]
 async fn the_rate_limit_answers_429_with_retry_after_and_pairing_is_stricter() {
     let env = Env::new();
-    let _sup = env.up_with(&[
-        ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "20"),
-        ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "3"),
-    ]);
+    let _sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "20"),
+            ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "3"),
+        ],
+    );
     let web = Web::of(&env);
     let mut pair_codes = Vec::new();
     for _ in 0..4 {
@@ -739,11 +775,14 @@ async fn security_headers_strict_origins_and_the_page_without_a_built_ui() {
 #[tokio::test]
 async fn malformed_and_oversize_messages_are_refused_without_harm() {
     let env = Env::new();
-    let sup = env.up_with(&[
-        ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000"),
-        ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "1000"),
-        ("PADDOCK_SERVER__WS_MAX_MESSAGE_BYTES", "65536"),
-    ]);
+    let sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000"),
+            ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "1000"),
+            ("PADDOCK_SERVER__WS_MAX_MESSAGE_BYTES", "65536"),
+        ],
+    );
     let web = Web::of(&env);
     let token = web.pair(&env, "operator").await["access_token"]
         .as_str()
@@ -998,4 +1037,58 @@ async fn a_thousand_wss_disconnect_resume_cycles_during_a_flood_lose_and_double_
         "{cycles_in_flood} cycles during the flood"
     );
     assert_eq!(started_at, Some(0));
+}
+
+#[tokio::test]
+async fn plain_http_only_on_loopback_and_never_pairable() {
+    let env = Env::new();
+    let sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__INSECURE_HTTP", "true"),
+            ("PADDOCK_SERVER__LISTEN", "0.0.0.0"),
+        ],
+    );
+    let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
+    assert!(status["url"].is_null(), "{status}");
+    let endpoint = status["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["name"] == "endpoint")
+        .expect("an endpoint component")
+        .clone();
+    assert_eq!(endpoint["status"], "unhealthy");
+    assert!(
+        endpoint["message"]
+            .as_str()
+            .expect("msg")
+            .contains("loopback"),
+        "{endpoint}"
+    );
+    drop(sup);
+    let _sup = up_env(&env, &[("PADDOCK_SERVER__INSECURE_HTTP", "true")]);
+    let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
+    let url = status["url"].as_str().expect("url");
+    let addr = url.strip_prefix("http://").expect("plain http on loopback");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(
+        format!("GET /health HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut resp = String::new();
+    tcp.read_to_string(&mut resp).await.expect("read");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(
+        !resp.to_lowercase().contains("strict-transport-security"),
+        "no HSTS over HTTP"
+    );
+    let out = env.paddock(&["pair"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("plain HTTP"),
+        "{out:?}"
+    );
 }

@@ -27,6 +27,7 @@ pub mod status_files;
 pub mod supervisor;
 pub mod terminal;
 pub mod tmux;
+pub mod transcripts;
 pub mod watcher;
 
 pub use config::Config;

@@ -56,6 +56,7 @@ struct Inner {
     agents: crate::agents::Agents,
     /// Asks holder discovery to scan the runtime directory now.
     rescan: Arc<tokio::sync::Notify>,
+    transcripts: std::sync::OnceLock<crate::transcripts::Transcripts>,
     access: crate::access::Access,
     endpoint: std::sync::Mutex<Option<Endpoint>>,
 }
@@ -109,6 +110,19 @@ impl Handle {
 
     pub fn runtime_dir(&self) -> &RuntimeDir {
         &self.inner.runtime_dir
+    }
+
+    /// The live transcripts (set once the supervisor has started).
+    pub fn transcripts(&self) -> Option<&crate::transcripts::Transcripts> {
+        self.inner.transcripts.get()
+    }
+
+    /// What a session's transcript says so far.
+    pub fn insight(
+        &self,
+        id: &paddock_proto::SessionId,
+    ) -> Option<paddock_proto::insight::SessionInsight> {
+        self.transcripts()?.insight(id)
     }
 
     /// Asks holder discovery to look for new holders now (a hook from a session that is not
@@ -281,8 +295,27 @@ impl Supervisor {
                 permissions: crate::permissions::Permissions::new(bus_for_permissions),
                 agents: crate::agents::Agents::default(),
                 rescan: Arc::default(),
+                transcripts: std::sync::OnceLock::new(),
             }),
         };
+        let prices = match paddock_agents::Prices::load(Some(
+            &crate::paths::config_dir().join("prices.toml"),
+        )) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read your prices.toml; costs use the built-in prices");
+                paddock_agents::Prices::default()
+            }
+        };
+        let _ = handle
+            .inner
+            .transcripts
+            .set(crate::transcripts::Transcripts::start(
+                store.clone(),
+                prices,
+                registry.clone(),
+                handle.inner.bus.clone(),
+            ));
         let (stop_watcher, stop_rx) = std::sync::mpsc::channel();
         let watcher_thread = crate::watcher::spawn(
             &handle.inner.config,

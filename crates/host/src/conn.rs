@@ -465,6 +465,7 @@ async fn handle_request(
         | Request::Hook(_)
         | Request::Permissions { .. }
         | Request::Decide { .. }
+        | Request::Insight { .. }
         | Request::Control { .. }
         | Request::CreatePairing { .. }
         | Request::ListDevices

@@ -91,6 +91,9 @@ pub enum Request {
         /// Who answers, for the audit log and for a late answer's error.
         by: String,
     },
+    /// What a session's transcript says: task, actions, files, progress, thinking, tokens,
+    /// cost (supervisor only).
+    Insight { session: String },
     /// A control action on a session named by id or name (supervisor only).
     Control {
         session: String,
@@ -329,6 +332,12 @@ pub enum Response {
     /// Permission requests, oldest first.
     Permissions {
         requests: Vec<crate::agent::PermissionRequest>,
+    },
+    /// A session's insight (absent until its transcript is found).
+    Insight {
+        session: Box<crate::supervisor::SessionView>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        insight: Option<Box<crate::insight::SessionInsight>>,
     },
     /// One permission request, as it is now.
     Permission {
@@ -672,6 +681,7 @@ mod tests {
                 agent: "claude".into(),
                 session: Some(SessionId::parse("abc123").expect("valid")),
                 ancestors: vec![10, 1],
+                agent_home: Some("/home/dev/.codex".into()),
                 payload: serde_json::json!({"hook_event_name": "Stop"}),
             })),
             Request::Permissions { all: true },

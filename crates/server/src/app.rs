@@ -52,6 +52,8 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("POST", "/api/v1/sessions/{id}/restart", CONTROL),
     ("POST", "/api/v1/sessions/{id}/control", CONTROL),
     ("DELETE", "/api/v1/sessions/{id}", CONTROL),
+    ("GET", "/api/v1/sessions/{id}/insight", READ),
+    ("GET", "/api/v1/sessions/{id}/thinking", READ),
     ("GET", "/api/v1/permissions", READ),
     ("POST", "/api/v1/permissions/{id}/decide", CONTROL),
     ("GET", "/api/v1/system/status", READ),

@@ -140,6 +140,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sessions/{id}/restart", post(rest::restart))
         .route("/api/v1/sessions/{id}/message", post(rest::message))
         .route("/api/v1/sessions/{id}/control", post(rest::control))
+        .route("/api/v1/sessions/{id}/insight", get(rest::insight))
+        .route("/api/v1/sessions/{id}/thinking", get(rest::thinking))
         .route("/api/v1/permissions", get(rest::permissions))
         .route("/api/v1/permissions/{id}/decide", post(rest::decide))
         .route("/api/v1/system/status", get(rest::status))
@@ -166,6 +168,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Connections served at once; more are closed at accept.
+const MAX_CONNECTIONS: usize = 1024;
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
@@ -186,6 +191,11 @@ async fn accept_loop(
                 }
             },
         };
+        if conns.len() >= MAX_CONNECTIONS {
+            tracing::warn!(%peer, "refusing a connection: {MAX_CONNECTIONS} are open already");
+            drop(tcp);
+            continue;
+        }
         let _ = tcp.set_nodelay(true);
         let router = router.clone();
         let acceptor = acceptor.clone();

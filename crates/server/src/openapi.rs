@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
         crate::rest::metrics, crate::rest::devices, crate::rest::rename_device,
         crate::rest::revoke_device, crate::rest::create_pairing, crate::rest::audit_log,
         crate::rest::message, crate::rest::control, crate::rest::permissions, crate::rest::decide,
+        crate::rest::insight, crate::rest::thinking,
     ),
     modifiers(&Bearer, &CommonErrors),
     components(schemas(paddock_proto::web::ErrorBody)),
@@ -59,10 +60,16 @@ impl Modify for CommonErrors {
         let common = [
             ("400", "Malformed request: bad JSON, a bad query or id"),
             ("401", "No token, a bad or expired one, or a revoked device"),
-            ("403", "The role may not do this, or a page of another origin"),
+            (
+                "403",
+                "The role may not do this, or a page of another origin",
+            ),
             ("404", "No such thing"),
             ("413", "The body is too large"),
-            ("429", "Too many requests from this address; see Retry-After"),
+            (
+                "429",
+                "Too many requests from this address; see Retry-After",
+            ),
         ];
         for item in openapi.paths.paths.values_mut() {
             let ops = [

@@ -11,6 +11,7 @@ use paddock_proto::access::{
     AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
 };
 use paddock_proto::agent::{Control, Decision, PermissionRequest};
+use paddock_proto::insight::{SessionInsight, ThinkingView};
 use paddock_proto::supervisor::{ComponentHealth, HealthStatus, SessionView, SupervisorStatus};
 use paddock_proto::web::{ApiErrorCode, ErrorBody};
 use paddock_proto::{Request, SessionId, Signal, Size};
@@ -540,6 +541,40 @@ pub async fn decide(
         .await
         .map_err(ApiError::from);
     audited(&st, &caller, &action, id, r).await.map(Json)
+}
+
+fn insight_of(st: &AppState, raw: &str) -> Result<SessionInsight, ApiError> {
+    let id = session_id(raw)?;
+    if st.handle.registry().get(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "no session `{id}`; GET /api/v1/sessions lists them"
+        )));
+    }
+    st.handle.insight(&id).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no transcript is known for session `{id}` (yet): Paddock reads the transcripts of the agents it knows (Claude Code, Codex)"
+        ))
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/insight", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = SessionInsight), (status = 404, body = ErrorBody)))]
+pub async fn insight(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SessionInsight>, ApiError> {
+    insight_of(&st, &id).map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/thinking", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = ThinkingView), (status = 404, body = ErrorBody)))]
+pub async fn thinking(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ThinkingView>, ApiError> {
+    insight_of(&st, &id).map(|i| Json(i.thinking))
 }
 
 /// 404 for unknown API paths (the UI gets the rest).

@@ -270,3 +270,51 @@ impl rustls::client::danger::ServerCertVerifier for PinnedVerifier {
             .supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_certificate_is_kept_then_renewed_with_the_same_key_before_it_expires() {
+        let dir = tempfile::tempdir().expect("dir");
+        let lo: IpAddr = "127.0.0.1".parse().expect("ip");
+        let first = load_or_make(dir.path(), lo).expect("make");
+        for f in ["cert.der", "key.der", "cert.json"] {
+            let mode = std::fs::metadata(dir.path().join(f))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{f}");
+        }
+        let again = load_or_make(dir.path(), lo).expect("load");
+        assert_eq!(
+            again.fingerprint, first.fingerprint,
+            "a fresh certificate is kept"
+        );
+        // 10 days left: renewed, same key.
+        let meta_path = dir.path().join("cert.json");
+        let mut meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&meta_path).expect("meta")).expect("json");
+        let soon = SystemTime::now() + Duration::from_secs(10 * 24 * 3600);
+        meta["not_after_unix"] = soon
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("time")
+            .as_secs()
+            .into();
+        std::fs::write(&meta_path, meta.to_string()).expect("write");
+        let renewed = load_or_make(dir.path(), lo).expect("renew");
+        assert_ne!(renewed.fingerprint, first.fingerprint);
+        assert_eq!(renewed.key_der, first.key_der, "the key survives a renewal");
+        assert!(renewed.not_after > soon + Duration::from_secs(300 * 24 * 3600));
+        // A new listen address is added to the names.
+        let lan: IpAddr = "192.168.77.5".parse().expect("ip");
+        let widened = load_or_make(dir.path(), lan).expect("widen");
+        assert_ne!(widened.fingerprint, renewed.fingerprint);
+        let meta = std::fs::read_to_string(&meta_path).expect("meta");
+        assert!(meta.contains("192.168.77.5"), "{meta}");
+        // The server config takes it and speaks TLS 1.3 only.
+        assert!(server_config(&widened).is_ok());
+    }
+}

@@ -48,14 +48,11 @@ impl Env {
         self.up_with(&[])
     }
 
-    /// [`Env::up`] with extra environment variables (settings such as
-    /// `PADDOCK_SERVER__REQUESTS_PER_MINUTE`).
-    pub fn up_with(&self, vars: &[(&str, &str)]) -> Supervisor {
-        let mut cmd = self.cmd();
-        for (k, v) in vars {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
+    /// [`Env::up`] with extra environment variables (e.g. the HOME whose agents it reads).
+    pub fn up_with(&self, vars: &[(String, String)]) -> Supervisor {
+        let mut child = self
+            .cmd()
+            .envs(vars.iter().cloned())
             .arg("up")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())

@@ -147,7 +147,176 @@ by: string, at: string, } | { "kind": "withdrawn", reason: string, at: string, }
 
 export type Control = { "action": "message", text: string, } | { "action": "interrupt", message: string | null, } | { "action": "pause" } | { "action": "resume" };
 
-export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
+export type SessionInsight = { 
+/**
+ * The agent's own session id (Claude Code: a UUID), from the transcript.
+ */
+agent_session_id: string | null, 
+/**
+ * The session's title when the agent wrote one (an AI title, a custom title, a summary).
+ */
+title: string | null, 
+/**
+ * The last prompt the user gave: what the agent is working on.
+ */
+current_task: string | null, 
+/**
+ * The first prompt of the session.
+ */
+first_prompt: string | null, cwd: string | null, git_branch: string | null, 
+/**
+ * The model of the latest response.
+ */
+model: string | null, 
+/**
+ * The agent's version that wrote the latest record.
+ */
+agent_version: string | null, 
+/**
+ * The latest actions, oldest first (at most a few dozen).
+ */
+recent_actions: Array<Action>, 
+/**
+ * Tool calls seen in the whole transcript.
+ */
+total_actions: number, 
+/**
+ * Files the agent changed, in the order first changed.
+ */
+files_modified: Array<FileChange>, 
+/**
+ * The agent's own todo/task list, when it keeps one.
+ */
+progress: Progress | null, thinking: ThinkingView, tokens: TokenUsage, cost: Cost, 
+/**
+ * User prompts in the transcript.
+ */
+prompts: number, 
+/**
+ * Distinct model responses in the transcript.
+ */
+responses: number, 
+/**
+ * Time of the first and the latest record.
+ */
+started_at_ms: number | null, last_activity_ms: number | null, 
+/**
+ * Lines that could not be read (not JSON, cut, over the size limit): skipped, counted.
+ */
+skipped_lines: number, };
+
+export type Action = { 
+/**
+ * The agent's id of the call.
+ */
+id: string | null, 
+/**
+ * `Bash`, `Edit`, `Write`, an MCP tool, ...
+ */
+tool: string, 
+/**
+ * One line saying what it does: the command, the file, the URL.
+ */
+input_summary: string, status: ActionStatus, 
+/**
+ * One line of what came back (the output's first line, "12 lines", ...).
+ */
+result_summary: string | null, 
+/**
+ * What went wrong, when the call failed.
+ */
+error: string | null, started_at_ms: number | null, duration_ms: number | null, };
+
+export type ActionStatus = "running" | "succeeded" | "failed";
+
+export type FileOperation = "created" | "modified";
+
+export type FileChange = { path: string, operation: FileOperation, 
+/**
+ * Successful changes to the file.
+ */
+changes: number, lines_added: number, lines_removed: number, 
+/**
+ * The changes as unified-diff hunks, when the transcript has them (cut at a size limit;
+ * `diff_truncated` says so).
+ */
+diff: string | null, diff_truncated: boolean, last_changed_at_ms: number | null, };
+
+export type Progress = { done: number, total: number, 
+/**
+ * The items, in the agent's order.
+ */
+items: Array<TodoItem>, 
+/**
+ * When the remaining items might be done, if work goes on at the pace so far. Only an
+ * estimate; absent until at least one item is done.
+ */
+estimate: CompletionEstimate | null, };
+
+export type CompletionEstimate = { 
+/**
+ * Always true: this value is an estimate.
+ */
+is_estimate: boolean, estimated_completion_ms: number, remaining_ms: number, 
+/**
+ * How it was computed, for people: "3 of 7 done in 6 min (2 min each)".
+ */
+basis: string, };
+
+export type TodoItem = { id: string | null, content: string, status: TodoStatus, 
+/**
+ * The agent's present-tense label while in progress ("Running the tests").
+ */
+active_form: string | null, };
+
+export type TodoStatus = "pending" | "in_progress" | "completed";
+
+export type ThinkingView = { 
+/**
+ * The latest reasoning the agent wrote (its latest thinking block; cut at a size limit).
+ */
+current_reasoning: string | null, reasoning_at_ms: number | null, 
+/**
+ * What it plans next: its in-progress and pending todo items, in order.
+ */
+next_actions: Array<string>, 
+/**
+ * A few lines on where the session stands (task, work done, context size), or the
+ * agent's own summary after a compaction.
+ */
+context_summary: string | null, 
+/**
+ * The points the latest reasoning weighs, when it lists them.
+ */
+decision_factors: Array<string>, };
+
+export type TokenUsage = { input: number, output: number, cache_creation: number, cache_read: number, 
+/**
+ * The context size of the latest response (its input, cache read and cache creation).
+ */
+context: number, 
+/**
+ * The same counts per model, for pricing.
+ */
+by_model: Array<ModelUsage>, };
+
+export type ModelUsage = { model: string, input: number, output: number, cache_creation: number, cache_read: number, };
+
+export type Cost = { 
+/**
+ * Tokens × the price table, for the models it knows.
+ */
+estimated_usd: number, 
+/**
+ * Models whose tokens the price table does not price (not in `estimated_usd`).
+ */
+unpriced_models: Array<string>, 
+/**
+ * What the agent itself reported, when it writes its cost (Claude Code's `cost-state`).
+ */
+reported_usd: number | null, };
+
+export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "insight_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
 
 export type DeviceId = string;
 
