@@ -354,5 +354,21 @@ describe("phone, 390×844, touch only", () => {
       30_000,
     );
     await shot(phone!, "phone-approved");
+
+    // The transcript side: the Bash action the agent took, from the host's indexer.
+    await page.getByRole("tab", { name: "Transcript" }).tap();
+    await until(
+      "the Bash action in the transcript",
+      () => page.getByLabel("Transcript").getByText("Recent actions").isVisible(),
+      30_000,
+    );
+    await until("its command", () =>
+      page
+        .getByLabel("Transcript")
+        .getByText(/approved-in-paddock/)
+        .first()
+        .isVisible(),
+    );
+    await shot(phone!, "phone-transcript-claude");
   });
 });

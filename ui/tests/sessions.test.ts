@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { sortAndFilter, titleFor, type HostSession } from "../src/lib/model/sessions";
-import type { SessionView } from "../src/lib/backend/types";
+import { lastAction, sortAndFilter, titleFor, type HostSession } from "../src/lib/model/sessions";
+import type { SessionInsight, SessionView } from "../src/lib/backend/types";
 import { can } from "../src/lib/model/roles";
 import { age, bytes } from "../src/lib/model/format";
 
@@ -8,8 +8,10 @@ function s(
   name: string,
   state: SessionView["state"],
   extra: Partial<SessionView> = {},
+  insight?: Partial<SessionInsight>,
 ): HostSession {
   return {
+    insight: insight as SessionInsight | undefined,
     hostId: "h1",
     hostName: "laptop",
     session: {
@@ -54,8 +56,8 @@ describe("dashboard order", () => {
 
   it("within one state, the most recently active comes first", () => {
     const all = [
-      s("old", "working", { last_activity: "2026-11-22T05:00:00Z" }),
-      s("new", "working", { last_activity: "2026-11-22T05:10:00Z" }),
+      s("old", "working", {}, { last_activity_ms: Date.parse("2026-11-22T05:00:00Z") }),
+      s("new", "working", {}, { last_activity_ms: Date.parse("2026-11-22T05:10:00Z") }),
     ];
     expect(sortAndFilter(all, { text: "", states: [] }).map((h) => h.session.name)).toEqual([
       "new",
@@ -65,7 +67,7 @@ describe("dashboard order", () => {
 
   it("search matches every word against name, cwd, branch, task and host", () => {
     const all = [
-      s("api", "working", { branch: "feat/login", current_task: "Fix the login form" }),
+      s("api", "working", {}, { git_branch: "feat/login", current_task: "Fix the login form" }),
       s("web", "idle"),
     ];
     const f = (text: string) => sortAndFilter(all, { text, states: [] }).map((h) => h.session.name);
@@ -80,6 +82,19 @@ describe("dashboard order", () => {
     expect(
       sortAndFilter(all, { text: "", states: ["working"] }).map((h) => h.session.name),
     ).toEqual(["b"]);
+  });
+
+  it("the last action is the running tool, else the transcript's latest action", () => {
+    expect(lastAction(s("a", "working", { tool: "Bash" }))).toBe("Running Bash");
+    const act = {
+      tool: "Edit",
+      input_summary: "src/main.rs",
+      status: "failed",
+    } as SessionInsight["recent_actions"][number];
+    expect(lastAction(s("b", "idle", {}, { recent_actions: [act] }))).toBe(
+      "Edit: src/main.rs (failed)",
+    );
+    expect(lastAction(s("c", "idle"))).toBeNull();
   });
 
   it("the title counts the sessions waiting for the user", () => {

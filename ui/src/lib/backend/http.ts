@@ -17,7 +17,8 @@ import type {
   SupervisorStatus,
   SystemMetrics,
   TokenGrant,
-  TranscriptItem,
+  SessionInsight,
+  ThinkingView,
 } from "./types";
 
 export type ControlAction = "interrupt" | "pause" | "resume" | "stop" | "kill" | "restart";
@@ -137,8 +138,11 @@ export class HttpApi {
     } satisfies DecideRequest);
   }
 
-  /** No host serves transcripts yet: this answers 404 and the view says so. */
-  transcript(id: string): Promise<TranscriptItem[]> {
-    return this.request("GET", `${sid(id)}/transcript`);
+  /** What the session's transcript says: task, actions, files, progress, tokens, cost. */
+  insight(id: string): Promise<SessionInsight> {
+    return this.request("GET", `${sid(id)}/insight`);
+  }
+  thinking(id: string): Promise<ThinkingView> {
+    return this.request("GET", `${sid(id)}/thinking`);
   }
 }

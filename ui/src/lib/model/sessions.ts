@@ -1,7 +1,7 @@
 /**
  * How the dashboard orders, labels and filters sessions: who needs the user comes first.
  */
-import type { AgentState, SessionView } from "../backend/types";
+import type { AgentState, SessionInsight, SessionView } from "../backend/types";
 
 /** What the dashboard shows: the agent states of issue 4 (the holder's `running` is `working`). */
 export type ShownState =
@@ -51,14 +51,24 @@ export interface HostSession {
   hostId: string;
   hostName: string;
   session: SessionView;
+  /** What its transcript says, when the host knows (agents only). */
+  insight?: SessionInsight | null;
+}
+
+/** Milliseconds of the session's last activity: the transcript's, else its state change. */
+function lastActive(hs: HostSession): number {
+  return (
+    hs.insight?.last_activity_ms ??
+    (Date.parse(hs.session.since) || Date.parse(hs.session.started_at) || 0)
+  );
 }
 
 /** Most urgent first; within a state, the most recently active first, then by name. */
 export function compareSessions(a: HostSession, b: HostSession): number {
   const r = RANK[shownState(a.session.state)] - RANK[shownState(b.session.state)];
   if (r !== 0) return r;
-  const ta = Date.parse(a.session.last_activity ?? a.session.started_at) || 0;
-  const tb = Date.parse(b.session.last_activity ?? b.session.started_at) || 0;
+  const ta = lastActive(a);
+  const tb = lastActive(b);
   if (ta !== tb) return tb - ta;
   return a.session.name.localeCompare(b.session.name);
 }
@@ -80,8 +90,9 @@ export function matches(hs: HostSession, f: SessionFilter): boolean {
     s.id,
     s.agent,
     s.cwd,
-    s.branch,
-    s.current_task,
+    hs.insight?.git_branch,
+    hs.insight?.current_task,
+    hs.insight?.title,
     s.command,
     hs.hostName,
     STATE_LABEL[shownState(s.state)],
@@ -99,4 +110,14 @@ export function sortAndFilter(all: HostSession[], f: SessionFilter): HostSession
 /** The document title: the count of sessions that wait for the user, first. */
 export function titleFor(waiting: number): string {
   return waiting > 0 ? `(${waiting}) Paddock: ${waiting} waiting` : "Paddock";
+}
+
+/** The last thing the agent did, in a line. */
+export function lastAction(hs: HostSession): string | null {
+  const s = hs.session;
+  if (s.state === "working" && s.tool) return `Running ${s.tool}`;
+  const a = hs.insight?.recent_actions.at(-1);
+  if (!a) return null;
+  const what = a.input_summary ? `${a.tool}: ${a.input_summary}` : a.tool;
+  return a.status === "failed" ? `${what} (failed)` : what;
 }

@@ -12,6 +12,7 @@ import type {
   Event,
   Permission,
   Role,
+  SessionInsight,
   SessionView,
   TokenGrant,
 } from "../backend/types";
@@ -73,7 +74,8 @@ export class HostConn implements Grants {
   sessions = $state<Record<string, SessionView>>({});
   cpu = $state<Record<string, number[]>>({});
   rss = $state<Record<string, number[]>>({});
-  thinking = $state<Record<string, string>>({});
+  /** What each agent session's transcript says (from the host's indexer). */
+  insights = $state<Record<string, SessionInsight>>({});
   logs = $state<LogLine[]>([]);
   alerts = $state<Record<string, ComponentHealth>>({});
   loadedOnce = $state(false);
@@ -121,6 +123,7 @@ export class HostConn implements Grants {
         for (const s of sessions) next[s.id] = s;
         this.sessions = next;
         this.loadedOnce = true;
+        void this.loadInsights();
       },
       onEvent: (e) => this.#apply(e),
       onAuthRefused: async (message) => {
@@ -184,6 +187,20 @@ export class HostConn implements Grants {
     return this.#reauthing;
   }
 
+  /** The transcript insight of every agent session (news then comes as insight_update). */
+  async loadInsights(): Promise<void> {
+    const agents = Object.values(this.sessions).filter((s) => s.agent);
+    await Promise.all(
+      agents.map(async (s) => {
+        try {
+          this.insights[s.id] = await this.api.insight(s.id);
+        } catch {
+          /* no transcript found yet, or the role may not read it */
+        }
+      }),
+    );
+  }
+
   /** Resync everything from the host (first load, after a reconnect). */
   async refresh(): Promise<void> {
     try {
@@ -207,6 +224,7 @@ export class HostConn implements Grants {
       for (const s of list) next[s.id] = s;
       this.sessions = next;
       this.loadedOnce = true;
+      void this.loadInsights();
       if (this.status === "connecting" || this.status === "unreachable") {
         this.status = this.socket.state === "open" ? "online" : "connecting";
       }
@@ -238,6 +256,7 @@ export class HostConn implements Grants {
         delete this.sessions[e.payload.id];
         delete this.cpu[e.payload.id];
         delete this.rss[e.payload.id];
+        delete this.insights[e.payload.id];
         break;
       }
       case "process_update": {
@@ -251,6 +270,9 @@ export class HostConn implements Grants {
         this.rss[id] = [...(this.rss[id] ?? []), rss].slice(-SPARK);
         break;
       }
+      case "insight_update":
+        this.insights[e.payload.id] = e.payload.insight;
+        break;
       case "permission_update": {
         // The request's own news (decided elsewhere, withdrawn); the session's state follows
         // in its session_update.
