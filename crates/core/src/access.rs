@@ -412,6 +412,15 @@ impl Access {
             .is_some_and(|d| d.record.revoked.is_none())
     }
 
+    /// Whether [`Access::touch`] would write now (in memory; never blocks), so callers on
+    /// async threads hand it to a blocking thread only then.
+    pub fn touch_is_due(&self, device: &DeviceId) -> bool {
+        self.lock()
+            .devices
+            .get(&device.0)
+            .is_some_and(|d| d.last_touch.is_none_or(|t| t.elapsed() >= TOUCH_EVERY))
+    }
+
     /// Notes that a device was seen; writes it at most once a minute. Blocks when it writes.
     pub fn touch(&self, device: &DeviceId) {
         let due = {

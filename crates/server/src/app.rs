@@ -397,7 +397,7 @@ pub async fn guard(
         .await;
         return err.into_response();
     }
-    {
+    if access.touch_is_due(&principal.device_id) {
         let access = access.clone();
         let id = principal.device_id.clone();
         tokio::task::spawn_blocking(move || access.touch(&id));

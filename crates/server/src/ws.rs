@@ -148,6 +148,10 @@ async fn connection(socket: WebSocket, st: AppState, header_token: Option<String
             return;
         }
     };
+    if access.touch_is_due(&principal.device_id) {
+        let (access, id) = (access.clone(), principal.device_id.clone());
+        tokio::task::spawn_blocking(move || access.touch(&id));
+    }
     let _ = out
         .send(text(&ServerMessage::Ready {
             protocol: WS_PROTOCOL_VERSION,
