@@ -833,7 +833,9 @@ fn codex_through_paddock_works_runs_its_tool_and_waits_with_the_rollouts_actions
             .find(|r| r["id"] == id.as_str())
             .unwrap_or(Value::Null)
     };
-    assert_eq!(row(&env)["agent"], "codex");
+    wait_until("the supervisor to list codex", T, || {
+        row(&env)["agent"] == "codex"
+    });
     env.ok(&["message", "codex", "please make a file"]);
     assert_codex_turn(&sb, &fake, cmd);
     wait_until("codex waiting for input after its turn", T, || {
@@ -887,4 +889,42 @@ fn claude_interrupted_through_paddock_stops_and_gets_the_feedback() {
         s.contains("Understood, doing the short one.")
     });
     c.wait_state("waiting_input");
+}
+
+#[test]
+fn a_permission_answered_in_the_terminal_is_withdrawn_and_a_late_answer_is_told() {
+    let command = "echo answered-at-the-terminal > made.txt";
+    let c = Claude::start_supervised(bash_then_text(command, "Done: made.txt exists."));
+    c.wait_state("idle");
+    c.env.ok(&["message", &c.id, "please make a file"]);
+    let row = c.wait_state("waiting_permission");
+    let id = row["permission"]["id"]
+        .as_str()
+        .expect("request id")
+        .to_owned();
+    // A message now would answer the prompt by accident: refused.
+    let out = c.env.paddock(&["message", &c.id, "hello"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("waiting for permission"), "{err}");
+    // Enter at the prompt picks "1. Yes", as its owner at the terminal would.
+    c.wait_screen("the permission prompt", |s| {
+        s.contains("Do you want to proceed?")
+    });
+    c.env.ok(&["send", &c.id, "--enter", ""]);
+    let made = c.sandbox.project().join("made.txt");
+    wait_until(
+        "made.txt written by the tool allowed at the terminal",
+        T,
+        || std::fs::read_to_string(&made).is_ok_and(|s| s == "answered-at-the-terminal\n"),
+    );
+    c.wait_state("waiting_input");
+    assert!(c.approvals().is_empty(), "the request is no longer pending");
+    let late = c.env.paddock(&["approve", &id]);
+    assert!(!late.status.success());
+    let err = String::from_utf8_lossy(&late.stderr);
+    assert!(
+        err.contains("no longer waiting") && err.contains("terminal"),
+        "{err}"
+    );
 }
