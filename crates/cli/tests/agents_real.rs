@@ -119,6 +119,21 @@ impl Claude {
     }
 }
 
+impl Drop for Claude {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let events: Vec<String> = self
+                .sandbox
+                .hook_payloads()
+                .iter()
+                .map(|p| p["hook_event_name"].as_str().unwrap_or("?").to_owned())
+                .collect();
+            eprintln!("--- hooks that ran: {events:?}");
+            eprintln!("--- claude's screen:\n{}", screen(&self.env, &self.id));
+        }
+    }
+}
+
 /// The fake's turn that carries the result of tool call `id`.
 fn tool_result_turn(fake: &FakeApi, id: &str) -> Recorded {
     fake.wait_for(&format!("the result of tool call {id}"), T, |r| {
@@ -258,6 +273,60 @@ fn claude_api_error_ends_the_turn_with_stop_failure_and_shows_the_error() {
     assert!(
         c.sandbox.hooks_of("Stop").is_empty(),
         "a failed turn is not a Stop"
+    );
+}
+
+#[test]
+fn claude_task_tools_keep_the_agents_task_list() {
+    // The task tools are deferred: the model loads them with ToolSearch before calling them.
+    let c = Claude::start(
+        Script::new()
+            .then(
+                Reply::tool_use(
+                    "ToolSearch",
+                    json!({"query": "select:TaskCreate,TaskUpdate", "max_results": 5}),
+                )
+                .when(When::UserSays("plan it".into())),
+            )
+            .then(
+                Reply::tool_use(
+                    "TaskCreate",
+                    json!({"subject": "Write the parser", "description": "Parse the input",
+                           "activeForm": "Writing the parser"}),
+                )
+                .with_tool_use(
+                    "TaskCreate",
+                    json!({"subject": "Test the parser", "description": "Cover the edge cases",
+                           "activeForm": "Testing the parser"}),
+                )
+                .when(When::ToolResult),
+            )
+            .then(
+                Reply::tool_use("TaskUpdate", json!({"taskId": "1", "status": "completed"}))
+                    .when(When::ToolResult),
+            )
+            .then(Reply::text("Planned.").when(When::ToolResult)),
+    );
+    c.say("please plan it");
+    c.wait_hook("Stop", |p| p["last_assistant_message"] == "Planned.");
+    c.wait_screen("the task list", |s| s.contains("1/2 tasks done"));
+    let session = c.wait_hook("SessionStart", |_| true)["session_id"]
+        .as_str()
+        .expect("session id")
+        .to_owned();
+    let dir = c.sandbox.home().join(".claude/tasks").join(&session);
+    let task: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("1.json")).expect("task 1 file"))
+            .expect("task json");
+    assert_eq!(task["subject"], "Write the parser");
+    assert_eq!(task["status"], "completed");
+    let created = c.sandbox.hooks_of("PostToolUse");
+    assert_eq!(
+        created
+            .iter()
+            .filter(|p| p["tool_name"] == "TaskCreate")
+            .count(),
+        2
     );
 }
 

@@ -169,7 +169,8 @@ fn read_json_dir(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Every Claude Code hook event; the recording settings hook them all.
+/// The Claude Code hook events (2.1.328) that matter for a session's state; the recording settings
+/// hook them all.
 pub const CLAUDE_HOOK_EVENTS: &[&str] = &[
     "SessionStart",
     "UserPromptSubmit",
@@ -178,6 +179,10 @@ pub const CLAUDE_HOOK_EVENTS: &[&str] = &[
     "Notification",
     "PostToolUse",
     "PostToolUseFailure",
+    "PermissionDenied",
+    "TaskCreated",
+    "TaskCompleted",
+    "SubagentStop",
     "Stop",
     "StopFailure",
     "SessionEnd",
@@ -291,6 +296,10 @@ impl ClaudeSandbox {
             ("DISABLE_AUTOUPDATER", "1".into()),
             ("DISABLE_TELEMETRY", "1".into()),
             ("DISABLE_ERROR_REPORTING", "1".into()),
+            // 2.1.328 offers its task-list tools (TaskCreate, TaskUpdate, TaskList, TaskGet:
+            // deferred, loaded with ToolSearch "select:TaskCreate,TaskUpdate") only to some
+            // models; this offers them to every model, so scripts can drive a task list.
+            ("CLAUDE_CODE_ENABLE_TODO_TOOLS", "true".into()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
