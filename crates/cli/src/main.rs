@@ -6,6 +6,7 @@
 
 mod cmd;
 mod errors;
+mod inject;
 mod supervisor_client;
 mod target;
 mod term;
@@ -32,6 +33,7 @@ enum Command {
     Up(cmd::up::Args),
     Status(cmd::status::Args),
     Run(cmd::run::Args),
+    Claude(cmd::claude::Args),
     Ls(cmd::ls::Args),
     Attach(cmd::attach::Args),
     Send(cmd::send::Args),
@@ -39,9 +41,16 @@ enum Command {
     Signal(cmd::signal::Args),
     Stop(cmd::signal::StopArgs),
     Kill(cmd::signal::KillArgs),
+    #[command(visible_alias = "pause")]
     Suspend(cmd::signal::SuspendArgs),
     Resume(cmd::signal::ResumeArgs),
     Restart(cmd::restart::Args),
+    Approvals(cmd::approvals::ListArgs),
+    Approve(cmd::approvals::ApproveArgs),
+    Deny(cmd::approvals::DenyArgs),
+    Message(cmd::control::MessageArgs),
+    Interrupt(cmd::control::InterruptArgs),
+    Hook(cmd::hook::Args),
     Rm(cmd::rm::Args),
     TmuxAttach(cmd::tmux_attach::Args),
     Completions(cmd::completions::Args),
@@ -81,6 +90,13 @@ fn main() -> ExitCode {
             Command::Up(a) => a.run().await,
             Command::Status(a) => a.run().await,
             Command::Run(a) => a.run().await,
+            Command::Claude(a) => a.run().await,
+            Command::Approvals(a) => a.run().await,
+            Command::Approve(a) => a.run().await,
+            Command::Deny(a) => a.run().await,
+            Command::Message(a) => a.run().await,
+            Command::Interrupt(a) => a.run().await,
+            Command::Hook(a) => a.run().await,
             Command::Ls(a) => a.run().await,
             Command::Attach(a) => a.run().await,
             Command::Send(a) => a.run().await,

@@ -45,3 +45,34 @@ pub async fn status() -> anyhow::Result<Option<SupervisorStatus>> {
         other => anyhow::bail!("the supervisor answered {other:?} to status"),
     }
 }
+
+/// Why a request that only the supervisor can serve failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SupervisorError {
+    #[error(
+        "the supervisor is not running; start it with `paddock up` (or `paddock up --detach`)"
+    )]
+    NotRunning,
+    #[error("{0}")]
+    Refused(paddock_proto::ErrorPayload),
+}
+
+/// Sends one request to the supervisor, which must be running.
+pub async fn request(req: Request) -> anyhow::Result<Response> {
+    let Some(mut c) = connect().await? else {
+        return Err(SupervisorError::NotRunning.into());
+    };
+    match c.request(req).await {
+        Ok(r) => Ok(r),
+        Err(ClientError::Refused(p)) => Err(SupervisorError::Refused(p).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Who is asking, for the supervisor's log: `cli` and the user name.
+pub fn actor() -> String {
+    match std::env::var("USER") {
+        Ok(u) if !u.is_empty() => format!("cli ({u})"),
+        _ => "cli".to_owned(),
+    }
+}

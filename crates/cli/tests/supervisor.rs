@@ -83,8 +83,7 @@ fn killing_the_supervisor_loses_nothing_and_a_restart_readopts_every_session_wit
     let ls = env.ls();
     for id in &ids {
         assert!(
-            ls.iter()
-                .any(|s| s["id"] == id.as_str() && s["state"] == "running"),
+            ls.iter().any(|s| s["id"] == id.as_str() && is_live(s)),
             "{id} is back with the same id"
         );
     }

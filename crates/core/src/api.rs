@@ -86,6 +86,36 @@ async fn connection(stream: UnixStream, handle: Handle) {
             Request::Status => Ok(Response::Status {
                 status: Box::new(handle.status()),
             }),
+            Request::Hook(call) => {
+                // The hook waits (a permission request); if it goes away first, the request
+                // is withdrawn when this future is dropped.
+                let answer = tokio::select! {
+                    out = crate::hooks::on_hook(&handle, *call) => out,
+                    _ = reader.next() => return,
+                };
+                Ok(Response::HookReply { output: answer })
+            }
+            Request::Permissions { all } => Ok(Response::Permissions {
+                requests: handle.permissions().list(all),
+            }),
+            Request::Decide {
+                request,
+                decision,
+                by,
+            } => crate::control::decide(&handle, &request, decision, &by)
+                .await
+                .map(|r| Response::Permission {
+                    request: Box::new(r),
+                })
+                .map_err(|e| e.payload()),
+            Request::Control {
+                session,
+                control,
+                by,
+            } => crate::control::control(&handle, &session, control, &by)
+                .await
+                .map(|_| Response::Ok)
+                .map_err(|e| e.payload()),
             _ => Err(ErrorPayload::new(
                 ErrorCode::UnknownRequest,
                 "the supervisor does not serve that request; session requests go to the session's holder",

@@ -71,13 +71,30 @@ pub struct TmuxConfig {
     pub bridge: bool,
 }
 
-/// Which processes count as agents.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// Which processes count as agents, and how Paddock follows them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentsConfig {
     /// Extra agents: a name and a glob matched against the program's name, its executable's
     /// name, or the whole command line (see `paddock_monitor::AgentPattern`).
     pub extra: Vec<paddock_monitor::AgentPattern>,
+    /// How long a permission request waits for a remote answer before it is left to the
+    /// terminal (Claude Code gives a hook at most 10 minutes).
+    #[serde(with = "humantime_serde")]
+    pub permission_timeout: Duration,
+    /// How plain programs' screens are read: confirm and input prompt patterns (regular
+    /// expressions matched against the last non-empty row) and how recent output means busy.
+    pub generic: paddock_agents::generic::GenericConfig,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        Self {
+            extra: Vec::new(),
+            permission_timeout: Duration::from_secs(590),
+            generic: Default::default(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -252,6 +269,18 @@ bridge = true
 # its executable's name or the whole command line (* any run of characters, ? one character).
 # extra = [{ name = "opencode", pattern = "opencode" }, { name = "mine", pattern = "*my-agent --serve*" }]
 extra = []
+# How long a permission request waits for an answer from Paddock before it is left to the
+# agent's terminal, where it can still be answered (Claude Code gives a hook at most 600s).
+permission_timeout = "9m 50s"
+
+[agents.generic]
+# How a plain program's screen is read. Regular expressions (regex-lite syntax) matched
+# against the last non-empty row: a confirm pattern means it asks its owner something, an
+# input pattern that it waits at a prompt.
+confirm_patterns = ['(?i)[\[(]\s*y(es)?\s*/\s*n(o)?\s*[\])]\s*[:?]?$', '(?i)\b(continue|proceed|allow|approve|overwrite|confirm)\b.*\?\s*$', '(?i)press enter to continue']
+input_patterns = ['[$#%>❯»›]\s*$', '^(>>>|\.\.\.|In \[\d+\]:)\s*']
+# Output within this many milliseconds means it is working.
+busy_window = 3000
 "#;
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub enum Event {
     SystemAlert { component: ComponentHealth },
     /// A line of the supervisor's activity log.
     LogEntry { level: String, message: String },
+    /// A permission request was opened, decided or withdrawn.
+    PermissionUpdate {
+        request: Box<paddock_proto::agent::PermissionRequest>,
+    },
 }
 
 /// What a subscriber gets.

@@ -2,9 +2,11 @@
 //! ones appear, and keeps one quiet control connection to each, so exits, restarts and
 //! resizes reach the registry the moment they happen (and a holder never has to be polled).
 
-use crate::registry::Registry;
+use crate::state::ScreenSignal;
+use crate::supervisor::Handle;
 use paddock_host::client::{Client, Event as ClientEvent};
 use paddock_host::RuntimeDir;
+use paddock_proto::agent::AnswerChannel;
 use paddock_proto::supervisor::{Backend, SessionView};
 use paddock_proto::{Hello, Mode, Notification, Request, Response, SessionId, SessionInfo};
 use std::collections::HashSet;
@@ -16,7 +18,7 @@ use tokio::sync::watch;
 pub const SCAN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Watches `dir` until `shutdown` turns true.
-pub async fn watch(dir: RuntimeDir, registry: Registry, mut shutdown: watch::Receiver<bool>) {
+pub async fn watch(dir: RuntimeDir, handle: Handle, mut shutdown: watch::Receiver<bool>) {
     let tracked: Arc<Mutex<HashSet<SessionId>>> = Arc::default();
     loop {
         for id in socket_ids(&dir) {
@@ -25,9 +27,9 @@ pub async fn watch(dir: RuntimeDir, registry: Registry, mut shutdown: watch::Rec
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(id.clone());
             if new {
-                let (dir, registry, tracked) = (dir.clone(), registry.clone(), tracked.clone());
+                let (dir, handle, tracked) = (dir.clone(), handle.clone(), tracked.clone());
                 tokio::spawn(async move {
-                    track(&dir, &registry, &id).await;
+                    track(&dir, &handle, &id).await;
                     tracked
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -69,10 +71,13 @@ fn view(info: &SessionInfo) -> SessionView {
     SessionView::from_holder(info, agent_of(info))
 }
 
-/// Follows one holder until it goes away.
-async fn track(dir: &RuntimeDir, registry: &Registry, id: &SessionId) {
+/// Follows one holder until it goes away: its metadata, and its screen whenever the
+/// terminal prints (for the session's state).
+async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
+    let registry = handle.registry();
     let mut hello = Hello::control(Mode::ReadOnly);
     hello.client_name = Some("supervisor".into());
+    hello.activity = true;
     let mut client = match Client::connect(&dir.socket_path(id), hello).await {
         Ok(c) => c,
         Err(e) => {
@@ -82,6 +87,13 @@ async fn track(dir: &RuntimeDir, registry: &Registry, id: &SessionId) {
     };
     tracing::info!(%id, pid = client.welcome.session.pid, "adopted a holder");
     registry.upsert(view(&client.welcome.session));
+    // The first look at the screen: an agent may already wait at a prompt.
+    if client.welcome.session.output_end > 0 {
+        if read_screen(handle, &mut client, id).await.is_err() {
+            registry.remove(id);
+            return;
+        }
+    }
     loop {
         match client.next_event().await {
             Ok(Some(ClientEvent::Notification(n))) => match n {
@@ -92,6 +104,12 @@ async fn track(dir: &RuntimeDir, registry: &Registry, id: &SessionId) {
                     Ok(Response::Info { session }) => registry.upsert(view(&session)),
                     _ => break,
                 },
+                Notification::Output { .. } => {
+                    registry.observe(id, |m, now| m.output(now));
+                    if read_screen(handle, &mut client, id).await.is_err() {
+                        break;
+                    }
+                }
                 _ => {}
             },
             Ok(Some(_)) => {}
@@ -99,7 +117,66 @@ async fn track(dir: &RuntimeDir, registry: &Registry, id: &SessionId) {
         }
     }
     tracing::info!(%id, "holder gone");
+    for request in handle.permissions().list(false) {
+        if &request.session == id {
+            handle
+                .permissions()
+                .withdraw(&request.id, "the session is gone");
+        }
+    }
+    handle.agents().forget(id);
     registry.remove(id);
+}
+
+/// Reads the session's screen and feeds what it shows to the state machine. A permission
+/// prompt on the screen with no request pending (an agent Paddock did not start, or whose
+/// hook gave up) becomes a request answered by typing; one that left the screen is withdrawn.
+async fn read_screen(
+    handle: &Handle,
+    client: &mut Client,
+    id: &SessionId,
+) -> Result<(), paddock_host::client::ClientError> {
+    let rows = match client.request(Request::Screen).await? {
+        Response::Screen { rows, .. } => rows,
+        _ => return Ok(()),
+    };
+    let Some(view) = handle.registry().get(id) else {
+        return Ok(());
+    };
+    let adapter = crate::agents::adapter(view.agent.as_deref(), &handle.config().agents.generic);
+    let signal = crate::agents::classify_screen(adapter.as_ref(), &rows);
+    let pending = handle.permissions().pending_for(id);
+    let hooked = handle.agents().facts(id).is_some_and(|f| f.hooked);
+    match (&signal, &pending) {
+        (ScreenSignal::Permission { tool, subject }, None) if !hooked => {
+            let (request, _) = handle.permissions().open(crate::permissions::NewRequest {
+                session: id.clone(),
+                agent_session: None,
+                tool: tool.clone().unwrap_or_else(|| "tool".into()),
+                input: serde_json::json!({ "detail": subject }),
+                suggestions: Vec::new(),
+                channel: AnswerChannel::Terminal,
+                timeout: handle.config().agents.permission_timeout,
+            });
+            handle
+                .registry()
+                .observe(id, |m, _| m.permission(Some(request)));
+        }
+        (ScreenSignal::Permission { .. }, _) => {}
+        (ScreenSignal::Working | ScreenSignal::Prompt, Some(p))
+            if p.channel == AnswerChannel::Terminal =>
+        {
+            handle
+                .permissions()
+                .withdraw(&p.id, "answered in the terminal");
+            handle.registry().observe(id, |m, _| m.permission(None));
+        }
+        _ => {}
+    }
+    handle
+        .registry()
+        .observe(id, |m, now| m.screen(signal, now));
+    Ok(())
 }
 
 /// The backend these sessions have.

@@ -6,17 +6,23 @@
 //! same code: [`supervisor::Supervisor::start`] gives a cloneable [`supervisor::Handle`].
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod api;
 pub mod config;
+pub mod control;
 pub mod events;
 pub mod health;
 pub mod holders;
+pub mod hooks;
 pub mod logfile;
 pub mod loglayer;
 pub mod paths;
+pub mod permissions;
 pub mod recorder;
 pub mod registry;
 pub mod service;
+pub mod state;
+pub mod status_files;
 pub mod supervisor;
 pub mod tmux;
 pub mod watcher;

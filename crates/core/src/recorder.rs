@@ -5,8 +5,9 @@
 use crate::events::{Event, Received, Subscriber};
 use crate::health::Health;
 use crate::registry::Registry;
+use paddock_proto::agent::{AgentState, PermissionOutcome, StateDetail};
 use paddock_proto::supervisor::{HealthStatus, SessionView};
-use paddock_proto::{SessionId, SessionState};
+use paddock_proto::SessionId;
 use paddock_store::{ActivityRecord, Level, SessionRecord, Store, UnixMs};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -31,10 +32,50 @@ pub fn record(view: &SessionView, ended: Option<UnixMs>) -> SessionRecord {
     r.name = Some(view.name.clone());
     r.cwd = Some(view.cwd.clone());
     r.pid = Some(view.pid);
-    r.state = view.state.to_string();
+    r.state = view.status.state.to_string();
     r.ended = ended;
-    r.extra = serde_json::json!({ "command": view.command, "exit_code": view.exit_code });
+    r.extra = serde_json::json!({ "command": view.command, "exit_code": view.status.exit_code });
     r
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary, with an ellipsis when cut.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// A state in words, for the activity log.
+pub fn describe(d: &StateDetail) -> String {
+    match d.state {
+        AgentState::Working => match &d.tool {
+            Some(t) => format!("working ({t})"),
+            None => "working".into(),
+        },
+        AgentState::WaitingPermission => match &d.permission {
+            Some(p) => format!("waiting for permission to run {} ({})", p.tool, p.id),
+            None => match &d.tool {
+                Some(t) => format!("waiting for permission to run {t}"),
+                None => "waiting for permission".into(),
+            },
+        },
+        AgentState::WaitingInput => "waiting for input".into(),
+        AgentState::Errored => match &d.reason {
+            Some(r) => format!("errored: {r}"),
+            None => "errored".into(),
+        },
+        AgentState::Exited | AgentState::Completed => match (d.exit_code, &d.reason) {
+            (Some(c), _) => format!("{} with code {c}", d.state),
+            (None, Some(r)) => format!("{} ({r})", d.state),
+            (None, None) => d.state.to_string(),
+        },
+        s => s.to_string(),
+    }
 }
 
 /// Runs until `shutdown`, then flushes the store.
@@ -88,26 +129,36 @@ fn on_event(store: &Store, known: &mut HashMap<SessionId, SessionView>, event: E
     match event {
         Event::SessionUpdate { session } => {
             let previous = known.insert(session.id.clone(), (*session).clone());
-            let ended = (session.state == SessionState::Exited).then(UnixMs::now);
+            let ended = session.status.state.is_final().then(UnixMs::now);
             store.upsert_session(record(&session, ended));
-            let changed = previous.as_ref().map(|p| (p.state, p.exit_code))
-                != Some((session.state, session.exit_code));
+            let key = |v: &SessionView| {
+                (
+                    v.status.state,
+                    v.status.tool.clone(),
+                    v.status.exit_code,
+                    v.status.permission.as_ref().map(|p| p.id.clone()),
+                )
+            };
+            let changed = previous.as_ref().map(key) != Some(key(&session));
             if changed {
-                let message = match (previous.is_none(), session.state) {
-                    (true, SessionState::Running) => format!(
-                        "{} ({}) found: {}",
-                        session.name, session.backend, session.command
+                let level = match session.status.state {
+                    AgentState::Errored => Level::Warn,
+                    _ => Level::Info,
+                };
+                let message = match &previous {
+                    None => format!(
+                        "{} ({}) found: {}; {}",
+                        session.name,
+                        session.backend,
+                        session.command,
+                        describe(&session.status)
                     ),
-                    (_, SessionState::Exited) => match session.exit_code {
-                        Some(c) => format!("{} exited with code {c}", session.name),
-                        None => format!("{} exited", session.name),
-                    },
-                    (false, SessionState::Running) => format!("{} is running again", session.name),
+                    Some(_) => format!("{}: {}", session.name, describe(&session.status)),
                 };
                 store.log_activity(ActivityRecord::new(
                     UnixMs::now(),
                     Some(session.id.clone()),
-                    Level::Info,
+                    level,
                     "state",
                     message,
                 ));
@@ -140,6 +191,33 @@ fn on_event(store: &Store, known: &mut HashMap<SessionId, SessionView>, event: E
                     "{}: {:?}: {}",
                     component.name, component.status, component.message
                 ),
+            ));
+        }
+        Event::PermissionUpdate { request } => {
+            let message = match &request.outcome {
+                None => format!(
+                    "permission request {} opened: {} {}",
+                    request.id,
+                    request.tool,
+                    clip(&request.input.to_string(), 200)
+                ),
+                Some(PermissionOutcome::Decided { decision, by, .. }) => {
+                    format!(
+                        "permission request {} {} by {by}",
+                        request.id,
+                        decision.verb()
+                    )
+                }
+                Some(PermissionOutcome::Withdrawn { reason, .. }) => {
+                    format!("permission request {} withdrawn: {reason}", request.id)
+                }
+            };
+            store.log_activity(ActivityRecord::new(
+                UnixMs::now(),
+                Some(request.session.clone()),
+                Level::Info,
+                "permission",
+                message,
             ));
         }
         Event::ProcessUpdate { .. } | Event::LogEntry { .. } => {}

@@ -2,16 +2,31 @@
 //! on the bus as they happen.
 
 use crate::events::{Bus, Event};
+use crate::state::{Machine, ProcessLife};
 use paddock_proto::supervisor::{Backend, SessionView};
-use paddock_proto::{SessionId, SessionState};
+use paddock_proto::SessionId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::{watch, Notify};
+
+struct Entry {
+    view: SessionView,
+    machine: Machine,
+    recheck_at: Option<Instant>,
+}
 
 /// The registry. Cheap to clone; all clones share the same sessions.
 #[derive(Clone)]
 pub struct Registry {
-    inner: Arc<Mutex<HashMap<SessionId, SessionView>>>,
+    inner: Arc<Mutex<HashMap<SessionId, Entry>>>,
     bus: Bus,
+    /// Woken when a session asks to be re-decided earlier than the recheck task sleeps.
+    recheck: Arc<Notify>,
+}
+
+fn since() -> String {
+    crate::permissions::now_text()
 }
 
 impl Registry {
@@ -19,34 +34,124 @@ impl Registry {
         Self {
             inner: Arc::default(),
             bus,
+            recheck: Arc::default(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<SessionId, SessionView>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<SessionId, Entry>> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds or updates a session; keeps the last sampled cpu and memory when the update has
-    /// none. Publishes `session_update` only when something changed.
+    /// Adds or updates a session from its process-level source (holder, tmux, process
+    /// table); keeps the last sampled cpu and memory when the update has none, and the state
+    /// the session's machine decides. Publishes `session_update` only when something changed.
     pub fn upsert(&self, mut view: SessionView) {
+        let now = Instant::now();
         let changed = {
             let mut map = self.lock();
-            if let Some(old) = map.get(&view.id) {
-                if view.cpu.is_none() {
-                    view.cpu = old.cpu;
+            let life = if view.status.state.is_final() {
+                ProcessLife::Ended {
+                    code: view.status.exit_code,
+                    signal: view
+                        .status
+                        .reason
+                        .as_deref()
+                        .and_then(|r| r.strip_prefix("killed by "))
+                        .map(str::to_owned),
                 }
-                if view.rss.is_none() {
-                    view.rss = old.rss;
-                }
+            } else {
+                ProcessLife::Running
+            };
+            let entry = map.entry(view.id.clone()).or_insert_with(|| Entry {
+                view: view.clone(),
+                machine: Machine::default(),
+                recheck_at: None,
+            });
+            if view.cpu.is_none() {
+                view.cpu = entry.view.cpu;
             }
-            let changed = map.get(&view.id) != Some(&view);
-            map.insert(view.id.clone(), view.clone());
+            if view.rss.is_none() {
+                view.rss = entry.view.rss;
+            }
+            if view.agent.is_none() {
+                view.agent = entry.view.agent.clone();
+            }
+            entry.machine.set_life(life);
+            let decided = entry.machine.decide(now, since);
+            view.status = decided.detail;
+            entry.recheck_at = decided.recheck_at;
+            let changed = entry.view != view || decided.changed;
+            entry.view = view.clone();
             changed
         };
         if changed {
             self.bus.publish(Event::SessionUpdate {
                 session: Box::new(view),
             });
+        }
+    }
+
+    /// Feeds an observation to a session's state machine and publishes the result if the
+    /// state changed. Returns the session as it is now (None for an unknown session).
+    pub fn observe(
+        &self,
+        id: &SessionId,
+        observe: impl FnOnce(&mut Machine, Instant),
+    ) -> Option<SessionView> {
+        let now = Instant::now();
+        let (view, changed, wake) = {
+            let mut map = self.lock();
+            let entry = map.get_mut(id)?;
+            observe(&mut entry.machine, now);
+            let decided = entry.machine.decide(now, since);
+            let wake = decided
+                .recheck_at
+                .is_some_and(|t| entry.recheck_at.is_none_or(|old| t < old));
+            entry.recheck_at = decided.recheck_at;
+            entry.view.status = decided.detail;
+            (entry.view.clone(), decided.changed, wake)
+        };
+        if wake {
+            self.recheck.notify_one();
+        }
+        if changed {
+            self.bus.publish(Event::SessionUpdate {
+                session: Box::new(view.clone()),
+            });
+        }
+        Some(view)
+    }
+
+    /// Re-decides sessions whose time-based transitions are due (quiet output turns
+    /// `working` into `idle`), until `shutdown`. Sleeps while nothing is due.
+    pub async fn run_rechecks(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let next = {
+                let map = self.lock();
+                map.values().filter_map(|e| e.recheck_at).min()
+            };
+            let sleep = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = sleep => {
+                    let now = Instant::now();
+                    let due: Vec<SessionId> = self
+                        .lock()
+                        .iter()
+                        .filter(|(_, e)| e.recheck_at.is_some_and(|t| t <= now))
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    for id in due {
+                        self.observe(&id, |_, _| {});
+                    }
+                }
+                _ = self.recheck.notified() => {}
+                _ = shutdown.changed() => return,
+            }
         }
     }
 
@@ -62,9 +167,9 @@ impl Registry {
         let updated = {
             let mut map = self.lock();
             match map.get_mut(id) {
-                Some(v) if v.agent.is_none() => {
-                    v.agent = Some(agent.to_owned());
-                    Some(v.clone())
+                Some(e) if e.view.agent.is_none() => {
+                    e.view.agent = Some(agent.to_owned());
+                    Some(e.view.clone())
                 }
                 _ => None,
             }
@@ -81,7 +186,7 @@ impl Registry {
     pub fn set_metrics(&self, id: &SessionId, cpu: f32, rss: u64, processes: u32) {
         let changed = {
             let mut map = self.lock();
-            match map.get_mut(id) {
+            match map.get_mut(id).map(|e| &mut e.view) {
                 Some(v) => {
                     let moved = v.cpu.is_none_or(|c| (c - cpu).abs() >= 0.1) || v.rss != Some(rss);
                     v.cpu = Some(cpu);
@@ -103,30 +208,41 @@ impl Registry {
 
     /// All sessions, oldest first.
     pub fn list(&self) -> Vec<SessionView> {
-        let mut all: Vec<_> = self.lock().values().cloned().collect();
+        let mut all: Vec<_> = self.lock().values().map(|e| e.view.clone()).collect();
         all.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
         all
     }
 
     pub fn get(&self, id: &SessionId) -> Option<SessionView> {
-        self.lock().get(id).cloned()
+        self.lock().get(id).map(|e| e.view.clone())
     }
 
     /// Running sessions' root pids, for the monitor.
     pub fn running_roots(&self) -> Vec<(SessionId, u32)> {
         self.lock()
             .values()
-            .filter(|v| v.state == SessionState::Running && v.pid > 0)
-            .map(|v| (v.id.clone(), v.pid))
+            .filter(|e| e.view.is_running() && e.view.pid > 0)
+            .map(|e| (e.view.id.clone(), e.view.pid))
             .collect()
+    }
+
+    /// Finds the session whose process tree has `pid` as its root, or that holds `pid` as
+    /// the agent (the registry knows roots; callers pass a process's ancestors).
+    pub fn by_pid(&self, pids: &[u32]) -> Option<SessionId> {
+        let map = self.lock();
+        pids.iter().find_map(|pid| {
+            map.values()
+                .find(|e| e.view.pid == *pid && e.view.is_running())
+                .map(|e| e.view.id.clone())
+        })
     }
 
     /// Ids of one backend's sessions.
     pub fn ids(&self, backend: Backend) -> Vec<SessionId> {
         self.lock()
             .values()
-            .filter(|v| v.backend == backend)
-            .map(|v| v.id.clone())
+            .filter(|e| e.view.backend == backend)
+            .map(|e| e.view.id.clone())
             .collect()
     }
 }

@@ -8,7 +8,6 @@ use crate::health::Health;
 use crate::registry::Registry;
 use paddock_host::RuntimeDir;
 use paddock_proto::supervisor::{Backend, HealthStatus, SessionView, SupervisorStatus};
-use paddock_proto::SessionState;
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -51,6 +50,8 @@ struct Inner {
     health: Health,
     runtime_dir: RuntimeDir,
     started_at: SystemTime,
+    permissions: crate::permissions::Permissions,
+    agents: crate::agents::Agents,
 }
 
 impl Handle {
@@ -68,6 +69,20 @@ impl Handle {
 
     pub fn sessions(&self) -> Vec<SessionView> {
         self.inner.registry.list()
+    }
+
+    /// Permission requests.
+    pub fn permissions(&self) -> &crate::permissions::Permissions {
+        &self.inner.permissions
+    }
+
+    /// What hooks told about each session's agent.
+    pub fn agents(&self) -> &crate::agents::Agents {
+        &self.inner.agents
+    }
+
+    pub fn runtime_dir(&self) -> &RuntimeDir {
+        &self.inner.runtime_dir
     }
 
     /// The component health board.
@@ -90,10 +105,7 @@ impl Handle {
             health,
             components,
             sessions: sessions.len() as u32,
-            running: sessions
-                .iter()
-                .filter(|s| s.state == SessionState::Running)
-                .count() as u32,
+            running: sessions.iter().filter(|s| s.is_running()).count() as u32,
             holders: count(Backend::Holder),
             tmux: count(Backend::Tmux),
             external: count(Backend::External),
@@ -147,6 +159,7 @@ impl Supervisor {
             HealthStatus::Healthy,
             "watching the runtime directory",
         );
+        let permissions = crate::permissions::Permissions::new(bus.clone());
         let handle = Handle {
             inner: Arc::new(Inner {
                 config,
@@ -156,6 +169,8 @@ impl Supervisor {
                 health,
                 runtime_dir: runtime_dir.clone(),
                 started_at: SystemTime::now(),
+                permissions,
+                agents: crate::agents::Agents::default(),
             }),
         };
         // Subscribed before any component starts, so the recorder misses nothing.
@@ -205,9 +220,15 @@ impl Supervisor {
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(crate::holders::watch(
             runtime_dir,
-            registry.clone(),
+            handle.clone(),
             rx.clone(),
         ));
+        {
+            let registry = registry.clone();
+            let rx = rx.clone();
+            tasks.spawn(async move { registry.run_rechecks(rx).await });
+        }
+        tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
         if let Some(store) = store {
             tasks.spawn(crate::recorder::run(

@@ -9,7 +9,7 @@ use crate::registry::Registry;
 use crate::tmux;
 use paddock_monitor::{AgentProcess, Monitor, MonitorConfig};
 use paddock_proto::supervisor::{Backend, HealthStatus, SessionView};
-use paddock_proto::{SessionId, SessionState};
+use paddock_proto::SessionId;
 use paddock_store::{HostMetrics as StoreHost, MetricSample, MetricTarget, Store, UnixMs};
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
@@ -295,8 +295,7 @@ impl Watcher {
                 .map(|c| c.display().to_string())
                 .unwrap_or_else(|| pane.cwd.clone()),
             pid: root.pid,
-            state: SessionState::Running,
-            exit_code: None,
+            status: Default::default(),
             started_at: rfc3339(root.start_time),
             clients: 0,
             backend: Backend::Tmux,
@@ -351,8 +350,7 @@ fn external_view(a: &AgentProcess) -> SessionView {
             .map(|c| c.display().to_string())
             .unwrap_or_default(),
         pid: a.pid,
-        state: SessionState::Running,
-        exit_code: None,
+        status: Default::default(),
         started_at: rfc3339(a.start_time),
         clients: 0,
         backend: Backend::External,

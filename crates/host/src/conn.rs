@@ -143,6 +143,9 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
     tracing::debug!(mode = ?hello.mode, start = ?stream_start, "client attached");
 
     let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
+    let _activity = hello
+        .activity
+        .then(|| AbortOnDrop(tokio::spawn(activity_loop(shared.clone(), ctl_tx.clone()))));
     let cursor = (stream_start.kind != StreamKind::None).then_some(stream_start.offset);
     let mut writer = tokio::spawn(
         write_loop(
@@ -249,6 +252,35 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
     drop(ctl_tx);
     let _ = tokio::time::timeout(Duration::from_secs(1), &mut writer).await;
     writer.abort();
+}
+
+/// How often an `activity` client is told the terminal printed, at most.
+const ACTIVITY_EVERY: Duration = Duration::from_millis(200);
+
+/// Tells an `activity` client when output arrives: at once, then at most every
+/// [`ACTIVITY_EVERY`] while it flows, and once more after it stops. Quiet terminals cost
+/// nothing: the task sleeps on the output watch.
+async fn activity_loop(shared: Arc<Shared>, ctl: mpsc::Sender<Message>) {
+    let mut end = shared.end_tx.subscribe();
+    while end.changed().await.is_ok() {
+        let at = *end.borrow_and_update();
+        let msg = Message::Notification {
+            payload: Notification::Output { end: at },
+        };
+        // A client that does not read its queue misses activity, never output or answers.
+        if let Err(mpsc::error::TrySendError::Closed(_)) = ctl.try_send(msg) {
+            return;
+        }
+        tokio::time::sleep(ACTIVITY_EVERY).await;
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Counts streaming clients for `clients` in the metadata.
@@ -418,7 +450,22 @@ async fn handle_request(
                 "removal was not routed",
             ))
         }
-        Request::ListSessions | Request::Status => Err(ErrorPayload::new(
+        Request::Screen => {
+            let text = shared.model.text().await.map_err(|e| {
+                ErrorPayload::new(ErrorCode::Internal, format!("{e}; the holder is stopping"))
+            })?;
+            Ok(Response::Screen {
+                rows: text.rows,
+                offset: text.offset,
+                title: text.title,
+            })
+        }
+        Request::ListSessions
+        | Request::Status
+        | Request::Hook(_)
+        | Request::Permissions { .. }
+        | Request::Decide { .. }
+        | Request::Control { .. } => Err(ErrorPayload::new(
             ErrorCode::UnknownRequest,
             "this is a session holder; ask the supervisor (`paddock up`) for that",
         )),

@@ -111,13 +111,20 @@ impl RuntimeDir {
         self.path.join(format!("{id}.fifo"))
     }
 
-    /// Removes a session's socket, metadata, log and FIFO, ignoring files already gone.
+    /// `<dir>/<id>.settings`: the hook settings `paddock run` gave the session's agent.
+    pub fn settings_path(&self, id: &SessionId) -> PathBuf {
+        self.path.join(format!("{id}.settings"))
+    }
+
+    /// Removes a session's socket, metadata, log, FIFO and settings, ignoring files already
+    /// gone.
     pub fn remove_session_files(&self, id: &SessionId) {
         for p in [
             self.socket_path(id),
             self.meta_path(id),
             self.log_path(id),
             self.fifo_path(id),
+            self.settings_path(id),
         ] {
             let _ = fs::remove_file(p);
         }

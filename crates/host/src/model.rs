@@ -109,6 +109,20 @@ impl ScreenModel {
         &self.parser.callbacks().title
     }
 
+    /// The screen as text, one string per row.
+    pub fn text(&self) -> ScreenText {
+        let screen = self.parser.screen();
+        let (_, cols) = screen.size();
+        ScreenText {
+            rows: screen
+                .rows(0, cols.get())
+                .map(|r| r.trim_end().to_owned())
+                .collect(),
+            offset: self.offset,
+            title: self.title().to_owned(),
+        }
+    }
+
     /// Bytes that, written to a terminal of the same size, reproduce this screen: the
     /// alternate-screen mode, the contents with colours and attributes, the cursor, the input
     /// modes (keypad, cursor keys, bracketed paste, mouse) and the title.
@@ -141,6 +155,18 @@ enum Command {
     Resize { at: u64, size: Size },
     /// Catch up to the ring's end, then answer with a snapshot.
     Snapshot(oneshot::Sender<Snapshot>),
+    /// Catch up to the ring's end, then answer with the screen as text.
+    Text(oneshot::Sender<ScreenText>),
+}
+
+/// The screen as plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenText {
+    /// One string per row, trailing blanks trimmed.
+    pub rows: Vec<String>,
+    /// The output offset this screen reflects.
+    pub offset: u64,
+    pub title: String,
 }
 
 /// The handle the holder keeps to its model thread. Cheap to clone.
@@ -194,6 +220,13 @@ impl ModelHandle {
         let _ = self.tx.send(Command::Resize { at, size });
     }
 
+    /// The screen's text as of the ring's current end.
+    pub async fn text(&self) -> Result<ScreenText, ModelGone> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Text(tx)).map_err(|_| ModelGone)?;
+        rx.await.map_err(|_| ModelGone)
+    }
+
     /// The screen as of the ring's current end.
     pub async fn snapshot(&self) -> Result<Snapshot, ModelGone> {
         let (tx, rx) = oneshot::channel();
@@ -223,6 +256,10 @@ fn run(
             Command::Snapshot(reply) => {
                 catch_up(&ring, &mut model, &mut buf, u64::MAX);
                 let _ = reply.send(model.snapshot());
+            }
+            Command::Text(reply) => {
+                catch_up(&ring, &mut model, &mut buf, u64::MAX);
+                let _ = reply.send(model.text());
             }
         }
         parsed.store(model.offset(), Ordering::Release);

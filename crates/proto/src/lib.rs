@@ -8,6 +8,7 @@
 //! [`Message`]; terminal output travels in binary frames that carry its absolute byte offset.
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod frame;
 pub mod ids;
 pub mod message;

@@ -57,6 +57,30 @@ pub enum Request {
     ListSessions,
     /// The supervisor's own status and health (supervisor only).
     Status,
+    /// The screen as plain text, one string per row (holders).
+    Screen,
+    /// An agent's hook fired (`paddock hook`; supervisor only). Answered with `hook_reply`,
+    /// at once, except for a permission request, which waits for a decision.
+    Hook(Box<crate::agent::HookCall>),
+    /// Permission requests: pending ones, or with `all` the recently decided too (supervisor
+    /// only).
+    Permissions {
+        #[serde(default)]
+        all: bool,
+    },
+    /// Answer a permission request; the first answer wins (supervisor only).
+    Decide {
+        request: crate::agent::PermissionId,
+        decision: crate::agent::Decision,
+        /// Who answers, for the audit log and for a late answer's error.
+        by: String,
+    },
+    /// A control action on a session named by id or name (supervisor only).
+    Control {
+        session: String,
+        control: crate::agent::Control,
+        by: String,
+    },
     /// A request this build does not know, or one this server does not serve.
     #[serde(other)]
     Unknown,
@@ -86,6 +110,10 @@ pub struct Hello {
     /// A label for logs, e.g. `attach` or `logs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
+    /// Be told, with `output` notifications, when the terminal prints (at most a few times a
+    /// second). The supervisor asks for it to follow screens without streaming them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub activity: bool,
 }
 
 fn yes() -> bool {
@@ -103,6 +131,7 @@ impl Hello {
             size: None,
             lossless: false,
             client_name: None,
+            activity: false,
         }
     }
 
@@ -254,6 +283,27 @@ pub enum Response {
     Status {
         status: Box<crate::supervisor::SupervisorStatus>,
     },
+    /// The screen as text (`screen`).
+    Screen {
+        rows: Vec<String>,
+        /// The output offset the screen reflects.
+        offset: u64,
+        #[serde(default)]
+        title: String,
+    },
+    /// What `paddock hook` prints for the agent (nothing when `output` is absent).
+    HookReply {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<serde_json::Value>,
+    },
+    /// Permission requests, oldest first.
+    Permissions {
+        requests: Vec<crate::agent::PermissionRequest>,
+    },
+    /// One permission request, as it is now.
+    Permission {
+        request: Box<crate::agent::PermissionRequest>,
+    },
     /// Done.
     Ok,
 }
@@ -299,6 +349,9 @@ pub enum Notification {
     },
     /// The agent was started again with a new pid.
     Restarted { pid: u32 },
+    /// The terminal printed; `end` is the output offset now (for clients that asked for
+    /// `activity`; sent at most every 200 ms while output flows, and once when it stops).
+    Output { end: u64 },
     /// The holder is going away (grace period over, or the session was removed).
     Closing { reason: String },
     /// A notification this build does not know.
@@ -356,6 +409,13 @@ pub enum ErrorCode {
     Unsupported,
     /// A fault in the holder itself.
     Internal,
+    /// No session, or no permission request, by that id or name.
+    NotFound,
+    /// The permission request was already answered or withdrawn; the message says by whom
+    /// and when.
+    AlreadyDecided,
+    /// The request is not valid (e.g. an empty message, a suggestion that does not exist).
+    Invalid,
     /// A code this build does not know.
     #[serde(other)]
     Unknown,
@@ -529,6 +589,25 @@ mod tests {
         }
     }
 
+    fn permission() -> crate::agent::PermissionRequest {
+        crate::agent::PermissionRequest {
+            id: "p1".into(),
+            session: SessionId::parse("abc123").expect("valid"),
+            agent_session: Some("e8c4".into()),
+            tool: "Bash".into(),
+            input: serde_json::json!({"command": "ls"}),
+            suggestions: vec![serde_json::json!({"type": "addDirectories"})],
+            created_at: "2026-11-22T02:00:00Z".into(),
+            expires_at: "2026-11-22T02:10:00Z".into(),
+            channel: crate::agent::AnswerChannel::Hook,
+            outcome: Some(crate::agent::PermissionOutcome::Decided {
+                decision: crate::agent::Decision::Allow,
+                by: "cli".into(),
+                at: "2026-11-22T02:00:01Z".into(),
+            }),
+        }
+    }
+
     fn all_messages() -> Vec<Message> {
         let mut requests = vec![
             Request::Hello(Hello {
@@ -539,6 +618,7 @@ mod tests {
                 size: Some(Size { cols: 80, rows: 24 }),
                 lossless: true,
                 client_name: Some("attach".into()),
+                activity: true,
             }),
             Request::Hello(Hello {
                 version: 1,
@@ -548,6 +628,7 @@ mod tests {
                 size: None,
                 lossless: false,
                 client_name: None,
+                activity: false,
             }),
             Request::Info,
             Request::Resize {
@@ -555,6 +636,26 @@ mod tests {
             },
             Request::Restart,
             Request::Remove { force: true },
+            Request::Screen,
+            Request::Hook(Box::new(crate::agent::HookCall {
+                agent: "claude".into(),
+                session: Some(SessionId::parse("abc123").expect("valid")),
+                ancestors: vec![10, 1],
+                payload: serde_json::json!({"hook_event_name": "Stop"}),
+            })),
+            Request::Permissions { all: true },
+            Request::Decide {
+                request: "p1".into(),
+                decision: crate::agent::Decision::Deny {
+                    message: Some("no".into()),
+                },
+                by: "cli".into(),
+            },
+            Request::Control {
+                session: "build".into(),
+                control: crate::agent::Control::Interrupt { message: None },
+                by: "cli".into(),
+            },
         ];
         requests.extend(Signal::ALL.map(|signal| Request::Signal { signal }));
         let responses = vec![
@@ -574,6 +675,21 @@ mod tests {
             Response::Info {
                 session: Box::new(bridge_info()),
             },
+            Response::Screen {
+                rows: vec!["$ ls".into(), "".into()],
+                offset: 7,
+                title: "bash".into(),
+            },
+            Response::HookReply { output: None },
+            Response::HookReply {
+                output: Some(serde_json::json!({"hookSpecificOutput": {}})),
+            },
+            Response::Permissions {
+                requests: vec![permission()],
+            },
+            Response::Permission {
+                request: Box::new(permission()),
+            },
             Response::Ok,
         ];
         let notifications = vec![
@@ -590,6 +706,7 @@ mod tests {
                 signal: Some("KILL".into()),
             },
             Notification::Restarted { pid: 5 },
+            Notification::Output { end: 77 },
             Notification::Closing {
                 reason: "grace period over".into(),
             },
@@ -606,6 +723,9 @@ mod tests {
             ErrorCode::Os,
             ErrorCode::Unsupported,
             ErrorCode::Internal,
+            ErrorCode::NotFound,
+            ErrorCode::AlreadyDecided,
+            ErrorCode::Invalid,
         ];
         let mut all: Vec<Message> = Vec::new();
         all.extend(

@@ -1,5 +1,6 @@
 //! What the supervisor says about the sessions it knows and about itself.
 
+use crate::agent::{AgentState, StateDetail, StateSource};
 use crate::ids::SessionId;
 use crate::message::{SessionInfo, SessionState};
 use serde::{Deserialize, Serialize};
@@ -36,8 +37,10 @@ pub struct SessionView {
     pub command: String,
     pub cwd: String,
     pub pid: u32,
-    pub state: SessionState,
-    pub exit_code: Option<i32>,
+    /// The fused state (`state`, and with it `tool`, `permission`, `reason`, `exit_code`,
+    /// `sources`, `since`).
+    #[serde(flatten)]
+    pub status: StateDetail,
     pub started_at: String,
     /// Clients attached through Paddock (holders only; 0 otherwise).
     pub clients: u32,
@@ -62,8 +65,16 @@ impl SessionView {
             command: s.command,
             cwd: s.cwd,
             pid: s.pid,
-            state: s.state,
-            exit_code: s.exit_code,
+            status: StateDetail {
+                state: process_state(s.state, s.exit_code),
+                exit_code: s.exit_code,
+                reason: info
+                    .exit_signal
+                    .as_ref()
+                    .map(|sig| format!("killed by {sig}")),
+                sources: vec![StateSource::Process],
+                ..Default::default()
+            },
             started_at: s.started_at,
             clients: s.clients,
             backend: info.backend,
@@ -71,6 +82,23 @@ impl SessionView {
             cpu: None,
             rss: None,
         }
+    }
+}
+
+impl SessionView {
+    /// Whether the session's process still runs.
+    pub fn is_running(&self) -> bool {
+        !self.status.state.is_final()
+    }
+}
+
+/// What the process table alone says: running (`starting` until a better source speaks), or
+/// `exited` (only the supervisor, which knows whether the agent had finished its work, says
+/// `completed`).
+pub fn process_state(state: SessionState, _exit_code: Option<i32>) -> AgentState {
+    match state {
+        SessionState::Running => AgentState::Starting,
+        SessionState::Exited => AgentState::Exited,
     }
 }
 

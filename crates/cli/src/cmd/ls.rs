@@ -2,28 +2,30 @@
 
 use crate::supervisor_client;
 use paddock_host::sessions;
+use paddock_proto::agent::AgentState;
 use paddock_proto::supervisor::SessionView;
-use paddock_proto::SessionState;
 use std::time::SystemTime;
 
 /// List sessions: from the supervisor when it runs (every backend, with cpu and memory),
 /// else Paddock's own sessions from the runtime directory.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Print a JSON array of objects with the fields id, name, command, cwd, pid, state,
-    /// exit_code, started_at, clients, backend, agent, cpu (percent of one core), rss (bytes).
+    /// Print a JSON array of objects with the fields id, name, command, cwd, pid, state
+    /// (starting, working, waiting_permission, waiting_input, idle, completed, errored,
+    /// exited), tool, permission, reason, exit_code, sources, since, started_at, clients,
+    /// backend, agent, cpu (percent of one core), rss (bytes).
     #[arg(long)]
     pub json: bool,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let all = match supervisor_client::sessions().await {
-            Ok(Some(all)) => all,
-            Ok(None) => from_runtime_dir().await?,
+        let (all, supervised) = match supervisor_client::sessions().await {
+            Ok(Some(all)) => (all, true),
+            Ok(None) => (from_runtime_dir().await?, false),
             Err(e) => {
                 tracing::warn!(error = %e, "the supervisor did not answer; listing Paddock's own sessions only");
-                from_runtime_dir().await?
+                (from_runtime_dir().await?, false)
             }
         };
         if self.json {
@@ -34,7 +36,10 @@ impl Args {
             println!("No sessions. Start one with `paddock run -- CMD`.");
             return Ok(());
         }
-        print!("{}", table(&all, SystemTime::now()));
+        print!("{}", table(&all, SystemTime::now(), supervised));
+        if !supervised {
+            eprintln!("(the supervisor is not running: states are running or exited only; `paddock up` knows what each agent is doing)");
+        }
         Ok(())
     }
 }
@@ -49,17 +54,39 @@ async fn from_runtime_dir() -> anyhow::Result<Vec<SessionView>> {
         .collect())
 }
 
-fn table(all: &[SessionView], now: SystemTime) -> String {
+/// The state with its detail: `working: Bash`, `waiting_permission: Bash (p3)`,
+/// `exited (1)`, `errored: overloaded`.
+fn state_cell(s: &SessionView, supervised: bool) -> String {
+    let d = &s.status;
+    match d.state {
+        AgentState::Starting if !supervised => "running".to_owned(),
+        AgentState::Working => match &d.tool {
+            Some(t) => format!("working: {t}"),
+            None => "working".to_owned(),
+        },
+        AgentState::WaitingPermission => match (&d.permission, &d.tool) {
+            (Some(p), _) => format!("waiting_permission: {} ({})", p.tool, p.id),
+            (None, Some(t)) => format!("waiting_permission: {t}"),
+            (None, None) => "waiting_permission".to_owned(),
+        },
+        AgentState::Errored => match &d.reason {
+            Some(r) => format!("errored: {r}"),
+            None => "errored".to_owned(),
+        },
+        AgentState::Exited | AgentState::Completed => match (d.exit_code, &d.reason) {
+            (Some(c), _) => format!("{} ({c})", d.state),
+            (None, Some(r)) => format!("{} ({r})", d.state),
+            (None, None) => d.state.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn table(all: &[SessionView], now: SystemTime, supervised: bool) -> String {
     let rows: Vec<[String; 12]> = all
         .iter()
         .map(|s| {
-            let state = match s.state {
-                SessionState::Running => "running".to_owned(),
-                SessionState::Exited => match s.exit_code {
-                    Some(c) => format!("exited ({c})"),
-                    None => "exited".to_owned(),
-                },
-            };
+            let state = state_cell(s, supervised);
             [
                 s.id.to_string(),
                 s.name.clone(),

@@ -1,9 +1,13 @@
 //! One module per subcommand.
 
+pub mod approvals;
 pub mod attach;
+pub mod claude;
 pub mod completions;
+pub mod control;
 pub mod default_config;
 pub mod holder;
+pub mod hook;
 pub mod logs;
 pub mod ls;
 pub mod restart;

@@ -34,6 +34,10 @@ pub struct Args {
     /// Attach to the session at once.
     #[arg(long)]
     pub attach: bool,
+    /// Do not add Paddock's hooks to Claude Code (`--settings`) or Codex (`notify`); their
+    /// state then comes from their files and screen only.
+    #[arg(long)]
+    pub no_hooks: bool,
     /// The command and its arguments (put them after `--`).
     #[arg(required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -137,6 +141,16 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         if !existing.iter().any(|s| s.id == id) && !dir.socket_path(&id).exists() {
             break id;
         }
+    };
+    let exe = std::env::current_exe().context("cannot find the paddock executable")?;
+    let agent = paddock_monitor::classify(std::slice::from_ref(&program), None);
+    let program_args = match agent {
+        _ if args.no_hooks => program_args,
+        Some(paddock_monitor::AgentKind::Claude) => {
+            crate::inject::claude_args_with_file(&program_args, &exe, &dir.settings_path(&id))?
+        }
+        Some(paddock_monitor::AgentKind::Codex) => crate::inject::codex_args(&program_args, &exe),
+        _ => program_args,
     };
     let spec = HolderSpec {
         id: id.clone(),

@@ -397,3 +397,11 @@ pub fn proc_state(pid: u32) -> char {
         .and_then(|s| s.chars().next())
         .unwrap_or('?')
 }
+
+/// Whether an `ls --json` row's state says the process still runs (any state but `exited`
+/// and `completed`).
+pub fn is_live(row: &serde_json::Value) -> bool {
+    row["state"]
+        .as_str()
+        .is_some_and(|s| !matches!(s, "exited" | "completed"))
+}

@@ -1,0 +1,33 @@
+//! The crate's errors. Each says what was wrong with the input and what happens next.
+
+use std::path::PathBuf;
+
+/// Why something an agent wrote could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    #[error("{agent} has no hooks; its state comes from its screen and its files")]
+    NoHooks { agent: String },
+
+    #[error(
+        "the hook payload is not a JSON object ({reason}); the event was ignored and the \
+         session's state comes from its other signals"
+    )]
+    BadHookPayload { reason: String },
+
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{path} is not a valid {what} ({reason}); it was skipped")]
+    BadFile {
+        path: PathBuf,
+        what: &'static str,
+        reason: String,
+    },
+
+    #[error("the pattern {pattern:?} is not a valid regular expression: {reason}")]
+    BadPattern { pattern: String, reason: String },
+}

@@ -1,0 +1,135 @@
+//! `paddock approvals`, `approve`, `deny`: permission requests of every agent, answered from
+//! the command line.
+
+use crate::supervisor_client::{actor, request};
+use anyhow::bail;
+use paddock_proto::agent::{Decision, PermissionOutcome, PermissionRequest};
+use paddock_proto::{Request, Response};
+
+/// List the permission requests agents are waiting on.
+#[derive(clap::Args)]
+pub struct ListArgs {
+    /// One JSON array: objects with id, session, tool, input, created_at (and the rest of the
+    /// request: suggestions, expires_at, channel, outcome).
+    #[arg(long)]
+    pub json: bool,
+    /// Include recently decided and withdrawn requests.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Allow a tool to run: the agent goes on at once.
+#[derive(clap::Args)]
+pub struct ApproveArgs {
+    /// The request's id (`paddock approvals` lists them).
+    pub id: String,
+    /// Allow always: apply one of the agent's suggested rules (0 = the first) so it stops
+    /// asking for this.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "0")]
+    pub always: Option<usize>,
+}
+
+/// Refuse a tool; the agent is told why.
+#[derive(clap::Args)]
+pub struct DenyArgs {
+    /// The request's id (`paddock approvals` lists them).
+    pub id: String,
+    /// What the agent is told (default: that its owner denied it).
+    #[arg(long, short)]
+    pub message: Option<String>,
+}
+
+async fn list(all: bool) -> anyhow::Result<Vec<PermissionRequest>> {
+    match request(Request::Permissions { all }).await? {
+        Response::Permissions { requests } => Ok(requests),
+        other => bail!("the supervisor answered {other:?} to a list of permission requests"),
+    }
+}
+
+impl ListArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let requests = list(self.all).await?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&requests)?);
+            return Ok(());
+        }
+        if requests.is_empty() {
+            println!("no agent is waiting for permission");
+            return Ok(());
+        }
+        println!(
+            "{:<6} {:<14} {:<10} {:<25} WHAT",
+            "ID", "SESSION", "TOOL", "ASKED"
+        );
+        for r in requests {
+            let what = summary(&r);
+            let status = match &r.outcome {
+                None => String::new(),
+                Some(PermissionOutcome::Decided { decision, by, .. }) => {
+                    format!("  [{} by {by}]", decision.verb())
+                }
+                Some(PermissionOutcome::Withdrawn { reason, .. }) => format!("  [{reason}]"),
+            };
+            println!(
+                "{:<6} {:<14} {:<10} {:<25} {what}{status}",
+                r.id, r.session, r.tool, r.created_at
+            );
+        }
+        Ok(())
+    }
+}
+
+/// One line saying what the tool would do.
+fn summary(r: &PermissionRequest) -> String {
+    let input = &r.input;
+    let text = ["command", "file_path", "path", "url", "pattern", "detail"]
+        .iter()
+        .find_map(|k| input.get(*k).and_then(|v| v.as_str()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| input.to_string());
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() > 80 {
+        format!("{}…", line.chars().take(79).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
+async fn decide(id: String, decision: Decision) -> anyhow::Result<PermissionRequest> {
+    match request(Request::Decide {
+        request: id,
+        decision,
+        by: actor(),
+    })
+    .await?
+    {
+        Response::Permission { request } => Ok(*request),
+        other => bail!("the supervisor answered {other:?} to a decision"),
+    }
+}
+
+impl ApproveArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let decision = match self.always {
+            Some(i) => Decision::AllowAlways { suggestion: i },
+            None => Decision::Allow,
+        };
+        let r = decide(self.id, decision.clone()).await?;
+        println!("{} {}: {} in {}", decision.verb(), r.id, r.tool, r.session);
+        Ok(())
+    }
+}
+
+impl DenyArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let r = decide(
+            self.id,
+            Decision::Deny {
+                message: self.message,
+            },
+        )
+        .await?;
+        println!("denied {}: {} in {}", r.id, r.tool, r.session);
+        Ok(())
+    }
+}

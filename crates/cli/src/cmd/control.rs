@@ -1,0 +1,67 @@
+//! `paddock message`, `paddock interrupt`: talking to an agent the way its owner would at its
+//! terminal, from anywhere.
+
+use crate::supervisor_client::{actor, request};
+use paddock_proto::agent::Control;
+use paddock_proto::Request;
+
+/// Type a message into an agent's prompt and submit it.
+#[derive(clap::Args)]
+pub struct MessageArgs {
+    /// The session's id or name.
+    pub session: String,
+    /// The message (several words are joined with spaces).
+    #[arg(required = true, num_args = 1..)]
+    pub text: Vec<String>,
+}
+
+/// Interrupt what the agent is doing (Esc for Claude Code and Codex, Ctrl-C for other
+/// programs); with --message, tell it what to do instead once it has stopped.
+#[derive(clap::Args)]
+pub struct InterruptArgs {
+    /// The session's id or name.
+    pub session: String,
+    /// Feedback typed in once the agent has stopped.
+    #[arg(long, short)]
+    pub message: Option<String>,
+}
+
+async fn send(session: String, control: Control) -> anyhow::Result<()> {
+    request(Request::Control {
+        session,
+        control,
+        by: actor(),
+    })
+    .await?;
+    Ok(())
+}
+
+impl MessageArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let session = self.session.clone();
+        send(
+            self.session,
+            Control::Message {
+                text: self.text.join(" "),
+            },
+        )
+        .await?;
+        println!("sent to {session}");
+        Ok(())
+    }
+}
+
+impl InterruptArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let session = self.session.clone();
+        send(
+            self.session,
+            Control::Interrupt {
+                message: self.message,
+            },
+        )
+        .await?;
+        println!("interrupted {session}");
+        Ok(())
+    }
+}

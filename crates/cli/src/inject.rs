@@ -1,0 +1,240 @@
+//! Hooks that `paddock run` adds to the agents it starts, so their state reaches the
+//! supervisor exactly and at once: Claude Code's `--settings` hooks (merged with any
+//! `--settings` the user gave; the user's own settings files keep their hooks too, Claude Code
+//! merges them) and Codex's `notify` program.
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Claude Code events Paddock listens to.
+const CLAUDE_EVENTS: &[&str] = &[
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PermissionRequest",
+    "Notification",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "Stop",
+    "StopFailure",
+    "SessionEnd",
+];
+
+/// A permission hook may wait this long for a remote answer (Claude Code's maximum).
+const PERMISSION_HOOK_TIMEOUT: u64 = 600;
+/// Other hooks return at once; this only bounds a stuck one.
+const HOOK_TIMEOUT: u64 = 10;
+
+/// Quotes a path for the shell that runs hook commands.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Claude Code's hook settings calling `exe hook`.
+pub fn claude_hooks(exe: &Path) -> Value {
+    let command = format!("{} hook --agent claude", sh_quote(&exe.to_string_lossy()));
+    let mut hooks = serde_json::Map::new();
+    for event in CLAUDE_EVENTS {
+        let timeout = if *event == "PermissionRequest" {
+            PERMISSION_HOOK_TIMEOUT
+        } else {
+            HOOK_TIMEOUT
+        };
+        hooks.insert(
+            (*event).to_owned(),
+            json!([{ "matcher": "*", "hooks": [{ "type": "command", "command": command, "timeout": timeout }] }]),
+        );
+    }
+    Value::Object(hooks)
+}
+
+/// Adds Paddock's hooks to `settings` (a settings object), keeping every hook already there.
+pub fn merge_hooks(mut settings: Value, ours: &Value) -> anyhow::Result<Value> {
+    let obj = settings
+        .as_object_mut()
+        .context("the --settings given is not a JSON object")?;
+    let hooks = obj.entry("hooks").or_insert_with(|| json!({}));
+    let hooks = hooks
+        .as_object_mut()
+        .context("`hooks` in the --settings given is not an object")?;
+    if let Some(ours) = ours.as_object() {
+        for (event, groups) in ours {
+            let list = hooks.entry(event.clone()).or_insert_with(|| json!([]));
+            let list = list.as_array_mut().with_context(|| {
+                format!("`hooks.{event}` in the --settings given is not a list")
+            })?;
+            if let Some(groups) = groups.as_array() {
+                list.extend(groups.iter().cloned());
+            }
+        }
+    }
+    Ok(settings)
+}
+
+/// Claude Code's arguments with Paddock's hooks, written to `file` (0600): merged into the
+/// user's `--settings` (JSON or a file) when there is one, else a `--settings` in front.
+pub fn claude_args_with_file(
+    args: &[String],
+    exe: &Path,
+    file: &Path,
+) -> anyhow::Result<Vec<String>> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut out = claude_args(args, exe)?;
+    if let Some(i) = out.iter().position(|a| a == "--settings") {
+        if let Some(json) = out.get(i + 1).cloned() {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(file)
+                .with_context(|| {
+                    format!(
+                        "cannot write the agent's hook settings to {}",
+                        file.display()
+                    )
+                })?;
+            f.write_all(json.as_bytes()).with_context(|| {
+                format!(
+                    "cannot write the agent's hook settings to {}",
+                    file.display()
+                )
+            })?;
+            out[i + 1] = file.display().to_string();
+        }
+    }
+    Ok(out)
+}
+
+/// Claude Code's arguments with Paddock's hooks: merged into the user's `--settings` (JSON or
+/// a file) when there is one, else a `--settings` of their own in front.
+pub fn claude_args(args: &[String], exe: &Path) -> anyhow::Result<Vec<String>> {
+    let ours = claude_hooks(exe);
+    let mut out = Vec::with_capacity(args.len() + 2);
+    let mut merged = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--" {
+            out.extend(args[i..].iter().cloned());
+            break;
+        }
+        let given = if a == "--settings" {
+            i += 1;
+            Some(args.get(i).cloned().context("--settings needs a value")?)
+        } else {
+            a.strip_prefix("--settings=").map(str::to_owned)
+        };
+        match given {
+            Some(value) if !merged => {
+                let user = read_settings(&value)?;
+                out.push("--settings".into());
+                out.push(merge_hooks(user, &ours)?.to_string());
+                merged = true;
+            }
+            Some(value) => {
+                out.push("--settings".into());
+                out.push(value);
+            }
+            None => out.push(a.clone()),
+        }
+        i += 1;
+    }
+    if !merged {
+        let settings = json!({ "hooks": ours });
+        out.splice(0..0, ["--settings".to_owned(), settings.to_string()]);
+    }
+    Ok(out)
+}
+
+/// A `--settings` value: inline JSON or a file holding it.
+fn read_settings(value: &str) -> anyhow::Result<Value> {
+    let text = if value.trim_start().starts_with('{') {
+        value.to_owned()
+    } else {
+        std::fs::read_to_string(value)
+            .with_context(|| format!("cannot read the settings file {value} given to --settings"))?
+    };
+    serde_json::from_str(&text)
+        .with_context(|| format!("the --settings given ({value}) is not valid JSON"))
+}
+
+/// Codex's arguments with Paddock's `notify` program (a `-c` override in front).
+pub fn codex_args(args: &[String], exe: &Path) -> Vec<String> {
+    let notify = json!([exe.to_string_lossy(), "hook", "--agent", "codex"]);
+    let mut out = vec!["-c".to_owned(), format!("notify={notify}")];
+    out.extend(args.iter().cloned());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hooks_go_in_front_when_the_user_gave_no_settings() {
+        let args = claude_args(
+            &["--permission-mode".into(), "manual".into()],
+            Path::new("/opt/p d/paddock"),
+        )
+        .expect("args");
+        assert_eq!(args[0], "--settings");
+        let s: Value = serde_json::from_str(&args[1]).expect("json");
+        for e in CLAUDE_EVENTS {
+            let cmd = &s["hooks"][e][0]["hooks"][0]["command"];
+            assert_eq!(cmd, "'/opt/p d/paddock' hook --agent claude", "{e}");
+        }
+        assert_eq!(
+            s["hooks"]["PermissionRequest"][0]["hooks"][0]["timeout"],
+            600
+        );
+        assert_eq!(&args[2..], ["--permission-mode", "manual"]);
+    }
+
+    #[test]
+    fn the_users_settings_and_hooks_are_kept() {
+        let user = r#"{"model":"x","hooks":{"Stop":[{"matcher":"*","hooks":[{"type":"command","command":"say done"}]}]}}"#;
+        let args = claude_args(
+            &["-p".into(), format!("--settings={user}"), "hi".into()],
+            Path::new("/p"),
+        )
+        .expect("args");
+        assert_eq!(args.len(), 4);
+        assert_eq!(args[0], "-p");
+        let s: Value = serde_json::from_str(&args[2]).expect("json");
+        assert_eq!(s["model"], "x");
+        assert_eq!(s["hooks"]["Stop"][0]["hooks"][0]["command"], "say done");
+        assert_eq!(
+            s["hooks"]["Stop"][1]["hooks"][0]["command"],
+            "'/p' hook --agent claude"
+        );
+        assert_eq!(args[3], "hi");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("s.json");
+        std::fs::write(&file, user).expect("write");
+        let args = claude_args(
+            &["--settings".into(), file.display().to_string()],
+            Path::new("/p"),
+        )
+        .expect("args");
+        let s: Value = serde_json::from_str(&args[1]).expect("json");
+        assert_eq!(s["hooks"]["Stop"].as_array().map(Vec::len), Some(2));
+        assert!(claude_args(&["--settings".into(), "{nope".into()], Path::new("/p")).is_err());
+    }
+
+    #[test]
+    fn codex_gets_a_notify_override() {
+        let args = codex_args(&["exec".into(), "hi".into()], Path::new("/p"));
+        assert_eq!(
+            args,
+            [
+                "-c",
+                r#"notify=["/p","hook","--agent","codex"]"#,
+                "exec",
+                "hi"
+            ]
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! Control actions on agents (003 §3.3.2), written once for every client: send a message,
+//! interrupt (with feedback), pause and resume, and answers to permission requests. The CLI's
+//! local socket and the endpoint call these.
+
+use crate::supervisor::Handle;
+use paddock_host::client::{Client, ClientError};
+use paddock_proto::agent::{AgentState, AnswerChannel, Control, Decision, PermissionRequest};
+use paddock_proto::supervisor::{Backend, SessionView};
+use paddock_proto::{ErrorCode, ErrorPayload, Hello, Mode, Request, Signal};
+use std::time::Duration;
+
+/// How long an interrupted agent has to stop before a feedback message is typed anyway.
+const INTERRUPT_SETTLE: Duration = Duration::from_secs(5);
+/// Between typing a message and submitting it: terminal UIs that take fast input as a paste
+/// would otherwise read the Enter as a newline in the message.
+const SUBMIT_PAUSE: Duration = Duration::from_millis(150);
+/// Largest message typed into an agent.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Why a control action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("no session `{0}`; `paddock ls` lists them")]
+    NotFound(String),
+    #[error("`{0}` matches several sessions ({1}); use the id")]
+    Ambiguous(String, String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{name} has exited; there is nothing to {action}")]
+    Exited { name: String, action: &'static str },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Decide(#[from] crate::permissions::DecideError),
+    #[error("cannot reach {name}'s terminal: {source}")]
+    Holder { name: String, source: ClientError },
+    #[error("cannot signal {name} (pid {pid}): {reason}")]
+    Os {
+        name: String,
+        pid: u32,
+        reason: String,
+    },
+}
+
+impl ControlError {
+    /// The error as the wire says it.
+    pub fn payload(&self) -> ErrorPayload {
+        use crate::permissions::DecideError as D;
+        let code = match self {
+            ControlError::NotFound(_) | ControlError::Decide(D::NotFound(_)) => ErrorCode::NotFound,
+            ControlError::Ambiguous(..) | ControlError::Invalid(_) => ErrorCode::Invalid,
+            ControlError::Decide(D::Invalid(_)) => ErrorCode::Invalid,
+            ControlError::Decide(D::AlreadyDecided { .. } | D::Withdrawn { .. }) => {
+                ErrorCode::AlreadyDecided
+            }
+            ControlError::Unsupported(_) => ErrorCode::Unsupported,
+            ControlError::Exited { .. } => ErrorCode::SessionExited,
+            ControlError::Holder { .. } | ControlError::Os { .. } => ErrorCode::Os,
+        };
+        ErrorPayload::new(code, self.to_string())
+    }
+}
+
+/// Finds a session by id, id prefix or name.
+pub fn find(handle: &Handle, query: &str) -> Result<SessionView, ControlError> {
+    let all = handle.sessions();
+    if let Some(v) = all.iter().find(|v| v.id.as_str() == query) {
+        return Ok(v.clone());
+    }
+    let matches: Vec<&SessionView> = all
+        .iter()
+        .filter(|v| v.name == query || v.id.as_str().starts_with(query))
+        .collect();
+    match matches.as_slice() {
+        [] => Err(ControlError::NotFound(query.to_owned())),
+        [one] => Ok((*one).clone()),
+        many => {
+            // The live one wins over ended ones of the same name.
+            let live: Vec<_> = many.iter().filter(|v| v.is_running()).collect();
+            if let [one] = live.as_slice() {
+                return Ok((**one).clone());
+            }
+            Err(ControlError::Ambiguous(
+                query.to_owned(),
+                many.iter()
+                    .map(|v| v.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ))
+        }
+    }
+}
+
+/// Runs a control action on the session named `query`.
+pub async fn control(
+    handle: &Handle,
+    query: &str,
+    action: Control,
+    by: &str,
+) -> Result<SessionView, ControlError> {
+    let view = find(handle, query)?;
+    if !view.is_running() {
+        return Err(ControlError::Exited {
+            name: view.name.clone(),
+            action: action.name(),
+        });
+    }
+    tracing::info!(session = %view.id, action = action.name(), by, "control action");
+    match action {
+        Control::Message { text } => {
+            check_message(&text)?;
+            let mut client = terminal(handle, &view).await?;
+            type_message(&mut client, &view, &text).await?;
+        }
+        Control::Interrupt { message } => {
+            if let Some(m) = &message {
+                check_message(m)?;
+            }
+            let mut client = terminal(handle, &view).await?;
+            let keys =
+                crate::agents::adapter(view.agent.as_deref(), &handle.config().agents.generic)
+                    .interrupt_keys();
+            client.send_input(keys).await.map_err(holder(&view))?;
+            if let Some(m) = message {
+                wait_not_working(handle, &view).await;
+                type_message(&mut client, &view, &m).await?;
+            }
+        }
+        Control::Pause => signal(handle, &view, Signal::Stop).await?,
+        Control::Resume => signal(handle, &view, Signal::Cont).await?,
+    }
+    Ok(view)
+}
+
+fn check_message(text: &str) -> Result<(), ControlError> {
+    if text.trim().is_empty() {
+        return Err(ControlError::Invalid(
+            "the message is empty; write what the agent should do".into(),
+        ));
+    }
+    if text.len() > MAX_MESSAGE {
+        return Err(ControlError::Invalid(format!(
+            "the message is {} bytes, more than the {MAX_MESSAGE} a terminal prompt takes; send a shorter one or a file path",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+fn holder(view: &SessionView) -> impl Fn(ClientError) -> ControlError + '_ {
+    move |source| ControlError::Holder {
+        name: view.name.clone(),
+        source,
+    }
+}
+
+/// A read-write connection to the session's terminal (its holder, or the bridge of its tmux
+/// pane).
+async fn terminal(handle: &Handle, view: &SessionView) -> Result<Client, ControlError> {
+    if view.backend == Backend::External {
+        return Err(ControlError::Unsupported(format!(
+            "{} runs in a terminal Paddock cannot reach (pid {}); only pause, resume and signals work on it. Start agents with `paddock run` (or in tmux) to type into them",
+            view.name, view.pid
+        )));
+    }
+    let mut hello = Hello::control(Mode::ReadWrite);
+    hello.client_name = Some("control".into());
+    Client::connect(&handle.runtime_dir().socket_path(&view.id), hello)
+        .await
+        .map_err(holder(view))
+}
+
+/// Types `text` and submits it. Several lines go as one bracketed paste, so that they stay
+/// one message.
+async fn type_message(
+    client: &mut Client,
+    view: &SessionView,
+    text: &str,
+) -> Result<(), ControlError> {
+    let body = text.trim_end_matches(['\r', '\n']);
+    let bytes = if body.contains('\n') {
+        format!("\x1b[200~{body}\x1b[201~").into_bytes()
+    } else {
+        body.as_bytes().to_vec()
+    };
+    client.send_input(&bytes).await.map_err(holder(view))?;
+    tokio::time::sleep(SUBMIT_PAUSE).await;
+    client.send_input(b"\r").await.map_err(holder(view))?;
+    // The holder has written the input once it answers a request sent after it.
+    client.request(Request::Info).await.map_err(holder(view))?;
+    Ok(())
+}
+
+/// Waits (a little) for an interrupted agent to stop working.
+async fn wait_not_working(handle: &Handle, view: &SessionView) {
+    let mut events = handle.bus().subscribe();
+    let stopped = |v: &SessionView| v.status.state != AgentState::Working;
+    if handle.registry().get(&view.id).is_some_and(|v| stopped(&v)) {
+        // Give the interrupt a moment to land even when the state already says so.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        return;
+    }
+    let _ =
+        tokio::time::timeout(INTERRUPT_SETTLE, async {
+            loop {
+                match events.recv().await {
+                    crate::events::Received::Event(crate::events::Event::SessionUpdate {
+                        session,
+                    }) if session.id == view.id && stopped(&session) => return,
+                    crate::events::Received::Closed => return,
+                    _ => {}
+                }
+            }
+        })
+        .await;
+}
+
+/// Sends a signal to the session's agent: through its holder, or straight to an external
+/// process's group.
+pub async fn signal(handle: &Handle, view: &SessionView, sig: Signal) -> Result<(), ControlError> {
+    match view.backend {
+        Backend::External => signal_process(view, sig),
+        Backend::Holder | Backend::Tmux => {
+            let mut client = terminal(handle, view).await?;
+            client
+                .request(Request::Signal { signal: sig })
+                .await
+                .map_err(holder(view))?;
+            Ok(())
+        }
+    }
+}
+
+fn signal_process(view: &SessionView, sig: Signal) -> Result<(), ControlError> {
+    use nix::sys::signal::{kill, Signal as S};
+    use nix::unistd::Pid;
+    let s = match sig {
+        Signal::Int => S::SIGINT,
+        Signal::Term => S::SIGTERM,
+        Signal::Kill => S::SIGKILL,
+        Signal::Hup => S::SIGHUP,
+        Signal::Stop => S::SIGSTOP,
+        Signal::Cont => S::SIGCONT,
+    };
+    let pid = i32::try_from(view.pid).map_err(|_| ControlError::Os {
+        name: view.name.clone(),
+        pid: view.pid,
+        reason: "not a valid pid".into(),
+    })?;
+    kill(Pid::from_raw(pid), s).map_err(|e| ControlError::Os {
+        name: view.name.clone(),
+        pid: view.pid,
+        reason: e.desc().to_owned(),
+    })
+}
+
+/// Answers a permission request: the first answer wins. A request that came by hook is
+/// answered through the waiting hook; one seen on the screen by typing into the prompt.
+pub async fn decide(
+    handle: &Handle,
+    id: &str,
+    decision: Decision,
+    by: &str,
+) -> Result<PermissionRequest, ControlError> {
+    let request = handle.permissions().decide(id, decision.clone(), by)?;
+    if request.channel == AnswerChannel::Terminal {
+        let view = handle
+            .registry()
+            .get(&request.session)
+            .ok_or_else(|| ControlError::NotFound(request.session.to_string()))?;
+        let mut client = terminal(handle, &view).await?;
+        client
+            .send_input(&crate::agents::permission_keys(&decision))
+            .await
+            .map_err(holder(&view))?;
+        if let Decision::Deny {
+            message: Some(message),
+        } = &decision
+        {
+            wait_not_working(handle, &view).await;
+            type_message(&mut client, &view, message).await?;
+        }
+    }
+    Ok(request)
+}

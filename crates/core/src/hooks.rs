@@ -1,0 +1,135 @@
+//! Hook calls (`paddock hook`): an agent's lifecycle events, exact and immediate. Each feeds
+//! the session's state machine; a permission request becomes a [`PermissionRequest`] that
+//! waits here for an answer, which goes back to the agent as its hook's output.
+
+use crate::permissions::NewRequest;
+use crate::state::HookSignal;
+use crate::supervisor::Handle;
+use paddock_proto::agent::{AnswerChannel, HookCall, PermissionRequest};
+use paddock_proto::SessionId;
+use serde_json::Value;
+
+/// Handles one hook call. Returns what the hook prints for the agent, if anything.
+pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
+    let registry = handle.registry();
+    let session = call
+        .session
+        .clone()
+        .filter(|id| registry.get(id).is_some())
+        .or_else(|| registry.by_pid(&call.ancestors));
+    let Some(session) = session else {
+        tracing::debug!(agent = %call.agent, "a hook from an agent in no known session");
+        return None;
+    };
+    let (event, payload) = crate::agents::hook_event(&call.agent, &call.payload);
+    handle
+        .agents()
+        .hook_seen(&session, &call.agent, payload.as_ref());
+    match event {
+        crate::agents::HookEvent::Signal(signal) => {
+            registry.observe(&session, |m, now| m.hook(signal, now));
+            None
+        }
+        crate::agents::HookEvent::Permission(ask) => permission(handle, session, ask).await,
+        crate::agents::HookEvent::Ignored => None,
+    }
+}
+
+/// Withdraws the request if the hook goes away (the agent was answered in the terminal or
+/// was interrupted) before it was decided.
+struct WithdrawOnDrop<'a> {
+    handle: &'a Handle,
+    id: String,
+    session: SessionId,
+    armed: bool,
+}
+
+impl Drop for WithdrawOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.handle.permissions().withdraw(
+                &self.id,
+                "the agent stopped waiting (answered in its terminal, or interrupted)",
+            );
+            clear(self.handle, &self.session, &self.id);
+        }
+    }
+}
+
+/// Removes the session's pending request from its state, if it is this one.
+fn clear(handle: &Handle, session: &SessionId, id: &str) {
+    handle.registry().observe(session, |m, _| {
+        if m.pending_permission().is_some_and(|p| p.id == id) {
+            m.permission(None);
+        }
+    });
+}
+
+async fn permission(
+    handle: &Handle,
+    session: SessionId,
+    ask: crate::agents::PermissionAsk,
+) -> Option<Value> {
+    let timeout = handle.config().agents.permission_timeout;
+    let suggestions = ask.suggestions.clone();
+    let (request, decided) = handle.permissions().open(NewRequest {
+        session: session.clone(),
+        agent_session: ask.agent_session.clone(),
+        tool: ask.tool.clone(),
+        input: ask.input.clone(),
+        suggestions: ask.suggestions.clone(),
+        channel: AnswerChannel::Hook,
+        timeout,
+    });
+    let mut guard = WithdrawOnDrop {
+        handle,
+        id: request.id.clone(),
+        session: session.clone(),
+        armed: true,
+    };
+    let pending: PermissionRequest = request.clone();
+    handle.registry().observe(&session, |m, now| {
+        m.hook(
+            HookSignal::ToolStarted {
+                tool: ask.tool.clone(),
+            },
+            now,
+        );
+        m.permission(Some(pending));
+    });
+    let answer = tokio::time::timeout(timeout, decided).await;
+    guard.armed = false;
+    match answer {
+        Ok(Ok(decision)) => {
+            clear(handle, &session, &request.id);
+            Some(crate::agents::permission_output(
+                &decision,
+                &suggestions,
+                &by_of(handle, &request.id),
+            ))
+        }
+        Ok(Err(_)) => {
+            clear(handle, &session, &request.id);
+            None
+        }
+        Err(_) => {
+            handle.permissions().withdraw(
+                &request.id,
+                &format!(
+                    "no answer within {}; answer it in the agent's terminal",
+                    humantime::format_duration(timeout)
+                ),
+            );
+            clear(handle, &session, &request.id);
+            None
+        }
+    }
+}
+
+/// Who decided a request, for the message the agent gets.
+fn by_of(handle: &Handle, id: &str) -> String {
+    match handle.permissions().get(id).and_then(|r| r.outcome) {
+        Some(paddock_proto::agent::PermissionOutcome::Decided { by, .. }) => by,
+        _ => "Paddock".into(),
+    }
+}

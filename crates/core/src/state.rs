@@ -1,0 +1,621 @@
+//! One state machine per session, fusing every signal into one [`StateDetail`].
+//!
+//! Precedence, most exact first (ARCHITECTURE.md, "Session state"):
+//! 1. **process**: once the process is gone, that is final (`completed` for code 0,
+//!    `exited` otherwise);
+//! 2. **a pending permission request** (from a hook, or seen on the screen);
+//! 3. **hooks** (sessions Paddock started): the last hook event decides, cross-checked with
+//!    the screen for what hooks do not report (a prompt left in the terminal after the hook
+//!    gave up, an interrupt that ends a turn without a `Stop`);
+//! 4. **status file** (Claude Code sessions Paddock did not start): busy / idle / waiting;
+//! 5. **screen**: an agent's recognised prompt, spinner or input box;
+//! 6. **output**: printed in the last few seconds is `working`, else `idle` (or
+//!    `waiting_input` when a prompt pattern matches).
+//!
+//! The transcript refines but never overrides: it names the running tool when no hook did.
+//! The machine is pure: observations in, state out, and a time at which it wants to be asked
+//! again (quiet output turns `working` into `idle`).
+
+use paddock_proto::agent::{AgentState, PermissionRequest, StateDetail, StateSource};
+use std::time::{Duration, Instant};
+
+/// Output this recent means a plain program is working.
+pub const OUTPUT_WORKING: Duration = Duration::from_secs(3);
+/// A turn that hooks call running but whose screen has shown the input prompt, with no output,
+/// for this long has ended (Claude Code fires no `Stop` after an interrupt).
+pub const SCREEN_SETTLE: Duration = Duration::from_millis(1500);
+
+/// What a hook event means for the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookSignal {
+    /// The session started (or resumed, cleared, compacted): at its prompt.
+    SessionStarted,
+    /// The owner submitted a prompt: a turn starts.
+    PromptSubmitted,
+    /// About to run a tool.
+    ToolStarted { tool: String },
+    /// A tool finished (successfully or not); the turn goes on.
+    ToolFinished,
+    /// The agent reminds its owner that it waits (Claude Code's `Notification`).
+    Waiting { permission: bool },
+    /// The turn ended: the agent waits for input.
+    TurnEnded,
+    /// The turn failed (rate limit, overloaded, authentication...).
+    TurnFailed { reason: String },
+    /// The agent's session ended (the process follows).
+    SessionEnded,
+}
+
+/// What the screen shows, as an agent adapter reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScreenSignal {
+    /// A permission prompt for `tool`, about `subject` (e.g. the command).
+    Permission {
+        tool: Option<String>,
+        subject: Option<String>,
+    },
+    /// The agent is busy (a spinner, "esc to interrupt").
+    Working,
+    /// The agent's input box, nothing running.
+    Prompt,
+    /// A configured prompt pattern matched (plain programs).
+    PatternPrompt,
+    /// Nothing recognisable.
+    Unknown,
+}
+
+/// What the agent's status file says (Claude Code's `~/.claude/sessions/<pid>.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileStatus {
+    Busy,
+    Idle,
+    Waiting { permission: bool },
+}
+
+/// The process's life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessLife {
+    Running,
+    Ended {
+        code: Option<i32>,
+        signal: Option<String>,
+    },
+}
+
+/// One session's inputs and its last decided state.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    life: ProcessLife,
+    hook: Option<(HookSignal, Instant)>,
+    /// The tool hooks last reported, kept while the turn runs.
+    hook_tool: Option<String>,
+    file: Option<FileStatus>,
+    screen: Option<(ScreenSignal, Instant)>,
+    last_output: Option<Instant>,
+    permission: Option<PermissionRequest>,
+    transcript_tool: Option<String>,
+    /// The agent has worked at least once (so a prompt means `waiting_input`, not `idle`).
+    worked: bool,
+    current: StateDetail,
+}
+
+impl Default for Machine {
+    fn default() -> Self {
+        Self {
+            life: ProcessLife::Running,
+            hook: None,
+            hook_tool: None,
+            file: None,
+            screen: None,
+            last_output: None,
+            permission: None,
+            transcript_tool: None,
+            worked: false,
+            current: StateDetail::default(),
+        }
+    }
+}
+
+/// The machine's answer to an observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decided {
+    pub detail: StateDetail,
+    /// Whether the state (or its tool, request or reason) changed.
+    pub changed: bool,
+    /// Ask again at this time, when nothing else happens first.
+    pub recheck_at: Option<Instant>,
+}
+
+impl Machine {
+    pub fn current(&self) -> &StateDetail {
+        &self.current
+    }
+
+    pub fn pending_permission(&self) -> Option<&PermissionRequest> {
+        self.permission.as_ref()
+    }
+
+    pub fn set_life(&mut self, life: ProcessLife) {
+        self.life = life;
+    }
+
+    pub fn hook(&mut self, signal: HookSignal, now: Instant) {
+        match &signal {
+            HookSignal::ToolStarted { tool } => self.hook_tool = Some(tool.clone()),
+            HookSignal::ToolFinished => self.hook_tool = None,
+            HookSignal::PromptSubmitted
+            | HookSignal::TurnEnded
+            | HookSignal::TurnFailed { .. }
+            | HookSignal::SessionStarted
+            | HookSignal::SessionEnded => self.hook_tool = None,
+            HookSignal::Waiting { .. } => {}
+        }
+        if matches!(
+            signal,
+            HookSignal::PromptSubmitted | HookSignal::ToolStarted { .. }
+        ) {
+            self.worked = true;
+        }
+        // A reminder does not replace what the agent last did.
+        if matches!(signal, HookSignal::Waiting { .. }) && self.hook.is_some() {
+            if let Some((HookSignal::TurnEnded, _)) = self.hook {
+                return;
+            }
+        }
+        self.hook = Some((signal, now));
+    }
+
+    pub fn status_file(&mut self, status: Option<FileStatus>) {
+        if matches!(status, Some(FileStatus::Busy)) {
+            self.worked = true;
+        }
+        self.file = status;
+    }
+
+    pub fn screen(&mut self, signal: ScreenSignal, now: Instant) {
+        if matches!(signal, ScreenSignal::Working) {
+            self.worked = true;
+        }
+        let same = self.screen.as_ref().is_some_and(|(s, _)| *s == signal);
+        if !same {
+            self.screen = Some((signal, now));
+        }
+    }
+
+    pub fn output(&mut self, now: Instant) {
+        self.last_output = Some(now);
+    }
+
+    pub fn permission(&mut self, request: Option<PermissionRequest>) {
+        self.permission = request;
+    }
+
+    pub fn transcript_tool(&mut self, tool: Option<String>) {
+        self.transcript_tool = tool;
+    }
+
+    /// Decides the state now. `since` is the time text for a new state.
+    pub fn decide(&mut self, now: Instant, since: impl FnOnce() -> String) -> Decided {
+        let (mut detail, recheck_at) = self.fuse(now);
+        let changed = detail.state != self.current.state
+            || detail.tool != self.current.tool
+            || detail.reason != self.current.reason
+            || detail.exit_code != self.current.exit_code
+            || detail.permission.as_ref().map(|p| &p.id)
+                != self.current.permission.as_ref().map(|p| &p.id);
+        detail.since = if detail.state != self.current.state || self.current.since.is_empty() {
+            since()
+        } else {
+            self.current.since.clone()
+        };
+        let changed = changed || detail.sources != self.current.sources;
+        self.current = detail.clone();
+        Decided {
+            detail,
+            changed,
+            recheck_at,
+        }
+    }
+
+    /// Whether the agent had said its work was done before its process ended (a turn ended,
+    /// its session ended, or it sat waiting for input).
+    fn finished_work(&self) -> bool {
+        let hooks_done = matches!(
+            self.hook,
+            Some((HookSignal::TurnEnded | HookSignal::SessionEnded, _))
+        );
+        let waiting = self.worked
+            && matches!(
+                self.current.state,
+                AgentState::WaitingInput | AgentState::Idle | AgentState::Completed
+            );
+        hooks_done || waiting
+    }
+
+    fn fuse(&self, now: Instant) -> (StateDetail, Option<Instant>) {
+        use AgentState as S;
+        let detail = |state: S, sources: &[StateSource]| StateDetail {
+            state,
+            sources: sources.to_vec(),
+            ..Default::default()
+        };
+        // 1. The process.
+        if let ProcessLife::Ended { code, signal } = &self.life {
+            let mut d = detail(
+                if *code == Some(0) && self.finished_work() {
+                    S::Completed
+                } else {
+                    S::Exited
+                },
+                &[StateSource::Process],
+            );
+            d.exit_code = *code;
+            d.reason = signal.as_ref().map(|s| format!("killed by {s}"));
+            return (d, None);
+        }
+        // 2. A pending permission request.
+        if let Some(p) = &self.permission {
+            let source = match p.channel {
+                paddock_proto::agent::AnswerChannel::Hook => StateSource::Hooks,
+                paddock_proto::agent::AnswerChannel::Terminal => StateSource::Screen,
+            };
+            let mut d = detail(S::WaitingPermission, &[source]);
+            d.tool = Some(p.tool.clone());
+            d.permission = Some(Box::new(p.clone()));
+            return (d, None);
+        }
+        let screen = self.screen.as_ref();
+        let quiet_for = self.last_output.map(|t| now.saturating_duration_since(t));
+        let screen_prompt_settled = |at: Instant| {
+            let settled = at.max(self.last_output.unwrap_or(at)) + SCREEN_SETTLE;
+            if now >= settled {
+                Ok(())
+            } else {
+                Err(settled)
+            }
+        };
+        // 3. Hooks.
+        if let Some((signal, at)) = &self.hook {
+            if let Some((ScreenSignal::Permission { tool, .. }, _)) = screen {
+                // The hook gave up (or was never asked) but the prompt is on the screen.
+                let mut d = detail(
+                    S::WaitingPermission,
+                    &[StateSource::Screen, StateSource::Hooks],
+                );
+                d.tool = tool.clone();
+                return (d, None);
+            }
+            let d = match signal {
+                HookSignal::SessionStarted => detail(
+                    if self.worked {
+                        S::WaitingInput
+                    } else {
+                        S::Idle
+                    },
+                    &[StateSource::Hooks],
+                ),
+                HookSignal::PromptSubmitted
+                | HookSignal::ToolStarted { .. }
+                | HookSignal::ToolFinished => {
+                    let mut d = detail(S::Working, &[StateSource::Hooks]);
+                    d.tool = self.hook_tool.clone();
+                    d
+                }
+                HookSignal::Waiting { permission: true } => {
+                    detail(S::WaitingPermission, &[StateSource::Hooks])
+                }
+                HookSignal::Waiting { permission: false } | HookSignal::TurnEnded => {
+                    detail(S::WaitingInput, &[StateSource::Hooks])
+                }
+                HookSignal::TurnFailed { reason } => {
+                    let mut d = detail(S::Errored, &[StateSource::Hooks]);
+                    d.reason = Some(reason.clone());
+                    d
+                }
+                HookSignal::SessionEnded => detail(S::Idle, &[StateSource::Hooks]),
+            };
+            // An interrupt ends a turn without a hook: the screen's input prompt, settled
+            // after the last hook and the last output, says so.
+            if d.state == S::Working {
+                if let Some((ScreenSignal::Prompt, shown)) = screen {
+                    if shown >= at {
+                        match screen_prompt_settled(*shown) {
+                            Ok(()) => {
+                                return (
+                                    detail(
+                                        S::WaitingInput,
+                                        &[StateSource::Screen, StateSource::Hooks],
+                                    ),
+                                    None,
+                                )
+                            }
+                            Err(when) => return (d, Some(when)),
+                        }
+                    }
+                }
+            }
+            return (d, None);
+        }
+        // 4. The status file.
+        if let Some(file) = &self.file {
+            let screen_tool = match screen {
+                Some((ScreenSignal::Permission { tool, .. }, _)) => Some(tool.clone()),
+                _ => None,
+            };
+            let mut d = match (file, screen_tool) {
+                (_, Some(tool)) => {
+                    let mut d = detail(
+                        S::WaitingPermission,
+                        &[StateSource::Screen, StateSource::StatusFile],
+                    );
+                    d.tool = tool;
+                    d
+                }
+                (FileStatus::Waiting { permission: true }, None) => {
+                    detail(S::WaitingPermission, &[StateSource::StatusFile])
+                }
+                (FileStatus::Waiting { permission: false }, None) => {
+                    detail(S::WaitingInput, &[StateSource::StatusFile])
+                }
+                (FileStatus::Busy, None) => detail(S::Working, &[StateSource::StatusFile]),
+                (FileStatus::Idle, None) => detail(
+                    if self.worked {
+                        S::WaitingInput
+                    } else {
+                        S::Idle
+                    },
+                    &[StateSource::StatusFile],
+                ),
+            };
+            if d.state == S::Working {
+                d.tool = self.transcript_tool.clone();
+                if d.tool.is_some() {
+                    d.sources.push(StateSource::Transcript);
+                }
+            }
+            return (d, None);
+        }
+        // 5. The screen of a recognised agent.
+        match screen {
+            Some((ScreenSignal::Permission { tool, .. }, _)) => {
+                let mut d = detail(S::WaitingPermission, &[StateSource::Screen]);
+                d.tool = tool.clone();
+                return (d, None);
+            }
+            Some((ScreenSignal::Working, _)) => {
+                let mut d = detail(S::Working, &[StateSource::Screen]);
+                d.tool = self.transcript_tool.clone();
+                return (d, None);
+            }
+            Some((ScreenSignal::Prompt, _)) => {
+                return (
+                    detail(
+                        if self.worked {
+                            S::WaitingInput
+                        } else {
+                            S::Idle
+                        },
+                        &[StateSource::Screen],
+                    ),
+                    None,
+                )
+            }
+            _ => {}
+        }
+        // 6. Output.
+        match quiet_for {
+            None => (detail(S::Starting, &[StateSource::Process]), None),
+            Some(q) if q < OUTPUT_WORKING => {
+                let at = self.last_output.map(|t| t + OUTPUT_WORKING);
+                (detail(S::Working, &[StateSource::Output]), at)
+            }
+            Some(_) => {
+                if matches!(screen, Some((ScreenSignal::PatternPrompt, _))) {
+                    (
+                        detail(S::WaitingInput, &[StateSource::Screen, StateSource::Output]),
+                        None,
+                    )
+                } else {
+                    (detail(S::Idle, &[StateSource::Output]), None)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paddock_proto::agent::AnswerChannel;
+
+    fn decide(m: &mut Machine, now: Instant) -> Decided {
+        m.decide(now, || "t".into())
+    }
+
+    fn request(channel: AnswerChannel) -> PermissionRequest {
+        PermissionRequest {
+            id: "p1".into(),
+            session: paddock_proto::SessionId::parse("abc").expect("valid"),
+            agent_session: None,
+            tool: "Bash".into(),
+            input: serde_json::json!({"command": "ls"}),
+            suggestions: vec![],
+            created_at: "t".into(),
+            expires_at: "t".into(),
+            channel,
+            outcome: None,
+        }
+    }
+
+    #[test]
+    fn a_hooked_turn_goes_working_tool_permission_working_waiting() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::Starting);
+        m.hook(HookSignal::SessionStarted, t0);
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::Idle);
+        m.hook(HookSignal::PromptSubmitted, t0);
+        let d = decide(&mut m, t0);
+        assert_eq!((d.detail.state, d.changed), (AgentState::Working, true));
+        m.hook(
+            HookSignal::ToolStarted {
+                tool: "Bash".into(),
+            },
+            t0,
+        );
+        let d = decide(&mut m, t0);
+        assert_eq!(d.detail.tool.as_deref(), Some("Bash"));
+        assert!(d.changed, "a new tool is a change");
+        m.permission(Some(request(AnswerChannel::Hook)));
+        let d = decide(&mut m, t0);
+        assert_eq!(d.detail.state, AgentState::WaitingPermission);
+        assert_eq!(
+            d.detail.permission.as_ref().map(|p| p.id.as_str()),
+            Some("p1")
+        );
+        assert_eq!(d.detail.sources, vec![StateSource::Hooks]);
+        m.permission(None);
+        m.hook(HookSignal::ToolFinished, t0);
+        let d = decide(&mut m, t0);
+        assert_eq!((d.detail.state, d.detail.tool), (AgentState::Working, None));
+        m.hook(HookSignal::TurnEnded, t0);
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::WaitingInput);
+        // A later idle reminder keeps it waiting for input.
+        m.hook(HookSignal::Waiting { permission: false }, t0);
+        let d = decide(&mut m, t0);
+        assert_eq!(
+            (d.detail.state, d.changed),
+            (AgentState::WaitingInput, false)
+        );
+    }
+
+    #[test]
+    fn the_process_ending_is_final_and_says_how() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.hook(HookSignal::PromptSubmitted, t0);
+        m.set_life(ProcessLife::Ended {
+            code: None,
+            signal: Some("KILL".into()),
+        });
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(d.state, AgentState::Exited);
+        assert_eq!(d.reason.as_deref(), Some("killed by KILL"));
+        m.set_life(ProcessLife::Ended {
+            code: Some(0),
+            signal: None,
+        });
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(
+            (d.state, d.exit_code),
+            (AgentState::Exited, Some(0)),
+            "mid-turn, even code 0 is not a completion"
+        );
+        let mut done = Machine::default();
+        done.hook(HookSignal::PromptSubmitted, t0);
+        done.hook(HookSignal::TurnEnded, t0);
+        decide(&mut done, t0);
+        done.set_life(ProcessLife::Ended {
+            code: Some(0),
+            signal: None,
+        });
+        let d = decide(&mut done, t0).detail;
+        assert_eq!((d.state, d.exit_code), (AgentState::Completed, Some(0)));
+    }
+
+    #[test]
+    fn a_failed_turn_is_errored_with_its_reason() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.hook(HookSignal::PromptSubmitted, t0);
+        m.hook(
+            HookSignal::TurnFailed {
+                reason: "overloaded".into(),
+            },
+            t0,
+        );
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(d.state, AgentState::Errored);
+        assert_eq!(d.reason.as_deref(), Some("overloaded"));
+    }
+
+    #[test]
+    fn an_interrupt_without_a_stop_hook_settles_to_waiting_input_from_the_screen() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.hook(HookSignal::PromptSubmitted, t0);
+        m.output(t0);
+        let t1 = t0 + Duration::from_millis(100);
+        m.screen(ScreenSignal::Prompt, t1);
+        let d = decide(&mut m, t1);
+        assert_eq!(d.detail.state, AgentState::Working, "not settled yet");
+        let recheck = d.recheck_at.expect("asks to be checked again");
+        assert_eq!(recheck, t1 + SCREEN_SETTLE);
+        let d = decide(&mut m, recheck);
+        assert_eq!(d.detail.state, AgentState::WaitingInput);
+        assert_eq!(
+            d.detail.sources,
+            vec![StateSource::Screen, StateSource::Hooks]
+        );
+    }
+
+    #[test]
+    fn a_prompt_left_on_screen_after_the_hook_gave_up_is_still_a_permission_wait() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.hook(
+            HookSignal::ToolStarted {
+                tool: "Bash".into(),
+            },
+            t0,
+        );
+        m.screen(
+            ScreenSignal::Permission {
+                tool: Some("Bash".into()),
+                subject: None,
+            },
+            t0,
+        );
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(d.state, AgentState::WaitingPermission);
+        assert_eq!(d.sources[0], StateSource::Screen);
+    }
+
+    #[test]
+    fn without_hooks_the_status_file_decides_and_the_screen_names_the_tool() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.status_file(Some(FileStatus::Idle));
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::Idle);
+        m.status_file(Some(FileStatus::Busy));
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::Working);
+        m.status_file(Some(FileStatus::Waiting { permission: true }));
+        m.screen(
+            ScreenSignal::Permission {
+                tool: Some("Bash".into()),
+                subject: Some("echo hi".into()),
+            },
+            t0,
+        );
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(d.state, AgentState::WaitingPermission);
+        assert_eq!(d.tool.as_deref(), Some("Bash"));
+        m.status_file(Some(FileStatus::Idle));
+        m.screen(ScreenSignal::Prompt, t0);
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::WaitingInput);
+    }
+
+    #[test]
+    fn a_plain_program_works_while_it_prints_then_idles_or_waits_at_its_prompt() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.output(t0);
+        let d = decide(&mut m, t0);
+        assert_eq!(d.detail.state, AgentState::Working);
+        let later = d.recheck_at.expect("recheck when output goes quiet");
+        assert_eq!(decide(&mut m, later).detail.state, AgentState::Idle);
+        m.screen(ScreenSignal::PatternPrompt, later);
+        let d = decide(&mut m, later).detail;
+        assert_eq!(d.state, AgentState::WaitingInput);
+    }
+}

@@ -1,0 +1,300 @@
+//! What an agent is doing: the fused state of a session, permission requests and the answers
+//! to them, and the control actions a client may take. Shared by the supervisor's local socket,
+//! the endpoint and (exported to TypeScript) the UI.
+
+use crate::ids::SessionId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A session's state, fused from every signal Paddock has (see [`StateSource`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    /// The process runs but has not shown what it does yet.
+    #[default]
+    Starting,
+    /// Working on a task (the detail names the tool when one runs).
+    Working,
+    /// Stopped at a permission prompt (the detail carries the exact request).
+    WaitingPermission,
+    /// Finished a turn or asked a question: waits for its owner to type.
+    WaitingInput,
+    /// Running, nothing to do and nothing asked (e.g. a fresh prompt, a quiet program).
+    Idle,
+    /// Ended normally: the agent finished its work and its process exited with code 0.
+    Completed,
+    /// The agent reports a failure it cannot get past by itself (the detail says why); its
+    /// process may still run.
+    Errored,
+    /// The process is gone (the detail has the exit code or signal).
+    Exited,
+}
+
+impl AgentState {
+    pub const ALL: [AgentState; 8] = [
+        AgentState::Starting,
+        AgentState::Working,
+        AgentState::WaitingPermission,
+        AgentState::WaitingInput,
+        AgentState::Idle,
+        AgentState::Completed,
+        AgentState::Errored,
+        AgentState::Exited,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Starting => "starting",
+            AgentState::Working => "working",
+            AgentState::WaitingPermission => "waiting_permission",
+            AgentState::WaitingInput => "waiting_input",
+            AgentState::Idle => "idle",
+            AgentState::Completed => "completed",
+            AgentState::Errored => "errored",
+            AgentState::Exited => "exited",
+        }
+    }
+
+    /// Whether the session's process has ended.
+    pub fn is_final(self) -> bool {
+        matches!(self, AgentState::Completed | AgentState::Exited)
+    }
+
+    /// Whether the agent waits for its owner.
+    pub fn needs_owner(self) -> bool {
+        matches!(
+            self,
+            AgentState::WaitingPermission | AgentState::WaitingInput | AgentState::Errored
+        )
+    }
+}
+
+impl fmt::Display for AgentState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a session's state came from, most exact first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateSource {
+    /// The agent's own hooks, injected by Paddock (exact and immediate).
+    Hooks,
+    /// The agent's per-process status file (Claude Code's `~/.claude/sessions/<pid>.json`).
+    StatusFile,
+    /// The agent's transcript or rollout file.
+    Transcript,
+    /// What the terminal shows.
+    Screen,
+    /// Whether the terminal printed anything lately.
+    Output,
+    /// The process table: alive or gone, and how it ended.
+    Process,
+}
+
+/// The state with what goes with it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StateDetail {
+    pub state: AgentState,
+    /// The tool running (`working`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// The pending request (`waiting_permission`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<Box<PermissionRequest>>,
+    /// Why (`errored`), or what the agent asks (`waiting_input`, when it says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The exit code (`completed`, `exited`); null otherwise.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// The signals this state was decided from, the deciding one first.
+    #[serde(default)]
+    pub sources: Vec<StateSource>,
+    /// When the session entered this state, RFC 3339 UTC.
+    #[serde(default)]
+    pub since: String,
+}
+
+/// A permission request's id, e.g. `p7`.
+pub type PermissionId = String;
+
+/// An agent asking before it runs a tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermissionRequest {
+    pub id: PermissionId,
+    /// The Paddock session.
+    pub session: SessionId,
+    /// The agent's own session id (Claude Code's `session_id`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_session: Option<String>,
+    pub tool: String,
+    /// The tool's input as the agent gave it (e.g. `{"command": "rm -rf build"}`).
+    pub input: serde_json::Value,
+    /// The "always allow" rules the agent offers (Claude Code's `permission_suggestions`),
+    /// as it gave them.
+    #[serde(default)]
+    pub suggestions: Vec<serde_json::Value>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// When the agent stops waiting for a remote answer (the prompt then stays in the
+    /// terminal), RFC 3339 UTC.
+    pub expires_at: String,
+    /// How an answer reaches the agent: `hook` (exact) or `terminal` (keys typed into its
+    /// prompt, for agents Paddock did not start).
+    pub channel: AnswerChannel,
+    /// Set once decided (or withdrawn because it was answered in the terminal or expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<PermissionOutcome>,
+}
+
+/// How a permission answer reaches the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerChannel {
+    Hook,
+    Terminal,
+}
+
+/// An answer to a permission request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "behavior", rename_all = "snake_case")]
+pub enum Decision {
+    /// Run the tool this once.
+    Allow,
+    /// Run it, and apply one of the request's suggestions (by index, default the first) so
+    /// the agent stops asking.
+    AllowAlways {
+        #[serde(default)]
+        suggestion: usize,
+    },
+    /// Do not run it; the agent is told `message`.
+    Deny {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+}
+
+impl Decision {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Decision::Allow => "allowed",
+            Decision::AllowAlways { .. } => "always allowed",
+            Decision::Deny { .. } => "denied",
+        }
+    }
+}
+
+/// What became of a permission request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PermissionOutcome {
+    /// Answered through Paddock.
+    Decided {
+        decision: Decision,
+        /// Who answered: a device name, `cli`, ...
+        by: String,
+        at: String,
+    },
+    /// The agent stopped waiting for Paddock (answered in the terminal, interrupted, or the
+    /// hook's time ran out).
+    Withdrawn { reason: String, at: String },
+}
+
+/// A control action on an agent (003 §3.3.2). Every backend that has a terminal supports
+/// them; for an external process only `pause` and `resume`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Control {
+    /// Type `text` into the agent's prompt and submit it.
+    Message { text: String },
+    /// What the agent treats as interrupt (Esc for Claude Code and Codex, Ctrl-C for others);
+    /// with a message, it is sent once the agent has stopped (feedback).
+    Interrupt {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// Stop the process group (SIGSTOP).
+    Pause,
+    /// Continue it (SIGCONT).
+    Resume,
+}
+
+impl Control {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Control::Message { .. } => "message",
+            Control::Interrupt { .. } => "interrupt",
+            Control::Pause => "pause",
+            Control::Resume => "resume",
+        }
+    }
+}
+
+/// What `paddock hook` forwards to the supervisor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookCall {
+    /// Which agent's hook (`claude`, `codex`).
+    pub agent: String,
+    /// The Paddock session the hook runs in (`PADDOCK_SESSION_ID`), when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionId>,
+    /// The hook process's ancestors (parent first), to find the session of an agent Paddock
+    /// did not start but whose owner installed the hook.
+    #[serde(default)]
+    pub ancestors: Vec<u32>,
+    /// The agent's JSON, as it gave it.
+    pub payload: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_serialize_as_their_names() {
+        for s in AgentState::ALL {
+            let json = serde_json::to_string(&s).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+            let back: AgentState = serde_json::from_str(&json).expect("parses");
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn decisions_and_controls_round_trip() {
+        let all = [
+            Decision::Allow,
+            Decision::AllowAlways { suggestion: 1 },
+            Decision::Deny {
+                message: Some("not in prod".into()),
+            },
+            Decision::Deny { message: None },
+        ];
+        for d in all {
+            let json = serde_json::to_string(&d).expect("serializes");
+            assert_eq!(serde_json::from_str::<Decision>(&json).expect("parses"), d);
+        }
+        let deny: Decision = serde_json::from_str(r#"{"behavior":"deny","message":"no"}"#)
+            .expect("the documented shape parses");
+        assert_eq!(
+            deny,
+            Decision::Deny {
+                message: Some("no".into())
+            }
+        );
+        for c in [
+            Control::Message { text: "go".into() },
+            Control::Interrupt { message: None },
+            Control::Interrupt {
+                message: Some("stop that".into()),
+            },
+            Control::Pause,
+            Control::Resume,
+        ] {
+            let json = serde_json::to_string(&c).expect("serializes");
+            assert_eq!(serde_json::from_str::<Control>(&json).expect("parses"), c);
+        }
+    }
+}
