@@ -74,10 +74,11 @@ impl Claude {
         let settings = sandbox.recording_settings();
         let mut cmd = env.cmd();
         sandbox.apply(&mut cmd);
+        // --no-hooks: these tests prove the harness and the CLI itself, with the sandbox's
+        // recording hooks only; Paddock's own injected hooks are tested on top of this.
         let out = cmd
-            .args([
-                "run", "--name", "claude", "--cols", "120", "--rows", "40", "--",
-            ])
+            .args(["run", "--no-hooks", "--name", "claude"])
+            .args(["--cols", "120", "--rows", "40", "--"])
             .arg(&claude)
             .args(["--permission-mode", "manual", "--settings", &settings])
             .output()
@@ -506,10 +507,10 @@ fn codex_interactive_under_paddock_run_runs_a_typed_turn() {
     let env = Env::new();
     let mut run = env.cmd();
     sb.apply(&mut run);
+    // --no-hooks: Paddock's injected `-c notify=` would replace the sandbox's notify program.
     let out = run
-        .args([
-            "run", "--name", "codex", "--cols", "120", "--rows", "40", "--",
-        ])
+        .args(["run", "--no-hooks", "--name", "codex"])
+        .args(["--cols", "120", "--rows", "40", "--"])
         .arg(&codex)
         .output()
         .expect("paddock run");
