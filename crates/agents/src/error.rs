@@ -28,6 +28,17 @@ pub enum AgentError {
         reason: String,
     },
 
+    #[error(
+        "Paddock cannot read {agent}'s transcripts; its state comes from its screen and process"
+    )]
+    NoTranscript { agent: String },
+
+    #[error("cannot save a transcript reader's state ({reason}); it is kept in memory and saved again later")]
+    State { reason: String },
+
+    #[error("cannot save transcript progress in the store: {reason}")]
+    Store { reason: String },
+
     #[error("the pattern {pattern:?} is not a valid regular expression: {reason}")]
     BadPattern { pattern: String, reason: String },
 }

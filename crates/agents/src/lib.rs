@@ -28,14 +28,23 @@
 #![forbid(unsafe_code)]
 
 pub mod claude;
+pub mod codex;
 mod error;
 pub mod generic;
+pub mod history;
 pub mod hook;
+pub mod live;
+pub mod prices;
 pub mod screen;
+pub mod tail;
 
 pub use error::AgentError;
+pub use history::{HistoryIndexer, IndexReport, TranscriptAgent, TranscriptWatcher};
 pub use hook::{HookEvent, HookPayload, PermissionSuggestion, StateHint, ToolCall};
+pub use live::{LiveTranscript, PollOutcome, TranscriptParser};
 pub use paddock_monitor::{classify, classify_with, AgentKind, AgentPattern};
+pub use paddock_proto::insight::SessionInsight;
+pub use prices::Prices;
 pub use screen::{PromptKind, ScreenPrompt, ScreenState};
 
 use std::sync::Arc;
@@ -79,6 +88,7 @@ pub trait Adapter: Send + Sync + std::fmt::Debug {
 pub fn adapter_for(kind: &AgentKind) -> Arc<dyn Adapter> {
     match kind {
         AgentKind::Claude => Arc::new(claude::Claude),
+        AgentKind::Codex => Arc::new(codex::Codex),
         other => Arc::new(generic::Generic::new(other.clone())),
     }
 }

@@ -161,12 +161,51 @@ fn read_settings(value: &str) -> anyhow::Result<Value> {
         .with_context(|| format!("the --settings given ({value}) is not valid JSON"))
 }
 
-/// Codex's arguments with Paddock's `notify` program (a `-c` override in front).
-pub fn codex_args(args: &[String], exe: &Path) -> Vec<String> {
-    let notify = json!([exe.to_string_lossy(), "hook", "--agent", "codex"]);
+/// Codex's arguments with Paddock's `notify` program (a `-c` override in front). The user's
+/// own `notify` program (from `user_config`, Codex's config.toml) is kept: Paddock's hook
+/// calls it after forwarding the event.
+pub fn codex_args(args: &[String], exe: &Path, user_config: Option<&str>) -> Vec<String> {
+    let mut notify = vec![
+        exe.to_string_lossy().into_owned(),
+        "hook".to_owned(),
+        "--agent".to_owned(),
+        "codex".to_owned(),
+    ];
+    if let Some(theirs) = user_config.and_then(codex_user_notify) {
+        notify.push("--chain".to_owned());
+        notify.push(json!(theirs).to_string());
+    }
+    let notify = json!(notify);
     let mut out = vec!["-c".to_owned(), format!("notify={notify}")];
     out.extend(args.iter().cloned());
     out
+}
+
+/// The `notify` program in Codex's config.toml, if one is set.
+fn codex_user_notify(config: &str) -> Option<Vec<String>> {
+    let table: toml::Table = config.parse().ok()?;
+    let list = table.get("notify")?.as_array()?;
+    let program: Vec<String> = list
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    (!program.is_empty()).then_some(program)
+}
+
+/// Codex's config.toml as this environment has it (`$CODEX_HOME`, else `~/.codex`).
+pub fn codex_config(env: &[(String, String)]) -> Option<String> {
+    let var = |k: &str| {
+        env.iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(k).ok())
+            .filter(|v| !v.is_empty())
+    };
+    let home = var("CODEX_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| var("HOME").map(|h| Path::new(&h).join(".codex")))?;
+    std::fs::read_to_string(home.join("config.toml")).ok()
 }
 
 #[cfg(test)]
@@ -225,8 +264,8 @@ mod tests {
     }
 
     #[test]
-    fn codex_gets_a_notify_override() {
-        let args = codex_args(&["exec".into(), "hi".into()], Path::new("/p"));
+    fn codex_gets_a_notify_override_that_keeps_the_users_program() {
+        let args = codex_args(&["exec".into(), "hi".into()], Path::new("/p"), None);
         assert_eq!(
             args,
             [
@@ -235,6 +274,12 @@ mod tests {
                 "exec",
                 "hi"
             ]
+        );
+        let config = "model = \"x\"\nnotify = [\"notify-send\", \"Codex\"]\n";
+        let args = codex_args(&[], Path::new("/p"), Some(config));
+        assert_eq!(
+            args[1],
+            r#"notify=["/p","hook","--agent","codex","--chain","[\"notify-send\",\"Codex\"]"]"#
         );
     }
 }

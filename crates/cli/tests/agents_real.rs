@@ -63,12 +63,24 @@ struct Claude {
     fake: FakeApi,
     sandbox: ClaudeSandbox,
     id: String,
+    /// The supervisor, for the flows that go through it (dropped last).
+    _sup: Option<Supervisor>,
 }
 
 impl Claude {
     fn start(script: Script) -> Self {
+        Self::start_with(script, false)
+    }
+
+    /// With `paddock up` running first, so the hooks Paddock injects reach it.
+    fn start_supervised(script: Script) -> Self {
+        Self::start_with(script, true)
+    }
+
+    fn start_with(script: Script, supervised: bool) -> Self {
         let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
         let env = Env::new();
+        let sup = supervised.then(|| env.up());
         let fake = FakeApi::start(script).expect("fake API");
         let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
         let settings = sandbox.recording_settings();
@@ -97,7 +109,41 @@ impl Claude {
             fake,
             sandbox,
             id,
+            _sup: sup,
         }
+    }
+
+    /// This session's `ls --json` row once `pred` holds for it.
+    fn wait_row(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let mut row = Value::Null;
+        let deadline = std::time::Instant::now() + T;
+        loop {
+            if let Some(r) = self
+                .env
+                .ls()
+                .into_iter()
+                .find(|r| r["id"] == self.id.as_str())
+            {
+                if pred(&r) {
+                    return r;
+                }
+                row = r;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out after {T:?} waiting for {what}; the session is now {row:#}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_state(&self, state: &str) -> Value {
+        self.wait_row(&format!("state {state}"), |r| r["state"] == state)
+    }
+
+    /// `paddock approvals --json`.
+    fn approvals(&self) -> Vec<Value> {
+        serde_json::from_str(&self.env.ok(&["approvals", "--json"])).expect("approvals JSON")
     }
 
     /// Types `text` and Enter, as a user would.
@@ -534,5 +580,256 @@ fn codex_interactive_under_paddock_run_runs_a_typed_turn() {
     assert_codex_turn(&sb, &fake, cmd);
     wait_screen(&env, &id, "the answer", |s| {
         s.contains("Done, made.txt is there.")
+    });
+}
+
+#[test]
+fn claude_through_paddock_idle_working_waiting_permission_approved_then_waiting_input() {
+    let command = "echo approved-in-paddock > made.txt";
+    let c = Claude::start_supervised(bash_then_text(command, "Done: made.txt exists."));
+    let row = c.wait_state("idle");
+    assert_eq!(row["agent"], "claude");
+    assert_eq!(row["sources"][0], "hooks", "{row}");
+
+    c.env.ok(&["message", "claude", "please make a file"]);
+    let row = c.wait_row("the permission request in the state", |r| {
+        r["state"] == "waiting_permission" && r["permission"]["input"]["command"] == command
+    });
+    assert_eq!(row["tool"], "Bash");
+    assert_eq!(row["sources"][0], "hooks");
+    let pending = c.approvals();
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    let req = &pending[0];
+    for key in ["id", "session", "tool", "input", "created_at"] {
+        assert!(!req[key].is_null(), "approvals --json lacks {key}: {req}");
+    }
+    assert_eq!(req["session"], c.id.as_str());
+    assert_eq!(req["tool"], "Bash");
+    assert_eq!(req["input"]["command"], command);
+    let id = req["id"].as_str().expect("id").to_owned();
+    let made = c.sandbox.project().join("made.txt");
+    assert!(!made.exists(), "the tool ran before anyone allowed it");
+
+    let out = c.env.ok(&["approve", &id]);
+    assert!(out.contains("allowed"), "{out}");
+    wait_until("made.txt written by the real Bash tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-paddock\n")
+    });
+    let tool_id = c
+        .wait_hook("PreToolUse", |p| p["tool_name"] == "Bash")
+        .get("tool_use_id")
+        .and_then(Value::as_str)
+        .expect("tool_use_id")
+        .to_owned();
+    let result = tool_result_turn(&c.fake, &tool_id);
+    assert!(
+        !result.tool_results()[0].is_error,
+        "{:?}",
+        result.tool_results()
+    );
+    let row = c.wait_state("waiting_input");
+    assert!(row["permission"].is_null(), "{row}");
+    assert!(c.approvals().is_empty(), "nothing left to answer");
+
+    // A late answer is refused and says who answered first.
+    let late = c.env.paddock(&["deny", &id]);
+    assert!(!late.status.success());
+    let err = String::from_utf8_lossy(&late.stderr);
+    assert!(err.contains("already allowed by cli"), "{err}");
+
+    // The process killed: exited, with how.
+    c.env.ok(&["kill", "claude"]);
+    let row = c.wait_state("exited");
+    assert_eq!(row["exit_code"], 137, "{row}");
+}
+
+#[test]
+fn claude_denied_through_paddock_is_told_why_and_a_question_is_answered_by_message() {
+    let command = "echo must-not-run > made.txt";
+    let why = "not in this folder, use /tmp";
+    let script = bash_then_text(command, "Which folder should I use instead?").then(
+        Reply::text("Creating it in /tmp then.")
+            .when(When::UserSays("use /tmp".into()))
+            .usage(Usage::new(1400, 9)),
+    );
+    let c = Claude::start_supervised(script);
+    c.wait_state("idle");
+    c.env.ok(&["message", "claude", "please make a file"]);
+    let row = c.wait_state("waiting_permission");
+    let id = row["permission"]["id"]
+        .as_str()
+        .expect("request id")
+        .to_owned();
+    c.env.ok(&["deny", &id, "--message", why]);
+    let tool_id = c
+        .wait_hook("PreToolUse", |p| p["tool_name"] == "Bash")
+        .get("tool_use_id")
+        .and_then(Value::as_str)
+        .expect("tool_use_id")
+        .to_owned();
+    let result = tool_result_turn(&c.fake, &tool_id);
+    let tr = &result.tool_results()[0];
+    assert!(
+        tr.is_error && tr.text.contains(why),
+        "the agent was not told why: {tr:?}"
+    );
+    assert!(
+        !c.sandbox.project().join("made.txt").exists(),
+        "the denied tool ran"
+    );
+
+    // The agent asks a question: it waits for input; a message from Paddock answers it.
+    c.wait_state("waiting_input");
+    c.env.ok(&["message", "claude", "use /tmp"]);
+    c.fake.wait_for("the typed answer", T, |r| {
+        r.is_turn() && r.last_user_text().contains("use /tmp")
+    });
+    c.wait_screen("the reply", |s| s.contains("Creating it in /tmp then."));
+    c.wait_state("waiting_input");
+}
+
+#[test]
+fn claude_api_failure_is_errored_with_the_reason() {
+    let c = Claude::start_supervised(
+        Script::new().then(
+            Reply::error(529, "overloaded_error", "Overloaded")
+                .should_retry(false)
+                .when(When::UserSays("are you there".into())),
+        ),
+    );
+    c.wait_state("idle");
+    c.env.ok(&["message", "claude", "are you there?"]);
+    let row = c.wait_state("errored");
+    assert!(
+        row["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("server_error")),
+        "{row}"
+    );
+}
+
+#[test]
+fn claude_in_tmux_that_paddock_did_not_start_waits_for_permission_and_is_approved_through_paddock()
+{
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let command = "echo approved-from-afar > made.txt";
+    let fake = FakeApi::start(bash_then_text(command, "Done: made.txt exists.")).expect("fake");
+    let sb = ClaudeSandbox::new(&fake.url()).expect("sandbox");
+    let env = Env::new();
+    // The supervisor reads the status files of the sandbox's Claude Code.
+    let _sup = env.up_with(&[("HOME".into(), sb.home().display().to_string())]);
+    let mut line = format!("cd '{}' && exec env", sb.project().display());
+    for k in sb.unset() {
+        line.push_str(&format!(" -u {k}"));
+    }
+    for (k, v) in sb.env() {
+        line.push_str(&format!(" {k}='{v}'"));
+    }
+    // Plain `claude` with no Paddock hooks: only its screen and status file tell its state.
+    line.push_str(&format!(" '{}' --permission-mode manual", claude.display()));
+    let server = format!("pdk-cc-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .env("TMUX_TMPDIR", env.dir())
+            .args(["-L", &server])
+            .args(args)
+            .output()
+            .expect("tmux")
+    };
+    let out = tmux(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &line,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    struct KillServer<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for KillServer<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = KillServer(&tmux);
+    let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+    wait_until("Claude Code's prompt in the pane", T, || {
+        capture().contains(CLAUDE_READY)
+    });
+    let mut row = Value::Null;
+    wait_until("paddock to find and bridge the pane", T, || {
+        row = env
+            .ls()
+            .into_iter()
+            .find(|r| r["agent"] == "claude" && r["backend"] == "tmux")
+            .unwrap_or(Value::Null);
+        !row.is_null()
+    });
+    let id = row["id"].as_str().expect("id").to_owned();
+
+    env.ok(&["message", &id, "please make a file"]);
+    let mut shown = None;
+    let mut waiting = None;
+    wait_until(
+        "the prompt in the pane and waiting_permission in paddock",
+        T,
+        || {
+            if shown.is_none() && capture().contains("Do you want to proceed?") {
+                shown = Some(std::time::Instant::now());
+            }
+            if waiting.is_none() {
+                let r = env.ls().into_iter().find(|r| r["id"] == id.as_str());
+                if let Some(r) = r.filter(|r| r["state"] == "waiting_permission") {
+                    waiting = Some((std::time::Instant::now(), r));
+                }
+            }
+            shown.is_some() && waiting.is_some()
+        },
+    );
+    let (at, row) = waiting.expect("waiting");
+    if let Some(shown) = shown {
+        eprintln!(
+            "waiting_permission seen {:?} after the prompt was on the pane (ls polling included)",
+            at.saturating_duration_since(shown)
+        );
+    }
+    assert_eq!(row["tool"], "Bash", "{row}");
+    let sources: Vec<&str> = row["sources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        sources.contains(&"screen") || sources.contains(&"status_file"),
+        "{row}"
+    );
+    let pending: Vec<Value> =
+        serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("approvals JSON");
+    let req = pending
+        .iter()
+        .find(|r| r["session"] == id.as_str())
+        .unwrap_or_else(|| panic!("no request for {id}: {pending:#?}"));
+    assert_eq!(req["channel"], "terminal");
+    assert!(
+        req["input"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("approved-from-afar")),
+        "{req}"
+    );
+    let made = sb.project().join("made.txt");
+    env.ok(&["approve", req["id"].as_str().expect("id")]);
+    wait_until("made.txt written by the approved tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-from-afar\n")
+    });
+    wait_until("the agent to finish its turn", T, || {
+        env.ls()
+            .into_iter()
+            .any(|r| r["id"] == id.as_str() && r["state"] == "waiting_input")
     });
 }

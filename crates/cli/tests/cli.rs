@@ -114,7 +114,7 @@ fn the_agent_survives_its_launcher_being_killed_and_its_terminal_closing() {
     drop(tmux);
     let ls = env.ls();
     let s = session_by_name(&ls, "survivor");
-    assert!(is_live(&s), "the agent survived: {s}");
+    assert!(is_live(s), "the agent survived: {s}");
     assert_eq!(s["pid"].as_i64(), Some(agent));
     assert!(pid_alive(agent));
     let out = env.ok(&["logs", "survivor"]);
@@ -262,7 +262,7 @@ fn stale_files_of_dead_holders_are_cleaned_and_never_block_a_new_session() {
     assert!(!env.socket(&id).exists() && !env.dir().join(format!("{id}.json")).exists());
     assert!(!env.dir().join("orphan1.sock").exists());
     let again = env.run(&["--name", "fresh"], &["sleep", "600"]);
-    assert!(is_live(&session(&env.ls(), &again).expect("listed")));
+    assert!(is_live(session(&env.ls(), &again).expect("listed")));
 }
 
 #[test]

@@ -39,6 +39,7 @@ pub async fn watch(dir: RuntimeDir, handle: Handle, mut shutdown: watch::Receive
         }
         tokio::select! {
             _ = tokio::time::sleep(SCAN_INTERVAL) => {}
+            _ = handle.rescan_requested().notified() => {}
             _ = shutdown.changed() => return,
         }
     }
@@ -88,11 +89,10 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
     tracing::info!(%id, pid = client.welcome.session.pid, "adopted a holder");
     registry.upsert(view(&client.welcome.session));
     // The first look at the screen: an agent may already wait at a prompt.
-    if client.welcome.session.output_end > 0 {
-        if read_screen(handle, &mut client, id).await.is_err() {
-            registry.remove(id);
-            return;
-        }
+    if client.welcome.session.output_end > 0 && read_screen(handle, &mut client, id).await.is_err()
+    {
+        registry.remove(id);
+        return;
     }
     loop {
         match client.next_event().await {

@@ -9,9 +9,22 @@ use paddock_proto::agent::{AnswerChannel, HookCall, PermissionRequest};
 use paddock_proto::SessionId;
 use serde_json::Value;
 
+/// How long a hook from a session not adopted yet waits for its adoption.
+const ADOPTION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Handles one hook call. Returns what the hook prints for the agent, if anything.
 pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
     let registry = handle.registry();
+    if let Some(id) = &call.session {
+        // The agent's first hooks can come before the holder is adopted.
+        if registry.get(id).is_none() && handle.runtime_dir().socket_path(id).exists() {
+            handle.rescan();
+            let deadline = tokio::time::Instant::now() + ADOPTION_WAIT;
+            while registry.get(id).is_none() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    }
     let session = call
         .session
         .clone()

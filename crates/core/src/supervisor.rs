@@ -52,6 +52,8 @@ struct Inner {
     started_at: SystemTime,
     permissions: crate::permissions::Permissions,
     agents: crate::agents::Agents,
+    /// Asks holder discovery to scan the runtime directory now.
+    rescan: Arc<tokio::sync::Notify>,
 }
 
 impl Handle {
@@ -83,6 +85,16 @@ impl Handle {
 
     pub fn runtime_dir(&self) -> &RuntimeDir {
         &self.inner.runtime_dir
+    }
+
+    /// Asks holder discovery to look for new holders now (a hook from a session that is not
+    /// adopted yet).
+    pub fn rescan(&self) {
+        self.inner.rescan.notify_one();
+    }
+
+    pub(crate) fn rescan_requested(&self) -> &tokio::sync::Notify {
+        &self.inner.rescan
     }
 
     /// The component health board.
@@ -171,6 +183,7 @@ impl Supervisor {
                 started_at: SystemTime::now(),
                 permissions,
                 agents: crate::agents::Agents::default(),
+                rescan: Arc::default(),
             }),
         };
         // Subscribed before any component starts, so the recorder misses nothing.

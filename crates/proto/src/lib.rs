@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod frame;
 pub mod ids;
+pub mod insight;
 pub mod message;
 pub mod supervisor;
 

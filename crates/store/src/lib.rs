@@ -23,6 +23,7 @@ mod records;
 mod retention;
 mod schema;
 mod time;
+mod transcripts;
 mod write;
 mod writer;
 
@@ -33,6 +34,9 @@ pub use records::{
 };
 pub use schema::SCHEMA_VERSION;
 pub use time::UnixMs;
+pub use transcripts::{
+    HistoryHit, HistoryQuery, HistorySession, HistoryText, TranscriptCommit, TranscriptCursor,
+};
 
 use paddock_proto::supervisor::{ComponentHealth, HealthStatus};
 use rusqlite::Connection;
@@ -361,6 +365,60 @@ impl Store {
     ) -> Result<RetentionReport, StoreError> {
         retention::enforce(&mut lock(&self.inner.write), UnixMs::from(now), days)
             .map_err(|e| StoreError::sqlite("enforcing retention", e))
+    }
+
+    /// The cursor of `consumer` on the transcript `path`, with its state.
+    pub fn transcript_cursor(
+        &self,
+        consumer: &str,
+        path: &str,
+    ) -> Result<Option<TranscriptCursor>, StoreError> {
+        self.read("reading a transcript cursor", |c| {
+            transcripts::cursor(c, consumer, path)
+        })
+    }
+
+    /// Every cursor of `consumer`, without their states.
+    pub fn transcript_cursors(&self, consumer: &str) -> Result<Vec<TranscriptCursor>, StoreError> {
+        self.read("reading transcript cursors", |c| {
+            transcripts::cursors(c, consumer)
+        })
+    }
+
+    /// Saves what transcript readers read, in one transaction, on the caller's thread: each
+    /// cursor with its state, the history rows and the text to index. Either all of it is
+    /// saved or none.
+    pub fn commit_transcripts(&self, commits: &[TranscriptCommit]) -> Result<(), StoreError> {
+        if commits.is_empty() {
+            return Ok(());
+        }
+        transcripts::commit(&mut lock(&self.inner.write), commits)
+            .map_err(|e| StoreError::sqlite("saving transcript progress", e))
+    }
+
+    /// Forgets a transcript (its file is gone): the cursor of `consumer`, and for `history`
+    /// its row and its indexed text.
+    pub fn forget_transcript(&self, consumer: &str, path: &str) -> Result<(), StoreError> {
+        transcripts::forget(&mut lock(&self.inner.write), consumer, path)
+            .map_err(|e| StoreError::sqlite("forgetting a transcript", e))
+    }
+
+    /// History sessions matching `q`, the most recently ended first.
+    pub fn history_sessions(&self, q: &HistoryQuery) -> Result<Vec<HistorySession>, StoreError> {
+        self.read("reading the history", |c| transcripts::sessions(c, q))
+    }
+
+    /// The history row of one transcript.
+    pub fn history_session(&self, path: &str) -> Result<Option<HistorySession>, StoreError> {
+        self.read("reading the history", |c| transcripts::session(c, path))
+    }
+
+    /// Full-text search over indexed prompts and assistant text: every word of `words` must
+    /// appear (words are taken literally, never as query syntax); best matches first.
+    pub fn search_history(&self, words: &str, limit: u32) -> Result<Vec<HistoryHit>, StoreError> {
+        self.read("searching the history", |c| {
+            transcripts::search(c, words, limit)
+        })
     }
 
     /// `PRAGMA integrity_check`: `ok` when the database is sound, else the problems found.

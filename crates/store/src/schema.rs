@@ -21,14 +21,21 @@ pub(crate) struct Migration {
 
 /// Every migration, in order, numbered from 1 without gaps. Append only: never edit one that
 /// has shipped.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "transcripts",
+        sql: include_str!("../migrations/0002_transcripts.sql"),
+    },
+];
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How long a statement waits for another connection's lock before failing with "busy".
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -89,10 +89,18 @@ fn opening_creates_private_directories_the_whole_schema_and_a_wal() {
         "activity_logs",
         "audit_log",
         "devices",
+        "history_fts",
+        "history_fts_config",
+        "history_fts_content",
+        "history_fts_data",
+        "history_fts_docsize",
+        "history_fts_idx",
+        "history_sessions",
         "metric_samples",
         "metric_tiers",
         "processes",
         "sessions",
+        "transcript_cursors",
     ]
     .map(String::from)
     .into();

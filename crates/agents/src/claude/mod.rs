@@ -5,9 +5,11 @@
 //! names and event names are open sets: anything unknown is kept raw or ignored.
 
 pub mod hooks;
+pub mod lean;
 pub mod screen;
 pub mod status;
 pub mod tools;
+pub mod transcript;
 
 use crate::{Adapter, AgentError, AgentKind, HookPayload, ScreenState};
 use std::path::{Path, PathBuf};

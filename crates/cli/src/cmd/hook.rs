@@ -21,6 +21,10 @@ pub struct Args {
     /// Which agent calls: `claude` (JSON on stdin) or `codex` (JSON as the last argument).
     #[arg(long, default_value = "claude")]
     pub agent: String,
+    /// The owner's own notify program (a JSON array), run after forwarding, with the same
+    /// JSON argument (Codex has room for one notify program; Paddock keeps theirs).
+    #[arg(long, value_name = "JSON")]
+    pub chain: Option<String>,
     /// The event's JSON, when the agent passes it as an argument (Codex's notify).
     pub payload: Option<String>,
 }
@@ -35,6 +39,9 @@ impl Args {
                 s
             }
         };
+        if let Some(chain) = &self.chain {
+            run_chained(chain, &raw);
+        }
         let payload: serde_json::Value = match serde_json::from_str(&raw) {
             Ok(v) => v,
             Err(e) => {
@@ -55,9 +62,7 @@ impl Args {
             payload,
         };
         let forward = async {
-            let Some(mut c) = connect().await else {
-                return None;
-            };
+            let mut c = connect().await?;
             match c.request(Request::Hook(Box::new(call))).await {
                 Ok(Response::HookReply { output }) => output,
                 _ => None,
@@ -72,6 +77,29 @@ impl Args {
             println!("{out}");
         }
         Ok(())
+    }
+}
+
+/// Starts the owner's own notify program with the payload as its last argument; does not
+/// wait for it.
+fn run_chained(chain: &str, payload: &str) {
+    let program: Vec<String> = match serde_json::from_str(chain) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("paddock hook: --chain is not a JSON array of strings ({e}); not running it");
+            return;
+        }
+    };
+    let Some((cmd, args)) = program.split_first() else {
+        return;
+    };
+    if let Err(e) = std::process::Command::new(cmd)
+        .args(args)
+        .arg(payload)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("paddock hook: cannot run your notify program {cmd}: {e}");
     }
 }
 

@@ -149,7 +149,11 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         Some(paddock_monitor::AgentKind::Claude) => {
             crate::inject::claude_args_with_file(&program_args, &exe, &dir.settings_path(&id))?
         }
-        Some(paddock_monitor::AgentKind::Codex) => crate::inject::codex_args(&program_args, &exe),
+        Some(paddock_monitor::AgentKind::Codex) => crate::inject::codex_args(
+            &program_args,
+            &exe,
+            crate::inject::codex_config(&args.env).as_deref(),
+        ),
         _ => program_args,
     };
     let spec = HolderSpec {

@@ -43,8 +43,14 @@ impl Env {
 
     /// Starts `paddock up` in the foreground and waits until it is ready.
     pub fn up(&self) -> Supervisor {
+        self.up_with(&[])
+    }
+
+    /// [`Env::up`] with extra environment variables (e.g. the HOME whose agents it reads).
+    pub fn up_with(&self, vars: &[(String, String)]) -> Supervisor {
         let mut child = self
             .cmd()
+            .envs(vars.iter().cloned())
             .arg("up")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())

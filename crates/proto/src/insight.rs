@@ -1,0 +1,192 @@
+//! What Paddock knows about a session from its agent's transcript: the current task, recent
+//! actions, files modified, progress, the thinking view, tokens and cost.
+//!
+//! Built by `paddock-agents` (one transcript reader per agent), carried by the supervisor's
+//! `session_update` / `thinking_update` events and the REST endpoint, exported to TypeScript
+//! for the UI. Times are unix milliseconds; money is US dollars.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything read from one session's transcript.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionInsight {
+    /// The agent's own session id (Claude Code: a UUID), from the transcript.
+    pub agent_session_id: Option<String>,
+    /// The session's title when the agent wrote one (an AI title, a custom title, a summary).
+    pub title: Option<String>,
+    /// The last prompt the user gave: what the agent is working on.
+    pub current_task: Option<String>,
+    /// The first prompt of the session.
+    pub first_prompt: Option<String>,
+    pub cwd: Option<String>,
+    pub git_branch: Option<String>,
+    /// The model of the latest response.
+    pub model: Option<String>,
+    /// The agent's version that wrote the latest record.
+    pub agent_version: Option<String>,
+    /// The latest actions, oldest first (at most a few dozen).
+    pub recent_actions: Vec<Action>,
+    /// Tool calls seen in the whole transcript.
+    pub total_actions: u64,
+    /// Files the agent changed, in the order first changed.
+    pub files_modified: Vec<FileChange>,
+    /// The agent's own todo/task list, when it keeps one.
+    pub progress: Option<Progress>,
+    pub thinking: ThinkingView,
+    pub tokens: TokenUsage,
+    pub cost: Cost,
+    /// User prompts in the transcript.
+    pub prompts: u64,
+    /// Distinct model responses in the transcript.
+    pub responses: u64,
+    /// Time of the first and the latest record.
+    pub started_at_ms: Option<u64>,
+    pub last_activity_ms: Option<u64>,
+    /// Lines that could not be read (not JSON, cut, over the size limit): skipped, counted.
+    pub skipped_lines: u64,
+}
+
+/// One tool call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// The agent's id of the call.
+    pub id: Option<String>,
+    /// `Bash`, `Edit`, `Write`, an MCP tool, ...
+    pub tool: String,
+    /// One line saying what it does: the command, the file, the URL.
+    pub input_summary: String,
+    pub status: ActionStatus,
+    /// One line of what came back (the output's first line, "12 lines", ...).
+    pub result_summary: Option<String>,
+    /// What went wrong, when the call failed.
+    pub error: Option<String>,
+    pub started_at_ms: Option<u64>,
+    pub duration_ms: Option<u64>,
+}
+
+/// Where a tool call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Called; no result yet.
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// How a file was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileOperation {
+    /// Written where no file was.
+    Created,
+    /// Edited in place, or overwritten.
+    Modified,
+}
+
+/// One file the agent changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    pub path: String,
+    pub operation: FileOperation,
+    /// Successful changes to the file.
+    pub changes: u32,
+    pub lines_added: u64,
+    pub lines_removed: u64,
+    /// The changes as unified-diff hunks, when the transcript has them (cut at a size limit;
+    /// `diff_truncated` says so).
+    pub diff: Option<String>,
+    pub diff_truncated: bool,
+    pub last_changed_at_ms: Option<u64>,
+}
+
+/// Progress through the agent's own todo/task list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: u32,
+    pub total: u32,
+    /// The items, in the agent's order.
+    pub items: Vec<TodoItem>,
+    /// When the remaining items might be done, if work goes on at the pace so far. Only an
+    /// estimate; absent until at least one item is done.
+    pub estimate: Option<CompletionEstimate>,
+}
+
+/// An estimated completion time. It is an extrapolation, never a promise: UIs must show it
+/// as an estimate ("about 4 min left").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompletionEstimate {
+    /// Always true: this value is an estimate.
+    pub is_estimate: bool,
+    pub estimated_completion_ms: u64,
+    pub remaining_ms: u64,
+    /// How it was computed, for people: "3 of 7 done in 6 min (2 min each)".
+    pub basis: String,
+}
+
+/// One item of the agent's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TodoItem {
+    pub id: Option<String>,
+    pub content: String,
+    pub status: TodoStatus,
+    /// The agent's present-tense label while in progress ("Running the tests").
+    pub active_form: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TodoStatus {
+    Pending,
+    InProgress,
+    Completed,
+}
+
+/// The thinking view: what the agent reasons about and plans.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThinkingView {
+    /// The latest reasoning the agent wrote (its latest thinking block; cut at a size limit).
+    pub current_reasoning: Option<String>,
+    pub reasoning_at_ms: Option<u64>,
+    /// What it plans next: its in-progress and pending todo items, in order.
+    pub next_actions: Vec<String>,
+    /// A few lines on where the session stands (task, work done, context size), or the
+    /// agent's own summary after a compaction.
+    pub context_summary: Option<String>,
+    /// The points the latest reasoning weighs, when it lists them.
+    pub decision_factors: Vec<String>,
+}
+
+/// Tokens, counted once per model response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    pub input: u64,
+    pub output: u64,
+    pub cache_creation: u64,
+    pub cache_read: u64,
+    /// The context size of the latest response (its input, cache read and cache creation).
+    pub context: u64,
+    /// The same counts per model, for pricing.
+    pub by_model: Vec<ModelUsage>,
+}
+
+/// Tokens of one model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelUsage {
+    pub model: String,
+    pub input: u64,
+    pub output: u64,
+    pub cache_creation: u64,
+    pub cache_read: u64,
+}
+
+/// What the session cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Tokens × the price table, for the models it knows.
+    pub estimated_usd: f64,
+    /// Models whose tokens the price table does not price (not in `estimated_usd`).
+    pub unpriced_models: Vec<String>,
+    /// What the agent itself reported, when it writes its cost (Claude Code's `cost-state`).
+    pub reported_usd: Option<f64>,
+}

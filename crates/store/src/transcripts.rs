@@ -1,0 +1,419 @@
+//! Transcript reading state and the history index (migration 2): the cursors of
+//! `paddock-agents`' transcript readers, one row per transcript in the history, and the
+//! full-text index of prompts and assistant text.
+//!
+//! Unlike the queued records, these are written synchronously, in one transaction per call
+//! ([`crate::Store::commit_transcripts`]): a cursor must never be saved ahead of what it
+//! read, nor the index behind it. Call from a blocking context.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+/// How far one reader has read one transcript file, and its state there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptCursor {
+    /// Who reads: `live` (a running session's insight), `history` (the index), ...
+    pub consumer: String,
+    pub path: String,
+    /// The file's identity when read, to notice it being replaced.
+    pub dev: u64,
+    pub ino: u64,
+    /// Bytes consumed: everything before this offset was read, up to a line's end.
+    pub offset: u64,
+    /// The file's first bytes (up to 64), to notice it being rewritten.
+    pub head: Vec<u8>,
+    /// The reader stopped inside a line over its size limit, skipped to its end.
+    pub skipping: bool,
+    /// The reader's own state at `offset` (JSON), opaque to the store.
+    pub state: Option<String>,
+    pub updated_ms: i64,
+}
+
+/// One transcript in the history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistorySession {
+    pub path: String,
+    /// `claude`, `codex`, ...
+    pub agent: String,
+    pub session_id: Option<String>,
+    pub cwd: Option<String>,
+    pub title: Option<String>,
+    pub first_prompt: Option<String>,
+    pub last_prompt: Option<String>,
+    pub git_branch: Option<String>,
+    pub model: Option<String>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub tokens_cache_read: u64,
+    pub tokens_cache_write: u64,
+    pub cost_usd: f64,
+    pub prompts: u64,
+    pub responses: u64,
+    pub started_ms: Option<i64>,
+    pub ended_ms: Option<i64>,
+    /// Bytes of the transcript indexed.
+    pub bytes: u64,
+}
+
+/// A piece of text to make searchable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryText {
+    /// `user` (a prompt) or `assistant`.
+    pub role: String,
+    pub time_ms: Option<i64>,
+    pub text: String,
+}
+
+/// What one reader read from one file, saved at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptCommit {
+    pub cursor: TranscriptCursor,
+    /// The file was replaced or truncated: drop what was indexed from it before.
+    pub reset: bool,
+    /// The transcript's row in the history (replaces the stored one), if this reader keeps it.
+    pub session: Option<HistorySession>,
+    /// New text to index.
+    pub texts: Vec<HistoryText>,
+}
+
+/// A full-text search hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryHit {
+    pub path: String,
+    pub session_id: Option<String>,
+    pub title: Option<String>,
+    pub cwd: Option<String>,
+    pub role: String,
+    pub time_ms: Option<i64>,
+    /// The matching text around the terms, which are marked `[` `]`.
+    pub snippet: String,
+}
+
+/// Which history sessions to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryQuery {
+    pub agent: Option<String>,
+    /// Only sessions whose cwd is this.
+    pub cwd: Option<String>,
+    /// At most this many (the most recently ended first); 0 means 100.
+    pub limit: u32,
+    pub offset: u32,
+}
+
+fn cursor_row(row: &Row<'_>) -> rusqlite::Result<TranscriptCursor> {
+    Ok(TranscriptCursor {
+        consumer: row.get(0)?,
+        path: row.get(1)?,
+        dev: row.get::<_, i64>(2)? as u64,
+        ino: row.get::<_, i64>(3)? as u64,
+        offset: u64::try_from(row.get::<_, i64>(4)?).unwrap_or(0),
+        head: row.get(5)?,
+        skipping: row.get::<_, i64>(6)? != 0,
+        state: row.get(7)?,
+        updated_ms: row.get(8)?,
+    })
+}
+
+const CURSOR_COLUMNS: &str = "consumer, path, dev, ino, offset, head, skipping, state, updated_ms";
+
+pub(crate) fn cursor(
+    conn: &Connection,
+    consumer: &str,
+    path: &str,
+) -> rusqlite::Result<Option<TranscriptCursor>> {
+    conn.prepare_cached(&format!(
+        "SELECT {CURSOR_COLUMNS} FROM transcript_cursors WHERE consumer = ?1 AND path = ?2"
+    ))?
+    .query_row(params![consumer, path], cursor_row)
+    .optional()
+}
+
+/// Every cursor of `consumer`, without their states (which can be large).
+pub(crate) fn cursors(
+    conn: &Connection,
+    consumer: &str,
+) -> rusqlite::Result<Vec<TranscriptCursor>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT consumer, path, dev, ino, offset, head, skipping, NULL, updated_ms
+         FROM transcript_cursors WHERE consumer = ?1 ORDER BY path",
+    )?;
+    let rows = stmt.query_map(params![consumer], cursor_row)?;
+    rows.collect()
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn commit(conn: &mut Connection, commits: &[TranscriptCommit]) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for c in commits {
+        let cur = &c.cursor;
+        if c.reset {
+            tx.prepare_cached("DELETE FROM history_fts WHERE path = ?1")?
+                .execute(params![cur.path])?;
+        }
+        tx.prepare_cached(
+            "INSERT INTO transcript_cursors (consumer, path, dev, ino, offset, head, skipping, state, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (consumer, path) DO UPDATE SET dev = excluded.dev, ino = excluded.ino,
+               offset = excluded.offset, head = excluded.head, skipping = excluded.skipping,
+               state = excluded.state, updated_ms = excluded.updated_ms",
+        )?
+        .execute(params![
+            cur.consumer,
+            cur.path,
+            cur.dev as i64,
+            cur.ino as i64,
+            i64_of(cur.offset),
+            cur.head,
+            cur.skipping as i64,
+            cur.state,
+            cur.updated_ms
+        ])?;
+        if let Some(s) = &c.session {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO history_sessions (path, agent, session_id, cwd, title,
+                   first_prompt, last_prompt, git_branch, model, tokens_in, tokens_out,
+                   tokens_cache_read, tokens_cache_write, cost_usd, prompts, responses,
+                   started_ms, ended_ms, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                   ?17, ?18, ?19)",
+            )?
+            .execute(params![
+                s.path,
+                s.agent,
+                s.session_id,
+                s.cwd,
+                s.title,
+                s.first_prompt,
+                s.last_prompt,
+                s.git_branch,
+                s.model,
+                i64_of(s.tokens_in),
+                i64_of(s.tokens_out),
+                i64_of(s.tokens_cache_read),
+                i64_of(s.tokens_cache_write),
+                s.cost_usd,
+                i64_of(s.prompts),
+                i64_of(s.responses),
+                s.started_ms,
+                s.ended_ms,
+                i64_of(s.bytes)
+            ])?;
+        }
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO history_fts (text, path, role, time_ms) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for t in &c.texts {
+            insert.execute(params![t.text, cur.path, t.role, t.time_ms])?;
+        }
+    }
+    tx.commit()
+}
+
+pub(crate) fn forget(conn: &mut Connection, consumer: &str, path: &str) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(
+        "DELETE FROM transcript_cursors WHERE consumer = ?1 AND path = ?2",
+        params![consumer, path],
+    )?;
+    if consumer == "history" {
+        tx.execute("DELETE FROM history_fts WHERE path = ?1", params![path])?;
+        tx.execute(
+            "DELETE FROM history_sessions WHERE path = ?1",
+            params![path],
+        )?;
+    }
+    tx.commit()
+}
+
+const SESSION_COLUMNS: &str = "path, agent, session_id, cwd, title, first_prompt, last_prompt,
+    git_branch, model, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, cost_usd,
+    prompts, responses, started_ms, ended_ms, bytes";
+
+fn u(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    Ok(u64::try_from(row.get::<_, i64>(idx)?).unwrap_or(0))
+}
+
+fn session_row(row: &Row<'_>) -> rusqlite::Result<HistorySession> {
+    Ok(HistorySession {
+        path: row.get(0)?,
+        agent: row.get(1)?,
+        session_id: row.get(2)?,
+        cwd: row.get(3)?,
+        title: row.get(4)?,
+        first_prompt: row.get(5)?,
+        last_prompt: row.get(6)?,
+        git_branch: row.get(7)?,
+        model: row.get(8)?,
+        tokens_in: u(row, 9)?,
+        tokens_out: u(row, 10)?,
+        tokens_cache_read: u(row, 11)?,
+        tokens_cache_write: u(row, 12)?,
+        cost_usd: row.get(13)?,
+        prompts: u(row, 14)?,
+        responses: u(row, 15)?,
+        started_ms: row.get(16)?,
+        ended_ms: row.get(17)?,
+        bytes: u(row, 18)?,
+    })
+}
+
+pub(crate) fn sessions(
+    conn: &Connection,
+    q: &HistoryQuery,
+) -> rusqlite::Result<Vec<HistorySession>> {
+    let limit = if q.limit == 0 { 100 } else { q.limit };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS} FROM history_sessions
+         WHERE (?1 IS NULL OR agent = ?1) AND (?2 IS NULL OR cwd = ?2)
+         ORDER BY ended_ms DESC NULLS LAST, path LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows = stmt.query_map(params![q.agent, q.cwd, limit, q.offset], session_row)?;
+    rows.collect()
+}
+
+pub(crate) fn session(conn: &Connection, path: &str) -> rusqlite::Result<Option<HistorySession>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS} FROM history_sessions WHERE path = ?1"
+    ))?
+    .query_row(params![path], session_row)
+    .optional()
+}
+
+/// The user's words as an FTS5 query: every word must appear (each quoted, so no word is
+/// read as FTS5 syntax).
+pub(crate) fn fts_query(words: &str) -> Option<String> {
+    let terms: Vec<String> = words
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+pub(crate) fn search(
+    conn: &Connection,
+    words: &str,
+    limit: u32,
+) -> rusqlite::Result<Vec<HistoryHit>> {
+    let Some(query) = fts_query(words) else {
+        return Ok(Vec::new());
+    };
+    let limit = if limit == 0 { 50 } else { limit };
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.path, s.session_id, s.title, s.cwd, f.role, f.time_ms,
+                snippet(history_fts, 0, '[', ']', '…', 16)
+         FROM history_fts AS f LEFT JOIN history_sessions AS s ON s.path = f.path
+         WHERE history_fts MATCH ?1
+         ORDER BY rank LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![query, limit], |row| {
+        Ok(HistoryHit {
+            path: row.get(0)?,
+            session_id: row.get(1)?,
+            title: row.get(2)?,
+            cwd: row.get(3)?,
+            role: row.get(4)?,
+            time_ms: row.get(5)?,
+            snippet: row.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        HistoryQuery, HistorySession, HistoryText, Store, TranscriptCommit, TranscriptCursor,
+    };
+
+    fn cursor(path: &str, offset: u64) -> TranscriptCursor {
+        TranscriptCursor {
+            consumer: "history".into(),
+            path: path.into(),
+            dev: u64::MAX,
+            ino: 42,
+            offset,
+            head: b"{\"type\"".to_vec(),
+            skipping: false,
+            state: Some("{\"n\":1}".into()),
+            updated_ms: 1,
+        }
+    }
+
+    #[test]
+    fn cursors_sessions_and_text_are_saved_together_and_searchable() {
+        let store = Store::open_in_memory().expect("open");
+        let session = HistorySession {
+            path: "/p/a.jsonl".into(),
+            agent: "claude".into(),
+            session_id: Some("s1".into()),
+            title: Some("Fix the parser".into()),
+            tokens_in: 10,
+            ended_ms: Some(5),
+            ..HistorySession::default()
+        };
+        store
+            .commit_transcripts(&[TranscriptCommit {
+                cursor: cursor("/p/a.jsonl", 100),
+                reset: false,
+                session: Some(session.clone()),
+                texts: vec![
+                    HistoryText {
+                        role: "user".into(),
+                        time_ms: Some(3),
+                        text: "please fix the flaky parser test".into(),
+                    },
+                    HistoryText {
+                        role: "assistant".into(),
+                        time_ms: Some(4),
+                        text: "The parser drops the last line.".into(),
+                    },
+                ],
+            }])
+            .expect("commit");
+        let c = store
+            .transcript_cursor("history", "/p/a.jsonl")
+            .expect("read")
+            .expect("cursor");
+        assert_eq!(c, cursor("/p/a.jsonl", 100), "u64 identities round-trip");
+        assert_eq!(
+            store
+                .history_sessions(&HistoryQuery::default())
+                .expect("list"),
+            vec![session]
+        );
+        let hits = store.search_history("flaky parser", 10).expect("search");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].session_id.as_deref(), Some("s1"));
+        assert_eq!(hits[0].snippet, "please fix the [flaky] [parser] test");
+        // Query syntax in the words is taken literally, not as an error.
+        assert!(store.search_history("\"parser* AND (", 10).is_ok());
+        assert_eq!(store.search_history("parser", 10).expect("search").len(), 2);
+        // A reset drops what was indexed from the file before.
+        store
+            .commit_transcripts(&[TranscriptCommit {
+                cursor: cursor("/p/a.jsonl", 0),
+                reset: true,
+                session: None,
+                texts: vec![],
+            }])
+            .expect("reset");
+        assert!(store
+            .search_history("parser", 10)
+            .expect("search")
+            .is_empty());
+        store
+            .forget_transcript("history", "/p/a.jsonl")
+            .expect("forget");
+        assert!(store
+            .history_sessions(&HistoryQuery::default())
+            .expect("list")
+            .is_empty());
+        assert!(store
+            .transcript_cursor("history", "/p/a.jsonl")
+            .expect("read")
+            .is_none());
+    }
+}
