@@ -86,11 +86,14 @@ impl Claude {
         let settings = sandbox.recording_settings();
         let mut cmd = env.cmd();
         sandbox.apply(&mut cmd);
-        // --no-hooks: these tests prove the harness and the CLI itself, with the sandbox's
-        // recording hooks only; Paddock's own injected hooks are tested on top of this.
+        cmd.args(["run", "--name", "claude", "--cols", "120", "--rows", "40"]);
+        if !supervised {
+            // The harness and the CLI alone, with the sandbox's recording hooks only;
+            // supervised flows add Paddock's injected hooks to them.
+            cmd.arg("--no-hooks");
+        }
         let out = cmd
-            .args(["run", "--no-hooks", "--name", "claude"])
-            .args(["--cols", "120", "--rows", "40", "--"])
+            .arg("--")
             .arg(&claude)
             .args(["--permission-mode", "manual", "--settings", &settings])
             .output()
@@ -553,7 +556,7 @@ fn codex_interactive_under_paddock_run_runs_a_typed_turn() {
     let env = Env::new();
     let mut run = env.cmd();
     sb.apply(&mut run);
-    // --no-hooks: Paddock's injected `-c notify=` would replace the sandbox's notify program.
+    // --no-hooks: the CLI with the sandbox's notify program only, not Paddock's injected one.
     let out = run
         .args(["run", "--no-hooks", "--name", "codex"])
         .args(["--cols", "120", "--rows", "40", "--"])
