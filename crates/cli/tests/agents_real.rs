@@ -370,6 +370,17 @@ fn claude_task_tools_keep_the_agents_task_list() {
             .expect("task json");
     assert_eq!(task["subject"], "Write the parser");
     assert_eq!(task["status"], "completed");
+    // The two calls of one message may run together: compare without order.
+    let mut subjects: Vec<String> = c
+        .sandbox
+        .hooks_of("TaskCreated")
+        .iter()
+        .filter_map(|p| p["task_subject"].as_str().map(str::to_owned))
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects, ["Test the parser", "Write the parser"]);
+    let done = c.wait_hook("TaskCompleted", |_| true);
+    assert_eq!(done["task_id"], "1");
     let created = c.sandbox.hooks_of("PostToolUse");
     assert_eq!(
         created
