@@ -1,35 +1,40 @@
 //! Everything Paddock reads from the AI coding agents it supervises, behind one [`Adapter`]
-//! trait with one module per agent: [`claude`] (Claude Code), [`generic`] (any terminal
-//! program, by configurable screen patterns), and the agent detection of
-//! [`detect`] (the classification rules live in `paddock-monitor`, which the process scanner
-//! shares; this crate re-exports them rather than keeping a second copy).
+//! trait with one module per agent: [`claude`] (Claude Code), [`codex`] (Codex CLI),
+//! [`gemini`] (Gemini CLI), [`aider`] (Aider) and [`generic`] (any terminal program, by
+//! configurable screen patterns). Agent detection ([`detect`]) re-exports the classification
+//! rules of `paddock-monitor`, which the process scanner shares, rather than keeping a copy.
 //!
-//! Called by the supervisor (`paddock-core`): it picks the adapter of a session with
-//! [`adapter_for`] and then feeds it what it observes:
+//! Called by the supervisor (`paddock-core`). What it feeds in, and what it gets back:
 //!
-//! - **hooks**: the JSON an agent's hook sends on stdin (`paddock hook`), parsed by
-//!   [`Adapter::parse_hook`] into a typed [`HookEvent`] inside a [`HookPayload`];
-//!   [`HookEvent::state_hint`] says what the event means for the session's state, and
-//!   [`claude::hooks::permission_decision_json`] writes Claude Code's answer to a
-//!   permission request;
-//! - **status files**: Claude Code's `~/.claude/sessions/<pid>.json`
-//!   ([`claude::status::StatusFile`], [`claude::ClaudePaths::status_files`]);
-//! - **the screen**: the text rows of the session's terminal model, classified by
-//!   [`Adapter::classify_screen`] into a [`ScreenState`] (a permission prompt with its tool and
-//!   command, working, waiting at the input prompt, idle).
+//! | input | call | output |
+//! |---|---|---|
+//! | a command line | [`detect`] | [`AgentKind`], then [`adapter_for`] → `Arc<dyn Adapter>` |
+//! | a hook's stdin (or Codex's notify argument) | [`Adapter::parse_hook`] | [`HookPayload`] with a typed [`HookEvent`]; [`HookEvent::state_hint`] → [`StateHint`] |
+//! | a permission answer | [`claude::hooks::permission_decision_json`] | the JSON the hook prints |
+//! | `~/.claude/sessions/<pid>.json` | [`claude::ClaudePaths::status_files`], [`claude::status::StatusFile::read`] | status, `waitingFor`, tmux pane, session id; `state_hint()` |
+//! | the screen's text rows | [`Adapter::classify_screen`] | [`ScreenState`]: a prompt (tool, command, options), working, waiting input, idle |
+//! | a transcript path (hook `transcript_path`, [`claude::ClaudePaths::find_transcript`], [`codex::CodexPaths::find_rollout`], [`aider::chat_history`]) | [`LiveTranscript::open`] then [`LiveTranscript::poll`] on each change | [`LiveTranscript::insight`] → [`SessionInsight`] (task, actions, files, progress, thinking, tokens, cost) |
+//! | which transcripts changed | [`TranscriptWatcher`] (a stat per file per interval) | a callback with the path |
+//! | the whole history | [`HistoryIndexer::index_all`] | rows and full-text search in the store (`Store::history_sessions`, `Store::search_history`) |
+//!
+//! Prices come from a data file ([`Prices::load`]: `data/prices.toml` embedded, plus an
+//! override file of the same shape), never from code.
 //!
 //! Parsing is tolerant by design: unknown fields are ignored, missing ones are `None`,
-//! unknown hook events are kept raw ([`HookEvent::Unknown`]); what cannot be read at all is a
-//! [`AgentError`] that says what was wrong, never a panic. A new version of an agent's CLI
-//! should be a change to that agent's module only.
+//! unknown hook events and records are kept raw or skipped and counted; what cannot be read
+//! at all is an [`AgentError`] that says what was wrong, never a panic. A new version of an
+//! agent's CLI should be a change to that agent's module only.
 //!
-//! Everything here is synchronous and does no I/O except where a function takes a path
-//! (status files, transcripts); call those from a blocking context.
+//! Screen classification and hook parsing are pure. Transcript reading, the history and
+//! status files do blocking file and SQLite I/O: call them from a blocking context
+//! (`spawn_blocking`, a thread), never directly inside async code.
 #![forbid(unsafe_code)]
 
+pub mod aider;
 pub mod claude;
 pub mod codex;
 mod error;
+pub mod gemini;
 pub mod generic;
 pub mod history;
 pub mod hook;
@@ -83,12 +88,14 @@ pub trait Adapter: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// The adapter for an agent kind: Claude Code's for [`AgentKind::Claude`], the generic one
-/// (default prompt patterns) for every other kind until its own module exists.
+/// The adapter for an agent kind: its own module's for Claude Code, Codex, Gemini CLI and
+/// Aider; the generic one (default prompt patterns) for any other program.
 pub fn adapter_for(kind: &AgentKind) -> Arc<dyn Adapter> {
     match kind {
         AgentKind::Claude => Arc::new(claude::Claude),
         AgentKind::Codex => Arc::new(codex::Codex),
+        AgentKind::Gemini => Arc::new(gemini::Gemini),
+        AgentKind::Aider => Arc::new(aider::Aider),
         other => Arc::new(generic::Generic::new(other.clone())),
     }
 }

@@ -28,6 +28,8 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(2);
 pub enum TranscriptParser {
     Claude(ClaudeTranscript),
     Codex(crate::codex::CodexRollout),
+    /// Aider's `.aider.chat.history.md`.
+    Aider(crate::aider::AiderHistory),
 }
 
 impl TranscriptParser {
@@ -36,6 +38,7 @@ impl TranscriptParser {
         match kind {
             AgentKind::Claude => Some(TranscriptParser::Claude(ClaudeTranscript::new())),
             AgentKind::Codex => Some(TranscriptParser::Codex(crate::codex::CodexRollout::new())),
+            AgentKind::Aider => Some(TranscriptParser::Aider(crate::aider::AiderHistory::new())),
             _ => None,
         }
     }
@@ -47,6 +50,9 @@ impl TranscriptParser {
             TranscriptParser::Codex(_) => {
                 TranscriptParser::Codex(crate::codex::CodexRollout::new())
             }
+            TranscriptParser::Aider(_) => {
+                TranscriptParser::Aider(crate::aider::AiderHistory::new())
+            }
         }
     }
 
@@ -54,6 +60,7 @@ impl TranscriptParser {
         match self {
             TranscriptParser::Claude(t) => t.apply_line(line),
             TranscriptParser::Codex(t) => t.apply_line(line),
+            TranscriptParser::Aider(t) => t.apply_line(line),
         }
     }
 
@@ -61,6 +68,7 @@ impl TranscriptParser {
         match self {
             TranscriptParser::Claude(t) => t.note_skipped(n),
             TranscriptParser::Codex(t) => t.note_skipped(n),
+            TranscriptParser::Aider(t) => t.note_skipped(n),
         }
     }
 
@@ -68,6 +76,7 @@ impl TranscriptParser {
         match self {
             TranscriptParser::Claude(t) => t.insight(prices),
             TranscriptParser::Codex(t) => t.insight(prices),
+            TranscriptParser::Aider(t) => t.insight(prices),
         }
     }
 
@@ -76,6 +85,7 @@ impl TranscriptParser {
         match self {
             TranscriptParser::Claude(t) => t.take_new_texts(),
             TranscriptParser::Codex(t) => t.take_new_texts(),
+            TranscriptParser::Aider(t) => t.take_new_texts(),
         }
     }
 
@@ -84,6 +94,7 @@ impl TranscriptParser {
         match self {
             TranscriptParser::Claude(_) => "claude",
             TranscriptParser::Codex(_) => "codex",
+            TranscriptParser::Aider(_) => "aider",
         }
     }
 }

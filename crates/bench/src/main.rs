@@ -18,6 +18,7 @@ mod report;
 mod supervisor;
 mod throughput;
 mod tmux;
+mod transcripts;
 
 use anyhow::Context;
 use harness::Harness;
@@ -26,6 +27,21 @@ use report::Report;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The child of the transcript measurement: `__index-transcripts ROOT DB`.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(transcripts::CHILD) {
+        let (Some(root), Some(db)) = (args.get(1), args.get(2)) else {
+            eprintln!("paddock-bench: {} needs ROOT and DB", transcripts::CHILD);
+            return ExitCode::from(2);
+        };
+        return match transcripts::child(root.as_ref(), db.as_ref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("paddock-bench: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let opts = match Options::parse(std::env::args().skip(1)) {
         Ok(Some(opts)) => opts,
         Ok(None) => {
@@ -95,6 +111,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("supervisor") {
         supervisor::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("transcripts") {
+        transcripts::run(opts, &mut report);
     }
     report.finish();
 

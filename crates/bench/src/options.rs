@@ -23,8 +23,10 @@ options:
   --idle SECS      the idle window for wakeups (default 10)
   --window SECS    each idle window of the supervisor (default 60)
   --no-tmux        skip the tmux comparisons
+  --transcripts-size SIZE
+                   the generated transcript history to index (default 1G)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
-                   supervisor
+                   supervisor, transcripts
   -h, --help       this text
 ";
 
@@ -45,6 +47,8 @@ pub struct Options {
     pub tmux: bool,
     /// Measurements to run; empty means all.
     pub only: Vec<String>,
+    /// The transcript history generated for the indexing run.
+    pub transcripts_size: u64,
 }
 
 impl Default for Options {
@@ -62,12 +66,20 @@ impl Default for Options {
             window: Duration::from_secs(60),
             tmux: true,
             only: Vec::new(),
+            transcripts_size: 1 << 30,
         }
     }
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 5] = ["throughput", "latency", "idle", "attach", "supervisor"];
+pub const MEASUREMENTS: [&str; 6] = [
+    "throughput",
+    "latency",
+    "idle",
+    "attach",
+    "supervisor",
+    "transcripts",
+];
 
 impl Options {
     /// Whether `measurement` is to run.
@@ -105,6 +117,7 @@ impl Options {
                     opts.window = Duration::from_secs(parse_count(&flag, &value()?)? as u64)
                 }
                 "--no-tmux" => opts.tmux = false,
+                "--transcripts-size" => opts.transcripts_size = parse_bytes(&value()?)?,
                 "--only" => {
                     for name in value()?.split(',').map(str::trim) {
                         if !MEASUREMENTS.contains(&name) {

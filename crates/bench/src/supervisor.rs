@@ -28,7 +28,7 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use paddock_host::client::Requester;
 use paddock_proto::supervisor::{Backend, SessionView, SupervisorStatus};
-use paddock_proto::{Hello, Mode, Request, Response, SessionState};
+use paddock_proto::{Hello, Mode, Request, Response};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -889,7 +889,7 @@ async fn wait_listed(
                         .iter()
                         .filter(|s| {
                             s.backend == Backend::Holder
-                                && s.state == SessionState::Running
+                                && !s.status.state.is_final()
                                 && holders.get(s.id.as_str()) == Some(&s.pid)
                         })
                         .count();

@@ -645,6 +645,33 @@ fn claude_through_paddock_idle_working_waiting_permission_approved_then_waiting_
     assert!(row["permission"].is_null(), "{row}");
     assert!(c.approvals().is_empty(), "nothing left to answer");
 
+    // The transcript, read as it grew: the task, the action, the tokens of both answers.
+    let mut shown = Value::Null;
+    wait_until(
+        "the transcript's second answer in `paddock show`",
+        T,
+        || {
+            shown = serde_json::from_str(&c.env.ok(&["show", "claude", "--json"])).expect("JSON");
+            shown["insight"]["tokens"]["output"] == 52
+        },
+    );
+    let insight = &shown["insight"];
+    assert_eq!(insight["current_task"], "please make a file", "{insight:#}");
+    let action = insight["recent_actions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["tool"] == "Bash"))
+        .unwrap_or_else(|| panic!("no Bash action: {insight:#}"));
+    assert!(
+        action["input_summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("approved-in-paddock")),
+        "{action}"
+    );
+    assert_eq!(action["status"], "succeeded", "{action}");
+    assert_eq!(insight["tokens"]["input"], 2500, "{insight:#}");
+    assert_eq!(insight["tokens"]["cache_read"], 500);
+    assert_eq!(insight["tokens"]["cache_creation"], 300);
+
     // A late answer is refused and says who answered first.
     let late = c.env.paddock(&["deny", &id]);
     assert!(!late.status.success());

@@ -38,7 +38,13 @@ fn text(v: &Value, key: &str) -> Option<String> {
 /// Reads a hook call's payload, through the agent's adapter.
 pub fn hook_event(agent: &str, payload: &Value) -> (HookEvent, Option<HookPayload>) {
     match agent {
-        "codex" => (codex_notify(payload), None),
+        "codex" => {
+            let bytes = serde_json::to_vec(payload).unwrap_or_default();
+            match paddock_agents::codex::parse_notify(&bytes) {
+                Ok(p) => (codex_notify(payload), Some(p)),
+                Err(_) => (codex_notify(payload), None),
+            }
+        }
         _ => match claude::hooks::parse_value(payload.clone()) {
             Ok(p) => (claude_event(&p), Some(p)),
             Err(e) => {
@@ -126,7 +132,7 @@ pub fn permission_keys(decision: &Decision) -> Vec<u8> {
 pub fn adapter(agent: Option<&str>, generic: &GenericConfig) -> Arc<dyn Adapter> {
     let kind = agent.map(AgentKind::from_name);
     match kind {
-        Some(AgentKind::Claude) => paddock_agents::adapter_for(&AgentKind::Claude),
+        Some(k @ (AgentKind::Claude | AgentKind::Codex)) => paddock_agents::adapter_for(&k),
         other => {
             let kind = other.unwrap_or(AgentKind::Other(String::new()));
             match Generic::with_config(kind.clone(), generic) {
@@ -144,7 +150,7 @@ pub fn adapter(agent: Option<&str>, generic: &GenericConfig) -> Arc<dyn Adapter>
 /// business, so the adapter is asked as if the terminal were quiet.
 pub fn classify_screen(adapter: &dyn Adapter, rows: &[String]) -> ScreenSignal {
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let known_agent = matches!(adapter.kind(), AgentKind::Claude);
+    let known_agent = matches!(adapter.kind(), AgentKind::Claude | AgentKind::Codex);
     match adapter.classify_screen(&rows, None) {
         ScreenState::Prompt(p) if p.kind == PromptKind::Permission => ScreenSignal::Permission {
             tool: p.tool,

@@ -95,6 +95,12 @@ async fn connection(stream: UnixStream, handle: Handle) {
                 };
                 Ok(Response::HookReply { output: answer })
             }
+            Request::Insight { session } => crate::control::find(&handle, &session)
+                .map(|view| Response::Insight {
+                    insight: handle.insight(&view.id).map(Box::new),
+                    session: Box::new(view),
+                })
+                .map_err(|e| e.payload()),
             Request::Permissions { all } => Ok(Response::Permissions {
                 requests: handle.permissions().list(all),
             }),

@@ -30,6 +30,11 @@ pub enum Event {
     SystemAlert { component: ComponentHealth },
     /// A line of the supervisor's activity log.
     LogEntry { level: String, message: String },
+    /// What a session's transcript says changed (the endpoint's `thinking_update`).
+    InsightUpdate {
+        id: SessionId,
+        insight: Box<paddock_proto::insight::SessionInsight>,
+    },
     /// A permission request was opened, decided or withdrawn.
     PermissionUpdate {
         request: Box<paddock_proto::agent::PermissionRequest>,

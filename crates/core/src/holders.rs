@@ -125,6 +125,9 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
         }
     }
     handle.agents().forget(id);
+    if let Some(t) = handle.transcripts() {
+        t.forget(id);
+    }
     registry.remove(id);
 }
 

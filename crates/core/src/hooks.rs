@@ -38,6 +38,7 @@ pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
     handle
         .agents()
         .hook_seen(&session, &call.agent, payload.as_ref());
+    follow_transcript(handle, &session, &call.agent, payload.as_ref());
     match event {
         crate::agents::HookEvent::Signal(signal) => {
             registry.observe(&session, |m, now| m.hook(signal, now));
@@ -45,6 +46,29 @@ pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
         }
         crate::agents::HookEvent::Permission(ask) => permission(handle, session, ask).await,
         crate::agents::HookEvent::Ignored => None,
+    }
+}
+
+/// Follows the transcript a hook names (Claude Code gives its path; Codex its thread id).
+fn follow_transcript(
+    handle: &Handle,
+    session: &SessionId,
+    agent: &str,
+    payload: Option<&paddock_agents::HookPayload>,
+) {
+    let (Some(t), Some(p)) = (handle.transcripts(), payload) else {
+        return;
+    };
+    let kind = paddock_agents::AgentKind::from_name(agent);
+    let path = match (&kind, &p.transcript_path, &p.session_id) {
+        (_, Some(path), _) => Some(path.clone()),
+        (paddock_agents::AgentKind::Codex, None, Some(thread)) => {
+            paddock_agents::codex::CodexPaths::from_env().and_then(|c| c.find_rollout(thread))
+        }
+        _ => None,
+    };
+    if let Some(path) = path {
+        t.follow(session, &kind, &path);
     }
 }
 

@@ -25,6 +25,7 @@ pub mod state;
 pub mod status_files;
 pub mod supervisor;
 pub mod tmux;
+pub mod transcripts;
 pub mod watcher;
 
 pub use config::Config;

@@ -220,6 +220,6 @@ fn on_event(store: &Store, known: &mut HashMap<SessionId, SessionView>, event: E
                 message,
             ));
         }
-        Event::ProcessUpdate { .. } | Event::LogEntry { .. } => {}
+        Event::ProcessUpdate { .. } | Event::LogEntry { .. } | Event::InsightUpdate { .. } => {}
     }
 }

@@ -63,6 +63,13 @@ pub async fn follow(handle: Handle, mut shutdown: watch::Receiver<bool>) {
         };
         for view in wanted {
             let file = files.iter().find(|f| owns(view.pid, f.pid));
+            if let (Some(f), Some(t)) = (file, handle.transcripts()) {
+                if let Some(sid) = &f.session_id {
+                    if let Some(path) = paths.find_transcript(f.cwd.as_deref(), sid) {
+                        t.follow(&view.id, &paddock_agents::AgentKind::Claude, &path);
+                    }
+                }
+            }
             let status = file.and_then(file_status);
             if last.get(&view.id) != Some(&status) {
                 last.insert(view.id.clone(), status.clone());

@@ -54,6 +54,7 @@ struct Inner {
     agents: crate::agents::Agents,
     /// Asks holder discovery to scan the runtime directory now.
     rescan: Arc<tokio::sync::Notify>,
+    transcripts: std::sync::OnceLock<crate::transcripts::Transcripts>,
 }
 
 impl Handle {
@@ -85,6 +86,19 @@ impl Handle {
 
     pub fn runtime_dir(&self) -> &RuntimeDir {
         &self.inner.runtime_dir
+    }
+
+    /// The live transcripts (set once the supervisor has started).
+    pub fn transcripts(&self) -> Option<&crate::transcripts::Transcripts> {
+        self.inner.transcripts.get()
+    }
+
+    /// What a session's transcript says so far.
+    pub fn insight(
+        &self,
+        id: &paddock_proto::SessionId,
+    ) -> Option<paddock_proto::insight::SessionInsight> {
+        self.transcripts()?.insight(id)
     }
 
     /// Asks holder discovery to look for new holders now (a hook from a session that is not
@@ -184,6 +198,7 @@ impl Supervisor {
                 permissions,
                 agents: crate::agents::Agents::default(),
                 rescan: Arc::default(),
+                transcripts: std::sync::OnceLock::new(),
             }),
         };
         // Subscribed before any component starts, so the recorder misses nothing.
@@ -216,6 +231,24 @@ impl Supervisor {
                 None
             }
         };
+        let prices = match paddock_agents::Prices::load(Some(
+            &crate::paths::config_dir().join("prices.toml"),
+        )) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read your prices.toml; costs use the built-in prices");
+                paddock_agents::Prices::default()
+            }
+        };
+        let _ = handle
+            .inner
+            .transcripts
+            .set(crate::transcripts::Transcripts::start(
+                store.clone(),
+                prices,
+                registry.clone(),
+                handle.inner.bus.clone(),
+            ));
         let (stop_watcher, stop_rx) = std::sync::mpsc::channel();
         let watcher_thread = crate::watcher::spawn(
             &handle.inner.config,

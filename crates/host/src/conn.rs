@@ -465,6 +465,7 @@ async fn handle_request(
         | Request::Hook(_)
         | Request::Permissions { .. }
         | Request::Decide { .. }
+        | Request::Insight { .. }
         | Request::Control { .. } => Err(ErrorPayload::new(
             ErrorCode::UnknownRequest,
             "this is a session holder; ask the supervisor (`paddock up`) for that",

@@ -75,6 +75,9 @@ pub enum Request {
         /// Who answers, for the audit log and for a late answer's error.
         by: String,
     },
+    /// What a session's transcript says: task, actions, files, progress, thinking, tokens,
+    /// cost (supervisor only).
+    Insight { session: String },
     /// A control action on a session named by id or name (supervisor only).
     Control {
         session: String,
@@ -299,6 +302,12 @@ pub enum Response {
     /// Permission requests, oldest first.
     Permissions {
         requests: Vec<crate::agent::PermissionRequest>,
+    },
+    /// A session's insight (absent until its transcript is found).
+    Insight {
+        session: Box<crate::supervisor::SessionView>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        insight: Option<Box<crate::insight::SessionInsight>>,
     },
     /// One permission request, as it is now.
     Permission {

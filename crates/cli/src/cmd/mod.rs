@@ -15,6 +15,7 @@ pub mod rm;
 pub mod run;
 pub mod send;
 pub mod service;
+pub mod show;
 pub mod signal;
 pub mod status;
 pub mod tmux_attach;

@@ -1,0 +1,62 @@
+//! `paddock show`: what one agent is doing and has done, from its state and transcript.
+
+use crate::supervisor_client::request;
+use anyhow::bail;
+use paddock_proto::{Request, Response};
+
+/// Show a session: its state, current task, recent actions, files changed, progress, what it
+/// is thinking, tokens and cost.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The session's id or name.
+    pub session: String,
+    /// One JSON object: `session` (as in `ls --json`) and `insight`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Args {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let (session, insight) = match request(Request::Insight {
+            session: self.session,
+        })
+        .await?
+        {
+            Response::Insight { session, insight } => (session, insight),
+            other => bail!("the supervisor answered {other:?} to show"),
+        };
+        if self.json {
+            let out = serde_json::json!({ "session": session, "insight": insight });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            return Ok(());
+        }
+        println!("{} ({}) {}", session.name, session.id, session.status.state);
+        if let Some(p) = &session.status.permission {
+            println!("  waiting for permission {}: {} {}", p.id, p.tool, p.input);
+        }
+        let Some(i) = insight else {
+            println!("  (no transcript found yet)");
+            return Ok(());
+        };
+        if let Some(t) = &i.current_task {
+            println!("task: {t}");
+        }
+        if let Some(m) = &i.model {
+            println!("model: {m}");
+        }
+        if let Some(p) = &i.progress {
+            println!("progress: {}/{}", p.done, p.total);
+        }
+        for a in i.recent_actions.iter().rev().take(10).rev() {
+            println!("  {:?} {} {}", a.status, a.tool, a.input_summary);
+        }
+        for f in &i.files_modified {
+            println!("  file {:?} {}", f.operation, f.path);
+        }
+        println!(
+            "tokens: {} in, {} out; cost {:?}",
+            i.tokens.input, i.tokens.output, i.cost
+        );
+        Ok(())
+    }
+}
