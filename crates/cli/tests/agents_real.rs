@@ -69,20 +69,28 @@ struct Claude {
 
 impl Claude {
     fn start(script: Script) -> Self {
-        Self::start_with(script, false)
+        Self::start_with(script, false, false)
     }
 
     /// With `paddock up` running first, so the hooks Paddock injects reach it.
     fn start_supervised(script: Script) -> Self {
-        Self::start_with(script, true)
+        Self::start_with(script, true, false)
     }
 
-    fn start_with(script: Script, supervised: bool) -> Self {
+    /// With the task-list tools offered to the model.
+    fn start_with_task_tools(script: Script) -> Self {
+        Self::start_with(script, false, true)
+    }
+
+    fn start_with(script: Script, supervised: bool, task_tools: bool) -> Self {
         let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
         let env = Env::new();
         let sup = supervised.then(|| env.up());
         let fake = FakeApi::start(script).expect("fake API");
-        let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+        let mut sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+        if task_tools {
+            sandbox = sandbox.with_task_tools();
+        }
         let settings = sandbox.recording_settings();
         let mut cmd = env.cmd();
         sandbox.apply(&mut cmd);
@@ -329,7 +337,7 @@ fn claude_api_error_ends_the_turn_with_stop_failure_and_shows_the_error() {
 #[test]
 fn claude_task_tools_keep_the_agents_task_list() {
     // The task tools are deferred: the model loads them with ToolSearch before calling them.
-    let c = Claude::start(
+    let c = Claude::start_with_task_tools(
         Script::new()
             .then(
                 Reply::tool_use(

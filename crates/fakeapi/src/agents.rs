@@ -197,6 +197,7 @@ pub struct ClaudeSandbox {
     dir: tempfile::TempDir,
     api_url: String,
     api_key: String,
+    task_tools: bool,
 }
 
 impl ClaudeSandbox {
@@ -207,6 +208,7 @@ impl ClaudeSandbox {
             dir,
             api_url: api_url.to_owned(),
             api_key: "sk-ant-api03-paddock-fake-key-0123456789abcdefghij".to_owned(),
+            task_tools: false,
         };
         for d in ["home", "project", "hooks", "bin", "decisions"] {
             std::fs::create_dir_all(sb.root().join(d))?;
@@ -299,14 +301,23 @@ impl ClaudeSandbox {
             ("DISABLE_AUTOUPDATER", "1".into()),
             ("DISABLE_TELEMETRY", "1".into()),
             ("DISABLE_ERROR_REPORTING", "1".into()),
-            // 2.1.328 offers its task-list tools (TaskCreate, TaskUpdate, TaskList, TaskGet:
-            // deferred, loaded with ToolSearch "select:TaskCreate,TaskUpdate") only to some
-            // models; this offers them to every model, so scripts can drive a task list.
-            ("CLAUDE_CODE_ENABLE_TODO_TOOLS", "true".into()),
         ]
         .into_iter()
+        .chain(self.task_tools.then(|| {
+            // 2.1.328 offers its task-list tools (TaskCreate, TaskUpdate, TaskList, TaskGet:
+            // deferred, announced for loading with ToolSearch) only to some models; this
+            // offers them to every model.
+            ("CLAUDE_CODE_ENABLE_TODO_TOOLS", "true".to_owned())
+        }))
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
+    }
+
+    /// Offers Claude Code's task-list tools to the model, so a script can drive a task list.
+    /// Off by default: it changes the CLI's timing (see docs/agents-offline.md).
+    pub fn with_task_tools(mut self) -> Self {
+        self.task_tools = true;
+        self
     }
 
     /// Variables to remove from the inherited environment.
