@@ -25,9 +25,7 @@ if ! need cargo; then
   exit 1
 fi
 
-# The agent tests drive the real Claude Code and Codex CLIs (pinned in
-# scripts/agent-versions.env); installed once per machine into a cache, fast when present.
-echo "==> agent CLIs (scripts/install-agents.sh)"
+echo "==> the real agent CLIs (Claude Code, Codex), pinned, cached once per machine"
 scripts/install-agents.sh
 
 echo "==> cargo fmt --check"

@@ -10,6 +10,7 @@
 mod attach;
 mod follower;
 mod harness;
+mod hooks;
 mod idle;
 mod latency;
 mod options;
@@ -111,6 +112,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("supervisor") {
         supervisor::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("hooks") {
+        hooks::run(&mut h, &rt, opts, &mut report);
     }
     if opts.wants("transcripts") {
         transcripts::run(opts, &mut report);

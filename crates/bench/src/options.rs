@@ -25,8 +25,9 @@ options:
   --no-tmux        skip the tmux comparisons
   --transcripts-size SIZE
                    the generated transcript history to index (default 1G)
+  --hook-events N  hooks fired in the hook measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
-                   supervisor, transcripts
+                   supervisor, hooks, transcripts
   -h, --help       this text
 ";
 
@@ -49,6 +50,8 @@ pub struct Options {
     pub only: Vec<String>,
     /// The transcript history generated for the indexing run.
     pub transcripts_size: u64,
+    /// Hooks fired in the hook measurement.
+    pub hook_events: usize,
 }
 
 impl Default for Options {
@@ -67,17 +70,19 @@ impl Default for Options {
             tmux: true,
             only: Vec::new(),
             transcripts_size: 1 << 30,
+            hook_events: 500,
         }
     }
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 6] = [
+pub const MEASUREMENTS: [&str; 7] = [
     "throughput",
     "latency",
     "idle",
     "attach",
     "supervisor",
+    "hooks",
     "transcripts",
 ];
 
@@ -118,6 +123,7 @@ impl Options {
                 }
                 "--no-tmux" => opts.tmux = false,
                 "--transcripts-size" => opts.transcripts_size = parse_bytes(&value()?)?,
+                "--hook-events" => opts.hook_events = parse_count(&flag, &value()?)?,
                 "--only" => {
                     for name in value()?.split(',').map(str::trim) {
                         if !MEASUREMENTS.contains(&name) {

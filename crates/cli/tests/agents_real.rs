@@ -842,14 +842,24 @@ fn claude_in_tmux_that_paddock_did_not_start_waits_for_permission_and_is_approve
             shown.is_some() && waiting.is_some()
         },
     );
-    let (at, row) = waiting.expect("waiting");
+    let (at, _) = waiting.expect("waiting");
     if let Some(shown) = shown {
         eprintln!(
             "waiting_permission seen {:?} after the prompt was on the pane (ls polling included)",
             at.saturating_duration_since(shown)
         );
     }
-    assert_eq!(row["tool"], "Bash", "{row}");
+    // The status file may say "waiting" a moment before the screen names the tool.
+    let mut row = Value::Null;
+    wait_until("the screen to name the tool", T, || {
+        row = env
+            .ls()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str())
+            .unwrap_or(Value::Null);
+        row["tool"] == "Bash"
+    });
+    assert_eq!(row["state"], "waiting_permission", "{row}");
     let sources: Vec<&str> = row["sources"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -881,4 +891,64 @@ fn claude_in_tmux_that_paddock_did_not_start_waits_for_permission_and_is_approve
             .into_iter()
             .any(|r| r["id"] == id.as_str() && r["state"] == "waiting_input")
     });
+}
+
+#[test]
+fn codex_through_paddock_works_runs_its_tool_and_waits_with_the_rollouts_actions_and_tokens() {
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let cmd = "echo made-by-codex > made.txt";
+    let fake = FakeApi::start(codex_script(cmd)).expect("fake API");
+    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+    let env = Env::new();
+    let _sup = env.up();
+    let mut run = env.cmd();
+    sb.apply(&mut run);
+    let out = run
+        .args([
+            "run", "--name", "codex", "--cols", "120", "--rows", "40", "--",
+        ])
+        .arg(&codex)
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    wait_screen(&env, &id, "Codex's prompt", |s| {
+        s.contains("gpt-fake") && s.contains("? for shortcuts")
+    });
+    let row = |env: &Env| {
+        env.ls()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(row(&env)["agent"], "codex");
+    env.ok(&["message", "codex", "please make a file"]);
+    assert_codex_turn(&sb, &fake, cmd);
+    wait_until("codex waiting for input after its turn", T, || {
+        row(&env)["state"] == "waiting_input"
+    });
+    let mut shown = Value::Null;
+    wait_until("the rollout's insight in `paddock show`", T, || {
+        shown = serde_json::from_str(&env.ok(&["show", "codex", "--json"])).expect("JSON");
+        shown["insight"]["tokens"]["output"] == 28
+    });
+    let insight = &shown["insight"];
+    assert_eq!(insight["current_task"], "please make a file", "{insight:#}");
+    // Codex counts cached tokens inside its input; Paddock counts them apart, as Anthropic does.
+    assert_eq!(insight["tokens"]["input"], 230 - 64, "{insight:#}");
+    assert_eq!(insight["tokens"]["cache_read"], 64, "{insight:#}");
+    let action = insight["recent_actions"]
+        .as_array()
+        .and_then(|a| a.first())
+        .unwrap_or_else(|| panic!("no action: {insight:#}"));
+    assert!(
+        action["input_summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("made-by-codex")),
+        "{action}"
+    );
 }

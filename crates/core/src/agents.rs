@@ -132,7 +132,9 @@ pub fn permission_keys(decision: &Decision) -> Vec<u8> {
 pub fn adapter(agent: Option<&str>, generic: &GenericConfig) -> Arc<dyn Adapter> {
     let kind = agent.map(AgentKind::from_name);
     match kind {
-        Some(k @ (AgentKind::Claude | AgentKind::Codex)) => paddock_agents::adapter_for(&k),
+        Some(k @ (AgentKind::Claude | AgentKind::Codex | AgentKind::Gemini | AgentKind::Aider)) => {
+            paddock_agents::adapter_for(&k)
+        }
         other => {
             let kind = other.unwrap_or(AgentKind::Other(String::new()));
             match Generic::with_config(kind.clone(), generic) {
@@ -150,7 +152,7 @@ pub fn adapter(agent: Option<&str>, generic: &GenericConfig) -> Arc<dyn Adapter>
 /// business, so the adapter is asked as if the terminal were quiet.
 pub fn classify_screen(adapter: &dyn Adapter, rows: &[String]) -> ScreenSignal {
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let known_agent = matches!(adapter.kind(), AgentKind::Claude | AgentKind::Codex);
+    let known_agent = !matches!(adapter.kind(), AgentKind::Other(_));
     match adapter.classify_screen(&rows, None) {
         ScreenState::Prompt(p) if p.kind == PromptKind::Permission => ScreenSignal::Permission {
             tool: p.tool,

@@ -38,7 +38,7 @@ pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
     handle
         .agents()
         .hook_seen(&session, &call.agent, payload.as_ref());
-    follow_transcript(handle, &session, &call.agent, payload.as_ref());
+    follow_transcript(handle, &session, &call, payload.as_ref());
     match event {
         crate::agents::HookEvent::Signal(signal) => {
             registry.observe(&session, |m, now| m.hook(signal, now));
@@ -53,9 +53,10 @@ pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
 fn follow_transcript(
     handle: &Handle,
     session: &SessionId,
-    agent: &str,
+    call: &HookCall,
     payload: Option<&paddock_agents::HookPayload>,
 ) {
+    let agent = call.agent.as_str();
     let (Some(t), Some(p)) = (handle.transcripts(), payload) else {
         return;
     };
@@ -63,7 +64,14 @@ fn follow_transcript(
     let path = match (&kind, &p.transcript_path, &p.session_id) {
         (_, Some(path), _) => Some(path.clone()),
         (paddock_agents::AgentKind::Codex, None, Some(thread)) => {
-            paddock_agents::codex::CodexPaths::from_env().and_then(|c| c.find_rollout(thread))
+            let paths = match &call.agent_home {
+                Some(home) => Some(paddock_agents::codex::CodexPaths::resolve(
+                    Some(home.into()),
+                    None,
+                )),
+                None => Some(paddock_agents::codex::CodexPaths::from_env()),
+            };
+            paths.flatten().and_then(|c| c.find_rollout(thread))
         }
         _ => None,
     };

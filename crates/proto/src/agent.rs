@@ -244,6 +244,11 @@ pub struct HookCall {
     /// did not start but whose owner installed the hook.
     #[serde(default)]
     pub ancestors: Vec<u32>,
+    /// Where the agent keeps its files, as the hook's environment says (Codex: `CODEX_HOME`
+    /// or `~/.codex`), so the supervisor finds its rollout even when its own environment
+    /// differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_home: Option<String>,
     /// The agent's JSON, as it gave it.
     pub payload: serde_json::Value,
 }

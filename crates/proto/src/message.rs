@@ -650,6 +650,7 @@ mod tests {
                 agent: "claude".into(),
                 session: Some(SessionId::parse("abc123").expect("valid")),
                 ancestors: vec![10, 1],
+                agent_home: Some("/home/dev/.codex".into()),
                 payload: serde_json::json!({"hook_event_name": "Stop"}),
             })),
             Request::Permissions { all: true },

@@ -53,7 +53,16 @@ impl Args {
             .get("hook_event_name")
             .and_then(|v| v.as_str())
             .is_some_and(|e| e == "PermissionRequest");
+        let agent_home = (self.agent == "codex")
+            .then(|| {
+                std::env::var("CODEX_HOME")
+                    .ok()
+                    .filter(|h| !h.is_empty())
+                    .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.codex")))
+            })
+            .flatten();
         let call = HookCall {
+            agent_home,
             agent: self.agent,
             session: std::env::var("PADDOCK_SESSION_ID")
                 .ok()
