@@ -606,6 +606,89 @@ fn codex_interactive_under_paddock_run_runs_a_typed_turn() {
 }
 
 #[test]
+fn codex_interactive_asks_before_an_escalated_command_and_y_runs_it() {
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let cmd = "echo approved-in-codex > made.txt";
+    let fake = FakeApi::start(
+        Script::new()
+            .then(
+                Reply::tool_use(
+                    "exec_command",
+                    json!({"cmd": cmd, "sandbox_permissions": "require_escalated",
+                           "justification": "Write made.txt in the project?"}),
+                )
+                .when(When::UserSays("please make a file".into())),
+            )
+            .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
+    )
+    .expect("fake API");
+    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+    let env = Env::new();
+    let mut run = env.cmd();
+    sb.apply(&mut run);
+    let out = run
+        .args(["run", "--no-hooks", "--name", "codex"])
+        .args(["--cols", "120", "--rows", "40", "--"])
+        .arg(&codex)
+        // Ask before anything leaves the (read-only) sandbox.
+        .args([
+            "-c",
+            "approval_policy=on-request",
+            "-c",
+            "sandbox_mode=read-only",
+        ])
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    wait_screen(&env, &id, "Codex's prompt", |s| {
+        s.contains("gpt-fake") && s.contains("? for shortcuts")
+    });
+    env.ok(&["send", &id, "please make a file"]);
+    wait_screen(&env, &id, "the typed prompt", |s| {
+        s.contains("please make a file")
+    });
+    env.ok(&["send", &id, "--enter", ""]);
+    let prompt = wait_screen(&env, &id, "the approval prompt", |s| {
+        s.contains("Would you like to run the following command?")
+    });
+    assert!(
+        prompt.contains("Write made.txt in the project?"),
+        "{prompt}"
+    );
+    assert!(prompt.contains(cmd), "{prompt}");
+    let made = sb.project().join("made.txt");
+    assert!(!made.exists(), "the command ran before it was approved");
+    // `y` answers; a key that lands while the dialog is still being drawn can be lost, so
+    // press it again while the question is still on the screen (as a person would).
+    wait_until("made.txt written by the approved command", T, || {
+        if std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-codex\n") {
+            return true;
+        }
+        if screen(&env, &id).contains("Would you like to run the following command?") {
+            env.ok(&["send", &id, "y"]);
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        false
+    });
+    let result = fake.wait_for("the approved command's output", T, |r| {
+        r.ends_with_tool_result()
+    });
+    assert!(
+        result.tool_results()[0].text.contains("exited with code 0"),
+        "{:?}",
+        result.tool_results()
+    );
+    wait_screen(&env, &id, "the answer", |s| {
+        s.contains("Done, made.txt is there.")
+    });
+}
+
+#[test]
 fn claude_through_paddock_idle_working_waiting_permission_approved_then_waiting_input() {
     let command = "echo approved-in-paddock > made.txt";
     let c = Claude::start_supervised(bash_then_text(command, "Done: made.txt exists."));
