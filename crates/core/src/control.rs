@@ -75,7 +75,16 @@ pub fn find(handle: &Handle, query: &str) -> Result<SessionView, ControlError> {
         [] => Err(ControlError::NotFound(query.to_owned())),
         [one] => Ok((*one).clone()),
         many => {
-            // The live one wins over ended ones of the same name.
+            // Paddock's own session of that name (names are unique among them) wins over a
+            // process found elsewhere that is named after its program; the live one over
+            // ended ones.
+            let own: Vec<_> = many
+                .iter()
+                .filter(|v| v.backend == Backend::Holder && v.name == query)
+                .collect();
+            if let [one] = own.as_slice() {
+                return Ok((**one).clone());
+            }
             let live: Vec<_> = many.iter().filter(|v| v.is_running()).collect();
             if let [one] = live.as_slice() {
                 return Ok((**one).clone());

@@ -1,6 +1,7 @@
 //! The agent's process and its PTY: spawn, read, write, resize, signal, reap.
 //!
-//! Threads, per agent generation: a reader (PTY master → `on_output`), a writer and a waiter
+//! Per agent generation: a reader (PTY master → `on_output`; a task on the holder's runtime,
+//! or a thread outside one), a writer thread and a waiter thread
 //! (reaps the child with `waitpid`, waits briefly for the reader to drain, then reports the
 //! exit). The master is non-blocking: typed input is written at once by the caller
 //! ([`Agent::write_now`]) when nothing is queued and the PTY takes it, which saves a thread
@@ -133,9 +134,21 @@ impl Agent {
         let (input, input_rx) = mpsc::channel(INPUT_QUEUE);
         let (drained_tx, drained_rx) = std_mpsc::channel::<()>();
 
-        spawn_thread("pty-reader", move || {
-            read_loop(reader, on_output, drained_tx)
-        })?;
+        // Inside the holder's runtime the master is read by the runtime itself: echoed
+        // keystrokes then reach clients with no hand-off between threads. Elsewhere (tests,
+        // tools) a reader thread does it.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                let reader = {
+                    let _entered = rt.enter();
+                    crate::os::async_fd(reader).map_err(pty_err)?
+                };
+                rt.spawn(read_task(reader, on_output, drained_tx));
+            }
+            Err(_) => spawn_thread("pty-reader", move || {
+                read_loop(reader, on_output, drained_tx)
+            })?,
+        }
         let (w, q) = (writer.clone(), queued.clone());
         spawn_thread("pty-writer", move || write_loop(w, q, input_rx))?;
         spawn_thread("waiter", move || {
@@ -293,6 +306,32 @@ fn read_loop(mut reader: File, mut on_output: impl FnMut(&[u8]), drained: std_mp
             }
             // EIO: every slave fd is closed (the agent and its children are gone).
             Err(_) => break,
+        }
+    }
+    let _ = drained.send(());
+}
+
+/// [`read_loop`] on the async runtime: reads whenever the master is readable.
+async fn read_task(
+    reader: tokio::io::unix::AsyncFd<File>,
+    mut on_output: impl FnMut(&[u8]),
+    drained: std_mpsc::Sender<()>,
+) {
+    let mut buf = vec![0u8; READ_CHUNK];
+    'outer: loop {
+        let Ok(mut guard) = reader.readable().await else {
+            break;
+        };
+        // Drain what is there, then wait again (edge-triggered readiness).
+        loop {
+            match guard.try_io(|inner| inner.get_ref().read(&mut buf)) {
+                Ok(Ok(0)) => break 'outer,
+                Ok(Ok(n)) => on_output(&buf[..n]),
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // EIO: every slave fd is closed (the agent and its children are gone).
+                Ok(Err(_)) => break 'outer,
+                Err(_would_block) => break,
+            }
         }
     }
     let _ = drained.send(());

@@ -466,6 +466,7 @@ async fn handle_request(
         | Request::Permissions { .. }
         | Request::Decide { .. }
         | Request::Insight { .. }
+        | Request::History { .. }
         | Request::Control { .. } => Err(ErrorPayload::new(
             ErrorCode::UnknownRequest,
             "this is a session holder; ask the supervisor (`paddock up`) for that",

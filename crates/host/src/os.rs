@@ -91,3 +91,11 @@ pub fn trim_code_pages() {
         }
     }
 }
+
+/// Registers a PTY master with the current tokio runtime, for reading on it.
+pub fn async_fd(file: std::fs::File) -> std::io::Result<tokio::io::unix::AsyncFd<std::fs::File>> {
+    // SAFETY: `file` owns its descriptor, which stays open and refers to the same open file
+    // description until the AsyncFd (which owns `file`) is dropped; `File::as_raw_fd` always
+    // returns that descriptor.
+    unsafe { tokio::io::unix::AsyncFd::register(file) }.map_err(|e| e.into_parts().1)
+}

@@ -6,6 +6,7 @@ pub mod claude;
 pub mod completions;
 pub mod control;
 pub mod default_config;
+pub mod history;
 pub mod holder;
 pub mod hook;
 pub mod logs;
