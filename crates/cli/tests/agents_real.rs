@@ -1053,6 +1053,14 @@ fn claude_interrupted_through_paddock_stops_and_gets_the_feedback() {
     c.wait_state("idle");
     c.env.ok(&["message", &c.id, "start the long job"]);
     c.wait_state("working");
+    // Interrupt once the model has the turn: before that, the scripted long reply is still
+    // unused and would answer the feedback too. Known (docs/agents-offline.md): Esc puts the
+    // interrupted prompt back in Claude Code's composer, so the feedback typed next reaches
+    // the model as "start the long jobdo the short one instead" until Paddock clears the
+    // composer (Ctrl-U) before typing it.
+    c.fake.wait_for("the long job at the model", T, |r| {
+        r.is_turn() && r.prompt().contains("start the long job")
+    });
     c.env
         .ok(&["interrupt", &c.id, "--message", "do the short one instead"]);
     c.fake.wait_for("the feedback after the interrupt", T, |r| {
