@@ -1008,7 +1008,13 @@ fn codex_through_paddock_works_runs_its_tool_and_waits_with_the_rollouts_actions
             .find(|r| r["id"] == id.as_str())
             .unwrap_or(Value::Null)
     };
-    assert_eq!(row(&env)["agent"], "codex");
+    // The supervisor adopts the holder and recognises the agent on its next scans.
+    let mut found = Value::Null;
+    wait_until("the supervisor to recognise the session's agent", T, || {
+        found = row(&env);
+        !found["agent"].is_null()
+    });
+    assert_eq!(found["agent"], "codex", "{found}");
     env.ok(&["message", "codex", "please make a file"]);
     assert_codex_turn(&sb, &fake, cmd);
     wait_until("codex waiting for input after its turn", T, || {
