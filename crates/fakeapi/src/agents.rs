@@ -213,12 +213,6 @@ impl ClaudeSandbox {
         for d in ["home", "project", "hooks", "bin", "decisions"] {
             std::fs::create_dir_all(sb.root().join(d))?;
         }
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(sb.root().join("run"))?;
-        }
         let project = sb.project();
         let key_tail: String = {
             let chars: Vec<char> = sb.api_key.chars().collect();
@@ -300,12 +294,6 @@ impl ClaudeSandbox {
             ("XDG_CACHE_HOME", at(".cache")),
             ("XDG_DATA_HOME", at(".local/share")),
             ("XDG_STATE_HOME", at(".local/state")),
-            // Claude Code puts its messaging socket in $XDG_RUNTIME_DIR/cc-socks (else
-            // /tmp/cc-socks, where they pile up across tests).
-            (
-                "XDG_RUNTIME_DIR",
-                self.root().join("run").display().to_string(),
-            ),
             ("ANTHROPIC_API_KEY", self.api_key.clone()),
             ("ANTHROPIC_BASE_URL", self.api_url.clone()),
             // Without it the TUI first checks that Anthropic's servers are reachable.
