@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod attach;
+mod endpoint;
 mod follower;
 mod harness;
 mod hooks;
@@ -118,6 +119,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("transcripts") {
         transcripts::run(opts, &mut report);
+    }
+    if opts.wants("endpoint") {
+        endpoint::run(&mut h, &rt, opts, &mut report);
     }
     report.finish();
 

@@ -27,7 +27,7 @@ options:
                    the generated transcript history to index (default 1G)
   --hook-events N  hooks fired in the hook measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
-                   supervisor, hooks, transcripts
+                   supervisor, hooks, transcripts, endpoint
   -h, --help       this text
 ";
 
@@ -76,7 +76,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 7] = [
+pub const MEASUREMENTS: [&str; 8] = [
     "throughput",
     "latency",
     "idle",
@@ -84,6 +84,7 @@ pub const MEASUREMENTS: [&str; 7] = [
     "supervisor",
     "hooks",
     "transcripts",
+    "endpoint",
 ];
 
 impl Options {

@@ -28,22 +28,22 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// What the tty echoes for the "\r" that starts a run: ICRNL makes it `\n`, ONLCR `\r\n`.
-const ECHO: u64 = 2;
+pub(crate) const ECHO: u64 = 2;
 /// Bytes per read from the bare PTY's master, as the holder reads.
 const READ_CHUNK: usize = 64 * 1024;
 /// The holder must deliver at least this share of the bare PTY's rate.
 const TARGET_RATIO: f64 = 0.90;
 
 /// One timed run and how busy the machine was meanwhile.
-struct Timed {
-    elapsed: Duration,
-    busy_cores: f64,
+pub(crate) struct Timed {
+    pub(crate) elapsed: Duration,
+    pub(crate) busy_cores: f64,
 }
 
 /// A run through the holder.
-struct HolderRun {
+pub(crate) struct HolderRun {
     /// Each client's time from the keystroke to its last byte.
-    times: Vec<Duration>,
+    pub(crate) times: Vec<Duration>,
     /// Why the other clients did not get every byte.
     failed: Vec<String>,
     busy_cores: f64,
@@ -81,7 +81,7 @@ impl HolderRun {
     }
 
     /// This run if every client got every byte, else why not.
-    fn complete(self) -> anyhow::Result<Self> {
+    pub(crate) fn complete(self) -> anyhow::Result<Self> {
         match self.failed.first() {
             None => Ok(self),
             Some(e) => Err(anyhow::anyhow!("{e}")),
@@ -315,7 +315,7 @@ impl Figures<'_> {
 
 /// The file through a PTY pair with nothing in between: `cat` on the slave, this process
 /// reading the master.
-fn raw_pty(script: &str, bytes: u64) -> anyhow::Result<Timed> {
+pub(crate) fn raw_pty(script: &str, bytes: u64) -> anyhow::Result<Timed> {
     let pair = portable_pty::native_pty_system()
         .openpty(PtySize {
             rows: ROWS,
@@ -394,7 +394,7 @@ fn follower_hello() -> Hello {
 
 /// The file through a holder to `clients` attached clients; returns each one's time from
 /// the keystroke to its last byte.
-fn holder(
+pub(crate) fn holder(
     h: &mut Harness,
     opts: &Options,
     script: &str,

@@ -58,6 +58,8 @@ enum Command {
     Completions(cmd::completions::Args),
     DefaultConfig(cmd::default_config::Args),
     Service(cmd::service::Args),
+    Pair(cmd::pair::Args),
+    Devices(cmd::devices::Args),
     /// Runs a session holder (started by `paddock run`; not for direct use).
     #[command(name = "__holder", hide = true)]
     Holder,
@@ -116,6 +118,8 @@ fn main() -> ExitCode {
             Command::Completions(a) => a.run(),
             Command::DefaultConfig(a) => a.run(),
             Command::Service(a) => a.run().await,
+            Command::Pair(a) => a.run().await,
+            Command::Devices(a) => a.run().await,
             Command::Holder => Ok(()),
         }
     });

@@ -76,3 +76,16 @@ pub fn actor() -> String {
         _ => "cli".to_owned(),
     }
 }
+/// Sends an owner request (pairing, devices) to the running supervisor.
+pub async fn owner_request(req: Request) -> anyhow::Result<Response> {
+    let Some(mut c) = connect().await? else {
+        anyhow::bail!(
+            "the supervisor is not running; start it with `paddock up` (or `paddock up --detach`)"
+        );
+    };
+    match c.request(req).await {
+        Ok(r) => Ok(r),
+        Err(ClientError::Refused(e)) => anyhow::bail!("{}", e.message),
+        Err(e) => Err(e.into()),
+    }
+}

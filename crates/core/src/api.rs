@@ -86,6 +86,20 @@ async fn connection(stream: UnixStream, handle: Handle) {
             Request::Status => Ok(Response::Status {
                 status: Box::new(handle.status()),
             }),
+            req @ (Request::CreatePairing { .. }
+            | Request::ListDevices
+            | Request::RenameDevice { .. }
+            | Request::RevokeDevice { .. }) => {
+                let handle = handle.clone();
+                tokio::task::spawn_blocking(move || owner_access(&handle, req))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(ErrorPayload::new(
+                            ErrorCode::Internal,
+                            "the request failed inside the supervisor; see its log",
+                        ))
+                    })
+            }
             Request::Hook(call) => {
                 // The hook waits (a permission request); if it goes away first, the request
                 // is withdrawn when this future is dropped.
@@ -167,5 +181,66 @@ async fn connection(stream: UnixStream, handle: Handle) {
         if wr.write_all(&buf).await.is_err() {
             return;
         }
+    }
+}
+
+/// Pairing and device requests from the owner (the local socket is the owner's alone); each
+/// change is audited with the actor `owner`.
+fn owner_access(handle: &Handle, req: Request) -> Result<Response, ErrorPayload> {
+    use crate::access::{AccessError, AuditInput};
+    let access = handle.access();
+    let failed = |e: &dyn std::fmt::Display| ErrorPayload::new(ErrorCode::Os, e.to_string());
+    let audit = |action: &str, target: Option<String>, result: &Result<Response, ErrorPayload>| {
+        access.audit(AuditInput {
+            actor: crate::access::OWNER.to_owned(),
+            device_id: None,
+            action: action.to_owned(),
+            target,
+            result: if result.is_ok() { "ok" } else { "failed" }.to_owned(),
+            detail: result.as_ref().err().map(|e| e.message.clone()),
+        })
+    };
+    let not_found = |e: AccessError| match e {
+        AccessError::NoSuchDevice(_) => ErrorPayload::new(ErrorCode::UnknownRequest, e.to_string()),
+        e => failed(&e),
+    };
+    match req {
+        Request::CreatePairing { role, ttl_secs } => {
+            let r = handle
+                .create_pairing(role, ttl_secs.map(Duration::from_secs))
+                .map(|offer| Response::Pairing {
+                    offer: Box::new(offer),
+                })
+                .map_err(|e| failed(&e));
+            audit("pairing.create", Some(role.to_string()), &r);
+            r
+        }
+        Request::ListDevices => Ok(Response::Devices {
+            devices: access.devices(),
+        }),
+        Request::RenameDevice { id, name } => {
+            let r = access
+                .rename(&id, &name)
+                .map(|d| Response::Device {
+                    device: Box::new(d),
+                })
+                .map_err(not_found);
+            audit("device.rename", Some(id.0), &r);
+            r
+        }
+        Request::RevokeDevice { id } => {
+            let r = access
+                .revoke(&id)
+                .map(|d| Response::Device {
+                    device: Box::new(d),
+                })
+                .map_err(not_found);
+            audit("device.revoke", Some(id.0), &r);
+            r
+        }
+        _ => Err(ErrorPayload::new(
+            ErrorCode::UnknownRequest,
+            "not an access request",
+        )),
     }
 }

@@ -47,6 +47,57 @@ pub struct Config {
     pub log: LogConfig,
     pub tmux: TmuxConfig,
     pub agents: AgentsConfig,
+    pub server: ServerConfig,
+}
+
+/// The endpoint: HTTPS REST and WSS for the UI, the apps and browsers on other devices.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Serve the endpoint at all.
+    pub enabled: bool,
+    /// The address to listen on. Loopback (`127.0.0.1`) by default; a LAN or tailnet address
+    /// (or `0.0.0.0`) opens it to other devices, always with TLS and tokens.
+    pub listen: String,
+    /// The TCP port (0: any free port, see `paddock status`).
+    pub port: u16,
+    /// Plain HTTP instead of TLS, for development: refused unless `listen` is loopback.
+    pub insecure_http: bool,
+    /// Requests per minute per client address before 429 (WebSocket upgrades count too).
+    pub requests_per_minute: u32,
+    /// Pairing attempts per minute per client address.
+    pub pairing_attempts_per_minute: u32,
+    /// How long a pairing offer (its secret and short code) can be used.
+    #[serde(with = "humantime_serde")]
+    pub pairing_ttl: Duration,
+    /// How long an access token lasts; clients refresh it with their refresh token.
+    #[serde(with = "humantime_serde")]
+    pub access_token_ttl: Duration,
+    /// Browser origins besides the endpoint's own that may call it (e.g. the desktop app's
+    /// `tauri://localhost`). Never a wildcard.
+    pub allowed_origins: Vec<String>,
+    /// Bytes of terminal input per second one WebSocket may send.
+    pub ws_input_bytes_per_second: u32,
+    /// The largest WebSocket message accepted, in bytes.
+    pub ws_max_message_bytes: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: "127.0.0.1".into(),
+            port: 7420,
+            insecure_http: false,
+            requests_per_minute: 100,
+            pairing_attempts_per_minute: 5,
+            pairing_ttl: Duration::from_secs(300),
+            access_token_ttl: Duration::from_secs(900),
+            allowed_origins: Vec::new(),
+            ws_input_bytes_per_second: 1 << 20,
+            ws_max_message_bytes: 1 << 20,
+        }
+    }
 }
 
 /// The supervisor's own log files.
@@ -107,6 +158,7 @@ impl Default for Config {
             log: LogConfig::default(),
             tmux: TmuxConfig::default(),
             agents: AgentsConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -281,6 +333,31 @@ confirm_patterns = ['(?i)[\[(]\s*y(es)?\s*/\s*n(o)?\s*[\])]\s*[:?]?$', '(?i)\b(c
 input_patterns = ['[$#%>❯»›]\s*$', '^(>>>|\.\.\.|In \[\d+\]:)\s*']
 # Output within this many milliseconds means it is working.
 busy_window = 3000
+
+[server]
+# The HTTPS/WSS endpoint that the UI, the apps and browsers on your other devices use.
+enabled = true
+# Loopback by default. A LAN or tailnet address (or "0.0.0.0") opens it to other devices;
+# TLS 1.3 and device tokens are always required there. `paddock up --listen ADDR` sets it too.
+listen = "127.0.0.1"
+# TCP port (0 picks a free one; `paddock status` shows the URL). `paddock up --port N`.
+port = 7420
+# Plain HTTP for development: refused unless listen is a loopback address.
+insecure_http = false
+# Requests per minute per client address before answers become 429 with Retry-After.
+requests_per_minute = 100
+# Pairing attempts per minute per client address (a secret or code guessed wrong counts).
+pairing_attempts_per_minute = 5
+# How long a pairing offer from `paddock pair` can be used (once).
+pairing_ttl = "5m"
+# How long an access token lasts before the client refreshes it.
+access_token_ttl = "15m"
+# Browser origins besides the endpoint's own allowed to call it, e.g. ["tauri://localhost"].
+allowed_origins = []
+# Terminal input per WebSocket, bytes per second.
+ws_input_bytes_per_second = 1048576
+# The largest WebSocket message accepted, in bytes.
+ws_max_message_bytes = 1048576
 "#;
 
 #[cfg(test)]

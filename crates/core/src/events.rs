@@ -13,6 +13,7 @@ const CAPACITY: usize = 1024;
 
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(tag = "type", content = "payload", rename_all = "snake_case")]
 pub enum Event {
     /// A session appeared or changed (state, size, clients...).
@@ -23,6 +24,7 @@ pub enum Event {
     ProcessUpdate {
         id: SessionId,
         cpu: f32,
+        #[cfg_attr(feature = "wire", ts(type = "number"))]
         rss: u64,
         processes: u32,
     },

@@ -6,6 +6,7 @@
 //! same code: [`supervisor::Supervisor::start`] gives a cloneable [`supervisor::Handle`].
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod agents;
 pub mod api;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod service;
 pub mod state;
 pub mod status_files;
 pub mod supervisor;
+pub mod terminal;
 pub mod tmux;
 pub mod transcripts;
 pub mod watcher;

@@ -29,6 +29,8 @@ pub enum SupervisorError {
     AlreadyRunning { pid: String, socket: PathBuf },
     #[error(transparent)]
     Dir(#[from] paddock_host::dirs::DirError),
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
     #[error("cannot use {path}: {source}")]
     Io {
         path: PathBuf,
@@ -56,6 +58,28 @@ struct Inner {
     rescan: Arc<tokio::sync::Notify>,
     transcripts: std::sync::OnceLock<crate::transcripts::Transcripts>,
     store: std::sync::OnceLock<Option<paddock_store::Store>>,
+    access: crate::access::Access,
+    endpoint: std::sync::Mutex<Option<Endpoint>>,
+}
+
+/// Where the endpoint serves, once it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The base URL, e.g. `https://127.0.0.1:7420`.
+    pub url: String,
+    /// SHA-256 of its certificate, lowercase hex; `None` over plain HTTP.
+    pub fingerprint: Option<String>,
+}
+
+/// Why a pairing offer cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PairingError {
+    #[error("the endpoint is not serving, so there is nothing to pair with; `paddock status` says why (is `[server] enabled = false`?)")]
+    NoEndpoint,
+    #[error("the endpoint serves plain HTTP (development mode), which cannot be paired; turn `server.insecure_http` off")]
+    NoTls,
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
 }
 
 impl Handle {
@@ -145,6 +169,42 @@ impl Handle {
         &self.inner.health
     }
 
+    /// Paired devices, tokens, pairing offers and the audit log.
+    pub fn access(&self) -> &crate::access::Access {
+        &self.inner.access
+    }
+
+    /// Called by the endpoint once it serves (and with `None` when it stops).
+    pub fn set_endpoint(&self, endpoint: Option<Endpoint>) {
+        *self
+            .inner
+            .endpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = endpoint;
+    }
+
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        self.inner
+            .endpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A one-time pairing offer for the endpoint as it serves now.
+    pub fn create_pairing(
+        &self,
+        role: paddock_proto::access::Role,
+        ttl: Option<std::time::Duration>,
+    ) -> Result<paddock_proto::access::PairingOffer, PairingError> {
+        let endpoint = self.endpoint().ok_or(PairingError::NoEndpoint)?;
+        let fingerprint = endpoint.fingerprint.ok_or(PairingError::NoTls)?;
+        Ok(self
+            .inner
+            .access
+            .create_pairing(role, ttl, &endpoint.url, &fingerprint)?)
+    }
+
     pub fn status(&self) -> SupervisorStatus {
         let sessions = self.sessions();
         let count = |b: Backend| sessions.iter().filter(|s| s.backend == b).count() as u32;
@@ -164,6 +224,8 @@ impl Handle {
             holders: count(Backend::Holder),
             tmux: count(Backend::Tmux),
             external: count(Backend::External),
+            url: self.endpoint().map(|e| e.url),
+            fingerprint: self.endpoint().and_then(|e| e.fingerprint),
         }
     }
 }
@@ -207,6 +269,8 @@ impl Supervisor {
         let listener = tokio::net::UnixListener::bind(&socket).map_err(io)?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
 
+        // Subscribed before any component starts, so the recorder misses nothing.
+        let recorder_events = bus.subscribe();
         let registry = Registry::new(bus.clone());
         let health = Health::new(bus.clone());
         health.set(
@@ -214,38 +278,19 @@ impl Supervisor {
             HealthStatus::Healthy,
             "watching the runtime directory",
         );
-        let permissions = crate::permissions::Permissions::new(bus.clone());
-        let handle = Handle {
-            inner: Arc::new(Inner {
-                config,
-                config_file,
-                registry: registry.clone(),
-                bus,
-                health,
-                runtime_dir: runtime_dir.clone(),
-                started_at: SystemTime::now(),
-                permissions,
-                agents: crate::agents::Agents::default(),
-                rescan: Arc::default(),
-                transcripts: std::sync::OnceLock::new(),
-                store: std::sync::OnceLock::new(),
-            }),
-        };
-        // Subscribed before any component starts, so the recorder misses nothing.
-        let recorder_events = handle.inner.bus.subscribe();
-        let db = handle.inner.config.data_dir().join("paddock.db");
+        let db = config.data_dir().join("paddock.db");
         let options = paddock_store::StoreOptions {
             // Idle sessions give a steady trickle of samples: one commit a second is plenty
             // and costs a fifth of the default's.
             batch_interval: std::time::Duration::from_secs(1),
-            retention_days: handle.inner.config.retention_days,
+            retention_days: config.retention_days,
             // The recorder applies retention at start and daily.
             housekeeping_every: None,
             ..Default::default()
         };
         let store = match paddock_store::Store::open_with(&db, options) {
             Ok(store) => {
-                handle.inner.health.set(
+                health.set(
                     "database",
                     HealthStatus::Healthy,
                     format!("{}", db.display()),
@@ -254,12 +299,34 @@ impl Supervisor {
             }
             Err(e) => {
                 tracing::error!(path = %db.display(), error = %e, "cannot open the database; running without history");
-                handle
-                    .inner
-                    .health
-                    .set("database", HealthStatus::Unhealthy, e.to_string());
+                health.set("database", HealthStatus::Unhealthy, e.to_string());
                 None
             }
+        };
+        let bus_for_permissions = bus.clone();
+        let access = crate::access::Access::open(
+            &config.data_dir().join("endpoint"),
+            store.clone(),
+            config.server.pairing_ttl,
+            config.server.access_token_ttl,
+        )?;
+        let handle = Handle {
+            inner: Arc::new(Inner {
+                access,
+                endpoint: std::sync::Mutex::new(None),
+                config,
+                config_file,
+                registry: registry.clone(),
+                bus,
+                health,
+                runtime_dir: runtime_dir.clone(),
+                started_at: SystemTime::now(),
+                permissions: crate::permissions::Permissions::new(bus_for_permissions),
+                agents: crate::agents::Agents::default(),
+                rescan: Arc::default(),
+                transcripts: std::sync::OnceLock::new(),
+                store: std::sync::OnceLock::new(),
+            }),
         };
         let prices = match paddock_agents::Prices::load(Some(
             &crate::paths::config_dir().join("prices.toml"),

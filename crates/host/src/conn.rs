@@ -467,7 +467,11 @@ async fn handle_request(
         | Request::Decide { .. }
         | Request::Insight { .. }
         | Request::History { .. }
-        | Request::Control { .. } => Err(ErrorPayload::new(
+        | Request::Control { .. }
+        | Request::CreatePairing { .. }
+        | Request::ListDevices
+        | Request::RenameDevice { .. }
+        | Request::RevokeDevice { .. } => Err(ErrorPayload::new(
             ErrorCode::UnknownRequest,
             "this is a session holder; ask the supervisor (`paddock up`) for that",
         )),

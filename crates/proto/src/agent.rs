@@ -8,6 +8,7 @@ use std::fmt;
 
 /// A session's state, fused from every signal Paddock has (see [`StateSource`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     /// The process runs but has not shown what it does yet.
@@ -77,6 +78,7 @@ impl fmt::Display for AgentState {
 
 /// Where a session's state came from, most exact first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StateSource {
     /// The agent's own hooks, injected by Paddock (exact and immediate).
@@ -95,6 +97,7 @@ pub enum StateSource {
 
 /// The state with what goes with it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct StateDetail {
     pub state: AgentState,
     /// The tool running (`working`), when known.
@@ -122,6 +125,7 @@ pub type PermissionId = String;
 
 /// An agent asking before it runs a tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct PermissionRequest {
     pub id: PermissionId,
     /// The Paddock session.
@@ -151,6 +155,7 @@ pub struct PermissionRequest {
 
 /// How a permission answer reaches the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerChannel {
     Hook,
@@ -159,6 +164,7 @@ pub enum AnswerChannel {
 
 /// An answer to a permission request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(tag = "behavior", rename_all = "snake_case")]
 pub enum Decision {
     /// Run the tool this once.
@@ -188,6 +194,7 @@ impl Decision {
 
 /// What became of a permission request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PermissionOutcome {
     /// Answered through Paddock.
@@ -205,6 +212,7 @@ pub enum PermissionOutcome {
 /// A control action on an agent (003 §3.3.2). Every backend that has a terminal supports
 /// them; for an external process only `pause` and `resume`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Control {
     /// Type `text` into the agent's prompt and submit it.

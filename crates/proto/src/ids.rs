@@ -7,6 +7,7 @@ use std::fmt;
 /// Used as the file stem of the session's socket and metadata file, so it is restricted to
 /// `[a-z0-9-]` (see [`SessionId::parse`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct SessionId(String);
 

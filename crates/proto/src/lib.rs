@@ -8,12 +8,14 @@
 //! [`Message`]; terminal output travels in binary frames that carry its absolute byte offset.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod agent;
 pub mod frame;
 pub mod ids;
 pub mod insight;
 pub mod message;
 pub mod supervisor;
+pub mod web;
 
 #[cfg(feature = "tokio")]
 pub use frame::{write_frame, FrameReader};

@@ -57,6 +57,22 @@ pub enum Request {
     ListSessions,
     /// The supervisor's own status and health (supervisor only).
     Status,
+    /// A one-time pairing offer for a new device with this role (supervisor only).
+    CreatePairing {
+        role: crate::access::Role,
+        /// How long the offer lasts; the configured `server.pairing_ttl` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl_secs: Option<u64>,
+    },
+    /// Paired devices, revoked ones included (supervisor only).
+    ListDevices,
+    /// Rename a paired device (supervisor only).
+    RenameDevice {
+        id: crate::access::DeviceId,
+        name: String,
+    },
+    /// Revoke a device: its tokens stop working and its live sockets close (supervisor only).
+    RevokeDevice { id: crate::access::DeviceId },
     /// The screen as plain text, one string per row (holders).
     Screen,
     /// An agent's hook fired (`paddock hook`; supervisor only). Answered with `hook_reply`,
@@ -180,6 +196,7 @@ pub enum Start {
 
 /// A terminal size in character cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct Size {
     pub cols: u16,
     pub rows: u16,
@@ -208,6 +225,7 @@ impl fmt::Display for Size {
 
 /// The signals a client may send to an agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Signal {
     Int,
@@ -293,6 +311,18 @@ pub enum Response {
     /// The supervisor's status.
     Status {
         status: Box<crate::supervisor::SupervisorStatus>,
+    },
+    /// A new pairing offer.
+    Pairing {
+        offer: Box<crate::access::PairingOffer>,
+    },
+    /// Paired devices.
+    Devices {
+        devices: Vec<crate::access::DeviceView>,
+    },
+    /// One device, after a change.
+    Device {
+        device: Box<crate::access::DeviceView>,
     },
     /// The screen as text (`screen`).
     Screen {
@@ -447,6 +477,7 @@ pub enum ErrorCode {
 
 /// Whether the agent is running or has exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
     Running,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a session's terminal lives.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     /// A Paddock holder: full terminal access.
@@ -31,6 +32,7 @@ impl std::fmt::Display for Backend {
 
 /// One row of `paddock ls --json`: the holder's fields plus `backend`, `agent`, `cpu`, `rss`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct SessionView {
     pub id: SessionId,
     pub name: String,
@@ -51,6 +53,7 @@ pub struct SessionView {
     /// CPU use of the whole process tree, percent of one core; null until first sampled.
     pub cpu: Option<f32>,
     /// Resident memory of the whole process tree in bytes; null until first sampled.
+    #[cfg_attr(feature = "wire", ts(type = "number | null"))]
     pub rss: Option<u64>,
 }
 
@@ -104,6 +107,7 @@ pub fn process_state(state: SessionState, _exit_code: Option<i32>) -> AgentState
 
 /// Overall or per-component health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
     Healthy,
@@ -113,6 +117,7 @@ pub enum HealthStatus {
 
 /// One component's health with a message for people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct ComponentHealth {
     pub name: String,
     pub status: HealthStatus,
@@ -121,6 +126,7 @@ pub struct ComponentHealth {
 
 /// `paddock status --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct SupervisorStatus {
     pub pid: u32,
     pub version: String,
@@ -135,4 +141,10 @@ pub struct SupervisorStatus {
     pub holders: u32,
     pub tmux: u32,
     pub external: u32,
+    /// The endpoint's base URL (`https://127.0.0.1:7420`), once it is serving.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// SHA-256 of the endpoint's TLS certificate, lowercase hex (none over plain HTTP).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
 }

@@ -16,6 +16,7 @@
 //! Times are [`UnixMs`] everywhere.
 #![forbid(unsafe_code)]
 
+mod access;
 mod error;
 mod queue;
 mod read;
@@ -27,6 +28,7 @@ mod transcripts;
 mod write;
 mod writer;
 
+pub use access::{AuditQuery, AuditRecord, DeviceRecord};
 pub use error::StoreError;
 pub use records::{
     ActivityQuery, ActivityRecord, HostMetrics, Level, MetricSample, MetricTarget, ProcessRecord,
@@ -301,6 +303,50 @@ impl Store {
             },
             e => StoreError::sqlite(action, e),
         })
+    }
+
+    fn write_now<T>(
+        &self,
+        action: &'static str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        f(&lock(&self.inner.write)).map_err(|e| StoreError::sqlite(action, e))
+    }
+
+    /// Adds a paired device; written before this returns.
+    pub fn insert_device(&self, d: &DeviceRecord) -> Result<(), StoreError> {
+        self.write_now("adding a device", |c| access::insert_device(c, d))
+    }
+
+    /// Every paired device, revoked ones included, oldest first.
+    pub fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.read("reading devices", access::devices)
+    }
+
+    /// Renames a device; `false` when there is no such device.
+    pub fn rename_device(&self, id: &str, name: &str) -> Result<bool, StoreError> {
+        self.write_now("renaming a device", |c| access::rename_device(c, id, name))
+    }
+
+    /// Revokes a device (keeps the first revocation time); `false` when there is no such device.
+    pub fn revoke_device(&self, id: &str, at: UnixMs) -> Result<bool, StoreError> {
+        self.write_now("revoking a device", |c| access::revoke_device(c, id, at))
+    }
+
+    /// Records when a device was last seen.
+    pub fn touch_device(&self, id: &str, at: UnixMs) -> Result<(), StoreError> {
+        self.write_now("updating a device", |c| access::touch_device(c, id, at))
+    }
+
+    /// Appends an audit entry (a `device_id` that is not a paired device is stored as NULL);
+    /// returns its id. Written before this returns.
+    pub fn append_audit(&self, a: &AuditRecord) -> Result<i64, StoreError> {
+        self.write_now("writing the audit log", |c| access::append_audit(c, a))
+    }
+
+    /// Audit entries, newest first.
+    pub fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        self.write_now("reading the audit log", |c| access::audit(c, q))
     }
 
     /// Every stored session, the most recently started first.

@@ -42,6 +42,13 @@ impl Args {
         for c in &status.components {
             println!("  {:<10} {:?}: {}", c.name, c.status, c.message);
         }
+        match &status.url {
+            Some(url) => println!("endpoint    {url}"),
+            None => println!("endpoint    not serving (see the endpoint component above)"),
+        }
+        if let Some(fp) = &status.fingerprint {
+            println!("certificate SHA-256 {fp}");
+        }
         println!("runtime     {}", status.runtime_dir);
         println!("data        {}", status.data_dir);
         println!("config      {}", status.config_file);

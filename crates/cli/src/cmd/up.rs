@@ -16,6 +16,16 @@ pub struct Args {
     /// Use this configuration file instead of config.toml in the config directory.
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// The endpoint's port (server.port; 0 picks a free one).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Listen on this address instead of loopback (a LAN or tailnet address, or 0.0.0.0);
+    /// TLS and device tokens are always required there.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Serve plain HTTP instead of TLS, for development; loopback only.
+    #[arg(long)]
+    pub insecure_http: bool,
     /// Set by `--detach` on the background copy: start a new session first.
     #[arg(long, hide = true)]
     pub detached: bool,
@@ -27,7 +37,16 @@ const READY: &str = "paddock supervisor ready";
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let config_file = self.config.clone().unwrap_or_else(Config::default_path);
-        let config = Config::load(&config_file)?;
+        let mut config = Config::load(&config_file)?;
+        if let Some(p) = self.port {
+            config.server.port = p;
+        }
+        if let Some(l) = &self.listen {
+            config.server.listen = l.clone();
+        }
+        if self.insecure_http {
+            config.server.insecure_http = true;
+        }
         if self.detach {
             return detach(&self, &config);
         }
@@ -40,11 +59,21 @@ impl Args {
         let dir = paddock_host::runtime_dir()?;
         let supervisor = Supervisor::start_with_bus(config, config_file, dir.clone(), bus)?;
         let socket = paddock_core::supervisor::socket_path(dir.path());
+        let server = paddock_server::start_if_enabled(supervisor.handle()).await;
+        let endpoint = match &server {
+            Some(s) => format!(", endpoint {}", s.url),
+            None => String::new(),
+        };
         say(&format!(
-            "{READY}: pid {}, socket {}",
+            "{READY}: pid {}, socket {}{endpoint}",
             std::process::id(),
             socket.display()
         ));
+        if let Some(fp) = server.as_ref().and_then(|s| s.fingerprint.as_ref()) {
+            say(&format!(
+                "Certificate SHA-256 {fp}; pair a device with `paddock pair`."
+            ));
+        }
         if self.detached {
             // `--detach` has read its line and gone: nothing may write to that pipe again.
             if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
@@ -55,6 +84,9 @@ impl Args {
             say("Stop it with Ctrl-C; agents keep running without it.");
         }
         wait_for_stop_signal().await?;
+        if let Some(server) = server {
+            server.stop().await;
+        }
         supervisor.stop().await;
         Ok(())
     }
@@ -129,6 +161,15 @@ fn detach(args: &Args, config: &Config) -> anyhow::Result<()> {
     cmd.arg("up").arg("--detached");
     if let Some(c) = &args.config {
         cmd.arg("--config").arg(c);
+    }
+    if let Some(p) = args.port {
+        cmd.arg("--port").arg(p.to_string());
+    }
+    if let Some(l) = &args.listen {
+        cmd.arg("--listen").arg(l);
+    }
+    if args.insecure_http {
+        cmd.arg("--insecure-http");
     }
     let mut child = cmd
         .stdin(Stdio::null())

@@ -36,6 +36,8 @@ impl Env {
             .env("PADDOCK_CONFIG_DIR", self.dir().join("conf"))
             // Each test's supervisor sees only the tmux servers of its own test.
             .env("TMUX_TMPDIR", self.dir())
+            // Each test's endpoint on a free port of its own.
+            .env("PADDOCK_SERVER__PORT", "0")
             .env_remove("PADDOCK_LOG")
             .env("TERM", "xterm-256color");
         c

@@ -1,0 +1,1094 @@
+//! The endpoint of a real `paddock up`: real TLS handshakes, real tokens from real pairing,
+//! real holders with real PTYs behind REST and WSS.
+
+mod common;
+
+use common::{wait_until, Env, Supervisor};
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::BodyExt;
+use paddock_proto::web::{ServerMessage, TerminalFrame};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<TlsStream<TcpStream>>;
+
+/// A client of one endpoint, pinning its certificate.
+struct Web {
+    addr: String,
+    fingerprint: String,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+struct Reply {
+    status: u16,
+    headers: hyper::HeaderMap,
+    body: Value,
+}
+
+impl Web {
+    fn of(env: &Env) -> Self {
+        let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
+        let url = status["url"]
+            .as_str()
+            .expect("status has the endpoint's url")
+            .to_owned();
+        let fingerprint = status["fingerprint"]
+            .as_str()
+            .expect("fingerprint")
+            .to_owned();
+        let addr = url.strip_prefix("https://").expect("https").to_owned();
+        let tls = paddock_server::tls::pinned_client_config(&fingerprint).expect("client config");
+        Self {
+            addr,
+            fingerprint,
+            tls,
+        }
+    }
+
+    async fn tls_with(
+        &self,
+        cfg: Arc<rustls::ClientConfig>,
+    ) -> std::io::Result<TlsStream<TcpStream>> {
+        let tcp = TcpStream::connect(&self.addr).await?;
+        tcp.set_nodelay(true)?;
+        let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+        tokio_rustls::TlsConnector::from(cfg)
+            .connect(name, tcp)
+            .await
+    }
+
+    async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, hyper::HeaderMap, Vec<u8>) {
+        let io = self
+            .tls_with(self.tls.clone())
+            .await
+            .expect("TLS handshake");
+        let (mut send, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
+                .await
+                .expect("http handshake");
+        tokio::spawn(conn);
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.addr);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
+            .body(http_body_util::Full::new(bytes_of(body)))
+            .expect("request");
+        let resp = send.send_request(req).await.expect("response");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![];
+        if let Some(a) = &auth {
+            headers.push(("authorization", a.as_str()));
+        }
+        let payload = match body {
+            Some(b) => {
+                headers.push(("content-type", "application/json"));
+                serde_json::to_vec(&b).expect("json")
+            }
+            None => Vec::new(),
+        };
+        let (status, headers, body) = self.raw(method, path, &headers, payload).await;
+        let body = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).unwrap_or_else(|_| {
+                panic!(
+                    "{method} {path}: body is not JSON: {}",
+                    String::from_utf8_lossy(&body)
+                )
+            })
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Pairs a new device with `role` through `paddock pair` and the public pairing route.
+    async fn pair(&self, env: &Env, role: &str) -> Value {
+        let offer: Value =
+            serde_json::from_str(&env.ok(&["pair", "--json", "--role", role])).expect("offer");
+        assert_eq!(
+            offer["fingerprint"].as_str(),
+            Some(self.fingerprint.as_str())
+        );
+        let r = self
+            .call(
+                "POST",
+                "/api/v1/pair",
+                None,
+                Some(json!({"secret": offer["secret"], "device_name": format!("{role} device")})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "pairing failed: {}", r.body);
+        r.body
+    }
+
+    async fn ws(&self, token: Option<&str>) -> Ws {
+        let io = self
+            .tls_with(self.tls.clone())
+            .await
+            .expect("TLS handshake");
+        let url = format!("wss://{}/api/v1/ws", self.addr);
+        let (ws, _) = tokio_tungstenite::client_async(url, io)
+            .await
+            .expect("websocket upgrade");
+        let mut ws = ws;
+        if let Some(t) = token {
+            ws.send(Message::Text(
+                json!({"type": "auth", "token": t}).to_string().into(),
+            ))
+            .await
+            .expect("send auth");
+            match next_json(&mut ws).await {
+                Some(v) if v["type"] == "ready" => {}
+                other => panic!("expected ready, got {other:?}"),
+            }
+        }
+        ws
+    }
+}
+
+fn bytes_of(v: Vec<u8>) -> hyper::body::Bytes {
+    hyper::body::Bytes::from(v)
+}
+
+/// The next JSON text message (skipping binary frames and pings), or `None` once closed.
+async fn next_json(ws: &mut Ws) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                return Some(serde_json::from_str(&t).expect("json message"))
+            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return None,
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => panic!("no message within 10 s"),
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into()))
+        .await
+        .expect("send");
+}
+
+fn relaxed() -> [(&'static str, &'static str); 2] {
+    [
+        ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000"),
+        ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "1000"),
+    ]
+}
+
+/// `paddock up` with these settings.
+fn up_env(env: &Env, vars: &[(&str, &str)]) -> Supervisor {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.up_with(&vars)
+}
+
+fn up(env: &Env) -> (Supervisor, Web) {
+    let sup = up_env(env, &relaxed());
+    let web = Web::of(env);
+    (sup, web)
+}
+
+#[tokio::test]
+async fn only_tls_1_3_is_spoken_and_a_pinned_client_trusts_exactly_that_certificate() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    // The certificate on disk is the one served, readable by its owner only.
+    let der = std::fs::read(env.dir().join("data/endpoint/tls/cert.der")).expect("cert");
+    assert_eq!(paddock_server::tls::fingerprint(&der), web.fingerprint);
+    for f in ["key.der", "cert.der"] {
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(env.dir().join("data/endpoint/tls").join(f))
+                .expect("meta")
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600, "{f}");
+    }
+    // Pinned TLS 1.3 works.
+    let r = web.call("GET", "/health", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["status"], "healthy");
+    // A TLS 1.2-only client is refused.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls12 = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .expect("tls12")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert))
+        .with_no_client_auth();
+    let err = web
+        .tls_with(Arc::new(tls12))
+        .await
+        .expect_err("TLS 1.2 must be refused");
+    assert!(
+        err.to_string().to_lowercase().contains("protocol") || err.to_string().contains("alert"),
+        "{err}"
+    );
+    // A client pinning another certificate refuses the server.
+    let wrong = paddock_server::tls::pinned_client_config(&"00".repeat(32)).expect("cfg");
+    let err = web
+        .tls_with(wrong)
+        .await
+        .expect_err("a wrong pin must fail");
+    assert!(err.to_string().contains("pinned"), "{err}");
+    // Restarted, it serves the same certificate (paired devices keep their pin).
+    drop(_sup);
+    let (_sup, again) = up(&env);
+    assert_eq!(again.fingerprint, web.fingerprint);
+}
+
+#[derive(Debug)]
+struct AnyCert;
+
+impl rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[tokio::test]
+async fn pairing_refuses_wrong_reused_and_expired_secrets_and_the_short_code_works() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let pair = |secret: Value| {
+        web.call(
+            "POST",
+            "/api/v1/pair",
+            None,
+            Some(json!({"secret": secret, "device_name": "phone"})),
+        )
+    };
+    let r = pair(json!("not-the-secret")).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (401, Some("pairing_failed"))
+    );
+    let offer: Value =
+        serde_json::from_str(&env.ok(&["pair", "--json", "--role", "viewer"])).expect("offer");
+    assert!(offer["pair_url"]
+        .as_str()
+        .expect("url")
+        .contains(&format!("fp={}", web.fingerprint)));
+    let ok = pair(offer["secret"].clone()).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["role"], "viewer");
+    let reused = pair(offer["secret"].clone()).await;
+    assert_eq!(reused.status, 401);
+    assert!(reused.body["error"]["message"]
+        .as_str()
+        .expect("msg")
+        .contains("already used"));
+    let short: Value =
+        serde_json::from_str(&env.ok(&["pair", "--json", "--role", "guest", "--ttl", "1s"]))
+            .expect("offer");
+    std::thread::sleep(Duration::from_millis(1100));
+    let expired = pair(short["code"].clone()).await;
+    assert_eq!(expired.status, 401);
+    assert!(expired.body["error"]["message"]
+        .as_str()
+        .expect("msg")
+        .contains("expired"));
+    let (svg, png) = (env.dir().join("pair.svg"), env.dir().join("pair.png"));
+    let code: Value = serde_json::from_str(&env.ok(&[
+        "pair",
+        "--json",
+        "--svg",
+        svg.to_str().expect("utf8"),
+        "--png",
+        png.to_str().expect("utf8"),
+    ]))
+    .expect("offer");
+    assert!(std::fs::read_to_string(&svg).expect("svg").contains("<svg"));
+    let png = std::fs::read(&png).expect("png");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let side = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(
+        side,
+        u32::from_be_bytes([png[20], png[21], png[22], png[23]]),
+        "square"
+    );
+    assert!(
+        side >= 8 * 29,
+        "a QR code of at least version 3 at 8 px a module: {side}"
+    );
+    let typed = code["code"].as_str().expect("code").to_lowercase();
+    let r = pair(json!(typed)).await;
+    assert_eq!((r.status, r.body["role"].as_str()), (200, Some("operator")));
+    // The refresh token gets new access tokens.
+    let r = web
+        .call(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": r.body["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let me = web
+        .call("GET", "/api/v1/me", r.body["access_token"].as_str(), None)
+        .await;
+    assert_eq!(me.body["device"]["name"], "phone");
+    // Devices are listed by the CLI, and every pairing is in the audit log.
+    let list = env.ok(&["devices", "list"]);
+    assert_eq!(list.matches("phone").count(), 2, "{list}");
+}
+
+/// What each route needs, written here independently of the server's table. `{sid}` is a
+/// real session; `{x}` an id that does not exist (so destructive routes change nothing).
+const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
+    ("GET", "/api/v1/me", Some("guest"), ""),
+    ("GET", "/api/v1/sessions", Some("guest"), ""),
+    ("GET", "/api/v1/sessions/{sid}", Some("guest"), ""),
+    (
+        "POST",
+        "/api/v1/sessions/{sid}/input",
+        Some("operator"),
+        r#"{"data": "x"}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/sessions/{sid}/resize",
+        Some("operator"),
+        r#"{"cols": 100, "rows": 30}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/sessions/{x}/signal",
+        Some("operator"),
+        r#"{"signal": "CONT"}"#,
+    ),
+    ("POST", "/api/v1/sessions/{x}/restart", Some("operator"), ""),
+    ("DELETE", "/api/v1/sessions/{x}", Some("operator"), ""),
+    (
+        "POST",
+        "/api/v1/sessions/{x}/message",
+        Some("operator"),
+        r#"{"text": "hi"}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/sessions/{x}/control",
+        Some("operator"),
+        r#"{"action": "pause"}"#,
+    ),
+    ("GET", "/api/v1/permissions", Some("viewer"), ""),
+    ("GET", "/api/v1/sessions/{x}/insight", Some("viewer"), ""),
+    ("GET", "/api/v1/sessions/{x}/thinking", Some("viewer"), ""),
+    (
+        "POST",
+        "/api/v1/permissions/{x}/decide",
+        Some("operator"),
+        r#"{"decision": {"behavior": "allow"}}"#,
+    ),
+    ("GET", "/api/v1/system/status", Some("viewer"), ""),
+    ("GET", "/api/v1/system/metrics", Some("viewer"), ""),
+    ("GET", "/api/v1/devices", Some("admin"), ""),
+    (
+        "PATCH",
+        "/api/v1/devices/{x}",
+        Some("admin"),
+        r#"{"name": "x"}"#,
+    ),
+    ("DELETE", "/api/v1/devices/{x}", Some("admin"), ""),
+    (
+        "POST",
+        "/api/v1/pairing",
+        Some("admin"),
+        r#"{"role": "guest"}"#,
+    ),
+    ("GET", "/api/v1/audit", Some("admin"), ""),
+    ("GET", "/health", None, ""),
+    ("GET", "/api/v1/health", None, ""),
+    ("GET", "/api/v1/openapi.json", None, ""),
+];
+
+fn expected_routes(
+    session: &str,
+) -> Vec<(&'static str, String, Option<&'static str>, Option<Value>)> {
+    EXPECTED
+        .iter()
+        .map(|(m, p, need, body)| {
+            let path = p.replace("{sid}", session).replace("{x}", "nosuch");
+            let body = (!body.is_empty()).then(|| serde_json::from_str(body).expect("json body"));
+            (*m, path, *need, body)
+        })
+        .collect()
+}
+
+const ROLES: [&str; 4] = ["guest", "viewer", "operator", "admin"];
+
+fn rank(role: &str) -> usize {
+    ROLES.iter().position(|r| *r == role).expect("role")
+}
+
+#[tokio::test]
+async fn every_role_against_every_route_and_ws_message_and_every_refusal_is_audited() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let id = env.run(&[], &["cat"]);
+    wait_until(
+        "the supervisor knows the session",
+        Duration::from_secs(10),
+        || env.ok(&["ls", "--json"]).contains(&id),
+    );
+    // The test's table covers every route the server has (a new route needs a row here).
+    let template = |p: &str| p.replace("{sid}", "{id}").replace("{x}", "{id}");
+    for (m, p, need) in paddock_server::app::ROUTES {
+        if ["/api/v1/ws", "/api/v1/pair", "/api/v1/auth/refresh"].contains(p) {
+            continue;
+        }
+        let public = matches!(need, paddock_server::app::Need::Public);
+        assert!(
+            EXPECTED.iter().any(|(om, op, oneed, _)| om == m
+                && template(op) == *p
+                && oneed.is_none() == public),
+            "route {m} {p} has no row in this test"
+        );
+    }
+    let mut tokens = Vec::new();
+    for role in ROLES {
+        tokens.push((
+            role,
+            web.pair(&env, role).await["access_token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        ));
+    }
+    let mut refusals = 0;
+    for (method, path, need, body) in expected_routes(&id) {
+        let anon = web.call(method, &path, None, body.clone()).await;
+        match need {
+            None => assert_eq!(anon.status, 200, "{method} {path} is public"),
+            Some(_) => {
+                assert_eq!(anon.status, 401, "{method} {path} without a token");
+                assert_eq!(anon.body["error"]["code"], "unauthorized");
+                refusals += 1;
+            }
+        }
+        let Some(need) = need else { continue };
+        for (role, token) in &tokens {
+            let r = web.call(method, &path, Some(token), body.clone()).await;
+            if rank(role) >= rank(need) {
+                assert!(
+                    r.status != 401 && r.status != 403 && r.status < 500,
+                    "{role} may {method} {path}, got {} {}",
+                    r.status,
+                    r.body
+                );
+            } else {
+                assert_eq!(r.status, 403, "{role} may not {method} {path}: {}", r.body);
+                assert_eq!(r.body["error"]["code"], "forbidden");
+                refusals += 1;
+            }
+        }
+    }
+    // WebSocket messages, per role.
+    for (role, token) in &tokens {
+        let mut ws = web.ws(Some(token)).await;
+        send(&mut ws, json!({"type": "subscribe"})).await;
+        let first = next_json(&mut ws).await.expect("answer");
+        assert_eq!(first["type"], "resync", "{role} may subscribe");
+        send(&mut ws, json!({"type": "unsubscribe"})).await;
+        send(&mut ws, json!({"type": "attach", "session": id})).await;
+        let a = next_json_of(&mut ws, &["attached", "error"]).await;
+        let may_read = rank(role) >= rank("viewer");
+        assert_eq!(a["type"] == "attached", may_read, "{role} attach: {a}");
+        if !may_read {
+            assert_eq!(a["code"], "forbidden");
+            refusals += 1;
+            continue;
+        }
+        send(
+            &mut ws,
+            json!({"type": "input", "session": id, "data": format!("from-{role}\r")}),
+        )
+        .await;
+        send(
+            &mut ws,
+            json!({"type": "resize", "session": id, "size": {"cols": 90, "rows": 20}}),
+        )
+        .await;
+        send(&mut ws, json!({"type": "ping", "nonce": 7})).await;
+        let mut forbidden = 0;
+        loop {
+            let m = next_json(&mut ws).await.expect("message");
+            if m["type"] == "pong" {
+                assert_eq!(m["nonce"], 7);
+                break;
+            }
+            if m["type"] == "error" {
+                assert_eq!(m["code"], "forbidden", "{m}");
+                forbidden += 1;
+            }
+        }
+        let may_write = rank(role) >= rank("operator");
+        assert_eq!(
+            forbidden,
+            if may_write { 0 } else { 2 },
+            "{role}: input and resize"
+        );
+        refusals += forbidden;
+    }
+    // The operator's and the admin's typing reached the terminal; the viewer's did not.
+    let text = env.ok(&["logs", &id]);
+    assert!(
+        text.contains("from-operator") && text.contains("from-admin"),
+        "{text}"
+    );
+    assert!(!text.contains("from-viewer"), "{text}");
+    // Every 401 and 403 is in the audit log.
+    let admin = &tokens[3].1;
+    let log = web
+        .call("GET", "/api/v1/audit?limit=1000", Some(admin), None)
+        .await;
+    let entries = log.body.as_array().expect("entries");
+    let audited = entries
+        .iter()
+        .filter(|e| e["action"] == "auth.unauthenticated" || e["action"] == "auth.forbidden")
+        .count();
+    assert_eq!(audited, refusals, "every refusal is audited once");
+    assert!(entries
+        .iter()
+        .any(|e| e["action"] == "session.input" && e["result"] == "ok"));
+}
+
+async fn next_json_of(ws: &mut Ws, types: &[&str]) -> Value {
+    loop {
+        let m = next_json(ws).await.expect("message");
+        if types.iter().any(|t| m["type"] == *t) {
+            return m;
+        }
+        assert_ne!(m["type"], "error", "expected one of {types:?}, got {m}");
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_device_fails_its_requests_at_once_and_closes_its_live_socket() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let grant = web.pair(&env, "operator").await;
+    let token = grant["access_token"].as_str().expect("token");
+    let mut ws = web.ws(Some(token)).await;
+    send(&mut ws, json!({"type": "subscribe"})).await;
+    assert_eq!(next_json(&mut ws).await.expect("resync")["type"], "resync");
+    env.ok(&[
+        "devices",
+        "revoke",
+        grant["device_id"].as_str().expect("id"),
+    ]);
+    let started = Instant::now();
+    let mut closed = false;
+    while started.elapsed() < Duration::from_secs(5) {
+        match next_json(&mut ws).await {
+            None => {
+                closed = true;
+                break;
+            }
+            Some(m) if m["type"] == "error" => assert_eq!(m["code"], "unauthorized"),
+            Some(_) => {}
+        }
+    }
+    assert!(closed, "the revoked device's socket was closed");
+    let r = web.call("GET", "/api/v1/sessions", Some(token), None).await;
+    assert_eq!(r.status, 401);
+    let r = web
+        .call(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": grant["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(r.status, 401, "its refresh token is dead too");
+    let mut again = web.ws(None).await;
+    send(&mut again, json!({"type": "auth", "token": token})).await;
+    let m = next_json(&mut again).await.expect("error");
+    assert_eq!(m["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_with_retry_after_and_pairing_is_stricter() {
+    let env = Env::new();
+    let _sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "20"),
+            ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "3"),
+        ],
+    );
+    let web = Web::of(&env);
+    let mut pair_codes = Vec::new();
+    for _ in 0..4 {
+        let r = web
+            .call(
+                "POST",
+                "/api/v1/pair",
+                None,
+                Some(json!({"secret": "guess", "device_name": "x"})),
+            )
+            .await;
+        pair_codes.push(r.status);
+        if r.status == 429 {
+            let after: u64 = r.headers["retry-after"]
+                .to_str()
+                .expect("ascii")
+                .parse()
+                .expect("seconds");
+            assert!((1..=60).contains(&after), "{after}");
+        }
+    }
+    assert_eq!(pair_codes, vec![401, 401, 401, 429]);
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        statuses.push(web.call("GET", "/health", None, None).await.status);
+    }
+    let limited = statuses
+        .iter()
+        .position(|s| *s == 429)
+        .expect("limited within 20 more requests");
+    assert!(
+        statuses[..limited].iter().all(|s| *s == 200),
+        "{statuses:?}"
+    );
+    let r = web.call("GET", "/health", None, None).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.body["error"]["code"], "rate_limited");
+    assert!(r.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn security_headers_strict_origins_and_the_page_without_a_built_ui() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    for path in ["/", "/health", "/api/v1/sessions"] {
+        let (_, h, _) = web.raw("GET", path, &[], Vec::new()).await;
+        assert_eq!(
+            h["strict-transport-security"], "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["x-frame-options"], "DENY");
+        let csp = h["content-security-policy"].to_str().expect("csp");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"));
+        assert!(!h.contains_key("access-control-allow-origin"), "no CORS");
+    }
+    let (status, h, body) = web.raw("GET", "/", &[], Vec::new()).await;
+    let body = String::from_utf8_lossy(&body);
+    if paddock_server::ui::built() {
+        assert_eq!(status, 200);
+        assert_eq!(h["cache-control"], "no-cache");
+    } else {
+        assert_eq!(status, 200);
+        assert!(body.contains("npm run build"), "{body}");
+    }
+    // Another site's page may not call the API; the endpoint's own origin may.
+    let evil = web
+        .raw(
+            "GET",
+            "/health",
+            &[("origin", "https://evil.example")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(evil.0, 403);
+    let own = format!("https://{}", web.addr);
+    let fine = web
+        .raw("GET", "/health", &[("origin", &own)], Vec::new())
+        .await;
+    assert_eq!(fine.0, 200);
+    // Unknown API routes are JSON 404s.
+    let r = web.call("GET", "/api/v1/nope", None, None).await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_oversize_messages_are_refused_without_harm() {
+    let env = Env::new();
+    let sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000"),
+            ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "1000"),
+            ("PADDOCK_SERVER__WS_MAX_MESSAGE_BYTES", "65536"),
+        ],
+    );
+    let web = Web::of(&env);
+    let token = web.pair(&env, "operator").await["access_token"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    // REST: bad JSON, wrong types, a huge body, a bad session id.
+    let (s, _, b) = web
+        .raw(
+            "POST",
+            "/api/v1/sessions/abc/input",
+            &[
+                ("authorization", &format!("Bearer {token}")),
+                ("content-type", "application/json"),
+            ],
+            b"{not json".to_vec(),
+        )
+        .await;
+    assert_eq!(s, 400, "{}", String::from_utf8_lossy(&b));
+    let v: Value = serde_json::from_slice(&b).expect("a JSON error");
+    assert_eq!(v["error"]["code"], "bad_request");
+    let r = web
+        .call(
+            "POST",
+            "/api/v1/sessions/abc/signal",
+            Some(&token),
+            Some(json!({"signal": "NUKE"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = web
+        .call("GET", "/api/v1/sessions/..%2F..%2Fetc", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 400);
+    let (s, _, b) = web
+        .raw(
+            "POST",
+            "/api/v1/pair",
+            &[("content-type", "application/json")],
+            vec![b' '; 600 * 1024],
+        )
+        .await;
+    assert_eq!(s, 413, "{}", String::from_utf8_lossy(&b));
+    // WebSocket: garbage and unknown messages get errors and the socket stays usable.
+    let mut ws = web.ws(Some(&token)).await;
+    for bad in ["{", "[]", r#"{"type":"attach"}"#, r#"{"type":"launch"}"#] {
+        ws.send(Message::Text(bad.into())).await.expect("send");
+        let m = next_json(&mut ws).await.expect("an error, not a close");
+        assert_eq!(m["type"], "error", "{bad}");
+        assert_eq!(m["code"], "bad_request");
+    }
+    ws.send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .expect("send");
+    assert_eq!(next_json(&mut ws).await.expect("error")["type"], "error");
+    send(&mut ws, json!({"type": "ping", "nonce": 1})).await;
+    assert_eq!(next_json(&mut ws).await.expect("pong")["type"], "pong");
+    // Over the size limit: the socket is closed; the endpoint carries on.
+    let huge = json!({"type": "ping", "pad": "x".repeat(200_000)}).to_string();
+    let _ = ws.send(Message::Text(huge.into())).await;
+    assert!(
+        next_json(&mut ws).await.is_none(),
+        "an oversize message closes the socket"
+    );
+    // A socket that never authenticates gets nothing but an error.
+    let mut anon = web.ws(None).await;
+    send(&mut anon, json!({"type": "subscribe"})).await;
+    let m = next_json(&mut anon).await.expect("error");
+    assert_eq!(m["code"], "unauthorized");
+    assert_eq!(web.call("GET", "/health", None, None).await.status, 200);
+    drop(sup);
+}
+
+#[tokio::test]
+async fn events_and_a_terminal_stream_over_wss() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let token = web.pair(&env, "operator").await["access_token"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    let mut ws = web.ws(Some(&token)).await;
+    send(&mut ws, json!({"type": "subscribe"})).await;
+    assert_eq!(next_json(&mut ws).await.expect("resync")["type"], "resync");
+    let id = env.run(&["--name", "echoer"], &["cat"]);
+    wait_until(
+        "the supervisor knows the session",
+        Duration::from_secs(10),
+        || env.ok(&["ls", "--json"]).contains(&id),
+    );
+    let started = Instant::now();
+    loop {
+        let m = next_json(&mut ws).await.expect("event");
+        if m["type"] == "session_update" && m["payload"]["session"]["id"] == id.as_str() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no session_update"
+        );
+    }
+    send(
+        &mut ws,
+        json!({"type": "attach", "session": id, "size": {"cols": 80, "rows": 24}}),
+    )
+    .await;
+    let a = next_json_of(&mut ws, &["attached"]).await;
+    assert_eq!(a["writable"], true);
+    send(
+        &mut ws,
+        json!({"type": "input", "session": id, "data": "hello over wss\r"}),
+    )
+    .await;
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&out)
+        .matches("hello over wss")
+        .count()
+        .ge(&2)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "echo never came: {}",
+            String::from_utf8_lossy(&out)
+        );
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Binary(b)))) => match TerminalFrame::decode(&b).expect("frame") {
+                TerminalFrame::Output { data, .. } | TerminalFrame::Snapshot { data, .. } => {
+                    out.extend_from_slice(&data)
+                }
+            },
+            Ok(Some(Ok(_))) => {}
+            other => panic!("socket ended: {other:?}"),
+        }
+    }
+    // The ServerMessage type decodes what the server sends.
+    let _: ServerMessage = serde_json::from_value(a).expect("attached decodes");
+}
+
+#[tokio::test]
+async fn a_thousand_wss_disconnect_resume_cycles_during_a_flood_lose_and_double_nothing() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let token = web.pair(&env, "viewer").await["access_token"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    let stop = env.dir().join("stop-flood");
+    let script = format!(
+        "read go; i=0; while [ ! -e {} ]; do echo $i; i=$((i+1)); done; echo END; read x",
+        stop.display()
+    );
+    let id = env.run(&["--ring", "256M"], &["sh", "-c", &script]);
+    wait_until(
+        "the supervisor knows the session",
+        Duration::from_secs(10),
+        || env.ok(&["ls", "--json"]).contains(&id),
+    );
+    env.ok(&["send", &id, "--enter", ""]);
+    let mut all: Vec<u8> = Vec::new();
+    let mut offset = 0u64;
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut cycles_in_flood = 0;
+    let mut cycles = 0;
+    let mut started_at: Option<u64> = None;
+    loop {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut ws = web.ws(Some(&token)).await;
+        send(
+            &mut ws,
+            json!({"type": "attach", "session": id, "offset": offset}),
+        )
+        .await;
+        let a = next_json_of(&mut ws, &["attached"]).await;
+        assert_eq!(
+            (a["snapshot"].as_bool(), a["gap"].as_bool()),
+            (Some(false), Some(false)),
+            "cycle {cycles}: {a}"
+        );
+        assert_eq!(
+            a["offset"].as_u64(),
+            Some(offset),
+            "cycle {cycles} resumes where it left"
+        );
+        let ended = all.ends_with(b"END\r\n");
+        if ended {
+            break;
+        }
+        cycles_in_flood += 1;
+        if cycles_in_flood == 1000 {
+            std::fs::write(&stop, b"").expect("stop file");
+        }
+        let frames = 1 + seed % 4;
+        let mut got = 0;
+        while got < frames {
+            match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+                Ok(Some(Ok(Message::Binary(b)))) => match TerminalFrame::decode(&b).expect("frame")
+                {
+                    TerminalFrame::Output {
+                        offset: o, data, ..
+                    } => {
+                        assert_eq!(
+                            o, offset,
+                            "cycle {cycles}: a byte lost or doubled at the seam"
+                        );
+                        started_at.get_or_insert(o);
+                        offset += data.len() as u64;
+                        all.extend_from_slice(&data);
+                        got += 1;
+                    }
+                    TerminalFrame::Snapshot { .. } => {
+                        panic!("cycle {cycles}: resynced by a snapshot")
+                    }
+                },
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let m: Value = serde_json::from_str(&t).expect("json");
+                    assert_ne!(m["type"], "lagged", "cycle {cycles}: {m}");
+                }
+                Ok(Some(Ok(_))) => {}
+                _ => break,
+            }
+            if all.ends_with(b"END\r\n") {
+                break;
+            }
+        }
+        // Cut without a goodbye half the time, like a phone losing its network.
+        if seed.is_multiple_of(2) {
+            let _ = ws.close(None).await;
+        }
+        drop(ws);
+        cycles += 1;
+        assert!(cycles < 100_000, "the flood never finished");
+    }
+    let text = String::from_utf8(all).expect("utf8");
+    let mut expected = 0u32;
+    for line in text.split("\r\n").filter(|l| !l.is_empty()) {
+        if line == "END" {
+            break;
+        }
+        assert_eq!(
+            line.parse::<u32>().ok(),
+            Some(expected),
+            "byte lost or doubled near line {expected}"
+        );
+        expected += 1;
+    }
+    assert!(text.ends_with("\r\nEND\r\n"));
+    assert!(expected > 1000, "a real flood: {expected} lines");
+    assert!(
+        cycles_in_flood >= 1000,
+        "{cycles_in_flood} cycles during the flood"
+    );
+    assert_eq!(started_at, Some(0));
+}
+
+#[tokio::test]
+async fn plain_http_only_on_loopback_and_never_pairable() {
+    let env = Env::new();
+    let sup = up_env(
+        &env,
+        &[
+            ("PADDOCK_SERVER__INSECURE_HTTP", "true"),
+            ("PADDOCK_SERVER__LISTEN", "0.0.0.0"),
+        ],
+    );
+    let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
+    assert!(status["url"].is_null(), "{status}");
+    let endpoint = status["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["name"] == "endpoint")
+        .expect("an endpoint component")
+        .clone();
+    assert_eq!(endpoint["status"], "unhealthy");
+    assert!(
+        endpoint["message"]
+            .as_str()
+            .expect("msg")
+            .contains("loopback"),
+        "{endpoint}"
+    );
+    drop(sup);
+    let _sup = up_env(&env, &[("PADDOCK_SERVER__INSECURE_HTTP", "true")]);
+    let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
+    let url = status["url"].as_str().expect("url");
+    let addr = url.strip_prefix("http://").expect("plain http on loopback");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(
+        format!("GET /health HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
+    let mut resp = String::new();
+    tcp.read_to_string(&mut resp).await.expect("read");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(
+        !resp.to_lowercase().contains("strict-transport-security"),
+        "no HSTS over HTTP"
+    );
+    let out = env.paddock(&["pair"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("plain HTTP"),
+        "{out:?}"
+    );
+}

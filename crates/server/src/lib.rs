@@ -1,0 +1,265 @@
+//! Paddock's endpoint: HTTPS REST and WSS for the UI, the apps and browsers on other devices.
+//! TLS 1.3 (rustls with `ring`, a self-signed certificate pinned through pairing), device
+//! tokens with roles, per-address rate limits, security headers, the OpenAPI document and the
+//! embedded UI. Started by `paddock up`; every operation is a method of the supervisor's
+//! [`paddock_core::Handle`] and the handlers here only adapt it.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod error;
+pub mod openapi;
+pub mod rest;
+pub mod tls;
+pub mod ui;
+pub mod wire;
+pub mod ws;
+
+use app::AppState;
+use axum::routing::{get, patch, post};
+use axum::Router;
+use paddock_core::supervisor::Endpoint;
+use paddock_core::Handle;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Why the endpoint cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("server.listen `{0}` is not an IP address (e.g. 127.0.0.1, 192.168.1.20, 0.0.0.0)")]
+    BadListen(String),
+    #[error("plain HTTP is allowed on loopback only, and {0} is not loopback; turn server.insecure_http off")]
+    InsecureNotLoopback(IpAddr),
+    #[error("cannot listen on {addr}: {source}; is another `paddock up` (or another program) using it? Choose another with --port or server.port")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+}
+
+/// A running endpoint.
+pub struct Server {
+    pub url: String,
+    pub addr: SocketAddr,
+    pub fingerprint: Option<String>,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds and serves as `handle.config().server` says; records its URL on the handle.
+    pub async fn start(handle: Handle) -> Result<Self, ServerError> {
+        let cfg = handle.config().server.clone();
+        let ip: IpAddr = cfg
+            .listen
+            .parse()
+            .map_err(|_| ServerError::BadListen(cfg.listen.clone()))?;
+        if cfg.insecure_http && !ip.is_loopback() {
+            return Err(ServerError::InsecureNotLoopback(ip));
+        }
+        let addr = SocketAddr::new(ip, cfg.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        let tls = if cfg.insecure_http {
+            None
+        } else {
+            let dir = handle.config().data_dir().join("endpoint").join("tls");
+            let id = tls::load_or_make(&dir, ip)?;
+            Some((tls::server_config(&id)?, id.fingerprint))
+        };
+        let host = if ip.is_unspecified() {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            ip
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = match host {
+            IpAddr::V6(v6) => format!("{scheme}://[{v6}]:{}", addr.port()),
+            IpAddr::V4(v4) => format!("{scheme}://{v4}:{}", addr.port()),
+        };
+        let fingerprint = tls.as_ref().map(|t| t.1.clone());
+        let state = AppState {
+            handle: handle.clone(),
+            config: Arc::new(cfg.clone()),
+            tls: tls.is_some(),
+            limiter: Arc::new(app::Limiter::new(cfg.requests_per_minute)),
+            pair_limiter: Arc::new(app::Limiter::new(cfg.pairing_attempts_per_minute)),
+            metrics: Arc::default(),
+        };
+        let router = router(state);
+        let (shutdown, rx) = watch::channel(false);
+        let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.0));
+        let task = tokio::spawn(accept_loop(listener, acceptor, router, rx));
+        handle.set_endpoint(Some(Endpoint {
+            url: url.clone(),
+            fingerprint: fingerprint.clone(),
+        }));
+        tracing::info!(%url, fingerprint = fingerprint.as_deref().unwrap_or("none (plain HTTP)"), "endpoint serving");
+        Ok(Self {
+            url,
+            addr,
+            fingerprint,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Stops accepting and closes every connection.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// The whole API and the UI.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(rest::health))
+        .route("/api/v1/health", get(rest::health))
+        .route("/api/v1/openapi.json", get(openapi::serve))
+        .route("/api/v1/pair", post(rest::pair))
+        .route("/api/v1/auth/refresh", post(rest::refresh))
+        .route("/api/v1/ws", get(ws::upgrade))
+        .route("/api/v1/me", get(rest::me))
+        .route("/api/v1/sessions", get(rest::sessions))
+        .route(
+            "/api/v1/sessions/{id}",
+            get(rest::session).delete(rest::remove),
+        )
+        .route("/api/v1/sessions/{id}/input", post(rest::input))
+        .route("/api/v1/sessions/{id}/resize", post(rest::resize))
+        .route("/api/v1/sessions/{id}/signal", post(rest::signal))
+        .route("/api/v1/sessions/{id}/restart", post(rest::restart))
+        .route("/api/v1/sessions/{id}/message", post(rest::message))
+        .route("/api/v1/sessions/{id}/control", post(rest::control))
+        .route("/api/v1/sessions/{id}/insight", get(rest::insight))
+        .route("/api/v1/sessions/{id}/thinking", get(rest::thinking))
+        .route("/api/v1/permissions", get(rest::permissions))
+        .route("/api/v1/permissions/{id}/decide", post(rest::decide))
+        .route("/api/v1/system/status", get(rest::status))
+        .route("/api/v1/system/metrics", get(rest::metrics))
+        .route("/api/v1/devices", get(rest::devices))
+        .route(
+            "/api/v1/devices/{id}",
+            patch(rest::rename_device).delete(rest::revoke_device),
+        )
+        .route("/api/v1/pairing", post(rest::create_pairing))
+        .route("/api/v1/audit", get(rest::audit_log))
+        .method_not_allowed_fallback(rest::method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            app::guard,
+        ));
+    api.route("/api/{*rest}", axum::routing::any(rest::api_not_found))
+        .fallback(ui::serve)
+        .layer(axum::extract::DefaultBodyLimit::max(512 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            app::outer,
+        ))
+        .with_state(state)
+}
+
+/// Connections served at once; more are closed at accept.
+const MAX_CONNECTIONS: usize = 1024;
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = shutdown.changed() => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection; retrying");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        if conns.len() >= MAX_CONNECTIONS {
+            tracing::warn!(%peer, "refusing a connection: {MAX_CONNECTIONS} are open already");
+            drop(tcp);
+            continue;
+        }
+        let _ = tcp.set_nodelay(true);
+        let router = router.clone();
+        let acceptor = acceptor.clone();
+        conns.spawn(async move {
+            match acceptor {
+                Some(a) => match tokio::time::timeout(Duration::from_secs(10), a.accept(tcp)).await
+                {
+                    Ok(Ok(tls)) => serve_conn(tls, peer, router).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake refused"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                },
+                None => serve_conn(tcp, peer, router).await,
+            }
+        });
+    }
+    conns.abort_all();
+}
+
+async fn serve_conn<IO>(io: IO, peer: SocketAddr, router: Router)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use tower::ServiceExt;
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        router.clone().oneshot(req)
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .max_buf_size(256 * 1024)
+        .serve_connection(hyper_util::rt::TokioIo::new(io), svc)
+        .with_upgrades();
+    if let Err(e) = conn.await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// Starts the endpoint if the configuration enables it; failures are reported on the
+/// supervisor's health board (component `endpoint`) instead of stopping the supervisor.
+pub async fn start_if_enabled(handle: &Handle) -> Option<Server> {
+    use paddock_proto::supervisor::HealthStatus;
+    if !handle.config().server.enabled {
+        handle.health().set(
+            "endpoint",
+            HealthStatus::Healthy,
+            "disabled by server.enabled = false",
+        );
+        return None;
+    }
+    match Server::start(handle.clone()).await {
+        Ok(s) => {
+            handle.health().set(
+                "endpoint",
+                HealthStatus::Healthy,
+                format!("serving {}", s.url),
+            );
+            Some(s)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the endpoint cannot start; the supervisor runs without it");
+            handle
+                .health()
+                .set("endpoint", HealthStatus::Unhealthy, e.to_string());
+            None
+        }
+    }
+}

@@ -1,0 +1,596 @@
+//! The REST handlers under `/api/v1`: each is a thin adapter over `paddock_core` (the
+//! handle, `control`, `access`). Access rules are in [`crate::app::ROUTES`].
+
+use crate::app::{audit, ApiJson, ApiQuery, AppState, Caller, EndpointMetrics};
+use crate::error::ApiError;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use paddock_core::access::AuditInput;
+use paddock_proto::access::{
+    AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
+};
+use paddock_proto::agent::{Control, Decision, PermissionRequest};
+use paddock_proto::insight::{SessionInsight, ThinkingView};
+use paddock_proto::supervisor::{ComponentHealth, HealthStatus, SessionView, SupervisorStatus};
+use paddock_proto::web::{ApiErrorCode, ErrorBody};
+use paddock_proto::{Request, SessionId, Signal, Size};
+use serde::{Deserialize, Serialize};
+
+/// `/health`: public and minimal.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct HealthReport {
+    pub status: HealthStatus,
+    pub version: String,
+    pub components: Vec<ComponentHealth>,
+}
+
+/// Who the caller is and what it may do (for the UI to show only what works).
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct Me {
+    pub device: DeviceView,
+    pub permissions: Vec<Permission>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct PairRequest {
+    /// The secret from the QR code, or the short code.
+    pub secret: String,
+    /// A name for this device, e.g. "Ana's phone".
+    pub device_name: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct CreatePairingRequest {
+    pub role: Role,
+    /// Seconds the offer lasts (default: server.pairing_ttl, at most a day).
+    #[ts(type = "number | null")]
+    #[serde(default)]
+    pub ttl_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct InputRequest {
+    /// Text to type (UTF-8; escape sequences allowed).
+    pub data: String,
+    /// Press Enter after it.
+    #[serde(default)]
+    pub enter: bool,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct SignalRequest {
+    pub signal: Signal,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct RenameRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RemoveParams {
+    /// Kill a running session first.
+    #[serde(default)]
+    pub force: bool,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AuditParams {
+    /// At most this many entries (1..=1000, default 100).
+    pub limit: Option<u32>,
+    /// Entries older than this id (for paging).
+    pub before: Option<i64>,
+    /// Only this device's entries.
+    pub device: Option<String>,
+}
+
+/// `/api/v1/system/metrics`.
+#[derive(Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct SystemMetrics {
+    pub endpoint: EndpointMetrics,
+    pub sessions: u32,
+    pub running: u32,
+    /// CPU of every session's process tree, percent of one core.
+    pub sessions_cpu: f32,
+    /// Resident memory of every session's process tree, bytes.
+    #[ts(type = "number")]
+    pub sessions_rss: u64,
+}
+
+/// `{"ok": true}`.
+#[derive(Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct Done {
+    pub ok: bool,
+}
+
+fn done() -> Json<Done> {
+    Json(Done { ok: true })
+}
+
+fn session_id(raw: &str) -> Result<SessionId, ApiError> {
+    SessionId::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| {
+        ApiError::internal("the request failed inside the endpoint; see the supervisor's log")
+    })?
+}
+
+async fn audited<T>(
+    st: &AppState,
+    caller: &Caller,
+    action: &str,
+    target: String,
+    r: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    audit(
+        st,
+        AuditInput {
+            actor: caller.0.actor(),
+            device_id: Some(caller.0.device_id.clone()),
+            action: action.to_owned(),
+            target: Some(target),
+            result: if r.is_ok() { "ok" } else { "failed" }.to_owned(),
+            detail: r.as_ref().err().map(|e| e.message.clone()),
+        },
+    )
+    .await;
+    r
+}
+
+#[utoipa::path(get, path = "/health", tag = "system",
+    responses((status = 200, body = HealthReport), (status = 429, body = ErrorBody)))]
+pub async fn health(State(st): State<AppState>) -> Json<HealthReport> {
+    let h = st.handle.health();
+    Json(HealthReport {
+        status: h.overall(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        components: h.components(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/pair", tag = "auth", request_body = PairRequest,
+    responses((status = 200, body = TokenGrant), (status = 401, body = ErrorBody),
+              (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn pair(
+    State(st): State<AppState>,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ApiJson(req): ApiJson<PairRequest>,
+) -> Result<Json<TokenGrant>, ApiError> {
+    let access = st.handle.access().clone();
+    let name = req.device_name.clone();
+    let r = blocking(move || {
+        access
+            .claim(&req.secret, &req.device_name)
+            .map_err(ApiError::from)
+    })
+    .await;
+    audit(
+        &st,
+        AuditInput {
+            actor: format!("ip:{}", addr.ip()),
+            device_id: r.as_ref().ok().map(|g| g.device_id.clone()),
+            action: "device.pair".into(),
+            target: Some(name),
+            result: if r.is_ok() { "ok" } else { "unauthenticated" }.into(),
+            detail: r.as_ref().err().map(|e| e.message.clone()),
+        },
+    )
+    .await;
+    r.map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenGrant), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn refresh(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenGrant>, ApiError> {
+    Ok(Json(st.handle.access().refresh(&req.refresh_token)?))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(State(st): State<AppState>, caller: Caller) -> Result<Json<Me>, ApiError> {
+    let device = st
+        .handle
+        .access()
+        .device(&caller.0.device_id)
+        .ok_or_else(|| ApiError::new(ApiErrorCode::Unauthorized, "this device is not paired"))?;
+    Ok(Json(Me {
+        permissions: caller.0.role.permissions(),
+        device,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)))]
+pub async fn sessions(State(st): State<AppState>) -> Json<Vec<SessionView>> {
+    Json(st.handle.sessions())
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = SessionView), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn session(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SessionView>, ApiError> {
+    let id = session_id(&id)?;
+    st.handle.registry().get(&id).map(Json).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no session `{id}`; GET /api/v1/sessions lists them"
+        ))
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/input", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")), request_body = InputRequest,
+    responses((status = 200, body = Done), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn input(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<InputRequest>,
+) -> Result<Json<Done>, ApiError> {
+    let id = session_id(&id)?;
+    let mut data = req.data.into_bytes();
+    if req.enter {
+        data.push(b'\r');
+    }
+    if data.len() > 256 * 1024 {
+        return Err(ApiError::new(
+            ApiErrorCode::PayloadTooLarge,
+            "at most 256 KiB of input per request",
+        ));
+    }
+    let r = st
+        .handle
+        .send_input(&id, &data)
+        .await
+        .map_err(ApiError::from);
+    audited(&st, &caller, "session.input", id.to_string(), r).await?;
+    Ok(done())
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/resize", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")), request_body = Size,
+    responses((status = 200, body = Done), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn resize(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(size): ApiJson<Size>,
+) -> Result<Json<Done>, ApiError> {
+    let id = session_id(&id)?;
+    if !size.is_valid() {
+        return Err(ApiError::bad_request(format!(
+            "{size} is outside {}..{}",
+            Size::MIN,
+            Size::MAX
+        )));
+    }
+    st.handle
+        .session_request(&id, Request::Resize { size })
+        .await?;
+    Ok(done())
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/signal", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")), request_body = SignalRequest,
+    responses((status = 200, body = Done), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn signal(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SignalRequest>,
+) -> Result<Json<Done>, ApiError> {
+    let id = session_id(&id)?;
+    let r = st
+        .handle
+        .signal_session(&id, req.signal)
+        .await
+        .map_err(ApiError::from);
+    audited(
+        &st,
+        &caller,
+        &format!("session.signal.{}", req.signal),
+        id.to_string(),
+        r,
+    )
+    .await?;
+    Ok(done())
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/restart", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = Done), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn restart(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Done>, ApiError> {
+    let id = session_id(&id)?;
+    let r = st
+        .handle
+        .session_request(&id, Request::Restart)
+        .await
+        .map_err(ApiError::from);
+    audited(&st, &caller, "session.restart", id.to_string(), r).await?;
+    Ok(done())
+}
+
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id"), RemoveParams),
+    responses((status = 200, body = Done), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<RemoveParams>,
+) -> Result<Json<Done>, ApiError> {
+    let id = session_id(&id)?;
+    let r = st
+        .handle
+        .session_request(&id, Request::Remove { force: p.force })
+        .await
+        .map_err(ApiError::from);
+    audited(&st, &caller, "session.remove", id.to_string(), r).await?;
+    Ok(done())
+}
+
+#[utoipa::path(get, path = "/api/v1/system/status", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = SupervisorStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn status(State(st): State<AppState>) -> Json<SupervisorStatus> {
+    Json(st.handle.status())
+}
+
+#[utoipa::path(get, path = "/api/v1/system/metrics", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = SystemMetrics), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn metrics(State(st): State<AppState>) -> Json<SystemMetrics> {
+    let sessions = st.handle.sessions();
+    Json(SystemMetrics {
+        endpoint: st.metrics.snapshot(),
+        sessions: sessions.len() as u32,
+        running: sessions.iter().filter(|s| s.is_running()).count() as u32,
+        sessions_cpu: sessions.iter().filter_map(|s| s.cpu).sum(),
+        sessions_rss: sessions.iter().filter_map(|s| s.rss).sum(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", security(("bearer" = [])),
+    responses((status = 200, body = Vec<DeviceView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn devices(State(st): State<AppState>) -> Json<Vec<DeviceView>> {
+    Json(st.handle.access().devices())
+}
+
+#[utoipa::path(patch, path = "/api/v1/devices/{id}", tag = "devices", security(("bearer" = [])),
+    params(("id" = String, Path, description = "device id")), request_body = RenameRequest,
+    responses((status = 200, body = DeviceView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rename_device(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RenameRequest>,
+) -> Result<Json<DeviceView>, ApiError> {
+    let access = st.handle.access().clone();
+    let target = id.clone();
+    let r = blocking(move || {
+        access
+            .rename(&DeviceId(id), &req.name)
+            .map_err(ApiError::from)
+    })
+    .await;
+    audited(&st, &caller, "device.rename", target, r)
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(delete, path = "/api/v1/devices/{id}", tag = "devices", security(("bearer" = [])),
+    params(("id" = String, Path, description = "device id")),
+    responses((status = 200, body = DeviceView), (status = 404, body = ErrorBody)))]
+pub async fn revoke_device(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DeviceView>, ApiError> {
+    let access = st.handle.access().clone();
+    let target = id.clone();
+    let r = blocking(move || access.revoke(&DeviceId(id)).map_err(ApiError::from)).await;
+    audited(&st, &caller, "device.revoke", target, r)
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/pairing", tag = "devices", security(("bearer" = [])),
+    request_body = CreatePairingRequest,
+    responses((status = 200, body = PairingOffer), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_pairing(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreatePairingRequest>,
+) -> Result<Json<PairingOffer>, ApiError> {
+    let ttl = match req.ttl_secs {
+        Some(s) if s == 0 || s > 86_400 => {
+            return Err(ApiError::bad_request("ttl_secs must be 1 to 86400"))
+        }
+        s => s.map(std::time::Duration::from_secs),
+    };
+    let r = st
+        .handle
+        .create_pairing(req.role, ttl)
+        .map_err(|e| ApiError::new(ApiErrorCode::Unavailable, e.to_string()));
+    audited(&st, &caller, "pairing.create", req.role.to_string(), r)
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "devices", security(("bearer" = [])),
+    params(AuditParams),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn audit_log(
+    State(st): State<AppState>,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    let access = st.handle.access().clone();
+    blocking(move || {
+        access
+            .audit_log(
+                p.limit.unwrap_or(100),
+                p.before,
+                p.device.map(DeviceId).as_ref(),
+            )
+            .map_err(ApiError::from)
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct MessageRequest {
+    /// Typed into the agent's prompt and submitted.
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct DecideRequest {
+    pub decision: Decision,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PermissionsParams {
+    /// Recently decided and withdrawn requests too, not only pending ones.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Who a device is in the agents' and the audit log's words: its name and id.
+fn by(st: &AppState, caller: &Caller) -> String {
+    match st.handle.access().device(&caller.0.device_id) {
+        Some(d) => format!("{} ({})", d.name, d.id),
+        None => caller.0.actor(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/message", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id or name")), request_body = MessageRequest,
+    responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn message(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MessageRequest>,
+) -> Result<Json<SessionView>, ApiError> {
+    let who = by(&st, &caller);
+    let r =
+        paddock_core::control::control(&st.handle, &id, Control::Message { text: req.text }, &who)
+            .await
+            .map_err(ApiError::from);
+    audited(&st, &caller, "session.message", id, r)
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/control", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id or name")), request_body = Control,
+    responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn control(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(action): ApiJson<Control>,
+) -> Result<Json<SessionView>, ApiError> {
+    let who = by(&st, &caller);
+    let name = format!("session.{}", action.name());
+    let r = paddock_core::control::control(&st.handle, &id, action, &who)
+        .await
+        .map_err(ApiError::from);
+    audited(&st, &caller, &name, id, r).await.map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/permissions", tag = "permissions", security(("bearer" = [])),
+    params(PermissionsParams),
+    responses((status = 200, body = Vec<PermissionRequest>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn permissions(
+    State(st): State<AppState>,
+    ApiQuery(p): ApiQuery<PermissionsParams>,
+) -> Json<Vec<PermissionRequest>> {
+    Json(st.handle.permissions().list(p.all))
+}
+
+#[utoipa::path(post, path = "/api/v1/permissions/{id}/decide", tag = "permissions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "permission request id")), request_body = DecideRequest,
+    responses((status = 200, body = PermissionRequest), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn decide(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecideRequest>,
+) -> Result<Json<PermissionRequest>, ApiError> {
+    let who = by(&st, &caller);
+    let action = format!("permission.{}", req.decision.verb().replace(' ', "_"));
+    let r = paddock_core::control::decide(&st.handle, &id, req.decision, &who)
+        .await
+        .map_err(ApiError::from);
+    audited(&st, &caller, &action, id, r).await.map(Json)
+}
+
+fn insight_of(st: &AppState, raw: &str) -> Result<SessionInsight, ApiError> {
+    let id = session_id(raw)?;
+    if st.handle.registry().get(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "no session `{id}`; GET /api/v1/sessions lists them"
+        )));
+    }
+    st.handle.insight(&id).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no transcript is known for session `{id}` (yet): Paddock reads the transcripts of the agents it knows (Claude Code, Codex)"
+        ))
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/insight", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = SessionInsight), (status = 404, body = ErrorBody)))]
+pub async fn insight(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SessionInsight>, ApiError> {
+    insight_of(&st, &id).map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/thinking", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id")),
+    responses((status = 200, body = ThinkingView), (status = 404, body = ErrorBody)))]
+pub async fn thinking(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ThinkingView>, ApiError> {
+    insight_of(&st, &id).map(|i| Json(i.thinking))
+}
+
+/// 404 for unknown API paths (the UI gets the rest).
+pub async fn api_not_found() -> ApiError {
+    ApiError::not_found("no such API route; the API is described at /api/v1/openapi.json")
+}
+
+pub async fn method_not_allowed() -> (StatusCode, Json<ErrorBody>) {
+    let e = ApiError::bad_request("this route does not take that method; see /api/v1/openapi.json");
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(ErrorBody {
+            error: paddock_proto::web::ErrorDetail {
+                code: e.code,
+                message: e.message,
+            },
+        }),
+    )
+}

@@ -1,0 +1,320 @@
+//! The endpoint's TLS: a self-signed certificate made with rcgen on first start (key 0600 in
+//! `<data>/endpoint/`), renewed 30 days before it expires or when the listen address is not
+//! among its names (the key is kept, so the SPKI stays), TLS 1.3 only, rustls with `ring`.
+//! Also the client side of pinning, for the CLI, tests and benchmarks.
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use std::io::Write;
+use std::net::IpAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// How long a new certificate is valid.
+const VALIDITY: Duration = Duration::from_secs(397 * 24 * 3600);
+/// Renewed when it has less than this left.
+const RENEW_BEFORE: Duration = Duration::from_secs(30 * 24 * 3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error(
+        "cannot read or write {path}: {source}; check the data directory's owner and permissions"
+    )]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot make the TLS certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("the TLS setup was refused: {0}")]
+    Rustls(#[from] rustls::Error),
+    #[error("{path} is damaged ({message}); delete the endpoint's tls directory to make a new certificate (paired devices must pair again)")]
+    Damaged { path: PathBuf, message: String },
+}
+
+/// The certificate in use.
+pub struct Identity {
+    pub cert_der: Vec<u8>,
+    pub key_der: Vec<u8>,
+    /// SHA-256 of `cert_der`, lowercase hex.
+    pub fingerprint: String,
+    pub not_after: SystemTime,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Meta {
+    not_after_unix: u64,
+    names: Vec<String>,
+}
+
+/// SHA-256 of DER bytes, lowercase hex.
+pub fn fingerprint(der: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, der);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Loads the certificate in `dir`, or makes (or renews) it so that it covers `listen`.
+pub fn load_or_make(dir: &Path, listen: IpAddr) -> Result<Identity, TlsError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| TlsError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let (cert_path, key_path, meta_path) = (
+        dir.join("cert.der"),
+        dir.join("key.der"),
+        dir.join("cert.json"),
+    );
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    if !listen.is_unspecified() && !names.contains(&listen.to_string()) {
+        names.push(listen.to_string());
+    }
+    if listen.is_unspecified() {
+        if let Ok(host) = nix_hostname() {
+            names.push(host);
+        }
+    }
+    let existing = std::fs::read(&key_path).ok();
+    if let (Some(key), Ok(cert), Ok(meta)) = (
+        existing.as_ref(),
+        std::fs::read(&cert_path),
+        std::fs::read(&meta_path),
+    ) {
+        let meta: Meta = serde_json::from_slice(&meta).map_err(|e| TlsError::Damaged {
+            path: meta_path.clone(),
+            message: e.to_string(),
+        })?;
+        let not_after = SystemTime::UNIX_EPOCH + Duration::from_secs(meta.not_after_unix);
+        let fresh = not_after
+            .duration_since(SystemTime::now())
+            .is_ok_and(|left| left > RENEW_BEFORE);
+        let covers = names.iter().all(|n| meta.names.contains(n));
+        if fresh && covers {
+            return Ok(Identity {
+                fingerprint: fingerprint(&cert),
+                cert_der: cert,
+                key_der: key.clone(),
+                not_after,
+            });
+        }
+        tracing::info!("renewing the endpoint's TLS certificate (expiring or a new address)");
+    }
+    let key = match existing {
+        Some(der) => {
+            let der = PrivatePkcs8KeyDer::from(der);
+            rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_ECDSA_P256_SHA256)
+                .map_err(|e| TlsError::Damaged {
+                    path: key_path.clone(),
+                    message: e.to_string(),
+                })?
+        }
+        None => rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?,
+    };
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    for n in &names {
+        params.subject_alt_names.push(match n.parse::<IpAddr>() {
+            Ok(ip) => rcgen::SanType::IpAddress(ip),
+            Err(_) => rcgen::SanType::DnsName(n.clone().try_into()?),
+        });
+    }
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Paddock endpoint");
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::hours(1);
+    let not_after_odt = now + time::Duration::seconds(VALIDITY.as_secs() as i64);
+    params.not_after = not_after_odt;
+    let cert = params.self_signed(&key)?;
+    let cert_der = cert.der().to_vec();
+    let key_der = key.serialize_der();
+    write_private(&key_path, &key_der)?;
+    write_private(&cert_path, &cert_der)?;
+    let not_after_unix = not_after_odt.unix_timestamp().max(0) as u64;
+    let meta = serde_json::to_vec(&Meta {
+        not_after_unix,
+        names,
+    })
+    .unwrap_or_default();
+    write_private(&meta_path, &meta)?;
+    tracing::info!(fingerprint = %fingerprint(&cert_der), "made the endpoint's TLS certificate");
+    Ok(Identity {
+        fingerprint: fingerprint(&cert_der),
+        cert_der,
+        key_der,
+        not_after: SystemTime::UNIX_EPOCH + Duration::from_secs(not_after_unix),
+    })
+}
+
+fn nix_hostname() -> std::io::Result<String> {
+    let h = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))?;
+    let h = h.trim().to_owned();
+    if h.is_empty() {
+        return Err(std::io::Error::other("no hostname"));
+    }
+    Ok(h)
+}
+
+/// Writes a file readable by its owner only, atomically.
+fn write_private(path: &Path, data: &[u8]) -> Result<(), TlsError> {
+    let tmp = path.with_extension("tmp");
+    let err = |source| TlsError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(err)?;
+    f.write_all(data).and_then(|_| f.sync_all()).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The server side: TLS 1.3 only, HTTP/1.1.
+pub fn server_config(id: &Identity) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(id.cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())),
+        )?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+/// A client that trusts exactly the certificate with this SHA-256 fingerprint (what pairing
+/// gives a device), whatever names it carries. TLS 1.3 only.
+pub fn pinned_client_config(fingerprint_hex: &str) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let provider = provider();
+    let verifier = Arc::new(PinnedVerifier {
+        pin: fingerprint_hex.to_ascii_lowercase(),
+        provider: provider.clone(),
+    });
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+#[derive(Debug)]
+struct PinnedVerifier {
+    pin: String,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if fingerprint(end_entity.as_ref()) == self.pin {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "the server's certificate is not the pinned one".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_certificate_is_kept_then_renewed_with_the_same_key_before_it_expires() {
+        let dir = tempfile::tempdir().expect("dir");
+        let lo: IpAddr = "127.0.0.1".parse().expect("ip");
+        let first = load_or_make(dir.path(), lo).expect("make");
+        for f in ["cert.der", "key.der", "cert.json"] {
+            let mode = std::fs::metadata(dir.path().join(f))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{f}");
+        }
+        let again = load_or_make(dir.path(), lo).expect("load");
+        assert_eq!(
+            again.fingerprint, first.fingerprint,
+            "a fresh certificate is kept"
+        );
+        // 10 days left: renewed, same key.
+        let meta_path = dir.path().join("cert.json");
+        let mut meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&meta_path).expect("meta")).expect("json");
+        let soon = SystemTime::now() + Duration::from_secs(10 * 24 * 3600);
+        meta["not_after_unix"] = soon
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("time")
+            .as_secs()
+            .into();
+        std::fs::write(&meta_path, meta.to_string()).expect("write");
+        let renewed = load_or_make(dir.path(), lo).expect("renew");
+        assert_ne!(renewed.fingerprint, first.fingerprint);
+        assert_eq!(renewed.key_der, first.key_der, "the key survives a renewal");
+        assert!(renewed.not_after > soon + Duration::from_secs(300 * 24 * 3600));
+        // A new listen address is added to the names.
+        let lan: IpAddr = "192.168.77.5".parse().expect("ip");
+        let widened = load_or_make(dir.path(), lan).expect("widen");
+        assert_ne!(widened.fingerprint, renewed.fingerprint);
+        let meta = std::fs::read_to_string(&meta_path).expect("meta");
+        assert!(meta.contains("192.168.77.5"), "{meta}");
+        // The server config takes it and speaks TLS 1.3 only.
+        assert!(server_config(&widened).is_ok());
+    }
+}

@@ -1,0 +1,21 @@
+//! The TypeScript wire types the UI imports must be exactly what the Rust types export.
+//! `UPDATE_WIRE=1 cargo test -p paddock-server --test wire` rewrites the file.
+
+use std::path::PathBuf;
+
+#[test]
+fn the_committed_typescript_wire_types_match_the_rust_ones() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/wire/index.ts");
+    let generated = paddock_server::wire::typescript();
+    if std::env::var_os("UPDATE_WIRE").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("create ui/src/lib/wire");
+        std::fs::write(&path, &generated).expect("write the wire types");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} differs from the Rust wire types; run `UPDATE_WIRE=1 cargo test -p paddock-server --test wire` and commit it",
+        path.display()
+    );
+}

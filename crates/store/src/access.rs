@@ -1,0 +1,155 @@
+//! Paired devices and the audit log (the `devices` and `audit_log` tables). Unlike sessions
+//! and metrics these are written at once, not queued: a revocation or an audit entry must be
+//! on disk when the call returns. Call them from a blocking context.
+
+use crate::time::UnixMs;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// One paired device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: String,
+    pub name: String,
+    /// `admin`, `operator`, `viewer` or `guest`.
+    pub role: String,
+    /// SHA-256 (hex) of the device's refresh token; the token itself is never stored.
+    pub token_hash: String,
+    pub created: UnixMs,
+    pub last_seen: Option<UnixMs>,
+    pub revoked: Option<UnixMs>,
+}
+
+/// One audit entry. `id` is assigned by the database (ignored when appending).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub time: UnixMs,
+    pub actor: String,
+    pub device_id: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub result: String,
+    /// A JSON value (object or string).
+    pub details: Option<serde_json::Value>,
+}
+
+/// Which audit entries to read: newest first, `limit` of them, older than `before_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub before_id: Option<i64>,
+    pub device_id: Option<String>,
+    pub limit: u32,
+}
+
+fn device(row: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
+    Ok(DeviceRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        role: row.get(2)?,
+        token_hash: row.get(3)?,
+        created: UnixMs(row.get(4)?),
+        last_seen: row.get::<_, Option<i64>>(5)?.map(UnixMs),
+        revoked: row.get::<_, Option<i64>>(6)?.map(UnixMs),
+    })
+}
+
+const DEVICE_COLUMNS: &str = "id, name, role, token_hash, created_ms, last_seen_ms, revoked_ms";
+
+pub(crate) fn insert_device(c: &Connection, d: &DeviceRecord) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO devices (id, name, role, token_hash, created_ms, last_seen_ms, revoked_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            d.id,
+            d.name,
+            d.role,
+            d.token_hash,
+            d.created.0,
+            d.last_seen.map(|t| t.0),
+            d.revoked.map(|t| t.0)
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn devices(c: &Connection) -> rusqlite::Result<Vec<DeviceRecord>> {
+    let mut st = c.prepare(&format!(
+        "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY created_ms, id"
+    ))?;
+    let rows = st.query_map([], device)?;
+    rows.collect()
+}
+
+pub(crate) fn device_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<DeviceRecord>> {
+    c.query_row(
+        &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
+        [id],
+        device,
+    )
+    .optional()
+}
+
+/// Returns whether a row changed.
+pub(crate) fn rename_device(c: &Connection, id: &str, name: &str) -> rusqlite::Result<bool> {
+    Ok(c.execute(
+        "UPDATE devices SET name = ?2 WHERE id = ?1",
+        params![id, name],
+    )? > 0)
+}
+
+/// Sets `revoked_ms` unless already revoked; returns whether the device exists.
+pub(crate) fn revoke_device(c: &Connection, id: &str, at: UnixMs) -> rusqlite::Result<bool> {
+    c.execute(
+        "UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+        params![id, at.0],
+    )?;
+    Ok(device_by_id(c, id)?.is_some())
+}
+
+pub(crate) fn touch_device(c: &Connection, id: &str, at: UnixMs) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE devices SET last_seen_ms = ?2 WHERE id = ?1",
+        params![id, at.0],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn append_audit(c: &Connection, a: &AuditRecord) -> rusqlite::Result<i64> {
+    let details = a.details.as_ref().map(|d| d.to_string());
+    c.execute(
+        "INSERT INTO audit_log (time_ms, actor, device_id, action, target, result, details)
+         VALUES (?1, ?2, (SELECT id FROM devices WHERE id = ?3), ?4, ?5, ?6, ?7)",
+        params![
+            a.time.0,
+            a.actor,
+            a.device_id,
+            a.action,
+            a.target,
+            a.result,
+            details
+        ],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(crate) fn audit(c: &Connection, q: &AuditQuery) -> rusqlite::Result<Vec<AuditRecord>> {
+    let mut st = c.prepare(
+        "SELECT id, time_ms, actor, device_id, action, target, result, details FROM audit_log
+         WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR device_id = ?2)
+         ORDER BY id DESC LIMIT ?3",
+    )?;
+    let rows = st.query_map(params![q.before_id, q.device_id, q.limit], |row| {
+        let details: Option<String> = row.get(7)?;
+        Ok(AuditRecord {
+            id: row.get(0)?,
+            time: UnixMs(row.get(1)?),
+            actor: row.get(2)?,
+            device_id: row.get(3)?,
+            action: row.get(4)?,
+            target: row.get(5)?,
+            result: row.get(6)?,
+            details: details.and_then(|d| serde_json::from_str(&d).ok()),
+        })
+    })?;
+    rows.collect()
+}

@@ -1,0 +1,517 @@
+// Generated from the Rust wire types by `UPDATE_WIRE=1 cargo test -p paddock-server --test wire`.
+// Do not edit by hand.
+
+export type SessionId = string;
+
+export type Size = { cols: number, rows: number, };
+
+export type Signal = "INT" | "TERM" | "KILL" | "HUP" | "STOP" | "CONT";
+
+export type SessionState = "running" | "exited";
+
+export type Backend = "holder" | "tmux" | "external";
+
+export type SessionView = { id: SessionId, name: string, command: string, cwd: string, pid: number, started_at: string, 
+/**
+ * Clients attached through Paddock (holders only; 0 otherwise).
+ */
+clients: number, backend: Backend, 
+/**
+ * The agent running in it (`claude`, `codex`, `gemini`, `aider`, a configured name), if
+ * one was recognised.
+ */
+agent: string | null, 
+/**
+ * CPU use of the whole process tree, percent of one core; null until first sampled.
+ */
+cpu: number | null, 
+/**
+ * Resident memory of the whole process tree in bytes; null until first sampled.
+ */
+rss: number | null, state: AgentState, 
+/**
+ * The tool running (`working`), when known.
+ */
+tool: string | null, 
+/**
+ * The pending request (`waiting_permission`).
+ */
+permission: PermissionRequest | null, 
+/**
+ * Why (`errored`), or what the agent asks (`waiting_input`, when it says).
+ */
+reason: string | null, 
+/**
+ * The exit code (`completed`, `exited`); null otherwise.
+ */
+exit_code: number | null, 
+/**
+ * The signals this state was decided from, the deciding one first.
+ */
+sources: Array<StateSource>, 
+/**
+ * When the session entered this state, RFC 3339 UTC.
+ */
+since: string, };
+
+export type HealthStatus = "healthy" | "degraded" | "unhealthy";
+
+export type ComponentHealth = { name: string, status: HealthStatus, message: string, };
+
+export type SupervisorStatus = { pid: number, version: string, started_at: string, runtime_dir: string, data_dir: string, config_file: string, health: HealthStatus, components: Array<ComponentHealth>, sessions: number, running: number, holders: number, tmux: number, external: number, 
+/**
+ * The endpoint's base URL (`https://127.0.0.1:7420`), once it is serving.
+ */
+url: string | null, 
+/**
+ * SHA-256 of the endpoint's TLS certificate, lowercase hex (none over plain HTTP).
+ */
+fingerprint: string | null, };
+
+export type AgentState = "starting" | "working" | "waiting_permission" | "waiting_input" | "idle" | "completed" | "errored" | "exited";
+
+export type StateSource = "hooks" | "status_file" | "transcript" | "screen" | "output" | "process";
+
+export type StateDetail = { state: AgentState, 
+/**
+ * The tool running (`working`), when known.
+ */
+tool: string | null, 
+/**
+ * The pending request (`waiting_permission`).
+ */
+permission: PermissionRequest | null, 
+/**
+ * Why (`errored`), or what the agent asks (`waiting_input`, when it says).
+ */
+reason: string | null, 
+/**
+ * The exit code (`completed`, `exited`); null otherwise.
+ */
+exit_code: number | null, 
+/**
+ * The signals this state was decided from, the deciding one first.
+ */
+sources: Array<StateSource>, 
+/**
+ * When the session entered this state, RFC 3339 UTC.
+ */
+since: string, };
+
+export type PermissionRequest = { id: string, 
+/**
+ * The Paddock session.
+ */
+session: SessionId, 
+/**
+ * The agent's own session id (Claude Code's `session_id`), when known.
+ */
+agent_session: string | null, tool: string, 
+/**
+ * The tool's input as the agent gave it (e.g. `{"command": "rm -rf build"}`).
+ */
+input: JsonValue, 
+/**
+ * The "always allow" rules the agent offers (Claude Code's `permission_suggestions`),
+ * as it gave them.
+ */
+suggestions: Array<JsonValue>, 
+/**
+ * RFC 3339 UTC.
+ */
+created_at: string, 
+/**
+ * When the agent stops waiting for a remote answer (the prompt then stays in the
+ * terminal), RFC 3339 UTC.
+ */
+expires_at: string, 
+/**
+ * How an answer reaches the agent: `hook` (exact) or `terminal` (keys typed into its
+ * prompt, for agents Paddock did not start).
+ */
+channel: AnswerChannel, 
+/**
+ * Set once decided (or withdrawn because it was answered in the terminal or expired).
+ */
+outcome: PermissionOutcome | null, };
+
+export type AnswerChannel = "hook" | "terminal";
+
+export type Decision = { "behavior": "allow" } | { "behavior": "allow_always", suggestion: number, } | { "behavior": "deny", message: string | null, };
+
+export type PermissionOutcome = { "kind": "decided", decision: Decision, 
+/**
+ * Who answered: a device name, `cli`, ...
+ */
+by: string, at: string, } | { "kind": "withdrawn", reason: string, at: string, };
+
+export type Control = { "action": "message", text: string, } | { "action": "interrupt", message: string | null, } | { "action": "pause" } | { "action": "resume" };
+
+export type SessionInsight = { 
+/**
+ * The agent's own session id (Claude Code: a UUID), from the transcript.
+ */
+agent_session_id: string | null, 
+/**
+ * The session's title when the agent wrote one (an AI title, a custom title, a summary).
+ */
+title: string | null, 
+/**
+ * The last prompt the user gave: what the agent is working on.
+ */
+current_task: string | null, 
+/**
+ * The first prompt of the session.
+ */
+first_prompt: string | null, cwd: string | null, git_branch: string | null, 
+/**
+ * The model of the latest response.
+ */
+model: string | null, 
+/**
+ * The agent's version that wrote the latest record.
+ */
+agent_version: string | null, 
+/**
+ * The latest actions, oldest first (at most a few dozen).
+ */
+recent_actions: Array<Action>, 
+/**
+ * Tool calls seen in the whole transcript.
+ */
+total_actions: number, 
+/**
+ * Files the agent changed, in the order first changed.
+ */
+files_modified: Array<FileChange>, 
+/**
+ * The agent's own todo/task list, when it keeps one.
+ */
+progress: Progress | null, thinking: ThinkingView, tokens: TokenUsage, cost: Cost, 
+/**
+ * User prompts in the transcript.
+ */
+prompts: number, 
+/**
+ * Distinct model responses in the transcript.
+ */
+responses: number, 
+/**
+ * Time of the first and the latest record.
+ */
+started_at_ms: number | null, last_activity_ms: number | null, 
+/**
+ * Lines that could not be read (not JSON, cut, over the size limit): skipped, counted.
+ */
+skipped_lines: number, };
+
+export type Action = { 
+/**
+ * The agent's id of the call.
+ */
+id: string | null, 
+/**
+ * `Bash`, `Edit`, `Write`, an MCP tool, ...
+ */
+tool: string, 
+/**
+ * One line saying what it does: the command, the file, the URL.
+ */
+input_summary: string, status: ActionStatus, 
+/**
+ * One line of what came back (the output's first line, "12 lines", ...).
+ */
+result_summary: string | null, 
+/**
+ * What went wrong, when the call failed.
+ */
+error: string | null, started_at_ms: number | null, duration_ms: number | null, };
+
+export type ActionStatus = "running" | "succeeded" | "failed";
+
+export type FileOperation = "created" | "modified";
+
+export type FileChange = { path: string, operation: FileOperation, 
+/**
+ * Successful changes to the file.
+ */
+changes: number, lines_added: number, lines_removed: number, 
+/**
+ * The changes as unified-diff hunks, when the transcript has them (cut at a size limit;
+ * `diff_truncated` says so).
+ */
+diff: string | null, diff_truncated: boolean, last_changed_at_ms: number | null, };
+
+export type Progress = { done: number, total: number, 
+/**
+ * The items, in the agent's order.
+ */
+items: Array<TodoItem>, 
+/**
+ * When the remaining items might be done, if work goes on at the pace so far. Only an
+ * estimate; absent until at least one item is done.
+ */
+estimate: CompletionEstimate | null, };
+
+export type CompletionEstimate = { 
+/**
+ * Always true: this value is an estimate.
+ */
+is_estimate: boolean, estimated_completion_ms: number, remaining_ms: number, 
+/**
+ * How it was computed, for people: "3 of 7 done in 6 min (2 min each)".
+ */
+basis: string, };
+
+export type TodoItem = { id: string | null, content: string, status: TodoStatus, 
+/**
+ * The agent's present-tense label while in progress ("Running the tests").
+ */
+active_form: string | null, };
+
+export type TodoStatus = "pending" | "in_progress" | "completed";
+
+export type ThinkingView = { 
+/**
+ * The latest reasoning the agent wrote (its latest thinking block; cut at a size limit).
+ */
+current_reasoning: string | null, reasoning_at_ms: number | null, 
+/**
+ * What it plans next: its in-progress and pending todo items, in order.
+ */
+next_actions: Array<string>, 
+/**
+ * A few lines on where the session stands (task, work done, context size), or the
+ * agent's own summary after a compaction.
+ */
+context_summary: string | null, 
+/**
+ * The points the latest reasoning weighs, when it lists them.
+ */
+decision_factors: Array<string>, };
+
+export type TokenUsage = { input: number, output: number, cache_creation: number, cache_read: number, 
+/**
+ * The context size of the latest response (its input, cache read and cache creation).
+ */
+context: number, 
+/**
+ * The same counts per model, for pricing.
+ */
+by_model: Array<ModelUsage>, };
+
+export type ModelUsage = { model: string, input: number, output: number, cache_creation: number, cache_read: number, };
+
+export type Cost = { 
+/**
+ * Tokens × the price table, for the models it knows.
+ */
+estimated_usd: number, 
+/**
+ * Models whose tokens the price table does not price (not in `estimated_usd`).
+ */
+unpriced_models: Array<string>, 
+/**
+ * What the agent itself reported, when it writes its cost (Claude Code's `cost-state`).
+ */
+reported_usd: number | null, };
+
+export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "insight_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
+
+export type DeviceId = string;
+
+export type Role = "guest" | "viewer" | "operator" | "admin";
+
+export type Permission = "sessions_list" | "read" | "input" | "control" | "admin";
+
+export type DeviceView = { id: DeviceId, name: string, role: Role, 
+/**
+ * RFC 3339, UTC.
+ */
+created_at: string, 
+/**
+ * RFC 3339, UTC; the last authenticated request or message (updated at most once a minute).
+ */
+last_seen_at: string | null, 
+/**
+ * RFC 3339, UTC; set once the device was revoked: its tokens no longer work.
+ */
+revoked_at: string | null, };
+
+export type PairingOffer = { 
+/**
+ * The endpoint's base URL, e.g. `https://192.168.1.20:7420`.
+ */
+url: string, 
+/**
+ * SHA-256 of the endpoint's certificate (DER), lowercase hex; clients pin it.
+ */
+fingerprint: string, 
+/**
+ * The one-time secret (base64url, 256 bits); single use.
+ */
+secret: string, 
+/**
+ * The same offer as a short code to type (`XXXX-XXXX`); single use.
+ */
+code: string, 
+/**
+ * What the QR code carries: `url` + `/#pair=` + secret + `&fp=` + fingerprint.
+ */
+pair_url: string, 
+/**
+ * The role the paired device will have.
+ */
+role: Role, 
+/**
+ * RFC 3339, UTC; after this the secret and the code are refused.
+ */
+expires_at: string, };
+
+export type TokenGrant = { device_id: DeviceId, role: Role, 
+/**
+ * A signed token (JWT, HS256) for `Authorization: Bearer` and the WebSocket's `auth`.
+ */
+access_token: string, 
+/**
+ * RFC 3339, UTC.
+ */
+access_expires_at: string, 
+/**
+ * A long-lived secret that gets new access tokens from `/api/v1/auth/refresh` until the
+ * device is revoked. Keep it like a password.
+ */
+refresh_token: string, };
+
+export type AuditEntry = { id: number, 
+/**
+ * RFC 3339 with milliseconds, UTC.
+ */
+time: string, 
+/**
+ * `owner` (the local user, through the CLI), `device:<id>`, or the peer address of an
+ * unauthenticated caller, e.g. `ip:192.168.1.7`.
+ */
+actor: string, device_id: DeviceId | null, 
+/**
+ * e.g. `session.signal`, `device.revoke`, `auth.denied`.
+ */
+action: string, target: string | null, 
+/**
+ * `ok`, `denied`, `unauthenticated`, `failed`, `rate_limited`.
+ */
+result: string, 
+/**
+ * A short explanation (the error message, the signal sent...).
+ */
+detail: string | null, };
+
+export type ClientMessage = { "type": "auth", token: string, } | { "type": "subscribe" } | { "type": "unsubscribe" } | { "type": "attach", session: SessionId, offset: number | null, 
+/**
+ * Apply this size when attaching (operators only; ignored for viewers).
+ */
+size: Size | null, } | { "type": "detach", session: SessionId, } | { "type": "input", session: SessionId, data: string, } | { "type": "resize", session: SessionId, size: Size, } | { "type": "ping", nonce: number | null, };
+
+export type ServerMessage = { "type": "ready", protocol: number, device_id: DeviceId, role: Role, permissions: Array<Permission>, } | { "type": "resync", sessions: Array<SessionView>, } | { "type": "attached", session: SessionId, offset: number, snapshot: boolean, gap: boolean, size: Size, 
+/**
+ * Whether this socket may type into it.
+ */
+writable: boolean, } | { "type": "lagged", session: SessionId, from: number, to: number, } | { "type": "resized", session: SessionId, size: Size, } | { "type": "exited", session: SessionId, code: number | null, signal: string | null, } | { "type": "detached", session: SessionId, reason: string, } | { "type": "pong", nonce: number | null, } | { "type": "error", code: ApiErrorCode, message: string, session: SessionId | null, };
+
+export type ApiErrorCode = "unauthorized" | "forbidden" | "origin_denied" | "not_found" | "bad_request" | "payload_too_large" | "rate_limited" | "pairing_failed" | "session_exited" | "session_running" | "already_decided" | "unsupported" | "unavailable" | "internal";
+
+export type ErrorBody = { error: ErrorDetail, };
+
+export type ErrorDetail = { code: ApiErrorCode, message: string, };
+
+export type HealthReport = { status: HealthStatus, version: string, components: Array<ComponentHealth>, };
+
+export type Me = { device: DeviceView, permissions: Array<Permission>, };
+
+export type PairRequest = { 
+/**
+ * The secret from the QR code, or the short code.
+ */
+secret: string, 
+/**
+ * A name for this device, e.g. "Ana's phone".
+ */
+device_name: string, };
+
+export type RefreshRequest = { refresh_token: string, };
+
+export type CreatePairingRequest = { role: Role, 
+/**
+ * Seconds the offer lasts (default: server.pairing_ttl, at most a day).
+ */
+ttl_secs: number | null, };
+
+export type InputRequest = { 
+/**
+ * Text to type (UTF-8; escape sequences allowed).
+ */
+data: string, 
+/**
+ * Press Enter after it.
+ */
+enter: boolean, };
+
+export type SignalRequest = { signal: Signal, };
+
+export type RenameRequest = { name: string, };
+
+export type SystemMetrics = { endpoint: EndpointMetrics, sessions: number, running: number, 
+/**
+ * CPU of every session's process tree, percent of one core.
+ */
+sessions_cpu: number, 
+/**
+ * Resident memory of every session's process tree, bytes.
+ */
+sessions_rss: number, };
+
+export type MessageRequest = { 
+/**
+ * Typed into the agent's prompt and submitted.
+ */
+text: string, };
+
+export type DecideRequest = { decision: Decision, };
+
+export type Done = { ok: boolean, };
+
+export type EndpointMetrics = { requests: number, client_errors: number, server_errors: number, rate_limited: number, 
+/**
+ * Share of the recent requests answered with 5xx.
+ */
+error_rate: number, 
+/**
+ * Response times of the last (up to) 4096 requests, microseconds.
+ */
+p50_us: number, p95_us: number, p99_us: number, };
+
+/** Binary WebSocket frames (server to client): terminal data, never JSON.
+ *  tag u8 | id_len u8 | session id (UTF-8) | offset u64 LE | rest
+ *  tag 1 = output: rest is the bytes starting at `offset`.
+ *  tag 3 = snapshot: rest is cols u16 LE, rows u16 LE, then ANSI bytes that redraw the screen
+ *  as it was at `offset`. Resume by attaching with the end offset you have. */
+export type TerminalFrame =
+  | { kind: "output"; session: SessionId; offset: number; data: Uint8Array }
+  | { kind: "snapshot"; session: SessionId; offset: number; size: Size; data: Uint8Array };
+
+export function decodeTerminalFrame(buf: ArrayBuffer): TerminalFrame | null {
+  const b = new Uint8Array(buf);
+  if (b.length < 2) return null;
+  const tag = b[0], len = b[1];
+  if (b.length < 2 + len + 8) return null;
+  const session = new TextDecoder().decode(b.subarray(2, 2 + len));
+  const dv = new DataView(buf, 2 + len, 8);
+  const offset = Number(dv.getBigUint64(0, true));
+  const rest = b.subarray(2 + len + 8);
+  if (tag === 1) return { kind: "output", session, offset, data: rest };
+  if (tag === 3 && rest.length >= 4) {
+    const sz = new DataView(rest.buffer, rest.byteOffset, 4);
+    return { kind: "snapshot", session, offset, size: { cols: sz.getUint16(0, true), rows: sz.getUint16(2, true) }, data: rest.subarray(4) };
+  }
+  return null;
+}
