@@ -1060,18 +1060,22 @@ fn claude_interrupted_through_paddock_stops_and_gets_the_feedback() {
     c.env.ok(&["message", &c.id, "start the long job"]);
     c.wait_state("working");
     // Interrupt once the model has the turn: before that, the scripted long reply is still
-    // unused and would answer the feedback too. Known (docs/agents-offline.md): Esc puts the
-    // interrupted prompt back in Claude Code's composer, so the feedback typed next reaches
-    // the model as "start the long jobdo the short one instead" until Paddock clears the
-    // composer (Ctrl-U) before typing it.
+    // unused and would answer the feedback too. Esc puts the interrupted prompt back in
+    // Claude Code's composer (docs/agents-offline.md); Paddock empties it before typing the
+    // feedback, so the feedback reaches the model alone.
     c.fake.wait_for("the long job at the model", T, |r| {
         r.is_turn() && r.prompt().contains("start the long job")
     });
     c.env
         .ok(&["interrupt", &c.id, "--message", "do the short one instead"]);
-    c.fake.wait_for("the feedback after the interrupt", T, |r| {
+    let feedback = c.fake.wait_for("the feedback after the interrupt", T, |r| {
         r.is_turn() && r.last_user_text().contains("do the short one instead")
     });
+    assert_eq!(
+        feedback.last_user_text().trim(),
+        "do the short one instead",
+        "the feedback went with other text"
+    );
     c.wait_screen("the answer to the feedback", |s| {
         s.contains("Understood, doing the short one.")
     });
@@ -1098,7 +1102,20 @@ fn a_permission_answered_in_the_terminal_is_withdrawn_and_a_late_answer_is_told(
     c.wait_screen("the permission prompt", |s| {
         s.contains("Do you want to proceed?")
     });
-    c.env.ok(&["send", &c.id, "--enter", ""]);
+    // A key landing as the dialog is drawn can be lost (docs/agents-offline.md): press Enter
+    // again while the prompt is still there, as a person would.
+    for _ in 0..5 {
+        c.env.ok(&["send", &c.id, "--enter", ""]);
+        let gone = std::time::Instant::now() + Duration::from_secs(2);
+        while std::time::Instant::now() < gone
+            && screen(&c.env, &c.id).contains("Do you want to proceed?")
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if !screen(&c.env, &c.id).contains("Do you want to proceed?") {
+            break;
+        }
+    }
     let made = c.sandbox.project().join("made.txt");
     wait_until(
         "made.txt written by the tool allowed at the terminal",

@@ -311,10 +311,21 @@ fn signal_process(view: &SessionView, sig: Signal) -> Result<(), ControlError> {
         pid: view.pid,
         reason: "not a valid pid".into(),
     })?;
-    kill(Pid::from_raw(pid), s).map_err(|e| ControlError::Os {
-        name: view.name.clone(),
-        pid: view.pid,
-        reason: e.desc().to_owned(),
+    kill(Pid::from_raw(pid), s).map_err(|e| match e {
+        // Gone between the last look and now: the session has ended.
+        nix::Error::ESRCH => ControlError::Exited {
+            name: view.name.clone(),
+            action: match sig {
+                Signal::Stop => "pause",
+                Signal::Cont => "resume",
+                _ => "signal",
+            },
+        },
+        e => ControlError::Os {
+            name: view.name.clone(),
+            pid: view.pid,
+            reason: e.desc().to_owned(),
+        },
     })
 }
 
