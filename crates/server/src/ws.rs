@@ -295,11 +295,12 @@ impl Conn {
                 session,
                 offset,
                 size,
+                lossless,
             } => {
                 if !p.allows(Permission::Read) {
                     return self.deny(Permission::Read, "attach", Some(session)).await;
                 }
-                self.attach(session, offset, size).await;
+                self.attach(session, offset, size, lossless).await;
             }
             ClientMessage::Detach { session } => {
                 if self.attached.remove(&session).is_some() {
@@ -388,6 +389,7 @@ impl Conn {
         session: SessionId,
         offset: Option<u64>,
         size: Option<paddock_proto::Size>,
+        lossless: bool,
     ) {
         if !self.attached.contains_key(&session) && self.attached.len() >= MAX_ATTACHED {
             return self
@@ -415,6 +417,7 @@ impl Conn {
             None
         };
         hello.client_name = Some(format!("web {}", self.principal.device_id));
+        hello.lossless = lossless;
         let client = match self.st.handle.open_terminal(&session, hello).await {
             Ok(c) => c,
             Err(e) => {
