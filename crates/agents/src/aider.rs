@@ -149,6 +149,11 @@ impl AiderHistory {
 
     /// Reads one line of the history file.
     pub fn apply_line(&mut self, line: &[u8]) {
+        self.apply_md_line(line);
+        crate::live::bound_texts(&mut self.new_texts);
+    }
+
+    fn apply_md_line(&mut self, line: &[u8]) {
         let Ok(line) = std::str::from_utf8(line) else {
             self.skipped_lines += 1;
             return;

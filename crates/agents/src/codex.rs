@@ -246,6 +246,9 @@ struct Pending {
     id: String,
     tool: String,
     started_ms: Option<u64>,
+    /// An `apply_patch` body, applied to the file list once the tool succeeded.
+    #[serde(default)]
+    patch: Option<String>,
 }
 
 /// Everything read from one Codex rollout so far (serializable, bounded, like
@@ -334,7 +337,10 @@ impl CodexRollout {
             return;
         }
         match serde_json::from_slice::<Value>(line) {
-            Ok(v) if v.is_object() => self.apply(&v),
+            Ok(v) if v.is_object() => {
+                self.apply(&v);
+                crate::live::bound_texts(&mut self.new_texts);
+            }
             _ => self.skipped_lines += 1,
         }
     }
@@ -497,20 +503,20 @@ impl CodexRollout {
                 if self.actions.len() > MAX_ACTIONS {
                     self.actions.pop_front();
                 }
-                if name == "apply_patch" {
-                    let patch = match &args {
-                        Value::String(s) => Some(s.as_str()),
-                        v => str_of(v, "input").or_else(|| str_of(v, "patch")),
-                    };
-                    if let Some(patch) = patch {
-                        self.record_patch(patch, ts);
-                    }
-                }
+                let patch = (name == "apply_patch")
+                    .then(|| match &args {
+                        Value::String(s) => Some(s.clone()),
+                        v => str_of(v, "input")
+                            .or_else(|| str_of(v, "patch"))
+                            .map(str::to_owned),
+                    })
+                    .flatten();
                 if let Some(id) = id {
                     self.pending.push_back(Pending {
                         id,
                         tool: name,
                         started_ms: ts,
+                        patch,
                     });
                     if self.pending.len() > MAX_PENDING {
                         self.pending.pop_front();
@@ -526,14 +532,20 @@ impl CodexRollout {
                     .iter()
                     .position(|c| c.id == id)
                     .and_then(|i| self.pending.remove(i));
-                let (text, exit_code, secs) = tool_output(p.get("output").unwrap_or(&Value::Null));
+                let out = tool_output(p.get("output").unwrap_or(&Value::Null));
+                let (text, exit_code, secs) = (out.text, out.exit_code, out.secs);
+                let failed = exit_code.is_some_and(|c| c != 0) || out.refused;
+                if !failed {
+                    if let Some(patch) = pending.as_ref().and_then(|p| p.patch.clone()) {
+                        self.record_patch(&patch, ts);
+                    }
+                }
                 if let Some(a) = self
                     .actions
                     .iter_mut()
                     .rev()
                     .find(|a| a.id.as_deref() == Some(id))
                 {
-                    let failed = exit_code.is_some_and(|c| c != 0);
                     a.status = if failed {
                         ActionStatus::Failed
                     } else {
@@ -545,11 +557,10 @@ impl CodexRollout {
                         .find(|l| !l.is_empty())
                         .unwrap_or("");
                     if failed {
-                        a.error = Some(format!(
-                            "exit code {}: {}",
-                            exit_code.unwrap_or(0),
-                            one_line(first, 200)
-                        ));
+                        a.error = Some(match exit_code {
+                            Some(code) => format!("exit code {code}: {}", one_line(first, 200)),
+                            None => one_line(first, 200),
+                        });
                     } else {
                         a.result_summary = Some(one_line(first, 160));
                     }
@@ -686,10 +697,21 @@ fn codex_summary(tool: &str, args: &Value) -> String {
     }
 }
 
-/// A tool's output: its text, exit code and duration in seconds when Codex recorded them
-/// (`{"output": "...", "metadata": {"exit_code": 0, "duration_seconds": 0.5}}` as a JSON
-/// string, or plain text).
-fn tool_output(v: &Value) -> (String, Option<i64>, Option<f64>) {
+/// A tool's output as Codex recorded it.
+struct ToolOutput {
+    /// What the tool printed (without Codex's header lines).
+    text: String,
+    exit_code: Option<i64>,
+    secs: Option<f64>,
+    /// Codex refused the call ("unsupported call: …").
+    refused: bool,
+}
+
+/// Reads a tool's output: `{"output": "...", "metadata": {"exit_code": 0,
+/// "duration_seconds": 0.5}}` (as a JSON string or an object), or the text of 0.169's
+/// `exec_command` (`Wall time: 0.01 seconds` / `Process exited with code 1` /
+/// `Output:` then the output), or plain text.
+fn tool_output(v: &Value) -> ToolOutput {
     let parsed;
     let v = match v {
         Value::String(s) => match serde_json::from_str::<Value>(s) {
@@ -697,7 +719,7 @@ fn tool_output(v: &Value) -> (String, Option<i64>, Option<f64>) {
                 parsed = inner;
                 &parsed
             }
-            _ => return (s.clone(), None, None),
+            _ => return text_output(s),
         },
         other => other,
     };
@@ -706,13 +728,41 @@ fn tool_output(v: &Value) -> (String, Option<i64>, Option<f64>) {
         .unwrap_or("")
         .to_owned();
     let meta = v.get("metadata");
-    let code = meta
-        .and_then(|m| m.get("exit_code"))
-        .and_then(Value::as_i64);
-    let secs = meta
-        .and_then(|m| m.get("duration_seconds"))
-        .and_then(Value::as_f64);
-    (text, code, secs)
+    ToolOutput {
+        refused: text.starts_with("unsupported call"),
+        text,
+        exit_code: meta
+            .and_then(|m| m.get("exit_code"))
+            .and_then(Value::as_i64),
+        secs: meta
+            .and_then(|m| m.get("duration_seconds"))
+            .and_then(Value::as_f64),
+    }
+}
+
+fn text_output(s: &str) -> ToolOutput {
+    let mut exit_code = None;
+    let mut secs = None;
+    let mut body = None;
+    let mut offset = 0;
+    for line in s.split_inclusive('\n') {
+        let l = line.trim_end();
+        offset += line.len();
+        if let Some(c) = l.strip_prefix("Process exited with code ") {
+            exit_code = c.trim().parse().ok();
+        } else if let Some(t) = l.strip_prefix("Wall time: ") {
+            secs = t.trim_end_matches("seconds").trim().parse().ok();
+        } else if l == "Output:" {
+            body = Some(&s[offset..]);
+            break;
+        }
+    }
+    ToolOutput {
+        text: body.unwrap_or(s).to_owned(),
+        exit_code,
+        secs,
+        refused: s.starts_with("unsupported call"),
+    }
 }
 
 #[cfg(test)]
@@ -737,6 +787,22 @@ mod tests {
         assert_eq!(p.event, HookEvent::Unknown);
         assert!(parse_notify(b"\"x\"").is_err());
         assert!(parse_notify(b"{").is_err());
+    }
+
+    #[test]
+    fn exec_command_output_gives_the_exit_code_duration_and_output() {
+        let o = tool_output(&Value::String(
+            "Chunk ID: 65a5e1\nWall time: 0.2500 seconds\nProcess exited with code 1\nOriginal token count: 11\nOutput:\ncat: missing.txt: No such file or directory\n".into(),
+        ));
+        assert_eq!(o.exit_code, Some(1));
+        assert_eq!(o.secs, Some(0.25));
+        assert_eq!(o.text, "cat: missing.txt: No such file or directory\n");
+        assert!(tool_output(&Value::String("unsupported call: apply_patch".into())).refused);
+        let o = tool_output(&Value::String("plain text".into()));
+        assert_eq!(
+            (o.exit_code, o.text.as_str(), o.refused),
+            (None, "plain text", false)
+        );
     }
 
     #[test]

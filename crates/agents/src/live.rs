@@ -22,9 +22,21 @@ pub const LIVE_CONSUMER: &str = "live";
 /// counted twice (the offset and the state are saved together).
 pub const SAVE_EVERY: Duration = Duration::from_secs(2);
 
+/// Searchable text kept for [`TranscriptParser::take_new_texts`] at most; a caller that never
+/// takes it (a live reader) loses the oldest, never grows without bound.
+const MAX_PENDING_TEXTS: usize = 4096;
+
+pub(crate) fn bound_texts<T>(texts: &mut Vec<T>) {
+    if texts.len() > MAX_PENDING_TEXTS {
+        texts.drain(..texts.len() - MAX_PENDING_TEXTS / 2);
+    }
+}
+
 /// One agent's transcript reader, whichever the agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "agent", rename_all = "snake_case")]
+// One parser per followed session: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum TranscriptParser {
     Claude(ClaudeTranscript),
     Codex(crate::codex::CodexRollout),
@@ -86,6 +98,17 @@ impl TranscriptParser {
             TranscriptParser::Claude(t) => t.take_new_texts(),
             TranscriptParser::Codex(t) => t.take_new_texts(),
             TranscriptParser::Aider(t) => t.take_new_texts(),
+        }
+    }
+
+    /// Whether the agent is in a turn by its transcript (Claude Code: a prompt whose end was
+    /// not written yet; Codex: between `task_started` and `task_complete`); `None` when the
+    /// transcript does not say.
+    pub fn turn_active(&self) -> Option<bool> {
+        match self {
+            TranscriptParser::Claude(t) => t.turn_active(),
+            TranscriptParser::Codex(t) => Some(t.turn_active()),
+            TranscriptParser::Aider(_) => None,
         }
     }
 
@@ -301,6 +324,11 @@ impl LiveTranscript {
     /// What the transcript says so far.
     pub fn insight(&self, prices: &Prices) -> SessionInsight {
         self.parser.insight(prices)
+    }
+
+    /// Whether the agent is in a turn by its transcript (see [`TranscriptParser::turn_active`]).
+    pub fn turn_active(&self) -> Option<bool> {
+        self.parser.turn_active()
     }
 }
 

@@ -58,6 +58,10 @@ fn the_real_transcript_shows_task_action_tokens_and_reported_cost() {
         "a Bash redirect is not an Edit/Write"
     );
     assert_eq!(i.skipped_lines, 0);
+    // Both turns ended (turn_duration records).
+    assert_eq!(t.turn_active(), Some(false));
+    t.apply_line(br#"{"type":"user","message":{"role":"user","content":"one more"}}"#);
+    assert_eq!(t.turn_active(), Some(true));
 }
 
 /// Lines of a realistic session, written as Claude Code writes them.
@@ -193,6 +197,13 @@ fn synthetic_session() -> Vec<String> {
                 {"content": "Run the tests", "status": "pending", "activeForm": "Running the tests"}]}}]),
             usage(5, 0, 3500, 20),
         ),
+        result(
+            "2026-11-21T10:04:00.100Z",
+            "t_todo2",
+            "Todos have been modified successfully",
+            false,
+            json!({}),
+        ),
         "not json at all".to_owned(),
         json!({"type": "cost-state", "totalCostUSD": 0.0123}).to_string(),
     ]
@@ -237,7 +248,7 @@ fn a_session_shows_its_actions_files_progress_thinking_and_tokens_once_per_respo
             ("Edit", "/w/app/src/cli.rs", ActionStatus::Succeeded),
             ("Write", "/w/app/tests/verbose.rs", ActionStatus::Succeeded),
             ("Bash", "cargo test verbose", ActionStatus::Failed),
-            ("TodoWrite", "1/3 todos done", ActionStatus::Running),
+            ("TodoWrite", "1/3 todos done", ActionStatus::Succeeded),
         ]
     );
     let bash = &i.recent_actions[3];
@@ -267,10 +278,10 @@ fn a_session_shows_its_actions_files_progress_thinking_and_tokens_once_per_respo
     let p = i.progress.as_ref().expect("progress");
     assert_eq!((p.done, p.total), (1, 3));
     assert_eq!(p.items[1].status, TodoStatus::InProgress);
-    // List started 10:00:05.1, one item done by 10:04:00: ~4 min each, 2 left.
+    // The list was accepted at 10:00:05.3, one item done by 10:04:00.1: ~4 min each, 2 left.
     let e = p.estimate.as_ref().expect("estimate");
     assert!(e.is_estimate);
-    assert_eq!(e.remaining_ms, 2 * (234_900));
+    assert_eq!(e.remaining_ms, 2 * 234_800);
     assert!(
         e.basis.starts_with("estimate: 1 of 3 done in 4 min"),
         "{}",
@@ -405,4 +416,48 @@ fn a_truncated_transcript_is_read_again_and_huge_lines_are_skipped() {
     let i = live.insight(&Prices::default());
     assert_eq!(i.skipped_lines, 1);
     assert_eq!(i.current_task.as_deref(), Some("after the image"));
+}
+
+#[test]
+fn a_huge_diff_is_cut_but_its_lines_are_all_counted() {
+    use serde_json::json;
+    let added: Vec<String> = (0..4000)
+        .map(|i| format!("+line number {i} of a generated file"))
+        .collect();
+    let mut t = ClaudeTranscript::new();
+    t.apply_line(
+        lines::assistant(
+            "2026-11-21T10:00:00.000Z",
+            "m",
+            "r",
+            json!([{"type": "tool_use", "id": "w", "name": "Write", "input": {"file_path": "/w/big.txt", "content": "x"}}]),
+            lines::usage(1, 0, 0, 1),
+        )
+        .as_bytes(),
+    );
+    t.apply_line(
+        lines::result(
+            "2026-11-21T10:00:01.000Z",
+            "w",
+            "File written",
+            false,
+            json!({"type": "update", "filePath": "/w/big.txt",
+                   "structuredPatch": [{"oldStart": 1, "oldLines": 0, "newStart": 1, "newLines": 4000, "lines": added}]}),
+        )
+        .as_bytes(),
+    );
+    let i = t.insight(&Prices::default());
+    let f = &i.files_modified[0];
+    assert_eq!(
+        (f.operation, f.lines_added),
+        (FileOperation::Modified, 4000)
+    );
+    assert!(f.diff_truncated);
+    let diff = f.diff.as_deref().unwrap_or("");
+    assert!(
+        diff.len() <= paddock_agents::claude::transcript::MAX_DIFF,
+        "{}",
+        diff.len()
+    );
+    assert!(diff.starts_with("@@ -1,0 +1,4000 @@\n+line number 0 "));
 }

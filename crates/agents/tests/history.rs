@@ -411,6 +411,11 @@ fn a_codex_rollout_shows_its_task_tools_files_and_tokens() {
     );
     assert_eq!(i.responses, 1, "one completed turn");
     assert_eq!(
+        live.turn_active(),
+        Some(false),
+        "task_complete closed the turn"
+    );
+    assert_eq!(
         i.thinking.current_reasoning.as_deref(),
         Some("**Creating the file** A shell redirect is simplest.")
     );

@@ -860,3 +860,31 @@ fn codex_through_paddock_works_runs_its_tool_and_waits_with_the_rollouts_actions
         "{action}"
     );
 }
+
+#[test]
+fn claude_interrupted_through_paddock_stops_and_gets_the_feedback() {
+    let script = Script::new()
+        .then(
+            Reply::text("This will take a long while.")
+                .gate("never")
+                .when(When::UserSays("start the long job".into())),
+        )
+        .then(
+            Reply::text("Understood, doing the short one.")
+                .when(When::UserSays("do the short one".into()))
+                .usage(Usage::new(10, 5)),
+        );
+    let c = Claude::start_supervised(script);
+    c.wait_state("idle");
+    c.env.ok(&["message", &c.id, "start the long job"]);
+    c.wait_state("working");
+    c.env
+        .ok(&["interrupt", &c.id, "--message", "do the short one instead"]);
+    c.fake.wait_for("the feedback after the interrupt", T, |r| {
+        r.is_turn() && r.last_user_text().contains("do the short one instead")
+    });
+    c.wait_screen("the answer to the feedback", |s| {
+        s.contains("Understood, doing the short one.")
+    });
+    c.wait_state("waiting_input");
+}

@@ -514,3 +514,39 @@ fn rand_suffix() -> u32 {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0)
 }
+
+#[test]
+fn a_hook_without_a_supervisor_exits_at_once_with_no_decision() {
+    use std::io::Write;
+    let env = Env::new();
+    let hook = |input: &[u8]| {
+        let mut child = env
+            .cmd()
+            .args(["hook", "--agent", "claude"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("paddock hook");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let out = hook(br#"{"hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{"command":"ls"}}"#);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "no decision without a supervisor: {out:?}"
+    );
+    let out = hook(b"this is not json");
+    assert!(out.status.success(), "never fails the agent: {out:?}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not JSON"),
+        "{out:?}"
+    );
+}

@@ -283,3 +283,77 @@ fn an_agent_in_a_tmux_pane_and_one_in_a_bare_terminal_are_listed_with_pid_cwd_cp
         find_by_pid(&env, bare_pid).is_none()
     });
 }
+
+#[test]
+fn the_history_of_every_transcript_is_indexed_and_searchable() {
+    let env = Env::new();
+    let home = tempfile::tempdir().expect("home");
+    let project = home.path().join(".claude/projects/-home-dev-app");
+    std::fs::create_dir_all(&project).expect("projects");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../agents/tests/data/claude-transcript-2.1.328.jsonl"
+        ),
+        project.join("e8c436b3-3564-4f9e-8905-a44d5422124f.jsonl"),
+    )
+    .expect("copy the sample transcript");
+    let _sup = env.up_with(&[("HOME".into(), home.path().display().to_string())]);
+    let mut sessions = Vec::new();
+    wait_until("the sample transcript in the history", T, || {
+        sessions = serde_json::from_str::<Vec<serde_json::Value>>(&env.ok(&["history", "--json"]))
+            .expect("JSON");
+        !sessions.is_empty()
+    });
+    assert_eq!(sessions.len(), 1, "{sessions:#?}");
+    let s = &sessions[0];
+    assert_eq!(s["agent"], "claude");
+    assert_eq!(s["cwd"], "/home/dev/app");
+    // The id the records carry (the sample's file was renamed when it was collected).
+    assert_eq!(s["session_id"], "63a89093-4ee6-447d-b5e0-c1488233b86a");
+    assert!(s["prompts"].as_u64().is_some_and(|p| p >= 1), "{s}");
+    let hits: Vec<serde_json::Value> =
+        serde_json::from_str(&env.ok(&["history", "--json", "file"])).expect("JSON");
+    assert!(
+        hits.iter()
+            .any(|h| h["role"] == "user"
+                && h["snippet"].as_str().is_some_and(|t| t.contains("[file]"))),
+        "{hits:#?}"
+    );
+    let none: Vec<serde_json::Value> =
+        serde_json::from_str(&env.ok(&["history", "--json", "zebracorn"])).expect("JSON");
+    assert!(none.is_empty());
+}
+
+#[test]
+fn a_plain_program_works_while_it_prints_waits_at_its_question_and_idles_when_quiet() {
+    let env = Env::new();
+    let _sup = env.up();
+    let id = env.run(
+        &["--name", "plain"],
+        &[
+            "sh",
+            "-c",
+            "echo starting; sleep 1; printf 'Overwrite the file? [y/N] '; read a; echo got-$a; sleep 600",
+        ],
+    );
+    let state = |env: &Env| {
+        env.ls()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str())
+            .map(|r| r["state"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    };
+    wait_until("waiting at its question", T, || {
+        state(&env) == "waiting_input"
+    });
+    env.ok(&["send", &id, "--enter", "y"]);
+    wait_until("working after the answer", T, || state(&env) == "working");
+    wait_until("idle once quiet", T, || state(&env) == "idle");
+    let row = env
+        .ls()
+        .into_iter()
+        .find(|r| r["id"] == id.as_str())
+        .expect("listed");
+    assert_eq!(row["sources"][0], "output", "{row}");
+}

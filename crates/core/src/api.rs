@@ -115,6 +115,34 @@ async fn connection(stream: UnixStream, handle: Handle) {
                     session: Box::new(view),
                 })
                 .map_err(|e| e.payload()),
+            Request::History { search, limit } => {
+                let limit = if limit == 0 { 100 } else { limit.min(1000) };
+                let h = handle.clone();
+                let result = tokio::task::spawn_blocking(move || match search {
+                    Some(words) => h.search_history(&words, limit).map(|hits| Response::History {
+                        sessions: Vec::new(),
+                        hits: hits.into_iter().map(crate::history::hit).collect(),
+                    }),
+                    None => h
+                        .history(&paddock_store::HistoryQuery {
+                            limit,
+                            ..Default::default()
+                        })
+                        .map(|s| Response::History {
+                            sessions: s.into_iter().map(crate::history::entry).collect(),
+                            hits: Vec::new(),
+                        }),
+                })
+                .await;
+                match result {
+                    Ok(Ok(r)) => Ok(r),
+                    Ok(Err(e)) => Err(ErrorPayload::new(
+                        ErrorCode::Invalid,
+                        format!("cannot read the history: {e}"),
+                    )),
+                    Err(e) => Err(ErrorPayload::new(ErrorCode::Internal, e.to_string())),
+                }
+            }
             Request::Permissions { all } => Ok(Response::Permissions {
                 requests: handle.permissions().list(all),
             }),

@@ -13,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod events;
 pub mod health;
+pub mod history;
 pub mod holders;
 pub mod hooks;
 pub mod logfile;

@@ -96,7 +96,8 @@ fn owns(root: u32, pid: u32) -> bool {
     false
 }
 
-fn parent_of(pid: u32) -> Option<u32> {
+/// A process's parent, from `/proc` (None elsewhere, or when it is gone).
+pub fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = &stat[stat.rfind(')')? + 1..];
     rest.split_whitespace().nth(1)?.parse().ok()

@@ -57,6 +57,7 @@ struct Inner {
     /// Asks holder discovery to scan the runtime directory now.
     rescan: Arc<tokio::sync::Notify>,
     transcripts: std::sync::OnceLock<crate::transcripts::Transcripts>,
+    store: std::sync::OnceLock<Option<paddock_store::Store>>,
     access: crate::access::Access,
     endpoint: std::sync::Mutex<Option<Endpoint>>,
 }
@@ -123,6 +124,34 @@ impl Handle {
         id: &paddock_proto::SessionId,
     ) -> Option<paddock_proto::insight::SessionInsight> {
         self.transcripts()?.insight(id)
+    }
+
+    /// The store, when the database could be opened.
+    pub fn store(&self) -> Option<&paddock_store::Store> {
+        self.inner.store.get().and_then(Option::as_ref)
+    }
+
+    /// Past and present agent sessions from the history index, most recent first.
+    pub fn history(
+        &self,
+        query: &paddock_store::HistoryQuery,
+    ) -> Result<Vec<paddock_store::HistorySession>, paddock_store::StoreError> {
+        match self.store() {
+            Some(s) => s.history_sessions(query),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Full-text search over every prompt and answer in the history.
+    pub fn search_history(
+        &self,
+        words: &str,
+        limit: u32,
+    ) -> Result<Vec<paddock_store::HistoryHit>, paddock_store::StoreError> {
+        match self.store() {
+            Some(s) => s.search_history(words, limit),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Asks holder discovery to look for new holders now (a hook from a session that is not
@@ -296,6 +325,7 @@ impl Supervisor {
                 agents: crate::agents::Agents::default(),
                 rescan: Arc::default(),
                 transcripts: std::sync::OnceLock::new(),
+                store: std::sync::OnceLock::new(),
             }),
         };
         let prices = match paddock_agents::Prices::load(Some(
@@ -307,12 +337,13 @@ impl Supervisor {
                 paddock_agents::Prices::default()
             }
         };
+        let _ = handle.inner.store.set(store.clone());
         let _ = handle
             .inner
             .transcripts
             .set(crate::transcripts::Transcripts::start(
                 store.clone(),
-                prices,
+                prices.clone(),
                 registry.clone(),
                 handle.inner.bus.clone(),
             ));
@@ -343,6 +374,9 @@ impl Supervisor {
         }
         tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
+        if let Some(store) = &store {
+            tasks.spawn(crate::history::run(store.clone(), prices, rx.clone()));
+        }
         if let Some(store) = store {
             tasks.spawn(crate::recorder::run(
                 store,

@@ -25,9 +25,17 @@ struct Tracked {
     insight: Option<SessionInsight>,
 }
 
+/// Each session's transcript has a lock of its own: reading a large one (the first read of a
+/// long session) holds up no other session.
+type Shared = Arc<Mutex<Tracked>>;
+
+fn lock_one(t: &Shared) -> MutexGuard<'_, Tracked> {
+    t.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[derive(Default)]
 struct Inner {
-    sessions: HashMap<SessionId, Tracked>,
+    sessions: HashMap<SessionId, Shared>,
     by_path: HashMap<PathBuf, SessionId>,
 }
 
@@ -84,7 +92,11 @@ impl Transcripts {
     /// Follows `path` as `session`'s transcript (again the same path: nothing to do).
     pub fn follow(&self, session: &SessionId, kind: &AgentKind, path: &Path) {
         let mut inner = self.lock();
-        if inner.sessions.get(session).is_some_and(|t| t.path == path) {
+        if inner
+            .sessions
+            .get(session)
+            .is_some_and(|t| lock_one(t).path == path)
+        {
             return;
         }
         let live = match LiveTranscript::open(kind, path, self.store.as_ref()) {
@@ -96,15 +108,16 @@ impl Transcripts {
         };
         if let Some(old) = inner.sessions.insert(
             session.clone(),
-            Tracked {
+            Arc::new(Mutex::new(Tracked {
                 path: path.to_owned(),
                 live,
                 insight: None,
-            },
+            })),
         ) {
-            inner.by_path.remove(&old.path);
+            let old_path = lock_one(&old).path.clone();
+            inner.by_path.remove(&old_path);
             if let Some(w) = &self.watcher {
-                w.unwatch(&old.path);
+                w.unwatch(&old_path);
             }
         }
         inner.by_path.insert(path.to_owned(), session.clone());
@@ -118,26 +131,30 @@ impl Transcripts {
     pub fn forget(&self, session: &SessionId) {
         let mut inner = self.lock();
         if let Some(t) = inner.sessions.remove(session) {
-            inner.by_path.remove(&t.path);
+            let path = lock_one(&t).path.clone();
+            inner.by_path.remove(&path);
             if let Some(w) = &self.watcher {
-                w.unwatch(&t.path);
+                w.unwatch(&path);
             }
         }
     }
 
     /// What the session's transcript says so far.
     pub fn insight(&self, session: &SessionId) -> Option<SessionInsight> {
-        self.lock()
-            .sessions
-            .get(session)
-            .and_then(|t| t.insight.clone())
+        let t = self.lock().sessions.get(session).cloned()?;
+        let insight = lock_one(&t).insight.clone();
+        insight
     }
 
     /// Reads what was appended to `path`; the session and its new insight when it changed.
     fn read(&self, path: &Path) -> Option<(SessionId, SessionInsight)> {
-        let mut inner = self.lock();
-        let id = inner.by_path.get(path)?.clone();
-        let tracked = inner.sessions.get_mut(&id)?;
+        let (id, shared) = {
+            let inner = self.lock();
+            let id = inner.by_path.get(path)?.clone();
+            let shared = inner.sessions.get(&id)?.clone();
+            (id, shared)
+        };
+        let mut tracked = lock_one(&shared);
         match tracked.live.poll() {
             Ok(outcome) if outcome.lines == 0 && tracked.insight.is_some() => return None,
             Ok(_) => {}

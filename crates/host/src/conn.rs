@@ -466,6 +466,7 @@ async fn handle_request(
         | Request::Permissions { .. }
         | Request::Decide { .. }
         | Request::Insight { .. }
+        | Request::History { .. }
         | Request::Control { .. }
         | Request::CreatePairing { .. }
         | Request::ListDevices

@@ -58,7 +58,19 @@ pub enum LaunchError {
     Exited { log: PathBuf },
 }
 
-/// Starts `exe __holder` for `spec` and waits until the session runs. On failure the
+/// The program that runs holders: `paddock-holder` beside `paddock` when it is there (a small
+/// binary, fewer resident pages per session), else `paddock` itself (`paddock __holder`).
+pub fn holder_exe(paddock: &Path) -> PathBuf {
+    let dedicated = paddock.with_file_name("paddock-holder");
+    if dedicated.is_file() {
+        dedicated
+    } else {
+        paddock.to_owned()
+    }
+}
+
+/// Starts `exe __holder` (or `paddock-holder` beside it, see [`holder_exe`]) for `spec` and
+/// waits until the session runs. On failure the
 /// session's files are removed (except the holder's log when it did not report, which says
 /// why).
 pub fn spawn(exe: &Path, dir: &RuntimeDir, spec: &HolderSpec) -> Result<Ready, LaunchError> {
@@ -72,7 +84,7 @@ pub fn spawn(exe: &Path, dir: &RuntimeDir, spec: &HolderSpec) -> Result<Ready, L
             path: log_path.clone(),
             source,
         })?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(holder_exe(exe));
     if dir.path() != crate::dirs::runtime_dir_path() {
         // The holder finds its directory as every paddock process does; tell it this one.
         cmd.env("PADDOCK_RUNTIME_DIR", dir.path());

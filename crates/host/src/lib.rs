@@ -17,6 +17,7 @@ pub mod launch;
 pub mod model;
 pub(crate) mod os;
 pub use os::default_sigpipe;
+pub mod process;
 pub mod ring;
 pub mod sessions;
 pub mod spec;

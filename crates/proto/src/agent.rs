@@ -240,6 +240,42 @@ impl Control {
     }
 }
 
+/// A past or present agent session from the history index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The transcript file.
+    pub path: String,
+    pub agent: String,
+    pub session_id: Option<String>,
+    pub cwd: Option<String>,
+    pub title: Option<String>,
+    pub first_prompt: Option<String>,
+    pub last_prompt: Option<String>,
+    pub git_branch: Option<String>,
+    pub model: Option<String>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cost_usd: f64,
+    pub prompts: u64,
+    /// Milliseconds since the Unix epoch.
+    pub started_ms: Option<i64>,
+    pub ended_ms: Option<i64>,
+}
+
+/// A prompt or answer in the history that matches a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryHit {
+    pub path: String,
+    pub session_id: Option<String>,
+    pub title: Option<String>,
+    pub cwd: Option<String>,
+    /// `user` or `assistant`.
+    pub role: String,
+    pub time_ms: Option<i64>,
+    /// The matching text around the terms, which are marked `[` `]`.
+    pub snippet: String,
+}
+
 /// What `paddock hook` forwards to the supervisor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookCall {

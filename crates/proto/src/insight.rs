@@ -226,3 +226,65 @@ pub struct Cost {
     /// What the agent itself reported, when it writes its cost (Claude Code's `cost-state`).
     pub reported_usd: Option<f64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_insight_round_trips_through_json_in_snake_case() {
+        let insight = SessionInsight {
+            agent_session_id: Some("s".into()),
+            current_task: Some("fix the parser".into()),
+            recent_actions: vec![Action {
+                id: Some("t1".into()),
+                tool: "Bash".into(),
+                input_summary: "cargo test".into(),
+                status: ActionStatus::Failed,
+                result_summary: None,
+                error: Some("exit 101".into()),
+                started_at_ms: Some(1),
+                duration_ms: Some(2),
+            }],
+            files_modified: vec![FileChange {
+                path: "src/lib.rs".into(),
+                operation: FileOperation::Created,
+                changes: 1,
+                lines_added: 3,
+                lines_removed: 0,
+                diff: Some("+a\n".into()),
+                diff_truncated: false,
+                last_changed_at_ms: None,
+            }],
+            progress: Some(Progress {
+                done: 1,
+                total: 2,
+                items: vec![TodoItem {
+                    id: None,
+                    content: "write it".into(),
+                    status: TodoStatus::InProgress,
+                    active_form: Some("Writing it".into()),
+                }],
+                estimate: Some(CompletionEstimate {
+                    is_estimate: true,
+                    estimated_completion_ms: 10,
+                    remaining_ms: 5,
+                    basis: "estimate".into(),
+                }),
+            }),
+            cost: Cost {
+                estimated_usd: 0.5,
+                unpriced_models: vec!["m".into()],
+                reported_usd: Some(0.4),
+            },
+            ..SessionInsight::default()
+        };
+        let json = serde_json::to_value(&insight).expect("serialize");
+        assert_eq!(json["recent_actions"][0]["status"], "failed");
+        assert_eq!(json["files_modified"][0]["operation"], "created");
+        assert_eq!(json["progress"]["items"][0]["status"], "in_progress");
+        assert_eq!(json["progress"]["estimate"]["is_estimate"], true);
+        let back: SessionInsight = serde_json::from_value(json).expect("deserialize");
+        assert_eq!(back, insight);
+    }
+}

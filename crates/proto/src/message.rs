@@ -94,6 +94,14 @@ pub enum Request {
     /// What a session's transcript says: task, actions, files, progress, thinking, tokens,
     /// cost (supervisor only).
     Insight { session: String },
+    /// The history of agent sessions (most recent first), or with `search` the prompts and
+    /// answers that match those words (supervisor only).
+    History {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        search: Option<String>,
+        #[serde(default)]
+        limit: u32,
+    },
     /// A control action on a session named by id or name (supervisor only).
     Control {
         session: String,
@@ -338,6 +346,13 @@ pub enum Response {
         session: Box<crate::supervisor::SessionView>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         insight: Option<Box<crate::insight::SessionInsight>>,
+    },
+    /// Past and present agent sessions, or search hits.
+    History {
+        #[serde(default)]
+        sessions: Vec<crate::agent::HistoryEntry>,
+        #[serde(default)]
+        hits: Vec<crate::agent::HistoryHit>,
     },
     /// One permission request, as it is now.
     Permission {
@@ -685,6 +700,10 @@ mod tests {
                 payload: serde_json::json!({"hook_event_name": "Stop"}),
             })),
             Request::Permissions { all: true },
+            Request::History {
+                search: Some("flaky test".into()),
+                limit: 20,
+            },
             Request::Decide {
                 request: "p1".into(),
                 decision: crate::agent::Decision::Deny {

@@ -32,6 +32,8 @@ pub const MAX_ACTIONS: usize = 50;
 pub const MAX_FILES: usize = 500;
 /// Diff bytes kept per file.
 pub const MAX_DIFF: usize = 32 * 1024;
+/// Diff bytes kept for the whole session (the state is saved often; it must stay small).
+pub const MAX_DIFF_TOTAL: usize = 1024 * 1024;
 /// Response ids remembered for deduplication (the lines of one response are adjacent or
 /// close; this is far more than any response's spread).
 pub const MAX_SEEN_RESPONSES: usize = 512;
@@ -81,6 +83,7 @@ pub struct ClaudeTranscript {
     pending: VecDeque<(String, PendingCall)>,
     files: Vec<FileChange>,
     files_over_limit: u64,
+    diff_bytes: usize,
     todos: Vec<TodoItem>,
     todos_started_ms: Option<u64>,
     next_task_number: u64,
@@ -95,6 +98,9 @@ pub struct ClaudeTranscript {
     started_ms: Option<u64>,
     last_ms: Option<u64>,
     skipped_lines: u64,
+    /// A turn started (a prompt) and its end (`system` `turn_duration`) was not seen yet;
+    /// `None` before the first prompt.
+    turn_open: Option<bool>,
     /// The text of the latest assistant message, for the history index.
     #[serde(skip)]
     new_texts: Vec<(String, Option<u64>, String)>,
@@ -232,7 +238,10 @@ impl ClaudeTranscript {
             return;
         }
         match serde_json::from_slice::<Value>(line) {
-            Ok(v) if v.is_object() => self.apply(&v),
+            Ok(v) if v.is_object() => {
+                self.apply(&v);
+                crate::live::bound_texts(&mut self.new_texts);
+            }
             Ok(_) | Err(_) => {
                 self.skipped_lines += 1;
                 tracing::debug!("skipping a transcript line that is not a JSON object");
@@ -306,6 +315,10 @@ impl ClaudeTranscript {
                     self.reported_cost = Some(c);
                 }
             }
+            // Written when a turn ends.
+            "system" if str_of(v, "subtype") == Some("turn_duration") => {
+                self.turn_open = Some(false);
+            }
             _ => {}
         }
     }
@@ -342,6 +355,7 @@ impl ClaudeTranscript {
                     }
                     self.new_texts.push(("user".into(), ts, p.clone()));
                     self.current_task = Some(p);
+                    self.turn_open = Some(true);
                 }
             }
             return;
@@ -402,6 +416,10 @@ impl ClaudeTranscript {
         }
         if is_file_tool(&call.tool) {
             self.record_file_change(&call, tool_use_result, ts);
+        } else if call.tool == "TodoWrite" {
+            // Applied once the tool accepted it: a disabled or failing TodoWrite changes
+            // nothing.
+            self.apply_todo_write(&call.input, ts);
         } else if is_todo_tool(&call.tool) {
             self.record_task_result(&call, text, tool_use_result, ts);
         }
@@ -524,10 +542,6 @@ impl ClaudeTranscript {
         });
         if self.actions.len() > MAX_ACTIONS {
             self.actions.pop_front();
-        }
-        if tool == "TodoWrite" {
-            // The list is the input itself: shown at once, not only after the result.
-            self.apply_todo_write(&input, ts);
         }
         if let Some(id) = id {
             let keep_input = is_file_tool(&tool) || is_todo_tool(&tool);
@@ -657,7 +671,10 @@ impl ClaudeTranscript {
         file.last_changed_at_ms = ts.or(call.started_ms);
         if !diff.is_empty() {
             let d = file.diff.get_or_insert_with(String::new);
-            let room = MAX_DIFF.saturating_sub(d.len());
+            let before = d.len();
+            let room = MAX_DIFF
+                .saturating_sub(d.len())
+                .min(MAX_DIFF_TOTAL.saturating_sub(self.diff_bytes));
             if diff.len() <= room {
                 d.push_str(&diff);
             } else {
@@ -668,6 +685,7 @@ impl ClaudeTranscript {
                 d.push_str(&diff[..end]);
                 file.diff_truncated = true;
             }
+            self.diff_bytes += d.len() - before;
         }
     }
 
@@ -968,6 +986,12 @@ fn decision_factors(reasoning: &str) -> Vec<String> {
 }
 
 impl ClaudeTranscript {
+    /// Whether a turn is running by the transcript (a prompt without its end yet); `None`
+    /// before the first prompt.
+    pub fn turn_active(&self) -> Option<bool> {
+        self.turn_open
+    }
+
     /// The number of tool calls still waiting for their result.
     pub fn running_calls(&self) -> usize {
         self.pending.len()

@@ -1,74 +1,8 @@
-//! `paddock __holder`: the holder process itself. `paddock run` and the supervisor start it
-//! through `paddock_host::launch`, with the spec as JSON on stdin (a command to run in a PTY,
-//! or a tmux pane to mirror: see `paddock_host::spec`), and read one JSON line from its
-//! stdout: `{"ok": {...}}` once the session runs, or `{"error": "..."}`. The holder's stderr
-//! is its log file.
+//! `paddock __holder`: runs a session holder (see `paddock_host::process`), for when the
+//! dedicated `paddock-holder` binary is not installed beside `paddock`.
 
-use paddock_host::launch::Report;
-use paddock_host::HolderSpec;
-use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 
 pub fn main() -> ExitCode {
-    // Our own session: no controlling terminal, so closing the terminal that ran
-    // `paddock run` (SIGHUP) or pressing Ctrl-C there cannot reach us.
-    let _ = nix::unistd::setsid();
-    crate::init_logging("info");
-
-    let mut input = Vec::new();
-    let spec: HolderSpec = match std::io::stdin()
-        .read_to_end(&mut input)
-        .map_err(|e| e.to_string())
-        .and_then(|_| serde_json::from_slice(&input).map_err(|e| e.to_string()))
-    {
-        Ok(spec) => spec,
-        Err(e) => {
-            report(Report::Error(format!(
-                "the holder got an invalid spec: {e}"
-            )));
-            return ExitCode::FAILURE;
-        }
-    };
-    let dir = match paddock_host::runtime_dir() {
-        Ok(d) => d,
-        Err(e) => {
-            report(Report::Error(e.to_string()));
-            return ExitCode::FAILURE;
-        }
-    };
-    // The holder's log file is its own, so the session id is said once here.
-    tracing::info!(session = %spec.id, "holder starting");
-    let result = paddock_host::run(spec, dir, |r| {
-        report(match r {
-            Ok(ready) => Report::Ok(ready),
-            Err(e) => Report::Error(e),
-        })
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "holder failed");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Prints the report line, then points stdin and stdout at /dev/null so that nothing later
-/// writes into a pipe whose reader (`paddock run`) has gone.
-fn report(r: Report) {
-    let mut out = std::io::stdout().lock();
-    if let Ok(line) = serde_json::to_string(&r) {
-        let _ = writeln!(out, "{line}");
-    }
-    let _ = out.flush();
-    drop(out);
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
-        let _ = nix::unistd::dup2(null.as_raw_fd(), 0);
-        let _ = nix::unistd::dup2(null.as_raw_fd(), 1);
-    }
+    paddock_host::process::main()
 }

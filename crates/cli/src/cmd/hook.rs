@@ -129,17 +129,10 @@ fn ancestors() -> Vec<u32> {
     let mut out = vec![std::os::unix::process::parent_id()];
     while out.len() < 6 {
         let Some(&pid) = out.last() else { break };
-        match parent_of(pid) {
+        match paddock_core::status_files::parent_of(pid) {
             Some(p) if p > 1 => out.push(p),
             _ => break,
         }
     }
     out
-}
-
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command may contain spaces and parentheses: fields resume after the last `)`.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(1)?.parse().ok()
 }

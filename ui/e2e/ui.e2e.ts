@@ -1,0 +1,374 @@
+/**
+ * The UI against a real `paddock up` and real shell sessions, in Debian's Chromium, at desktop
+ * size and on a 390×844 touch phone. Screenshots go to docs/screenshots/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  ClaudeSandbox,
+  device,
+  Host,
+  SHOTS,
+  startClaude,
+  terminalLines,
+  until,
+  type Device,
+} from "./harness";
+
+let host: Host;
+let shellId = "";
+let desktop: Device | null = null;
+let phone: Device | null = null;
+let claude: ClaudeSandbox | null = null;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  host = new Host();
+  await host.up();
+  shellId = await host.shell("build-shell");
+  await host.shell("tests-shell");
+});
+
+afterAll(async () => {
+  // Each step runs even when an earlier one fails, so nothing is left running.
+  const steps = [
+    () => desktop?.close(),
+    () => phone?.close(),
+    () => host?.close(),
+    () => claude?.close(),
+  ];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (e) {
+      console.error("cleanup:", e);
+    }
+  }
+});
+
+const shot = (d: Device, name: string) => d.page.screenshot({ path: join(SHOTS, `${name}.png`) });
+
+/** Lines of the terminal that are exactly `text` (output, not the command line echoing it). */
+async function outputLines(d: Device, re: RegExp): Promise<string[]> {
+  return (await terminalLines(d.page)).map((l) => l.trim()).filter((l) => re.test(l));
+}
+
+describe("desktop", () => {
+  it("pairs from the QR code's link, lists the sessions, and types into one", async () => {
+    desktop = await device("desktop");
+    const { page } = desktop;
+    const offer = await host.pair("admin");
+    await page.goto(offer.pair_url);
+    await page.getByRole("button", { name: "Pair this device" }).click();
+
+    const card = page.locator(`[data-session="${shellId}"]`);
+    await until("the session's card on the dashboard", () => card.isVisible());
+    await until("the second session too", () => page.getByText("tests-shell").isVisible());
+    expect(page.url()).not.toContain("pair="); // the secret is not left in the address
+    await shot(desktop, "desktop-dashboard");
+
+    await card.click();
+    await until("a writable terminal", () =>
+      page.locator('[data-testid="terminal"][data-writable="true"]').isVisible(),
+    );
+    await page.locator('[data-testid="terminal"]').click();
+    await page.keyboard.type('echo "desk-$((6*7))-ok"');
+    await page.keyboard.press("Enter");
+    await until(
+      "the command's output in the terminal",
+      async () => (await outputLines(desktop!, /^desk-42-ok$/)).length === 1,
+    );
+    expect(await host.paddock("logs", shellId)).toContain("desk-42-ok");
+    await shot(desktop, "desktop-session");
+  });
+
+  it("reconnects after `paddock up` restarts without losing or doubling output", async () => {
+    const d = desktop!;
+    const { page } = d;
+    await page.keyboard.type("for i in $(seq 1 40); do echo tick-$i; sleep 0.1; done");
+    await page.keyboard.press("Enter");
+    await until("the first ticks", async () => (await outputLines(d, /^tick-3$/)).length === 1);
+    await host.down();
+    await until("the offline banner", () =>
+      page
+        .getByText(/Offline, reconnecting/)
+        .first()
+        .isVisible(),
+    );
+    await shot(d, "desktop-offline");
+    await host.up();
+    await until(
+      "the banner to go once the host is back",
+      async () =>
+        !(await page
+          .getByText(/Offline, reconnecting/)
+          .first()
+          .isVisible()),
+      30_000,
+    );
+    await until(
+      "the last tick",
+      async () => (await outputLines(d, /^tick-40$/)).length === 1,
+      30_000,
+    );
+    const ticks = await outputLines(d, /^tick-\d+$/);
+    expect(ticks).toEqual(Array.from({ length: 40 }, (_, i) => `tick-${i + 1}`));
+  });
+
+  it("paints within a second from loopback, cold cache (best of three loads)", async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await desktop!.context.newPage();
+      await page.route("**/*", (r) => r.continue()); // routing turns the HTTP cache off
+      await page.goto(host.url + "/");
+      times.push(
+        await until("the first contentful paint", () =>
+          page.evaluate(
+            () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? 0,
+          ),
+        ),
+      );
+      await page.close();
+    }
+    console.log(
+      `first contentful paint from loopback, cold cache: ${times.map((t) => t.toFixed(0)).join(", ")} ms`,
+    );
+    expect(Math.min(...times)).toBeLessThan(1000);
+  });
+
+  it("shows the other screens", async () => {
+    const { page } = desktop!;
+    for (const [hash, heading, name] of [
+      ["#/system", "System", "desktop-system"],
+      ["#/processes", "Processes", "desktop-processes"],
+      ["#/hosts", "Hosts", "desktop-hosts"],
+      ["#/devices", "Devices", "desktop-devices"],
+      ["#/logs", "Logs", "desktop-logs"],
+    ] as const) {
+      await page.goto(new URL(hash, host.url + "/").toString());
+      await until(`the ${heading} page`, () =>
+        page.getByRole("heading", { name: heading, exact: true }).isVisible(),
+      );
+      if (name === "desktop-system")
+        await until("the host's version", () => page.getByText(/^Paddock \d/).isVisible());
+      if (name === "desktop-devices")
+        await until("this device in the list", () => page.getByText("(this device)").isVisible());
+      if (name === "desktop-processes")
+        await until("the session's row", () =>
+          page.getByRole("link", { name: "build-shell" }).isVisible(),
+        );
+      await shot(desktop!, name);
+    }
+  });
+});
+
+describe("roles", () => {
+  it("a viewer reads the terminal but gets no controls, key bar, typing or message box", async () => {
+    const viewer = await device("desktop");
+    try {
+      const { page } = viewer;
+      const offer = await host.pair("viewer");
+      await page.goto(offer.pair_url);
+      await page.getByRole("button", { name: "Pair this device" }).click();
+      const card = page.locator(`[data-session="${shellId}"]`);
+      await until("the session's card", () => card.isVisible());
+      await card.click();
+      await until(
+        "the terminal's current screen",
+        async () => (await outputLines(viewer, /^tick-40$/)).length === 1,
+      );
+      expect(await page.locator('[data-testid="terminal"]').getAttribute("data-writable")).toBe(
+        "false",
+      );
+      expect(await page.getByRole("toolbar", { name: "Session controls" }).count()).toBe(0);
+      expect(await page.getByRole("toolbar", { name: "Terminal keys" }).count()).toBe(0);
+      expect(await page.getByLabel("Message to the agent").count()).toBe(0);
+      await page.goto(new URL("#/devices", host.url + "/").toString());
+      await until("the admin-only notice", () =>
+        page.getByText(/Only an admin device/).isVisible(),
+      );
+    } finally {
+      await viewer.close();
+    }
+  });
+});
+
+describe("phone, 390×844, touch only", () => {
+  it("pairs with the short code, opens a session and types with the key bar", async () => {
+    phone = await device("phone");
+    const { page } = phone;
+    const offer = await host.pair("operator");
+    await page.goto(host.url + "/");
+    await page.getByRole("link", { name: "Pair a host" }).first().tap();
+    await shot(phone, "phone-pair");
+    await page.getByPlaceholder("ABCD-1234").tap();
+    await page.keyboard.type(offer.code);
+    await page.getByRole("button", { name: "Pair", exact: true }).tap();
+
+    const card = page.locator(`[data-session="${shellId}"]`);
+    await until("the session's card", () => card.isVisible());
+    await shot(phone, "phone-dashboard");
+    await card.tap();
+    await until("a writable terminal", () =>
+      page.locator('[data-testid="terminal"][data-writable="true"]').isVisible(),
+    );
+    await page.locator('[data-testid="terminal"]').tap();
+    await page.keyboard.type('echo "phone-$((2+3))"');
+    await page.getByRole("button", { name: "Enter" }).tap();
+    await until("the output", async () => (await outputLines(phone!, /^phone-5$/)).length === 1);
+
+    // Ctrl-C on the key bar interrupts a running command: the next one runs at once.
+    await page.keyboard.type("sleep 60");
+    await page.getByRole("button", { name: "Enter" }).tap();
+    await page.getByRole("button", { name: "Ctrl-C" }).tap();
+    await page.keyboard.type("echo after-$((1+1))-interrupt");
+    await page.getByRole("button", { name: "Enter" }).tap();
+    await until(
+      "the command after Ctrl-C",
+      async () => (await outputLines(phone!, /^after-2-interrupt$/)).length === 1,
+      10_000,
+    );
+    await shot(phone, "phone-session");
+
+    await page.getByRole("tab", { name: "Transcript" }).tap();
+    await until("the transcript pane", () => page.getByLabel("Transcript").isVisible());
+    await shot(phone, "phone-transcript");
+  });
+
+  it("shows the other screens at phone size", async () => {
+    const { page } = phone!;
+    for (const [hash, heading, name] of [
+      ["#/system", "System", "phone-system"],
+      ["#/hosts", "Hosts", "phone-hosts"],
+    ] as const) {
+      await page.goto(new URL(hash, host.url + "/").toString());
+      await until(`the ${heading} page`, () =>
+        page.getByRole("heading", { name: heading, exact: true }).isVisible(),
+      );
+      await shot(phone!, name);
+    }
+    // An operator device does not get the admin-only Devices list.
+    await page.goto(new URL("#/devices", host.url + "/").toString());
+    await until("the role notice", () => page.getByText(/Only an admin device/).isVisible());
+
+    // The theme follows the system's: dark here.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(new URL("#/", host.url + "/").toString());
+    await until(
+      "the dark theme",
+      async () => (await page.evaluate(() => document.documentElement.dataset.theme)) === "dark",
+    );
+    await until("the sessions", () => page.locator(`[data-session="${shellId}"]`).isVisible());
+    await shot(phone!, "phone-dashboard-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  it("finds the Claude Code session waiting for permission and approves it, touch only", async () => {
+    const command = "echo approved-in-paddock > made.txt";
+    claude = new ClaudeSandbox();
+    await claude.start({
+      replies: [
+        {
+          when: { type: "user_says", value: "please make a file" },
+          answer: {
+            kind: "message",
+            blocks: [
+              { type: "text", text: "I will create the file." },
+              {
+                type: "tool_use",
+                name: "Bash",
+                input: { command, description: "Create made.txt" },
+              },
+            ],
+            usage: { input_tokens: 1200, output_tokens: 40 },
+          },
+        },
+        {
+          when: { type: "tool_result" },
+          answer: {
+            kind: "message",
+            blocks: [{ type: "text", text: "Done: made.txt exists." }],
+            usage: { input_tokens: 1300, output_tokens: 12 },
+          },
+        },
+      ],
+    });
+    const id = await startClaude(host, claude, "claude-agent");
+    const { page } = phone!;
+    await page.goto(host.url + "/#/");
+    const card = page.locator(`[data-session="${id}"]`);
+    const state = () => card.locator("[data-state]").getAttribute("data-state");
+    await until(
+      "Claude Code at its prompt",
+      async () => ["idle", "waiting_input"].includes((await state()) ?? ""),
+      90_000,
+    );
+
+    // A message from the phone's message box starts the agent's turn.
+    await card.tap();
+    await page.getByLabel("Message to the agent").tap();
+    await page.keyboard.type("please make a file");
+    await page.getByRole("button", { name: "Send" }).tap();
+    await until("the host to confirm the message", () =>
+      page.getByText(/delivered your message/).isVisible(),
+    );
+
+    // On the dashboard the waiting session is first and loudest, and the title counts it.
+    await page.getByRole("link", { name: "Back to sessions" }).tap();
+    await until(
+      "the session waiting for permission, first",
+      async () =>
+        (await state()) === "waiting_permission" &&
+        (await page.locator("[data-session]").first().getAttribute("data-session")) === id,
+      60_000,
+    );
+    const waiting = await page
+      .locator('[data-state="waiting_permission"], [data-state="waiting_input"]')
+      .count();
+    expect(waiting).toBeGreaterThan(0);
+    expect(await page.title()).toMatch(new RegExp(`^\\(${waiting}\\) Paddock: ${waiting} waiting`));
+    expect(existsSync(`${claude.project}/made.txt`)).toBe(false);
+    await shot(phone!, "phone-dashboard-permission");
+
+    await card.tap();
+    await until("the permission card", () =>
+      page.getByRole("heading", { name: /Permission needed/ }).isVisible(),
+    );
+    await until("the exact command on it", () => page.getByText(command).first().isVisible());
+    await shot(phone!, "phone-permission");
+    await page.getByRole("button", { name: "Approve" }).tap();
+    await until("the host to confirm the approval", () =>
+      page.getByText(/Approved\. The host passed it/).isVisible(),
+    );
+    await until(
+      "made.txt written by the real Bash tool",
+      () =>
+        existsSync(`${claude!.project}/made.txt`) &&
+        readFileSync(`${claude!.project}/made.txt`, "utf8") === "approved-in-paddock\n",
+      30_000,
+    );
+    await until(
+      "the agent's reply in the terminal",
+      async () => (await terminalLines(page)).some((l) => l.includes("Done: made.txt exists.")),
+      30_000,
+    );
+    await shot(phone!, "phone-approved");
+
+    // The transcript side: the Bash action the agent took, from the host's indexer.
+    await page.getByRole("tab", { name: "Transcript" }).tap();
+    await until(
+      "the Bash action in the transcript",
+      () => page.getByLabel("Transcript").getByText("Recent actions").isVisible(),
+      30_000,
+    );
+    await until("its command", () =>
+      page
+        .getByLabel("Transcript")
+        .getByText(/approved-in-paddock/)
+        .first()
+        .isVisible(),
+    );
+    await shot(phone!, "phone-transcript-claude");
+  });
+});

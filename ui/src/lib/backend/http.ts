@@ -1,0 +1,148 @@
+/**
+ * The REST half of the backend: one method per thing the UI asks of a host. Every REST route
+ * the UI uses is in this file.
+ */
+import { ApiError, fromResponse, unreachable } from "./errors";
+import type {
+  AuditEntry,
+  Control,
+  DecideRequest,
+  Decision,
+  DeviceView,
+  Me,
+  PairRequest,
+  PermissionRequest,
+  SessionView,
+  Signal,
+  SupervisorStatus,
+  SystemMetrics,
+  TokenGrant,
+  SessionInsight,
+  ThinkingView,
+} from "./types";
+
+export type ControlAction = "interrupt" | "pause" | "resume" | "stop" | "kill" | "restart";
+
+/** Stop and kill are signals; restart has its own route; the rest are agent controls. */
+const SIGNAL: Partial<Record<ControlAction, Signal>> = { stop: "TERM", kill: "KILL" };
+
+const sid = (id: string) => `/sessions/${encodeURIComponent(id)}`;
+
+export class HttpApi {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: () => string | null,
+    /** Called once when the host answers 401: true when a fresh token was obtained. */
+    private readonly reauth: () => Promise<boolean> = async () => false,
+  ) {}
+
+  async request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    const tok = this.token();
+    if (tok) headers.Authorization = `Bearer ${tok}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + "/api/v1" + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit",
+        cache: "no-store",
+      });
+    } catch {
+      throw unreachable();
+    }
+    const text = await res.text();
+    let json: unknown = null;
+    if (text) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        if (res.ok) {
+          throw new ApiError(
+            "internal",
+            "The host answered with something that is not JSON. Check that this address is a Paddock host.",
+          );
+        }
+      }
+    }
+    if (res.status === 401 && !retried && tok && (await this.reauth())) {
+      return this.request(method, path, body, true);
+    }
+    if (!res.ok) throw fromResponse(res.status, json);
+    return json as T;
+  }
+
+  /** Proves a pairing secret (from the QR code) or a short code; needs no token. */
+  pair(secret: string, deviceName: string): Promise<TokenGrant> {
+    return this.request("POST", "/pair", { secret, device_name: deviceName } satisfies PairRequest);
+  }
+  refresh(refreshToken: string): Promise<TokenGrant> {
+    return this.request("POST", "/auth/refresh", { refresh_token: refreshToken });
+  }
+  me(): Promise<Me> {
+    return this.request("GET", "/me");
+  }
+  sessions(): Promise<SessionView[]> {
+    return this.request("GET", "/sessions");
+  }
+  session(id: string): Promise<SessionView> {
+    return this.request("GET", sid(id));
+  }
+  /** Sends a message to the agent: typed into its prompt and submitted. */
+  message(id: string, text: string): Promise<SessionView> {
+    return this.request("POST", `${sid(id)}/message`, { text });
+  }
+  /**
+   * Interrupt (what the agent treats as interrupt, e.g. Esc for Claude Code), pause and resume
+   * go through the agent's control; stop and kill are signals; restart has its own route.
+   */
+  control(id: string, action: ControlAction): Promise<unknown> {
+    const signal = SIGNAL[action];
+    if (signal) return this.request("POST", `${sid(id)}/signal`, { signal });
+    if (action === "restart") return this.request("POST", `${sid(id)}/restart`);
+    const body: Control =
+      action === "interrupt"
+        ? { action: "interrupt", message: null }
+        : { action: action === "pause" ? "pause" : "resume" };
+    return this.request("POST", `${sid(id)}/control`, body);
+  }
+  remove(id: string): Promise<unknown> {
+    return this.request("DELETE", sid(id));
+  }
+  status(): Promise<SupervisorStatus> {
+    return this.request("GET", "/system/status");
+  }
+  metrics(): Promise<SystemMetrics> {
+    return this.request("GET", "/system/metrics");
+  }
+  devices(): Promise<DeviceView[]> {
+    return this.request("GET", "/devices");
+  }
+  revokeDevice(id: string): Promise<DeviceView> {
+    return this.request("DELETE", `/devices/${encodeURIComponent(id)}`);
+  }
+  audit(): Promise<AuditEntry[]> {
+    return this.request("GET", "/audit");
+  }
+
+  /** Pending permission requests (`all` includes decided ones). */
+  permissions(): Promise<PermissionRequest[]> {
+    return this.request("GET", "/permissions");
+  }
+  /** Answers a permission request; the host answers with it, decided (or says who was first). */
+  decide(id: string, decision: Decision): Promise<PermissionRequest> {
+    return this.request("POST", `/permissions/${encodeURIComponent(id)}/decide`, {
+      decision,
+    } satisfies DecideRequest);
+  }
+
+  /** What the session's transcript says: task, actions, files, progress, tokens, cost. */
+  insight(id: string): Promise<SessionInsight> {
+    return this.request("GET", `${sid(id)}/insight`);
+  }
+  thinking(id: string): Promise<ThinkingView> {
+    return this.request("GET", `${sid(id)}/thinking`);
+  }
+}

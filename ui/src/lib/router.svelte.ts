@@ -1,0 +1,70 @@
+/** Hash routes, so the endpoint serves one index.html for everything and reloads keep place. */
+
+export type Route =
+  | { name: "dashboard" }
+  | { name: "session"; host: string; id: string }
+  | { name: "hosts" }
+  | { name: "pair"; code?: string; link?: string }
+  | { name: "processes" }
+  | { name: "system" }
+  | { name: "logs" }
+  | { name: "devices" }
+  | { name: "settings" }
+  | { name: "about" };
+
+export function parseRoute(hash: string): Route {
+  // A scanned pairing QR code opens `https://host:7420/#pair=SECRET&fp=FINGERPRINT`.
+  if (hash.startsWith("#pair=")) return { name: "pair", link: hash };
+  const [path = "", query = ""] = hash.replace(/^#\/?/, "").split("?");
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  switch (parts[0]) {
+    case "s":
+      if (parts[1] && parts[2]) return { name: "session", host: parts[1], id: parts[2] };
+      return { name: "dashboard" };
+    case "pair": {
+      const code = /(?:^|&)code=([^&]*)/.exec(query)?.[1];
+      return { name: "pair", code: code ? decodeURIComponent(code) : undefined };
+    }
+    case "hosts":
+    case "processes":
+    case "system":
+    case "logs":
+    case "devices":
+    case "settings":
+    case "about":
+      return { name: parts[0] };
+    default:
+      return { name: "dashboard" };
+  }
+}
+
+export function href(r: Route): string {
+  switch (r.name) {
+    case "dashboard":
+      return "#/";
+    case "session":
+      return `#/s/${encodeURIComponent(r.host)}/${encodeURIComponent(r.id)}`;
+    case "pair":
+      return r.code ? `#/pair?code=${encodeURIComponent(r.code)}` : "#/pair";
+    default:
+      return `#/${r.name}`;
+  }
+}
+
+class Router {
+  route = $state<Route>(parseRoute(typeof location === "undefined" ? "" : location.hash));
+  constructor() {
+    if (typeof window !== "undefined") {
+      window.addEventListener("hashchange", () => (this.route = parseRoute(location.hash)));
+    }
+  }
+  go(r: Route): void {
+    location.hash = href(r);
+  }
+  /** Navigates without leaving the current address in history (it held a pairing secret). */
+  replace(r: Route): void {
+    location.replace(href(r));
+  }
+}
+
+export const router = new Router();

@@ -1,0 +1,17 @@
+import { mount } from "svelte";
+import "./app.css";
+import App from "./App.svelte";
+import { hosts } from "./lib/state/hosts.svelte";
+import { prefs } from "./lib/settings.svelte";
+
+prefs.load();
+hosts.load();
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => prefs.apply());
+
+mount(App, { target: document.getElementById("app")! });
+
+if ("serviceWorker" in navigator && import.meta.env.PROD) {
+  void navigator.serviceWorker.register("/sw.js").catch(() => {
+    /* the UI works without it; it only makes it installable and open offline */
+  });
+}

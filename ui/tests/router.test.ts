@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { href, parseRoute } from "../src/lib/router.svelte";
+
+describe("routes", () => {
+  it("round-trip through the hash, ids with odd characters included", () => {
+    for (const r of [
+      { name: "dashboard" },
+      { name: "session", host: "h-1", id: "tmux-default-3" },
+      { name: "pair", code: "AB12CD" },
+      { name: "logs" },
+    ] as const) {
+      expect(parseRoute(href(r))).toEqual(r);
+    }
+  });
+  it("a scanned pairing link opens the pairing page with the link", () => {
+    expect(parseRoute("#pair=abc&fp=01")).toEqual({ name: "pair", link: "#pair=abc&fp=01" });
+  });
+  it("unknown paths show the dashboard", () => {
+    expect(parseRoute("#/nope")).toEqual({ name: "dashboard" });
+    expect(parseRoute("")).toEqual({ name: "dashboard" });
+  });
+});
