@@ -310,7 +310,8 @@ impl Conn {
                 if !p.allows(Permission::Read) {
                     return self.deny(Permission::Read, "attach", Some(session)).await;
                 }
-                self.attach(session, offset, size, lossless).await;
+                self.attach(session, offset, size, lossless.unwrap_or(false))
+                    .await;
             }
             ClientMessage::Detach { session } => {
                 if self.attached.remove(&session).is_some() {

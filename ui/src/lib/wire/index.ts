@@ -416,7 +416,7 @@ size: Size | null,
  * with a snapshot, instead of the interactive limit (1 MiB): for clients that must
  * see every byte (a log view, a recorder), not for a live terminal.
  */
-lossless: boolean, } | { "type": "detach", session: SessionId, } | { "type": "input", session: SessionId, data: string, } | { "type": "resize", session: SessionId, size: Size, } | { "type": "ping", nonce: number | null, };
+lossless?: boolean, } | { "type": "detach", session: SessionId, } | { "type": "input", session: SessionId, data: string, } | { "type": "resize", session: SessionId, size: Size, } | { "type": "ping", nonce: number | null, };
 
 export type ServerMessage = { "type": "ready", protocol: number, device_id: DeviceId, role: Role, permissions: Array<Permission>, } | { "type": "resync", sessions: Array<SessionView>, } | { "type": "attached", session: SessionId, offset: number, snapshot: boolean, gap: boolean, size: Size, 
 /**
