@@ -174,6 +174,8 @@ pub struct AgentFacts {
     pub transcript: Option<PathBuf>,
     /// Hooks reach Paddock from this session.
     pub hooked: bool,
+    /// The permission request whose prompt the screen has shown.
+    pub prompt_seen: Option<String>,
 }
 
 /// Per-session agent facts. Cheap to clone.
@@ -197,6 +199,12 @@ impl Agents {
                 f.transcript = p.transcript_path.clone();
             }
         }
+    }
+
+    /// Records that the screen shows the prompt of request `id`.
+    pub fn prompt_seen(&self, session: &SessionId, id: &str) {
+        let mut map = self.facts.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(session.clone()).or_default().prompt_seen = Some(id.to_owned());
     }
 
     /// Forgets a session that is gone.

@@ -6,8 +6,17 @@ use crate::supervisor::Handle;
 use paddock_host::client::{Client, ClientError};
 use paddock_proto::agent::{AgentState, AnswerChannel, Control, Decision, PermissionRequest};
 use paddock_proto::supervisor::{Backend, SessionView};
-use paddock_proto::{ErrorCode, ErrorPayload, Hello, Mode, Request, Signal};
+use paddock_proto::{ErrorCode, ErrorPayload, Hello, Mode, Request, Response, Signal};
 use std::time::Duration;
+
+/// How long typed text has to show on the screen before Enter is pressed anyway.
+const ECHO_WAIT: Duration = Duration::from_secs(3);
+/// Empties the input line of the agents that keep a composer (Ctrl-U).
+const CLEAR_LINE: &[u8] = b"\x15";
+/// How many times keys answering a prompt on the screen are typed before giving up.
+const ANSWER_TRIES: usize = 3;
+/// How long a prompt answered by keys has to leave the screen before the keys are typed again.
+const ANSWER_WAIT: Duration = Duration::from_millis(700);
 
 /// How long an interrupted agent has to stop before a feedback message is typed anyway.
 const INTERRUPT_SETTLE: Duration = Duration::from_secs(5);
@@ -118,6 +127,14 @@ pub async fn control(
     match action {
         Control::Message { text } => {
             check_message(&text)?;
+            if let Some(p) = &view.status.permission {
+                // Keys typed at a permission prompt answer it: the message would be lost and
+                // the tool run.
+                return Err(ControlError::Invalid(format!(
+                    "{} is waiting for permission ({} {}); answer it first with `paddock approve {}` or `paddock deny {}`",
+                    view.name, p.id, p.tool, p.id, p.id
+                )));
+            }
             let mut client = terminal(handle, &view).await?;
             type_message(&mut client, &view, &text).await?;
         }
@@ -132,6 +149,9 @@ pub async fn control(
             client.send_input(keys).await.map_err(holder(&view))?;
             if let Some(m) = message {
                 wait_not_working(handle, &view).await;
+                // Claude Code puts the interrupted prompt back in its composer: empty it, so
+                // the feedback goes alone.
+                client.send_input(CLEAR_LINE).await.map_err(holder(&view))?;
                 type_message(&mut client, &view, &m).await?;
             }
         }
@@ -193,10 +213,45 @@ async fn type_message(
         body.as_bytes().to_vec()
     };
     client.send_input(&bytes).await.map_err(holder(view))?;
+    // Enter alone, once the text shows: TUIs that get text and Enter together take them as a
+    // paste and the Enter as a newline.
+    wait_for_echo(client, view, body).await?;
     tokio::time::sleep(SUBMIT_PAUSE).await;
     client.send_input(b"\r").await.map_err(holder(view))?;
     // The holder has written the input once it answers a request sent after it.
     client.request(Request::Info).await.map_err(holder(view))?;
+    Ok(())
+}
+
+/// Waits until the screen shows the end of `text` (the agent has drawn what was typed), or
+/// [`ECHO_WAIT`] passed.
+async fn wait_for_echo(
+    client: &mut Client,
+    view: &SessionView,
+    text: &str,
+) -> Result<(), ControlError> {
+    let last_line = text.lines().last().unwrap_or_default().trim();
+    let tail: String = {
+        let chars: Vec<char> = last_line.chars().collect();
+        chars[chars.len().saturating_sub(16)..].iter().collect()
+    };
+    if tail.is_empty() {
+        return Ok(());
+    }
+    let deadline = tokio::time::Instant::now() + ECHO_WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if let Response::Screen { rows, .. } = client
+            .request(Request::Screen)
+            .await
+            .map_err(holder(view))?
+        {
+            let joined: String = rows.iter().map(|r| r.trim_end()).collect();
+            if joined.contains(&tail) {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
     Ok(())
 }
 
@@ -278,17 +333,48 @@ pub async fn decide(
             .get(&request.session)
             .ok_or_else(|| ControlError::NotFound(request.session.to_string()))?;
         let mut client = terminal(handle, &view).await?;
-        client
-            .send_input(&crate::agents::permission_keys(&decision))
-            .await
-            .map_err(holder(&view))?;
+        answer_by_keys(handle, &mut client, &view, &decision).await?;
         if let Decision::Deny {
             message: Some(message),
         } = &decision
         {
             wait_not_working(handle, &view).await;
+            client.send_input(CLEAR_LINE).await.map_err(holder(&view))?;
             type_message(&mut client, &view, message).await?;
         }
     }
     Ok(request)
+}
+
+/// Types the keys that answer a prompt on the screen, and again if the prompt is still there
+/// (a key landing as the dialog is drawn can be lost).
+async fn answer_by_keys(
+    handle: &Handle,
+    client: &mut Client,
+    view: &SessionView,
+    decision: &Decision,
+) -> Result<(), ControlError> {
+    let keys = crate::agents::permission_keys(decision);
+    let adapter = crate::agents::adapter(view.agent.as_deref(), &handle.config().agents.generic);
+    for _ in 0..ANSWER_TRIES {
+        client.send_input(&keys).await.map_err(holder(view))?;
+        let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if let Response::Screen { rows, .. } = client
+                .request(Request::Screen)
+                .await
+                .map_err(holder(view))?
+            {
+                let shown = crate::agents::classify_screen(adapter.as_ref(), &rows);
+                if !matches!(shown, crate::state::ScreenSignal::Permission { .. }) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Err(ControlError::Unsupported(format!(
+        "typed the answer into {} {ANSWER_TRIES} times but its prompt is still on the screen; answer it in its terminal (`paddock attach {}`)",
+        view.name, view.id
+    )))
 }

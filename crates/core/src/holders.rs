@@ -165,9 +165,16 @@ async fn read_screen(
                 .registry()
                 .observe(id, |m, _| m.permission(Some(request)));
         }
-        (ScreenSignal::Permission { .. }, _) => {}
+        (ScreenSignal::Permission { .. }, Some(p)) => handle.agents().prompt_seen(id, &p.id),
+        (ScreenSignal::Permission { .. }, None) => {}
+        // The prompt the screen showed has gone (answered or cancelled in the terminal): the
+        // request no longer waits, whichever way it came.
         (ScreenSignal::Working | ScreenSignal::Prompt, Some(p))
-            if p.channel == AnswerChannel::Terminal =>
+            if p.channel == AnswerChannel::Terminal
+                || handle
+                    .agents()
+                    .facts(id)
+                    .is_some_and(|f| f.prompt_seen.as_deref() == Some(p.id.as_str())) =>
         {
             handle
                 .permissions()

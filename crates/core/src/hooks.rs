@@ -41,6 +41,16 @@ pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
     follow_transcript(handle, &session, &call, payload.as_ref());
     match event {
         crate::agents::HookEvent::Signal(signal) => {
+            if !matches!(signal, HookSignal::Waiting { .. }) {
+                // The agent moved on: a permission request still waiting was answered in its
+                // terminal (Claude Code does not stop the waiting hook then).
+                if let Some(p) = handle.permissions().pending_for(&session) {
+                    handle
+                        .permissions()
+                        .withdraw(&p.id, "answered in the agent's terminal");
+                    registry.observe(&session, |m, _| m.permission(None));
+                }
+            }
             registry.observe(&session, |m, now| m.hook(signal, now));
             None
         }

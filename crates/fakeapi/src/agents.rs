@@ -169,7 +169,8 @@ fn read_json_dir(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Every Claude Code hook event; the recording settings hook them all.
+/// The Claude Code hook events (2.1.328) that matter for a session's state; the recording settings
+/// hook them all.
 pub const CLAUDE_HOOK_EVENTS: &[&str] = &[
     "SessionStart",
     "UserPromptSubmit",
@@ -178,6 +179,10 @@ pub const CLAUDE_HOOK_EVENTS: &[&str] = &[
     "Notification",
     "PostToolUse",
     "PostToolUseFailure",
+    "PermissionDenied",
+    "TaskCreated",
+    "TaskCompleted",
+    "SubagentStop",
     "Stop",
     "StopFailure",
     "SessionEnd",
@@ -192,6 +197,7 @@ pub struct ClaudeSandbox {
     dir: tempfile::TempDir,
     api_url: String,
     api_key: String,
+    task_tools: bool,
 }
 
 impl ClaudeSandbox {
@@ -202,6 +208,7 @@ impl ClaudeSandbox {
             dir,
             api_url: api_url.to_owned(),
             api_key: "sk-ant-api03-paddock-fake-key-0123456789abcdefghij".to_owned(),
+            task_tools: false,
         };
         for d in ["home", "project", "hooks", "bin", "decisions"] {
             std::fs::create_dir_all(sb.root().join(d))?;
@@ -237,8 +244,11 @@ impl ClaudeSandbox {
             &sb.root().join("bin/decide-permission"),
             &format!(
                 "#!/bin/sh\n# Records the PermissionRequest payload, then waits (up to 10 minutes) for the\n\
-                 # test to leave a decision in {d}/next.json, takes it and prints it.\n\
+                 # test to leave a decision in {d}/next.json, takes it and prints it. Hooks run in\n\
+                 # a session of their own, so killing the agent leaves this running: it stops as\n\
+                 # soon as the sandbox is gone (the test ended).\n\
                  \"{rec}\"\ni=0\nwhile ! mv \"{d}/next.json\" \"{d}/used-$$.json\" 2>/dev/null; do\n\
+                 \x20 [ -d \"{d}\" ] || exit 0\n\
                  \x20 i=$((i+1)); [ $i -gt 12000 ] && exit 0\n  sleep 0.05\ndone\ncat \"{d}/used-$$.json\"\n",
                 d = decisions.display(),
                 rec = sb.root().join("bin/record-hook").display()
@@ -293,8 +303,21 @@ impl ClaudeSandbox {
             ("DISABLE_ERROR_REPORTING", "1".into()),
         ]
         .into_iter()
+        .chain(self.task_tools.then(|| {
+            // 2.1.328 offers its task-list tools (TaskCreate, TaskUpdate, TaskList, TaskGet:
+            // deferred, announced for loading with ToolSearch) only to some models; this
+            // offers them to every model.
+            ("CLAUDE_CODE_ENABLE_TODO_TOOLS", "true".to_owned())
+        }))
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
+    }
+
+    /// Offers Claude Code's task-list tools to the model, so a script can drive a task list.
+    /// Off by default: it changes the CLI's timing (see docs/agents-offline.md).
+    pub fn with_task_tools(mut self) -> Self {
+        self.task_tools = true;
+        self
     }
 
     /// Variables to remove from the inherited environment.
@@ -443,7 +466,11 @@ impl CodexSandbox {
              request_max_retries = 0\n\
              stream_max_retries = 0\n\
              \n[projects.{project}]\n\
-             trust_level = \"trusted\"\n",
+             trust_level = \"trusted\"\n\
+             \n# The interactive TUI would otherwise start a shared app-server daemon (its own\n\
+             # session, outliving the test) and run turns there; keep everything in-process.\n\
+             [features]\n\
+             daemon_auto_start = false\n",
             notify = toml_str(&notify.display().to_string()),
             url = toml_str(&format!("{api_url}/v1")),
             project = toml_str(&sb.project().display().to_string()),
@@ -595,5 +622,38 @@ mod tests {
             .map(|p| p["hook_event_name"].clone())
             .collect();
         assert_eq!(events, vec![json!("Stop"), json!("PermissionRequest")]);
+    }
+
+    #[test]
+    fn a_waiting_permission_hook_ends_when_the_sandbox_is_dropped() {
+        let sb = ClaudeSandbox::new("http://127.0.0.1:1").expect("sandbox");
+        let mut child = Command::new(sb.root().join("bin/decide-permission"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("hook script");
+        // It waits for a decision that never comes...
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(child.try_wait().expect("wait").is_none(), "it did not wait");
+        // ...until the test's sandbox goes away.
+        drop(sb);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the hook outlived its sandbox"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(status.success());
+        let out = child.wait_with_output().expect("output");
+        assert!(
+            out.stdout.is_empty(),
+            "it printed a decision: {:?}",
+            out.stdout
+        );
     }
 }
