@@ -42,6 +42,12 @@ pub enum ClientMessage {
         /// Apply this size when attaching (operators only; ignored for viewers).
         #[serde(default)]
         size: Option<Size>,
+        /// Tolerate falling behind by up to the session's whole ring before being resynced
+        /// with a snapshot, instead of the interactive limit (1 MiB): for clients that must
+        /// see every byte (a log view, a recorder), not for a live terminal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "wire", ts(optional))]
+        lossless: Option<bool>,
     },
     /// Stop streaming a session's terminal.
     Detach { session: SessionId },

@@ -410,7 +410,13 @@ export type ClientMessage = { "type": "auth", token: string, } | { "type": "subs
 /**
  * Apply this size when attaching (operators only; ignored for viewers).
  */
-size: Size | null, } | { "type": "detach", session: SessionId, } | { "type": "input", session: SessionId, data: string, } | { "type": "resize", session: SessionId, size: Size, } | { "type": "ping", nonce: number | null, };
+size: Size | null, 
+/**
+ * Tolerate falling behind by up to the session's whole ring before being resynced
+ * with a snapshot, instead of the interactive limit (1 MiB): for clients that must
+ * see every byte (a log view, a recorder), not for a live terminal.
+ */
+lossless?: boolean, } | { "type": "detach", session: SessionId, } | { "type": "input", session: SessionId, data: string, } | { "type": "resize", session: SessionId, size: Size, } | { "type": "ping", nonce: number | null, };
 
 export type ServerMessage = { "type": "ready", protocol: number, device_id: DeviceId, role: Role, permissions: Array<Permission>, } | { "type": "resync", sessions: Array<SessionView>, } | { "type": "attached", session: SessionId, offset: number, snapshot: boolean, gap: boolean, size: Size, 
 /**
