@@ -318,20 +318,21 @@ async fn read_task(
     drained: std_mpsc::Sender<()>,
 ) {
     let mut buf = vec![0u8; READ_CHUNK];
-    'outer: loop {
+    loop {
         let Ok(mut guard) = reader.readable().await else {
             break;
         };
-        // Drain what is there, then wait again (edge-triggered readiness).
-        loop {
-            match guard.try_io(|inner| inner.get_ref().read(&mut buf)) {
-                Ok(Ok(0)) => break 'outer,
-                Ok(Ok(n)) => on_output(&buf[..n]),
-                Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                // EIO: every slave fd is closed (the agent and its children are gone).
-                Ok(Err(_)) => break 'outer,
-                Err(_would_block) => break,
-            }
+        // One read per readiness check: `readable()` returns at once while data remains and
+        // counts against the task's cooperative budget, so a flood of output cannot starve the
+        // other tasks of this single-threaded runtime (new clients' hello, their input).
+        match guard.try_io(|inner| inner.get_ref().read(&mut buf)) {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => on_output(&buf[..n]),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // EIO: every slave fd is closed (the agent and its children are gone).
+            Ok(Err(_)) => break,
+            // Not ready after all: readiness is cleared and the next check waits.
+            Err(_would_block) => {}
         }
     }
     let _ = drained.send(());
