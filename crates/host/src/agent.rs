@@ -327,7 +327,14 @@ async fn read_task(
         // other tasks of this single-threaded runtime (new clients' hello, their input).
         match guard.try_io(|inner| inner.get_ref().read(&mut buf)) {
             Ok(Ok(0)) => break,
-            Ok(Ok(n)) => on_output(&buf[..n]),
+            Ok(Ok(n)) => {
+                on_output(&buf[..n]);
+                drop(guard);
+                // Let the clients' writers send this chunk before the next is read: the
+                // cooperative budget alone would allow 128 reads (8 MiB) in a row and leave
+                // even a fast client behind.
+                tokio::task::yield_now().await;
+            }
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
             // EIO: every slave fd is closed (the agent and its children are gone).
             Ok(Err(_)) => break,
