@@ -236,7 +236,9 @@ pub struct Supervisor {
     shutdown: watch::Sender<bool>,
     tasks: tokio::task::JoinSet<()>,
     watcher: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
-    _lock: File,
+    /// Held while the supervisor runs; dropping it (after `stop`) frees the lock, so a
+    /// process that runs the supervisor as a library can start it again.
+    _lock: nix::fcntl::Flock<File>,
     socket: PathBuf,
 }
 
@@ -416,7 +418,7 @@ impl Supervisor {
 }
 
 /// Takes `_supervisor.lock` (flock, released by the kernel if we die) and writes our pid in it.
-fn take_lock(dir: &RuntimeDir) -> Result<File, SupervisorError> {
+fn take_lock(dir: &RuntimeDir) -> Result<nix::fcntl::Flock<File>, SupervisorError> {
     let path = dir.path().join(LOCK_NAME);
     let io = |source| SupervisorError::Io {
         path: path.clone(),
@@ -435,12 +437,10 @@ fn take_lock(dir: &RuntimeDir) -> Result<File, SupervisorError> {
     );
     match locked {
         Ok(guard) => {
-            // The lock lives as long as this descriptor; leak the guard into it.
-            std::mem::forget(guard);
             file.set_len(0).map_err(io)?;
             file.rewind().map_err(io)?;
             write!(file, "{}", std::process::id()).map_err(io)?;
-            Ok(file)
+            Ok(guard)
         }
         Err(_) => {
             let mut pid = String::new();
@@ -456,4 +456,33 @@ fn take_lock(dir: &RuntimeDir) -> Result<File, SupervisorError> {
 /// The supervisor's socket in `dir`.
 pub fn socket_path(dir: &Path) -> PathBuf {
     dir.join(SOCKET_NAME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stopped_supervisor_frees_its_lock_and_a_second_one_is_refused_while_it_runs() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let runtime = tmp.path().join("run");
+        let config = Config {
+            data_dir: Some(tmp.path().join("data")),
+            ..Default::default()
+        };
+        let dir = || RuntimeDir::open(runtime.clone()).expect("runtime dir");
+        let first = Supervisor::start(config.clone(), tmp.path().join("c.toml"), dir())
+            .expect("first start");
+        match Supervisor::start(config.clone(), tmp.path().join("c.toml"), dir()) {
+            Err(SupervisorError::AlreadyRunning { pid, .. }) => {
+                assert_eq!(pid, std::process::id().to_string())
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+            Ok(_) => panic!("two supervisors on one runtime directory"),
+        }
+        first.stop().await;
+        let again = Supervisor::start(config, tmp.path().join("c.toml"), dir())
+            .expect("the lock was freed by stop");
+        again.stop().await;
+    }
 }
