@@ -662,10 +662,19 @@ impl TranscriptWatcher {
                     if *stop {
                         return;
                     }
-                    let (stop, _) = s
-                        .wake
-                        .wait_timeout(stop, interval)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    // Nothing watched: sleep until `watch` or `drop` wakes us, so an idle
+                    // supervisor's watcher costs no wakeups at all.
+                    let idle = lock(&s.files).is_empty();
+                    let stop = if idle {
+                        s.wake
+                            .wait(stop)
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    } else {
+                        s.wake
+                            .wait_timeout(stop, interval)
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .0
+                    };
                     if *stop {
                         return;
                     }
@@ -705,6 +714,10 @@ impl TranscriptWatcher {
         lock(&self.shared.files)
             .entry(path.to_owned())
             .or_insert(None);
+        // Take the stop lock so the thread is either before its emptiness check (and sees
+        // the file) or waiting (and gets this wakeup).
+        let _stop = lock(&self.shared.stop);
+        self.shared.wake.notify_all();
     }
 
     pub fn unwatch(&self, path: &Path) {

@@ -1,7 +1,7 @@
 //! What the supervisor (`paddock up`) costs while nothing happens, and how fast it finds its
 //! sessions again after a `kill -9`.
 //!
-//! Sessions are holders (`paddock run -- claude 100000`, where `claude` is a copy of
+//! Sessions are holders (`paddock run --no-hooks -- claude 100000`, where `claude` is a copy of
 //! /bin/sleep so that it counts as an agent) and panes of one private tmux server running the
 //! same copy, 80 % / 20 %. The supervisor runs with a private runtime, data and config
 //! directory and a private `TMUX_TMPDIR`, so it sees exactly the sessions started here (and
@@ -241,7 +241,8 @@ impl Fleet {
     ) -> anyhow::Result<()> {
         let claude = env.claude.to_string_lossy().into_owned();
         for _ in 0..holders {
-            let session = h.start_session(&[], &[&claude, "100000"])?;
+            // A copy of sleep named claude: no hooks for it (it would take them as arguments).
+            let session = h.start_session(&["--no-hooks"], &[&claude, "100000"])?;
             self.holders.push(session);
         }
         if panes > 0 {
