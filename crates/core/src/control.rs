@@ -345,6 +345,13 @@ pub async fn decide(
             .ok_or_else(|| ControlError::NotFound(request.session.to_string()))?;
         let mut client = terminal(handle, &view).await?;
         answer_by_keys(handle, &mut client, &view, &decision).await?;
+        // Answered: the session no longer waits on it (the hook channel clears it when the
+        // waiting hook gets the decision).
+        handle.registry().observe(&request.session, |m, _| {
+            if m.pending_permission().is_some_and(|p| p.id == request.id) {
+                m.permission(None);
+            }
+        });
         if let Decision::Deny {
             message: Some(message),
         } = &decision

@@ -151,7 +151,13 @@ async fn read_screen(
     let pending = handle.permissions().pending_for(id);
     let hooked = handle.agents().facts(id).is_some_and(|f| f.hooked);
     match (&signal, &pending) {
-        (ScreenSignal::Permission { tool, subject }, None) if !hooked => {
+        // A prompt just answered can stay on the screen for a moment: not a new request.
+        (ScreenSignal::Permission { tool, subject }, None)
+            if !hooked
+                && !handle
+                    .permissions()
+                    .answered_within(id, std::time::Duration::from_secs(2)) =>
+        {
             let (request, _) = handle.permissions().open(crate::permissions::NewRequest {
                 session: id.clone(),
                 agent_session: None,

@@ -54,6 +54,8 @@ pub struct NewRequest {
 struct Entry {
     request: PermissionRequest,
     waiter: Option<oneshot::Sender<Decision>>,
+    /// When it was decided or withdrawn.
+    ended: Option<std::time::Instant>,
 }
 
 #[derive(Default)]
@@ -107,6 +109,7 @@ impl Permissions {
             inner.entries.push_back(Entry {
                 request: request.clone(),
                 waiter: Some(tx),
+                ended: None,
             });
             Self::trim(&mut inner);
             request
@@ -213,6 +216,7 @@ impl Permissions {
                 by: by.to_owned(),
                 at: now_text(),
             });
+            entry.ended = Some(std::time::Instant::now());
             entry.request.clone()
         };
         tracing::info!(id, by, "permission request decided");
@@ -234,6 +238,7 @@ impl Permissions {
                 reason: reason.to_owned(),
                 at: now_text(),
             });
+            entry.ended = Some(std::time::Instant::now());
             entry.request.clone()
         };
         tracing::info!(id, reason, "permission request withdrawn");
@@ -257,6 +262,16 @@ impl Permissions {
             .filter(|e| all || e.request.outcome.is_none())
             .map(|e| e.request.clone())
             .collect()
+    }
+
+    /// Whether a request of `session` was answered within `within` (its prompt may still be
+    /// on the screen for a moment after the answer).
+    pub fn answered_within(&self, session: &SessionId, within: Duration) -> bool {
+        self.lock().entries.iter().any(|e| {
+            &e.request.session == session
+                && matches!(e.request.outcome, Some(PermissionOutcome::Decided { .. }))
+                && e.ended.is_some_and(|t| t.elapsed() < within)
+        })
     }
 
     /// The pending request of a session, if any.
