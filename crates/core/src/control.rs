@@ -296,16 +296,9 @@ pub async fn signal(handle: &Handle, view: &SessionView, sig: Signal) -> Result<
 }
 
 fn signal_process(view: &SessionView, sig: Signal) -> Result<(), ControlError> {
-    use nix::sys::signal::{kill, Signal as S};
+    use nix::sys::signal::kill;
     use nix::unistd::Pid;
-    let s = match sig {
-        Signal::Int => S::SIGINT,
-        Signal::Term => S::SIGTERM,
-        Signal::Kill => S::SIGKILL,
-        Signal::Hup => S::SIGHUP,
-        Signal::Stop => S::SIGSTOP,
-        Signal::Cont => S::SIGCONT,
-    };
+    let s = paddock_host::to_nix(sig);
     let pid = i32::try_from(view.pid).map_err(|_| ControlError::Os {
         name: view.name.clone(),
         pid: view.pid,

@@ -38,18 +38,6 @@ pub fn record(view: &SessionView, ended: Option<UnixMs>) -> SessionRecord {
     r
 }
 
-/// At most `max` bytes of `s`, cut at a character boundary, with an ellipsis when cut.
-pub fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
-
 /// A state in words, for the activity log.
 pub fn describe(d: &StateDetail) -> String {
     match d.state {
@@ -199,7 +187,7 @@ fn on_event(store: &Store, known: &mut HashMap<SessionId, SessionView>, event: E
                     "permission request {} opened: {} {}",
                     request.id,
                     request.tool,
-                    clip(&request.input.to_string(), 200)
+                    paddock_agents::claude::tools::input_summary(&request.tool, &request.input)
                 ),
                 Some(PermissionOutcome::Decided { decision, by, .. }) => {
                     format!(

@@ -241,7 +241,8 @@ impl ExitInfo {
     }
 }
 
-pub(crate) fn to_nix(sig: Signal) -> NixSignal {
+/// The operating system's signal for a protocol signal.
+pub fn to_nix(sig: Signal) -> NixSignal {
     match sig {
         Signal::Int => NixSignal::SIGINT,
         Signal::Term => NixSignal::SIGTERM,

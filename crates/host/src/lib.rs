@@ -26,7 +26,7 @@ mod terminal;
 pub mod text;
 pub mod tmux_pane;
 
-pub use agent::ExitInfo;
+pub use agent::{to_nix, ExitInfo};
 pub use dirs::{runtime_dir, RuntimeDir};
 pub use holder::{run, HolderError, Ready};
 pub use spec::HolderSpec;
