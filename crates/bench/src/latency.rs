@@ -75,8 +75,29 @@ impl Samples {
 }
 
 pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
-    // The paths take turns over `rounds` rounds, so that each sees the same spells of
-    // machine noise; a round is a fresh terminal with its own warmup.
+    let all = gather(h, rt, opts, opts.tmux);
+    let json = add_rows(report, &all, opts, "");
+    report.record("keystroke", json);
+
+    // The same again with the guest's halt polling changed for this pass only.
+    if let Some(ns) = opts.halt_poll {
+        let what = format!("guest halt polling {} µs", ns / 1000);
+        match crate::haltpoll::Override::set(ns) {
+            Ok(guard) => {
+                eprintln!("latency: again with {what}");
+                let again = gather(h, rt, opts, false);
+                drop(guard);
+                let json = add_rows(report, &again, opts, &format!(", {what}"));
+                report.record("keystroke_halt_poll", json);
+            }
+            Err(e) => report.fail(&format!("Keystroke round trip, {what}"), &e),
+        }
+    }
+}
+
+/// The paths' samples: they take turns over `rounds` rounds, so that each sees the same
+/// spells of machine noise; a round is a fresh terminal with its own warmup.
+fn gather(h: &mut Harness, rt: &Runtime, opts: &Options, tmux: bool) -> Samples {
     let rounds = opts.rounds.min(opts.samples);
     let mut all = Samples::default();
     for round in 0..rounds {
@@ -87,12 +108,17 @@ pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
         );
         all.take(Path::Raw, raw_pty(n));
         all.take(Path::Holder, holder(h, rt, n));
-        if opts.tmux {
+        if tmux {
             all.take(Path::Tmux, tmux_control(h, n));
         }
     }
+    all
+}
 
-    let figure = |path: &str| format!("Keystroke round trip, {path}, p50 / p99");
+/// Adds a row per path (figure names end with `suffix`); the summaries as JSON.
+fn add_rows(report: &mut Report, all: &Samples, opts: &Options, suffix: &str) -> serde_json::Value {
+    let rounds = opts.rounds.min(opts.samples);
+    let figure = |path: &str| format!("Keystroke round trip, {path}{suffix}, p50 / p99");
     let value = |s: &[Duration]| {
         format!(
             "{:.0} / {:.0} µs",
@@ -127,7 +153,7 @@ pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
         json["tmux"] = latency_summary(&all.tmux);
         report.add(Row::new(figure(Path::Tmux.name()), value(&all.tmux)).beside(detail(&all.tmux)));
     }
-    report.record("keystroke", json);
+    json
 }
 
 /// A key typed in a run.

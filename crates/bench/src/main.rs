@@ -10,6 +10,7 @@
 mod attach;
 mod endpoint;
 mod follower;
+mod haltpoll;
 mod harness;
 mod hooks;
 mod idle;

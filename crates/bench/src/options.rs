@@ -23,6 +23,9 @@ options:
   --idle SECS      the idle window for wakeups (default 10)
   --window SECS    each idle window of the supervisor (default 60)
   --no-tmux        skip the tmux comparisons
+  --halt-poll NS   also measure the keystroke round trip with the guest's halt polling
+                   (/sys/module/haltpoll/parameters/guest_halt_poll_ns) at NS for that
+                   pass, restored after (root only; the kernel's default is 200000)
   --transcripts-size SIZE
                    the generated transcript history to index (default 1G)
   --hook-events N  hooks fired in the hook measurement (default 500)
@@ -46,6 +49,8 @@ pub struct Options {
     /// Each idle window of the supervisor.
     pub window: Duration,
     pub tmux: bool,
+    /// A second keystroke pass with the guest's halt polling at this many ns.
+    pub halt_poll: Option<u64>,
     /// Measurements to run; empty means all.
     pub only: Vec<String>,
     /// The transcript history generated for the indexing run.
@@ -68,6 +73,7 @@ impl Default for Options {
             idle: Duration::from_secs(10),
             window: Duration::from_secs(60),
             tmux: true,
+            halt_poll: None,
             only: Vec::new(),
             transcripts_size: 1 << 30,
             hook_events: 500,
@@ -123,6 +129,12 @@ impl Options {
                     opts.window = Duration::from_secs(parse_count(&flag, &value()?)? as u64)
                 }
                 "--no-tmux" => opts.tmux = false,
+                "--halt-poll" => {
+                    let v = value()?;
+                    opts.halt_poll = Some(v.parse().map_err(|_| {
+                        anyhow!("--halt-poll wants nanoseconds (e.g. 200000), not `{v}`")
+                    })?)
+                }
                 "--transcripts-size" => opts.transcripts_size = parse_bytes(&value()?)?,
                 "--hook-events" => opts.hook_events = parse_count(&flag, &value()?)?,
                 "--only" => {

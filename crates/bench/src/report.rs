@@ -66,6 +66,7 @@ impl Report {
                 "window_secs": opts.window.as_secs(),
                 "tmux": opts.tmux,
                 "only": opts.only,
+                "halt_poll": opts.halt_poll,
             },
         });
         Self {
@@ -111,13 +112,16 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} on {} ({} cores, {} GiB), Linux {}, {}; {} MiB per throughput run; \
+            "{} on {} ({} cores, {} GiB), Linux {}{}, {}; {} MiB per throughput run; \
              load average {} at the start, {} at the end.\n",
             h["date"].as_str().unwrap_or("?"),
             m["cpu"].as_str().unwrap_or("?"),
             m["cores"],
             m["memory_gib"],
             m["kernel"].as_str().unwrap_or("?"),
+            m["guest_halt_poll_ns"]
+                .as_u64()
+                .map_or(String::new(), |ns| format!(" (guest halt polling {ns} ns)")),
             h["tmux"].as_str().unwrap_or("no tmux"),
             h["options"]["size"].as_u64().unwrap_or(0) >> 20,
             m["load_at_start"],
@@ -187,6 +191,7 @@ fn machine() -> Value {
         "memory_gib": (mem_kib as f64 / (1 << 20) as f64).round(),
         "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_owned()),
         "load_at_start": load_average(),
+        "guest_halt_poll_ns": crate::haltpoll::current(),
     })
 }
 
