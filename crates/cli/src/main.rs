@@ -6,7 +6,6 @@
 
 mod cmd;
 mod errors;
-mod inject;
 mod supervisor_client;
 mod target;
 mod term;

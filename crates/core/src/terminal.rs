@@ -77,14 +77,7 @@ impl Handle {
             .get(id)
             .ok_or_else(|| TerminalError::NoSuchSession(id.clone()))?;
         if view.backend == Backend::External {
-            let sig = match signal {
-                Signal::Int => nix::sys::signal::Signal::SIGINT,
-                Signal::Term => nix::sys::signal::Signal::SIGTERM,
-                Signal::Kill => nix::sys::signal::Signal::SIGKILL,
-                Signal::Hup => nix::sys::signal::Signal::SIGHUP,
-                Signal::Stop => nix::sys::signal::Signal::SIGSTOP,
-                Signal::Cont => nix::sys::signal::Signal::SIGCONT,
-            };
+            let sig = paddock_host::to_nix(signal);
             let pid = i32::try_from(view.pid).unwrap_or(0);
             if pid <= 0 {
                 return Err(TerminalError::NoSuchSession(id.clone()));

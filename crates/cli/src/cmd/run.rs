@@ -1,7 +1,8 @@
 //! `paddock run`: start a command in a new session held by its own holder process.
 
-use anyhow::{bail, Context};
-use paddock_host::{sessions, spec, HolderSpec};
+use anyhow::Context;
+use paddock_core::start::{self, StartRequest};
+use paddock_host::sessions;
 use paddock_proto::{SessionId, Size};
 use std::path::PathBuf;
 
@@ -101,97 +102,31 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
     let dir = paddock_host::runtime_dir()?;
     let existing = sessions::list(&dir).await;
     let cwd = match args.cwd {
-        Some(c) => c,
+        Some(c) => std::path::absolute(&c)
+            .with_context(|| format!("cannot resolve the directory {}", c.display()))?,
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
-    let cwd = cwd
-        .canonicalize()
-        .with_context(|| format!("the working directory {} does not exist", cwd.display()))?;
-    if !cwd.is_dir() {
-        bail!("{} is not a directory", cwd.display());
-    }
     let mut command = args.command.into_iter();
     let program = command
         .next()
         .context("no command given: `paddock run -- CMD [ARGS]`")?;
-    let program_args: Vec<String> = command.collect();
-
-    let name = match args.name {
-        Some(name) => {
-            if let Some(other) = existing.iter().find(|s| s.name == name) {
-                bail!(
-                    "a session named `{name}` already exists ({}); choose another name or remove it with `paddock rm {}`",
-                    other.id,
-                    other.id
-                );
-            }
-            name
-        }
-        None => unique_name(&program, &existing),
-    };
     let size = match (args.cols, args.rows) {
         (Some(cols), Some(rows)) => Size { cols, rows },
         _ => crate::term::size().unwrap_or(Size { cols: 80, rows: 24 }),
     };
-    if !size.is_valid() {
-        bail!("terminal size {size} is out of range: use 2..=1000 columns and 1..=500 rows");
-    }
-    let id = loop {
-        let id = SessionId::from_random(rand::random());
-        if !existing.iter().any(|s| s.id == id) && !dir.socket_path(&id).exists() {
-            break id;
-        }
-    };
-    let exe = std::env::current_exe().context("cannot find the paddock executable")?;
-    let agent = paddock_monitor::classify(std::slice::from_ref(&program), None);
-    let program_args = match agent {
-        _ if args.no_hooks => program_args,
-        Some(paddock_monitor::AgentKind::Claude) => {
-            crate::inject::claude_args_with_file(&program_args, &exe, &dir.settings_path(&id))?
-        }
-        Some(paddock_monitor::AgentKind::Codex) => crate::inject::codex_args(
-            &program_args,
-            &exe,
-            crate::inject::codex_config(&args.env).as_deref(),
-        ),
-        _ => program_args,
-    };
-    let spec = HolderSpec {
-        id: id.clone(),
-        name,
-        command: program,
-        args: program_args,
-        cwd,
+    let request = StartRequest {
+        name: args.name,
         env: args.env,
         size,
         ring_bytes: args.ring,
-        grace_secs: args.grace.as_secs(),
-        max_lag: spec::DEFAULT_MAX_LAG,
-        tmux: None,
+        grace: args.grace.into(),
+        hooks: !args.no_hooks,
+        ..StartRequest::new(program, command.collect(), cwd)
     };
-    spawn_holder(&dir, &spec)?;
-    Ok(id)
-}
-
-fn unique_name(program: &str, existing: &[paddock_proto::SessionInfo]) -> String {
-    let base = std::path::Path::new(program)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "session".to_owned());
-    let taken = |n: &str| existing.iter().any(|s| s.name == n);
-    if !taken(&base) {
-        return base;
-    }
-    (2..)
-        .map(|i| format!("{base}-{i}"))
-        .find(|n| !taken(n))
-        .unwrap_or(base)
-}
-
-fn spawn_holder(dir: &paddock_host::RuntimeDir, spec: &HolderSpec) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
-    paddock_host::launch::spawn(&exe, dir, spec)?;
-    Ok(())
+    let spec = start::prepare(request, &dir, &existing, &exe)?;
+    start::spawn(&exe, &dir, &spec)?;
+    Ok(spec.id)
 }
 
 #[cfg(test)]

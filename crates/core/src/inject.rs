@@ -3,9 +3,36 @@
 //! `--settings` the user gave; the user's own settings files keep their hooks too, Claude Code
 //! merges them) and Codex's `notify` program.
 
-use anyhow::Context;
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why Paddock's hooks could not be added to an agent's arguments.
+#[derive(Debug, thiserror::Error)]
+pub enum InjectError {
+    #[error("--settings needs a value")]
+    SettingsValue,
+    #[error("the --settings given is not a JSON object")]
+    NotAnObject,
+    #[error("`hooks` in the --settings given is not an object")]
+    HooksNotAnObject,
+    #[error("`hooks.{0}` in the --settings given is not a list")]
+    HookNotAList(String),
+    #[error("cannot read the settings file {path} given to --settings: {source}")]
+    ReadSettings {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the --settings given ({value}) is not valid JSON: {source}")]
+    BadJson {
+        value: String,
+        source: serde_json::Error,
+    },
+    #[error("cannot write the agent's hook settings to {path}: {source}")]
+    WriteSettings {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 /// Claude Code events Paddock listens to.
 const CLAUDE_EVENTS: &[&str] = &[
@@ -50,20 +77,16 @@ pub fn claude_hooks(exe: &Path) -> Value {
 }
 
 /// Adds Paddock's hooks to `settings` (a settings object), keeping every hook already there.
-pub fn merge_hooks(mut settings: Value, ours: &Value) -> anyhow::Result<Value> {
-    let obj = settings
-        .as_object_mut()
-        .context("the --settings given is not a JSON object")?;
+pub fn merge_hooks(mut settings: Value, ours: &Value) -> Result<Value, InjectError> {
+    let obj = settings.as_object_mut().ok_or(InjectError::NotAnObject)?;
     let hooks = obj.entry("hooks").or_insert_with(|| json!({}));
-    let hooks = hooks
-        .as_object_mut()
-        .context("`hooks` in the --settings given is not an object")?;
+    let hooks = hooks.as_object_mut().ok_or(InjectError::HooksNotAnObject)?;
     if let Some(ours) = ours.as_object() {
         for (event, groups) in ours {
             let list = hooks.entry(event.clone()).or_insert_with(|| json!([]));
-            let list = list.as_array_mut().with_context(|| {
-                format!("`hooks.{event}` in the --settings given is not a list")
-            })?;
+            let list = list
+                .as_array_mut()
+                .ok_or_else(|| InjectError::HookNotAList(event.clone()))?;
             if let Some(groups) = groups.as_array() {
                 list.extend(groups.iter().cloned());
             }
@@ -78,30 +101,24 @@ pub fn claude_args_with_file(
     args: &[String],
     exe: &Path,
     file: &Path,
-) -> anyhow::Result<Vec<String>> {
+) -> Result<Vec<String>, InjectError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut out = claude_args(args, exe)?;
     if let Some(i) = out.iter().position(|a| a == "--settings") {
         if let Some(json) = out.get(i + 1).cloned() {
+            let write_err = |source| InjectError::WriteSettings {
+                path: file.to_owned(),
+                source,
+            };
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .create(true)
                 .truncate(true)
                 .mode(0o600)
                 .open(file)
-                .with_context(|| {
-                    format!(
-                        "cannot write the agent's hook settings to {}",
-                        file.display()
-                    )
-                })?;
-            f.write_all(json.as_bytes()).with_context(|| {
-                format!(
-                    "cannot write the agent's hook settings to {}",
-                    file.display()
-                )
-            })?;
+                .map_err(write_err)?;
+            f.write_all(json.as_bytes()).map_err(write_err)?;
             out[i + 1] = file.display().to_string();
         }
     }
@@ -110,7 +127,7 @@ pub fn claude_args_with_file(
 
 /// Claude Code's arguments with Paddock's hooks: merged into the user's `--settings` (JSON or
 /// a file) when there is one, else a `--settings` of their own in front.
-pub fn claude_args(args: &[String], exe: &Path) -> anyhow::Result<Vec<String>> {
+pub fn claude_args(args: &[String], exe: &Path) -> Result<Vec<String>, InjectError> {
     let ours = claude_hooks(exe);
     let mut out = Vec::with_capacity(args.len() + 2);
     let mut merged = false;
@@ -123,7 +140,7 @@ pub fn claude_args(args: &[String], exe: &Path) -> anyhow::Result<Vec<String>> {
         }
         let given = if a == "--settings" {
             i += 1;
-            Some(args.get(i).cloned().context("--settings needs a value")?)
+            Some(args.get(i).cloned().ok_or(InjectError::SettingsValue)?)
         } else {
             a.strip_prefix("--settings=").map(str::to_owned)
         };
@@ -150,15 +167,19 @@ pub fn claude_args(args: &[String], exe: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// A `--settings` value: inline JSON or a file holding it.
-fn read_settings(value: &str) -> anyhow::Result<Value> {
+fn read_settings(value: &str) -> Result<Value, InjectError> {
     let text = if value.trim_start().starts_with('{') {
         value.to_owned()
     } else {
-        std::fs::read_to_string(value)
-            .with_context(|| format!("cannot read the settings file {value} given to --settings"))?
+        std::fs::read_to_string(value).map_err(|source| InjectError::ReadSettings {
+            path: value.to_owned(),
+            source,
+        })?
     };
-    serde_json::from_str(&text)
-        .with_context(|| format!("the --settings given ({value}) is not valid JSON"))
+    serde_json::from_str(&text).map_err(|source| InjectError::BadJson {
+        value: value.to_owned(),
+        source,
+    })
 }
 
 /// Codex's arguments with Paddock's `notify` program (a `-c` override in front). The user's
@@ -203,7 +224,7 @@ pub fn codex_config(env: &[(String, String)]) -> Option<String> {
             .filter(|v| !v.is_empty())
     };
     let home = var("CODEX_HOME")
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .or_else(|| var("HOME").map(|h| Path::new(&h).join(".codex")))?;
     std::fs::read_to_string(home.join("config.toml")).ok()
 }
