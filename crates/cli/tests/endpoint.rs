@@ -405,6 +405,13 @@ async fn pairing_refuses_wrong_reused_and_expired_secrets_and_the_short_code_wor
 const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
     ("GET", "/api/v1/me", Some("guest"), ""),
     ("GET", "/api/v1/sessions", Some("guest"), ""),
+    // A relative directory is refused (400) before anything starts.
+    (
+        "POST",
+        "/api/v1/sessions",
+        Some("operator"),
+        r#"{"command": ["true"], "cwd": "relative"}"#,
+    ),
     ("GET", "/api/v1/sessions/{sid}", Some("guest"), ""),
     (
         "POST",
@@ -449,6 +456,7 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
     ),
     ("GET", "/api/v1/system/status", Some("viewer"), ""),
     ("GET", "/api/v1/system/metrics", Some("viewer"), ""),
+    ("GET", "/api/v1/system/logs", Some("viewer"), ""),
     ("GET", "/api/v1/devices", Some("admin"), ""),
     (
         "PATCH",
@@ -618,6 +626,132 @@ async fn every_role_against_every_route_and_ws_message_and_every_refusal_is_audi
     assert!(entries
         .iter()
         .any(|e| e["action"] == "session.input" && e["result"] == "ok"));
+}
+
+#[tokio::test]
+async fn an_operator_starts_a_session_over_rest_and_reads_the_stored_log() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let token = web.pair(&env, "operator").await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let cwd = env.dir().join("project");
+    std::fs::create_dir_all(&cwd).expect("project dir");
+    let body = json!({
+        "command": ["sh", "-c", "echo \"started in $(pwd) as $GREETING\"; exec cat"],
+        "name": "from-phone",
+        "cwd": cwd.display().to_string(),
+        "env": {"GREETING": "hello"},
+        "size": {"cols": 100, "rows": 30},
+    });
+    let r = web
+        .call("POST", "/api/v1/sessions", Some(&token), Some(body.clone()))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["name"], "from-phone");
+    let id = r.body["id"].as_str().expect("id").to_owned();
+    // It is an ordinary held session: the CLI lists it and reads its output.
+    assert!(env.ls().iter().any(|s| s["id"] == id.as_str()));
+    let want = format!("started in {} as hello", cwd.display());
+    wait_until("the program printed", Duration::from_secs(10), || {
+        env.ok(&["logs", &id]).contains(&want)
+    });
+    assert_eq!(env.meta(&id).size.cols, 100);
+
+    // A taken name names its owner; a missing program gets the holder's reason; both 400.
+    let again = web
+        .call("POST", "/api/v1/sessions", Some(&token), Some(body))
+        .await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    let msg = again.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("already exists") && msg.contains(&id), "{msg}");
+    let missing = web
+        .call(
+            "POST",
+            "/api/v1/sessions",
+            Some(&token),
+            Some(json!({"command": ["no-such-program-xyz"], "cwd": "/"})),
+        )
+        .await;
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    let msg = missing.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(msg.contains("no-such-program-xyz"), "{msg}");
+    for bad in [json!({"command": []}), json!({"command": "sh"}), json!({})] {
+        let r = web
+            .call("POST", "/api/v1/sessions", Some(&token), Some(bad.clone()))
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+
+    // The stored activity log has the session's lines, newest first, and pages by id.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = format!("/api/v1/system/logs?session={id}&limit=50");
+        let r = web.call("GET", &url, Some(&token), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mine = r.body.as_array().expect("entries");
+        if !mine.is_empty() {
+            assert!(mine.iter().all(|e| e["session"] == id.as_str()), "{mine:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the session's state changes never reached the stored log"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let all = web
+        .call("GET", "/api/v1/system/logs?limit=1000", Some(&token), None)
+        .await;
+    let entries = all.body.as_array().expect("entries");
+    let ids: Vec<i64> = entries.iter().filter_map(|e| e["id"].as_i64()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+    if let Some(last) = ids.get(ids.len() / 2) {
+        let page = web
+            .call(
+                "GET",
+                &format!("/api/v1/system/logs?before={last}&limit=1000"),
+                Some(&token),
+                None,
+            )
+            .await;
+        let older: Vec<i64> = page
+            .body
+            .as_array()
+            .expect("page")
+            .iter()
+            .filter_map(|e| e["id"].as_i64())
+            .collect();
+        assert!(
+            !older.is_empty() && older.iter().all(|i| i < last),
+            "{older:?}"
+        );
+    }
+    let bad = web
+        .call("GET", "/api/v1/system/logs?level=loud", Some(&token), None)
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+
+    // The start is audited with who did it.
+    let admin = web.pair(&env, "admin").await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let audit = web
+        .call("GET", "/api/v1/audit?limit=100", Some(&admin), None)
+        .await;
+    let starts: Vec<&Value> = audit
+        .body
+        .as_array()
+        .expect("audit")
+        .iter()
+        .filter(|e| e["action"] == "session.start")
+        .collect();
+    assert!(starts.iter().any(|e| e["result"] == "ok"), "{starts:?}");
+    assert!(starts.iter().filter(|e| e["result"] == "failed").count() >= 2);
 }
 
 async fn next_json_of(ws: &mut Ws, types: &[&str]) -> Value {

@@ -32,7 +32,8 @@ pub enum Event {
     SystemAlert { component: ComponentHealth },
     /// A line of the supervisor's activity log.
     LogEntry { level: String, message: String },
-    /// What a session's transcript says changed (the endpoint's `thinking_update`).
+    /// What a session's transcript says changed: sent as the design's `thinking_update`.
+    #[serde(rename = "thinking_update")]
     InsightUpdate {
         id: SessionId,
         insight: Box<paddock_proto::insight::SessionInsight>,

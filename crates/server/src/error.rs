@@ -129,3 +129,16 @@ impl From<paddock_core::control::ControlError> for ApiError {
         Self::new(code, e.to_string())
     }
 }
+
+impl From<paddock_core::start::StartError> for ApiError {
+    fn from(e: paddock_core::start::StartError) -> Self {
+        use paddock_core::start::StartError as S;
+        let code = match &e {
+            e if e.is_bad_request() => ApiErrorCode::BadRequest,
+            // The holder's own refusal: the program is missing or cannot run.
+            S::Launch(paddock_host::launch::LaunchError::Refused(_)) => ApiErrorCode::BadRequest,
+            _ => ApiErrorCode::Unavailable,
+        };
+        Self::new(code, e.to_string())
+    }
+}

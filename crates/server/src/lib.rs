@@ -129,7 +129,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/refresh", post(rest::refresh))
         .route("/api/v1/ws", get(ws::upgrade))
         .route("/api/v1/me", get(rest::me))
-        .route("/api/v1/sessions", get(rest::sessions))
+        .route(
+            "/api/v1/sessions",
+            get(rest::sessions).post(rest::start_session),
+        )
         .route(
             "/api/v1/sessions/{id}",
             get(rest::session).delete(rest::remove),
@@ -146,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/permissions/{id}/decide", post(rest::decide))
         .route("/api/v1/system/status", get(rest::status))
         .route("/api/v1/system/metrics", get(rest::metrics))
+        .route("/api/v1/system/logs", get(rest::logs))
         .route("/api/v1/devices", get(rest::devices))
         .route(
             "/api/v1/devices/{id}",

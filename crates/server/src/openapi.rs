@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
         crate::rest::metrics, crate::rest::devices, crate::rest::rename_device,
         crate::rest::revoke_device, crate::rest::create_pairing, crate::rest::audit_log,
         crate::rest::message, crate::rest::control, crate::rest::permissions, crate::rest::decide,
-        crate::rest::insight, crate::rest::thinking,
+        crate::rest::insight, crate::rest::thinking, crate::rest::start_session, crate::rest::logs,
     ),
     modifiers(&Bearer, &CommonErrors),
     components(schemas(paddock_proto::web::ErrorBody)),

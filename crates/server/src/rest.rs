@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use paddock_core::access::AuditInput;
+use paddock_core::start::StartRequest;
 use paddock_proto::access::{
     AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
 };
@@ -101,6 +102,61 @@ pub struct SystemMetrics {
     /// Resident memory of every session's process tree, bytes.
     #[ts(type = "number")]
     pub sessions_rss: u64,
+}
+
+/// `POST /api/v1/sessions`: what to start.
+#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct StartSessionRequest {
+    /// The program and its arguments, e.g. `["claude", "--model", "sonnet"]`.
+    pub command: Vec<String>,
+    /// A name to refer to the session by (default: the program's name, made unique).
+    #[serde(default)]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// An absolute directory to start in (default: the supervisor's home directory).
+    #[serde(default)]
+    #[ts(optional)]
+    pub cwd: Option<String>,
+    /// Environment variables set for the program.
+    #[serde(default)]
+    #[ts(optional)]
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+    /// The terminal's size (default 120×40; the first client to type sets its own).
+    #[serde(default)]
+    #[ts(optional)]
+    pub size: Option<Size>,
+    /// Leave out Paddock's hooks for Claude Code and Codex.
+    #[serde(default)]
+    #[ts(optional)]
+    pub no_hooks: Option<bool>,
+}
+
+/// `GET /api/v1/system/logs`: newest first.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LogsParams {
+    /// At most this many entries (1..=1000, default 200).
+    pub limit: Option<u32>,
+    /// Entries older than this id (for paging back).
+    pub before: Option<i64>,
+    /// Only entries at this level or above: debug, info, warn, error.
+    pub level: Option<String>,
+    /// Only this session's entries.
+    pub session: Option<String>,
+}
+
+/// One entry of the activity log.
+#[derive(Debug, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct LogRecord {
+    #[ts(type = "number")]
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub time: String,
+    pub session: Option<SessionId>,
+    /// debug, info, warn or error.
+    pub level: String,
+    /// A short machine-readable kind: `state`, `tool_use`, `permission_request`, ...
+    pub kind: String,
+    pub message: String,
 }
 
 /// `{"ok": true}`.
@@ -216,6 +272,50 @@ pub async fn me(State(st): State<AppState>, caller: Caller) -> Result<Json<Me>, 
     responses((status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)))]
 pub async fn sessions(State(st): State<AppState>) -> Json<Vec<SessionView>> {
     Json(st.handle.sessions())
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])),
+    request_body = StartSessionRequest,
+    responses((status = 201, body = SessionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn start_session(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<StartSessionRequest>,
+) -> Result<(StatusCode, Json<SessionView>), ApiError> {
+    let target = req.command.join(" ");
+    let r = start_request(req);
+    let r = match r {
+        Ok(req) => st.handle.start_session(req).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    let view = audited(&st, &caller, "session.start", target, r).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The core request for a REST one, with the endpoint's defaults.
+fn start_request(req: StartSessionRequest) -> Result<StartRequest, ApiError> {
+    let mut parts = req.command.into_iter();
+    let command = parts.next().unwrap_or_default();
+    let cwd = match req.cwd {
+        Some(cwd) => std::path::PathBuf::from(cwd),
+        None => std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "give `cwd`: the supervisor has no home directory to default to",
+                )
+            })?,
+    };
+    Ok(StartRequest {
+        name: req.name,
+        env: req.env.unwrap_or_default().into_iter().collect(),
+        size: req.size.unwrap_or(Size {
+            cols: 120,
+            rows: 40,
+        }),
+        hooks: !req.no_hooks.unwrap_or(false),
+        ..StartRequest::new(command, parts.collect(), cwd)
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])),
@@ -431,6 +531,64 @@ pub async fn create_pairing(
     audited(&st, &caller, "pairing.create", req.role.to_string(), r)
         .await
         .map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/system/logs", tag = "system", security(("bearer" = [])),
+    params(LogsParams),
+    responses((status = 200, body = Vec<LogRecord>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn logs(
+    State(st): State<AppState>,
+    ApiQuery(p): ApiQuery<LogsParams>,
+) -> Result<Json<Vec<LogRecord>>, ApiError> {
+    use paddock_store::{ActivityQuery, Level};
+    let level = match p.level.as_deref() {
+        None => None,
+        Some(l) => Some(Level::parse(l).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown level `{l}`: use debug, info, warn or error"
+            ))
+        })?),
+    };
+    let session = p.session.as_deref().map(session_id).transpose()?;
+    let limit = p.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be 1..=1000"));
+    }
+    let handle = st.handle.clone();
+    blocking(move || {
+        let store = handle.store().ok_or_else(|| {
+            ApiError::new(
+                ApiErrorCode::Unavailable,
+                "the database is not open, so there is no stored log; `paddock status` says why",
+            )
+        })?;
+        let query = ActivityQuery {
+            session,
+            level,
+            before_id: p.before,
+            limit: Some(limit),
+            ..ActivityQuery::default()
+        };
+        let records = store.activity(&query).map_err(|e| {
+            ApiError::new(
+                ApiErrorCode::Unavailable,
+                format!("cannot read the log: {e}"),
+            )
+        })?;
+        Ok(records
+            .into_iter()
+            .map(|r| LogRecord {
+                id: r.id.unwrap_or_default(),
+                time: humantime::format_rfc3339_millis(r.time.to_system_time()).to_string(),
+                session: r.session,
+                level: r.level.as_str().to_owned(),
+                kind: r.kind,
+                message: r.message,
+            })
+            .collect())
+    })
+    .await
+    .map(Json)
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "devices", security(("bearer" = [])),

@@ -72,6 +72,8 @@ pub fn typescript() -> String {
     add(crate::rest::MessageRequest::decl());
     add(crate::rest::DecideRequest::decl());
     add(crate::rest::Done::decl());
+    add(crate::rest::StartSessionRequest::decl());
+    add(crate::rest::LogRecord::decl());
     add(crate::app::EndpointMetrics::decl());
     out.push_str(BINARY_FRAMES);
     out

@@ -187,7 +187,7 @@ export class HostConn implements Grants {
     return this.#reauthing;
   }
 
-  /** The transcript insight of every agent session (news then comes as insight_update). */
+  /** The transcript insight of every agent session (news then comes as thinking_update). */
   async loadInsights(): Promise<void> {
     const agents = Object.values(this.sessions).filter((s) => s.agent);
     await Promise.all(
@@ -270,7 +270,7 @@ export class HostConn implements Grants {
         this.rss[id] = [...(this.rss[id] ?? []), rss].slice(-SPARK);
         break;
       }
-      case "insight_update":
+      case "thinking_update":
         this.insights[e.payload.id] = e.payload.insight;
         break;
       case "permission_update": {

@@ -316,7 +316,7 @@ unpriced_models: Array<string>,
  */
 reported_usd: number | null, };
 
-export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "insight_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
+export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "thinking_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
 
 export type DeviceId = string;
 
@@ -485,6 +485,46 @@ text: string, };
 export type DecideRequest = { decision: Decision, };
 
 export type Done = { ok: boolean, };
+
+export type StartSessionRequest = { 
+/**
+ * The program and its arguments, e.g. `["claude", "--model", "sonnet"]`.
+ */
+command: Array<string>, 
+/**
+ * A name to refer to the session by (default: the program's name, made unique).
+ */
+name?: string, 
+/**
+ * An absolute directory to start in (default: the supervisor's home directory).
+ */
+cwd?: string, 
+/**
+ * Environment variables set for the program.
+ */
+env?: { [key in string]?: string }, 
+/**
+ * The terminal's size (default 120×40; the first client to type sets its own).
+ */
+size?: Size, 
+/**
+ * Leave out Paddock's hooks for Claude Code and Codex.
+ */
+no_hooks?: boolean, };
+
+export type LogRecord = { id: number, 
+/**
+ * RFC 3339, UTC.
+ */
+time: string, session: SessionId | null, 
+/**
+ * debug, info, warn or error.
+ */
+level: string, 
+/**
+ * A short machine-readable kind: `state`, `tool_use`, `permission_request`, ...
+ */
+kind: string, message: string, };
 
 export type EndpointMetrics = { requests: number, client_errors: number, server_errors: number, rate_limited: number, 
 /**
