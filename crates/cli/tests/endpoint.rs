@@ -457,6 +457,7 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
     ("GET", "/api/v1/system/status", Some("viewer"), ""),
     ("GET", "/api/v1/system/metrics", Some("viewer"), ""),
     ("GET", "/api/v1/system/logs", Some("viewer"), ""),
+    ("GET", "/api/v1/processes", Some("viewer"), ""),
     ("GET", "/api/v1/devices", Some("admin"), ""),
     (
         "PATCH",
@@ -730,6 +731,73 @@ async fn an_operator_starts_a_session_over_rest_and_reads_the_stored_log() {
             "{older:?}"
         );
     }
+    // Its process tree, as the supervisor samples it each second: the shell (the root) and
+    // the `sleep` it started, whose parent it is.
+    let pid = env.meta(&id).pid;
+    let child = web
+        .call(
+            "POST",
+            "/api/v1/sessions",
+            Some(&token),
+            Some(json!({"command": ["sh", "-c", "sleep 600 & wait"], "cwd": "/", "name": "tree"})),
+        )
+        .await;
+    assert_eq!(child.status, 201, "{}", child.body);
+    let tree_id = child.body["id"].as_str().expect("id").to_owned();
+    let tree_pid = child.body["pid"].as_u64().expect("pid");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let procs = loop {
+        let r = web
+            .call(
+                "GET",
+                &format!("/api/v1/processes?session={tree_id}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let list = r.body.as_array().cloned().unwrap_or_default();
+        if list.len() >= 2 {
+            break list;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tree was never sampled: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        procs[0]["pid"].as_u64(),
+        Some(tree_pid),
+        "root first: {procs:?}"
+    );
+    assert!(procs.iter().all(|p| p["session"] == tree_id.as_str()));
+    assert!(
+        procs.iter().any(|p| p["name"] == "sleep"
+            && p["ppid"].as_u64() == Some(tree_pid)
+            && p["command"] == json!(["sleep", "600"])),
+        "{procs:?}"
+    );
+    // All sessions' processes together, and refusals for unknown or malformed sessions.
+    let all = web
+        .call("GET", "/api/v1/processes", Some(&token), None)
+        .await;
+    let all = all.body.as_array().expect("processes");
+    assert!(
+        all.iter()
+            .any(|p| p["pid"].as_u64() == Some(u64::from(pid))),
+        "{all:?}"
+    );
+    let unknown = web
+        .call(
+            "GET",
+            "/api/v1/processes?session=zzzzzzzz",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+
     let bad = web
         .call("GET", "/api/v1/system/logs?level=loud", Some(&token), None)
         .await;

@@ -3,7 +3,7 @@
 
 use crate::events::{Bus, Event};
 use crate::state::{Machine, ProcessLife};
-use paddock_proto::supervisor::{Backend, SessionView};
+use paddock_proto::supervisor::{Backend, ProcessView, SessionView};
 use paddock_proto::SessionId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -12,6 +12,8 @@ use tokio::sync::{watch, Notify};
 
 struct Entry {
     view: SessionView,
+    /// Its process tree as last sampled (root first); empty until sampled.
+    processes: Vec<ProcessView>,
     machine: Machine,
     recheck_at: Option<Instant>,
 }
@@ -64,6 +66,7 @@ impl Registry {
             };
             let entry = map.entry(view.id.clone()).or_insert_with(|| Entry {
                 view: view.clone(),
+                processes: Vec::new(),
                 machine: Machine::default(),
                 recheck_at: None,
             });
@@ -204,6 +207,29 @@ impl Registry {
                 processes,
             });
         }
+    }
+
+    /// Records a session's process tree as just sampled.
+    pub fn set_processes(&self, id: &SessionId, processes: Vec<ProcessView>) {
+        if let Some(e) = self.lock().get_mut(id) {
+            e.processes = processes;
+        }
+    }
+
+    /// Every session's processes as last sampled: sessions oldest first, each tree root first.
+    pub fn processes(&self, session: Option<&SessionId>) -> Vec<ProcessView> {
+        let map = self.lock();
+        let mut entries: Vec<&Entry> = map
+            .values()
+            .filter(|e| session.is_none_or(|id| &e.view.id == id))
+            .collect();
+        entries.sort_by(|a, b| {
+            (&a.view.started_at, &a.view.id).cmp(&(&b.view.started_at, &b.view.id))
+        });
+        entries
+            .into_iter()
+            .flat_map(|e| e.processes.iter().cloned())
+            .collect()
     }
 
     /// All sessions, oldest first.

@@ -57,6 +57,35 @@ pub struct SessionView {
     pub rss: Option<u64>,
 }
 
+/// One process of a session's tree, as last sampled (`GET /api/v1/processes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+pub struct ProcessView {
+    pub pid: u32,
+    /// The parent's pid, when known.
+    pub ppid: Option<u32>,
+    /// The session whose tree it is in.
+    pub session: SessionId,
+    /// The OS's short name for it (Linux `comm`).
+    pub name: String,
+    /// Its command line; empty when it may not be read.
+    pub command: Vec<String>,
+    pub cwd: Option<String>,
+    /// When it started, RFC 3339 UTC.
+    pub started_at: String,
+    /// CPU since the previous sample, percent of one core.
+    pub cpu: f32,
+    /// Resident memory, bytes.
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    pub rss: u64,
+    pub threads: Option<u32>,
+    pub open_files: Option<u32>,
+    /// running, sleeping, disk_sleep, stopped, zombie, ...
+    pub status: String,
+    /// Its controlling terminal, e.g. `/dev/pts/3`.
+    pub tty: Option<String>,
+}
+
 impl SessionView {
     /// A holder's session (its own PTY, or a tmux pane it mirrors) before the monitor has
     /// sampled it.

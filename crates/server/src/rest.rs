@@ -13,7 +13,9 @@ use paddock_proto::access::{
 };
 use paddock_proto::agent::{Control, Decision, PermissionRequest};
 use paddock_proto::insight::{SessionInsight, ThinkingView};
-use paddock_proto::supervisor::{ComponentHealth, HealthStatus, SessionView, SupervisorStatus};
+use paddock_proto::supervisor::{
+    ComponentHealth, HealthStatus, ProcessView, SessionView, SupervisorStatus,
+};
 use paddock_proto::web::{ApiErrorCode, ErrorBody};
 use paddock_proto::{Request, SessionId, Signal, Size};
 use serde::{Deserialize, Serialize};
@@ -129,6 +131,13 @@ pub struct StartSessionRequest {
     #[serde(default)]
     #[ts(optional)]
     pub no_hooks: Option<bool>,
+}
+
+/// `GET /api/v1/processes`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ProcessesParams {
+    /// Only this session's processes.
+    pub session: Option<String>,
 }
 
 /// `GET /api/v1/system/logs`: newest first.
@@ -531,6 +540,24 @@ pub async fn create_pairing(
     audited(&st, &caller, "pairing.create", req.role.to_string(), r)
         .await
         .map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/processes", tag = "sessions", security(("bearer" = [])),
+    params(ProcessesParams),
+    responses((status = 200, body = Vec<ProcessView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn processes(
+    State(st): State<AppState>,
+    ApiQuery(p): ApiQuery<ProcessesParams>,
+) -> Result<Json<Vec<ProcessView>>, ApiError> {
+    let session = p.session.as_deref().map(session_id).transpose()?;
+    if let Some(id) = &session {
+        if st.handle.registry().get(id).is_none() {
+            return Err(ApiError::not_found(format!(
+                "no session `{id}`; GET /api/v1/sessions lists them"
+            )));
+        }
+    }
+    Ok(Json(st.handle.registry().processes(session.as_ref())))
 }
 
 #[utoipa::path(get, path = "/api/v1/system/logs", tag = "system", security(("bearer" = [])),

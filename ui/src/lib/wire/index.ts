@@ -54,6 +54,44 @@ sources: Array<StateSource>,
  */
 since: string, };
 
+export type ProcessView = { pid: number, 
+/**
+ * The parent's pid, when known.
+ */
+ppid: number | null, 
+/**
+ * The session whose tree it is in.
+ */
+session: SessionId, 
+/**
+ * The OS's short name for it (Linux `comm`).
+ */
+name: string, 
+/**
+ * Its command line; empty when it may not be read.
+ */
+command: Array<string>, cwd: string | null, 
+/**
+ * When it started, RFC 3339 UTC.
+ */
+started_at: string, 
+/**
+ * CPU since the previous sample, percent of one core.
+ */
+cpu: number, 
+/**
+ * Resident memory, bytes.
+ */
+rss: number, threads: number | null, open_files: number | null, 
+/**
+ * running, sleeping, disk_sleep, stopped, zombie, ...
+ */
+status: string, 
+/**
+ * Its controlling terminal, e.g. `/dev/pts/3`.
+ */
+tty: string | null, };
+
 export type HealthStatus = "healthy" | "degraded" | "unhealthy";
 
 export type ComponentHealth = { name: string, status: HealthStatus, message: string, };
