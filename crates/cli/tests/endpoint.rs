@@ -448,6 +448,7 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
     ("GET", "/api/v1/permissions", Some("viewer"), ""),
     ("GET", "/api/v1/sessions/{x}/insight", Some("viewer"), ""),
     ("GET", "/api/v1/sessions/{x}/thinking", Some("viewer"), ""),
+    ("GET", "/api/v1/sessions/{x}/transcript", Some("viewer"), ""),
     (
         "POST",
         "/api/v1/permissions/{x}/decide",
@@ -820,6 +821,108 @@ async fn an_operator_starts_a_session_over_rest_and_reads_the_stored_log() {
         .collect();
     assert!(starts.iter().any(|e| e["result"] == "ok"), "{starts:?}");
     assert!(starts.iter().filter(|e| e["result"] == "failed").count() >= 2);
+}
+
+#[tokio::test]
+async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
+    use std::io::Write;
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let token = web.pair(&env, "viewer").await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let id = env.run(&[], &["cat"]);
+    wait_until(
+        "the supervisor knows the session",
+        Duration::from_secs(10),
+        || env.ok(&["ls", "--json"]).contains(&id),
+    );
+    let url = format!("/api/v1/sessions/{id}/transcript");
+    let none = web.call("GET", &url, Some(&token), None).await;
+    assert_eq!(none.status, 404, "no transcript yet: {}", none.body);
+    assert!(
+        none.body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no transcript"),
+        "{}",
+        none.body
+    );
+
+    // Claude Code names its transcript in every hook; this is how the session learns it.
+    let path = env.dir().join("session.jsonl");
+    let first = r#"{"type":"user","message":{"role":"user","content":"fix the bug"},"uuid":"u1","timestamp":"2026-11-22T08:00:00Z"}"#;
+    let second = r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"Looking."}]},"uuid":"a1","timestamp":"2026-11-22T08:00:01Z"}"#;
+    std::fs::write(&path, format!("{first}\n{second}\n")).expect("transcript");
+    let payload = json!({
+        "hook_event_name": "UserPromptSubmit",
+        "session_id": "4f9d",
+        "transcript_path": path.display().to_string(),
+        "cwd": "/",
+        "prompt": "fix the bug",
+    });
+    let mut hook = env
+        .cmd()
+        .args(["hook", "--agent", "claude"])
+        .env("PADDOCK_SESSION_ID", &id)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("paddock hook");
+    hook.stdin
+        .take()
+        .expect("stdin")
+        .write_all(payload.to_string().as_bytes())
+        .expect("payload");
+    assert!(hook.wait().expect("hook").success());
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let page = loop {
+        let r = web.call("GET", &url, Some(&token), None).await;
+        if r.status == 200 {
+            break r.body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never followed: {} {}",
+            r.status,
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(page["path"], path.display().to_string());
+    let lines = page["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 2, "{page}");
+    assert_eq!(lines[0]["message"]["content"], "fix the bug");
+    assert_eq!(page["next"], page["size"]);
+
+    // Follow it: an appended line, and half of the next one, which waits for its newline.
+    let third = r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"Fixed."}]},"uuid":"a2"}"#;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .expect("append");
+    write!(f, "{third}\n{{\"type\":\"us").expect("append");
+    let next = page["next"].as_u64().expect("next");
+    let more = web
+        .call("GET", &format!("{url}?after={next}"), Some(&token), None)
+        .await;
+    assert_eq!(more.status, 200, "{}", more.body);
+    let lines = more.body["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 1, "{}", more.body);
+    assert_eq!(lines[0]["uuid"], "a2");
+    assert!(more.body["next"].as_u64() < more.body["size"].as_u64());
+    let tail = web
+        .call("GET", &format!("{url}?limit=1"), Some(&token), None)
+        .await;
+    assert_eq!(tail.body["lines"][0]["uuid"], "a2", "{}", tail.body);
+    for bad in ["?limit=0", "?after=999999"] {
+        let r = web
+            .call("GET", &format!("{url}{bad}"), Some(&token), None)
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
 }
 
 async fn next_json_of(ws: &mut Ws, types: &[&str]) -> Value {

@@ -139,6 +139,13 @@ impl Transcripts {
         }
     }
 
+    /// The transcript file followed for `session`, if any.
+    pub fn path(&self, session: &SessionId) -> Option<PathBuf> {
+        let t = self.lock().sessions.get(session).cloned()?;
+        let path = lock_one(&t).path.clone();
+        Some(path)
+    }
+
     /// What the session's transcript says so far.
     pub fn insight(&self, session: &SessionId) -> Option<SessionInsight> {
         let t = self.lock().sessions.get(session).cloned()?;
@@ -177,4 +184,156 @@ pub fn running_tool(insight: &SessionInsight) -> Option<String> {
         .rev()
         .find(|a| a.status == ActionStatus::Running)
         .map(|a| a.tool.clone())
+}
+
+/// The most a transcript page reads, so one request never loads a whole long session.
+pub const PAGE_BYTES: u64 = 512 * 1024;
+
+/// Where a transcript page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStart {
+    /// At this byte offset (a line boundary a previous page returned as `next`).
+    After(u64),
+    /// The last `n` lines.
+    Tail(usize),
+}
+
+/// Why a transcript page cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("{0} is not a JSON-lines transcript; only .jsonl files are served")]
+    NotJsonl(PathBuf),
+    #[error("cannot read the transcript {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("offset {after} is past the end of the transcript ({size} bytes)")]
+    PastEnd { after: u64, size: u64 },
+}
+
+/// Reads whole lines of the transcript at `path`: from an offset, or its tail. At most
+/// [`PAGE_BYTES`] and `limit` lines; a line still being written is left for the next page.
+pub fn read_page(
+    path: &Path,
+    start: PageStart,
+    limit: usize,
+) -> Result<paddock_proto::insight::TranscriptPage, PageError> {
+    use std::io::{Read, Seek, SeekFrom};
+    if path.extension().is_none_or(|e| e != "jsonl") {
+        return Err(PageError::NotJsonl(path.to_owned()));
+    }
+    let io = |source| PageError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let from = match start {
+        PageStart::After(after) if after > size => {
+            return Err(PageError::PastEnd { after, size });
+        }
+        PageStart::After(after) => after,
+        PageStart::Tail(_) => size.saturating_sub(PAGE_BYTES),
+    };
+    file.seek(SeekFrom::Start(from)).map_err(io)?;
+    let mut buf = Vec::new();
+    file.take(PAGE_BYTES).read_to_end(&mut buf).map_err(io)?;
+    // Whole lines only: a tail that starts mid-file drops its first, partial line; the last
+    // line counts only once its newline is written.
+    let mut begin = 0;
+    if matches!(start, PageStart::Tail(_)) && from > 0 {
+        begin = buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1);
+    }
+    let end = buf
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(begin, |i| i + 1);
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut at = begin;
+    while at < end.max(begin) {
+        let stop = buf[at..end]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(end, |i| at + i);
+        spans.push((at, stop));
+        at = stop + 1;
+    }
+    match start {
+        PageStart::Tail(n) => {
+            let skip = spans.len().saturating_sub(n.min(limit));
+            spans.drain(..skip);
+        }
+        PageStart::After(_) => spans.truncate(limit),
+    }
+    let first = spans.first().map_or(end.max(begin), |s| s.0);
+    let next = spans.last().map_or(end.max(begin), |s| s.1 + 1);
+    let lines = spans
+        .iter()
+        .filter(|(a, b)| b > a)
+        .map(|&(a, b)| {
+            let line = &buf[a..b];
+            serde_json::from_slice(line).unwrap_or_else(|_| {
+                serde_json::Value::String(String::from_utf8_lossy(line).into_owned())
+            })
+        })
+        .collect();
+    Ok(paddock_proto::insight::TranscriptPage {
+        path: path.display().to_string(),
+        from: from + first as u64,
+        next: from + next as u64,
+        size,
+        lines,
+    })
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.jsonl");
+        std::fs::write(&path, text).expect("write");
+        (dir, path)
+    }
+
+    #[test]
+    fn pages_follow_the_file_by_offset_and_leave_a_partial_line_for_later() {
+        let (_d, path) = file("{\"a\":1}\n{\"b\":2}\nnot json\n{\"c\":");
+        let p = read_page(&path, PageStart::After(0), 2).expect("page");
+        assert_eq!(
+            p.lines,
+            [serde_json::json!({"a":1}), serde_json::json!({"b":2})]
+        );
+        assert_eq!((p.from, p.next), (0, 16));
+        let p = read_page(&path, PageStart::After(p.next), 10).expect("page");
+        assert_eq!(p.lines, [serde_json::json!("not json")]);
+        assert_eq!(p.next, 25, "the unfinished line is not returned");
+        let again = read_page(&path, PageStart::After(p.next), 10).expect("page");
+        assert!(again.lines.is_empty());
+        assert_eq!(again.next, 25);
+        let err = read_page(&path, PageStart::After(1000), 10).expect_err("past the end");
+        assert!(err.to_string().contains("past the end"), "{err}");
+    }
+
+    #[test]
+    fn the_tail_is_the_last_whole_lines_and_only_jsonl_is_served() {
+        let text: String = (0..100).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        let (_d, path) = file(&text);
+        let p = read_page(&path, PageStart::Tail(3), 200).expect("tail");
+        assert_eq!(p.lines.len(), 3);
+        assert_eq!(p.lines[2], serde_json::json!({"n": 99}));
+        assert_eq!(p.next, p.size);
+        let (_d2, dir) = file("");
+        let other = dir.with_extension("txt");
+        std::fs::write(&other, "secret").expect("write");
+        assert!(matches!(
+            read_page(&other, PageStart::Tail(1), 10),
+            Err(PageError::NotJsonl(_))
+        ));
+    }
 }

@@ -288,3 +288,25 @@ mod tests {
         assert_eq!(back, insight);
     }
 }
+
+/// A page of a session's raw transcript (`GET /api/v1/sessions/{id}/transcript`): whole
+/// lines as the agent wrote them, addressed by byte offset so a reader can follow the file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+pub struct TranscriptPage {
+    /// The transcript file.
+    pub path: String,
+    /// Byte offset of the first line returned.
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    pub from: u64,
+    /// Offset just after the last whole line returned: ask again with `after` = this for
+    /// what comes next.
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    pub next: u64,
+    /// The file's size when it was read.
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    pub size: u64,
+    /// Each line parsed as JSON; a line that is not JSON comes as a string.
+    #[cfg_attr(feature = "wire", schema(value_type = Vec<Object>))]
+    pub lines: Vec<serde_json::Value>,
+}

@@ -145,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sessions/{id}/control", post(rest::control))
         .route("/api/v1/sessions/{id}/insight", get(rest::insight))
         .route("/api/v1/sessions/{id}/thinking", get(rest::thinking))
+        .route("/api/v1/sessions/{id}/transcript", get(rest::transcript))
         .route("/api/v1/permissions", get(rest::permissions))
         .route("/api/v1/permissions/{id}/decide", post(rest::decide))
         .route("/api/v1/system/status", get(rest::status))

@@ -12,7 +12,7 @@ use paddock_proto::access::{
     AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
 };
 use paddock_proto::agent::{Control, Decision, PermissionRequest};
-use paddock_proto::insight::{SessionInsight, ThinkingView};
+use paddock_proto::insight::{SessionInsight, ThinkingView, TranscriptPage};
 use paddock_proto::supervisor::{
     ComponentHealth, HealthStatus, ProcessView, SessionView, SupervisorStatus,
 };
@@ -760,6 +760,57 @@ pub async fn thinking(
     Path(id): Path<String>,
 ) -> Result<Json<ThinkingView>, ApiError> {
     insight_of(&st, &id).map(|i| Json(i.thinking))
+}
+
+/// `GET /api/v1/sessions/{id}/transcript`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TranscriptParams {
+    /// Lines from this byte offset (a `next` of an earlier page) instead of the tail.
+    pub after: Option<u64>,
+    /// At most this many lines (1..=1000, default 200); without `after`, the last ones.
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/transcript", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "session id"), TranscriptParams),
+    responses((status = 200, body = TranscriptPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn transcript(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<TranscriptParams>,
+) -> Result<Json<TranscriptPage>, ApiError> {
+    use paddock_core::transcripts::{read_page, PageError, PageStart};
+    let id = session_id(&id)?;
+    if st.handle.registry().get(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "no session `{id}`; GET /api/v1/sessions lists them"
+        )));
+    }
+    let limit = p.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be 1..=1000"));
+    }
+    let path = st
+        .handle
+        .transcripts()
+        .and_then(|t| t.path(&id))
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "session `{id}` has no transcript Paddock follows: its agent has not said where it writes one (or it is not an agent)"
+            ))
+        })?;
+    let start = p
+        .after
+        .map_or(PageStart::Tail(limit as usize), PageStart::After);
+    blocking(move || {
+        read_page(&path, start, limit as usize).map_err(|e| match e {
+            PageError::PastEnd { .. } => ApiError::bad_request(e.to_string()),
+            PageError::NotJsonl(_) => ApiError::new(ApiErrorCode::Unsupported, e.to_string()),
+            PageError::Io { .. } => ApiError::new(ApiErrorCode::Unavailable, e.to_string()),
+        })
+    })
+    .await
+    .map(Json)
 }
 
 /// 404 for unknown API paths (the UI gets the rest).

@@ -45,6 +45,7 @@ pub fn typescript() -> String {
     add(paddock_proto::insight::TodoItem::decl());
     add(paddock_proto::insight::TodoStatus::decl());
     add(paddock_proto::insight::ThinkingView::decl());
+    add(paddock_proto::insight::TranscriptPage::decl());
     add(paddock_proto::insight::TokenUsage::decl());
     add(paddock_proto::insight::ModelUsage::decl());
     add(paddock_proto::insight::Cost::decl());

@@ -328,6 +328,29 @@ context_summary: string | null,
  */
 decision_factors: Array<string>, };
 
+export type TranscriptPage = { 
+/**
+ * The transcript file.
+ */
+path: string, 
+/**
+ * Byte offset of the first line returned.
+ */
+from: number, 
+/**
+ * Offset just after the last whole line returned: ask again with `after` = this for
+ * what comes next.
+ */
+next: number, 
+/**
+ * The file's size when it was read.
+ */
+size: number, 
+/**
+ * Each line parsed as JSON; a line that is not JSON comes as a string.
+ */
+lines: Array<JsonValue>, };
+
 export type TokenUsage = { input: number, output: number, cache_creation: number, cache_read: number, 
 /**
  * The context size of the latest response (its input, cache read and cache creation).
