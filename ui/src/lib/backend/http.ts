@@ -9,11 +9,13 @@ import type {
   DecideRequest,
   Decision,
   DeviceView,
+  LogRecord,
   Me,
   PairRequest,
   PermissionRequest,
   SessionView,
   Signal,
+  StartSessionRequest,
   SupervisorStatus,
   SystemMetrics,
   TokenGrant,
@@ -27,6 +29,18 @@ export type ControlAction = "interrupt" | "pause" | "resume" | "stop" | "kill" |
 const SIGNAL: Partial<Record<ControlAction, Signal>> = { stop: "TERM", kill: "KILL" };
 
 const sid = (id: string) => `/sessions/${encodeURIComponent(id)}`;
+
+/** What to read of the host's stored activity log (`GET /system/logs`). */
+export interface LogsQuery {
+  /** At most this many entries (the host allows 1 to 1000; default 200). */
+  limit?: number;
+  /** Only entries older than this id: the smallest id shown, to page back. */
+  before?: number;
+  /** Only entries at this level or above. */
+  level?: "debug" | "info" | "warn" | "error";
+  /** Only this session's entries. */
+  session?: string;
+}
 
 export class HttpApi {
   constructor(
@@ -87,6 +101,13 @@ export class HttpApi {
   sessions(): Promise<SessionView[]> {
     return this.request("GET", "/sessions");
   }
+  /**
+   * Starts a session on the host (operators and admins); the host answers 201 with it once its
+   * supervisor lists it, or 400 with a sentence saying what to fix.
+   */
+  startSession(req: StartSessionRequest): Promise<SessionView> {
+    return this.request("POST", "/sessions", req);
+  }
   session(id: string): Promise<SessionView> {
     return this.request("GET", sid(id));
   }
@@ -122,6 +143,14 @@ export class HttpApi {
   }
   revokeDevice(id: string): Promise<DeviceView> {
     return this.request("DELETE", `/devices/${encodeURIComponent(id)}`);
+  }
+  /** The host's stored activity log, newest first. */
+  logs(q: LogsQuery = {}): Promise<LogRecord[]> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q))
+      if (v !== undefined && v !== "") params.set(k, String(v));
+    const qs = params.toString();
+    return this.request("GET", `/system/logs${qs ? `?${qs}` : ""}`);
   }
   audit(): Promise<AuditEntry[]> {
     return this.request("GET", "/audit");
