@@ -108,7 +108,7 @@ impl Agent {
             .spawn_command(cmd)
             .map_err(|e| AgentError::Spawn {
                 command: launch.command.clone(),
-                reason: e.to_string(),
+                reason: spawn_reason(&e.to_string()),
             })?;
         // Keep no slave fd here: the reader must see end-of-file when the agent's side closes.
         drop(pair.slave);
@@ -271,6 +271,32 @@ fn spawn_thread(name: &'static str, f: impl FnOnce() + Send + 'static) -> Result
         .map_err(|e| AgentError::Thread(name, e))
 }
 
+/// portable-pty's reason a program could not start, for people: the PATH it searched is
+/// not repeated (it can be long); what it found on the way (a directory, a file that is not
+/// executable) is kept.
+fn spawn_reason(raw: &str) -> String {
+    let mut found = Vec::new();
+    let mut missing = false;
+    for line in raw.lines().skip(1) {
+        let line = line.trim().trim_end_matches('.');
+        if line.starts_with("No viable candidates found in PATH") {
+            missing = true;
+        } else if !line.is_empty() {
+            found.push(line.to_owned());
+        }
+    }
+    if !missing {
+        return raw.to_owned();
+    }
+    let mut out =
+        "no such program in any directory of PATH; check the spelling or give its full path"
+            .to_owned();
+    if !found.is_empty() {
+        out.push_str(&format!(" (found: {})", found.join("; ")));
+    }
+    out
+}
+
 /// O_NONBLOCK on the master's open file (shared by every descriptor of it).
 fn set_nonblocking(file: &File) -> std::io::Result<()> {
     use nix::fcntl::{fcntl, FcntlArg, OFlag};
@@ -408,5 +434,25 @@ fn reap(pid: u32) -> ExitInfo {
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spawn_reason;
+
+    #[test]
+    fn a_missing_program_is_named_without_the_whole_path() {
+        let raw = "Unable to spawn nope because:\nNo viable candidates found in PATH \"/a:/b:/c\"";
+        let r = spawn_reason(raw);
+        assert!(
+            r.starts_with("no such program in any directory of PATH"),
+            "{r}"
+        );
+        assert!(!r.contains("/a:/b"), "{r}");
+        let raw = "Unable to spawn tool because:\n/a/tool exists but is not executable.\nNo viable candidates found in PATH \"/a\"";
+        assert!(spawn_reason(raw).contains("/a/tool exists but is not executable"));
+        let other = "Unable to spawn /x because it is a directory";
+        assert_eq!(spawn_reason(other), other);
     }
 }
