@@ -391,6 +391,22 @@ async fn pairing_refuses_wrong_reused_and_expired_secrets_and_the_short_code_wor
         )
         .await;
     assert_eq!(r.status, 200);
+    // Refresh tokens rotate: each refresh answers with a new one, which works in turn (the
+    // spent one is refused after a minute's grace for racing requests: a unit test in core).
+    let spent = r.body["refresh_token"].clone();
+    let r2 = web
+        .call(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": r.body["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(r2.status, 200, "{}", r2.body);
+    assert_ne!(
+        r2.body["refresh_token"], spent,
+        "a new refresh token each time"
+    );
     let me = web
         .call("GET", "/api/v1/me", r.body["access_token"].as_str(), None)
         .await;

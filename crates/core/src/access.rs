@@ -113,7 +113,21 @@ struct CachedDevice {
     record: DeviceRecord,
     role: Role,
     last_touch: Option<std::time::Instant>,
+    /// The refresh token this device had before its last rotation, still accepted for
+    /// [`ROTATION_GRACE`] so that two requests racing with it (two tabs, a retry after a
+    /// lost answer) both get the new one.
+    previous: Option<Rotated>,
 }
+
+/// A rotation remembered for its grace period (memory only).
+struct Rotated {
+    old_hash: String,
+    new_token: String,
+    at: std::time::Instant,
+}
+
+/// How long a refresh token stays usable after it was rotated.
+const ROTATION_GRACE: Duration = Duration::from_secs(60);
 
 struct Offer {
     secret: String,
@@ -164,6 +178,7 @@ impl Access {
                         record,
                         role,
                         last_touch: None,
+                        previous: None,
                     },
                 );
             }
@@ -283,6 +298,7 @@ impl Access {
                 record,
                 role,
                 last_touch: Some(std::time::Instant::now()),
+                previous: None,
             },
         );
         let device_id = DeviceId(id);
@@ -303,20 +319,53 @@ impl Access {
         Ok(u64::from_le_bytes(a))
     }
 
-    /// A new access token for the device holding `refresh_token`.
+    /// A new access token, and a new refresh token, for the device holding `refresh_token`.
+    /// The refresh token is rotated: the one presented stops working (after a short grace
+    /// for requests racing with this one), so a copied token is good for one use at most.
     pub fn refresh(&self, refresh_token: &str) -> Result<TokenGrant, AccessError> {
         let hash = sha256_hex(refresh_token.trim().as_bytes());
-        let (device_id, role) = {
-            let st = self.lock();
+        let new_token = format!("pdr_{}", b64(&self.random(32)?));
+        let new_hash = sha256_hex(new_token.as_bytes());
+        let (device_id, role, refresh) = {
+            let mut st = self.lock();
+            let now = std::time::Instant::now();
             let d = st
                 .devices
-                .values()
-                .find(|d| ct_eq(d.record.token_hash.as_bytes(), hash.as_bytes()))
+                .values_mut()
+                .find(|d| {
+                    ct_eq(d.record.token_hash.as_bytes(), hash.as_bytes())
+                        || d.previous.as_ref().is_some_and(|p| {
+                            now.duration_since(p.at) < ROTATION_GRACE
+                                && ct_eq(p.old_hash.as_bytes(), hash.as_bytes())
+                        })
+                })
                 .ok_or(AccessError::BadRefresh)?;
             if d.record.revoked.is_some() {
                 return Err(AccessError::Revoked);
             }
-            (DeviceId(d.record.id.clone()), d.role)
+            let id = d.record.id.clone();
+            let current = ct_eq(d.record.token_hash.as_bytes(), hash.as_bytes());
+            let refresh = if current {
+                if let Some(store) = &self.inner.store {
+                    if !store.set_device_token(&id, &new_hash)? {
+                        return Err(AccessError::NoSuchDevice(id));
+                    }
+                }
+                d.record.token_hash = new_hash;
+                d.previous = Some(Rotated {
+                    old_hash: hash,
+                    new_token: new_token.clone(),
+                    at: now,
+                });
+                new_token
+            } else {
+                // A request racing with the rotation: the same new token.
+                d.previous
+                    .as_ref()
+                    .map(|p| p.new_token.clone())
+                    .ok_or(AccessError::BadRefresh)?
+            };
+            (DeviceId(id), d.role, refresh)
         };
         let (access_token, exp) = self.sign(&device_id, role)?;
         Ok(TokenGrant {
@@ -324,8 +373,18 @@ impl Access {
             role,
             access_token,
             access_expires_at: humantime::format_rfc3339_seconds(exp).to_string(),
-            refresh_token: refresh_token.trim().to_owned(),
+            refresh_token: refresh,
         })
+    }
+
+    /// Makes every remembered rotation `by` older (tests of the grace period).
+    #[cfg(test)]
+    fn age_rotations(&self, by: Duration) {
+        for d in self.lock().devices.values_mut() {
+            if let Some(p) = d.previous.as_mut() {
+                p.at = p.at.checked_sub(by).unwrap_or(p.at);
+            }
+        }
     }
 
     /// Signs an access token for a device (the endpoint's tests and benchmarks use it for
@@ -695,6 +754,49 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn refresh_tokens_rotate_racing_requests_share_the_new_one_and_the_old_one_dies() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = dir.path().join("p.db");
+        let open = || {
+            let store = Store::open(&db).expect("store");
+            Access::open(
+                dir.path(),
+                Some(store),
+                Duration::from_secs(60),
+                Duration::from_secs(60),
+            )
+            .expect("open")
+        };
+        let a = open();
+        let offer = a
+            .create_pairing(Role::Operator, None, "https://h:1", "ab")
+            .expect("offer");
+        let first = a.claim(&offer.secret, "phone").expect("claim");
+        let second = a.refresh(&first.refresh_token).expect("refresh");
+        assert_ne!(second.refresh_token, first.refresh_token, "rotated");
+        assert!(a.verify(&second.access_token).is_ok());
+        // Another tab refreshing with the same old token just now gets the same new token.
+        let racing = a.refresh(&first.refresh_token).expect("within the grace");
+        assert_eq!(racing.refresh_token, second.refresh_token);
+        // Once the grace is over the old token is dead; the new one works, and rotates.
+        a.age_rotations(ROTATION_GRACE);
+        assert!(matches!(
+            a.refresh(&first.refresh_token),
+            Err(AccessError::BadRefresh)
+        ));
+        let third = a.refresh(&second.refresh_token).expect("the new one works");
+        assert_ne!(third.refresh_token, second.refresh_token);
+        // The rotation is stored: after a restart only the newest token works.
+        drop(a);
+        let a = open();
+        assert!(matches!(
+            a.refresh(&second.refresh_token),
+            Err(AccessError::BadRefresh)
+        ));
+        assert!(a.refresh(&third.refresh_token).is_ok());
     }
 
     #[test]

@@ -97,6 +97,14 @@ pub(crate) fn rename_device(c: &Connection, id: &str, name: &str) -> rusqlite::R
     )? > 0)
 }
 
+/// Replaces a device's refresh-token hash; returns whether the device exists.
+pub(crate) fn set_device_token(c: &Connection, id: &str, hash: &str) -> rusqlite::Result<bool> {
+    Ok(c.execute(
+        "UPDATE devices SET token_hash = ?2 WHERE id = ?1",
+        params![id, hash],
+    )? > 0)
+}
+
 /// Sets `revoked_ms` unless already revoked; returns whether the device exists.
 pub(crate) fn revoke_device(c: &Connection, id: &str, at: UnixMs) -> rusqlite::Result<bool> {
     c.execute(

@@ -328,6 +328,13 @@ impl Store {
         self.write_now("renaming a device", |c| access::rename_device(c, id, name))
     }
 
+    /// Replaces a device's refresh-token hash (rotation); `false` when there is no such device.
+    pub fn set_device_token(&self, id: &str, token_hash: &str) -> Result<bool, StoreError> {
+        self.write_now("rotating a device's refresh token", |c| {
+            access::set_device_token(c, id, token_hash)
+        })
+    }
+
     /// Revokes a device (keeps the first revocation time); `false` when there is no such device.
     pub fn revoke_device(&self, id: &str, at: UnixMs) -> Result<bool, StoreError> {
         self.write_now("revoking a device", |c| access::revoke_device(c, id, at))

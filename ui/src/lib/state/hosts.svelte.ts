@@ -63,6 +63,16 @@ const SPARK = 60;
 const LOG_TAIL = 1000;
 const STORAGE = "paddock.hosts";
 
+/** A host's record as last stored (by this tab or another). */
+function storedRecord(id: string): HostRecord | undefined {
+  try {
+    const records = JSON.parse(localStorage.getItem(STORAGE) ?? "[]") as HostRecord[];
+    return records.find((r) => r.id === id);
+  } catch {
+    return undefined;
+  }
+}
+
 const vault = typeof indexedDB !== "undefined" ? new TokenVault(new IndexedDbKeyStore()) : null;
 
 export class HostConn implements Grants {
@@ -166,11 +176,21 @@ export class HostConn implements Grants {
   /** A new access token from the refresh token; false when the host refuses it (revoked). */
   reauth(): Promise<boolean> {
     this.#reauthing ??= (async () => {
+      // The host rotates refresh tokens: another tab may have used (and replaced) this one.
+      const stored = storedRecord(this.record.id)?.sealedRefresh;
+      if (vault && stored && stored !== this.record.sealedRefresh) {
+        this.record.sealedRefresh = stored;
+        this.#refreshToken = await vault.open(stored);
+      }
       if (!this.#refreshToken) return false;
       try {
         const grant = await new HttpApi(this.record.url, () => null).refresh(this.#refreshToken);
         this.#token = grant.access_token;
-        if (vault) this.record.sealedAccess = await vault.seal(grant.access_token);
+        this.#refreshToken = grant.refresh_token;
+        if (vault) {
+          this.record.sealedAccess = await vault.seal(grant.access_token);
+          this.record.sealedRefresh = await vault.seal(grant.refresh_token);
+        }
         this.record.role = grant.role;
         this.role = grant.role;
         this.persist();
