@@ -13,6 +13,7 @@ import type {
   Me,
   PairRequest,
   PermissionRequest,
+  ProcessView,
   SessionView,
   Signal,
   StartSessionRequest,
@@ -21,6 +22,7 @@ import type {
   TokenGrant,
   SessionInsight,
   ThinkingView,
+  TranscriptPage,
 } from "./types";
 
 export type ControlAction = "interrupt" | "pause" | "resume" | "stop" | "kill" | "restart";
@@ -173,5 +175,28 @@ export class HttpApi {
   }
   thinking(id: string): Promise<ThinkingView> {
     return this.request("GET", `${sid(id)}/thinking`);
+  }
+  /**
+   * The raw lines of the transcript the host follows for this session: the last `limit`
+   * (default 200, at most 1000), or with `after` (a previous page's `next`) the whole lines
+   * written since. 404 with the host's message when it follows no transcript for it.
+   */
+  transcript(id: string, q: { after?: number; limit?: number } = {}): Promise<TranscriptPage> {
+    const params = new URLSearchParams();
+    if (q.after !== undefined) params.set("after", String(q.after));
+    if (q.limit !== undefined) params.set("limit", String(q.limit));
+    const qs = params.toString();
+    return this.request("GET", `${sid(id)}/transcript${qs ? `?${qs}` : ""}`);
+  }
+
+  /**
+   * Every session's process tree as the host last sampled it (each second): sessions oldest
+   * first, each tree root first with parents before children; one session's with `session`.
+   */
+  processes(session?: string): Promise<ProcessView[]> {
+    return this.request(
+      "GET",
+      `/processes${session ? `?session=${encodeURIComponent(session)}` : ""}`,
+    );
   }
 }

@@ -28,6 +28,7 @@ export type {
   Permission,
   PermissionOutcome,
   PermissionRequest,
+  ProcessView,
   Progress,
   Role,
   ServerMessage,
@@ -44,5 +45,6 @@ export type {
   TodoItem,
   TokenGrant,
   TokenUsage,
+  TranscriptPage,
 } from "../wire";
 export { decodeTerminalFrame, type TerminalFrame } from "../wire";
