@@ -12,8 +12,9 @@ use tokio::sync::{watch, Notify};
 
 struct Entry {
     view: SessionView,
-    /// Its process tree as last sampled (root first); empty until sampled.
-    processes: Vec<ProcessView>,
+    /// Its process tree as last sampled (root first); empty until sampled. Kept as sampled
+    /// and turned into views only when asked for.
+    processes: Vec<paddock_monitor::ProcInfo>,
     machine: Machine,
     recheck_at: Option<Instant>,
 }
@@ -25,6 +26,31 @@ pub struct Registry {
     bus: Bus,
     /// Woken when a session asks to be re-decided earlier than the recheck task sleeps.
     recheck: Arc<Notify>,
+}
+
+/// A sampled process as the endpoint shows it.
+fn process_view(session: &SessionId, p: &paddock_monitor::ProcInfo) -> ProcessView {
+    ProcessView {
+        pid: p.pid,
+        ppid: p.ppid,
+        session: session.clone(),
+        name: p.name.clone(),
+        command: p.cmd.clone(),
+        cwd: p.cwd.as_ref().map(|c| c.display().to_string()),
+        started_at: humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(p.start_time),
+        )
+        .to_string(),
+        cpu: p.cpu_percent,
+        rss: p.rss_bytes,
+        threads: p.threads,
+        open_files: p.open_files,
+        status: serde_json::to_value(p.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".to_owned()),
+        tty: p.tty.clone(),
+    }
 }
 
 fn since() -> String {
@@ -210,7 +236,7 @@ impl Registry {
     }
 
     /// Records a session's process tree as just sampled.
-    pub fn set_processes(&self, id: &SessionId, processes: Vec<ProcessView>) {
+    pub fn set_processes(&self, id: &SessionId, processes: Vec<paddock_monitor::ProcInfo>) {
         if let Some(e) = self.lock().get_mut(id) {
             e.processes = processes;
         }
@@ -228,7 +254,7 @@ impl Registry {
         });
         entries
             .into_iter()
-            .flat_map(|e| e.processes.iter().cloned())
+            .flat_map(|e| e.processes.iter().map(|p| process_view(&e.view.id, p)))
             .collect()
     }
 

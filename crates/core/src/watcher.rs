@@ -138,7 +138,7 @@ impl Watcher {
         }
         let pids: Vec<u32> = roots.iter().map(|(_, p)| *p).collect();
         let samples = self.monitor.sample_trees(&pids);
-        for ((id, _), sample) in roots.iter().zip(samples.iter()) {
+        for ((id, _), sample) in roots.iter().zip(samples) {
             if sample.alive {
                 self.registry.set_metrics(
                     id,
@@ -146,8 +146,7 @@ impl Watcher {
                     sample.rss_bytes,
                     sample.processes.len() as u32,
                 );
-                self.registry
-                    .set_processes(id, process_views(id, &sample.processes));
+                self.registry.set_processes(id, sample.processes);
                 if let Some(store) = &self.store {
                     store.record_metric(MetricSample::new(
                         MetricTarget::Session(id.clone()),
@@ -364,35 +363,4 @@ fn external_view(a: &AgentProcess) -> SessionView {
 
 fn rfc3339(unix_secs: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix_secs)).to_string()
-}
-
-/// A sampled tree's processes as the endpoint shows them.
-fn process_views(
-    session: &SessionId,
-    processes: &[paddock_monitor::ProcInfo],
-) -> Vec<paddock_proto::supervisor::ProcessView> {
-    processes
-        .iter()
-        .map(|p| paddock_proto::supervisor::ProcessView {
-            pid: p.pid,
-            ppid: p.ppid,
-            session: session.clone(),
-            name: p.name.clone(),
-            command: p.cmd.clone(),
-            cwd: p.cwd.as_ref().map(|c| c.display().to_string()),
-            started_at: humantime::format_rfc3339_seconds(
-                std::time::UNIX_EPOCH + Duration::from_secs(p.start_time),
-            )
-            .to_string(),
-            cpu: p.cpu_percent,
-            rss: p.rss_bytes,
-            threads: p.threads,
-            open_files: p.open_files,
-            status: serde_json::to_value(p.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "unknown".to_owned()),
-            tty: p.tty.clone(),
-        })
-        .collect()
 }
