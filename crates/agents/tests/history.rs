@@ -172,7 +172,7 @@ fn every_session_is_listed_with_its_title_prompt_model_tokens_and_cost() {
     assert_eq!(hits[0].role, "user");
     assert_eq!(
         hits[0].snippet,
-        "migrate the [billing] tables to [postgres]"
+        "migrate the \u{2}billing\u{3} tables to \u{2}postgres\u{3}"
     );
     // The sample answers "Hello from the mock model." twice (its third response is the Bash call).
     assert_eq!(

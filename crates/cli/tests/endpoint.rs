@@ -475,6 +475,7 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
     ("GET", "/api/v1/system/metrics", Some("viewer"), ""),
     ("GET", "/api/v1/system/logs", Some("viewer"), ""),
     ("GET", "/api/v1/processes", Some("viewer"), ""),
+    ("GET", "/api/v1/history", Some("viewer"), ""),
     ("GET", "/api/v1/devices", Some("admin"), ""),
     (
         "PATCH",
@@ -939,6 +940,147 @@ async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
             .await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
     }
+}
+
+/// A Claude Code prompt line as the CLI writes it (the fields the history reads).
+fn claude_prompt(session: &str, ts: &str, text: &str) -> String {
+    format!(
+        "{}\n",
+        json!({"type": "user", "sessionId": session, "timestamp": ts,
+        "cwd": "/home/dev/api", "gitBranch": "main",
+        "message": {"role": "user", "content": text}})
+    )
+}
+
+#[tokio::test]
+async fn the_history_lists_past_sessions_newest_first_and_searches_what_was_said() {
+    let env = Env::new();
+    let home = tempfile::tempdir().expect("home");
+    let projects = home.path().join(".claude/projects");
+    let app = projects.join("-home-dev-app");
+    let api = projects.join("-home-dev-api");
+    std::fs::create_dir_all(&app).expect("projects");
+    std::fs::create_dir_all(&api).expect("projects");
+    // The real Claude Code 2.1.328 sample (ended 2026-11-21) and an older session (2026-11-20).
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../agents/tests/data/claude-transcript-2.1.328.jsonl"
+        ),
+        app.join("63a89093-4ee6-447d-b5e0-c1488233b86a.jsonl"),
+    )
+    .expect("copy the sample transcript");
+    std::fs::write(
+        api.join("b2.jsonl"),
+        claude_prompt(
+            "b2",
+            "2026-11-20T09:00:00.000Z",
+            "migrate the billing tables to postgres (see db/schema[v2].sql)",
+        ),
+    )
+    .expect("write a session");
+    let home_var = home.path().display().to_string();
+    let mut vars = relaxed().to_vec();
+    vars.push(("HOME", &home_var));
+    let _sup = up_env(&env, &vars);
+    let web = Web::of(&env);
+    let token = web.pair(&env, "viewer").await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let get = |q: String| {
+        let web = &web;
+        let token = token.clone();
+        async move {
+            web.call("GET", &format!("/api/v1/history{q}"), Some(&token), None)
+                .await
+        }
+    };
+
+    // The list: both sessions once indexed, the most recently ended first.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let list = loop {
+        let r = get(String::new()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if r.body["sessions"].as_array().is_some_and(|s| s.len() == 2) {
+            break r.body;
+        }
+        assert!(Instant::now() < deadline, "never indexed: {}", r.body);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(list["kind"], "sessions", "{list}");
+    assert_eq!(list["next_offset"], Value::Null, "one page holds both");
+    let sessions = list["sessions"].as_array().expect("sessions");
+    assert_eq!(
+        sessions[0]["session_id"], "63a89093-4ee6-447d-b5e0-c1488233b86a",
+        "the newest first: {list}"
+    );
+    assert_eq!(sessions[0]["cwd"], "/home/dev/app");
+    assert_eq!(sessions[1]["session_id"], "b2");
+    assert_eq!(sessions[1]["git_branch"], "main");
+    assert!(sessions[1]["first_prompt"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("migrate the billing")));
+
+    // Paging: one a page, then the rest.
+    let first = get("?limit=1".into()).await.body;
+    assert_eq!(first["sessions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(first["next_offset"], 1, "{first}");
+    let second = get("?limit=1&offset=1".into()).await.body;
+    assert_eq!(second["sessions"][0]["session_id"], "b2", "{second}");
+    assert_eq!(second["next_offset"], Value::Null);
+    let only_api = get("?cwd=/home/dev/api".into()).await.body;
+    assert_eq!(
+        only_api["sessions"].as_array().map(Vec::len),
+        Some(1),
+        "{only_api}"
+    );
+
+    // A search finds a prompt's words, the terms marked (never confused with the text's own
+    // brackets); a file name with a dot is taken literally.
+    let found = get("?q=postgres%20billing".into()).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.body["kind"], "hits");
+    assert_eq!(found.body["query"], "postgres billing");
+    let hits = found.body["hits"].as_array().expect("hits");
+    assert_eq!(hits.len(), 1, "{}", found.body);
+    assert_eq!(hits[0]["session_id"], "b2");
+    assert_eq!(hits[0]["role"], "user");
+    assert_eq!(
+        hits[0]["snippet"],
+        "migrate the \u{2}billing\u{3} tables to \u{2}postgres\u{3} (see db/schema[v2].sql)"
+    );
+    let phrase = get("?q=%22billing%20tables%22%20schema*".into()).await;
+    assert_eq!(
+        phrase.body["hits"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        phrase.body
+    );
+
+    // No hit: an empty page, not an error.
+    let none = get("?q=zebracorn".into()).await;
+    assert_eq!(none.status, 200, "{}", none.body);
+    assert_eq!(none.body["kind"], "hits");
+    assert_eq!(none.body["hits"], json!([]));
+
+    // A search the engine cannot read, and bad bounds: 400 with a message for people.
+    let bad = get("?q=%22billing%20tables".into()).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.body["error"]["code"], "bad_request");
+    assert!(
+        bad.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("closing")),
+        "{}",
+        bad.body
+    );
+    for q in ["?limit=0", "?limit=501", "?limit=-1", "?q=x&agent=claude"] {
+        let r = get(q.into()).await;
+        assert_eq!(r.status, 400, "{q}: {}", r.body);
+        assert!(r.body["error"]["message"].is_string(), "{q}: {}", r.body);
+    }
+    assert_eq!(get("?limit=500".into()).await.status, 200);
 }
 
 async fn next_json_of(ws: &mut Ws, types: &[&str]) -> Value {

@@ -315,9 +315,10 @@ fn the_history_of_every_transcript_is_indexed_and_searchable() {
     let hits: Vec<serde_json::Value> =
         serde_json::from_str(&env.ok(&["history", "--json", "file"])).expect("JSON");
     assert!(
-        hits.iter()
-            .any(|h| h["role"] == "user"
-                && h["snippet"].as_str().is_some_and(|t| t.contains("[file]"))),
+        hits.iter().any(|h| h["role"] == "user"
+            && h["snippet"]
+                .as_str()
+                .is_some_and(|t| t.contains("\u{2}file\u{3}"))),
         "{hits:#?}"
     );
     let none: Vec<serde_json::Value> =

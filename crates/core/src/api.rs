@@ -121,7 +121,7 @@ async fn connection(stream: UnixStream, handle: Handle) {
                 let result = tokio::task::spawn_blocking(move || match search {
                     Some(words) => h.search_history(&words, limit).map(|hits| Response::History {
                         sessions: Vec::new(),
-                        hits: hits.into_iter().map(crate::history::hit).collect(),
+                        hits,
                     }),
                     None => h
                         .history(&paddock_store::HistoryQuery {
@@ -129,7 +129,7 @@ async fn connection(stream: UnixStream, handle: Handle) {
                             ..Default::default()
                         })
                         .map(|s| Response::History {
-                            sessions: s.into_iter().map(crate::history::entry).collect(),
+                            sessions: s,
                             hits: Vec::new(),
                         }),
                 })

@@ -38,37 +38,3 @@ pub async fn run(store: Store, prices: Prices, mut shutdown: watch::Receiver<boo
         }
     }
 }
-
-/// The history as the wire carries it.
-pub fn entry(s: paddock_store::HistorySession) -> paddock_proto::agent::HistoryEntry {
-    paddock_proto::agent::HistoryEntry {
-        path: s.path,
-        agent: s.agent,
-        session_id: s.session_id,
-        cwd: s.cwd,
-        title: s.title,
-        first_prompt: s.first_prompt,
-        last_prompt: s.last_prompt,
-        git_branch: s.git_branch,
-        model: s.model,
-        tokens_in: s.tokens_in,
-        tokens_out: s.tokens_out,
-        cost_usd: s.cost_usd,
-        prompts: s.prompts,
-        started_ms: s.started_ms,
-        ended_ms: s.ended_ms,
-    }
-}
-
-/// A search hit as the wire carries it.
-pub fn hit(h: paddock_store::HistoryHit) -> paddock_proto::agent::HistoryHit {
-    paddock_proto::agent::HistoryHit {
-        path: h.path,
-        session_id: h.session_id,
-        title: h.title,
-        cwd: h.cwd,
-        role: h.role,
-        time_ms: h.time_ms,
-        snippet: h.snippet,
-    }
-}

@@ -240,40 +240,96 @@ impl Control {
     }
 }
 
-/// A past or present agent session from the history index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A past or present agent session from the history index (the store's row itself: the
+/// store, the local socket and the endpoint share this one type).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// The transcript file.
     pub path: String,
+    /// `claude`, `codex`, ...
     pub agent: String,
     pub session_id: Option<String>,
+    /// The folder the agent worked in.
     pub cwd: Option<String>,
     pub title: Option<String>,
     pub first_prompt: Option<String>,
     pub last_prompt: Option<String>,
     pub git_branch: Option<String>,
     pub model: Option<String>,
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
     pub tokens_in: u64,
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
     pub tokens_out: u64,
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    #[serde(default)]
+    pub tokens_cache_read: u64,
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    #[serde(default)]
+    pub tokens_cache_write: u64,
+    /// Computed from the price table; 0 for a model it lacks.
     pub cost_usd: f64,
+    /// Prompts typed by the user.
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
     pub prompts: u64,
+    /// Answers of the model.
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    #[serde(default)]
+    pub responses: u64,
     /// Milliseconds since the Unix epoch.
+    #[cfg_attr(feature = "wire", ts(type = "number | null"))]
     pub started_ms: Option<i64>,
+    #[cfg_attr(feature = "wire", ts(type = "number | null"))]
     pub ended_ms: Option<i64>,
+    /// Bytes of the transcript indexed.
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 /// A prompt or answer in the history that matches a search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct HistoryHit {
+    /// The transcript file.
     pub path: String,
     pub session_id: Option<String>,
     pub title: Option<String>,
     pub cwd: Option<String>,
     /// `user` or `assistant`.
     pub role: String,
+    /// Milliseconds since the Unix epoch.
+    #[cfg_attr(feature = "wire", ts(type = "number | null"))]
     pub time_ms: Option<i64>,
-    /// The matching text around the terms, which are marked `[` `]`.
+    /// The matching text around the terms (`…` where it was cut); each matched term is
+    /// between U+0002 and U+0003, characters that never occur in the text (brackets would:
+    /// code is full of them). Render it as text, the marked parts highlighted.
     pub snippet: String,
+}
+
+/// What opens and closes a matched term in [`HistoryHit::snippet`]: U+0002 and U+0003.
+pub const SNIPPET_MARKS: (char, char) = ('\u{2}', '\u{3}');
+
+/// One page of the history (`GET /api/v1/history`): without a search, past sessions; with
+/// one, its hits. `kind` says which.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HistoryPage {
+    /// Past sessions, the most recently ended first.
+    Sessions {
+        sessions: Vec<HistoryEntry>,
+        /// Ask again with `offset` = this for the next page; `null` on the last page.
+        next_offset: Option<u32>,
+    },
+    /// A search's hits, the best match first.
+    Hits {
+        /// The search as received.
+        query: String,
+        hits: Vec<HistoryHit>,
+        /// Ask again with `offset` = this for the next page; `null` on the last page.
+        next_offset: Option<u32>,
+    },
 }
 
 /// What `paddock hook` forwards to the supervisor.

@@ -62,6 +62,7 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/system/metrics", READ),
     ("GET", "/api/v1/system/logs", READ),
     ("GET", "/api/v1/processes", READ),
+    ("GET", "/api/v1/history", READ),
     ("GET", "/api/v1/devices", ADMIN),
     ("PATCH", "/api/v1/devices/{id}", ADMIN),
     ("DELETE", "/api/v1/devices/{id}", ADMIN),

@@ -152,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/system/metrics", get(rest::metrics))
         .route("/api/v1/system/logs", get(rest::logs))
         .route("/api/v1/processes", get(rest::processes))
+        .route("/api/v1/history", get(rest::history))
         .route("/api/v1/devices", get(rest::devices))
         .route(
             "/api/v1/devices/{id}",

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         crate::rest::revoke_device, crate::rest::create_pairing, crate::rest::audit_log,
         crate::rest::message, crate::rest::control, crate::rest::permissions, crate::rest::decide,
         crate::rest::insight, crate::rest::thinking, crate::rest::start_session, crate::rest::logs,
-        crate::rest::processes, crate::rest::transcript,
+        crate::rest::processes, crate::rest::transcript, crate::rest::history,
     ),
     modifiers(&Bearer, &CommonErrors),
     components(schemas(paddock_proto::web::ErrorBody)),

@@ -11,7 +11,7 @@ use paddock_core::start::StartRequest;
 use paddock_proto::access::{
     AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
 };
-use paddock_proto::agent::{Control, Decision, PermissionRequest};
+use paddock_proto::agent::{Control, Decision, HistoryPage, PermissionRequest};
 use paddock_proto::insight::{SessionInsight, ThinkingView, TranscriptPage};
 use paddock_proto::supervisor::{
     ComponentHealth, HealthStatus, ProcessView, SessionView, SupervisorStatus,
@@ -151,6 +151,22 @@ pub struct LogsParams {
     pub level: Option<String>,
     /// Only this session's entries.
     pub session: Option<String>,
+}
+
+/// `GET /api/v1/history`: past agent sessions, or a search over their prompts and answers.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct HistoryParams {
+    /// Words to search for, all of which must appear (taken literally); `"a phrase"`,
+    /// `word*` (a prefix) and `a OR b` also work. Without it (or blank): past sessions.
+    pub q: Option<String>,
+    /// At most this many sessions or hits (1..=500, default 100).
+    pub limit: Option<u32>,
+    /// Skip this many (the previous page's `next_offset`).
+    pub offset: Option<u32>,
+    /// Only this agent's sessions (`claude`, `codex`); lists only.
+    pub agent: Option<String>,
+    /// Only sessions that worked in this folder (exactly); lists only.
+    pub cwd: Option<String>,
 }
 
 /// One entry of the activity log.
@@ -613,6 +629,79 @@ pub async fn logs(
                 message: r.message,
             })
             .collect())
+    })
+    .await
+    .map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/history", tag = "history", security(("bearer" = [])),
+    params(HistoryParams),
+    responses((status = 200, body = HistoryPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn history(
+    State(st): State<AppState>,
+    ApiQuery(p): ApiQuery<HistoryParams>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    use paddock_store::{HistoryQuery, StoreError};
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1..=500 (got {limit}); page with offset for more"
+        )));
+    }
+    let offset = p.offset.unwrap_or(0);
+    let search = p.q.filter(|q| !q.trim().is_empty());
+    if search.is_some() && (p.agent.is_some() || p.cwd.is_some()) {
+        return Err(ApiError::bad_request(
+            "agent and cwd filter the list of sessions, not a search: leave out q or the filters",
+        ));
+    }
+    let handle = st.handle.clone();
+    blocking(move || {
+        let store = handle.store().ok_or_else(|| {
+            ApiError::new(
+                ApiErrorCode::Unavailable,
+                "the database is not open, so there is no history; `paddock status` says why",
+            )
+        })?;
+        let failed = |e: StoreError| match e {
+            StoreError::BadSearch(m) => ApiError::bad_request(m),
+            e => ApiError::new(
+                ApiErrorCode::Unavailable,
+                format!("cannot read the history: {e}"),
+            ),
+        };
+        // One more than asked tells whether another page follows.
+        let next = |n: usize| (n > limit as usize).then(|| offset.saturating_add(limit));
+        Ok(match search {
+            Some(query) => {
+                let mut hits = store
+                    .search_history_page(&query, limit + 1, offset)
+                    .map_err(failed)?;
+                let next_offset = next(hits.len());
+                hits.truncate(limit as usize);
+                HistoryPage::Hits {
+                    query,
+                    hits,
+                    next_offset,
+                }
+            }
+            None => {
+                let mut sessions = store
+                    .history_sessions(&HistoryQuery {
+                        agent: p.agent,
+                        cwd: p.cwd,
+                        limit: limit + 1,
+                        offset,
+                    })
+                    .map_err(failed)?;
+                let next_offset = next(sessions.len());
+                sessions.truncate(limit as usize);
+                HistoryPage::Sessions {
+                    sessions,
+                    next_offset,
+                }
+            }
+        })
     })
     .await
     .map(Json)

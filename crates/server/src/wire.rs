@@ -49,6 +49,9 @@ pub fn typescript() -> String {
     add(paddock_proto::insight::TokenUsage::decl());
     add(paddock_proto::insight::ModelUsage::decl());
     add(paddock_proto::insight::Cost::decl());
+    add(paddock_proto::agent::HistoryEntry::decl());
+    add(paddock_proto::agent::HistoryHit::decl());
+    add(paddock_proto::agent::HistoryPage::decl());
     add(paddock_core::events::Event::decl());
     add(DeviceId::decl());
     add(Role::decl());

@@ -100,6 +100,11 @@ pub enum StoreError {
          report this bug"
     )]
     WriterStopped,
+
+    /// A history search the full-text engine cannot read (an unclosed `"`, ...); the message
+    /// says what to change.
+    #[error("{0}")]
+    BadSearch(String),
 }
 
 impl StoreError {
@@ -129,6 +134,7 @@ impl StoreError {
             StoreError::WriteFailed { .. } => "write_failed",
             StoreError::Thread { .. } => "thread",
             StoreError::WriterStopped => "writer_stopped",
+            StoreError::BadSearch(_) => "bad_search",
         }
     }
 }

@@ -466,11 +466,35 @@ impl Store {
         self.read("reading the history", |c| transcripts::session(c, path))
     }
 
-    /// Full-text search over indexed prompts and assistant text: every word of `words` must
-    /// appear (words are taken literally, never as query syntax); best matches first.
+    /// Full-text search over indexed prompts and assistant text, best matches first: every
+    /// word of `words` must appear (taken literally, `hello.txt` included); `"…"` is a phrase,
+    /// a trailing `*` makes a word a prefix, `OR` between two terms takes either. A search the
+    /// engine cannot read (an unclosed `"`) is [`StoreError::BadSearch`].
     pub fn search_history(&self, words: &str, limit: u32) -> Result<Vec<HistoryHit>, StoreError> {
+        self.search_history_page(words, limit, 0)
+    }
+
+    /// [`Store::search_history`], skipping the first `offset` hits (for paging).
+    pub fn search_history_page(
+        &self,
+        words: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<HistoryHit>, StoreError> {
+        let Some(query) = transcripts::fts_query(words).map_err(StoreError::BadSearch)? else {
+            return Ok(Vec::new());
+        };
         self.read("searching the history", |c| {
-            transcripts::search(c, words, limit)
+            transcripts::search(c, &query, limit, offset)
+        })
+        .map_err(|e| match e {
+            StoreError::Sqlite { source, .. } if transcripts::is_fts_syntax_error(&source) => {
+                StoreError::BadSearch(format!(
+                    "the search `{words}` cannot be read ({source}); use plain words, \"a phrase\", \
+                     word* or a OR b"
+                ))
+            }
+            e => e,
         })
     }
 

@@ -29,31 +29,9 @@ pub struct TranscriptCursor {
     pub updated_ms: i64,
 }
 
-/// One transcript in the history.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct HistorySession {
-    pub path: String,
-    /// `claude`, `codex`, ...
-    pub agent: String,
-    pub session_id: Option<String>,
-    pub cwd: Option<String>,
-    pub title: Option<String>,
-    pub first_prompt: Option<String>,
-    pub last_prompt: Option<String>,
-    pub git_branch: Option<String>,
-    pub model: Option<String>,
-    pub tokens_in: u64,
-    pub tokens_out: u64,
-    pub tokens_cache_read: u64,
-    pub tokens_cache_write: u64,
-    pub cost_usd: f64,
-    pub prompts: u64,
-    pub responses: u64,
-    pub started_ms: Option<i64>,
-    pub ended_ms: Option<i64>,
-    /// Bytes of the transcript indexed.
-    pub bytes: u64,
-}
+/// One transcript in the history: the wire type itself, so the store, the local socket and
+/// the endpoint share one definition.
+pub use paddock_proto::agent::HistoryEntry as HistorySession;
 
 /// A piece of text to make searchable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,18 +54,8 @@ pub struct TranscriptCommit {
     pub texts: Vec<HistoryText>,
 }
 
-/// A full-text search hit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryHit {
-    pub path: String,
-    pub session_id: Option<String>,
-    pub title: Option<String>,
-    pub cwd: Option<String>,
-    pub role: String,
-    pub time_ms: Option<i64>,
-    /// The matching text around the terms, which are marked `[` `]`.
-    pub snippet: String,
-}
+/// A full-text search hit (the wire type itself).
+pub use paddock_proto::agent::HistoryHit;
 
 /// Which history sessions to list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -282,33 +250,95 @@ pub(crate) fn session(conn: &Connection, path: &str) -> rusqlite::Result<Option<
     .optional()
 }
 
-/// The user's words as an FTS5 query: every word must appear (each quoted, so no word is
-/// read as FTS5 syntax).
-pub(crate) fn fts_query(words: &str) -> Option<String> {
-    let terms: Vec<String> = words
-        .split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// The user's search as an FTS5 query. Words are taken literally (each quoted, so `hello.txt`
+/// or `a-b` is never read as FTS5 syntax) and must all appear; `"…"` is a phrase; a trailing
+/// `*` makes a word (or phrase) a prefix; `OR` between two terms takes either. `Ok(None)`
+/// when there is nothing to search for; `Err` (a message for people) for an unclosed `"`.
+pub(crate) fn fts_query(words: &str) -> Result<Option<String>, String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut last_is_term = false;
+    let mut chars = words.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let Some(&first) = chars.peek() else { break };
+        let (text, phrase) = if first == '"' {
+            chars.next();
+            let mut text = String::new();
+            let mut closed = false;
+            for c in chars.by_ref() {
+                if c == '"' {
+                    closed = true;
+                    break;
+                }
+                text.push(c);
+            }
+            if !closed {
+                return Err(format!(
+                    "the search `{words}` opens a phrase with `\"` and never closes it; add the \
+                     closing `\"` or remove the quote"
+                ));
+            }
+            (text, true)
+        } else {
+            let mut text = String::new();
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace() && *c != '"') {
+                text.push(c);
+            }
+            (text, false)
+        };
+        let prefix = chars.next_if_eq(&'*').is_some();
+        if !phrase && text == "OR" {
+            if last_is_term {
+                parts.push("OR".into());
+                last_is_term = false;
+            }
+            continue;
+        }
+        let (body, prefix) = match text.strip_suffix('*') {
+            Some(b) if !phrase => (b.trim_end_matches('*').to_owned(), true),
+            _ => (text, prefix),
+        };
+        if body.trim().is_empty() {
+            continue;
+        }
+        parts.push(format!(
+            "{}{}",
+            quoted(&body),
+            if prefix { "*" } else { "" }
+        ));
+        last_is_term = true;
+    }
+    if parts.last().is_some_and(|p| p == "OR") {
+        parts.pop();
+    }
+    Ok((!parts.is_empty()).then(|| parts.join(" ")))
+}
+
+/// Whether SQLite refused an FTS5 query (a syntax error in the `MATCH` expression).
+pub(crate) fn is_fts_syntax_error(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(_, Some(m)) if m.starts_with("fts5:") || m.contains("unterminated string"))
+}
+
+/// Hits of an FTS5 `query` (from [`fts_query`]).
 pub(crate) fn search(
     conn: &Connection,
-    words: &str,
+    query: &str,
     limit: u32,
+    offset: u32,
 ) -> rusqlite::Result<Vec<HistoryHit>> {
-    let Some(query) = fts_query(words) else {
-        return Ok(Vec::new());
-    };
     let limit = if limit == 0 { 50 } else { limit };
     let mut stmt = conn.prepare_cached(
         "SELECT f.path, s.session_id, s.title, s.cwd, f.role, f.time_ms,
-                snippet(history_fts, 0, '[', ']', '…', 16)
+                snippet(history_fts, 0, char(2), char(3), '…', 16) -- the proto's SNIPPET_MARKS
          FROM history_fts AS f LEFT JOIN history_sessions AS s ON s.path = f.path
          WHERE history_fts MATCH ?1
-         ORDER BY rank LIMIT ?2",
+         ORDER BY rank LIMIT ?2 OFFSET ?3",
     )?;
-    let rows = stmt.query_map(params![query, limit], |row| {
+    let rows = stmt.query_map(params![query, limit, offset], |row| {
         Ok(HistoryHit {
             path: row.get(0)?,
             session_id: row.get(1)?,
@@ -387,9 +417,22 @@ mod tests {
         let hits = store.search_history("flaky parser", 10).expect("search");
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].session_id.as_deref(), Some("s1"));
-        assert_eq!(hits[0].snippet, "please fix the [flaky] [parser] test");
+        assert_eq!(
+            hits[0].snippet,
+            "please fix the \u{2}flaky\u{3} \u{2}parser\u{3} test"
+        );
         // Query syntax in the words is taken literally, not as an error.
-        assert!(store.search_history("\"parser* AND (", 10).is_ok());
+        // Words are literal (`AND`, `(` and `a-b` are no syntax); an unclosed quote is a
+        // search error that says what to change, never an SQLite failure.
+        assert!(store.search_history("parser* AND ( a-b", 10).is_ok());
+        match store.search_history("\"flaky parser", 10) {
+            Err(crate::StoreError::BadSearch(m)) => assert!(m.contains("closing"), "{m}"),
+            other => panic!("an unclosed quote gave {other:?}"),
+        }
+        let hits = store
+            .search_history("\"fix the\" OR zebra pars*", 10)
+            .expect("search");
+        assert_eq!(hits.len(), 1, "a phrase, OR and a prefix: {hits:?}");
         assert_eq!(store.search_history("parser", 10).expect("search").len(), 2);
         // A reset drops what was indexed from the file before.
         store

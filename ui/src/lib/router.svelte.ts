@@ -6,6 +6,7 @@ export type Route =
   | { name: "hosts" }
   | { name: "pair"; code?: string; link?: string }
   | { name: "processes" }
+  | { name: "history" }
   | { name: "system" }
   | { name: "logs" }
   | { name: "devices" }
@@ -27,6 +28,7 @@ export function parseRoute(hash: string): Route {
     }
     case "hosts":
     case "processes":
+    case "history":
     case "system":
     case "logs":
     case "devices":

@@ -8,7 +8,8 @@ use paddock_proto::{Request, Response};
 /// List past agent sessions (most recent first), or search their prompts and answers.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Words to search for (SQLite FTS5 syntax: `"exact phrase"`, `word*`, `a OR b`).
+    /// Words to search for, all of which must appear (taken literally); `"exact phrase"`,
+    /// `word*` (a prefix) and `a OR b` also work.
     pub search: Vec<String>,
     /// At most this many rows.
     #[arg(long, default_value_t = 30)]
@@ -40,6 +41,7 @@ impl Args {
             return Ok(());
         }
         if search.is_some() {
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
             if hits.is_empty() {
                 println!("nothing in the history matches");
             }
@@ -49,7 +51,7 @@ impl Args {
                     h.title.or(h.session_id).unwrap_or_default(),
                     h.role,
                     h.cwd.unwrap_or_default(),
-                    h.snippet
+                    marked(&h.snippet, tty)
                 );
             }
             return Ok(());
@@ -74,4 +76,17 @@ impl Args {
         }
         Ok(())
     }
+}
+
+/// A snippet's matched terms (between U+0002 and U+0003) in bold on a terminal, else in
+/// brackets.
+fn marked(snippet: &str, tty: bool) -> String {
+    let (open, close) = if tty {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    snippet
+        .replace(paddock_proto::agent::SNIPPET_MARKS.0, open)
+        .replace(paddock_proto::agent::SNIPPET_MARKS.1, close)
 }

@@ -9,6 +9,7 @@ import type {
   DecideRequest,
   Decision,
   DeviceView,
+  HistoryPage,
   LogRecord,
   Me,
   PairRequest,
@@ -42,6 +43,20 @@ export interface LogsQuery {
   level?: "debug" | "info" | "warn" | "error";
   /** Only this session's entries. */
   session?: string;
+}
+
+/** What to read of the agents' history (`GET /history`). */
+export interface HistoryQuery {
+  /** Words to search for (all must appear; "a phrase", word*, a OR b); none lists sessions. */
+  q?: string;
+  /** At most this many (the host allows 1 to 500; default 100). */
+  limit?: number;
+  /** Skip this many: the previous page's `next_offset`. */
+  offset?: number;
+  /** Only this agent's sessions (`claude`, `codex`); lists only. */
+  agent?: string;
+  /** Only sessions in this folder; lists only. */
+  cwd?: string;
 }
 
 export class HttpApi {
@@ -153,6 +168,14 @@ export class HttpApi {
       if (v !== undefined && v !== "") params.set(k, String(v));
     const qs = params.toString();
     return this.request("GET", `/system/logs${qs ? `?${qs}` : ""}`);
+  }
+  /** Past agent sessions (newest first), or the hits of a search (best first). */
+  history(q: HistoryQuery = {}): Promise<HistoryPage> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q))
+      if (v !== undefined && v !== "") params.set(k, String(v));
+    const qs = params.toString();
+    return this.request("GET", `/history${qs ? `?${qs}` : ""}`);
   }
   audit(): Promise<AuditEntry[]> {
     return this.request("GET", "/audit");

@@ -17,6 +17,7 @@ export type Action =
   | "decide_permission"
   | "view_system"
   | "view_logs"
+  | "view_history"
   | "manage_devices";
 
 const NEEDS: Record<Action, Permission> = {
@@ -25,6 +26,7 @@ const NEEDS: Record<Action, Permission> = {
   view_transcript: "read",
   view_system: "read",
   view_logs: "read",
+  view_history: "read",
   type: "input",
   message: "input",
   control: "control",

@@ -377,6 +377,74 @@ unpriced_models: Array<string>,
  */
 reported_usd: number | null, };
 
+export type HistoryEntry = { 
+/**
+ * The transcript file.
+ */
+path: string, 
+/**
+ * `claude`, `codex`, ...
+ */
+agent: string, session_id: string | null, 
+/**
+ * The folder the agent worked in.
+ */
+cwd: string | null, title: string | null, first_prompt: string | null, last_prompt: string | null, git_branch: string | null, model: string | null, tokens_in: number, tokens_out: number, tokens_cache_read: number, tokens_cache_write: number, 
+/**
+ * Computed from the price table; 0 for a model it lacks.
+ */
+cost_usd: number, 
+/**
+ * Prompts typed by the user.
+ */
+prompts: number, 
+/**
+ * Answers of the model.
+ */
+responses: number, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+started_ms: number | null, ended_ms: number | null, 
+/**
+ * Bytes of the transcript indexed.
+ */
+bytes: number, };
+
+export type HistoryHit = { 
+/**
+ * The transcript file.
+ */
+path: string, session_id: string | null, title: string | null, cwd: string | null, 
+/**
+ * `user` or `assistant`.
+ */
+role: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+time_ms: number | null, 
+/**
+ * The matching text around the terms (`…` where it was cut); each matched term is
+ * between U+0002 and U+0003, characters that never occur in the text (brackets would:
+ * code is full of them). Render it as text, the marked parts highlighted.
+ */
+snippet: string, };
+
+export type HistoryPage = { "kind": "sessions", sessions: Array<HistoryEntry>, 
+/**
+ * Ask again with `offset` = this for the next page; `null` on the last page.
+ */
+next_offset: number | null, } | { "kind": "hits", 
+/**
+ * The search as received.
+ */
+query: string, hits: Array<HistoryHit>, 
+/**
+ * Ask again with `offset` = this for the next page; `null` on the last page.
+ */
+next_offset: number | null, };
+
 export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "thinking_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
 
 export type DeviceId = string;
