@@ -4,7 +4,7 @@
  * temporary directory and is removed by `close()`.
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -228,6 +228,11 @@ export async function terminalLines(page: Page): Promise<string[]> {
   });
 }
 
+/** A Messages API request body as the fake dumped it (the parts tests read). */
+export interface FakeRequestBody {
+  messages?: { role: string; content: string | Record<string, unknown>[] }[];
+}
+
 /** The real Claude Code CLI (installed by scripts/install-agents.sh) talking to the fake API. */
 export class ClaudeSandbox {
   readonly dir = mkdtempSync("/tmp/pdkui-");
@@ -241,15 +246,39 @@ export class ClaudeSandbox {
   get project(): string {
     return join(this.dir, "project");
   }
+  /** Where the fake writes every request it received (`--dump`), one JSON file each. */
+  get requestsDir(): string {
+    return join(this.dir, "requests");
+  }
+
+  /** The JSON bodies of the requests the fake received so far, in arrival order. */
+  requests(): FakeRequestBody[] {
+    return readdirSync(this.requestsDir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .flatMap((f) => {
+        try {
+          const r = JSON.parse(readFileSync(join(this.requestsDir, f), "utf8")) as {
+            body: FakeRequestBody;
+          };
+          return [r.body];
+        } catch {
+          return []; // being written
+        }
+      });
+  }
 
   /** Starts `paddock-fakeapi` with `script` and writes a HOME where `claude` starts at its prompt. */
   async start(script: unknown): Promise<void> {
     mkdirSync(this.home, { recursive: true });
     mkdirSync(this.project, { recursive: true });
     writeFileSync(join(this.dir, "script.json"), JSON.stringify(script));
-    const fake = spawn(FAKEAPI, ["--script", join(this.dir, "script.json")], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    mkdirSync(this.requestsDir, { recursive: true });
+    const fake = spawn(
+      FAKEAPI,
+      ["--script", join(this.dir, "script.json"), "--dump", this.requestsDir],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     this.#fake = fake;
     let out = "";
     fake.stdout?.on("data", (b: Buffer) => (out += b.toString()));
