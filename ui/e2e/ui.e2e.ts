@@ -726,9 +726,18 @@ describe("session controls on a shell loop, desktop", () => {
       await until("the host's confirmation", () =>
         page.getByText("Pause: the host confirmed it.").isVisible(),
       );
+      // The host says it is paused: a badge, and only Resume offered.
+      await until("the Paused badge", () => page.locator('[data-paused="true"]').isVisible());
+      expect(await button("Pause").isDisabled()).toBe(true);
+      expect(await button("Resume").isEnabled()).toBe(true);
       await shot(d, "desktop-session-paused");
       await button("Resume").click();
       await until("the shell running again", () => ["S", "R"].includes(procState(pid) ?? ""));
+      await until(
+        "the Paused badge gone",
+        async () => (await page.locator('[data-paused="true"]').count()) === 0,
+      );
+      expect(await button("Pause").isEnabled()).toBe(true);
       await button("Interrupt").click();
       await until(
         "a second trap line after Resume",

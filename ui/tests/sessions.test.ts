@@ -28,6 +28,7 @@ function s(
       agent: "claude",
       cpu: null,
       rss: null,
+      paused: false,
       tool: null,
       permission: null,
       reason: null,

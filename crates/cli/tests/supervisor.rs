@@ -272,8 +272,15 @@ fn an_agent_in_a_tmux_pane_and_one_in_a_bare_terminal_are_listed_with_pid_cwd_cp
     let id = outside["id"].as_str().expect("id").to_owned();
     env.ok(&["suspend", &id]);
     wait_until("stopped", T, || proc_state(bare_pid) == 'T');
+    // The supervisor sees it stopped (whoever stopped it) and says so.
+    wait_until("listed as paused", T, || {
+        find_by_pid(&env, bare_pid).is_some_and(|s| s["paused"] == true)
+    });
     env.ok(&["resume", &id]);
     wait_until("running again", T, || proc_state(bare_pid) == 'S');
+    wait_until("no longer paused", T, || {
+        find_by_pid(&env, bare_pid).is_some_and(|s| s["paused"] == false)
+    });
     let out = env.paddock(&["send", &id, "hello"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not hold (external)"));

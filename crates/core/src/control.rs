@@ -155,8 +155,14 @@ pub async fn control(
                 type_message(&mut client, &view, &m).await?;
             }
         }
-        Control::Pause => signal(handle, &view, Signal::Stop).await?,
-        Control::Resume => signal(handle, &view, Signal::Cont).await?,
+        Control::Pause => {
+            signal(handle, &view, Signal::Stop).await?;
+            handle.registry().set_paused(&view.id, true);
+        }
+        Control::Resume => {
+            signal(handle, &view, Signal::Cont).await?;
+            handle.registry().set_paused(&view.id, false);
+        }
     }
     Ok(view)
 }

@@ -105,6 +105,9 @@ impl Registry {
             if view.agent.is_none() {
                 view.agent = entry.view.agent.clone();
             }
+            // Paused comes from sampling and control, never from the process-level source;
+            // an ended process is not paused.
+            view.paused = entry.view.paused && matches!(life, ProcessLife::Running);
             entry.machine.set_life(life);
             let decided = entry.machine.decide(now, since);
             view.status = decided.detail;
@@ -231,6 +234,25 @@ impl Registry {
                 cpu,
                 rss,
                 processes,
+            });
+        }
+    }
+
+    /// Records whether the session's agent is stopped; publishes `session_update` on change.
+    pub fn set_paused(&self, id: &SessionId, paused: bool) {
+        let changed = {
+            let mut map = self.lock();
+            match map.get_mut(id) {
+                Some(e) if e.view.paused != paused && (!paused || e.view.is_running()) => {
+                    e.view.paused = paused;
+                    Some(e.view.clone())
+                }
+                _ => None,
+            }
+        };
+        if let Some(view) = changed {
+            self.bus.publish(Event::SessionUpdate {
+                session: Box::new(view),
             });
         }
     }

@@ -146,6 +146,11 @@ impl Watcher {
                     sample.rss_bytes,
                     sample.processes.len() as u32,
                 );
+                let stopped = sample
+                    .processes
+                    .first()
+                    .is_some_and(|root| root.status == paddock_monitor::ProcStatus::Stopped);
+                self.registry.set_paused(id, stopped);
                 self.registry.set_processes(id, sample.processes);
                 if let Some(store) = &self.store {
                     store.record_metric(MetricSample::new(
@@ -303,6 +308,7 @@ impl Watcher {
             agent: kind,
             cpu: None,
             rss: None,
+            paused: false,
         })
     }
 
@@ -358,6 +364,7 @@ fn external_view(a: &AgentProcess) -> SessionView {
         agent: Some(a.kind.as_str().to_owned()),
         cpu: None,
         rss: None,
+        paused: false,
     }
 }
 

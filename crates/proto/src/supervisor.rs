@@ -55,6 +55,10 @@ pub struct SessionView {
     /// Resident memory of the whole process tree in bytes; null until first sampled.
     #[cfg_attr(feature = "wire", ts(type = "number | null"))]
     pub rss: Option<u64>,
+    /// The agent's process is stopped (paused through Paddock, SIGSTOP or Ctrl-Z); resume
+    /// continues it. Seen by the monitor each second, at once for a pause through Paddock.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// One process of a session's tree, as last sampled (`GET /api/v1/processes`).
@@ -113,6 +117,7 @@ impl SessionView {
             agent,
             cpu: None,
             rss: None,
+            paused: false,
         }
     }
 }

@@ -28,7 +28,12 @@ cpu: number | null,
 /**
  * Resident memory of the whole process tree in bytes; null until first sampled.
  */
-rss: number | null, state: AgentState, 
+rss: number | null, 
+/**
+ * The agent's process is stopped (paused through Paddock, SIGSTOP or Ctrl-Z); resume
+ * continues it. Seen by the monitor each second, at once for a pause through Paddock.
+ */
+paused: boolean, state: AgentState, 
 /**
  * The tool running (`working`), when known.
  */
