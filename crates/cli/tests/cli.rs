@@ -52,6 +52,7 @@ fn ls_json_has_exactly_the_documented_fields_and_reports_exit_codes() {
                 "exit_code",
                 "id",
                 "name",
+                "paused",
                 "pid",
                 "rss",
                 "since",
