@@ -49,10 +49,9 @@ fn run_until_done(mut cmd: Command, what: &str, fake: &FakeApi) -> String {
 fn a_real_claude_session_shows_its_tasks_files_actions_and_tokens() {
     let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     // The script names the file by its absolute path, which exists only with the sandbox,
-    // which needs the API's address: take a free port first.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
+    // which needs the API's address: bind the port first and keep it for the fake.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = listener.local_addr().expect("its address");
     let sb = ClaudeSandbox::new(&format!("http://{addr}")).expect("sandbox");
     let file = sb.project().join("hello.txt");
     let path = file.display().to_string();
@@ -101,7 +100,7 @@ fn a_real_claude_session_shows_its_tasks_files_actions_and_tokens() {
             .when(When::ToolResult)
             .usage(usage()),
     );
-    let fake = FakeApi::start_on(addr, script).expect("fake API");
+    let fake = FakeApi::start_listening(listener, script).expect("fake API");
     let mut cmd = Command::new(claude);
     sb.apply(&mut cmd);
     cmd.args([

@@ -82,6 +82,13 @@ impl FakeApi {
     /// Like [`FakeApi::start`] on a given address (the binary's `--port`).
     pub fn start_on(addr: SocketAddr, script: Script) -> Result<Self, Error> {
         let listener = std::net::TcpListener::bind(addr).map_err(Error::Start)?;
+        Self::start_listening(listener, script)
+    }
+
+    /// Like [`FakeApi::start`] on a socket the caller bound already: a test that must know
+    /// the address before it writes the script keeps the port, so nothing else takes it in
+    /// between.
+    pub fn start_listening(listener: std::net::TcpListener, script: Script) -> Result<Self, Error> {
         listener.set_nonblocking(true).map_err(Error::Start)?;
         let addr = listener.local_addr().map_err(Error::Start)?;
         let used = vec![0; script.replies.len()];
