@@ -37,18 +37,12 @@ fn process_view(session: &SessionId, p: &paddock_monitor::ProcInfo) -> ProcessVi
         name: p.name.clone(),
         command: p.cmd.clone(),
         cwd: p.cwd.as_ref().map(|c| c.display().to_string()),
-        started_at: humantime::format_rfc3339_seconds(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(p.start_time),
-        )
-        .to_string(),
+        started_at: crate::watcher::rfc3339(p.start_time),
         cpu: p.cpu_percent,
         rss: p.rss_bytes,
         threads: p.threads,
         open_files: p.open_files,
-        status: serde_json::to_value(p.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "unknown".to_owned()),
+        status: p.status.as_str().to_owned(),
         tty: p.tty.clone(),
     }
 }

@@ -98,6 +98,8 @@ pub enum StartError {
     Random,
     #[error("cannot find the paddock executable the agents' hooks call: {0}")]
     Exe(std::io::Error),
+    #[error("starting the session was cut short inside the supervisor (is it shutting down?); check `paddock ls`, then try again")]
+    Interrupted,
     #[error("session {0} started, but the supervisor has not listed it within 5 s; it runs (`paddock ls` shows it) and appears once discovery catches up")]
     NotAdopted(SessionId),
 }
@@ -110,6 +112,7 @@ impl StartError {
             StartError::Launch(_)
                 | StartError::Random
                 | StartError::Exe(_)
+                | StartError::Interrupted
                 | StartError::NotAdopted(_)
         )
     }
@@ -223,7 +226,7 @@ impl Handle {
         let mut events = self.bus().subscribe();
         tokio::task::spawn_blocking(move || spawn(&exe, &dir, &spec))
             .await
-            .map_err(|e| StartError::Exe(std::io::Error::other(e.to_string())))??;
+            .map_err(|_| StartError::Interrupted)??;
         self.rescan();
         let adopted = tokio::time::timeout(ADOPT_WAIT, async {
             loop {

@@ -368,6 +368,7 @@ fn external_view(a: &AgentProcess) -> SessionView {
     }
 }
 
-fn rfc3339(unix_secs: u64) -> String {
+/// Seconds since the Unix epoch as RFC 3339 (UTC), as sessions and processes show times.
+pub(crate) fn rfc3339(unix_secs: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix_secs)).to_string()
 }

@@ -31,6 +31,21 @@ pub enum ProcStatus {
 }
 
 impl ProcStatus {
+    /// The name it has on the wire (as serde writes it): `running`, `sleeping`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcStatus::Running => "running",
+            ProcStatus::Sleeping => "sleeping",
+            ProcStatus::Idle => "idle",
+            ProcStatus::DiskSleep => "disk_sleep",
+            ProcStatus::Stopped => "stopped",
+            ProcStatus::Tracing => "tracing",
+            ProcStatus::Zombie => "zombie",
+            ProcStatus::Dead => "dead",
+            ProcStatus::Unknown => "unknown",
+        }
+    }
+
     /// Whether the process has exited (a zombie has, even though its entry remains).
     pub fn has_exited(self) -> bool {
         matches!(self, ProcStatus::Zombie | ProcStatus::Dead)
@@ -174,4 +189,22 @@ pub struct DiskMetrics {
     pub total_bytes: u64,
     /// What an unprivileged user can still write (less than total − used: reserved blocks).
     pub available_bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProcStatus;
+
+    #[test]
+    fn status_names_are_the_ones_serde_writes() {
+        use ProcStatus::*;
+        for s in [
+            Running, Sleeping, Idle, DiskSleep, Stopped, Tracing, Zombie, Dead, Unknown,
+        ] {
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::Value::from(s.as_str()))
+            );
+        }
+    }
 }
