@@ -63,14 +63,18 @@ const SPARK = 60;
 const LOG_TAIL = 1000;
 const STORAGE = "paddock.hosts";
 
-/** A host's record as last stored (by this tab or another). */
-function storedRecord(id: string): HostRecord | undefined {
+/** The host records as last stored (by this tab or another); none when unreadable. */
+function storedRecords(): HostRecord[] {
   try {
-    const records = JSON.parse(localStorage.getItem(STORAGE) ?? "[]") as HostRecord[];
-    return records.find((r) => r.id === id);
+    return JSON.parse(localStorage.getItem(STORAGE) ?? "[]") as HostRecord[];
   } catch {
-    return undefined;
+    return [];
   }
+}
+
+/** A host's record as last stored. */
+function storedRecord(id: string): HostRecord | undefined {
+  return storedRecords().find((r) => r.id === id);
 }
 
 const vault = typeof indexedDB !== "undefined" ? new TokenVault(new IndexedDbKeyStore()) : null;
@@ -319,13 +323,7 @@ class Hosts {
   list = $state<HostConn[]>([]);
 
   load(): void {
-    let records: HostRecord[];
-    try {
-      records = JSON.parse(localStorage.getItem(STORAGE) ?? "[]") as HostRecord[];
-    } catch {
-      records = [];
-    }
-    this.list = records
+    this.list = storedRecords()
       .filter((r) => r.sealedRefresh)
       .map((r) => new HostConn(r, () => this.#save()));
     for (const h of this.list) void h.start();
