@@ -157,6 +157,14 @@ impl Web {
         r.body
     }
 
+    /// Pairs a device with `role`; its access token.
+    async fn token(&self, env: &Env, role: &str) -> String {
+        self.pair(env, role).await["access_token"]
+            .as_str()
+            .expect("the grant has an access token")
+            .to_owned()
+    }
+
     async fn ws(&self, token: Option<&str>) -> Ws {
         let io = self
             .tls_with(self.tls.clone())
@@ -541,13 +549,7 @@ async fn every_role_against_every_route_and_ws_message_and_every_refusal_is_audi
     }
     let mut tokens = Vec::new();
     for role in ROLES {
-        tokens.push((
-            role,
-            web.pair(&env, role).await["access_token"]
-                .as_str()
-                .expect("token")
-                .to_owned(),
-        ));
+        tokens.push((role, web.token(&env, role).await));
     }
     let mut refusals = 0;
     for (method, path, need, body) in expected_routes(&id) {
@@ -651,10 +653,7 @@ async fn every_role_against_every_route_and_ws_message_and_every_refusal_is_audi
 async fn an_operator_starts_a_session_over_rest_and_reads_the_stored_log() {
     let env = Env::new();
     let (_sup, web) = up(&env);
-    let token = web.pair(&env, "operator").await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = web.token(&env, "operator").await;
     let cwd = env.dir().join("project");
     std::fs::create_dir_all(&cwd).expect("project dir");
     let body = json!({
@@ -822,10 +821,7 @@ async fn an_operator_starts_a_session_over_rest_and_reads_the_stored_log() {
     assert_eq!(bad.status, 400, "{}", bad.body);
 
     // The start is audited with who did it.
-    let admin = web.pair(&env, "admin").await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let admin = web.token(&env, "admin").await;
     let audit = web
         .call("GET", "/api/v1/audit?limit=100", Some(&admin), None)
         .await;
@@ -845,10 +841,7 @@ async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
     use std::io::Write;
     let env = Env::new();
     let (_sup, web) = up(&env);
-    let token = web.pair(&env, "viewer").await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = web.token(&env, "viewer").await;
     let id = env.run(&[], &["cat"]);
     wait_until(
         "the supervisor knows the session",
@@ -984,10 +977,7 @@ async fn the_history_lists_past_sessions_newest_first_and_searches_what_was_said
     vars.push(("HOME", &home_var));
     let _sup = up_env(&env, &vars);
     let web = Web::of(&env);
-    let token = web.pair(&env, "viewer").await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = web.token(&env, "viewer").await;
     let get = |q: String| {
         let web = &web;
         let token = token.clone();
@@ -1247,10 +1237,7 @@ async fn malformed_and_oversize_messages_are_refused_without_harm() {
         ],
     );
     let web = Web::of(&env);
-    let token = web.pair(&env, "operator").await["access_token"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = web.token(&env, "operator").await;
     // REST: bad JSON, wrong types, a huge body, a bad session id.
     let (s, _, b) = web
         .raw(
@@ -1322,10 +1309,7 @@ async fn malformed_and_oversize_messages_are_refused_without_harm() {
 async fn events_and_a_terminal_stream_over_wss() {
     let env = Env::new();
     let (_sup, web) = up(&env);
-    let token = web.pair(&env, "operator").await["access_token"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = web.token(&env, "operator").await;
     let mut ws = web.ws(Some(&token)).await;
     send(&mut ws, json!({"type": "subscribe"})).await;
     assert_eq!(next_json(&mut ws).await.expect("resync")["type"], "resync");
@@ -1388,10 +1372,7 @@ async fn events_and_a_terminal_stream_over_wss() {
 async fn a_thousand_wss_disconnect_resume_cycles_during_a_flood_lose_and_double_nothing() {
     let env = Env::new();
     let (_sup, web) = up(&env);
-    let token = web.pair(&env, "viewer").await["access_token"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let token = web.token(&env, "viewer").await;
     let stop = env.dir().join("stop-flood");
     // Lines as fast as sh can write them, with a 10 ms breath every 500 lines: on a busy
     // 2-core machine an unbroken flood starved the holder's hello for more than 5 s, again
