@@ -35,6 +35,30 @@ pub async fn sessions() -> anyhow::Result<Option<Vec<SessionView>>> {
     }
 }
 
+/// Tells the supervisor, when it runs, about a session this command just started, and waits
+/// until it lists it: the next `paddock ls`, REST list or UI then shows it. A supervisor that
+/// cannot adopt it in time is reported on stderr; the session runs either way.
+pub async fn adopt(id: &paddock_proto::SessionId) {
+    let mut c = match connect().await {
+        Ok(Some(c)) => c,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::debug!(error = %e, "not telling the supervisor about the new session");
+            return;
+        }
+    };
+    match c
+        .request(Request::Adopt {
+            session: id.clone(),
+        })
+        .await
+    {
+        Ok(_) => {}
+        Err(ClientError::Refused(e)) => eprintln!("paddock: {}", e.message),
+        Err(e) => tracing::debug!(error = %e, "the supervisor did not answer the adoption"),
+    }
+}
+
 /// The supervisor's status, or `None` when it does not run.
 pub async fn status() -> anyhow::Result<Option<SupervisorStatus>> {
     let Some(mut c) = connect().await? else {

@@ -83,6 +83,18 @@ async fn connection(stream: UnixStream, handle: Handle) {
             Request::ListSessions => Ok(Response::Sessions {
                 sessions: handle.sessions(),
             }),
+            Request::Adopt { session } => match handle.adopt(&session).await {
+                Ok(view) => Ok(Response::Sessions {
+                    sessions: vec![view],
+                }),
+                Err(e) => Err(ErrorPayload::new(
+                    match e {
+                        crate::start::StartError::NoHolder(_) => ErrorCode::NotFound,
+                        _ => ErrorCode::Internal,
+                    },
+                    e.to_string(),
+                )),
+            },
             Request::Status => Ok(Response::Status {
                 status: Box::new(handle.status()),
             }),

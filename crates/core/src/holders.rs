@@ -88,6 +88,16 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
     };
     tracing::info!(%id, pid = client.welcome.session.pid, "adopted a holder");
     registry.upsert(view(&client.welcome.session));
+    // Output printed before this supervisor came counts: the program worked then, and its
+    // quiet since decides between working and idle (a holder too old to say when counts as
+    // printing now).
+    let info = &client.welcome.session;
+    let printed = info.last_output_at.as_deref().and_then(|t| {
+        crate::state::instant_of(t, std::time::Instant::now(), std::time::SystemTime::now())
+    });
+    if printed.is_some() || info.output_end > 0 {
+        registry.observe(id, |m, now| m.output(printed.unwrap_or(now)));
+    }
     // The first look at the screen: an agent may already wait at a prompt.
     if client.welcome.session.output_end > 0 && read_screen(handle, &mut client, id).await.is_err()
     {

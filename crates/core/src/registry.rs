@@ -2,12 +2,12 @@
 //! on the bus as they happen.
 
 use crate::events::{Bus, Event};
-use crate::state::{Machine, ProcessLife};
+use crate::state::{instant_of, Machine, ProcessLife};
 use paddock_proto::supervisor::{Backend, ProcessView, SessionView};
 use paddock_proto::SessionId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 use tokio::sync::{watch, Notify};
 
 struct Entry {
@@ -51,6 +51,12 @@ fn since() -> String {
     crate::permissions::now_text()
 }
 
+/// Whether a session's new recheck time comes before its old one (so the recheck task, which
+/// may sleep until the old one or forever, must look again).
+fn earlier(new: Option<Instant>, old: Option<Instant>) -> bool {
+    new.is_some_and(|t| old.is_none_or(|old| t < old))
+}
+
 impl Registry {
     pub fn new(bus: Bus) -> Self {
         Self {
@@ -69,7 +75,7 @@ impl Registry {
     /// the session's machine decides. Publishes `session_update` only when something changed.
     pub fn upsert(&self, mut view: SessionView) {
         let now = Instant::now();
-        let changed = {
+        let (changed, wake) = {
             let mut map = self.lock();
             let life = if view.status.state.is_final() {
                 ProcessLife::Ended {
@@ -84,11 +90,19 @@ impl Registry {
             } else {
                 ProcessLife::Running
             };
-            let entry = map.entry(view.id.clone()).or_insert_with(|| Entry {
-                view: view.clone(),
-                processes: Vec::new(),
-                machine: Machine::default(),
-                recheck_at: None,
+            let entry = map.entry(view.id.clone()).or_insert_with(|| {
+                let mut machine = Machine::default();
+                // Its first seconds are counted from the process's start, which may be long
+                // before this supervisor saw it.
+                if let Some(born) = instant_of(&view.started_at, now, SystemTime::now()) {
+                    machine.started(born);
+                }
+                Entry {
+                    view: view.clone(),
+                    processes: Vec::new(),
+                    machine,
+                    recheck_at: None,
+                }
             });
             if view.cpu.is_none() {
                 view.cpu = entry.view.cpu;
@@ -105,11 +119,15 @@ impl Registry {
             entry.machine.set_life(life);
             let decided = entry.machine.decide(now, since);
             view.status = decided.detail;
+            let wake = earlier(decided.recheck_at, entry.recheck_at);
             entry.recheck_at = decided.recheck_at;
             let changed = entry.view != view || decided.changed;
             entry.view = view.clone();
-            changed
+            (changed, wake)
         };
+        if wake {
+            self.recheck.notify_one();
+        }
         if changed {
             self.bus.publish(Event::SessionUpdate {
                 session: Box::new(view),
@@ -130,9 +148,7 @@ impl Registry {
             let entry = map.get_mut(id)?;
             observe(&mut entry.machine, now);
             let decided = entry.machine.decide(now, since);
-            let wake = decided
-                .recheck_at
-                .is_some_and(|t| entry.recheck_at.is_none_or(|old| t < old));
+            let wake = earlier(decided.recheck_at, entry.recheck_at);
             entry.recheck_at = decided.recheck_at;
             entry.view.status = decided.detail;
             (entry.view.clone(), decided.changed, wake)

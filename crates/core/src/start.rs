@@ -102,6 +102,8 @@ pub enum StartError {
     Interrupted,
     #[error("session {0} started, but the supervisor has not listed it within 5 s; it runs (`paddock ls` shows it) and appears once discovery catches up")]
     NotAdopted(SessionId),
+    #[error("there is no holder for session {0} to adopt (it never started, or it has ended); `paddock ls` lists the sessions")]
+    NoHolder(SessionId),
 }
 
 impl StartError {
@@ -114,6 +116,7 @@ impl StartError {
                 | StartError::Exe(_)
                 | StartError::Interrupted
                 | StartError::NotAdopted(_)
+                | StartError::NoHolder(_)
         )
     }
 }
@@ -223,18 +226,28 @@ impl Handle {
         let exe = std::env::current_exe().map_err(StartError::Exe)?;
         let spec = prepare(req, &dir, &existing, &exe)?;
         let id = spec.id.clone();
-        let mut events = self.bus().subscribe();
         tokio::task::spawn_blocking(move || spawn(&exe, &dir, &spec))
             .await
             .map_err(|_| StartError::Interrupted)??;
+        self.adopt(&id).await
+    }
+
+    /// Adopts the holder of a session just started (by this supervisor or by `paddock run`)
+    /// now rather than at the next scan, and returns the session once the registry lists it,
+    /// so that whoever started it sees it in the very next list.
+    pub async fn adopt(&self, id: &SessionId) -> Result<SessionView, StartError> {
+        let mut events = self.bus().subscribe();
+        if self.registry().get(id).is_none() && !self.runtime_dir().socket_path(id).exists() {
+            return Err(StartError::NoHolder(id.clone()));
+        }
         self.rescan();
         let adopted = tokio::time::timeout(ADOPT_WAIT, async {
             loop {
-                if let Some(view) = self.registry().get(&id) {
+                if let Some(view) = self.registry().get(id) {
                     return Some(view);
                 }
                 match events.recv().await {
-                    Received::Event(Event::SessionUpdate { session }) if session.id == id => {
+                    Received::Event(Event::SessionUpdate { session }) if &session.id == id => {
                         return Some(*session)
                     }
                     Received::Closed => return None,
@@ -245,7 +258,7 @@ impl Handle {
         .await;
         match adopted {
             Ok(Some(view)) => Ok(view),
-            _ => Err(StartError::NotAdopted(id)),
+            _ => Err(StartError::NotAdopted(id.clone())),
         }
     }
 }

@@ -10,16 +10,19 @@
 //! 4. **status file** (Claude Code sessions Paddock did not start): busy / idle / waiting;
 //! 5. **screen**: an agent's recognised prompt, spinner or input box;
 //! 6. **output**: printed in the last few seconds is `working`, else `idle` (or
-//!    `waiting_input` when a prompt pattern matches).
+//!    `waiting_input` when a prompt pattern matches); a program that never printed is
+//!    `starting` for its first [`OUTPUT_WORKING`], then `idle`.
 //!
 //! The transcript refines but never overrides: it names the running tool when no hook did.
 //! The machine is pure: observations in, state out, and a time at which it wants to be asked
-//! again (quiet output turns `working` into `idle`).
+//! again (quiet output turns `working` into `idle`, a silent start turns `starting` into
+//! `idle`). What each state's bound is: ARCHITECTURE.md, "What the state machine guarantees".
 
 use paddock_proto::agent::{AgentState, PermissionRequest, StateDetail, StateSource};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-/// Output this recent means a plain program is working.
+/// Output this recent means a plain program is working; a program that has printed nothing
+/// for this long since it started is no longer `starting`.
 pub const OUTPUT_WORKING: Duration = Duration::from_secs(3);
 /// A turn that hooks call running but whose screen has shown the input prompt, with no output,
 /// for this long has ended (Claude Code fires no `Stop` after an interrupt).
@@ -86,6 +89,8 @@ pub enum ProcessLife {
 #[derive(Debug, Clone)]
 pub struct Machine {
     life: ProcessLife,
+    /// When the process started (set by [`Machine::started`], else the first decision).
+    born: Option<Instant>,
     hook: Option<(HookSignal, Instant)>,
     /// The tool hooks last reported, kept while the turn runs.
     hook_tool: Option<String>,
@@ -103,6 +108,7 @@ impl Default for Machine {
     fn default() -> Self {
         Self {
             life: ProcessLife::Running,
+            born: None,
             hook: None,
             hook_tool: None,
             file: None,
@@ -137,6 +143,11 @@ impl Machine {
 
     pub fn set_life(&mut self, life: ProcessLife) {
         self.life = life;
+    }
+
+    /// When the process started (it may be long before the supervisor saw it).
+    pub fn started(&mut self, at: Instant) {
+        self.born = Some(at);
     }
 
     pub fn hook(&mut self, signal: HookSignal, now: Instant) {
@@ -182,8 +193,9 @@ impl Machine {
         }
     }
 
-    pub fn output(&mut self, now: Instant) {
-        self.last_output = Some(now);
+    /// The terminal printed at `at` (now, or before the supervisor adopted the session).
+    pub fn output(&mut self, at: Instant) {
+        self.last_output = Some(self.last_output.map_or(at, |t| t.max(at)));
     }
 
     pub fn permission(&mut self, request: Option<PermissionRequest>) {
@@ -196,7 +208,8 @@ impl Machine {
 
     /// Decides the state now. `since` is the time text for a new state.
     pub fn decide(&mut self, now: Instant, since: impl FnOnce() -> String) -> Decided {
-        let (mut detail, recheck_at) = self.fuse(now);
+        let born = *self.born.get_or_insert(now);
+        let (mut detail, recheck_at) = self.fuse(now, born);
         let changed = detail.state != self.current.state
             || detail.tool != self.current.tool
             || detail.reason != self.current.reason
@@ -232,7 +245,7 @@ impl Machine {
         hooks_done || waiting
     }
 
-    fn fuse(&self, now: Instant) -> (StateDetail, Option<Instant>) {
+    fn fuse(&self, now: Instant, born: Instant) -> (StateDetail, Option<Instant>) {
         use AgentState as S;
         let detail = |state: S, sources: &[StateSource]| StateDetail {
             state,
@@ -404,7 +417,11 @@ impl Machine {
         }
         // 6. Output.
         match quiet_for {
-            None => (detail(S::Starting, &[StateSource::Process]), None),
+            None if now < born + OUTPUT_WORKING => (
+                detail(S::Starting, &[StateSource::Process]),
+                Some(born + OUTPUT_WORKING),
+            ),
+            None => (detail(S::Idle, &[StateSource::Output]), None),
             Some(q) if q < OUTPUT_WORKING => {
                 let at = self.last_output.map(|t| t + OUTPUT_WORKING);
                 (detail(S::Working, &[StateSource::Output]), at)
@@ -421,6 +438,15 @@ impl Machine {
             }
         }
     }
+}
+
+/// The monotonic instant of a wall-clock time (RFC 3339) such as a holder reports, given
+/// the same moment on both clocks; `None` for text that is not a time. A time in the future
+/// (clocks disagree by a little) is `now`.
+pub fn instant_of(text: &str, now: Instant, wall_now: SystemTime) -> Option<Instant> {
+    let at = humantime::parse_rfc3339_weak(text).ok()?;
+    let ago = wall_now.duration_since(at).unwrap_or_default();
+    Some(now.checked_sub(ago).unwrap_or(now))
 }
 
 #[cfg(test)]

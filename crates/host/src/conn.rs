@@ -461,6 +461,7 @@ async fn handle_request(
             })
         }
         Request::ListSessions
+        | Request::Adopt { .. }
         | Request::Status
         | Request::Hook(_)
         | Request::Permissions { .. }

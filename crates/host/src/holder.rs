@@ -82,6 +82,9 @@ pub(crate) struct Shared {
     /// The read-write client whose size the terminal has (the most recently active one).
     pub active_writer: Mutex<Option<ClientId>>,
     pub streaming: AtomicU32,
+    /// When the program last printed, in milliseconds since the Unix epoch (0: never), for
+    /// `last_output_at`: a supervisor adopting the session later still knows it printed.
+    last_output_ms: AtomicU64,
     next_client: AtomicU64,
     pub cmds: mpsc::UnboundedSender<Cmd>,
 }
@@ -113,6 +116,16 @@ impl Shared {
     /// Appends agent output to the ring and wakes clients and the model. Runs on the
     /// terminal's reader thread; never blocks on a client.
     fn push_output(&self, data: &[u8]) {
+        let ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.last_output_ms.store(ms, Ordering::Relaxed);
+        self.push_to_ring(data);
+    }
+
+    /// Appends bytes the program did not print just now (a tmux pane's screen redrawn at
+    /// the start of a bridge).
+    fn push_to_ring(&self, data: &[u8]) {
         let end = {
             let mut ring = lock(&self.ring);
             ring.push(data);
@@ -130,6 +143,15 @@ impl Shared {
         info.ring_start = ring.start();
         info.ring_capacity = ring.capacity() as u64;
         info.clients = self.streaming.load(Ordering::Relaxed);
+        info.last_output_at = match self.last_output_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(
+                humantime::format_rfc3339_millis(
+                    SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
+                )
+                .to_string(),
+            ),
+        };
         info
     }
 
@@ -384,6 +406,7 @@ async fn serve(
         clients: 0,
         restarts: 0,
         output_end: 0,
+        last_output_at: None,
         ring_start: 0,
         ring_capacity: spec.ring_bytes as u64,
         backend: Backend::Holder,
@@ -400,6 +423,7 @@ async fn serve(
         bridge: spec.tmux.is_some(),
         active_writer: Mutex::new(None),
         streaming: AtomicU32::new(0),
+        last_output_ms: AtomicU64::new(0),
         next_client: AtomicU64::new(0),
         cmds,
         spec,
@@ -632,7 +656,7 @@ fn start_bridge(
     }
     // Nothing is in the ring yet: the model takes the pane's size before the redraw.
     shared.model.resize(0, pane.size);
-    shared.push_output(&connected.seed);
+    shared.push_to_ring(&connected.seed);
     let out = shared.clone();
     let sized = shared.clone();
     let cmds = shared.cmds.clone();

@@ -11,9 +11,13 @@ use std::fmt;
 #[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
-    /// The process runs but has not shown what it does yet.
+    /// The process has just started and shown nothing yet (at most a few seconds: see
+    /// ARCHITECTURE.md, "What the state machine guarantees").
     #[default]
     Starting,
+    /// The process runs, and nothing that knows what it does is watching: what `paddock ls`
+    /// says without the supervisor. The supervisor never says it.
+    Running,
     /// Working on a task (the detail names the tool when one runs).
     Working,
     /// Stopped at a permission prompt (the detail carries the exact request).
@@ -32,8 +36,9 @@ pub enum AgentState {
 }
 
 impl AgentState {
-    pub const ALL: [AgentState; 8] = [
+    pub const ALL: [AgentState; 9] = [
         AgentState::Starting,
+        AgentState::Running,
         AgentState::Working,
         AgentState::WaitingPermission,
         AgentState::WaitingInput,
@@ -46,6 +51,7 @@ impl AgentState {
     pub fn as_str(self) -> &'static str {
         match self {
             AgentState::Starting => "starting",
+            AgentState::Running => "running",
             AgentState::Working => "working",
             AgentState::WaitingPermission => "waiting_permission",
             AgentState::WaitingInput => "waiting_input",

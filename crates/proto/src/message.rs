@@ -55,6 +55,10 @@ pub enum Request {
     },
     /// The supervisor's sessions, of every backend (supervisor only).
     ListSessions,
+    /// A holder was just started: adopt it now and answer, with `sessions` holding that one
+    /// session, once the supervisor lists it, so that the starter's next `ls` shows it
+    /// (supervisor only).
+    Adopt { session: SessionId },
     /// The supervisor's own status and health (supervisor only).
     Status,
     /// A one-time pairing offer for a new device with this role (supervisor only).
@@ -526,6 +530,10 @@ pub struct SessionInfo {
     /// Total bytes of output since the session began (the next byte's offset).
     #[serde(default)]
     pub output_end: u64,
+    /// When the terminal last printed (RFC 3339 with milliseconds, UTC); absent until it
+    /// prints, and from holders older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_output_at: Option<String>,
     /// The oldest offset still in the ring.
     #[serde(default)]
     pub ring_start: u64,
@@ -625,6 +633,7 @@ mod tests {
             clients: 2,
             restarts: 1,
             output_end: 10,
+            last_output_at: Some("2026-11-22T02:00:00.250Z".into()),
             ring_start: 0,
             ring_capacity: 4 << 20,
             backend: Backend::Holder,
@@ -700,6 +709,9 @@ mod tests {
                 payload: serde_json::json!({"hook_event_name": "Stop"}),
             })),
             Request::Permissions { all: true },
+            Request::Adopt {
+                session: SessionId::parse("abc123").expect("valid"),
+            },
             Request::History {
                 search: Some("flaky test".into()),
                 limit: 20,

@@ -129,12 +129,12 @@ impl SessionView {
     }
 }
 
-/// What the process table alone says: running (`starting` until a better source speaks), or
-/// `exited` (only the supervisor, which knows whether the agent had finished its work, says
-/// `completed`).
+/// What the holder alone says: `running`, or `exited` (only the supervisor, which knows
+/// whether the agent had finished its work, says `completed`; its state machine replaces
+/// `running` at once with what the agent does).
 pub fn process_state(state: SessionState, _exit_code: Option<i32>) -> AgentState {
     match state {
-        SessionState::Running => AgentState::Starting,
+        SessionState::Running => AgentState::Running,
         SessionState::Exited => AgentState::Exited,
     }
 }

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 pub struct Args {
     /// Print a JSON array of objects with the fields id, name, command, cwd, pid, state
     /// (starting, working, waiting_permission, waiting_input, idle, completed, errored,
-    /// exited), tool, permission, reason, exit_code, sources, since, started_at, clients,
+    /// exited; without the supervisor running or exited), tool, permission, reason, exit_code, sources, since, started_at, clients,
     /// backend, agent, cpu (percent of one core), rss (bytes).
     #[arg(long)]
     pub json: bool,
@@ -36,7 +36,7 @@ impl Args {
             println!("No sessions. Start one with `paddock run -- CMD`.");
             return Ok(());
         }
-        print!("{}", table(&all, SystemTime::now(), supervised));
+        print!("{}", table(&all, SystemTime::now()));
         if !supervised {
             eprintln!("(the supervisor is not running: states are running or exited only; `paddock up` knows what each agent is doing)");
         }
@@ -56,10 +56,9 @@ async fn from_runtime_dir() -> anyhow::Result<Vec<SessionView>> {
 
 /// The state with its detail: `working: Bash`, `waiting_permission: Bash (p3)`,
 /// `exited (1)`, `errored: overloaded`.
-fn state_cell(s: &SessionView, supervised: bool) -> String {
+fn state_cell(s: &SessionView) -> String {
     let d = &s.status;
     match d.state {
-        AgentState::Starting if !supervised => "running".to_owned(),
         AgentState::Working => match &d.tool {
             Some(t) => format!("working: {t}"),
             None => "working".to_owned(),
@@ -82,11 +81,11 @@ fn state_cell(s: &SessionView, supervised: bool) -> String {
     }
 }
 
-fn table(all: &[SessionView], now: SystemTime, supervised: bool) -> String {
+fn table(all: &[SessionView], now: SystemTime) -> String {
     let rows: Vec<[String; 12]> = all
         .iter()
         .map(|s| {
-            let state = state_cell(s, supervised);
+            let state = state_cell(s);
             [
                 s.id.to_string(),
                 s.name.clone(),

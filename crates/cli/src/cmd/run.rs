@@ -126,6 +126,7 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
     let spec = start::prepare(request, &dir, &existing, &exe)?;
     start::spawn(&exe, &dir, &spec)?;
+    crate::supervisor_client::adopt(&spec.id).await;
     Ok(spec.id)
 }
 

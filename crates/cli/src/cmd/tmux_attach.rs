@@ -67,6 +67,7 @@ impl Args {
         let spec = HolderSpec::tmux_bridge(id.clone(), name, socket, pane.pane_id.clone());
         let exe = std::env::current_exe().context("cannot find the paddock executable")?;
         paddock_host::launch::spawn(&exe, &dir, &spec)?;
+        crate::supervisor_client::adopt(&id).await;
         println!("{id}");
         Ok(())
     }

@@ -111,7 +111,7 @@ url: string | null,
  */
 fingerprint: string | null, };
 
-export type AgentState = "starting" | "working" | "waiting_permission" | "waiting_input" | "idle" | "completed" | "errored" | "exited";
+export type AgentState = "starting" | "running" | "working" | "waiting_permission" | "waiting_input" | "idle" | "completed" | "errored" | "exited";
 
 export type StateSource = "hooks" | "status_file" | "transcript" | "screen" | "output" | "process";
 
