@@ -365,3 +365,127 @@ fn a_plain_program_works_while_it_prints_waits_at_its_question_and_idles_when_qu
         .expect("listed");
     assert_eq!(row["sources"][0], "output", "{row}");
 }
+
+/// A session's `ls --json` row, if listed.
+fn row_of(env: &Env, id: &str) -> Option<serde_json::Value> {
+    env.ls().into_iter().find(|r| r["id"] == id)
+}
+
+fn state_of(env: &Env, id: &str) -> String {
+    row_of(env, id)
+        .and_then(|r| r["state"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Seconds between two RFC 3339 times of an `ls --json` row.
+fn seconds_between(row: &serde_json::Value, from: &str, to: &str) -> f64 {
+    let at = |field: &str| {
+        humantime::parse_rfc3339_weak(row[field].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{field} is not a time ({e}): {row}"))
+    };
+    at(to)
+        .duration_since(at(from))
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[test]
+fn every_session_started_while_the_supervisor_runs_is_in_the_very_next_ls() {
+    let env = Env::new();
+    let _sup = env.up();
+    for i in 0..5 {
+        let id = env.run(&["--name", &format!("n{i}")], &["sleep", "600"]);
+        let row = row_of(&env, &id);
+        assert!(
+            row.as_ref().is_some_and(|r| r["backend"] == "holder"),
+            "run {i}: {id} is missing from the ls right after `paddock run`: {:?}",
+            env.ls()
+        );
+    }
+    let (tmux, pane) = TmuxServer::start(&env, 80, 24, "sleep 600");
+    let socket = tmux.socket.to_str().expect("utf8");
+    let id = env
+        .ok(&["tmux-attach", "--socket", socket, &pane])
+        .trim()
+        .to_owned();
+    assert!(
+        row_of(&env, &id).is_some_and(|r| r["backend"] == "tmux"),
+        "the bridge {id} is missing from the ls right after `paddock tmux-attach`"
+    );
+}
+
+#[test]
+fn a_program_that_printed_then_went_quiet_or_never_printed_is_idle_within_three_seconds() {
+    let env = Env::new();
+    let _sup = env.up();
+    let printed = env.run(
+        &["--name", "printed"],
+        &["bash", "-c", "echo hi; sleep 100"],
+    );
+    let silent = env.run(&["--name", "silent"], &["sleep", "50"]);
+    for id in [&printed, &silent] {
+        wait_until(&format!("{id} idle"), T, || state_of(&env, id) == "idle");
+        let row = row_of(&env, id).expect("listed");
+        assert_eq!(row["sources"][0], "output", "{row}");
+        // `since` is when the supervisor decided idle; `started_at` is whole seconds, so up
+        // to a second early: 3 s after the start (or the last output) is at most 4 s here.
+        let took = seconds_between(&row, "started_at", "since");
+        assert!(
+            took <= 4.5,
+            "{id} left starting/working {took:.1} s after it started: {row}"
+        );
+    }
+}
+
+#[test]
+fn sessions_quiet_before_the_supervisor_came_are_running_without_it_and_idle_once_adopted() {
+    let env = Env::new();
+    let printed = env.run(
+        &["--name", "printed"],
+        &["bash", "-c", "echo hi; sleep 100"],
+    );
+    let silent = env.run(&["--name", "silent"], &["sleep", "100"]);
+    let asking = env.run(
+        &["--name", "asking"],
+        &[
+            "sh",
+            "-c",
+            "printf 'Overwrite the file? [y/N] '; read a; sleep 100",
+        ],
+    );
+    let started = Instant::now();
+    // Without the supervisor: what is known is that they run.
+    for id in [&printed, &silent, &asking] {
+        assert_eq!(state_of(&env, id), "running");
+    }
+    let table = env.ok(&["ls"]);
+    assert!(
+        table.contains("running") && !table.contains("starting"),
+        "{table}"
+    );
+    // Both go quiet for longer than the working window before any supervisor sees them.
+    std::thread::sleep(Duration::from_millis(3500).saturating_sub(started.elapsed()));
+    let sup = env.up();
+    wait_until("all adopted", T, || status(&env)["holders"] == 3);
+    let settled = |env: &Env| {
+        for id in [&printed, &silent] {
+            assert_eq!(state_of(env, id), "idle", "{:?}", row_of(env, id));
+        }
+        // Its question was printed before the supervisor came, and counts: the first look
+        // at its screen (a moment after it is listed) finds it waiting.
+        wait_until("the question seen", Duration::from_secs(2), || {
+            let state = state_of(env, &asking);
+            assert!(
+                matches!(state.as_str(), "idle" | "waiting_input"),
+                "{:?}",
+                row_of(env, &asking)
+            );
+            state == "waiting_input"
+        });
+    };
+    settled(&env);
+    // The same after a restart of the supervisor: re-adopted idle, not starting again.
+    sup.kill9();
+    let _sup = env.up();
+    wait_until("all re-adopted", T, || status(&env)["holders"] == 3);
+    settled(&env);
+}
