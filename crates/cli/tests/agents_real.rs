@@ -152,6 +152,14 @@ impl Claude {
         self.wait_row(&format!("state {state}"), |r| r["state"] == state)
     }
 
+    /// Waits until Claude Code's hooks say it sits at its fresh prompt: ready for a message.
+    /// (A Claude Code slow to boot can be `idle` a moment earlier, from its silence alone.)
+    fn wait_ready(&self) -> Value {
+        self.wait_row("idle from Claude Code's hooks", |r| {
+            r["state"] == "idle" && r["sources"][0] == "hooks"
+        })
+    }
+
     /// `paddock approvals --json`.
     fn approvals(&self) -> Vec<Value> {
         serde_json::from_str(&self.env.ok(&["approvals", "--json"])).expect("approvals JSON")
@@ -692,7 +700,7 @@ fn codex_interactive_asks_before_an_escalated_command_and_y_runs_it() {
 fn claude_through_paddock_idle_working_waiting_permission_approved_then_waiting_input() {
     let command = "echo approved-in-paddock > made.txt";
     let c = Claude::start_supervised(bash_then_text(command, "Done: made.txt exists."));
-    let row = c.wait_state("idle");
+    let row = c.wait_ready();
     assert_eq!(row["agent"], "claude");
     assert_eq!(row["sources"][0], "hooks", "{row}");
 
@@ -785,7 +793,7 @@ fn claude_denied_through_paddock_is_told_why_and_a_question_is_answered_by_messa
             .usage(Usage::new(1400, 9)),
     );
     let c = Claude::start_supervised(script);
-    c.wait_state("idle");
+    c.wait_ready();
     c.env.ok(&["message", "claude", "please make a file"]);
     let row = c.wait_state("waiting_permission");
     let id = row["permission"]["id"]
@@ -829,7 +837,7 @@ fn claude_api_failure_is_errored_with_the_reason() {
                 .when(When::UserSays("are you there".into())),
         ),
     );
-    c.wait_state("idle");
+    c.wait_ready();
     c.env.ok(&["message", "claude", "are you there?"]);
     let row = c.wait_state("errored");
     assert!(
@@ -1056,7 +1064,7 @@ fn claude_interrupted_through_paddock_stops_and_gets_the_feedback() {
                 .usage(Usage::new(10, 5)),
         );
     let c = Claude::start_supervised(script);
-    c.wait_state("idle");
+    c.wait_ready();
     c.env.ok(&["message", &c.id, "start the long job"]);
     c.wait_state("working");
     // Interrupt once the model has the turn: before that, the scripted long reply is still
@@ -1087,7 +1095,7 @@ fn claude_interrupted_through_paddock_stops_and_gets_the_feedback() {
 fn a_permission_answered_in_the_terminal_is_withdrawn_and_a_late_answer_is_told() {
     let command = "echo answered-at-the-terminal > made.txt";
     let c = Claude::start_supervised(bash_then_text(command, "Done: made.txt exists."));
-    c.wait_state("idle");
+    c.wait_ready();
     c.env.ok(&["message", &c.id, "please make a file"]);
     let row = c.wait_state("waiting_permission");
     let id = row["permission"]["id"]

@@ -67,7 +67,7 @@ fn ls_json_has_exactly_the_documented_fields_and_reports_exit_codes() {
     assert_eq!(session(&ls, &bad).expect("bad")["exit_code"], 7);
     let sleeper = session(&ls, &live).expect("live");
     assert_eq!(
-        sleeper["state"], "starting",
+        sleeper["state"], "running",
         "without a supervisor only the process is known"
     );
     assert!(sleeper["exit_code"].is_null());

@@ -155,7 +155,7 @@ fn attach_shows_the_pane_at_once_and_types_into_the_real_pane() {
     wait_until("the detach message", T, || {
         tmux.capture(&viewer).contains("[paddock] detached from")
     });
-    assert_eq!(state(&env, &id).as_deref(), Some("starting"));
+    assert_eq!(state(&env, &id).as_deref(), Some("running"));
 }
 
 /// The pids of `pid`'s children.
@@ -191,7 +191,7 @@ fn signal_int_interrupts_the_command_running_in_the_pane() {
     });
     assert_eq!(
         state(&env, &id).as_deref(),
-        Some("starting"),
+        Some("running"),
         "the shell itself lives on"
     );
 }
