@@ -1548,3 +1548,38 @@ async fn plain_http_only_on_loopback_and_never_pairable() {
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn a_session_from_paddock_run_is_in_the_very_next_rest_list_and_on_the_event_stream() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let token = web.token(&env, "viewer").await;
+    let mut ws = web.ws(Some(&token)).await;
+    send(&mut ws, json!({"type": "subscribe"})).await;
+    assert_eq!(next_json(&mut ws).await.expect("resync")["type"], "resync");
+    for i in 0..3 {
+        let id = env.run(&["--name", &format!("r{i}")], &["sleep", "600"]);
+        let r = web
+            .call("GET", "/api/v1/sessions", Some(&token), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body
+                .as_array()
+                .is_some_and(|all| all.iter().any(|s| s["id"] == id.as_str())),
+            "{id} is missing from the REST list right after `paddock run`: {}",
+            r.body
+        );
+        // The UI learns of it from the event already published.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let m = tokio::time::timeout_at(deadline.into(), next_json(&mut ws))
+                .await
+                .expect("a session_update for the new session")
+                .expect("event");
+            if m["type"] == "session_update" && m["payload"]["session"]["id"] == id.as_str() {
+                break;
+            }
+        }
+    }
+}
