@@ -590,8 +590,8 @@ describe("phone, 390×844, touch only", () => {
     await page.getByLabel("Message to the agent").tap();
     await page.keyboard.type("please make a file");
     await page.getByRole("button", { name: "Send" }).tap();
-    await until("the host to confirm the message", () =>
-      page.getByText(/delivered your message/).isVisible(),
+    await until("the host to say the agent took the message", () =>
+      page.getByText(/^Submitted: .* took the message/).isVisible(),
     );
 
     // On the dashboard the waiting session is first and loudest, and the title counts it.
@@ -866,8 +866,8 @@ describe("Claude Code's permission card and message box, desktop", () => {
     const { page } = d;
     await page.getByLabel("Message to the agent").fill(text);
     await page.getByRole("button", { name: "Send" }).click();
-    await until("the host to confirm the message", () =>
-      page.getByText(/delivered your message/).isVisible(),
+    await until("the host to say the agent took the message", () =>
+      page.getByText(/^Submitted: .* took the message/).isVisible(),
     );
   }
   const permissionHeading = () => d.page.getByRole("heading", { name: /Permission needed/ });

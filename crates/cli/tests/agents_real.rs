@@ -704,7 +704,8 @@ fn claude_through_paddock_idle_working_waiting_permission_approved_then_waiting_
     assert_eq!(row["agent"], "claude");
     assert_eq!(row["sources"][0], "hooks", "{row}");
 
-    c.env.ok(&["message", "claude", "please make a file"]);
+    let out = c.env.ok(&["message", "claude", "please make a file"]);
+    assert!(out.starts_with("submitted: "), "{out}");
     let row = c.wait_row("the permission request in the state", |r| {
         r["state"] == "waiting_permission" && r["permission"]["input"]["command"] == command
     });
@@ -1089,6 +1090,26 @@ fn claude_interrupted_through_paddock_stops_and_gets_the_feedback() {
         s.contains("Understood, doing the short one.")
     });
     c.wait_state("waiting_input");
+}
+
+#[test]
+fn a_message_to_claude_at_its_prompt_is_submitted_and_to_a_busy_claude_queued() {
+    let script = Script::new().then(
+        Reply::text("This will take a long while.")
+            .gate("never")
+            .when(When::UserSays("start the long job".into())),
+    );
+    let c = Claude::start_supervised(script);
+    c.wait_ready();
+    let out = c.env.ok(&["message", &c.id, "start the long job"]);
+    assert!(out.starts_with("submitted: "), "{out}");
+    c.fake.wait_for("the long job at the model", T, |r| {
+        r.is_turn() && r.prompt().contains("start the long job")
+    });
+    c.wait_state("working");
+    let out = c.env.ok(&["message", &c.id, "and then the tests"]);
+    assert!(out.starts_with("queued: "), "{out}");
+    assert!(out.contains("busy"), "{out}");
 }
 
 #[test]

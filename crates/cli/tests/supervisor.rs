@@ -489,3 +489,21 @@ fn sessions_quiet_before_the_supervisor_came_are_running_without_it_and_idle_onc
     wait_until("all re-adopted", T, || status(&env)["holders"] == 3);
     settled(&env);
 }
+
+#[test]
+fn a_message_is_submitted_to_a_program_that_takes_it_and_refused_by_one_that_does_not() {
+    let env = Env::new();
+    let _sup = env.up();
+    let reader = env.run(&["--name", "reader"], &["cat"]);
+    let out = env.ok(&["message", &reader, "hello reader"]);
+    assert!(out.starts_with("submitted: "), "{out}");
+    // A program that neither echoes nor reads: nothing shows that it took the text.
+    let deaf = env.run(&["--name", "deaf"], &["sh", "-c", "stty -echo; sleep 600"]);
+    let out = env.paddock(&["message", &deaf, "hello deaf"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("refused") && err.contains("paddock attach deaf"),
+        "{err}"
+    );
+}

@@ -172,10 +172,20 @@ async fn connection(stream: UnixStream, handle: Handle) {
                 session,
                 control,
                 by,
-            } => crate::control::control(&handle, &session, control, &by)
-                .await
-                .map(|_| Response::Ok)
-                .map_err(|e| e.payload()),
+            } => match control {
+                paddock_proto::agent::Control::Message { text } => {
+                    crate::delivery::message(&handle, &session, &text, &by)
+                        .await
+                        .map(|receipt| Response::Message {
+                            receipt: Box::new(receipt),
+                        })
+                        .map_err(|e| e.payload())
+                }
+                control => crate::control::control(&handle, &session, control, &by)
+                    .await
+                    .map(|_| Response::Ok)
+                    .map_err(|e| e.payload()),
+            },
             _ => Err(ErrorPayload::new(
                 ErrorCode::UnknownRequest,
                 "the supervisor does not serve that request; session requests go to the session's holder",

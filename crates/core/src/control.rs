@@ -109,6 +109,24 @@ pub fn find(handle: &Handle, query: &str) -> Result<SessionView, ControlError> {
     }
 }
 
+/// The running session named `query`, for a control action `action` by `by` (logged).
+pub(crate) fn running(
+    handle: &Handle,
+    query: &str,
+    action: &'static str,
+    by: &str,
+) -> Result<SessionView, ControlError> {
+    let view = find(handle, query)?;
+    if !view.is_running() {
+        return Err(ControlError::Exited {
+            name: view.name.clone(),
+            action,
+        });
+    }
+    tracing::info!(session = %view.id, action, by, "control action");
+    Ok(view)
+}
+
 /// Runs a control action on the session named `query`.
 pub async fn control(
     handle: &Handle,
@@ -116,27 +134,12 @@ pub async fn control(
     action: Control,
     by: &str,
 ) -> Result<SessionView, ControlError> {
-    let view = find(handle, query)?;
-    if !view.is_running() {
-        return Err(ControlError::Exited {
-            name: view.name.clone(),
-            action: action.name(),
-        });
-    }
-    tracing::info!(session = %view.id, action = action.name(), by, "control action");
+    let view = running(handle, query, action.name(), by)?;
     match action {
         Control::Message { text } => {
-            check_message(&text)?;
-            if let Some(p) = &view.status.permission {
-                // Keys typed at a permission prompt answer it: the message would be lost and
-                // the tool run.
-                return Err(ControlError::Invalid(format!(
-                    "{} is waiting for permission ({} {}); answer it first with `paddock approve {}` or `paddock deny {}`",
-                    view.name, p.id, p.tool, p.id, p.id
-                )));
-            }
-            let mut client = terminal(handle, &view).await?;
-            type_message(&mut client, &view, &text).await?;
+            return crate::delivery::deliver(handle, &view, &text)
+                .await
+                .map(|receipt| receipt.session);
         }
         Control::Interrupt { message } => {
             if let Some(m) = &message {
@@ -167,7 +170,7 @@ pub async fn control(
     Ok(view)
 }
 
-fn check_message(text: &str) -> Result<(), ControlError> {
+pub(crate) fn check_message(text: &str) -> Result<(), ControlError> {
     if text.trim().is_empty() {
         return Err(ControlError::Invalid(
             "the message is empty; write what the agent should do".into(),
@@ -182,7 +185,7 @@ fn check_message(text: &str) -> Result<(), ControlError> {
     Ok(())
 }
 
-fn holder(view: &SessionView) -> impl Fn(ClientError) -> ControlError + '_ {
+pub(crate) fn holder(view: &SessionView) -> impl Fn(ClientError) -> ControlError + '_ {
     move |source| ControlError::Holder {
         name: view.name.clone(),
         source,
@@ -191,7 +194,7 @@ fn holder(view: &SessionView) -> impl Fn(ClientError) -> ControlError + '_ {
 
 /// A read-write connection to the session's terminal (its holder, or the bridge of its tmux
 /// pane).
-async fn terminal(handle: &Handle, view: &SessionView) -> Result<Client, ControlError> {
+pub(crate) async fn terminal(handle: &Handle, view: &SessionView) -> Result<Client, ControlError> {
     if view.backend == Backend::External {
         return Err(ControlError::Unsupported(format!(
             "{} runs in a terminal Paddock cannot reach (pid {}); only pause, resume and signals work on it. Start agents with `paddock run` (or in tmux) to type into them",
@@ -206,12 +209,12 @@ async fn terminal(handle: &Handle, view: &SessionView) -> Result<Client, Control
 }
 
 /// Types `text` and submits it. Several lines go as one bracketed paste, so that they stay
-/// one message.
-async fn type_message(
+/// one message. Returns where the text showed before Enter, if it did.
+pub(crate) async fn type_message(
     client: &mut Client,
     view: &SessionView,
     text: &str,
-) -> Result<(), ControlError> {
+) -> Result<Option<Echo>, ControlError> {
     let body = text.trim_end_matches(['\r', '\n']);
     let bytes = if body.contains('\n') {
         format!("\x1b[200~{body}\x1b[201~").into_bytes()
@@ -221,28 +224,46 @@ async fn type_message(
     client.send_input(&bytes).await.map_err(holder(view))?;
     // Enter alone, once the text shows: TUIs that get text and Enter together take them as a
     // paste and the Enter as a newline.
-    wait_for_echo(client, view, body).await?;
+    let echo = wait_for_echo(client, view, body).await?;
     tokio::time::sleep(SUBMIT_PAUSE).await;
     client.send_input(b"\r").await.map_err(holder(view))?;
     // The holder has written the input once it answers a request sent after it.
     client.request(Request::Info).await.map_err(holder(view))?;
-    Ok(())
+    Ok(echo)
+}
+
+/// Where typed text showed on the screen: the end of its last line, and its row counted from
+/// the bottom (an agent's input box stays at the bottom while its transcript grows above).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Echo {
+    pub tail: String,
+    pub row_from_bottom: usize,
+}
+
+impl Echo {
+    /// Whether `rows` still show the text where it was typed.
+    pub fn still_in(&self, rows: &[String]) -> bool {
+        rows.len()
+            .checked_sub(self.row_from_bottom + 1)
+            .and_then(|i| rows.get(i))
+            .is_some_and(|row| row.contains(&self.tail))
+    }
 }
 
 /// Waits until the screen shows the end of `text` (the agent has drawn what was typed), or
-/// [`ECHO_WAIT`] passed.
+/// [`ECHO_WAIT`] passed; says where it showed.
 async fn wait_for_echo(
     client: &mut Client,
     view: &SessionView,
     text: &str,
-) -> Result<(), ControlError> {
+) -> Result<Option<Echo>, ControlError> {
     let last_line = text.lines().last().unwrap_or_default().trim();
     let tail: String = {
         let chars: Vec<char> = last_line.chars().collect();
         chars[chars.len().saturating_sub(16)..].iter().collect()
     };
     if tail.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let deadline = tokio::time::Instant::now() + ECHO_WAIT;
     while tokio::time::Instant::now() < deadline {
@@ -251,14 +272,21 @@ async fn wait_for_echo(
             .await
             .map_err(holder(view))?
         {
+            if let Some(i) = rows.iter().rposition(|r| r.contains(&tail)) {
+                return Ok(Some(Echo {
+                    row_from_bottom: rows.len() - 1 - i,
+                    tail,
+                }));
+            }
+            // The text wrapped onto the next row.
             let joined: String = rows.iter().map(|r| r.trim_end()).collect();
             if joined.contains(&tail) {
-                return Ok(());
+                return Ok(None);
             }
         }
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Waits (a little) for an interrupted agent to stop working.

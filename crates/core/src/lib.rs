@@ -11,6 +11,7 @@ pub mod agents;
 pub mod api;
 pub mod config;
 pub mod control;
+pub mod delivery;
 pub mod events;
 pub mod health;
 pub mod history;

@@ -246,6 +246,31 @@ impl Control {
     }
 }
 
+/// Whether an agent took a message, as far as Paddock could see within the wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InputOutcome {
+    /// The agent started working on it (its hooks said so, or it began to print).
+    Submitted,
+    /// The agent was busy: the message waits in its input until its turn allows.
+    Queued,
+    /// The agent showed no sign of taking it within the wait: the text may still sit in its
+    /// input box.
+    Refused,
+}
+
+/// What became of a message (`paddock message`, `POST /api/v1/sessions/{id}/message`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+pub struct MessageReceipt {
+    pub outcome: InputOutcome,
+    /// A sentence for people: what happened, and what to do next when it was not taken.
+    pub detail: String,
+    /// The session as it is after the message.
+    pub session: crate::supervisor::SessionView,
+}
+
 /// A past or present agent session from the history index (the store's row itself: the
 /// store, the local socket and the endpoint share this one type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -364,6 +364,10 @@ pub enum Response {
     },
     /// Done.
     Ok,
+    /// What became of a message sent with `control` (supervisor only).
+    Message {
+        receipt: Box<crate::agent::MessageReceipt>,
+    },
 }
 
 /// How the output stream that follows a `hello` response begins.
@@ -763,6 +767,13 @@ mod tests {
                 request: Box::new(permission()),
             },
             Response::Ok,
+            Response::Message {
+                receipt: Box::new(crate::agent::MessageReceipt {
+                    outcome: crate::agent::InputOutcome::Queued,
+                    detail: "queued".into(),
+                    session: crate::supervisor::SessionView::from_holder(&info(), None),
+                }),
+            },
         ];
         let notifications = vec![
             Notification::Lagged { from: 1, to: 2 },

@@ -11,7 +11,7 @@ use paddock_core::start::StartRequest;
 use paddock_proto::access::{
     AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
 };
-use paddock_proto::agent::{Control, Decision, HistoryPage, PermissionRequest};
+use paddock_proto::agent::{Control, Decision, HistoryPage, MessageReceipt, PermissionRequest};
 use paddock_proto::insight::{SessionInsight, ThinkingView, TranscriptPage};
 use paddock_proto::supervisor::{
     ComponentHealth, HealthStatus, ProcessView, SessionView, SupervisorStatus,
@@ -756,18 +756,17 @@ fn by(st: &AppState, caller: &Caller) -> String {
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/message", tag = "sessions", security(("bearer" = [])),
     params(("id" = String, Path, description = "session id or name")), request_body = MessageRequest,
-    responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = MessageReceipt), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn message(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<MessageRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Json<MessageReceipt>, ApiError> {
     let who = by(&st, &caller);
-    let r =
-        paddock_core::control::control(&st.handle, &id, Control::Message { text: req.text }, &who)
-            .await
-            .map_err(ApiError::from);
+    let r = paddock_core::delivery::message(&st.handle, &id, &req.text, &who)
+        .await
+        .map_err(ApiError::from);
     audited(&st, &caller, "session.message", id, r)
         .await
         .map(Json)

@@ -35,6 +35,8 @@ pub fn typescript() -> String {
     add(paddock_proto::agent::Decision::decl());
     add(paddock_proto::agent::PermissionOutcome::decl());
     add(paddock_proto::agent::Control::decl());
+    add(paddock_proto::agent::InputOutcome::decl());
+    add(paddock_proto::agent::MessageReceipt::decl());
     add(paddock_proto::insight::SessionInsight::decl());
     add(paddock_proto::insight::Action::decl());
     add(paddock_proto::insight::ActionStatus::decl());

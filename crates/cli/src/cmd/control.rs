@@ -2,10 +2,12 @@
 //! terminal, from anywhere.
 
 use crate::supervisor_client::{actor, request};
-use paddock_proto::agent::Control;
-use paddock_proto::Request;
+use paddock_proto::agent::{Control, InputOutcome};
+use paddock_proto::{Request, Response};
 
-/// Type a message into an agent's prompt and submit it.
+/// Type a message into an agent's prompt, submit it, and say whether the agent took it:
+/// `submitted` (it started working on it), `queued` (it was busy and reads it when its turn
+/// allows) or, with exit code 1, `refused` (no sign of it within 5 s).
 #[derive(clap::Args)]
 pub struct MessageArgs {
     /// The session's id or name.
@@ -38,16 +40,32 @@ async fn send(session: String, control: Control) -> anyhow::Result<()> {
 
 impl MessageArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        let session = self.session.clone();
-        send(
-            self.session,
-            Control::Message {
+        let answer = request(Request::Control {
+            session: self.session,
+            control: Control::Message {
                 text: self.text.join(" "),
             },
-        )
+            by: actor(),
+        })
         .await?;
-        println!("sent to {session}");
+        let Response::Message { receipt } = answer else {
+            anyhow::bail!(
+                "the supervisor answered {answer:?} to a message; is it older than this paddock?"
+            );
+        };
+        if receipt.outcome == InputOutcome::Refused {
+            anyhow::bail!("refused: {}", receipt.detail);
+        }
+        println!("{}: {}", outcome_name(receipt.outcome), receipt.detail);
         Ok(())
+    }
+}
+
+fn outcome_name(outcome: InputOutcome) -> &'static str {
+    match outcome {
+        InputOutcome::Submitted => "submitted",
+        InputOutcome::Queued => "queued",
+        InputOutcome::Refused => "refused",
     }
 }
 

@@ -12,6 +12,7 @@ import type {
   HistoryPage,
   LogRecord,
   Me,
+  MessageReceipt,
   PairRequest,
   PermissionRequest,
   ProcessView,
@@ -128,8 +129,8 @@ export class HttpApi {
   session(id: string): Promise<SessionView> {
     return this.request("GET", sid(id));
   }
-  /** Sends a message to the agent: typed into its prompt and submitted. */
-  message(id: string, text: string): Promise<SessionView> {
+  /** Sends a message to the agent: typed into its prompt and submitted; says whether it took it. */
+  message(id: string, text: string): Promise<MessageReceipt> {
     return this.request("POST", `${sid(id)}/message`, { text });
   }
   /**

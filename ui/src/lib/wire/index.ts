@@ -190,6 +190,18 @@ by: string, at: string, } | { "kind": "withdrawn", reason: string, at: string, }
 
 export type Control = { "action": "message", text: string, } | { "action": "interrupt", message: string | null, } | { "action": "pause" } | { "action": "resume" };
 
+export type InputOutcome = "submitted" | "queued" | "refused";
+
+export type MessageReceipt = { outcome: InputOutcome, 
+/**
+ * A sentence for people: what happened, and what to do next when it was not taken.
+ */
+detail: string, 
+/**
+ * The session as it is after the message.
+ */
+session: SessionView, };
+
 export type SessionInsight = { 
 /**
  * The agent's own session id (Claude Code: a UUID), from the transcript.

@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { receiptNote } from "../src/lib/model/receipt";
+import type { MessageReceipt, SessionView } from "../src/lib/backend/types";
+
+const receipt = (outcome: MessageReceipt["outcome"], detail: string): MessageReceipt => ({
+  outcome,
+  detail,
+  session: {} as SessionView,
+});
+
+describe("the message box's note after sending", () => {
+  it("names each outcome before the host's sentence", () => {
+    expect(receiptNote(receipt("submitted", "claude took the message"))).toBe(
+      "Submitted: claude took the message",
+    );
+    expect(receiptNote(receipt("queued", "claude is busy"))).toBe("Queued: claude is busy");
+    expect(receiptNote(receipt("refused", "no sign of it"))).toBe("Not taken: no sign of it");
+  });
+});
