@@ -1583,3 +1583,29 @@ async fn a_session_from_paddock_run_is_in_the_very_next_rest_list_and_on_the_eve
         }
     }
 }
+
+#[tokio::test]
+async fn a_message_over_rest_says_whether_the_agent_took_it() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let token = web.token(&env, "operator").await;
+    let id = env.run(&["--name", "reader"], &["cat"]);
+    let r = web
+        .call(
+            "POST",
+            &format!("/api/v1/sessions/{id}/message"),
+            Some(&token),
+            Some(json!({"text": "hello over rest"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["outcome"], "submitted", "{}", r.body);
+    assert_eq!(r.body["session"]["id"], id.as_str(), "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("reader took the message")),
+        "{}",
+        r.body
+    );
+}
