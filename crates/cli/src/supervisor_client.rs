@@ -47,17 +47,24 @@ pub async fn adopt(id: &paddock_proto::SessionId) {
             return;
         }
     };
-    match c
-        .request(Request::Adopt {
-            session: id.clone(),
-        })
-        .await
-    {
-        Ok(_) => {}
-        Err(ClientError::Refused(e)) => eprintln!("paddock: {}", e.message),
-        Err(e) => tracing::debug!(error = %e, "the supervisor did not answer the adoption"),
+    let asked = c.request(Request::Adopt {
+        session: id.clone(),
+    });
+    match tokio::time::timeout(ADOPT_ANSWER, asked).await {
+        Ok(Ok(_)) => {}
+        // A supervisor older than `adopt` finds the session at its next scan.
+        Ok(Err(ClientError::Refused(e))) if e.code == paddock_proto::ErrorCode::UnknownRequest => {}
+        Ok(Err(ClientError::Refused(e))) => eprintln!("paddock: {}", e.message),
+        Ok(Err(e)) => tracing::debug!(error = %e, "the supervisor did not answer the adoption"),
+        Err(_) => eprintln!(
+            "paddock: the supervisor did not confirm session {id} within {} s; it runs, and `paddock status` says whether the supervisor is healthy",
+            ADOPT_ANSWER.as_secs()
+        ),
     }
 }
+
+/// How long `adopt` waits for the supervisor's answer (it gives up itself after 5 s).
+const ADOPT_ANSWER: std::time::Duration = std::time::Duration::from_secs(7);
 
 /// The supervisor's status, or `None` when it does not run.
 pub async fn status() -> anyhow::Result<Option<SupervisorStatus>> {
