@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { lastAction, sortAndFilter, titleFor, type HostSession } from "../src/lib/model/sessions";
+import {
+  lastAction,
+  shownState,
+  sortAndFilter,
+  STATE_LABEL,
+  titleFor,
+  type HostSession,
+} from "../src/lib/model/sessions";
 import type { SessionInsight, SessionView } from "../src/lib/backend/types";
 import { can } from "../src/lib/model/roles";
 import { age, bytes } from "../src/lib/model/format";
@@ -53,6 +60,14 @@ describe("dashboard order", () => {
     const names = sortAndFilter(all, { text: "", states: [] }).map((h) => h.session.name);
     // Ties go by name.
     expect(names).toEqual(["p", "q", "x", "r", "w", "i", "e"]);
+  });
+
+  it("a session whose terminal is out of reach shows as running, after the busy ones", () => {
+    const all = [s("i", "idle"), s("ext", "running"), s("w", "working")];
+    const names = sortAndFilter(all, { text: "", states: [] }).map((h) => h.session.name);
+    expect(names).toEqual(["w", "ext", "i"]);
+    expect(shownState("running")).toBe("running");
+    expect(STATE_LABEL[shownState("running")]).toBe("Running");
   });
 
   it("within one state, the most recently active comes first", () => {

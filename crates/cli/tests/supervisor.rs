@@ -265,6 +265,9 @@ fn an_agent_in_a_tmux_pane_and_one_in_a_bare_terminal_are_listed_with_pid_cwd_cp
     assert!(in_tmux["cpu"].as_f64().is_some());
     let outside = find_by_pid(&env, bare_pid).expect("bare agent");
     assert_eq!(outside["backend"], "external");
+    // Its terminal is out of reach and it has no status file: all that is known is that it
+    // runs (not a guessed idle, not a starting that never ends).
+    assert_eq!(outside["state"], "running", "{outside}");
     assert_eq!(outside["cwd"], cwd.as_str());
     assert!(outside["rss"].as_u64().expect("rss") > 100_000);
 

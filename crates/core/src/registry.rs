@@ -73,7 +73,17 @@ impl Registry {
     /// Adds or updates a session from its process-level source (holder, tmux, process
     /// table); keeps the last sampled cpu and memory when the update has none, and the state
     /// the session's machine decides. Publishes `session_update` only when something changed.
-    pub fn upsert(&self, mut view: SessionView) {
+    pub fn upsert(&self, view: SessionView) {
+        self.upsert_with(view, true);
+    }
+
+    /// [`Registry::upsert`] for a session whose terminal the supervisor cannot see (found in
+    /// the process table, or an unbridged tmux pane): its silence says nothing.
+    pub fn upsert_unseen(&self, view: SessionView) {
+        self.upsert_with(view, false);
+    }
+
+    fn upsert_with(&self, mut view: SessionView, sees_output: bool) {
         let now = Instant::now();
         let (changed, wake) = {
             let mut map = self.lock();
@@ -96,6 +106,9 @@ impl Registry {
                 // before this supervisor saw it.
                 if let Some(born) = instant_of(&view.started_at, now, SystemTime::now()) {
                     machine.started(born);
+                }
+                if !sees_output {
+                    machine.output_unseen();
                 }
                 Entry {
                     view: view.clone(),

@@ -11,7 +11,8 @@
 //! 5. **screen**: an agent's recognised prompt, spinner or input box;
 //! 6. **output**: printed in the last few seconds is `working`, else `idle` (or
 //!    `waiting_input` when a prompt pattern matches); a program that never printed is
-//!    `starting` for its first [`OUTPUT_WORKING`], then `idle`.
+//!    `starting` for its first [`OUTPUT_WORKING`], then `idle`; one whose terminal Paddock
+//!    cannot see is `running`.
 //!
 //! The transcript refines but never overrides: it names the running tool when no hook did.
 //! The machine is pure: observations in, state out, and a time at which it wants to be asked
@@ -101,6 +102,9 @@ pub struct Machine {
     transcript_tool: Option<String>,
     /// The agent has worked at least once (so a prompt means `waiting_input`, not `idle`).
     worked: bool,
+    /// Whether its terminal's output reaches the machine (not so for a process found in the
+    /// process table or an unbridged tmux pane: their silence says nothing).
+    sees_output: bool,
     current: StateDetail,
 }
 
@@ -117,6 +121,7 @@ impl Default for Machine {
             permission: None,
             transcript_tool: None,
             worked: false,
+            sees_output: true,
             current: StateDetail::default(),
         }
     }
@@ -143,6 +148,12 @@ impl Machine {
 
     pub fn set_life(&mut self, life: ProcessLife) {
         self.life = life;
+    }
+
+    /// The session's terminal is out of reach: without another source, all that is known is
+    /// that the process runs.
+    pub fn output_unseen(&mut self) {
+        self.sees_output = false;
     }
 
     /// When the process started (it may be long before the supervisor saw it).
@@ -417,6 +428,7 @@ impl Machine {
         }
         // 6. Output.
         match quiet_for {
+            None if !self.sees_output => (detail(S::Running, &[StateSource::Process]), None),
             None if now < born + OUTPUT_WORKING => (
                 detail(S::Starting, &[StateSource::Process]),
                 Some(born + OUTPUT_WORKING),
@@ -919,5 +931,27 @@ mod tests {
         let future = instant_of("2026-12-06T16:00:11Z", now, wall).expect("a time");
         assert_eq!(future, now, "a clock a little ahead is now, never later");
         assert_eq!(instant_of("yesterday", now, wall), None);
+    }
+
+    #[test]
+    fn a_process_whose_terminal_is_out_of_reach_is_running_until_a_source_speaks() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.output_unseen();
+        m.started(t0);
+        for at in [t0, t0 + Duration::from_secs(600)] {
+            let d = decide(&mut m, at);
+            assert_eq!(
+                (d.detail.state, d.recheck_at),
+                (AgentState::Running, None),
+                "neither starting nor a guessed idle"
+            );
+        }
+        m.status_file(Some(FileStatus::Busy));
+        let d = decide(&mut m, t0 + Duration::from_secs(601)).detail;
+        assert_eq!(
+            (d.state, d.sources),
+            (AgentState::Working, vec![StateSource::StatusFile])
+        );
     }
 }

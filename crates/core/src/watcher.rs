@@ -210,7 +210,7 @@ impl Watcher {
                                     self.registry.set_agent_if_unknown(&view.id, agent);
                                 }
                             } else if !self.bridge(pane, &view) {
-                                self.registry.upsert(view);
+                                self.registry.upsert_unseen(view);
                             }
                         }
                     }
@@ -322,7 +322,7 @@ impl Watcher {
             }
             let view = external_view(&agent);
             seen.insert(view.id.clone());
-            self.registry.upsert(view);
+            self.registry.upsert_unseen(view);
         }
     }
 }

@@ -15,8 +15,9 @@ pub enum AgentState {
     /// ARCHITECTURE.md, "What the state machine guarantees").
     #[default]
     Starting,
-    /// The process runs, and nothing that knows what it does is watching: what `paddock ls`
-    /// says without the supervisor. The supervisor never says it.
+    /// The process runs, and nothing that knows what it does speaks: what `paddock ls` says
+    /// without the supervisor, and the supervisor for a process whose terminal it cannot see
+    /// (found in the process table, an unbridged tmux pane) until its status file speaks.
     Running,
     /// Working on a task (the detail names the tool when one runs).
     Working,

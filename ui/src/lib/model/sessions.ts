@@ -3,13 +3,14 @@
  */
 import type { AgentState, SessionInsight, SessionView } from "../backend/types";
 
-/** What the dashboard shows: the agent states of issue 4 (the holder's `running` is `working`). */
+/** What the dashboard shows: the agent states (`running`: its terminal is out of reach). */
 export type ShownState =
   | "waiting_permission"
   | "waiting_input"
   | "errored"
   | "working"
   | "starting"
+  | "running"
   | "idle"
   | "completed"
   | "exited";
@@ -20,9 +21,10 @@ const RANK: Record<ShownState, number> = {
   errored: 2,
   working: 3,
   starting: 4,
-  idle: 5,
-  completed: 6,
-  exited: 7,
+  running: 5,
+  idle: 6,
+  completed: 7,
+  exited: 8,
 };
 
 export const STATE_LABEL: Record<ShownState, string> = {
@@ -31,13 +33,13 @@ export const STATE_LABEL: Record<ShownState, string> = {
   errored: "Errored",
   working: "Working",
   starting: "Starting",
+  running: "Running",
   idle: "Idle",
   completed: "Done",
   exited: "Exited",
 };
 
 export function shownState(state: AgentState | string): ShownState {
-  if (state === "running") return "working"; // a host from before agent states
   return (state in RANK ? state : "working") as ShownState;
 }
 
