@@ -265,3 +265,56 @@ fn vm_rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS")
 }
+
+#[tokio::test]
+async fn a_version_1_client_is_served_as_before() {
+    let env = Env::new();
+    let id = env.run(&[], &["sh", "-c", "echo HELLO-V1; read x"]);
+    let mut hello = Hello::new(Mode::ReadOnly);
+    hello.version = 1;
+    hello.start = Start::RingStart;
+    hello.lossless = true;
+    let mut client = env.connect(&id, hello).await;
+    assert_eq!(
+        client.welcome.version, 1,
+        "the holder answers in the client's version"
+    );
+    collect_until(&mut client, T, "the session's output", |c| {
+        c.saw(b"HELLO-V1")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_follower_of_a_tmux_pane_is_told_at_once_that_the_pane_cannot_wait_for_it() {
+    let env = Env::new();
+    let (tmux, pane) = TmuxServer::start(&env, 80, 24, "sh -c 'echo READY; read x'");
+    wait_until("the pane's output", T, || {
+        tmux.capture(&pane).contains("READY")
+    });
+    let socket = tmux.socket.to_str().expect("utf8");
+    let id = env
+        .ok(&["tmux-attach", "--socket", socket, &pane])
+        .trim()
+        .to_owned();
+    let mut hello = Hello::new(Mode::ReadOnly);
+    hello.start = Start::RingStart;
+    hello.backpressure = Some(Backpressure {
+        stall_ms: Backpressure::DEFAULT_STALL_MS,
+    });
+    let mut client = env.connect(&id, hello).await;
+    let deadline = tokio::time::Instant::now() + T;
+    let reason = loop {
+        let ev = tokio::time::timeout_at(deadline, client.next_event())
+            .await
+            .expect("the notice in time")
+            .expect("event")
+            .expect("open");
+        if let Event::Notification(Notification::Demoted { reason }) = ev {
+            break reason;
+        }
+    };
+    assert!(reason.contains("mirrors a tmux pane"), "{reason}");
+    // It stays attached as an ordinary follower: the pane's screen follows.
+    collect_until(&mut client, T, "the pane's output", |c| c.saw(b"READY")).await;
+}
