@@ -9,7 +9,7 @@
 use anyhow::{bail, Context};
 use paddock_proto::frame::{encode_control, encode_input, HEADER_LEN};
 use paddock_proto::{
-    Frame, Hello, Message, Notification, Request, Response, StreamStart, MAX_FRAME_LEN,
+    Frame, Hello, Message, Notification, Request, Response, SessionInfo, StreamStart, MAX_FRAME_LEN,
 };
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -35,6 +35,10 @@ pub struct Follower {
     /// Output bytes counted since hello.
     received: u64,
     welcome: Option<StreamStart>,
+    /// When the agent's exit was announced.
+    exited: Option<Instant>,
+    /// The answer to the last `info` request.
+    info: Option<SessionInfo>,
 }
 
 impl Follower {
@@ -52,6 +56,8 @@ impl Follower {
             next: 0,
             received: 0,
             welcome: None,
+            exited: None,
+            info: None,
         };
         let mut out = Vec::new();
         let hello = Message::Request {
@@ -74,6 +80,35 @@ impl Follower {
         encode_input(bytes, &mut out);
         self.sock.write_all(&out)?;
         Ok(())
+    }
+
+    /// Waits for the agent's exit to be announced; returns when this client read it.
+    pub fn wait_exited(&mut self, deadline: Instant) -> anyhow::Result<Instant> {
+        loop {
+            if let Some(at) = self.exited {
+                return Ok(at);
+            }
+            self.read_some(deadline)
+                .context("waiting for the agent's exit")?;
+        }
+    }
+
+    /// The session's metadata, live from the holder.
+    pub fn info(&mut self, deadline: Instant) -> anyhow::Result<SessionInfo> {
+        let mut out = Vec::new();
+        let req = Message::Request {
+            id: 2,
+            payload: Request::Info,
+        };
+        encode_control(&req, &mut out);
+        self.sock.write_all(&out)?;
+        loop {
+            if let Some(info) = self.info.take() {
+                return Ok(info);
+            }
+            self.read_some(deadline)
+                .context("waiting for the session's info")?;
+        }
     }
 
     /// Reads until `total` output bytes have arrived since hello; fails past `deadline` or
@@ -180,6 +215,13 @@ impl Follower {
                 "the holder skipped this client from offset {from} to {to} (lagged) after {} bytes",
                 self.received
             ),
+            Frame::Control(Message::Notification {
+                payload: Notification::Exited { .. },
+            }) => self.exited = Some(Instant::now()),
+            Frame::Control(Message::Response {
+                payload: Response::Info { session },
+                ..
+            }) => self.info = Some(*session),
             Frame::Control(Message::Notification {
                 payload: Notification::Closing { reason },
             }) => bail!("the holder is closing: {reason}"),

@@ -18,6 +18,7 @@ options:
   --ring SIZE      the holder's ring in the throughput runs (default 64M)
   --rounds N       alternating bare-PTY / holder throughput rounds, median kept (default 3)
   --clients N      clients in the fan-out throughput run (default 10)
+  --follows N      `paddock logs --follow --raw` runs in the lossless measurement (default 5)
   --samples N      keystroke round trips measured after warmup (default 2000)
   --attaches N     attaches timed (default 200)
   --idle SECS      the idle window for wakeups (default 10)
@@ -30,7 +31,7 @@ options:
                    the generated transcript history to index (default 1G)
   --hook-events N  hooks fired in the hook measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
-                   supervisor, hooks, transcripts, endpoint
+                   supervisor, hooks, transcripts, endpoint, lossless
   -h, --help       this text
 ";
 
@@ -43,6 +44,8 @@ pub struct Options {
     pub ring: u64,
     pub rounds: usize,
     pub clients: usize,
+    /// `logs --follow --raw` runs in the lossless measurement.
+    pub follows: usize,
     pub samples: usize,
     pub attaches: usize,
     pub idle: Duration,
@@ -68,6 +71,7 @@ impl Default for Options {
             ring: 64 << 20,
             rounds: 3,
             clients: 10,
+            follows: 5,
             samples: 2000,
             attaches: 200,
             idle: Duration::from_secs(10),
@@ -82,7 +86,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 8] = [
+pub const MEASUREMENTS: [&str; 9] = [
     "throughput",
     "latency",
     "idle",
@@ -91,6 +95,7 @@ pub const MEASUREMENTS: [&str; 8] = [
     "hooks",
     "transcripts",
     "endpoint",
+    "lossless",
 ];
 
 impl Options {
@@ -122,6 +127,7 @@ impl Options {
                 "--ring" => opts.ring = parse_bytes(&value()?)?,
                 "--rounds" => opts.rounds = parse_count(&flag, &value()?)?,
                 "--clients" => opts.clients = parse_count(&flag, &value()?)?,
+                "--follows" => opts.follows = parse_count(&flag, &value()?)?,
                 "--samples" => opts.samples = parse_count(&flag, &value()?)?,
                 "--attaches" => opts.attaches = parse_count(&flag, &value()?)?,
                 "--idle" => opts.idle = Duration::from_secs(parse_count(&flag, &value()?)? as u64),

@@ -8,6 +8,9 @@
 //! hand-off on every keystroke; what the PTY cannot take yet goes to the writer thread's
 //! queue, so a full PTY input buffer never blocks the async runtime. The child is a session leader with the PTY as its controlling terminal (done by
 //! portable-pty), so its pid is also its process group id.
+//!
+//! Backpressure: given the holder's [`Holds`], the reader reads no more than the held
+//! clients leave room for, and waits while there is none (see [`crate::hold`]).
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{self, Signal as NixSignal};
@@ -24,6 +27,8 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+use crate::hold::Holds;
 
 /// How long the waiter waits for the reader to reach end-of-file after the child exited, so
 /// the last output is in the ring before the exit is announced. Longer only matters when a
@@ -88,9 +93,12 @@ pub struct Agent {
 
 impl Agent {
     /// Spawns `launch` in a new PTY. `on_output` runs on the reader thread for every chunk
-    /// read; `on_exit` runs once on the waiter thread after the child is reaped.
+    /// read; `on_exit` runs once on the waiter thread after the child is reaped. With
+    /// `holds`, the reader (on a runtime) never appends more than the held clients leave
+    /// room for.
     pub fn spawn(
         launch: &Launch,
+        holds: Option<Arc<Holds>>,
         on_output: impl FnMut(&[u8]) + Send + 'static,
         on_exit: impl FnOnce(ExitInfo) + Send + 'static,
     ) -> Result<Self, AgentError> {
@@ -143,7 +151,7 @@ impl Agent {
                     let _entered = rt.enter();
                     crate::os::async_fd(reader).map_err(pty_err)?
                 };
-                rt.spawn(read_task(reader, on_output, drained_tx));
+                rt.spawn(read_task(reader, holds.clone(), on_output, drained_tx));
             }
             Err(_) => spawn_thread("pty-reader", move || {
                 read_loop(reader, on_output, drained_tx)
@@ -153,7 +161,7 @@ impl Agent {
         spawn_thread("pty-writer", move || write_loop(w, q, input_rx))?;
         spawn_thread("waiter", move || {
             let exit = reap(pid);
-            let _ = drained_rx.recv_timeout(DRAIN_AFTER_EXIT);
+            wait_for_drain(&drained_rx, holds.as_deref());
             on_exit(exit);
         })?;
         Ok(Self {
@@ -338,21 +346,51 @@ fn read_loop(mut reader: File, mut on_output: impl FnMut(&[u8]), drained: std_mp
     let _ = drained.send(());
 }
 
-/// [`read_loop`] on the async runtime: reads whenever the master is readable.
+/// Waits for the reader to reach end-of-file after the agent exited: up to
+/// [`DRAIN_AFTER_EXIT`], and longer while a held client keeps the reader waiting (its last
+/// output is still coming, at that client's pace; a demotion ends the wait at the latest).
+fn wait_for_drain(drained: &std_mpsc::Receiver<()>, holds: Option<&Holds>) {
+    let mut seen = holds.map_or(0, Holds::waits);
+    loop {
+        match drained.recv_timeout(DRAIN_AFTER_EXIT) {
+            Err(std_mpsc::RecvTimeoutError::Timeout)
+                if holds.is_some_and(|h| h.held_since(seen)) =>
+            {
+                seen = holds.map_or(0, Holds::waits);
+            }
+            _ => return,
+        }
+    }
+}
+
+/// [`read_loop`] on the async runtime: reads whenever the master is readable, as much as
+/// the held clients leave room for.
 async fn read_task(
     reader: tokio::io::unix::AsyncFd<File>,
+    holds: Option<Arc<Holds>>,
     mut on_output: impl FnMut(&[u8]),
     drained: std_mpsc::Sender<()>,
 ) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
+        if let Some(holds) = &holds {
+            holds.wait_for_room().await;
+        }
         let Ok(mut guard) = reader.readable().await else {
             break;
         };
+        // Measured after the last `.await`: nothing can take room between here and the
+        // append (a client that arrived meanwhile is counted).
+        let room = holds
+            .as_ref()
+            .map_or(READ_CHUNK, |h| h.room().min(READ_CHUNK));
+        if room == 0 {
+            continue;
+        }
         // One read per readiness check: `readable()` returns at once while data remains and
         // counts against the task's cooperative budget, so a flood of output cannot starve the
         // other tasks of this single-threaded runtime (new clients' hello, their input).
-        match guard.try_io(|inner| inner.get_ref().read(&mut buf)) {
+        match guard.try_io(|inner| inner.get_ref().read(&mut buf[..room])) {
             Ok(Ok(0)) => break,
             Ok(Ok(n)) => {
                 on_output(&buf[..n]);

@@ -4,16 +4,19 @@
 //! The output side is pull-based: each client has an offset into the ring and copies from it
 //! when the ring grows, so the agent never waits for a client and a client costs no memory
 //! beyond its socket buffer. A client whose offset falls more than `max_lag` behind (or out of
-//! the ring, for lossless clients) is told `lagged` and continues from a snapshot.
+//! the ring, for lossless clients) is told `lagged` and continues from a snapshot. A client
+//! that asked for backpressure is the exception: the agent waits for it (see
+//! [`crate::hold`]) until it stalls past its limit and is demoted.
 
+use crate::hold::Hold;
 use crate::holder::{exited_error, Cmd, Shared};
 use crate::ring::Position;
 use crate::sync::lock;
 use paddock_proto::frame::{encode_control, encode_output_parts, encode_snapshot};
 use paddock_proto::{
-    ClientId, ErrorCode, ErrorPayload, Frame, FrameError, FrameReader, Hello, Message, Mode,
-    Notification, Request, Response, Size, Start, StreamKind, StreamStart, MIN_PROTOCOL_VERSION,
-    PROTOCOL_VERSION,
+    Backpressure, ClientId, ErrorCode, ErrorPayload, Frame, FrameError, FrameReader, Hello,
+    Message, Mode, Notification, Request, Response, Size, Start, StreamKind, StreamStart,
+    MIN_PROTOCOL_VERSION, PROTOCOL_VERSION,
 };
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -114,6 +117,8 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
         Ok(s) => s,
         Err(e) => return refuse(&mut wr, Some(hello_id), e).await,
     };
+    // Held from its first byte, before any `.await` lets the reader go on.
+    let (hold, unheld) = hold_for(&shared, client, &hello, stream_start);
     let reply = Message::Response {
         id: hello_id,
         payload: Response::Hello {
@@ -130,6 +135,14 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             snap.size.cols,
             snap.size.rows,
             &snap.data,
+            &mut buf,
+        );
+    }
+    if let Some(reason) = unheld {
+        encode_control(
+            &Message::Notification {
+                payload: Notification::Demoted { reason },
+            },
             &mut buf,
         );
     }
@@ -154,7 +167,10 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             ctl_rx,
             shared.events.subscribe(),
             cursor,
-            hello.lossless,
+            Output {
+                lossless: hello.lossless || hello.backpressure.is_some(),
+                hold,
+            },
         )
         .in_current_span(),
     );
@@ -309,6 +325,32 @@ async fn refuse(wr: &mut OwnedWriteHalf, id: Option<u64>, payload: ErrorPayload)
     encode_control(&Message::Error { id, payload }, &mut buf);
     let _ = wr.write_all(&buf).await;
     let _ = wr.shutdown().await;
+}
+
+/// The hold of a client that asked for backpressure, or why it gets none (a tmux pane
+/// cannot be held back: tmux reads the program's output whoever waits).
+fn hold_for(
+    shared: &Arc<Shared>,
+    client: ClientId,
+    hello: &Hello,
+    start: StreamStart,
+) -> (Option<Hold>, Option<String>) {
+    let Some(terms) = hello
+        .backpressure
+        .filter(|_| start.kind != StreamKind::None)
+    else {
+        return (None, None);
+    };
+    if shared.bridge {
+        let reason = format!(
+            "session {} mirrors a tmux pane, which keeps printing whoever reads it, so it cannot wait for this reader: output it cannot keep up with is skipped, with a notice",
+            shared.spec.id
+        );
+        return (None, Some(reason));
+    }
+    let stall = Duration::from_millis(terms.stall_ms.clamp(100, Backpressure::MAX_STALL_MS));
+    tracing::debug!(?stall, "the agent waits for this client");
+    (Some(shared.holds.hold(client, start.offset, stall)), None)
 }
 
 async fn start_point(
@@ -494,6 +536,14 @@ async fn ask(
     Ok(Response::Ok)
 }
 
+/// How a client's output is paced.
+struct Output {
+    /// Resynced only when the ring dropped its bytes, not at the interactive lag limit.
+    lossless: bool,
+    /// The agent waits for this client (until it is demoted).
+    hold: Option<Hold>,
+}
+
 /// Writes control messages, notifications and this client's output, in stream order.
 async fn write_loop(
     shared: Arc<Shared>,
@@ -501,13 +551,13 @@ async fn write_loop(
     mut ctl: mpsc::Receiver<Message>,
     mut events: broadcast::Receiver<Notification>,
     mut cursor: Option<u64>,
-    lossless: bool,
+    mut output: Output,
 ) {
     let mut end = shared.end_tx.subscribe();
     let mut buf = Vec::with_capacity(OUTPUT_CHUNK + 64);
     loop {
         if let Some(c) = cursor.as_mut() {
-            if drain(&shared, &mut wr, c, &mut buf, lossless, &mut ctl)
+            if drain(&shared, &mut wr, c, &mut buf, &mut output, &mut ctl)
                 .await
                 .is_err()
             {
@@ -535,7 +585,7 @@ async fn write_loop(
         };
         // Output written before this message comes first.
         if let Some(c) = cursor.as_mut() {
-            if drain(&shared, &mut wr, c, &mut buf, lossless, &mut ctl)
+            if drain(&shared, &mut wr, c, &mut buf, &mut output, &mut ctl)
                 .await
                 .is_err()
             {
@@ -569,15 +619,26 @@ async fn drain(
     wr: &mut OwnedWriteHalf,
     cursor: &mut u64,
     buf: &mut Vec<u8>,
-    lossless: bool,
+    output: &mut Output,
     ctl: &mut mpsc::Receiver<Message>,
 ) -> std::io::Result<()> {
     loop {
         buf.clear();
+        if let Some(reason) = output.hold.as_ref().and_then(Hold::take_demotion) {
+            output.hold = None;
+            encode_control(
+                &Message::Notification {
+                    payload: Notification::Demoted { reason },
+                },
+                buf,
+            );
+            wr.write_all(buf).await?;
+            buf.clear();
+        }
         let step = {
             let ring = lock(&shared.ring);
             let behind = ring.end().saturating_sub(*cursor);
-            if !lossless && behind > shared.spec.max_lag as u64 {
+            if !output.lossless && behind > shared.spec.max_lag as u64 {
                 Step::Lagged { from: *cursor }
             } else {
                 match ring.slices_from(*cursor, OUTPUT_CHUNK) {
@@ -598,8 +659,12 @@ async fn drain(
         match step {
             Step::CaughtUp => return Ok(()),
             Step::Wrote(n) => {
-                wr.write_all(buf).await?;
+                // Copied out of the ring: the agent need not wait for the socket.
                 *cursor += n as u64;
+                if let Some(hold) = &output.hold {
+                    hold.advance(*cursor);
+                }
+                wr.write_all(buf).await?;
             }
             Step::Lagged { from } => {
                 let snap = shared
@@ -624,6 +689,9 @@ async fn drain(
                 encode_snapshot(snap.offset, snap.size.cols, snap.size.rows, &snap.data, buf);
                 wr.write_all(buf).await?;
                 *cursor = snap.offset;
+                if let Some(hold) = &output.hold {
+                    hold.advance(*cursor);
+                }
             }
         }
         // Answers to this client's requests are not held up by a long backlog.

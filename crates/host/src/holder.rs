@@ -10,6 +10,7 @@
 use crate::agent::{Agent, AgentError, ExitInfo, Launch};
 use crate::conn;
 use crate::dirs::RuntimeDir;
+use crate::hold::Holds;
 use crate::model::ModelHandle;
 use crate::ring::Ring;
 use crate::spec::HolderSpec;
@@ -70,6 +71,8 @@ pub(crate) struct Shared {
     pub spec: HolderSpec,
     pub dir: RuntimeDir,
     pub ring: Arc<Mutex<Ring>>,
+    /// The clients the agent waits for (backpressure; PTY sessions only).
+    pub holds: Arc<Holds>,
     /// The ring's end offset, published after every append.
     pub end_tx: watch::Sender<u64>,
     pub model: ModelHandle,
@@ -414,6 +417,7 @@ async fn serve(
     };
     let shared = Arc::new(Shared {
         dir: dir.clone(),
+        holds: Arc::new(Holds::new(ring.clone())),
         ring,
         end_tx: watch::channel(0).0,
         model,
@@ -612,6 +616,7 @@ fn start_agent(shared: &Arc<Shared>, generation: u32) -> Result<(), AgentError> 
     let cmds = shared.cmds.clone();
     let agent = Agent::spawn(
         &launch,
+        Some(shared.holds.clone()),
         move |data| out.push_output(data),
         move |exit| {
             let _ = cmds.send(Cmd::Exited { generation, exit });

@@ -12,6 +12,7 @@ mod agent;
 pub mod client;
 mod conn;
 pub mod dirs;
+mod hold;
 pub mod holder;
 pub mod launch;
 pub mod model;

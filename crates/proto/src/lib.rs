@@ -25,6 +25,9 @@ pub use message::*;
 
 /// The protocol version this build speaks. A peer says its own in `hello`; the holder accepts
 /// any version in `MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION` and answers with the one it uses.
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// 2: `hello.backpressure` and the `demoted` notification (a version-1 peer ignores the
+/// field and never sees the notification).
+pub const PROTOCOL_VERSION: u32 = 2;
 /// The oldest protocol version this build still accepts.
 pub const MIN_PROTOCOL_VERSION: u32 = 1;

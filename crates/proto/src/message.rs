@@ -138,6 +138,14 @@ pub struct Hello {
     /// instead of the interactive limit. For followers that must see every byte.
     #[serde(default)]
     pub lossless: bool,
+    /// Make the agent wait for this client rather than lose output to it (protocol 2; for
+    /// local followers such as `paddock logs --follow --raw`, never for network clients):
+    /// while the client is a whole ring behind, the holder stops reading the terminal. A
+    /// client that reads nothing for `stall_ms` while the agent waits on it is demoted (a
+    /// `demoted` notification) and is from then on an ordinary `lossless` client. Implies
+    /// `lossless`. A holder of protocol 1 ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backpressure: Option<Backpressure>,
     /// A label for logs, e.g. `attach` or `logs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
@@ -161,6 +169,7 @@ impl Hello {
             start: Start::Snapshot,
             size: None,
             lossless: false,
+            backpressure: None,
             client_name: None,
             activity: false,
         }
@@ -173,6 +182,21 @@ impl Hello {
             ..Self::new(mode)
         }
     }
+}
+
+/// The terms of [`Hello::backpressure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backpressure {
+    /// How long, in milliseconds, the client may read nothing while the agent waits on it
+    /// before it is demoted. The holder caps it at [`Backpressure::MAX_STALL_MS`].
+    pub stall_ms: u64,
+}
+
+impl Backpressure {
+    /// The stall limit `paddock logs` asks for: 10 seconds.
+    pub const DEFAULT_STALL_MS: u64 = 10_000;
+    /// The longest stall a holder accepts: a paused reader never holds an agent longer.
+    pub const MAX_STALL_MS: u64 = 60_000;
 }
 
 /// Read-only clients watch; read-write clients may also type, resize and signal.
@@ -416,6 +440,11 @@ pub enum Notification {
     Output { end: u64 },
     /// The holder is going away (grace period over, or the session was removed).
     Closing { reason: String },
+    /// The agent no longer waits for this client, which had asked for `backpressure`:
+    /// `reason` says why (it read nothing for its stall limit while the agent waited; the
+    /// terminal cannot be held back). It stays attached as a `lossless` client: if it falls
+    /// out of the ring it is told `lagged` and resynced.
+    Demoted { reason: String },
     /// A notification this build does not know.
     #[serde(other)]
     Unknown,
@@ -685,6 +714,7 @@ mod tests {
                 start: Start::Offset { offset: 99 },
                 size: Some(Size { cols: 80, rows: 24 }),
                 lossless: true,
+                backpressure: Some(Backpressure { stall_ms: 2500 }),
                 client_name: Some("attach".into()),
                 activity: true,
             }),
@@ -695,6 +725,7 @@ mod tests {
                 start: Start::RingStart,
                 size: None,
                 lossless: false,
+                backpressure: None,
                 client_name: None,
                 activity: false,
             }),
@@ -792,6 +823,9 @@ mod tests {
             Notification::Output { end: 77 },
             Notification::Closing {
                 reason: "grace period over".into(),
+            },
+            Notification::Demoted {
+                reason: "read nothing for 10 s".into(),
             },
         ];
         let codes = [
@@ -900,6 +934,30 @@ mod tests {
         assert!(h.stream);
         assert_eq!(h.start, Start::Snapshot);
         assert!(!h.lossless);
+        assert_eq!(
+            h.backpressure, None,
+            "a version-1 hello asks for no backpressure"
+        );
+    }
+
+    #[test]
+    fn a_version_1_peer_reads_a_version_2_hello_and_notification() {
+        // What a version-1 build decodes: the same structs without the new field; unknown
+        // fields are ignored and unknown notifications decode to `Unknown`.
+        #[derive(Deserialize)]
+        struct HelloV1 {
+            version: u32,
+            lossless: bool,
+        }
+        let mut hello = Hello::new(Mode::ReadOnly);
+        hello.lossless = true;
+        hello.backpressure = Some(Backpressure { stall_ms: 10 });
+        let old: HelloV1 =
+            serde_json::from_value(serde_json::to_value(&hello).expect("encode")).expect("decode");
+        assert_eq!((old.version, old.lossless), (2, true));
+        let n: Notification =
+            serde_json::from_str(r#"{"op":"demoted_in_v9","reason":"x"}"#).expect("decodes");
+        assert_eq!(n, Notification::Unknown);
     }
 
     #[test]

@@ -1,11 +1,20 @@
 //! `paddock logs`: a session's recent output, as text or raw bytes, optionally followed.
+//!
+//! The follower asks the holder for backpressure: the agent waits for it rather than lose
+//! output to it, unless it reads nothing for `--stall-limit` (a paused pager), after which
+//! it is demoted, says so, and continues like any reader (a gap is reported with its size).
+//! Into a pipe or a file its output goes in large writes, flushed when no more is waiting.
 
 use crate::target;
 use anyhow::bail;
-use paddock_host::client::Event;
+use paddock_host::client::{Client, Event};
 use paddock_host::text::{self, Plain};
-use paddock_proto::{Hello, Mode, Notification, Start};
-use std::io::Write;
+use paddock_proto::{Backpressure, Hello, Mode, Notification, Start};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::os::fd::AsFd;
+
+/// Output gathered before a write when standard output is not a terminal.
+const OUT_BUFFER: usize = 1 << 20;
 
 /// Print a session's recent output (what is still in its ring), as plain text with escape
 /// sequences rendered away, or raw.
@@ -13,7 +22,8 @@ use std::io::Write;
 pub struct Args {
     /// Session id, name or unique id prefix.
     pub session: String,
-    /// Keep printing new output until the session exits.
+    /// Keep printing new output until the session exits. The agent waits for this reader
+    /// rather than lose output to it (see --stall-limit).
     #[arg(long, short)]
     pub follow: bool,
     /// The bytes exactly as the program wrote them, escape sequences included.
@@ -22,6 +32,19 @@ pub struct Args {
     /// Only the last N lines of what is already there.
     #[arg(long, short = 'n', value_name = "N")]
     pub lines: Option<usize>,
+    /// How long this reader may take nothing (say, a paused pager) while the agent waits
+    /// for it; after that the agent runs on and output this reader misses is reported as
+    /// skipped. At most 60.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = stall_limit)]
+    pub stall_limit: f64,
+}
+
+fn stall_limit(s: &str) -> Result<f64, String> {
+    let max = Backpressure::MAX_STALL_MS as f64 / 1000.0;
+    match s.parse::<f64>() {
+        Ok(v) if (0.1..=max).contains(&v) => Ok(v),
+        _ => Err(format!("give a number of seconds from 0.1 to {max}")),
+    }
 }
 
 impl Args {
@@ -30,9 +53,17 @@ impl Args {
         let mut hello = Hello::new(Mode::ReadOnly);
         hello.start = Start::RingStart;
         hello.lossless = true;
+        hello.backpressure = Some(Backpressure {
+            stall_ms: (self.stall_limit * 1000.0) as u64,
+        });
         hello.client_name = Some("logs".into());
         let mut client = target.connect(hello).await?;
         let session = client.welcome.session.clone();
+        if self.follow && client.welcome.version < 2 {
+            eprintln!(
+                "paddock: this session's holder is older than this paddock and cannot wait for a reader; if this one falls a whole ring behind, output is skipped (with a notice). Restart the session to get a current holder"
+            );
+        }
         let mut cursor = client.welcome.stream.offset;
         let history_end = session.output_end;
 
@@ -50,18 +81,13 @@ impl Args {
                     history.extend_from_slice(&data[..keep]);
                     pending.extend_from_slice(&data[keep..]);
                 }
-                Some(Event::Notification(n)) => {
-                    if let Notification::Lagged { from, to } = n {
-                        warn_lost(from, to);
-                        cursor = to;
-                    }
-                }
+                Some(Event::Notification(n)) => self.notice(&n, &mut cursor),
                 Some(_) => {}
                 None => break,
             }
         }
-        let mut out = std::io::stdout().lock();
-        let mut plain = Plain::new();
+        let mut out = Sink::stdout()?;
+        let plain = Plain::new();
         if self.raw {
             out.write_all(last_lines_raw(&history, self.lines))?;
         } else {
@@ -70,55 +96,136 @@ impl Args {
                 writeln!(out, "{line}")?;
             }
         }
-        out.flush()?;
         if !self.follow {
-            return Ok(());
+            return Ok(out.flush()?);
         }
-        drop(out);
-
-        let mut lines = Vec::new();
-        let mut emit = |data: &[u8], plain: &mut Plain| -> std::io::Result<()> {
-            let mut out = std::io::stdout().lock();
-            if self.raw {
-                out.write_all(data)?;
-            } else {
-                lines.clear();
-                plain.feed(data, &mut lines);
-                for l in &lines {
-                    writeln!(out, "{l}")?;
-                }
-            }
-            out.flush()
+        let mut follower = Follower {
+            raw: self.raw,
+            plain,
+            lines: Vec::new(),
+            out,
         };
-        emit(&pending, &mut plain)?;
-        if session.state == paddock_proto::SessionState::Exited {
-            return Ok(());
+        follower.emit(&pending)?;
+        if session.state != paddock_proto::SessionState::Exited {
+            self.follow(&mut client, &mut cursor, &mut follower).await?;
         }
+        if !self.raw {
+            if let Some(rest) = follower.plain.finish() {
+                writeln!(follower.out, "{rest}")?;
+            }
+        }
+        Ok(follower.out.flush()?)
+    }
+
+    /// New output until the agent exits or the holder closes.
+    async fn follow(
+        &self,
+        client: &mut Client,
+        cursor: &mut u64,
+        follower: &mut Follower,
+    ) -> anyhow::Result<()> {
         loop {
-            match client.next_event().await? {
+            // Written out whenever nothing more is waiting on the socket.
+            let event = tokio::select! {
+                biased;
+                event = client.next_event() => event?,
+                () = std::future::ready(()), if follower.out.pending() => {
+                    follower.out.flush()?;
+                    continue;
+                }
+            };
+            match event {
                 Some(Event::Output { offset, data }) => {
-                    if offset != cursor {
+                    if offset != *cursor {
                         bail!("the holder skipped from offset {cursor} to {offset}; please report this");
                     }
-                    cursor += data.len() as u64;
-                    emit(&data, &mut plain)?;
+                    *cursor += data.len() as u64;
+                    follower.emit(&data)?;
                 }
-                Some(Event::Notification(Notification::Lagged { from, to })) => {
-                    warn_lost(from, to);
-                    cursor = to;
+                Some(Event::Notification(
+                    Notification::Exited { .. } | Notification::Closing { .. },
+                ))
+                | None => return Ok(()),
+                Some(Event::Notification(n)) => {
+                    follower.out.flush()?;
+                    self.notice(&n, cursor);
                 }
-                Some(Event::Notification(Notification::Exited { .. }))
-                | Some(Event::Notification(Notification::Closing { .. }))
-                | None => break,
                 Some(_) => {}
             }
         }
-        if !self.raw {
-            if let Some(rest) = plain.finish() {
-                println!("{rest}");
+    }
+
+    /// Tells the user what a notification means for this reader.
+    fn notice(&self, n: &Notification, cursor: &mut u64) {
+        match n {
+            Notification::Lagged { from, to } => {
+                warn_lost(*from, *to);
+                *cursor = *to;
             }
+            Notification::Demoted { reason } if self.follow => eprintln!("paddock: {reason}"),
+            _ => {}
+        }
+    }
+}
+
+/// What the follower prints, raw or as plain lines.
+struct Follower {
+    raw: bool,
+    plain: Plain,
+    lines: Vec<String>,
+    out: Sink,
+}
+
+impl Follower {
+    fn emit(&mut self, data: &[u8]) -> std::io::Result<()> {
+        if self.raw {
+            return self.out.write_all(data);
+        }
+        self.lines.clear();
+        self.plain.feed(data, &mut self.lines);
+        for l in &self.lines {
+            writeln!(self.out, "{l}")?;
         }
         Ok(())
+    }
+}
+
+/// Standard output: on a terminal every write is flushed at once; into a pipe or a file,
+/// writes gather in a large buffer, written when full or when the caller flushes.
+struct Sink {
+    out: BufWriter<std::fs::File>,
+    eager: bool,
+}
+
+impl Sink {
+    fn stdout() -> std::io::Result<Self> {
+        let stdout = std::io::stdout();
+        let eager = stdout.is_terminal();
+        // Its own descriptor, so writes bypass the line buffer of `Stdout`.
+        let file = std::fs::File::from(stdout.as_fd().try_clone_to_owned()?);
+        Ok(Self {
+            out: BufWriter::with_capacity(OUT_BUFFER, file),
+            eager,
+        })
+    }
+
+    /// Whether some output waits in the buffer.
+    fn pending(&self) -> bool {
+        !self.out.buffer().is_empty()
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(data)?;
+        if self.eager {
+            self.out.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 

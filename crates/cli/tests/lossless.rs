@@ -1,0 +1,332 @@
+//! Lossless followers and fan-out under pressure, through real holders: `paddock logs
+//! --follow --raw` gets every byte of a flood because the agent waits for it; a follower
+//! that stops reading is demoted after its stall limit and told, and the agent runs on;
+//! fifty clients on one busy session, one of them stalled, are served without waiting for
+//! the stalled one, which is resynced and told.
+
+mod common;
+
+use common::*;
+use paddock_host::client::Event;
+use paddock_proto::{
+    Backpressure, Hello, Mode, Notification, Request, Response, SessionInfo, SessionState, Start,
+};
+use std::io::Read;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const T: Duration = Duration::from_secs(120);
+/// Far more output than the ring the sessions below get (64 KiB).
+const LINES: u32 = 600_000;
+/// The flood: `read x` waits for the "\r" that starts it.
+const FLOOD: &str = "read x; seq 1 600000";
+
+/// What the flood prints through the terminal: the echo of "\r", then each line of `seq`
+/// with ONLCR's "\r\n".
+fn flood_bytes() -> Vec<u8> {
+    let mut want = b"\r\n".to_vec();
+    for i in 1..=LINES {
+        want.extend_from_slice(format!("{i}\r\n").as_bytes());
+    }
+    want
+}
+
+/// Starts `paddock logs --follow --raw ID EXTRA…` with its stdout going to `stdout`.
+fn follow(env: &Env, id: &str, extra: &[&str], stdout: Stdio) -> Child {
+    env.cmd()
+        .args(["logs", "--follow", "--raw", id])
+        .args(extra)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("paddock logs")
+}
+
+/// The session's metadata, live from its holder.
+async fn info(env: &Env, id: &str) -> SessionInfo {
+    let mut c = env.connect(id, Hello::control(Mode::ReadOnly)).await;
+    match c.request(Request::Info).await.expect("info") {
+        Response::Info { session } => *session,
+        other => panic!("not info: {other:?}"),
+    }
+}
+
+/// Waits until the holder counts `n` attached streaming clients.
+async fn wait_attached(env: &Env, id: &str, n: u32) {
+    wait_until_async("the followers to attach", T, || async {
+        info(env, id).await.clients >= n
+    })
+    .await;
+}
+
+/// Types "\r" into the session, which starts its flood.
+async fn start_flood(env: &Env, id: &str) {
+    let mut w = env.connect(id, Hello::control(Mode::ReadWrite)).await;
+    w.send_input(b"\r").await.expect("input");
+}
+
+fn wait_exit(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + T;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    err
+}
+
+/// The first index where `got` and `want` differ, for a readable failure.
+fn first_difference(got: &[u8], want: &[u8]) -> Option<usize> {
+    got.iter()
+        .zip(want)
+        .position(|(a, b)| a != b)
+        .or((got.len() != want.len()).then_some(got.len().min(want.len())))
+}
+
+fn assert_whole(got: &[u8], what: &str) {
+    let want = flood_bytes();
+    if let Some(at) = first_difference(got, &want) {
+        panic!(
+            "{what}: {} bytes instead of {}; first difference at byte {at}: got {:?}, want {:?}",
+            got.len(),
+            want.len(),
+            String::from_utf8_lossy(&got[at..(at + 40).min(got.len())]),
+            String::from_utf8_lossy(&want[at..(at + 40).min(want.len())]),
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_flood_followed_into_a_file_arrives_whole() {
+    let env = Env::new();
+    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let path = env.dir().join("followed.out");
+    let file = std::fs::File::create(&path).expect("output file");
+    let mut logs = follow(&env, &id, &[], Stdio::from(file));
+    wait_attached(&env, &id, 1).await;
+    start_flood(&env, &id).await;
+    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
+    let err = stderr_of(&mut logs);
+    assert!(status.success(), "logs failed: {err}");
+    assert!(err.is_empty(), "nothing to report, yet: {err}");
+    assert_whole(&std::fs::read(&path).expect("read output"), "the file");
+}
+
+#[tokio::test]
+async fn the_agent_waits_while_a_follower_pauses_and_the_follower_gets_every_byte() {
+    let env = Env::new();
+    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let mut logs = follow(&env, &id, &["--stall-limit", "30"], Stdio::piped());
+    wait_attached(&env, &id, 1).await;
+    start_flood(&env, &id).await;
+    // The follower's pipe fills and it stops reading; the agent must wait for it: its output
+    // stops growing once what is in flight fills the ring, the socket and the follower's
+    // buffers, and it has not finished after a pause of two seconds.
+    let deadline = Instant::now() + T;
+    let mut last = u64::MAX;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = info(&env, &id).await.output_end;
+        if now == last && now > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent never waited: output at {now}"
+        );
+        last = now;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let info = info(&env, &id).await;
+    assert_eq!(
+        info.state,
+        SessionState::Running,
+        "the agent did not wait for the paused follower"
+    );
+    // Far less than the flood is in flight (ring 64 KiB, socket, 1 MiB buffer, pipe).
+    assert!(
+        info.output_end < flood_bytes().len() as u64 / 2,
+        "the agent ran on while the follower paused: {} of {} bytes",
+        info.output_end,
+        flood_bytes().len()
+    );
+
+    let mut got = Vec::new();
+    logs.stdout
+        .take()
+        .expect("stdout")
+        .read_to_end(&mut got)
+        .expect("read the follower");
+    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
+    let err = stderr_of(&mut logs);
+    assert!(status.success(), "logs failed: {err}");
+    assert!(err.is_empty(), "nothing to report, yet: {err}");
+    assert_whole(&got, "the paused follower's output");
+}
+
+#[tokio::test]
+async fn a_follower_that_stops_reading_is_demoted_after_its_limit_and_told() {
+    let env = Env::new();
+    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let mut logs = follow(&env, &id, &["--stall-limit", "1"], Stdio::piped());
+    wait_attached(&env, &id, 1).await;
+    start_flood(&env, &id).await;
+    // Nobody reads the follower's output: after a second the agent runs on to its end.
+    wait_until_async("the agent to finish without its reader", T, || async {
+        info(&env, &id).await.state == SessionState::Exited
+    })
+    .await;
+    assert_eq!(info(&env, &id).await.output_end, flood_bytes().len() as u64);
+
+    let mut got = Vec::new();
+    logs.stdout
+        .take()
+        .expect("stdout")
+        .read_to_end(&mut got)
+        .expect("read the follower");
+    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
+    let err = stderr_of(&mut logs);
+    assert!(status.success(), "logs failed: {err}");
+    assert!(
+        err.contains("took nothing for 1.0 s while the agent waited for it"),
+        "the follower was not told it was demoted: {err:?}"
+    );
+    assert!(
+        err.contains("bytes of output were lost"),
+        "the follower was not told what it missed: {err:?}"
+    );
+    let want = flood_bytes();
+    assert!(
+        got.len() < want.len(),
+        "a demoted follower cannot have it all"
+    );
+    let kept = first_difference(&got, &want).expect("a gap");
+    assert!(kept > 0, "what came before the gap is intact");
+}
+
+#[tokio::test]
+async fn fifty_clients_with_one_stalled_the_rest_get_every_byte_and_the_stalled_one_is_resynced() {
+    const HELD: usize = 49;
+    let env = Env::new();
+    let id = env.run(&[], &["sh", "-c", "read x; seq 1 600000; read y"]);
+    let want = flood_bytes();
+    // One ordinary client says hello and then reads nothing.
+    let mut stalled = env.connect(&id, Hello::new(Mode::ReadOnly)).await;
+    let mut readers = Vec::new();
+    for _ in 0..HELD {
+        let mut hello = Hello::new(Mode::ReadOnly);
+        hello.start = Start::End;
+        hello.backpressure = Some(Backpressure {
+            stall_ms: Backpressure::DEFAULT_STALL_MS,
+        });
+        let mut client = env.connect(&id, hello).await;
+        let len = want.len();
+        readers.push(tokio::spawn(async move {
+            collect_until(&mut client, T, "the whole flood", |c| c.bytes.len() >= len).await
+        }));
+    }
+    wait_attached(&env, &id, HELD as u32 + 1).await;
+    let holder = info(&env, &id).await.holder_pid;
+    start_flood(&env, &id).await;
+    for (i, reader) in readers.into_iter().enumerate() {
+        let got = reader.await.expect("reader task");
+        assert!(!got.lagged, "client {i} was resynced");
+        assert!(got.bytes == want, "client {i} got different bytes");
+    }
+    // Memory stays bounded: the ring (4 MiB) and a frame per client, not a queue of output.
+    let rss = vm_rss_kib(holder);
+    assert!(rss < 64 * 1024, "the holder grew to {rss} KiB");
+
+    // The stalled client is told it lagged, then gets the screen as it is now.
+    let mut lagged = None;
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let ev = tokio::time::timeout_at(deadline, stalled.next_event())
+            .await
+            .expect("the lag notice in time")
+            .expect("event")
+            .expect("open");
+        match ev {
+            Event::Notification(Notification::Lagged { from, to }) => lagged = Some((from, to)),
+            Event::Snapshot { data, .. } if lagged.is_some() => {
+                assert!(contains(&data, b"600000"), "the snapshot shows the end");
+                break;
+            }
+            _ => {}
+        }
+    }
+    let (from, to) = lagged.expect("lagged");
+    assert!(to > from);
+}
+
+/// The resident memory of `pid`, in KiB.
+fn vm_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[tokio::test]
+async fn a_version_1_client_is_served_as_before() {
+    let env = Env::new();
+    let id = env.run(&[], &["sh", "-c", "echo HELLO-V1; read x"]);
+    let mut hello = Hello::new(Mode::ReadOnly);
+    hello.version = 1;
+    hello.start = Start::RingStart;
+    hello.lossless = true;
+    let mut client = env.connect(&id, hello).await;
+    assert_eq!(
+        client.welcome.version, 1,
+        "the holder answers in the client's version"
+    );
+    collect_until(&mut client, T, "the session's output", |c| {
+        c.saw(b"HELLO-V1")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_follower_of_a_tmux_pane_is_told_at_once_that_the_pane_cannot_wait_for_it() {
+    let env = Env::new();
+    let (tmux, pane) = TmuxServer::start(&env, 80, 24, "sh -c 'echo READY; read x'");
+    wait_until("the pane's output", T, || {
+        tmux.capture(&pane).contains("READY")
+    });
+    let socket = tmux.socket.to_str().expect("utf8");
+    let id = env
+        .ok(&["tmux-attach", "--socket", socket, &pane])
+        .trim()
+        .to_owned();
+    let mut hello = Hello::new(Mode::ReadOnly);
+    hello.start = Start::RingStart;
+    hello.backpressure = Some(Backpressure {
+        stall_ms: Backpressure::DEFAULT_STALL_MS,
+    });
+    let mut client = env.connect(&id, hello).await;
+    let deadline = tokio::time::Instant::now() + T;
+    let reason = loop {
+        let ev = tokio::time::timeout_at(deadline, client.next_event())
+            .await
+            .expect("the notice in time")
+            .expect("event")
+            .expect("open");
+        if let Event::Notification(Notification::Demoted { reason }) = ev {
+            break reason;
+        }
+    };
+    assert!(reason.contains("mirrors a tmux pane"), "{reason}");
+    // It stays attached as an ordinary follower: the pane's screen follows.
+    collect_until(&mut client, T, "the pane's output", |c| c.saw(b"READY")).await;
+}
