@@ -33,6 +33,7 @@
 pub mod aider;
 pub mod claude;
 pub mod codex;
+pub mod conversation;
 mod error;
 pub mod gemini;
 pub mod generic;
@@ -46,6 +47,7 @@ pub mod tail;
 pub use error::AgentError;
 pub use history::{HistoryIndexer, IndexReport, TranscriptAgent, TranscriptWatcher};
 pub use hook::{HookEvent, HookPayload, PermissionSuggestion, StateHint, ToolCall};
+pub use conversation::ConversationReader;
 pub use live::{LiveTranscript, PollOutcome, TranscriptParser};
 pub use paddock_monitor::{classify, classify_with, AgentKind, AgentPattern};
 pub use paddock_proto::insight::SessionInsight;

@@ -75,6 +75,52 @@ pub fn now_text() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
+/// An answer must be to a request that asks questions, over the hook (a prompt on a screen
+/// cannot be given free text), answer each of its questions, and stay short.
+fn check_answers(
+    id: &str,
+    request: &PermissionRequest,
+    answers: &std::collections::BTreeMap<String, String>,
+) -> Result<(), DecideError> {
+    if request.questions.is_empty() {
+        return Err(DecideError::Invalid(format!(
+            "request {id} ({}) asks no questions; allow or deny it",
+            request.tool
+        )));
+    }
+    if request.channel != AnswerChannel::Hook {
+        return Err(DecideError::Invalid(format!(
+            "request {id} is on the agent's screen, not through Paddock's hook; answer it in its terminal"
+        )));
+    }
+    for q in &request.questions {
+        match answers.get(&q.question) {
+            None => {
+                return Err(DecideError::Invalid(format!(
+                    "the answer to request {id} leaves out the question {:?}; answer every question",
+                    q.question
+                )))
+            }
+            Some(a) if a.trim().is_empty() || a.len() > 10_000 => {
+                return Err(DecideError::Invalid(format!(
+                    "the answer to {:?} is empty or longer than 10,000 characters",
+                    q.question
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = answers
+        .keys()
+        .find(|k| !request.questions.iter().any(|q| &q.question == *k))
+    {
+        return Err(DecideError::Invalid(format!(
+            "request {id} does not ask {extra:?}; answer only its own questions"
+        )));
+    }
+    Ok(())
+}
+
 impl Permissions {
     pub fn new(bus: Bus) -> Self {
         Self {
@@ -94,6 +140,8 @@ impl Permissions {
         let request = {
             let mut inner = self.lock();
             inner.next += 1;
+            let questions =
+                paddock_agents::conversation::claude::questions_of(&new.tool, &new.input);
             let request = PermissionRequest {
                 id: format!("p{}", inner.next),
                 session: new.session,
@@ -103,6 +151,7 @@ impl Permissions {
                 suggestions: new.suggestions,
                 created_at: humantime::format_rfc3339_millis(created).to_string(),
                 expires_at: humantime::format_rfc3339_seconds(created + new.timeout).to_string(),
+                questions,
                 channel: new.channel,
                 outcome: None,
             };
@@ -187,6 +236,9 @@ impl Permissions {
                         entry.request.suggestions.len()
                     )));
                 }
+            }
+            if let Decision::Answer { answers } = &decision {
+                check_answers(id, &entry.request, answers)?;
             }
             if let Decision::Deny { message: Some(m) } = &decision {
                 if m.len() > 10_000 {

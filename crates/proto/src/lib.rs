@@ -12,6 +12,7 @@ pub mod access;
 pub mod agent;
 pub mod frame;
 pub mod ids;
+pub mod conversation;
 pub mod insight;
 pub mod message;
 pub mod supervisor;
