@@ -44,10 +44,10 @@ pub mod prices;
 pub mod screen;
 pub mod tail;
 
+pub use conversation::ConversationReader;
 pub use error::AgentError;
 pub use history::{HistoryIndexer, IndexReport, TranscriptAgent, TranscriptWatcher};
 pub use hook::{HookEvent, HookPayload, PermissionSuggestion, StateHint, ToolCall};
-pub use conversation::ConversationReader;
 pub use live::{LiveTranscript, PollOutcome, TranscriptParser};
 pub use paddock_monitor::{classify, classify_with, AgentKind, AgentPattern};
 pub use paddock_proto::insight::SessionInsight;

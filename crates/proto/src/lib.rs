@@ -10,9 +10,9 @@
 
 pub mod access;
 pub mod agent;
+pub mod conversation;
 pub mod frame;
 pub mod ids;
-pub mod conversation;
 pub mod insight;
 pub mod message;
 pub mod supervisor;

@@ -37,7 +37,12 @@ impl AiderConversation {
                 if let Some(rest) = note.strip_prefix("Tokens: ") {
                     self.tokens(conv, rest);
                 }
-                conv.push(Item::Notice { text: note.to_owned() }, None);
+                conv.push(
+                    Item::Notice {
+                        text: note.to_owned(),
+                    },
+                    None,
+                );
                 return;
             }
         }

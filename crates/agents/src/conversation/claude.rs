@@ -40,6 +40,9 @@ pub struct ClaudeConversation {
     calls: HashMap<String, (u64, Option<u64>)>,
     seen: VecDeque<String>,
     seen_set: HashSet<String>,
+    /// A manual compaction is written before the `/compact` prompt that asked for it: it
+    /// waits for that prompt's turn.
+    compaction: Option<Item>,
 }
 
 impl ClaudeConversation {
@@ -74,13 +77,16 @@ impl ClaudeConversation {
             Some("assistant") => self.assistant(conv, v, ts),
             Some("system") if str_of(v, "subtype") == Some("compact_boundary") => {
                 let meta = v.get("compactMetadata").unwrap_or(&Value::Null);
-                conv.push(
-                    Item::Compaction {
-                        trigger: str_of(meta, "trigger").map(str::to_owned),
-                        tokens_before: meta.get("preTokens").and_then(Value::as_u64),
-                    },
-                    ts,
-                );
+                let trigger = str_of(meta, "trigger").map(str::to_owned);
+                let item = Item::Compaction {
+                    tokens_before: meta.get("preTokens").and_then(Value::as_u64),
+                    trigger: trigger.clone(),
+                };
+                if trigger.as_deref() == Some("manual") {
+                    self.compaction = Some(item);
+                } else {
+                    conv.push(item, ts);
+                }
             }
             _ => {}
         }
@@ -133,17 +139,20 @@ impl ClaudeConversation {
                 .unwrap_or("")
                 .trim();
             if !out.is_empty() {
-                conv.push(
-                    Item::Notice {
-                        text: keep(out),
-                    },
-                    ts,
-                );
+                conv.push(Item::Notice { text: keep(out) }, ts);
             }
         } else if self.sidechain {
             // A sub-agent's prompt is its call's input, shown with the call.
         } else if let Some(prompt) = readable_prompt(t) {
+            let compact = prompt == "/compact" || prompt.starts_with("/compact ");
+            let compaction = self.compaction.take();
+            if let (Some(item), false) = (&compaction, compact) {
+                conv.push(item.clone(), ts);
+            }
             conv.start_turn(Some(prompt), ts);
+            if let (Some(item), true) = (compaction, compact) {
+                conv.push(item, ts);
+            }
         }
     }
 

@@ -67,7 +67,9 @@ impl CodexConversation {
             "error" | "stream_error" => conv.push(
                 Item::ApiError {
                     status: None,
-                    message: str_of(p, "message").unwrap_or("the model API failed").to_owned(),
+                    message: str_of(p, "message")
+                        .unwrap_or("the model API failed")
+                        .to_owned(),
                 },
                 ts,
             ),
@@ -76,7 +78,11 @@ impl CodexConversation {
                     return;
                 };
                 let n = |k: &str| total.get(k).and_then(Value::as_u64).unwrap_or(0);
-                let now = (n("input_tokens"), n("cached_input_tokens"), n("output_tokens"));
+                let now = (
+                    n("input_tokens"),
+                    n("cached_input_tokens"),
+                    n("output_tokens"),
+                );
                 let (i, c, o) = self.totals;
                 self.totals = now;
                 let cached = now.1.saturating_sub(c);
@@ -176,7 +182,9 @@ impl CodexConversation {
                 if call.tool == "apply_patch" && !failed {
                     let patch = match &call.input {
                         Value::String(s) => Some(s.clone()),
-                        v => str_of(v, "input").or_else(|| str_of(v, "patch")).map(str::to_owned),
+                        v => str_of(v, "input")
+                            .or_else(|| str_of(v, "patch"))
+                            .map(str::to_owned),
                     };
                     if let Some(patch) = patch {
                         let files = patch_files(&patch);

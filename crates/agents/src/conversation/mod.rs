@@ -116,11 +116,16 @@ impl Conversation {
 
     /// The tool call `id` in turn `turn` (marked changed), to fill in its result.
     pub fn tool_mut(&mut self, turn: u64, id: &str, ts: Option<u64>) -> Option<&mut ToolCall> {
-        let i = usize::try_from(turn).ok().filter(|&i| i < self.turns.len())?;
-        self.touch(i, ts).items.iter_mut().find_map(|item| match item {
-            Item::Tool(call) if call.id == id => Some(call),
-            _ => None,
-        })
+        let i = usize::try_from(turn)
+            .ok()
+            .filter(|&i| i < self.turns.len())?;
+        self.touch(i, ts)
+            .items
+            .iter_mut()
+            .find_map(|item| match item {
+                Item::Tool(call) if call.id == id => Some(call),
+                _ => None,
+            })
     }
 
     /// The index of the open turn (`None` before the first).
@@ -162,9 +167,11 @@ fn cut_chars(s: &str, max: usize) -> (String, bool) {
 
 /// The question a turn ends with: its last text's last paragraph, when that ends with `?`.
 fn ending_question(turn: &Turn) -> Option<String> {
-    let last = turn.items.iter().rev().find(|i| {
-        !matches!(i, Item::Thinking { .. })
-    })?;
+    let last = turn
+        .items
+        .iter()
+        .rev()
+        .find(|i| !matches!(i, Item::Thinking { .. }))?;
     let Item::Text { text } = last else {
         return None;
     };
@@ -341,12 +348,15 @@ impl ConversationReader {
             if path.extension().is_none_or(|e| e != "jsonl") {
                 continue;
             }
-            let sub = self.subagents.entry(path.clone()).or_insert_with(|| SubReader {
-                pos: TailPosition::default(),
-                parser: claude::ClaudeConversation::sidechain(),
-                conv: Conversation::default(),
-                meta: None,
-            });
+            let sub = self
+                .subagents
+                .entry(path.clone())
+                .or_insert_with(|| SubReader {
+                    pos: TailPosition::default(),
+                    parser: claude::ClaudeConversation::sidechain(),
+                    conv: Conversation::default(),
+                    meta: None,
+                });
             let SubReader {
                 pos, parser, conv, ..
             } = sub;
@@ -365,7 +375,9 @@ impl ConversationReader {
             }
             let Some(meta) = &sub.meta else { continue };
             let run = meta.run(&path, sub.conv.all_items());
-            let Parser::Claude(p) = &self.parser else { return };
+            let Parser::Claude(p) = &self.parser else {
+                return;
+            };
             if let Some(turn) = p.turn_of_call(&meta.tool_use_id) {
                 if let Some(call) = self.conv.tool_mut(turn, &meta.tool_use_id, None) {
                     call.subagent = Some(run);
@@ -378,7 +390,9 @@ impl ConversationReader {
     /// long outputs cut.
     pub fn page(&self, prices: &Prices, before: Option<u64>, limit: usize) -> ConversationPage {
         let total = self.conv.turns.len();
-        let end = before.map_or(total, |b| usize::try_from(b).unwrap_or(usize::MAX).min(total));
+        let end = before.map_or(total, |b| {
+            usize::try_from(b).unwrap_or(usize::MAX).min(total)
+        });
         let start = end.saturating_sub(limit.clamp(1, MAX_PAGE));
         ConversationPage {
             agent: self.agent.to_string(),
@@ -408,5 +422,116 @@ impl ConversationReader {
 
     pub fn total(&self) -> u64 {
         self.conv.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::write(path, text).expect("write");
+    }
+
+    #[test]
+    fn an_aider_history_reads_as_turns_with_notes_and_tokens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".aider.chat.history.md");
+        write(
+            &path,
+            "\n# aider chat started at 2026-12-01 10:00:00\n\n#### add a greeting\n\nI'll add it.\n\n```python\nprint('hi')\n\n#### not a prompt inside code\n```\n\n> Applied edit to hello.py\n> Tokens: 2.3k sent, 150 received. Cost: $0.01 message, $0.01 session.\n\n#### and a test?\n\nShall I run it?\n",
+        );
+        let mut r = ConversationReader::open(&AgentKind::Aider, &path).expect("open");
+        r.poll().expect("read");
+        let page = r.page(&Prices::default(), None, 10);
+        let prompts: Vec<_> = page.turns.iter().map(|t| t.prompt.as_deref()).collect();
+        assert_eq!(prompts, [Some("add a greeting"), Some("and a test?")]);
+        let t0 = &page.turns[0];
+        let Item::Text { text } = &t0.items[0] else {
+            panic!("{:#?}", t0.items)
+        };
+        assert!(
+            text.contains("```python\nprint('hi')\n\n#### not a prompt inside code\n```"),
+            "{text}"
+        );
+        assert!(
+            matches!(&t0.items[1], Item::Notice { text } if text == "Applied edit to hello.py")
+        );
+        assert_eq!((t0.tokens[0].input, t0.tokens[0].output), (2300, 150));
+        assert_eq!(page.turns[1].question.as_deref(), Some("Shall I run it?"));
+    }
+
+    #[test]
+    fn pages_cut_long_outputs_and_the_turn_is_whole_and_appends_change_only_new_turns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.jsonl");
+        let long = "x".repeat(PAGE_OUTPUT + 500);
+        let line = |v: serde_json::Value| format!("{v}\n");
+        let mut text = line(serde_json::json!({"type": "user", "message": {"content": "run it"}}));
+        text += &line(
+            serde_json::json!({"type": "assistant", "message": {"id": "m1", "content": [
+            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "yes x"}}]}}),
+        );
+        text += &line(serde_json::json!({"type": "user", "message": {"content": [
+            {"type": "tool_result", "tool_use_id": "t1", "content": long}]}}));
+        text += "not json\n";
+        write(&path, &text);
+        let mut r = ConversationReader::open(&AgentKind::Claude, &path).expect("open");
+        assert_eq!(r.poll().expect("read").changed, [0]);
+        let page = r.page(&Prices::default(), None, 10);
+        let Item::Tool(call) = &page.turns[0].items[0] else {
+            panic!("{:#?}", page.turns)
+        };
+        assert!(page.turns[0].cut);
+        assert_eq!(call.output_chars, Some((PAGE_OUTPUT + 500) as u64));
+        assert_eq!(
+            call.output.as_ref().map(|o| o.chars().count()),
+            Some(PAGE_OUTPUT + 1)
+        );
+        let whole = r.turn(&Prices::default(), 0).expect("turn");
+        let Item::Tool(call) = &whole.items[0] else {
+            panic!()
+        };
+        assert_eq!(call.output.as_deref(), Some(long.as_str()));
+        assert!(r.turn(&Prices::default(), 7).is_none());
+
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open");
+        f.write_all(
+            line(serde_json::json!({"type": "user", "message": {"content": "next"}})).as_bytes(),
+        )
+        .expect("append");
+        f.write_all(b"{\"type\": \"assistant\", \"message\": {\"content\": [{\"type\": \"te")
+            .expect("partial");
+        let polled = r.poll().expect("read");
+        assert_eq!(
+            polled,
+            Polled {
+                changed: vec![1],
+                reset: false
+            }
+        );
+        assert_eq!(r.total(), 2);
+
+        // The file replaced by a shorter one: read again from its start.
+        write(
+            &path,
+            &line(serde_json::json!({"type": "user", "message": {"content": "fresh"}})),
+        );
+        let polled = r.poll().expect("read");
+        assert!(polled.reset);
+        let page = r.page(&Prices::default(), None, 10);
+        assert_eq!(page.turns.len(), 1);
+        assert_eq!(page.turns[0].prompt.as_deref(), Some("fresh"));
+    }
+
+    #[test]
+    fn an_agent_without_a_transcript_is_an_error_that_says_so() {
+        let e =
+            ConversationReader::open(&AgentKind::Gemini, Path::new("/nope")).expect_err("gemini");
+        assert!(e.to_string().contains("cannot read"), "{e}");
     }
 }
