@@ -95,10 +95,12 @@ fn check_answers(
     }
     for q in &request.questions {
         match answers.get(&q.question) {
-            None => return Err(DecideError::Invalid(format!(
+            None => {
+                return Err(DecideError::Invalid(format!(
                 "the answer to request {id} leaves out the question {:?}; answer every question",
                 q.question
-            ))),
+            )))
+            }
             Some(a) if a.trim().is_empty() || a.len() > 10_000 => {
                 return Err(DecideError::Invalid(format!(
                     "the answer to {:?} is empty or longer than 10,000 characters",

@@ -101,6 +101,7 @@ pub struct ToolCall {
     /// once given.
     pub questions: Vec<Question>,
     /// A sub-agent's run (Claude Code's Agent/Task tool): what it did, grouped under the call.
+    #[cfg_attr(feature = "wire", schema(no_recursion))]
     pub subagent: Option<SubAgentRun>,
 }
 
@@ -161,6 +162,7 @@ pub struct SubAgentRun {
     pub agent_type: Option<String>,
     pub description: Option<String>,
     /// What it did, in order (its prompt is the call's input).
+    #[cfg_attr(feature = "wire", schema(no_recursion))]
     pub items: Vec<Item>,
 }
 
