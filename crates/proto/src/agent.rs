@@ -150,7 +150,7 @@ pub struct PermissionRequest {
     pub channel: AnswerChannel,
     /// The questions the tool asks the user, with their options (Claude Code's
     /// AskUserQuestion): answer them with [`Decision::Answer`]. Empty for other tools.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub questions: Vec<crate::conversation::Question>,
     /// Set once decided (or withdrawn because it was answered in the terminal or expired).
     #[serde(default, skip_serializing_if = "Option::is_none")]
