@@ -1053,7 +1053,7 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
     let prompts: Vec<&str> = turns.iter().filter_map(|t| t["prompt"].as_str()).collect();
     assert_eq!(prompts, ["task 3", "task 4"]);
     let t4 = &turns[1];
-    assert_eq!(t4["question"], "Done 4. Shall I go on?");
+    assert_eq!(t4["question"], "Shall I go on?");
     assert_eq!(t4["cut"], true);
     let call = &t4["items"][0];
     assert_eq!(

@@ -165,7 +165,7 @@ fn cut_chars(s: &str, max: usize) -> (String, bool) {
     }
 }
 
-/// The question a turn ends with: its last text's last paragraph, when that ends with `?`.
+/// The question a turn ends with: the last sentence of its last text, when that ends with `?`.
 fn ending_question(turn: &Turn) -> Option<String> {
     let last = turn
         .items
@@ -176,11 +176,18 @@ fn ending_question(turn: &Turn) -> Option<String> {
         return None;
     };
     let text = text.trim_end();
-    if !text.ends_with('?') {
-        return None;
-    }
-    let para = text.rsplit("\n\n").next().unwrap_or(text).trim();
-    Some(para.to_owned())
+    let body = text.strip_suffix('?')?;
+    // The sentence starts after the last sentence end (or line break) before the `?`.
+    let start = body
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| {
+            c == '\n'
+                || (matches!(c, '.' | '!' | '?' | ':')
+                    && body[i + c.len_utf8()..].starts_with(char::is_whitespace))
+        })
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    Some(text[start..].trim().to_owned())
 }
 
 /// A turn as served: its cost priced, its question found, and (in a page) long outputs cut.
