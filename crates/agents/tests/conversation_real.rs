@@ -286,7 +286,15 @@ fn an_ask_user_question_answered_through_the_hook_reaches_the_real_claude() {
         "options": [{"label": "Red", "description": "Bold"}, {"label": "Blue", "description": "Calm"}]}]});
     let script = Script::new()
         .then(Reply::tool_use("AskUserQuestion", input).when(When::UserSays("paint".into())))
-        .then(Reply::text("Painting it blue.").when(When::ToolResult));
+        .then(Reply::text("Painting it blue.").when(When::ToolResult))
+        // Its permission prompt is declined with Esc in the terminal: an interruption.
+        .then(
+            Reply::tool_use(
+                "Bash",
+                json!({"command": "echo never > never.txt", "description": "Never"}),
+            )
+            .when(When::UserSays("keep going".into())),
+        );
     let fake = FakeApi::start_listening(fake_listener, script).expect("fake API");
     // AskUserQuestion exists only in the interactive CLI: run it in a tmux of its own.
     let socket = format!("pdk-conv-{}", std::process::id());
@@ -318,7 +326,7 @@ fn an_ask_user_question_answered_through_the_hook_reaches_the_real_claude() {
                 .status();
         }
     }
-    let _tmux = Kill(socket);
+    let _tmux = Kill(socket.clone());
     wait_for("the PermissionRequest hook", || {
         !sb.hooks_of("PermissionRequest").is_empty()
     });
@@ -360,6 +368,59 @@ fn an_ask_user_question_answered_through_the_hook_reaches_the_real_claude() {
     let call = tools(&turn.items)[0];
     assert_eq!(call.tool, "AskUserQuestion");
     assert_eq!(call.questions[0].answer.as_deref(), Some("Blue"));
+
+    // A tool the user declines with Esc at its prompt: the turn says it was interrupted
+    // (Esc while the model works writes nothing: docs/agents-offline.md).
+    let tmux = |args: &[&str]| {
+        let ok = Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "tmux {args:?}");
+    };
+    wait_for("the agent to be idle", || !sb.hooks_of("Stop").is_empty());
+    tmux(&["send-keys", "-l", "keep going"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux(&["send-keys", "Enter"]);
+    wait_for("the Bash permission request", || {
+        sb.hooks_of("PermissionRequest")
+            .iter()
+            .any(|p| p["tool_name"] == "Bash")
+    });
+    let screen = || {
+        Command::new("tmux")
+            .args(["-L", &socket, "capture-pane", "-p"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    wait_for("the permission prompt on the screen", || {
+        screen().contains("Do you want to proceed?")
+    });
+    // A key sent as the dialog appears can be lost: Esc again until it is gone.
+    wait_for("the prompt declined", || {
+        tmux(&["send-keys", "Escape"]);
+        std::thread::sleep(Duration::from_millis(500));
+        !screen().contains("Do you want to proceed?")
+    });
+    let start = Instant::now();
+    loop {
+        reader.poll().expect("read");
+        let page = reader.page(&Prices::default(), None, 10);
+        let last = page.turns.last().cloned().unwrap_or_default();
+        if last.prompt.as_deref() == Some("keep going")
+            && last.items.iter().any(|i| matches!(i, Item::Interrupted))
+        {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(8).collect();
+            panic!("no interruption in the last turn: {last:#?}\ntranscript tail: {tail:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let request = &fake.requests()[1];
     assert!(
         request
