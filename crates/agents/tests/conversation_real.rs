@@ -43,7 +43,7 @@ fn tools(items: &[Item]) -> Vec<&ToolCall> {
     items
         .iter()
         .filter_map(|i| match i {
-            Item::Tool(c) => Some(c),
+            Item::Tool(c) => Some(&**c),
             _ => None,
         })
         .collect()

@@ -352,6 +352,67 @@ mod tests {
         }
     }
 
+    fn ask(channel: AnswerChannel) -> NewRequest {
+        NewRequest {
+            tool: "AskUserQuestion".into(),
+            input: serde_json::json!({"questions": [{"question": "Which colour?", "header": "Colour",
+                "multiSelect": false, "options": [{"label": "Red"}, {"label": "Blue", "description": "Calm"}]}]}),
+            suggestions: vec![],
+            ..new(channel)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_question_carries_its_options_and_takes_one_complete_answer_once() {
+        let p = Permissions::new(Bus::new());
+        let (req, rx) = p.open(ask(AnswerChannel::Hook));
+        assert_eq!(req.questions.len(), 1);
+        assert_eq!(req.questions[0].question, "Which colour?");
+        let labels: Vec<&str> = req.questions[0]
+            .options
+            .iter()
+            .map(|o| o.label.as_str())
+            .collect();
+        assert_eq!(labels, ["Red", "Blue"]);
+        let answer = |pairs: &[(&str, &str)]| Decision::Answer {
+            answers: pairs
+                .iter()
+                .map(|(q, a)| (q.to_string(), a.to_string()))
+                .collect(),
+        };
+        for (bad, why) in [
+            (answer(&[]), "leaves out the question"),
+            (answer(&[("Which colour?", " ")]), "empty"),
+            (
+                answer(&[("Which colour?", "Red"), ("Why?", "x")]),
+                "does not ask",
+            ),
+        ] {
+            let e = p.decide(&req.id, bad, "phone").expect_err("refused");
+            assert!(e.to_string().contains(why), "{e}");
+        }
+        let good = answer(&[("Which colour?", "Blue")]);
+        p.decide(&req.id, good.clone(), "phone").expect("answered");
+        assert_eq!(rx.await.expect("the hook gets it"), good);
+        let late = p.decide(&req.id, good, "desk").expect_err("once");
+        assert!(
+            late.to_string().contains("already answered by phone"),
+            "{late}"
+        );
+
+        // Not a question, or a prompt on a screen: an answer is refused and says why.
+        let (bash, _rx) = p.open(new(AnswerChannel::Hook));
+        let e = p
+            .decide(&bash.id, answer(&[("x", "y")]), "phone")
+            .expect_err("no questions");
+        assert!(e.to_string().contains("asks no questions"), "{e}");
+        let (screen, _rx) = p.open(ask(AnswerChannel::Terminal));
+        let e = p
+            .decide(&screen.id, answer(&[("Which colour?", "Red")]), "phone")
+            .expect_err("terminal");
+        assert!(e.to_string().contains("answer it in its terminal"), "{e}");
+    }
+
     #[tokio::test]
     async fn the_first_answer_wins_and_a_late_one_hears_who_answered() {
         let p = Permissions::new(Bus::new());

@@ -54,7 +54,7 @@ pub enum Item {
     /// The agent's reasoning (shown folded).
     Thinking { text: String },
     /// A tool call and, once it came, its result.
-    Tool(ToolCall),
+    Tool(Box<ToolCall>),
     /// The model API failed (the agent says so and stops the turn).
     ApiError {
         #[cfg_attr(feature = "wire", ts(type = "number | null"))]

@@ -246,7 +246,7 @@ impl ClaudeConversation {
                         input,
                         ..ToolCall::default()
                     };
-                    conv.push(Item::Tool(call), ts);
+                    conv.push(Item::Tool(Box::new(call)), ts);
                     if let Some(turn) = conv.open_index() {
                         self.calls.insert(id, (turn, ts));
                     }

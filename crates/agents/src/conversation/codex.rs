@@ -152,7 +152,7 @@ impl CodexConversation {
                     input,
                     ..ToolCall::default()
                 };
-                conv.push(Item::Tool(call), ts);
+                conv.push(Item::Tool(Box::new(call)), ts);
                 if let Some(turn) = conv.open_index() {
                     self.calls.insert(id, (turn, ts));
                 }

@@ -123,7 +123,7 @@ impl Conversation {
             .items
             .iter_mut()
             .find_map(|item| match item {
-                Item::Tool(call) if call.id == id => Some(call),
+                Item::Tool(call) if call.id == id => Some(&mut **call),
                 _ => None,
             })
     }
