@@ -618,7 +618,7 @@ describe("phone, 390×844, touch only", () => {
     );
     await until("the exact command on it", () => page.getByText(command).first().isVisible());
     await shot(phone!, "phone-permission");
-    await page.getByRole("button", { name: "Approve" }).tap();
+    await page.getByRole("button", { name: "Approve", exact: true }).tap();
     await until("the host to confirm the approval", () =>
       page.getByText(/Approved\. The host passed it/).isVisible(),
     );
@@ -987,7 +987,7 @@ describe("Claude Code's permission card and message box, desktop", () => {
     console.log(`the same command after Always allow: ${asked === "card" ? "asked again" : "ran"}`);
     expect(asked).toBe("card");
     await until("the command on the second card", () => page.getByText(always).first().isVisible());
-    await page.getByRole("button", { name: "Approve" }).click();
+    await page.getByRole("button", { name: "Approve", exact: true }).click();
     await until("the second line", () => lines().length === 2, 30_000);
     expect(lines()).toEqual(["always-line", "always-line"]);
   });
