@@ -338,7 +338,12 @@ export class ClaudeSandbox {
 }
 
 /** Starts the real `claude` in a Paddock session (Paddock injects its hooks); returns the id. */
-export async function startClaude(host: Host, sb: ClaudeSandbox, name: string): Promise<string> {
+export async function startClaude(
+  host: Host,
+  sb: ClaudeSandbox,
+  name: string,
+  extraArgs: string[] = [],
+): Promise<string> {
   if (!CLAUDE)
     throw new Fatal("E2E_CLAUDE_BIN is not set; scripts/e2e.sh installs Claude Code and sets it");
   const { stdout } = await run(
@@ -355,6 +360,7 @@ export async function startClaude(host: Host, sb: ClaudeSandbox, name: string): 
       CLAUDE,
       "--permission-mode",
       "manual",
+      ...extraArgs,
     ],
     { env: sb.env(host.env), cwd: sb.project },
   );

@@ -234,6 +234,7 @@ describe("processes and the raw transcript", () => {
     await page.goto(host.url + "/#/");
     await until("the session's card", () => page.locator(`[data-session="${id}"]`).isVisible());
     await page.locator(`[data-session="${id}"]`).click();
+    await page.getByRole("tab", { name: "Summary", exact: true }).click();
     await page.getByRole("tab", { name: "Raw", exact: true }).click();
     const raw = page.getByLabel("Raw lines");
     await until("the host's message that there is no transcript", () =>
@@ -511,7 +512,7 @@ describe("phone, 390×844, touch only", () => {
     );
     await shot(phone, "phone-session");
 
-    await page.getByRole("tab", { name: "Transcript" }).tap();
+    await page.getByRole("tab", { name: "Summary" }).tap();
     await until("the transcript pane", () => page.getByLabel("Transcript").isVisible());
     await shot(phone, "phone-transcript");
   });
@@ -617,7 +618,7 @@ describe("phone, 390×844, touch only", () => {
     );
     await until("the exact command on it", () => page.getByText(command).first().isVisible());
     await shot(phone!, "phone-permission");
-    await page.getByRole("button", { name: "Approve" }).tap();
+    await page.getByRole("button", { name: "Approve", exact: true }).tap();
     await until("the host to confirm the approval", () =>
       page.getByText(/Approved\. The host passed it/).isVisible(),
     );
@@ -628,6 +629,8 @@ describe("phone, 390×844, touch only", () => {
         readFileSync(`${claude!.project}/made.txt`, "utf8") === "approved-in-paddock\n",
       30_000,
     );
+    // On a phone a session with a transcript opens on its conversation; the terminal is a tab.
+    await page.getByRole("tab", { name: "Terminal" }).tap();
     await until(
       "the agent's reply in the terminal",
       async () => (await terminalLines(page)).some((l) => l.includes("Done: made.txt exists.")),
@@ -636,7 +639,7 @@ describe("phone, 390×844, touch only", () => {
     await shot(phone!, "phone-approved");
 
     // The transcript side: the Bash action the agent took, from the host's indexer.
-    await page.getByRole("tab", { name: "Transcript" }).tap();
+    await page.getByRole("tab", { name: "Summary" }).tap();
     await until(
       "the Bash action in the transcript",
       () => page.getByLabel("Transcript").getByText("Recent actions").isVisible(),
@@ -984,8 +987,209 @@ describe("Claude Code's permission card and message box, desktop", () => {
     console.log(`the same command after Always allow: ${asked === "card" ? "asked again" : "ran"}`);
     expect(asked).toBe("card");
     await until("the command on the second card", () => page.getByText(always).first().isVisible());
-    await page.getByRole("button", { name: "Approve" }).click();
+    await page.getByRole("button", { name: "Approve", exact: true }).click();
     await until("the second line", () => lines().length === 2, 30_000);
     expect(lines()).toEqual(["always-line", "always-line"]);
+  });
+});
+
+describe("the conversation on a phone, 390×844, touch only", () => {
+  const question = "Which colour should the button be?";
+  let sb: ClaudeSandbox;
+  let p: Device;
+  let id = "";
+
+  beforeAll(async () => {
+    sb = new ClaudeSandbox();
+    const msg = (blocks: unknown[]) => ({
+      kind: "message",
+      blocks,
+      usage: { input_tokens: 1200, output_tokens: 40 },
+    });
+    await sb.start({
+      replies: [
+        {
+          when: { type: "user_says", value: "tidy the notes" },
+          answer: msg([
+            { type: "thinking", thinking: "The notes have an old line; replace it." },
+            { type: "text", text: "I will **tidy** `notes.md`." },
+            { type: "tool_use", name: "Read", input: { file_path: `${sb.project}/notes.md` } },
+          ]),
+        },
+        {
+          when: { type: "tool_result" },
+          answer: msg([
+            {
+              type: "tool_use",
+              name: "Edit",
+              input: {
+                file_path: `${sb.project}/notes.md`,
+                old_string: "old line",
+                new_string: "new line",
+              },
+            },
+          ]),
+        },
+        {
+          when: { type: "tool_result" },
+          answer: msg([{ type: "tool_use", name: "Bash", input: { command: "cat notes.md" } }]),
+        },
+        {
+          when: { type: "tool_result" },
+          answer: msg([
+            {
+              type: "text",
+              text: "The notes now say new line:\n\n```sh\ncat notes.md\n```\n\nSee <b>https://example.com/notes</b>.",
+            },
+            {
+              type: "tool_use",
+              name: "AskUserQuestion",
+              input: {
+                questions: [
+                  {
+                    question,
+                    header: "Colour",
+                    multiSelect: false,
+                    options: [
+                      { label: "Red", description: "Bold" },
+                      { label: "Blue", description: "Calm" },
+                    ],
+                  },
+                ],
+              },
+            },
+          ]),
+        },
+        {
+          when: { type: "tool_result" },
+          answer: msg([{ type: "text", text: "Painting it as chosen. Shall I commit the notes?" }]),
+        },
+        {
+          when: { type: "user_says", value: "yes please commit" },
+          answer: msg([{ type: "text", text: "Committed the notes." }]),
+        },
+      ],
+    });
+    writeFileSync(join(sb.project, "notes.md"), "# Notes\nold line\n");
+    id = await startClaude(host, sb, "claude-chat", [
+      "--allowedTools",
+      "Read",
+      "Edit",
+      "Bash(cat:*)",
+    ]);
+    p = await device("phone");
+    const offer = await host.pair("operator");
+    await p.page.goto(offer.pair_url);
+    await p.page.getByRole("button", { name: "Pair this device" }).tap();
+    const card = p.page.locator(`[data-session="${id}"]`);
+    await until("the session's card", () => card.isVisible());
+    await until(
+      "Claude Code at its prompt",
+      async () =>
+        ["idle", "waiting_input"].includes(
+          (await card.locator("[data-state]").getAttribute("data-state")) ?? "",
+        ),
+      90_000,
+    );
+    await card.tap();
+  });
+
+  afterAll(async () => {
+    await p?.close().catch(() => {});
+    await host.paddock("rm", "--force", id).catch(() => {});
+    sb?.close();
+  });
+
+  it("reads the real Claude Code's answer and tool calls as a thread, and answers its question with a tap", async () => {
+    const { page } = p;
+    await page.getByLabel("Message to the agent").tap();
+    await page.keyboard.type("tidy the notes");
+    await page.getByRole("button", { name: "Send", exact: true }).tap();
+
+    // The question with its options as buttons, from the permission hook.
+    await until(
+      "the agent's question",
+      () => page.getByRole("heading", { name: question }).isVisible(),
+      60_000,
+    );
+    const chat = page.getByRole("tab", { name: "Chat" });
+    expect(await chat.getAttribute("aria-selected")).toBe("true");
+    const thread = page.getByLabel("Conversation");
+    await until("the prompt in the thread", () => thread.getByText("tidy the notes").isVisible());
+    await until("the agent's markdown", () =>
+      thread.locator("strong", { hasText: "tidy" }).isVisible(),
+    );
+    // Raw HTML stays text; the link shows its address.
+    await until("the text with its HTML as text", () =>
+      thread.getByText("<b>", { exact: false }).first().isVisible(),
+    );
+    expect(await thread.locator("b").count()).toBe(0);
+    // Raw HTML stays text; a link shows its own address.
+    expect(await thread.locator('a[href="https://example.com/notes"]').textContent()).toBe(
+      "https://example.com/notes",
+    );
+    await until("the code block with its copy button", () =>
+      thread.getByRole("button", { name: "Copy the code" }).first().isVisible(),
+    );
+    // Tool calls are one-line rows; tapped, the Edit shows its coloured diff, the Bash its output.
+    const edit = thread.locator('button[data-tool="Edit"]');
+    await until("the Edit row", () => edit.isVisible());
+    await edit.tap();
+    await until("the diff's added line", () =>
+      thread.locator(".line.add", { hasText: "+new line" }).isVisible(),
+    );
+    expect(await thread.locator(".line.del", { hasText: "-old line" }).count()).toBe(1);
+    const bash = thread.locator('button[data-tool="Bash"]');
+    await bash.tap();
+    await until("the command's output", () =>
+      thread.getByLabel("Output").getByText("new line").isVisible(),
+    );
+    await shot(p, "phone-conversation");
+    await page.getByRole("heading", { name: question }).scrollIntoViewIfNeeded();
+    await shot(p, "phone-ask-user-question");
+
+    // Tapping an option answers, once, and the agent goes on with that choice.
+    await page.getByRole("button", { name: /^Blue/ }).tap();
+    await until("the host's confirmation", () => page.getByText(/^Answered: Blue/).isVisible());
+    await until(
+      "the tool result with the answer at the fake API",
+      () =>
+        sb
+          .requests()
+          .some((r) => JSON.stringify(r.messages ?? []).includes(`\\"${question}\\"=\\"Blue\\"`)),
+      30_000,
+    );
+    await until(
+      "the agent's next words in the thread",
+      () => thread.getByText("Painting it as chosen.").isVisible(),
+      30_000,
+    );
+    const audit = JSON.parse(await host.paddock("approvals", "--all", "--json")) as {
+      tool: string;
+      outcome?: { kind: string; decision?: { behavior: string; answers?: Record<string, string> } };
+    }[];
+    const answered = audit.filter((r) => r.tool === "AskUserQuestion");
+    expect(answered.length).toBe(1);
+    expect(answered[0]!.outcome?.decision).toEqual({
+      behavior: "answer",
+      answers: { [question]: "Blue" },
+    });
+
+    // A plain question at the end of a turn: Reply, type, and the agent answers.
+    await until(
+      "the question the turn ended with",
+      () => thread.getByRole("note").getByText("Shall I commit the notes?").isVisible(),
+      30_000,
+    );
+    await shot(p, "phone-plain-question");
+    await thread.getByRole("button", { name: "Reply" }).tap();
+    await page.keyboard.type("yes please commit");
+    await page.getByRole("button", { name: "Send", exact: true }).tap();
+    await until(
+      "the agent's answer in the thread",
+      () => thread.getByText("Committed the notes.").isVisible(),
+      60_000,
+    );
+    await shot(p, "phone-conversation-replied");
   });
 });

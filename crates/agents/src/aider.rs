@@ -123,7 +123,7 @@ pub struct AiderHistory {
 }
 
 /// "2.3k" → 2300, "150" → 150, "1.2M" → 1,200,000.
-fn count(s: &str) -> Option<u64> {
+pub(crate) fn count(s: &str) -> Option<u64> {
     let s = s.trim().trim_end_matches(',');
     let (num, mult) = match s.chars().last()? {
         'k' | 'K' => (&s[..s.len() - 1], 1_000.0),

@@ -288,7 +288,7 @@ fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 }
 
 /// The lines of an `apply_patch` body: `(path, created, added, removed)` per file.
-fn patch_files(patch: &str) -> Vec<(String, bool, u64, u64)> {
+pub(crate) fn patch_files(patch: &str) -> Vec<(String, bool, u64, u64)> {
     let mut out: Vec<(String, bool, u64, u64)> = Vec::new();
     for line in patch.lines() {
         if let Some(p) = line.strip_prefix("*** Add File: ") {
@@ -663,7 +663,7 @@ impl CodexRollout {
 }
 
 /// What a Codex tool call does, in one line.
-fn codex_summary(tool: &str, args: &Value) -> String {
+pub(crate) fn codex_summary(tool: &str, args: &Value) -> String {
     let cmd = args
         .get("command")
         .or_else(|| args.get("cmd"))
@@ -698,20 +698,20 @@ fn codex_summary(tool: &str, args: &Value) -> String {
 }
 
 /// A tool's output as Codex recorded it.
-struct ToolOutput {
+pub(crate) struct ToolOutput {
     /// What the tool printed (without Codex's header lines).
-    text: String,
-    exit_code: Option<i64>,
-    secs: Option<f64>,
+    pub(crate) text: String,
+    pub(crate) exit_code: Option<i64>,
+    pub(crate) secs: Option<f64>,
     /// Codex refused the call ("unsupported call: …").
-    refused: bool,
+    pub(crate) refused: bool,
 }
 
 /// Reads a tool's output: `{"output": "...", "metadata": {"exit_code": 0,
 /// "duration_seconds": 0.5}}` (as a JSON string or an object), or the text of 0.169's
 /// `exec_command` (`Wall time: 0.01 seconds` / `Process exited with code 1` /
 /// `Output:` then the output), or plain text.
-fn tool_output(v: &Value) -> ToolOutput {
+pub(crate) fn tool_output(v: &Value) -> ToolOutput {
     let parsed;
     let v = match v {
         Value::String(s) => match serde_json::from_str::<Value>(s) {

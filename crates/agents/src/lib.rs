@@ -33,6 +33,7 @@
 pub mod aider;
 pub mod claude;
 pub mod codex;
+pub mod conversation;
 mod error;
 pub mod gemini;
 pub mod generic;
@@ -43,6 +44,7 @@ pub mod prices;
 pub mod screen;
 pub mod tail;
 
+pub use conversation::ConversationReader;
 pub use error::AgentError;
 pub use history::{HistoryIndexer, IndexReport, TranscriptAgent, TranscriptWatcher};
 pub use hook::{HookEvent, HookPayload, PermissionSuggestion, StateHint, ToolCall};

@@ -25,16 +25,18 @@ use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::Message;
 
 type Ws = tokio_tungstenite::WebSocketStream<TlsStream<TcpStream>>;
-type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>;
+pub(crate) type Sender =
+    hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>;
 
 /// A `paddock up` with its endpoint, killed on drop.
-struct Endpoint {
+pub(crate) struct Endpoint {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     tls: Arc<rustls::ClientConfig>,
-    token: String,
+    pub(crate) token: String,
     paddock: PathBuf,
     runtime: PathBuf,
+    dir: PathBuf,
 }
 
 impl Drop for Endpoint {
@@ -45,7 +47,22 @@ impl Drop for Endpoint {
 }
 
 impl Endpoint {
-    fn start(h: &Harness) -> anyhow::Result<Self> {
+    /// `paddock ARGS` against this supervisor (its runtime, data and config directories).
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.paddock);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("PADDOCK_") {
+                c.env_remove(&key);
+            }
+        }
+        c.env("PADDOCK_RUNTIME_DIR", &self.runtime)
+            .env("PADDOCK_DATA_DIR", self.dir.join("data"))
+            .env("PADDOCK_CONFIG_DIR", self.dir.join("config"))
+            .args(args);
+        c
+    }
+
+    pub(crate) fn start(h: &Harness) -> anyhow::Result<Self> {
         let dir = h.dir().join("endpoint");
         std::fs::create_dir_all(&dir).context("cannot create the endpoint's directory")?;
         let cmd = |args: &[&str]| {
@@ -93,6 +110,7 @@ impl Endpoint {
             token: String::new(),
             paddock: h.paddock().to_owned(),
             runtime: h.dir().to_owned(),
+            dir: dir.clone(),
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -118,7 +136,7 @@ impl Endpoint {
             .await?)
     }
 
-    async fn http(&self) -> anyhow::Result<Sender> {
+    pub(crate) async fn http(&self) -> anyhow::Result<Sender> {
         let io = self.tls().await?;
         let (send, conn) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io)).await?;
@@ -139,7 +157,7 @@ impl Endpoint {
     }
 
     /// Waits until the supervisor lists the session (it scans for holders every second).
-    async fn known(&self, id: &str) -> anyhow::Result<()> {
+    pub(crate) async fn known(&self, id: &str) -> anyhow::Result<()> {
         let mut s = self.http().await?;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -167,7 +185,7 @@ impl Endpoint {
     }
 }
 
-async fn call(
+pub(crate) async fn call(
     s: &mut Sender,
     addr: &str,
     method: &str,

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod attach;
+mod conversation;
 mod endpoint;
 mod follower;
 mod haltpoll;
@@ -127,6 +128,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("lossless") {
         lossless::run(&mut h, opts, &mut report);
+    }
+    if opts.wants("conversation") {
+        conversation::run(&mut h, &rt, &mut report);
     }
     report.finish();
 

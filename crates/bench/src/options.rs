@@ -31,7 +31,8 @@ options:
                    the generated transcript history to index (default 1G)
   --hook-events N  hooks fired in the hook measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
-                   supervisor, hooks, transcripts, endpoint, lossless
+                   supervisor, hooks, transcripts, endpoint, lossless,
+                   conversation
   -h, --help       this text
 ";
 
@@ -86,7 +87,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 9] = [
+pub const MEASUREMENTS: [&str; 10] = [
     "throughput",
     "latency",
     "idle",
@@ -96,6 +97,7 @@ pub const MEASUREMENTS: [&str; 9] = [
     "transcripts",
     "endpoint",
     "lossless",
+    "conversation",
 ];
 
 impl Options {

@@ -474,6 +474,18 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
     ("GET", "/api/v1/sessions/{x}/thinking", Some("viewer"), ""),
     ("GET", "/api/v1/sessions/{x}/transcript", Some("viewer"), ""),
     (
+        "GET",
+        "/api/v1/sessions/{x}/conversation",
+        Some("viewer"),
+        "",
+    ),
+    (
+        "GET",
+        "/api/v1/sessions/{x}/conversation/turns/{index}",
+        Some("viewer"),
+        "",
+    ),
+    (
         "POST",
         "/api/v1/permissions/{x}/decide",
         Some("operator"),
@@ -510,7 +522,10 @@ fn expected_routes(
     EXPECTED
         .iter()
         .map(|(m, p, need, body)| {
-            let path = p.replace("{sid}", session).replace("{x}", "nosuch");
+            let path = p
+                .replace("{sid}", session)
+                .replace("{x}", "nosuch")
+                .replace("{index}", "0");
             let body = (!body.is_empty()).then(|| serde_json::from_str(body).expect("json body"));
             (*m, path, *need, body)
         })
@@ -535,6 +550,7 @@ async fn every_role_against_every_route_and_ws_message_and_every_refusal_is_audi
     );
     // The test's table covers every route the server has (a new route needs a row here).
     let template = |p: &str| p.replace("{sid}", "{id}").replace("{x}", "{id}");
+    // (`{index}` stays as it is: the route's own name for it.)
     for (m, p, need) in paddock_server::app::ROUTES {
         if ["/api/v1/ws", "/api/v1/pair", "/api/v1/auth/refresh"].contains(p) {
             continue;
@@ -932,6 +948,193 @@ async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
             .call("GET", &format!("{url}{bad}"), Some(&token), None)
             .await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+}
+
+/// Tells the supervisor, as Claude Code's hook does, that session `id` writes `path`.
+fn announce_transcript(env: &Env, id: &str, path: &std::path::Path) {
+    use std::io::Write;
+    let payload = json!({
+        "hook_event_name": "UserPromptSubmit",
+        "session_id": "4f9d",
+        "transcript_path": path.display().to_string(),
+        "cwd": "/",
+        "prompt": "fix the bug",
+    });
+    let mut hook = env
+        .cmd()
+        .args(["hook", "--agent", "claude"])
+        .env("PADDOCK_SESSION_ID", id)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("paddock hook");
+    hook.stdin
+        .take()
+        .expect("stdin")
+        .write_all(payload.to_string().as_bytes())
+        .expect("payload");
+    assert!(hook.wait().expect("hook").success());
+}
+
+#[tokio::test]
+async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_over_the_socket() {
+    use std::io::Write;
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let token = web.token(&env, "viewer").await;
+    let id = env.run(&[], &["cat"]);
+    wait_until(
+        "the supervisor knows the session",
+        Duration::from_secs(10),
+        || env.ok(&["ls", "--json"]).contains(&id),
+    );
+    let url = format!("/api/v1/sessions/{id}/conversation");
+    let none = web.call("GET", &url, Some(&token), None).await;
+    assert_eq!(none.status, 404, "no transcript yet: {}", none.body);
+    assert!(
+        none.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no transcript")),
+        "{}",
+        none.body
+    );
+
+    // Five turns, each a prompt, a tool call with a long output and an answer.
+    let path = env.dir().join("conversation.jsonl");
+    let mut text = String::new();
+    let long = "line of output\n".repeat(500);
+    for n in 0..5 {
+        text += &format!(
+            "{}\n",
+            json!({"type": "user", "timestamp": "2026-12-06T10:00:00Z",
+            "message": {"role": "user", "content": format!("task {n}")}})
+        );
+        text += &format!(
+            "{}\n",
+            json!({"type": "assistant", "timestamp": "2026-12-06T10:00:01Z",
+            "message": {"id": format!("m{n}"), "model": "claude-sonnet-4-5", "usage": {"input_tokens": 1000, "output_tokens": 100},
+            "content": [{"type": "tool_use", "id": format!("t{n}"), "name": "Bash", "input": {"command": format!("make {n}")}}]}})
+        );
+        text += &format!(
+            "{}\n",
+            json!({"type": "user", "timestamp": "2026-12-06T10:00:03Z",
+            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": format!("t{n}"), "content": long}]}})
+        );
+        text += &format!(
+            "{}\n",
+            json!({"type": "assistant", "timestamp": "2026-12-06T10:00:04Z",
+            "message": {"id": format!("m{n}b"), "model": "claude-sonnet-4-5", "content": [{"type": "text", "text": format!("Done {n}. Shall I go on?")}]}})
+        );
+    }
+    std::fs::write(&path, &text).expect("transcript");
+    announce_transcript(&env, &id, &path);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let page = loop {
+        let r = web
+            .call("GET", &format!("{url}?limit=2"), Some(&token), None)
+            .await;
+        if r.status == 200 {
+            break r.body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never followed: {} {}",
+            r.status,
+            r.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(page["agent"], "claude");
+    assert_eq!(page["total"], 5);
+    assert_eq!(page["older"], 3, "{page}");
+    let turns = page["turns"].as_array().expect("turns");
+    let prompts: Vec<&str> = turns.iter().filter_map(|t| t["prompt"].as_str()).collect();
+    assert_eq!(prompts, ["task 3", "task 4"]);
+    let t4 = &turns[1];
+    assert_eq!(t4["question"], "Shall I go on?");
+    assert_eq!(t4["cut"], true);
+    let call = &t4["items"][0];
+    assert_eq!(
+        (call["kind"].as_str(), call["tool"].as_str()),
+        (Some("tool"), Some("Bash"))
+    );
+    assert_eq!(call["summary"], "make 4");
+    assert_eq!(call["status"], "succeeded");
+    assert_eq!(call["duration_ms"], 2000);
+    assert_eq!(call["output_chars"], long.chars().count());
+    assert!(
+        t4["cost_usd"].as_f64().is_some_and(|c| c > 0.0),
+        "priced: {t4}"
+    );
+    let older = web
+        .call(
+            "GET",
+            &format!("{url}?limit=2&before=3"),
+            Some(&token),
+            None,
+        )
+        .await;
+    let prompts: Vec<&str> = older.body["turns"]
+        .as_array()
+        .expect("turns")
+        .iter()
+        .filter_map(|t| t["prompt"].as_str())
+        .collect();
+    assert_eq!(prompts, ["task 1", "task 2"]);
+    assert_eq!(older.body["older"], 1);
+    let whole = web
+        .call("GET", &format!("{url}/turns/4"), Some(&token), None)
+        .await;
+    assert_eq!(whole.status, 200, "{}", whole.body);
+    assert_eq!(whole.body["items"][0]["output"], long.as_str());
+    assert_eq!(whole.body["cut"], false);
+    for (bad, status) in [
+        ("?limit=0", 400),
+        ("?limit=201", 400),
+        ("/turns/9", 404),
+        ("/turns/x", 400),
+    ] {
+        let r = web
+            .call("GET", &format!("{url}{bad}"), Some(&token), None)
+            .await;
+        assert_eq!(r.status, status, "{bad}: {}", r.body);
+        assert!(r.body["error"]["message"].is_string(), "{bad}: {}", r.body);
+    }
+
+    // Live: a new prompt and an answer appended reach an open socket as conversation updates.
+    let mut ws = web.ws(Some(&token)).await;
+    send(&mut ws, json!({"type": "subscribe"})).await;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .expect("append");
+    writeln!(
+        f,
+        "{}",
+        json!({"type": "user", "message": {"role": "user", "content": "task 5"}})
+    )
+    .expect("append");
+    writeln!(f, "{}", json!({"type": "assistant", "message": {"id": "m5", "content": [{"type": "text", "text": "On it."}]}})).expect("append");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = next_json_of(&mut ws, &["conversation_update"]).await["payload"].take();
+        assert_eq!(m["id"], id.as_str());
+        let turn = m["turns"]
+            .as_array()
+            .and_then(|t| t.last())
+            .cloned()
+            .unwrap_or_default();
+        if turn["prompt"] == "task 5" && turn["items"][0]["text"] == "On it." {
+            assert_eq!(m["total"], 6);
+            assert_eq!(turn["index"], 5);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no update with the new turn: {m}"
+        );
     }
 }
 

@@ -99,7 +99,12 @@ fn codex_notify(p: &Value) -> HookEvent {
 }
 
 /// The hook output that gives the agent `decision`.
-pub fn permission_output(decision: &Decision, suggestions: &[Value], by: &str) -> Value {
+pub fn permission_output(
+    decision: &Decision,
+    input: &Value,
+    suggestions: &[Value],
+    by: &str,
+) -> Value {
     let decision = match decision {
         Decision::Allow => PermissionDecision::Allow { always: Vec::new() },
         Decision::AllowAlways { suggestion } => PermissionDecision::Allow {
@@ -114,6 +119,10 @@ pub fn permission_output(decision: &Decision, suggestions: &[Value], by: &str) -
                 .clone()
                 .unwrap_or_else(|| format!("{by} denied this through Paddock")),
         },
+        Decision::Answer { answers } => PermissionDecision::Answer {
+            input: input.clone(),
+            answers: answers.clone(),
+        },
     };
     serde_json::from_str(&claude::hooks::permission_decision_json(&decision)).unwrap_or(Value::Null)
 }
@@ -125,6 +134,8 @@ pub fn permission_keys(decision: &Decision) -> Vec<u8> {
         Decision::Allow => b"1".to_vec(),
         Decision::AllowAlways { .. } => b"2".to_vec(),
         Decision::Deny { .. } => b"\x1b".to_vec(),
+        // Refused before this for the terminal channel (`Permissions::decide`).
+        Decision::Answer { .. } => Vec::new(),
     }
 }
 

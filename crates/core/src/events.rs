@@ -38,6 +38,16 @@ pub enum Event {
         id: SessionId,
         insight: Box<paddock_proto::insight::SessionInsight>,
     },
+    /// Turns of a session's conversation were written or changed (as a page serves them),
+    /// once a client has read its conversation. `reset`: the transcript was replaced, every
+    /// turn read before is gone (read the first page again).
+    ConversationUpdate {
+        id: SessionId,
+        turns: Vec<paddock_proto::conversation::Turn>,
+        #[cfg_attr(feature = "wire", ts(type = "number"))]
+        total: u64,
+        reset: bool,
+    },
     /// A permission request was opened, decided or withdrawn.
     PermissionUpdate {
         request: Box<paddock_proto::agent::PermissionRequest>,

@@ -159,6 +159,7 @@ async fn permission(
             clear(handle, &session, &request.id);
             Some(crate::agents::permission_output(
                 &decision,
+                &ask.input,
                 &suggestions,
                 &by_of(handle, &request.id),
             ))

@@ -75,6 +75,52 @@ pub fn now_text() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
+/// An answer must be to a request that asks questions, over the hook (a prompt on a screen
+/// cannot be given free text), answer each of its questions, and stay short.
+fn check_answers(
+    id: &str,
+    request: &PermissionRequest,
+    answers: &std::collections::BTreeMap<String, String>,
+) -> Result<(), DecideError> {
+    if request.questions.is_empty() {
+        return Err(DecideError::Invalid(format!(
+            "request {id} ({}) asks no questions; allow or deny it",
+            request.tool
+        )));
+    }
+    if request.channel != AnswerChannel::Hook {
+        return Err(DecideError::Invalid(format!(
+            "request {id} is on the agent's screen, not through Paddock's hook; answer it in its terminal"
+        )));
+    }
+    for q in &request.questions {
+        match answers.get(&q.question) {
+            None => {
+                return Err(DecideError::Invalid(format!(
+                "the answer to request {id} leaves out the question {:?}; answer every question",
+                q.question
+            )))
+            }
+            Some(a) if a.trim().is_empty() || a.len() > 10_000 => {
+                return Err(DecideError::Invalid(format!(
+                    "the answer to {:?} is empty or longer than 10,000 characters",
+                    q.question
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = answers
+        .keys()
+        .find(|k| !request.questions.iter().any(|q| &q.question == *k))
+    {
+        return Err(DecideError::Invalid(format!(
+            "request {id} does not ask {extra:?}; answer only its own questions"
+        )));
+    }
+    Ok(())
+}
+
 impl Permissions {
     pub fn new(bus: Bus) -> Self {
         Self {
@@ -94,6 +140,8 @@ impl Permissions {
         let request = {
             let mut inner = self.lock();
             inner.next += 1;
+            let questions =
+                paddock_agents::conversation::claude::questions_of(&new.tool, &new.input);
             let request = PermissionRequest {
                 id: format!("p{}", inner.next),
                 session: new.session,
@@ -103,6 +151,7 @@ impl Permissions {
                 suggestions: new.suggestions,
                 created_at: humantime::format_rfc3339_millis(created).to_string(),
                 expires_at: humantime::format_rfc3339_seconds(created + new.timeout).to_string(),
+                questions,
                 channel: new.channel,
                 outcome: None,
             };
@@ -187,6 +236,9 @@ impl Permissions {
                         entry.request.suggestions.len()
                     )));
                 }
+            }
+            if let Decision::Answer { answers } = &decision {
+                check_answers(id, &entry.request, answers)?;
             }
             if let Decision::Deny { message: Some(m) } = &decision {
                 if m.len() > 10_000 {
@@ -298,6 +350,67 @@ mod tests {
             channel,
             timeout: Duration::from_secs(600),
         }
+    }
+
+    fn ask(channel: AnswerChannel) -> NewRequest {
+        NewRequest {
+            tool: "AskUserQuestion".into(),
+            input: serde_json::json!({"questions": [{"question": "Which colour?", "header": "Colour",
+                "multiSelect": false, "options": [{"label": "Red"}, {"label": "Blue", "description": "Calm"}]}]}),
+            suggestions: vec![],
+            ..new(channel)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_question_carries_its_options_and_takes_one_complete_answer_once() {
+        let p = Permissions::new(Bus::new());
+        let (req, rx) = p.open(ask(AnswerChannel::Hook));
+        assert_eq!(req.questions.len(), 1);
+        assert_eq!(req.questions[0].question, "Which colour?");
+        let labels: Vec<&str> = req.questions[0]
+            .options
+            .iter()
+            .map(|o| o.label.as_str())
+            .collect();
+        assert_eq!(labels, ["Red", "Blue"]);
+        let answer = |pairs: &[(&str, &str)]| Decision::Answer {
+            answers: pairs
+                .iter()
+                .map(|(q, a)| (q.to_string(), a.to_string()))
+                .collect(),
+        };
+        for (bad, why) in [
+            (answer(&[]), "leaves out the question"),
+            (answer(&[("Which colour?", " ")]), "empty"),
+            (
+                answer(&[("Which colour?", "Red"), ("Why?", "x")]),
+                "does not ask",
+            ),
+        ] {
+            let e = p.decide(&req.id, bad, "phone").expect_err("refused");
+            assert!(e.to_string().contains(why), "{e}");
+        }
+        let good = answer(&[("Which colour?", "Blue")]);
+        p.decide(&req.id, good.clone(), "phone").expect("answered");
+        assert_eq!(rx.await.expect("the hook gets it"), good);
+        let late = p.decide(&req.id, good, "desk").expect_err("once");
+        assert!(
+            late.to_string().contains("already answered by phone"),
+            "{late}"
+        );
+
+        // Not a question, or a prompt on a screen: an answer is refused and says why.
+        let (bash, _rx) = p.open(new(AnswerChannel::Hook));
+        let e = p
+            .decide(&bash.id, answer(&[("x", "y")]), "phone")
+            .expect_err("no questions");
+        assert!(e.to_string().contains("asks no questions"), "{e}");
+        let (screen, _rx) = p.open(ask(AnswerChannel::Terminal));
+        let e = p
+            .decide(&screen.id, answer(&[("Which colour?", "Red")]), "phone")
+            .expect_err("terminal");
+        assert!(e.to_string().contains("answer it in its terminal"), "{e}");
     }
 
     #[tokio::test]

@@ -208,6 +208,9 @@ fn on_event(store: &Store, known: &mut HashMap<SessionId, SessionView>, event: E
                 message,
             ));
         }
-        Event::ProcessUpdate { .. } | Event::LogEntry { .. } | Event::InsightUpdate { .. } => {}
+        Event::ProcessUpdate { .. }
+        | Event::LogEntry { .. }
+        | Event::InsightUpdate { .. }
+        | Event::ConversationUpdate { .. } => {}
     }
 }

@@ -481,6 +481,7 @@ mod tests {
             created_at: "t".into(),
             expires_at: "t".into(),
             channel,
+            questions: Vec::new(),
             outcome: None,
         }
     }

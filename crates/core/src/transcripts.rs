@@ -6,7 +6,10 @@
 
 use crate::events::{Bus, Event};
 use crate::registry::Registry;
-use paddock_agents::{AgentKind, LiveTranscript, Prices, SessionInsight, TranscriptWatcher};
+use paddock_agents::{
+    AgentKind, ConversationReader, LiveTranscript, Prices, SessionInsight, TranscriptWatcher,
+};
+use paddock_proto::conversation::{ConversationPage, Turn};
 use paddock_proto::insight::ActionStatus;
 use paddock_proto::SessionId;
 use paddock_store::Store;
@@ -21,8 +24,12 @@ const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 struct Tracked {
     path: PathBuf,
+    kind: AgentKind,
     live: LiveTranscript,
     insight: Option<SessionInsight>,
+    /// The conversation, read once a client first asks for it, then kept up to date with
+    /// each change of the file (sessions nobody reads cost nothing).
+    conversation: Option<ConversationReader>,
 }
 
 /// Each session's transcript has a lock of its own: reading a large one (the first read of a
@@ -71,8 +78,18 @@ impl Transcripts {
         tokio::spawn(async move {
             while let Some(path) = rx.recv().await {
                 let r = reader.clone();
-                let read = tokio::task::spawn_blocking(move || r.read(&path)).await;
-                if let Ok(Some((id, insight))) = read {
+                let read = tokio::task::spawn_blocking(move || {
+                    let conversation = r.read_conversation(&path);
+                    (r.read(&path), conversation)
+                })
+                .await;
+                let Ok((read, conversation)) = read else {
+                    continue;
+                };
+                if let Some(update) = conversation {
+                    bus.publish(update);
+                }
+                if let Some((id, insight)) = read {
                     let tool = running_tool(&insight);
                     registry.observe(&id, |m, _| m.transcript_tool(tool));
                     bus.publish(Event::InsightUpdate {
@@ -110,8 +127,10 @@ impl Transcripts {
             session.clone(),
             Arc::new(Mutex::new(Tracked {
                 path: path.to_owned(),
+                kind: kind.clone(),
                 live,
                 insight: None,
+                conversation: None,
             })),
         ) {
             let old_path = lock_one(&old).path.clone();
@@ -153,6 +172,89 @@ impl Transcripts {
         insight
     }
 
+    /// Reads what was appended to `path` into the session's conversation, when a client
+    /// reads it: the update for the bus when turns changed.
+    fn read_conversation(&self, path: &Path) -> Option<Event> {
+        let (id, shared) = {
+            let inner = self.lock();
+            let id = inner.by_path.get(path)?.clone();
+            let shared = inner.sessions.get(&id)?.clone();
+            (id, shared)
+        };
+        let mut tracked = lock_one(&shared);
+        let reader = tracked.conversation.as_mut()?;
+        let polled = match reader.poll() {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot read a conversation");
+                return None;
+            }
+        };
+        if polled.changed.is_empty() && !polled.reset {
+            return None;
+        }
+        Some(Event::ConversationUpdate {
+            turns: reader.turns(&self.prices, &polled.changed),
+            total: reader.total(),
+            reset: polled.reset,
+            id,
+        })
+    }
+
+    /// Runs `f` on the session's conversation, read up to now (opened on first use).
+    fn with_conversation<T>(
+        &self,
+        session: &SessionId,
+        f: impl FnOnce(&ConversationReader, &Prices) -> T,
+    ) -> Result<T, ConversationError> {
+        let shared = self
+            .lock()
+            .sessions
+            .get(session)
+            .cloned()
+            .ok_or_else(|| ConversationError::NoTranscript(session.clone()))?;
+        let mut tracked = lock_one(&shared);
+        let Tracked {
+            path,
+            kind,
+            conversation,
+            ..
+        } = &mut *tracked;
+        let reader = match conversation {
+            Some(r) => r,
+            None => conversation.insert(
+                ConversationReader::open(kind, path).map_err(ConversationError::Unsupported)?,
+            ),
+        };
+        reader.poll().map_err(ConversationError::Read)?;
+        Ok(f(reader, &self.prices))
+    }
+
+    /// A page of the session's conversation: the newest `limit` turns before `before`.
+    /// Blocking (reads the file): call it from a blocking thread.
+    pub fn conversation_page(
+        &self,
+        session: &SessionId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<ConversationPage, ConversationError> {
+        self.with_conversation(session, |r, prices| r.page(prices, before, limit))
+    }
+
+    /// One turn of the session's conversation, whole. Blocking, like [`Self::conversation_page`].
+    pub fn conversation_turn(
+        &self,
+        session: &SessionId,
+        index: u64,
+    ) -> Result<Turn, ConversationError> {
+        self.with_conversation(session, |r, prices| {
+            r.turn(prices, index).ok_or(ConversationError::NoTurn {
+                index,
+                total: r.total(),
+            })
+        })?
+    }
+
     /// Reads what was appended to `path`; the session and its new insight when it changed.
     fn read(&self, path: &Path) -> Option<(SessionId, SessionInsight)> {
         let (id, shared) = {
@@ -174,6 +276,20 @@ impl Transcripts {
         tracked.insight = Some(insight.clone());
         Some((id, insight))
     }
+}
+
+/// Why a session's conversation cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ConversationError {
+    #[error("session `{0}` has no transcript Paddock follows: its agent has not said where it writes one (or it is not an agent)")]
+    NoTranscript(SessionId),
+    /// Paddock has no conversation reader for this agent.
+    #[error("{0}")]
+    Unsupported(paddock_agents::AgentError),
+    #[error("{0}")]
+    Read(paddock_agents::AgentError),
+    #[error("the conversation has {total} turn(s) (0..{total}); there is no turn {index}")]
+    NoTurn { index: u64, total: u64 },
 }
 
 /// The tool the transcript shows running (called, no result yet), if any.

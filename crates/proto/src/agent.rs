@@ -155,6 +155,10 @@ pub struct PermissionRequest {
     /// How an answer reaches the agent: `hook` (exact) or `terminal` (keys typed into its
     /// prompt, for agents Paddock did not start).
     pub channel: AnswerChannel,
+    /// The questions the tool asks the user, with their options (Claude Code's
+    /// AskUserQuestion): answer them with [`Decision::Answer`]. Empty for other tools.
+    #[serde(default)]
+    pub questions: Vec<crate::conversation::Question>,
     /// Set once decided (or withdrawn because it was answered in the terminal or expired).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<PermissionOutcome>,
@@ -182,6 +186,11 @@ pub enum Decision {
         #[serde(default)]
         suggestion: usize,
     },
+    /// Answer the tool's questions (AskUserQuestion): each question's text to the chosen
+    /// option's label (several labels joined by ", "), or to the user's own words.
+    Answer {
+        answers: std::collections::BTreeMap<String, String>,
+    },
     /// Do not run it; the agent is told `message`.
     Deny {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +203,7 @@ impl Decision {
         match self {
             Decision::Allow => "allowed",
             Decision::AllowAlways { .. } => "always allowed",
+            Decision::Answer { .. } => "answered",
             Decision::Deny { .. } => "denied",
         }
     }

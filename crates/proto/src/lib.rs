@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod agent;
+pub mod conversation;
 pub mod frame;
 pub mod ids;
 pub mod insight;

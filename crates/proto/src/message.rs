@@ -697,6 +697,7 @@ mod tests {
             created_at: "2026-11-22T02:00:00Z".into(),
             expires_at: "2026-11-22T02:10:00Z".into(),
             channel: crate::agent::AnswerChannel::Hook,
+            questions: Vec::new(),
             outcome: Some(crate::agent::PermissionOutcome::Decided {
                 decision: crate::agent::Decision::Allow,
                 by: "cli".into(),

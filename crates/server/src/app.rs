@@ -56,6 +56,8 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/sessions/{id}/insight", READ),
     ("GET", "/api/v1/sessions/{id}/thinking", READ),
     ("GET", "/api/v1/sessions/{id}/transcript", READ),
+    ("GET", "/api/v1/sessions/{id}/conversation", READ),
+    ("GET", "/api/v1/sessions/{id}/conversation/turns/{index}", READ),
     ("GET", "/api/v1/permissions", READ),
     ("POST", "/api/v1/permissions/{id}/decide", CONTROL),
     ("GET", "/api/v1/system/status", READ),

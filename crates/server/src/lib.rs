@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod conversation;
 pub mod error;
 pub mod openapi;
 pub mod rest;
@@ -146,6 +147,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sessions/{id}/insight", get(rest::insight))
         .route("/api/v1/sessions/{id}/thinking", get(rest::thinking))
         .route("/api/v1/sessions/{id}/transcript", get(rest::transcript))
+        .route(
+            "/api/v1/sessions/{id}/conversation",
+            get(conversation::page),
+        )
+        .route(
+            "/api/v1/sessions/{id}/conversation/turns/{index}",
+            get(conversation::turn),
+        )
         .route("/api/v1/permissions", get(rest::permissions))
         .route("/api/v1/permissions/{id}/decide", post(rest::decide))
         .route("/api/v1/system/status", get(rest::status))

@@ -51,6 +51,15 @@ pub fn typescript() -> String {
     add(paddock_proto::insight::TokenUsage::decl());
     add(paddock_proto::insight::ModelUsage::decl());
     add(paddock_proto::insight::Cost::decl());
+    add(paddock_proto::conversation::Turn::decl());
+    add(paddock_proto::conversation::Item::decl());
+    add(paddock_proto::conversation::ToolCall::decl());
+    add(paddock_proto::conversation::ToolStatus::decl());
+    add(paddock_proto::conversation::FileDiff::decl());
+    add(paddock_proto::conversation::Question::decl());
+    add(paddock_proto::conversation::QuestionOption::decl());
+    add(paddock_proto::conversation::SubAgentRun::decl());
+    add(paddock_proto::conversation::ConversationPage::decl());
     add(paddock_proto::agent::HistoryEntry::decl());
     add(paddock_proto::agent::HistoryHit::decl());
     add(paddock_proto::agent::HistoryPage::decl());

@@ -19,3 +19,21 @@ fn the_committed_typescript_wire_types_match_the_rust_ones() {
         path.display()
     );
 }
+
+#[test]
+fn the_openapi_document_builds_with_the_recursive_conversation_types() {
+    // A sub-agent's run holds items that may hold a sub-agent's run: the schema must stop
+    // there instead of recursing (it once overflowed the stack serving /openapi.json).
+    use utoipa::OpenApi;
+    let doc = paddock_server::openapi::ApiDoc::openapi();
+    let json = serde_json::to_value(&doc).expect("the document serializes");
+    for path in [
+        "/api/v1/sessions/{id}/conversation",
+        "/api/v1/sessions/{id}/conversation/turns/{index}",
+    ] {
+        assert!(
+            json["paths"].get(path).is_some(),
+            "{path} is not in the OpenAPI document"
+        );
+    }
+}

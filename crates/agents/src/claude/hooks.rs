@@ -253,6 +253,13 @@ pub enum PermissionDecision {
     Allow { always: Vec<PermissionSuggestion> },
     /// Do not run the tool; Claude Code tells the model `message`.
     Deny { message: String },
+    /// Answer AskUserQuestion: run it with `input` (the tool's own) plus `answers` (question
+    /// text to the chosen label). Verified with 2.1.328: the tool result then says
+    /// `"<question>"="<label>"` and the transcript's `toolUseResult.answers` keeps them.
+    Answer {
+        input: Value,
+        answers: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// What a `PermissionRequest` hook prints on stdout (then exits 0) to answer Claude Code:
@@ -265,6 +272,14 @@ pub fn permission_decision_json(decision: &PermissionDecision) -> String {
             "updatedPermissions": always.iter().map(|s| s.raw.clone()).collect::<Vec<_>>(),
         }),
         PermissionDecision::Deny { message } => json!({"behavior": "deny", "message": message}),
+        PermissionDecision::Answer { input, answers } => {
+            let mut updated = match input {
+                Value::Object(o) => o.clone(),
+                _ => serde_json::Map::new(),
+            };
+            updated.insert("answers".into(), json!(answers));
+            json!({"behavior": "allow", "updatedInput": updated})
+        }
     };
     json!({
         "hookSpecificOutput": {

@@ -125,7 +125,7 @@ fn u64_of(v: &Value, k: &str) -> u64 {
 }
 
 /// The text of a message's content: a string, or its `text` blocks joined.
-fn content_text(content: &Value) -> Option<String> {
+pub(crate) fn content_text(content: &Value) -> Option<String> {
     match content {
         Value::String(s) => Some(s.clone()),
         Value::Array(blocks) => {
@@ -142,7 +142,7 @@ fn content_text(content: &Value) -> Option<String> {
 
 /// A slash command as typed: `<command-name>/review</command-name><command-args>x</command-args>`
 /// → `/review x`.
-fn readable_prompt(text: &str) -> Option<String> {
+pub(crate) fn readable_prompt(text: &str) -> Option<String> {
     let t = text.trim();
     if t.is_empty()
         || t.starts_with("<local-command-stdout>")
@@ -190,7 +190,7 @@ fn tail_chars(s: &str, max: usize) -> String {
 }
 
 /// One line of a tool's result.
-fn result_text(block: &Value) -> String {
+pub(crate) fn result_text(block: &Value) -> String {
     match block.get("content") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(parts)) => parts
@@ -224,6 +224,83 @@ fn is_file_tool(tool: &str) -> bool {
 
 fn is_todo_tool(tool: &str) -> bool {
     matches!(tool, "TodoWrite" | "TaskCreate" | "TaskUpdate")
+}
+
+/// A file tool's diff (`@@` hunks of `+`/`-`/` ` lines) and its added and removed line
+/// counts: the result's `structuredPatch` when there is one, else built from the input
+/// (Edit, MultiEdit, Write, NotebookEdit).
+pub(crate) fn edit_diff(tool: &str, input: &Value, result: Option<&Value>) -> (String, u64, u64) {
+    // The diff: the result's structuredPatch when there is one, else built from the input.
+    let mut diff = String::new();
+    let (mut added, mut removed) = (0u64, 0u64);
+    let patch = result
+        .and_then(|r| r.get("structuredPatch"))
+        .and_then(Value::as_array)
+        .filter(|p| !p.is_empty());
+    if let Some(hunks) = patch {
+        for h in hunks {
+            diff.push_str(&format!(
+                "@@ -{},{} +{},{} @@\n",
+                u64_of(h, "oldStart"),
+                u64_of(h, "oldLines"),
+                u64_of(h, "newStart"),
+                u64_of(h, "newLines")
+            ));
+            for l in h
+                .get("lines")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(l) = l.as_str() else { continue };
+                if l.starts_with('+') {
+                    added += 1;
+                } else if l.starts_with('-') {
+                    removed += 1;
+                }
+                diff.push_str(l);
+                diff.push('\n');
+            }
+        }
+    } else {
+        let mut pair = |old: &str, new: &str| {
+            for l in old.lines() {
+                removed += 1;
+                diff.push('-');
+                diff.push_str(l);
+                diff.push('\n');
+            }
+            for l in new.lines() {
+                added += 1;
+                diff.push('+');
+                diff.push_str(l);
+                diff.push('\n');
+            }
+        };
+        match tool {
+            "Edit" => pair(
+                str_of(input, "old_string").unwrap_or(""),
+                str_of(input, "new_string").unwrap_or(""),
+            ),
+            "MultiEdit" => {
+                for e in input
+                    .get("edits")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    pair(
+                        str_of(e, "old_string").unwrap_or(""),
+                        str_of(e, "new_string").unwrap_or(""),
+                    );
+                }
+            }
+            "Write" => pair("", str_of(input, "content").unwrap_or("")),
+            "NotebookEdit" => pair("", str_of(input, "new_source").unwrap_or("")),
+            _ => {}
+        }
+    }
+    (diff, added, removed)
 }
 
 impl ClaudeTranscript {
@@ -569,76 +646,7 @@ impl ClaudeTranscript {
         };
         let created =
             call.tool == "Write" && result.and_then(|r| str_of(r, "type")) == Some("create");
-        // The diff: the result's structuredPatch when there is one, else built from the input.
-        let mut diff = String::new();
-        let (mut added, mut removed) = (0u64, 0u64);
-        let patch = result
-            .and_then(|r| r.get("structuredPatch"))
-            .and_then(Value::as_array)
-            .filter(|p| !p.is_empty());
-        if let Some(hunks) = patch {
-            for h in hunks {
-                diff.push_str(&format!(
-                    "@@ -{},{} +{},{} @@\n",
-                    u64_of(h, "oldStart"),
-                    u64_of(h, "oldLines"),
-                    u64_of(h, "newStart"),
-                    u64_of(h, "newLines")
-                ));
-                for l in h
-                    .get("lines")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let Some(l) = l.as_str() else { continue };
-                    if l.starts_with('+') {
-                        added += 1;
-                    } else if l.starts_with('-') {
-                        removed += 1;
-                    }
-                    diff.push_str(l);
-                    diff.push('\n');
-                }
-            }
-        } else {
-            let mut pair = |old: &str, new: &str| {
-                for l in old.lines() {
-                    removed += 1;
-                    diff.push('-');
-                    diff.push_str(l);
-                    diff.push('\n');
-                }
-                for l in new.lines() {
-                    added += 1;
-                    diff.push('+');
-                    diff.push_str(l);
-                    diff.push('\n');
-                }
-            };
-            match call.tool.as_str() {
-                "Edit" => pair(
-                    str_of(input, "old_string").unwrap_or(""),
-                    str_of(input, "new_string").unwrap_or(""),
-                ),
-                "MultiEdit" => {
-                    for e in input
-                        .get("edits")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        pair(
-                            str_of(e, "old_string").unwrap_or(""),
-                            str_of(e, "new_string").unwrap_or(""),
-                        );
-                    }
-                }
-                "Write" => pair("", str_of(input, "content").unwrap_or("")),
-                "NotebookEdit" => pair("", str_of(input, "new_source").unwrap_or("")),
-                _ => {}
-            }
-        }
+        let (diff, added, removed) = edit_diff(&call.tool, input, result);
         let idx = self.files.iter().position(|f| f.path == path);
         let file = match idx {
             Some(i) => &mut self.files[i],

@@ -6,6 +6,7 @@ import { ApiError, fromResponse, unreachable } from "./errors";
 import type {
   AuditEntry,
   Control,
+  ConversationPage,
   DecideRequest,
   Decision,
   DeviceView,
@@ -25,6 +26,7 @@ import type {
   SessionInsight,
   ThinkingView,
   TranscriptPage,
+  Turn,
 } from "./types";
 
 export type ControlAction = "interrupt" | "pause" | "resume" | "stop" | "kill" | "restart";
@@ -211,6 +213,22 @@ export class HttpApi {
     if (q.limit !== undefined) params.set("limit", String(q.limit));
     const qs = params.toString();
     return this.request("GET", `${sid(id)}/transcript${qs ? `?${qs}` : ""}`);
+  }
+
+  /**
+   * A page of the session's conversation: the newest `limit` turns (default 30, at most 200)
+   * before turn `before` (a page's `older`), oldest first, long outputs cut.
+   */
+  conversation(id: string, q: { before?: number; limit?: number } = {}): Promise<ConversationPage> {
+    const params = new URLSearchParams();
+    if (q.before !== undefined) params.set("before", String(q.before));
+    if (q.limit !== undefined) params.set("limit", String(q.limit));
+    const qs = params.toString();
+    return this.request("GET", `${sid(id)}/conversation${qs ? `?${qs}` : ""}`);
+  }
+  /** One turn of the session's conversation, whole (outputs not cut). */
+  turn(id: string, index: number): Promise<Turn> {
+    return this.request("GET", `${sid(id)}/conversation/turns/${index}`);
   }
 
   /**

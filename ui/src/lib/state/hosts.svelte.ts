@@ -18,6 +18,9 @@ import type {
 } from "../backend/types";
 import type { Grants } from "../model/roles";
 
+/** The payload of a `conversation_update` event. */
+export type ConversationUpdate = Extract<Event, { type: "conversation_update" }>["payload"];
+
 export interface HostRecord {
   id: string;
   name: string;
@@ -93,6 +96,10 @@ export class HostConn implements Grants {
   logs = $state<LogLine[]>([]);
   alerts = $state<Record<string, ComponentHealth>>({});
   loadedOnce = $state(false);
+  /** Open conversation views, told of each `conversation_update` of their session. */
+  // Callbacks, not state anything renders.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly conversationListeners = new Set<(e: ConversationUpdate) => void>();
 
   #token: string | null = null;
   #refreshToken: string | null = null;
@@ -296,6 +303,9 @@ export class HostConn implements Grants {
       }
       case "thinking_update":
         this.insights[e.payload.id] = e.payload.insight;
+        break;
+      case "conversation_update":
+        for (const f of this.conversationListeners) f(e.payload);
         break;
       case "permission_update": {
         // The request's own news (decided elsewhere, withdrawn); the session's state follows

@@ -174,13 +174,18 @@ expires_at: string,
  */
 channel: AnswerChannel, 
 /**
+ * The questions the tool asks the user, with their options (Claude Code's
+ * AskUserQuestion): answer them with [`Decision::Answer`]. Empty for other tools.
+ */
+questions: Array<Question>, 
+/**
  * Set once decided (or withdrawn because it was answered in the terminal or expired).
  */
 outcome: PermissionOutcome | null, };
 
 export type AnswerChannel = "hook" | "terminal";
 
-export type Decision = { "behavior": "allow" } | { "behavior": "allow_always", suggestion: number, } | { "behavior": "deny", message: string | null, };
+export type Decision = { "behavior": "allow" } | { "behavior": "allow_always", suggestion: number, } | { "behavior": "answer", answers: { [key in string]?: string }, } | { "behavior": "deny", message: string | null, };
 
 export type PermissionOutcome = { "kind": "decided", decision: Decision, 
 /**
@@ -394,6 +399,144 @@ unpriced_models: Array<string>,
  */
 reported_usd: number | null, };
 
+export type Turn = { 
+/**
+ * The turn's position in the session, from 0; the cursor of pages.
+ */
+index: number, 
+/**
+ * The user's prompt as typed (a slash command as `/name args`); `None` for a turn the
+ * agent started itself (a sub-agent finished, the session resumed).
+ */
+prompt: string | null, 
+/**
+ * What happened, in order.
+ */
+items: Array<Item>, started_at_ms: number | null, 
+/**
+ * Time of the turn's latest record.
+ */
+last_at_ms: number | null, 
+/**
+ * Tokens of the turn's model responses, per model (each response counted once).
+ */
+tokens: Array<ModelUsage>, 
+/**
+ * The turn's cost estimated from the price table (0 when every model is unpriced).
+ */
+cost_usd: number, 
+/**
+ * Models the price table does not know (their tokens are not in `cost_usd`).
+ */
+unpriced_models: Array<string>, 
+/**
+ * The agent ended the turn with a question for the user (its last text ends with `?`):
+ * the question's sentence.
+ */
+question: string | null, 
+/**
+ * Something in the page form of this turn was cut (a long output, a long text): ask for
+ * the turn whole to see everything.
+ */
+cut: boolean, };
+
+export type Item = { "kind": "text", text: string, } | { "kind": "thinking", text: string, } | { "kind": "tool" } & ToolCall | { "kind": "api_error", status: number | null, message: string, } | { "kind": "interrupted" } | { "kind": "compaction", 
+/**
+ * `manual` (`/compact`) or `auto`.
+ */
+trigger: string | null, tokens_before: number | null, } | { "kind": "notice", text: string, };
+
+export type ToolCall = { 
+/**
+ * The agent's id of the call.
+ */
+id: string, tool: string, 
+/**
+ * One line saying what it does (the command, the file, the pattern).
+ */
+summary: string, 
+/**
+ * The input as the agent gave it.
+ */
+input: JsonValue, status: ToolStatus, 
+/**
+ * The result's text (cut in pages; see [`Turn::cut`]).
+ */
+output: string | null, 
+/**
+ * The result's length in characters, when `output` was cut.
+ */
+output_chars: number | null, duration_ms: number | null, 
+/**
+ * A file edit's unified diff (`@@` hunks, `+`/`-`/` ` lines), with its path.
+ */
+diff: FileDiff | null, 
+/**
+ * The questions the tool asks the user (Claude Code's AskUserQuestion), with the answers
+ * once given.
+ */
+questions: Array<Question>, 
+/**
+ * A sub-agent's run (Claude Code's Agent/Task tool): what it did, grouped under the call.
+ */
+subagent: SubAgentRun | null, };
+
+export type ToolStatus = "running" | "succeeded" | "failed";
+
+export type FileDiff = { path: string, 
+/**
+ * The file did not exist before.
+ */
+created: boolean, diff: string, added: number, removed: number, };
+
+export type Question = { question: string, 
+/**
+ * A short label for it ("Colour").
+ */
+header: string | null, options: Array<QuestionOption>, 
+/**
+ * Several options may be chosen (the answer joins them with ", ").
+ */
+multi_select: boolean, 
+/**
+ * The answer given, once given.
+ */
+answer: string | null, };
+
+export type QuestionOption = { label: string, description: string | null, };
+
+export type SubAgentRun = { 
+/**
+ * The agent's own id of the run.
+ */
+agent_id: string, 
+/**
+ * Its type (`general-purpose`, `Explore`, ...), when known.
+ */
+agent_type: string | null, description: string | null, 
+/**
+ * What it did, in order (its prompt is the call's input).
+ */
+items: Array<Item>, };
+
+export type ConversationPage = { 
+/**
+ * `claude`, `codex`, `aider`.
+ */
+agent: string, 
+/**
+ * The newest turns before the cursor asked for, oldest first (the order they read in).
+ */
+turns: Array<Turn>, 
+/**
+ * The cursor of the page before this one (`before=` it); `None` on the first turns.
+ */
+older: number | null, 
+/**
+ * Turns in the whole session.
+ */
+total: number, };
+
 export type HistoryEntry = { 
 /**
  * The transcript file.
@@ -462,7 +605,7 @@ query: string, hits: Array<HistoryHit>,
  */
 next_offset: number | null, };
 
-export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "thinking_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
+export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "thinking_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "conversation_update", "payload": { id: SessionId, turns: Array<Turn>, total: number, reset: boolean, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
 
 export type DeviceId = string;
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// The browser half of `paddock-bench --only conversation`: pairs a 390×844 touch phone
+// (Debian's Chromium through playwright-core) with the bench's `paddock up`, opens the
+// session, and measures (1) from a tap on the Chat tab to its turns painted, several times,
+// and (2) from a line appended to the transcript file to its text painted on the open view.
+// Usage: node bench-conversation.mjs PAIR_URL SESSION_ID TRANSCRIPT_PATH. Prints JSON:
+// {"paint_ms": [...], "live_ms": [...]}.
+import { chromium } from "playwright-core";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const [pairUrl, session, transcript] = process.argv.slice(2);
+if (!pairUrl || !session || !transcript) {
+  console.error("usage: bench-conversation.mjs PAIR_URL SESSION_ID TRANSCRIPT_PATH");
+  process.exit(2);
+}
+const PAINTS = 7;
+const LINES = 10;
+
+const profile = mkdtempSync(join(tmpdir(), "paddock-bench-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+  ignoreHTTPSErrors: true,
+  viewport: { width: 390, height: 844 },
+  hasTouch: true,
+  isMobile: true,
+  deviceScaleFactor: 1,
+});
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(pairUrl);
+  await page.getByRole("button", { name: "Pair this device" }).tap();
+  const card = page.locator(`[data-session="${session}"]`);
+  await card.waitFor({ timeout: 15_000 });
+  await card.tap();
+  const chat = page.getByRole("tab", { name: "Chat" });
+  const terminal = page.getByRole("tab", { name: "Terminal" });
+  await chat.waitFor({ timeout: 15_000 });
+
+  // From the tap to the turns painted: the page's own clock, two animation frames after the
+  // last turn of the first page is in the document.
+  const paint_ms = [];
+  for (let i = 0; i < PAINTS; i++) {
+    await terminal.tap();
+    await page.locator("[data-turn]").first().waitFor({ state: "detached" });
+    const ms = await page.evaluate(
+      () =>
+        new Promise((resolve, reject) => {
+          const tab = [...document.querySelectorAll('[role="tab"]')].find(
+            (t) => t.textContent?.trim() === "Chat",
+          );
+          if (!tab) return reject(new Error("no Chat tab"));
+          const t0 = performance.now();
+          tab.click();
+          const check = () => {
+            if (document.querySelector('[data-turn="4999"]')) {
+              requestAnimationFrame(() =>
+                requestAnimationFrame(() => resolve(performance.now() - t0)),
+              );
+            } else if (performance.now() - t0 > 10_000) {
+              reject(new Error("the turns did not show within 10 s"));
+            } else {
+              requestAnimationFrame(check);
+            }
+          };
+          check();
+        }),
+    );
+    paint_ms.push(ms);
+  }
+
+  // A line appended to the transcript, until its text is painted on the open view.
+  const live_ms = [];
+  for (let i = 0; i < LINES; i++) {
+    const marker = `live-line-${i}-${Date.now()}`;
+    const seen = page.evaluate(
+      (marker) =>
+        new Promise((resolve, reject) => {
+          const started = Date.now();
+          const check = () => {
+            const conv = document.querySelector('[aria-label="Conversation"]');
+            if (conv?.textContent?.includes(marker)) {
+              requestAnimationFrame(() => resolve(Date.now()));
+            } else if (Date.now() - started > 10_000) {
+              reject(new Error(`${marker} did not show within 10 s`));
+            } else {
+              requestAnimationFrame(check);
+            }
+          };
+          check();
+        }),
+      marker,
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    const appended = Date.now();
+    appendFileSync(
+      transcript,
+      JSON.stringify({
+        type: "assistant",
+        timestamp: new Date().toISOString(),
+        message: { id: marker, content: [{ type: "text", text: marker }] },
+      }) + "\n",
+    );
+    live_ms.push((await seen) - appended);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  console.log(JSON.stringify({ paint_ms, live_ms }));
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
