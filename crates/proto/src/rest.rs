@@ -52,3 +52,14 @@ pub struct MessageRequest {
 pub struct DecideRequest {
     pub decision: Decision,
 }
+
+/// `POST /api/v1/sessions/{id}/input`: type into a session without attaching.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+pub struct InputRequest {
+    /// Text to type (UTF-8; escape sequences allowed).
+    pub data: String,
+    /// Press Enter after it.
+    #[serde(default)]
+    pub enter: bool,
+}

@@ -11,7 +11,9 @@ use paddock_core::start::StartRequest;
 use paddock_proto::access::{AuditEntry, DeviceId, DeviceView, PairingOffer, Role, TokenGrant};
 use paddock_proto::agent::{Control, HistoryPage, PermissionRequest};
 use paddock_proto::insight::{SessionInsight, ThinkingView, TranscriptPage};
-pub use paddock_proto::rest::{DecideRequest, Me, MessageRequest, PairRequest, RefreshRequest};
+pub use paddock_proto::rest::{
+    DecideRequest, InputRequest, Me, MessageRequest, PairRequest, RefreshRequest,
+};
 use paddock_proto::supervisor::{
     ComponentHealth, HealthStatus, ProcessView, SessionView, SupervisorStatus,
 };
@@ -34,15 +36,6 @@ pub struct CreatePairingRequest {
     #[ts(type = "number | null")]
     #[serde(default)]
     pub ttl_secs: Option<u64>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct InputRequest {
-    /// Text to type (UTF-8; escape sequences allowed).
-    pub data: String,
-    /// Press Enter after it.
-    #[serde(default)]
-    pub enter: bool,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
