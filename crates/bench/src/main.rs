@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod attach;
+mod client;
 mod endpoint;
 mod follower;
 mod haltpoll;
@@ -123,6 +124,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("endpoint") {
         endpoint::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("client") {
+        client::run(&mut h, &rt, opts, &mut report);
     }
     report.finish();
 

@@ -30,7 +30,7 @@ options:
                    the generated transcript history to index (default 1G)
   --hook-events N  hooks fired in the hook measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
-                   supervisor, hooks, transcripts, endpoint
+                   supervisor, hooks, transcripts, endpoint, client
   -h, --help       this text
 ";
 
@@ -82,7 +82,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 8] = [
+pub const MEASUREMENTS: [&str; 9] = [
     "throughput",
     "latency",
     "idle",
@@ -91,6 +91,7 @@ pub const MEASUREMENTS: [&str; 8] = [
     "hooks",
     "transcripts",
     "endpoint",
+    "client",
 ];
 
 impl Options {
