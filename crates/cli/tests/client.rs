@@ -387,3 +387,42 @@ async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_dup
         "every byte exactly once"
     );
 }
+
+#[tokio::test]
+async fn events_start_with_every_session_then_follow_the_host() {
+    let env = Env::new();
+    let _sup = env.up();
+    let (_dir, hosts) = client_side();
+    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "viewer")), "laptop", None)
+        .await
+        .expect("pairs");
+    let client = hosts.client(&host.name).expect("client");
+    let mut events = client.events().await.expect("subscribe");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    match next(&mut events, deadline).await {
+        paddock_client::HostEvent::Resync { sessions } => assert!(sessions.is_empty()),
+        other => panic!("expected resync first, got {other:?}"),
+    }
+    let id = env.run(&["--name", "watched"], &["sleep", "60"]);
+    loop {
+        if let paddock_client::HostEvent::Event { kind, payload } =
+            next(&mut events, deadline).await
+        {
+            if kind == "session_update" && payload["session"]["id"] == id.as_str() {
+                assert_eq!(payload["session"]["name"], "watched");
+                break;
+            }
+        }
+    }
+}
+
+async fn next(
+    events: &mut paddock_client::EventStream,
+    deadline: Instant,
+) -> paddock_client::HostEvent {
+    tokio::time::timeout_at(deadline.into(), events.next())
+        .await
+        .expect("an event in time")
+        .expect("the stream is open")
+        .expect("no error")
+}

@@ -298,4 +298,26 @@ mod tests {
         assert_eq!(store.load("dev1").await.expect("load"), None);
         assert_eq!(sanitize("../x"), "___x");
     }
+
+    /// Without a reachable Secret Service (here: a session bus address that leads nowhere),
+    /// tokens go to the 0600 file, and are found there again.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn without_a_usable_keychain_tokens_fall_back_to_a_private_file() {
+        std::env::set_var(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/paddock-test-bus",
+        );
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SecretStore::auto(dir.path());
+        let t = Tokens {
+            access_token: "a".into(),
+            refresh_token: "r".into(),
+        };
+        store.save("dev9", &t).await.expect("save falls back");
+        assert!(store.file_path("dev9").exists(), "kept in the file");
+        assert_eq!(store.load("dev9").await.expect("load"), Some(t));
+        store.delete("dev9").await.expect("delete");
+        assert!(!store.file_path("dev9").exists());
+    }
 }
