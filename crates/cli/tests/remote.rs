@@ -163,6 +163,43 @@ fn remote_hosts_are_added_listed_used_and_removed() {
     });
     let raw = there_ok(&other, &["logs", "--host", "box", "far", "--raw"]);
     assert!(raw.contains("REMOTE-42\r\n"), "{raw:?}");
+    // message types and submits; logs --follow shows what comes next.
+    let mut follow = other
+        .cmd()
+        .env("PADDOCK_SECRET_STORE", "file")
+        .args(["logs", "--host", "box", "far", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("logs --follow");
+    let followed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let followed = followed.clone();
+        let stdout = follow.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                followed.lock().expect("lock").push_str(&(line + "\n"));
+            }
+        })
+    };
+    wait_until("logs --follow printed the history", T, || {
+        followed.lock().expect("lock").contains("REMOTE-42")
+    });
+    there_ok(
+        &other,
+        &["message", "--host", "box", "far", "echo MSG-$((2*3))"],
+    );
+    wait_until("the message's output, followed", T, || {
+        followed.lock().expect("lock").contains("MSG-6")
+    });
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let _ = reader.join();
+    let out = there_ok(&other, &["interrupt", "--host", "box", "far"]);
+    assert!(out.contains("interrupted far"), "{out}");
     let show: Value = serde_json::from_str(&there_ok(
         &other,
         &["show", "--host", "box", "far", "--json"],
