@@ -93,7 +93,8 @@ pub struct TerminalWriter {
 }
 
 impl TerminalWriter {
-    /// Types `data` into the session (sent as UTF-8 text; invalid sequences become U+FFFD).
+    /// Types `data` into the session (sent as UTF-8 text: a character split between two
+    /// calls is sent whole with the second; invalid bytes become U+FFFD).
     pub async fn input(&self, data: &[u8]) -> Result<()> {
         self.tx
             .send(Command::Input(data.to_vec()))
@@ -146,6 +147,7 @@ impl TerminalStream {
                 opts,
                 offsets,
                 pending_gap: false,
+                utf8: Utf8Joiner::default(),
                 ev_tx,
             },
             ws,
@@ -248,6 +250,8 @@ struct Task {
     offsets: Offsets,
     /// Bytes were skipped (`lagged`, or the resume offset was gone): the next snapshot says so.
     pending_gap: bool,
+    /// Input is sent as text: a character split between two reads waits for its end.
+    utf8: Utf8Joiner,
     ev_tx: mpsc::Sender<Result<TerminalEvent>>,
 }
 
@@ -306,10 +310,16 @@ impl Task {
 
     async fn command(&mut self, ws: &mut Ws, c: Command) -> Step {
         let m = match c {
-            Command::Input(data) => ClientMessage::Input {
-                session: self.session.clone(),
-                data: String::from_utf8_lossy(&data).into_owned(),
-            },
+            Command::Input(data) => {
+                let text = self.utf8.push(&data);
+                if text.is_empty() {
+                    return Step::Continue;
+                }
+                ClientMessage::Input {
+                    session: self.session.clone(),
+                    data: text,
+                }
+            }
             Command::Resize(size) => ClientMessage::Resize {
                 session: self.session.clone(),
                 size,
@@ -419,5 +429,42 @@ impl Task {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// Joins UTF-8 sequences split between chunks of input; invalid bytes become U+FFFD.
+#[derive(Default)]
+struct Utf8Joiner {
+    tail: Vec<u8>,
+}
+
+impl Utf8Joiner {
+    fn push(&mut self, data: &[u8]) -> String {
+        self.tail.extend_from_slice(data);
+        let buf = std::mem::take(&mut self.tail);
+        match std::str::from_utf8(&buf) {
+            Ok(s) => s.to_owned(),
+            // Only the end is incomplete (at most 3 bytes of a character): keep it for later.
+            Err(e) if e.error_len().is_none() && buf.len() - e.valid_up_to() < 4 => {
+                let (done, rest) = buf.split_at(e.valid_up_to());
+                self.tail = rest.to_vec();
+                String::from_utf8_lossy(done).into_owned()
+            }
+            Err(_) => String::from_utf8_lossy(&buf).into_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_character_split_between_reads_is_sent_whole() {
+        let mut j = Utf8Joiner::default();
+        let e = "é".as_bytes();
+        assert_eq!(j.push(&[b'a', e[0]]), "a");
+        assert_eq!(j.push(&[e[1], b'b']), "éb");
+        assert_eq!(j.push(&[0xff, b'c']), "\u{fffd}c");
     }
 }
