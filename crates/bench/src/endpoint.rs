@@ -15,7 +15,7 @@ use http_body_util::BodyExt;
 use paddock_proto::web::TerminalFrame;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,12 +28,14 @@ type Ws = tokio_tungstenite::WebSocketStream<TlsStream<TcpStream>>;
 pub(crate) type Sender =
     hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>;
 
-/// A `paddock up` with its endpoint, killed on drop.
+/// A `paddock up` with its endpoint, killed on drop. Also used by the client bench.
 pub(crate) struct Endpoint {
     child: Child,
-    pub(crate) addr: String,
+    /// `host:port` of the endpoint.
+    pub addr: String,
     tls: Arc<rustls::ClientConfig>,
-    pub(crate) token: String,
+    /// An operator's access token, from real pairing.
+    pub token: String,
     paddock: PathBuf,
     runtime: PathBuf,
     dir: PathBuf,
@@ -49,38 +51,13 @@ impl Drop for Endpoint {
 impl Endpoint {
     /// `paddock ARGS` against this supervisor (its runtime, data and config directories).
     pub(crate) fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.paddock);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("PADDOCK_") {
-                c.env_remove(&key);
-            }
-        }
-        c.env("PADDOCK_RUNTIME_DIR", &self.runtime)
-            .env("PADDOCK_DATA_DIR", self.dir.join("data"))
-            .env("PADDOCK_CONFIG_DIR", self.dir.join("config"))
-            .args(args);
-        c
+        paddock_cmd(&self.paddock, &self.runtime, &self.dir, args)
     }
 
     pub(crate) fn start(h: &Harness) -> anyhow::Result<Self> {
         let dir = h.dir().join("endpoint");
         std::fs::create_dir_all(&dir).context("cannot create the endpoint's directory")?;
-        let cmd = |args: &[&str]| {
-            let mut c = Command::new(h.paddock());
-            for (key, _) in std::env::vars_os() {
-                if key.to_string_lossy().starts_with("PADDOCK_") {
-                    c.env_remove(&key);
-                }
-            }
-            c.env("PADDOCK_RUNTIME_DIR", h.dir())
-                .env("PADDOCK_DATA_DIR", dir.join("data"))
-                .env("PADDOCK_CONFIG_DIR", dir.join("config"))
-                .env("PADDOCK_SERVER__PORT", "0")
-                .env("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000000")
-                .env("PADDOCK_TMUX__ENABLED", "false")
-                .args(args);
-            c
-        };
+        let cmd = |args: &[&str]| paddock_cmd(h.paddock(), h.dir(), &dir, args);
         let mut child = cmd(&["up"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -100,7 +77,7 @@ impl Endpoint {
         let url = status["url"].as_str().context("no endpoint url")?;
         let fp = status["fingerprint"].as_str().context("no fingerprint")?;
         let addr = url.trim_start_matches("https://").to_owned();
-        let tls = paddock_server::tls::pinned_client_config(fp)?;
+        let tls = paddock_client::tls::pinned_config(fp);
         let out = cmd(&["pair", "--json", "--role", "operator"]).output()?;
         let offer: Value = serde_json::from_slice(&out.stdout).context("paddock pair")?;
         let mut ep = Self {
@@ -125,6 +102,18 @@ impl Endpoint {
             .context("no token")?
             .to_owned();
         Ok(ep)
+    }
+
+    /// A fresh pairing offer (`paddock pair --json`).
+    pub(crate) fn offer(&self, role: &str) -> anyhow::Result<Value> {
+        let out = paddock_cmd(
+            &self.paddock,
+            &self.runtime,
+            &self.dir,
+            &["pair", "--json", "--role", role],
+        )
+        .output()?;
+        serde_json::from_slice(&out.stdout).context("paddock pair did not answer with an offer")
     }
 
     async fn tls(&self) -> anyhow::Result<TlsStream<TcpStream>> {
@@ -183,6 +172,25 @@ impl Endpoint {
         // utime and stime are fields 14 and 15 of /proc/pid/stat (11 and 12 after the name).
         Ok(field(11) + field(12))
     }
+}
+
+/// `paddock ARGS` for the endpoint's supervisor: its own data and config directories, a free
+/// port, no rate limit to speak of, no tmux discovery.
+fn paddock_cmd(paddock: &Path, runtime: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(paddock);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PADDOCK_") {
+            c.env_remove(&key);
+        }
+    }
+    c.env("PADDOCK_RUNTIME_DIR", runtime)
+        .env("PADDOCK_DATA_DIR", dir.join("data"))
+        .env("PADDOCK_CONFIG_DIR", dir.join("config"))
+        .env("PADDOCK_SERVER__PORT", "0")
+        .env("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000000")
+        .env("PADDOCK_TMUX__ENABLED", "false")
+        .args(args);
+    c
 }
 
 pub(crate) async fn call(

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod attach;
+mod client;
 mod conversation;
 mod endpoint;
 mod follower;
@@ -131,6 +132,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("conversation") {
         conversation::run(&mut h, &rt, &mut report);
+    }
+    if opts.wants("client") {
+        client::run(&mut h, &rt, opts, &mut report);
     }
     report.finish();
 

@@ -6,6 +6,7 @@
 
 mod cmd;
 mod errors;
+mod remote_client;
 mod supervisor_client;
 mod target;
 mod term;
@@ -20,7 +21,8 @@ use std::process::ExitCode;
 #[command(
     after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 no such session, \
 4 the session has exited, 5 cannot reach the session's holder.\n\
-Environment: PADDOCK_RUNTIME_DIR (where sessions live), PADDOCK_LOG (log filter, e.g. debug)."
+Environment: PADDOCK_RUNTIME_DIR (where sessions live), PADDOCK_LOG (log filter, e.g. debug), \
+PADDOCK_SECRET_STORE=file (tokens of `paddock remote` hosts in 0600 files, not the keychain)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -59,6 +61,7 @@ enum Command {
     Service(cmd::service::Args),
     Pair(cmd::pair::Args),
     Devices(cmd::devices::Args),
+    Remote(cmd::remote::Args),
     /// Runs a session holder (started by `paddock run`; not for direct use).
     #[command(name = "__holder", hide = true)]
     Holder,
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
             Command::Service(a) => a.run().await,
             Command::Pair(a) => a.run().await,
             Command::Devices(a) => a.run().await,
+            Command::Remote(a) => a.run().await,
             Command::Holder => Ok(()),
         }
     });

@@ -41,7 +41,7 @@ impl Web {
             .expect("fingerprint")
             .to_owned();
         let addr = url.strip_prefix("https://").expect("https").to_owned();
-        let tls = paddock_server::tls::pinned_client_config(&fingerprint).expect("client config");
+        let tls = paddock_client::tls::pinned_config(&fingerprint);
         Self {
             addr,
             fingerprint,
@@ -272,7 +272,7 @@ async fn only_tls_1_3_is_spoken_and_a_pinned_client_trusts_exactly_that_certific
         "{err}"
     );
     // A client pinning another certificate refuses the server.
-    let wrong = paddock_server::tls::pinned_client_config(&"00".repeat(32)).expect("cfg");
+    let wrong = paddock_client::tls::pinned_config(&"00".repeat(32));
     let err = web
         .tls_with(wrong)
         .await

@@ -1,8 +1,10 @@
 //! `paddock message`, `paddock interrupt`: talking to an agent the way its owner would at its
 //! terminal, from anywhere.
 
+use crate::remote_client::{self, HostArg};
 use crate::supervisor_client::{actor, request};
-use paddock_proto::agent::{Control, InputOutcome};
+use paddock_proto::agent::{Control, InputOutcome, MessageReceipt};
+use paddock_proto::rest::MessageRequest;
 use paddock_proto::{Request, Response};
 
 /// Type a message into an agent's prompt, submit it, and say whether the agent took it:
@@ -15,6 +17,8 @@ pub struct MessageArgs {
     /// The message (several words are joined with spaces).
     #[arg(required = true, num_args = 1..)]
     pub text: Vec<String>,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
 /// Interrupt what the agent is doing (Esc for Claude Code and Codex, Ctrl-C for other
@@ -26,9 +30,17 @@ pub struct InterruptArgs {
     /// Feedback typed in once the agent has stopped.
     #[arg(long, short)]
     pub message: Option<String>,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
-async fn send(session: String, control: Control) -> anyhow::Result<()> {
+async fn send(remote: &HostArg, session: String, control: Control) -> anyhow::Result<()> {
+    if let Some(client) = remote.client()? {
+        let s = remote_client::resolve(&client, &session).await?;
+        let path = remote_client::session_path(s.id.as_str());
+        let _: serde_json::Value = client.post(&format!("{path}/control"), &control).await?;
+        return Ok(());
+    }
     request(Request::Control {
         session,
         control,
@@ -40,18 +52,26 @@ async fn send(session: String, control: Control) -> anyhow::Result<()> {
 
 impl MessageArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        let answer = request(Request::Control {
-            session: self.session,
-            control: Control::Message {
-                text: self.text.join(" "),
-            },
-            by: actor(),
-        })
-        .await?;
-        let Response::Message { receipt } = answer else {
-            anyhow::bail!(
-                "the supervisor answered {answer:?} to a message; is it older than this paddock?"
-            );
+        let text = self.text.join(" ");
+        let receipt: MessageReceipt = if let Some(client) = self.remote.client()? {
+            let s = remote_client::resolve(&client, &self.session).await?;
+            let path = remote_client::session_path(s.id.as_str());
+            client
+                .post(&format!("{path}/message"), &MessageRequest { text })
+                .await?
+        } else {
+            let answer = request(Request::Control {
+                session: self.session,
+                control: Control::Message { text },
+                by: actor(),
+            })
+            .await?;
+            let Response::Message { receipt } = answer else {
+                anyhow::bail!(
+                    "the supervisor answered {answer:?} to a message; is it older than this paddock?"
+                );
+            };
+            *receipt
         };
         if receipt.outcome == InputOutcome::Refused {
             anyhow::bail!("refused: {}", receipt.detail);
@@ -73,6 +93,7 @@ impl InterruptArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let session = self.session.clone();
         send(
+            &self.remote,
             self.session,
             Control::Interrupt {
                 message: self.message,

@@ -5,8 +5,9 @@
 //! it is demoted, says so, and continues like any reader (a gap is reported with its size).
 //! Into a pipe or a file its output goes in large writes, flushed when no more is waiting.
 
-use crate::target;
+use crate::{remote_client, target};
 use anyhow::bail;
+use paddock_client::{AttachOptions, HostClient, TerminalEvent};
 use paddock_host::client::{Client, Event};
 use paddock_host::text::{self, Plain};
 use paddock_proto::{Backpressure, Hello, Mode, Notification, Start};
@@ -37,6 +38,8 @@ pub struct Args {
     /// skipped. At most 60.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = stall_limit)]
     pub stall_limit: f64,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
 fn stall_limit(s: &str) -> Result<f64, String> {
@@ -49,6 +52,9 @@ fn stall_limit(s: &str) -> Result<f64, String> {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Some(client) = self.remote.client()? {
+            return self.run_remote(client).await;
+        }
         let target = target::find(&self.session).await?;
         let mut hello = Hello::new(Mode::ReadOnly);
         hello.start = Start::RingStart;
@@ -88,14 +94,7 @@ impl Args {
         }
         let mut out = Sink::stdout()?;
         let plain = Plain::new();
-        if self.raw {
-            out.write_all(last_lines_raw(&history, self.lines))?;
-        } else {
-            let lines = self.lines.unwrap_or(usize::MAX / 2);
-            for line in text::render(&history, session.size, lines.min(1_000_000)) {
-                writeln!(out, "{line}")?;
-            }
-        }
+        self.print_history(&mut out, &history, session.size)?;
         if !self.follow {
             return Ok(out.flush()?);
         }
@@ -153,6 +152,110 @@ impl Args {
                 Some(_) => {}
             }
         }
+    }
+
+    /// What is already there: raw (its last `--lines`) or rendered as text at `size`.
+    fn print_history(
+        &self,
+        out: &mut Sink,
+        history: &[u8],
+        size: paddock_proto::Size,
+    ) -> std::io::Result<()> {
+        if self.raw {
+            return out.write_all(last_lines_raw(history, self.lines));
+        }
+        let lines = self.lines.unwrap_or(usize::MAX / 2);
+        for line in text::render(history, size, lines.min(1_000_000)) {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    }
+
+    /// `logs --host NAME`: the same over the host's WebSocket: the current end of output
+    /// from a first attach, then everything the host still has from offset 0 up to it
+    /// (lossless), then, with --follow, what comes next.
+    async fn run_remote(&self, client: HostClient) -> anyhow::Result<()> {
+        let view = remote_client::resolve(&client, &self.session).await?;
+        let id = view.id.to_string();
+        let end = {
+            let mut probe = client.attach(&id, AttachOptions::default()).await?;
+            match probe.next().await {
+                Some(Ok(TerminalEvent::Attached { offset, .. })) => offset,
+                Some(Err(e)) => return Err(e.into()),
+                _ => bail!("the host did not start the stream of {id}; try again"),
+            }
+        };
+        let opts = AttachOptions {
+            offset: Some(0),
+            lossless: true,
+            ..Default::default()
+        };
+        let mut stream = client.attach(&id, opts).await?;
+        let (mut history, mut pending) = (Vec::new(), Vec::new());
+        let mut size = paddock_proto::Size { cols: 80, rows: 24 };
+        let mut cursor = 0u64;
+        let mut exited = false;
+        while cursor < end && !exited {
+            match stream.next().await {
+                Some(Ok(TerminalEvent::Attached { size: s, .. })) => size = s,
+                Some(Ok(TerminalEvent::Output { offset, data })) => {
+                    let keep = end.saturating_sub(offset).min(data.len() as u64) as usize;
+                    history.extend_from_slice(&data[..keep]);
+                    pending.extend_from_slice(&data[keep..]);
+                    cursor = offset + data.len() as u64;
+                }
+                Some(Ok(TerminalEvent::Snapshot {
+                    offset,
+                    data,
+                    size: s,
+                    ..
+                })) => {
+                    // The host no longer has the beginning: its screen instead.
+                    eprintln!("paddock: the beginning of this output is no longer kept by the host; showing its screen from there");
+                    history = data;
+                    size = s;
+                    cursor = offset;
+                }
+                Some(Ok(TerminalEvent::Exited { .. } | TerminalEvent::Detached { .. })) => {
+                    exited = true
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            }
+        }
+        let mut out = Sink::stdout()?;
+        self.print_history(&mut out, &history, size)?;
+        if !self.follow || exited {
+            return Ok(out.flush()?);
+        }
+        let mut follower = Follower {
+            raw: self.raw,
+            plain: Plain::new(),
+            lines: Vec::new(),
+            out,
+        };
+        follower.emit(&pending)?;
+        loop {
+            match stream.next().await {
+                Some(Ok(TerminalEvent::Output { data, .. })) => follower.emit(&data)?,
+                Some(Ok(TerminalEvent::Snapshot { gap: true, .. })) => {
+                    follower.out.flush()?;
+                    eprintln!("paddock: some output was lost: this reader fell further behind than the session's ring holds");
+                }
+                Some(Ok(TerminalEvent::Exited { .. } | TerminalEvent::Detached { .. })) | None => {
+                    break
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+            }
+        }
+        if !self.raw {
+            if let Some(rest) = follower.plain.finish() {
+                writeln!(follower.out, "{rest}")?;
+            }
+        }
+        Ok(follower.out.flush()?)
     }
 
     /// Tells the user what a notification means for this reader.
