@@ -236,9 +236,14 @@ impl Args {
             out,
         };
         follower.emit(&pending)?;
+        follower.out.flush()?;
         loop {
             match stream.next().await {
-                Some(Ok(TerminalEvent::Output { data, .. })) => follower.emit(&data)?,
+                Some(Ok(TerminalEvent::Output { data, .. })) => {
+                    // Over the network frames come at the host's pace: write each one out.
+                    follower.emit(&data)?;
+                    follower.out.flush()?;
+                }
                 Some(Ok(TerminalEvent::Snapshot { gap: true, .. })) => {
                     follower.out.flush()?;
                     eprintln!("paddock: some output was lost: this reader fell further behind than the session's ring holds");
