@@ -48,6 +48,7 @@ pub struct Config {
     pub tmux: TmuxConfig,
     pub agents: AgentsConfig,
     pub server: ServerConfig,
+    pub notify: crate::notify::config::NotifyConfig,
 }
 
 /// The endpoint: HTTPS REST and WSS for the UI, the apps and browsers on other devices.
@@ -159,6 +160,7 @@ impl Default for Config {
             tmux: TmuxConfig::default(),
             agents: AgentsConfig::default(),
             server: ServerConfig::default(),
+            notify: Default::default(),
         }
     }
 }
@@ -358,6 +360,60 @@ allowed_origins = []
 ws_input_bytes_per_second = 1048576
 # The largest WebSocket message accepted, in bytes.
 ws_max_message_bytes = 1048576
+
+[notify]
+# Notifications: the host's desktop, Web Push to your browsers and phone, and more.
+enabled = true
+# Hold every notification (permission requests still wait in Paddock).
+paused = false
+# Where links and Approve / Deny buttons point; default: the endpoint's own URL.
+# public_url = "https://mybox.tailnet.ts.net:7420"
+# How long an Approve / Deny on a notification can be used.
+action_ttl = "10m"
+# The same rule for the same session notifies at most once in this time.
+cooldown = "2m"
+# Attempts per channel, and how long each may take.
+attempts = 3
+attempt_timeout = "10s"
+# Quiet hours (local time): only permission requests get through.
+# quiet_hours = { start = "22:00", end = "07:00", permissions_too = false }
+
+[notify.rules]
+permission = true
+waiting_input = true
+# Working longer than long_task_after, then done.
+long_task = true
+long_task_after = "5m"
+exited_abnormally = true
+errored = true
+# Rules of your own; every condition given must hold (globs: * and ?).
+# custom = [{ name = "api idle", state = "idle", agent = "claude", cwd = "/home/me/api*" }]
+custom = []
+
+[notify.rules.resources]
+enabled = true
+cpu_percent = 95.0
+memory_mib = 8192
+for = "2m"
+
+[notify.presence]
+# While you type into an attached terminal or look at the UI, push to your phone waits.
+enabled = true
+active_for = "2m"
+escalate_after = "1m"
+
+[notify.desktop]
+# The host's desktop notifications (freedesktop over D-Bus), with Approve / Deny buttons.
+enabled = true
+# bus_address = "unix:path=/run/user/1000/bus"
+
+[notify.web_push]
+# Browsers and installed web apps that subscribed in Settings, Notifications.
+enabled = true
+# A contact push services may write to (mailto: or https:).
+contact = "mailto:paddock@example.com"
+# How long a push service keeps a message for a device that is offline.
+ttl = "10m"
 "#;
 
 #[cfg(test)]

@@ -1,0 +1,475 @@
+//! The notifier's state: the channels, the notifications made so far (newest 500, in
+//! memory; the delivery log keeps them for good), and delivering one notification to every
+//! channel with a timeout per attempt, retries with backoff, and the channel's health.
+
+use super::channel::{ActionLink, Channel, ChannelError, Outgoing, Receipt, Withdrawal};
+use super::config::NotifyConfig;
+use super::model::{Action, DeliveryStatus, DeliveryView, Notification, NotificationState};
+use super::presence::Presence;
+use super::rules::Draft;
+use super::tokens::{ActionTokens, Binding};
+use crate::health::Health;
+use paddock_proto::agent::Decision;
+use paddock_proto::supervisor::{HealthStatus, SessionView};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::watch;
+
+/// Notifications remembered in memory.
+const KEEP: usize = 500;
+/// Failed deliveries in a row before a channel is unhealthy on the board.
+const UNHEALTHY_AFTER: u32 = 3;
+
+/// One channel's part in one notification.
+struct Delivery {
+    status: DeliveryStatus,
+    attempts: u32,
+    error: Option<String>,
+    latency: Option<Duration>,
+    outgoing: Option<Outgoing>,
+    receipt: Option<Receipt>,
+}
+
+struct Record {
+    notification: Arc<Notification>,
+    created: Instant,
+    deliveries: HashMap<String, Delivery>,
+}
+
+#[derive(Default)]
+struct State {
+    next: u64,
+    records: VecDeque<Record>,
+    /// (rule, session) → when it last notified.
+    cooldowns: HashMap<(String, String), Instant>,
+    /// Failures in a row per channel.
+    failures: HashMap<String, u32>,
+}
+
+/// The notifier. Cheap to clone.
+#[derive(Clone)]
+pub struct Notifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: NotifyConfig,
+    tokens: ActionTokens,
+    health: Health,
+    presence: Presence,
+    channels: Mutex<Vec<Arc<dyn Channel>>>,
+    state: Mutex<State>,
+    shutdown: OnceLock<watch::Receiver<bool>>,
+}
+
+impl Notifier {
+    /// A notifier with no channels yet. The action tokens' key is random per start: tokens
+    /// live in memory with the requests they answer, so none outlives the supervisor.
+    pub fn new(config: NotifyConfig, health: Health) -> Self {
+        let mut key = [0u8; 32];
+        let random = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key);
+        if random.is_err() {
+            health.set(
+                "notify",
+                HealthStatus::Unhealthy,
+                "no secure random numbers: notifications carry no Approve / Deny",
+            );
+        }
+        Self {
+            inner: Arc::new(Inner {
+                presence: Presence::new(config.presence.clone()),
+                config,
+                tokens: ActionTokens::new(&key),
+                health,
+                channels: Mutex::default(),
+                state: Mutex::default(),
+                shutdown: OnceLock::new(),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &NotifyConfig {
+        &self.inner.config
+    }
+
+    pub fn tokens(&self) -> &ActionTokens {
+        &self.inner.tokens
+    }
+
+    /// Where the owner is.
+    pub fn presence(&self) -> &Presence {
+        &self.inner.presence
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn set_shutdown(&self, rx: watch::Receiver<bool>) {
+        let _ = self.inner.shutdown.set(rx);
+    }
+
+    pub(crate) fn shutdown(&self) -> Option<watch::Receiver<bool>> {
+        self.inner.shutdown.get().cloned()
+    }
+
+    pub(crate) fn push_channel(&self, channel: Arc<dyn Channel>) {
+        let mut channels = self
+            .inner
+            .channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        channels.retain(|c| c.name() != channel.name());
+        self.inner
+            .health
+            .set(&health_name(channel.name()), HealthStatus::Healthy, "ready");
+        channels.push(channel);
+    }
+
+    pub fn channels(&self) -> Vec<Arc<dyn Channel>> {
+        self.inner
+            .channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn channel(&self, name: &str) -> Option<Arc<dyn Channel>> {
+        self.channels().into_iter().find(|c| c.name() == name)
+    }
+
+    /// Notifications made so far, newest first.
+    pub fn list(&self, limit: usize) -> Vec<Notification> {
+        self.lock()
+            .records
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|r| (*r.notification).clone())
+            .collect()
+    }
+
+    pub fn get(&self, id: &str) -> Option<(Notification, Vec<DeliveryView>)> {
+        let state = self.lock();
+        let r = state.records.iter().find(|r| r.notification.id == id)?;
+        Some(((*r.notification).clone(), views(r)))
+    }
+
+    /// The deliveries of every remembered notification, newest first.
+    pub fn deliveries(&self, limit: usize) -> Vec<DeliveryView> {
+        self.lock()
+            .records
+            .iter()
+            .rev()
+            .flat_map(views)
+            .take(limit)
+            .collect()
+    }
+
+    /// Whether the cooldown lets `rule` notify about `session` now (and starts it if so).
+    pub(crate) fn cooldown_allows(&self, rule: &str, session: &str) -> bool {
+        let mut state = self.lock();
+        let key = (rule.to_owned(), session.to_owned());
+        let now = Instant::now();
+        match state.cooldowns.get(&key) {
+            Some(t) if now.duration_since(*t) < self.inner.config.cooldown => false,
+            _ => {
+                state.cooldowns.insert(key, now);
+                true
+            }
+        }
+    }
+
+    /// Whether a notification already asks about `request` (de-duplication after a resync).
+    pub(crate) fn has_request(&self, request: &str) -> bool {
+        self.lock()
+            .records
+            .iter()
+            .any(|r| r.notification.request.as_deref() == Some(request))
+    }
+
+    /// Makes a notification from a draft and remembers it.
+    pub(crate) fn create(&self, draft: Draft, view: Option<&SessionView>) -> Arc<Notification> {
+        let actions = match &draft.request {
+            Some(_) => vec![
+                Action {
+                    key: "allow".into(),
+                    label: "Approve".into(),
+                    decision: Decision::Allow,
+                    takes_message: false,
+                },
+                Action {
+                    key: "deny".into(),
+                    label: "Deny".into(),
+                    decision: Decision::Deny { message: None },
+                    takes_message: true,
+                },
+            ],
+            None => Vec::new(),
+        };
+        let session = view
+            .map(|v| v.id.clone())
+            .or_else(|| draft.request.as_ref().map(|r| r.session.clone()));
+        let mut state = self.lock();
+        state.next += 1;
+        let id = format!("n{}", state.next);
+        let link = match (&session, &draft.request) {
+            (Some(s), Some(r)) => format!("/#/sessions/{s}?request={}", r.id),
+            (Some(s), None) => format!("/#/sessions/{s}"),
+            _ => "/".into(),
+        };
+        let notification = Arc::new(Notification {
+            id,
+            kind: draft.kind,
+            rule: draft.rule,
+            session,
+            session_name: view.map(|v| v.name.clone()),
+            title: draft.title,
+            body: draft.body,
+            link,
+            request: draft.request.as_ref().map(|r| r.id.clone()),
+            tool: draft.request.as_ref().map(|r| r.tool.clone()),
+            detail: draft
+                .request
+                .as_ref()
+                .map(|r| paddock_agents::claude::tools::input_summary(&r.tool, &r.input)),
+            actions,
+            created_at: crate::permissions::now_text(),
+            state: NotificationState::Pending,
+        });
+        state.records.push_back(Record {
+            notification: notification.clone(),
+            created: Instant::now(),
+            deliveries: HashMap::new(),
+        });
+        while state.records.len() > KEEP {
+            state.records.pop_front();
+        }
+        notification
+    }
+
+    /// The notification as `channel` carries it: its own action tokens.
+    pub(crate) fn outgoing(
+        &self,
+        n: &Arc<Notification>,
+        channel: &dyn Channel,
+        base_url: Option<String>,
+        expires: SystemTime,
+    ) -> Outgoing {
+        let mut actions = Vec::new();
+        if channel.capabilities().actions || base_url.is_some() {
+            for action in &n.actions {
+                let binding = Binding {
+                    notification: n.id.clone(),
+                    request: n.request.clone().unwrap_or_default(),
+                    decision: action.decision.clone(),
+                    channel: channel.name().to_owned(),
+                    device: None,
+                    expires,
+                };
+                let Ok(token) = self.inner.tokens.issue(binding) else {
+                    continue;
+                };
+                let url = base_url
+                    .as_deref()
+                    .map(|b| format!("{}/#act={token}", b.trim_end_matches('/')));
+                actions.push(ActionLink {
+                    action: action.clone(),
+                    token,
+                    url,
+                });
+            }
+        }
+        Outgoing {
+            notification: n.clone(),
+            actions,
+            base_url,
+            tag: format!("paddock-{}", n.id),
+        }
+    }
+
+    fn with_delivery(&self, id: &str, channel: &str, f: impl FnOnce(&mut Delivery, Instant)) {
+        let mut state = self.lock();
+        if let Some(r) = state.records.iter_mut().find(|r| r.notification.id == id) {
+            let created = r.created;
+            let d = r.deliveries.entry(channel.to_owned()).or_insert(Delivery {
+                status: DeliveryStatus::Waiting,
+                attempts: 0,
+                error: None,
+                latency: None,
+                outgoing: None,
+                receipt: None,
+            });
+            f(d, created);
+            if d.status == DeliveryStatus::Delivered
+                && r.notification.state == NotificationState::Pending
+            {
+                let mut n = (*r.notification).clone();
+                n.state = NotificationState::Delivered;
+                r.notification = Arc::new(n);
+            }
+        }
+    }
+
+    pub(crate) fn mark_skipped(&self, id: &str, channel: &str, why: &str) {
+        self.with_delivery(id, channel, |d, _| {
+            d.status = DeliveryStatus::Skipped;
+            d.error = Some(why.to_owned());
+        });
+    }
+
+    /// Whether the notification is still waiting for its owner (not answered or withdrawn).
+    pub(crate) fn is_open(&self, id: &str) -> bool {
+        self.lock().records.iter().any(|r| {
+            r.notification.id == id
+                && matches!(
+                    r.notification.state,
+                    NotificationState::Pending | NotificationState::Delivered
+                )
+        })
+    }
+
+    /// Delivers to one channel: attempts with a timeout each, backoff between them.
+    pub(crate) async fn deliver(
+        &self,
+        channel: Arc<dyn Channel>,
+        out: Outgoing,
+    ) -> Result<Receipt, ChannelError> {
+        let id = out.notification.id.clone();
+        let name = channel.name().to_owned();
+        let attempts = self.inner.config.attempts.max(1);
+        let timeout = self.inner.config.attempt_timeout;
+        let mut backoff = Duration::from_millis(500);
+        let mut last = ChannelError::Transient("not attempted".into());
+        for attempt in 1..=attempts {
+            if attempt > 1 {
+                tokio::time::sleep(backoff).await;
+                backoff *= 4;
+                if !self.is_open(&id) {
+                    self.mark_skipped(&id, &name, "answered before a retry");
+                    return Err(last);
+                }
+            }
+            self.with_delivery(&id, &name, |d, _| d.attempts = attempt);
+            let result = match tokio::time::timeout(timeout, channel.deliver(&out)).await {
+                Ok(r) => r,
+                Err(_) => Err(ChannelError::Timeout(timeout)),
+            };
+            match result {
+                Ok(receipt) => {
+                    let r = receipt.clone();
+                    let o = out.clone();
+                    self.with_delivery(&id, &name, move |d, created| {
+                        d.status = DeliveryStatus::Delivered;
+                        d.error = None;
+                        d.latency = Some(created.elapsed());
+                        d.outgoing = Some(o);
+                        d.receipt = Some(r);
+                    });
+                    self.channel_result(&name, None);
+                    tracing::info!(notification = %id, channel = %name, "notification delivered");
+                    return Ok(receipt);
+                }
+                Err(e) => {
+                    tracing::warn!(notification = %id, channel = %name, attempt, error = %e, "a notification could not be delivered");
+                    let text = e.to_string();
+                    self.with_delivery(&id, &name, move |d, _| d.error = Some(text));
+                    let retry = e.is_retryable();
+                    last = e;
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        self.with_delivery(&id, &name, |d, _| d.status = DeliveryStatus::Failed);
+        self.channel_result(&name, Some(&last));
+        Err(last)
+    }
+
+    fn channel_result(&self, channel: &str, error: Option<&ChannelError>) {
+        let failures = {
+            let mut state = self.lock();
+            let f = state.failures.entry(channel.to_owned()).or_default();
+            *f = if error.is_some() { *f + 1 } else { 0 };
+            *f
+        };
+        let name = health_name(channel);
+        match error {
+            None => self
+                .inner
+                .health
+                .set(&name, HealthStatus::Healthy, "delivering"),
+            Some(e) if failures >= UNHEALTHY_AFTER => self.inner.health.set(
+                &name,
+                HealthStatus::Unhealthy,
+                format!("{failures} deliveries in a row failed; the last: {e}"),
+            ),
+            Some(e) => self.inner.health.set(
+                &name,
+                HealthStatus::Degraded,
+                format!("the last delivery failed: {e}"),
+            ),
+        }
+    }
+
+    /// The request a notification asked about was answered or went away: record it, and
+    /// take the notification back from every channel that has it. Returns the withdrawals to
+    /// run (the caller runs them off the event loop).
+    pub(crate) fn close_request(
+        &self,
+        request: &str,
+        state: NotificationState,
+        text: &str,
+    ) -> Vec<(String, Outgoing, Receipt, Withdrawal)> {
+        let mut out = Vec::new();
+        let mut s = self.lock();
+        for r in s.records.iter_mut() {
+            if r.notification.request.as_deref() != Some(request) {
+                continue;
+            }
+            let mut n = (*r.notification).clone();
+            n.state = state.clone();
+            r.notification = Arc::new(n);
+            for (channel, d) in r.deliveries.iter_mut() {
+                if let (DeliveryStatus::Delivered, Some(o), Some(rc)) =
+                    (d.status, d.outgoing.clone(), d.receipt.clone())
+                {
+                    d.status = DeliveryStatus::Withdrawn;
+                    out.push((
+                        channel.clone(),
+                        o,
+                        rc,
+                        Withdrawal {
+                            text: text.to_owned(),
+                        },
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The health board's name for a channel.
+pub fn health_name(channel: &str) -> String {
+    format!("notify.{channel}")
+}
+
+fn views(r: &Record) -> Vec<DeliveryView> {
+    let mut v: Vec<DeliveryView> = r
+        .deliveries
+        .iter()
+        .map(|(channel, d)| DeliveryView {
+            notification: r.notification.id.clone(),
+            channel: channel.clone(),
+            status: d.status,
+            attempts: d.attempts,
+            error: d.error.clone(),
+            latency_ms: d.latency.map(|l| l.as_millis() as u64),
+        })
+        .collect();
+    v.sort_by(|a, b| a.channel.cmp(&b.channel));
+    v
+}
