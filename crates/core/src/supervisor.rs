@@ -384,6 +384,9 @@ impl Supervisor {
         }
         tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
+        // Before any channel can be added: a listening channel added right after start
+        // (tests, the app) must find the shutdown signal, not miss its listener.
+        handle.notifier().set_shutdown(rx.clone());
         tasks.spawn(crate::notify::component::run(
             handle.clone(),
             notifier_events,

@@ -71,6 +71,14 @@ pub struct NotifyConfig {
     pub presence: PresenceConfig,
     pub desktop: DesktopConfig,
     pub web_push: WebPushConfig,
+    // The channels through services (see remote_config).
+    pub ntfy: super::remote_config::NtfyConfig,
+    pub slack: super::remote_config::ChatWebhookConfig,
+    pub discord: super::remote_config::ChatWebhookConfig,
+    pub webhook: super::remote_config::WebhookConfig,
+    pub email: super::remote_config::EmailConfig,
+    pub apns: super::remote_config::ApnsConfig,
+    pub fcm: super::remote_config::FcmConfig,
 }
 
 impl Default for NotifyConfig {
@@ -88,6 +96,13 @@ impl Default for NotifyConfig {
             presence: PresenceConfig::default(),
             desktop: DesktopConfig::default(),
             web_push: WebPushConfig::default(),
+            ntfy: Default::default(),
+            slack: Default::default(),
+            discord: Default::default(),
+            webhook: Default::default(),
+            email: Default::default(),
+            apns: Default::default(),
+            fcm: Default::default(),
         }
     }
 }

@@ -43,6 +43,7 @@ pub mod config;
 pub mod model;
 pub mod notifier;
 pub mod presence;
+pub mod remote_config;
 pub mod rules;
 pub mod tokens;
 
