@@ -123,12 +123,7 @@ impl Email {
 
 /// What an SMTP failure means for the owner, and whether to try again.
 fn smtp_error(server: &str, e: &lettre::transport::smtp::Error) -> ChannelError {
-    let mut text = format!("{server}: {e}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
+    let text = format!("{server}: {}", crate::http::chain(e));
     if e.is_permanent() {
         let hint = match e.status().map(|c| c.to_string()) {
             Some(c) if c.starts_with("535") || c.starts_with("530") => {
@@ -137,7 +132,7 @@ fn smtp_error(server: &str, e: &lettre::transport::smtp::Error) -> ChannelError 
             _ => "",
         };
         ChannelError::Rejected(format!("the mail server refused: {text}{hint}"))
-    } else if e.is_tls() {
+    } else if e.is_tls() || text.contains("certificate") {
         ChannelError::Rejected(format!(
             "no secure connection to the mail server ({text}); check `security`, `port` and `ca_file`"
         ))

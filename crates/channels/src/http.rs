@@ -47,13 +47,21 @@ pub fn client(
 
 /// A request that did not get an answer (no connection, reset, cut short): worth a retry.
 pub fn send_error(service: &str, e: &reqwest::Error) -> ChannelError {
-    let mut text = format!("{service} could not be reached: {e}");
-    let mut source = std::error::Error::source(e);
+    ChannelError::Transient(format!("{service} could not be reached: {}", chain(e)))
+}
+
+/// An error and its causes in one line, each said once.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
     while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(&format!(": {more}"));
+        }
         source = s.source();
     }
-    ChannelError::Transient(text)
+    text
 }
 
 /// Reads a response: `Ok(body)` for 2xx, the right [`ChannelError`] otherwise.
