@@ -33,6 +33,9 @@ scripts/install-agents.sh
 echo "==> UI: lint, unit tests, build within the bundle budget (paddock embeds ui/dist)"
 (cd ui && npm ci --no-audit --no-fund && npm run lint && npm test && npm run build)
 
+echo "==> the SMTP server the email channel's tests use (aiosmtpd, pinned, cached once per machine)"
+scripts/install-smtp-server.sh
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"

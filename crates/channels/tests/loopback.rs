@@ -2,6 +2,8 @@
 //! link once): ntfy with a real supervisor end to end, Slack, Discord, signed webhooks,
 //! SMTP (a real aiosmtpd), APNs over HTTP/2 with TLS, FCM with its token exchange.
 
+#[path = "loopback/all.rs"]
+mod all;
 #[path = "loopback/chat.rs"]
 mod chat;
 #[path = "loopback/email.rs"]

@@ -414,6 +414,62 @@ enabled = true
 contact = "mailto:paddock@example.com"
 # How long a push service keeps a message for a device that is offline.
 ttl = "10m"
+
+# Channels through services: each off until you turn it on and fill it in. Keep secrets in
+# files of their own (chmod 600) and name them with the *_file settings.
+
+[notify.ntfy]
+# ntfy.sh or your own server; Approve / Deny come back through reply_topic.
+enabled = false
+url = "https://ntfy.sh"
+# A topic nobody guesses: on ntfy.sh the topic is the password.
+topic = ""
+# reply_topic = "<topic>-answers"
+# token_file = "/home/me/.config/paddock/ntfy-token"
+# ca_file = "/etc/ssl/my-ntfy.pem"
+
+[notify.slack]
+# An incoming webhook (its URL is its credential).
+enabled = false
+# webhook_url_file = "/home/me/.config/paddock/slack-webhook"
+
+[notify.discord]
+enabled = false
+# webhook_url_file = "/home/me/.config/paddock/discord-webhook"
+
+[notify.webhook]
+# A JSON POST signed with HMAC-SHA256 (README: "Signed webhooks").
+enabled = false
+url = ""
+# secret_file = "/home/me/.config/paddock/webhook-secret"
+
+[notify.email]
+enabled = false
+host = ""
+port = 587
+# starttls (usually port 587) or tls (usually 465).
+security = "starttls"
+# username = "me@example.com"
+# password_file = "/home/me/.config/paddock/smtp-password"
+from = ""
+to = []
+
+[notify.apns]
+# For a mobile app you build and sign with your own Apple key.
+enabled = false
+base_url = "https://api.push.apple.com"
+team_id = ""
+key_id = ""
+# key_file = "/home/me/.config/paddock/AuthKey_ABC123.p8"
+topic = ""
+devices = []
+
+[notify.fcm]
+# For a mobile app you build with your own Firebase project.
+enabled = false
+base_url = "https://fcm.googleapis.com"
+# service_account_file = "/home/me/.config/paddock/firebase-service-account.json"
+devices = []
 "#;
 
 #[cfg(test)]

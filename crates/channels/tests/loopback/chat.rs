@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-type Seen = Arc<Mutex<Vec<Value>>>;
+pub type Seen = Arc<Mutex<Vec<Value>>>;
 
 fn plain_text(v: &Value, max: usize) -> Result<(), String> {
     if v["type"] != "plain_text" {
@@ -148,9 +148,9 @@ fn discord_check(v: &Value) -> Result<(), String> {
 }
 
 #[derive(Clone, Default)]
-struct Discord {
-    posted: Seen,
-    edits: Arc<Mutex<Vec<(String, Value)>>>,
+pub struct Discord {
+    pub posted: Seen,
+    pub edits: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 fn discord_error(status: StatusCode, code: u32, message: &str) -> Response {
@@ -227,7 +227,29 @@ async fn discord_edit(
     Json(m).into_response()
 }
 
-fn config(url: String) -> ChatWebhookConfig {
+/// A Slack receiver; its webhook is `<url>/services/T0001/B0001/secretkey`.
+pub async fn slack_server() -> (Served, Seen) {
+    let seen: Seen = Arc::default();
+    let app = Router::new()
+        .route("/services/{*hook}", post(slack))
+        .with_state(seen.clone());
+    (Served::start(app).await, seen)
+}
+
+/// A Discord receiver; its webhook is `<url>/api/webhooks/42/whtoken`.
+pub async fn discord_server() -> (Served, Discord) {
+    let d = Discord::default();
+    let app = Router::new()
+        .route("/api/webhooks/{id}/{token}", post(discord_post))
+        .route(
+            "/api/webhooks/{id}/{token}/messages/{message}",
+            patch(discord_edit),
+        )
+        .with_state(d.clone());
+    (Served::start(app).await, d)
+}
+
+pub fn config(url: String) -> ChatWebhookConfig {
     ChatWebhookConfig {
         enabled: true,
         webhook_url: Secret::new(url),
@@ -237,11 +259,7 @@ fn config(url: String) -> ChatWebhookConfig {
 
 #[tokio::test]
 async fn slack_gets_block_kit_with_a_link_into_the_ui_and_no_action_tokens() {
-    let seen: Seen = Arc::default();
-    let app = Router::new()
-        .route("/services/{*hook}", post(slack))
-        .with_state(seen.clone());
-    let server = Served::start(app).await;
+    let (server, seen) = slack_server().await;
     let out = permission();
     let channel = Chat::new(
         Service::Slack,
@@ -290,15 +308,7 @@ async fn slack_gets_block_kit_with_a_link_into_the_ui_and_no_action_tokens() {
 
 #[tokio::test]
 async fn discord_gets_an_embed_which_is_edited_once_the_request_is_answered() {
-    let d = Discord::default();
-    let app = Router::new()
-        .route("/api/webhooks/{id}/{token}", post(discord_post))
-        .route(
-            "/api/webhooks/{id}/{token}/messages/{message}",
-            patch(discord_edit),
-        )
-        .with_state(d.clone());
-    let server = Served::start(app).await;
+    let (server, d) = discord_server().await;
     let mut out = permission();
     let mut n = (*out.notification).clone();
     n.title = "t".repeat(300);

@@ -32,14 +32,14 @@ fn python() -> PathBuf {
     python
 }
 
-struct Smtp {
+pub struct Smtp {
     _child: Child,
     lines: Lines<BufReader<ChildStdout>>,
-    port: u16,
+    pub port: u16,
 }
 
 impl Smtp {
-    async fn start(mode: &str, cert: &Cert) -> Self {
+    pub async fn start(mode: &str, cert: &Cert) -> Self {
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/loopback/smtp_server.py");
         let mut child = tokio::process::Command::new(python())
@@ -71,12 +71,12 @@ impl Smtp {
         serde_json::from_str(&line).expect("JSON")
     }
 
-    async fn received(&mut self) -> Value {
+    pub async fn received(&mut self) -> Value {
         Self::next(&mut self.lines).await
     }
 }
 
-fn config(port: u16, security: SmtpSecurity, password: &str, cert: &Cert) -> EmailConfig {
+pub fn config(port: u16, security: SmtpSecurity, password: &str, cert: &Cert) -> EmailConfig {
     EmailConfig {
         enabled: true,
         host: "127.0.0.1".into(),

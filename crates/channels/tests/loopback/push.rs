@@ -21,13 +21,13 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-const DEVICE: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+pub const DEVICE: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
 const GONE: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
 
 #[derive(Clone)]
-struct ApnsFake {
+pub struct ApnsFake {
     public_key: Vec<u8>,
-    seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    pub seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
 }
 
 fn reason(status: u16, reason: &str) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
@@ -180,8 +180,11 @@ async fn serve_h2(
     (url, task)
 }
 
-#[tokio::test]
-async fn apns_gets_an_http2_push_with_a_valid_es256_token_and_the_actions_for_the_app() {
+/// An APNs fake with a new key: the channel's config (devices: one live, one gone), the
+/// fake (what it accepted), and its server task.
+pub async fn apns_server(
+    cert: &super::support::Cert,
+) -> (ApnsConfig, ApnsFake, tokio::task::JoinHandle<()>) {
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 =
         signature::EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
@@ -192,7 +195,6 @@ async fn apns_gets_an_http2_push_with_a_valid_es256_token_and_the_actions_for_th
         &rng,
     )
     .expect("pair");
-    let cert = cert();
     let key_file = cert.dir.path().join("AuthKey_KEY1234567.p8");
     {
         use base64::Engine;
@@ -207,7 +209,7 @@ async fn apns_gets_an_http2_push_with_a_valid_es256_token_and_the_actions_for_th
         public_key: pair.public_key().as_ref().to_vec(),
         seen: Arc::default(),
     };
-    let (url, task) = serve_h2(fake.clone(), &cert).await;
+    let (url, task) = serve_h2(fake.clone(), cert).await;
     let config = ApnsConfig {
         enabled: true,
         base_url: url,
@@ -218,6 +220,13 @@ async fn apns_gets_an_http2_push_with_a_valid_es256_token_and_the_actions_for_th
         devices: vec![DEVICE.into(), GONE.into()],
         ca_file: Some(cert.pem_file.clone()),
     };
+    (config, fake, task)
+}
+
+#[tokio::test]
+async fn apns_gets_an_http2_push_with_a_valid_es256_token_and_the_actions_for_the_app() {
+    let cert = cert();
+    let (config, fake, task) = apns_server(&cert).await;
     let channel = Apns::new(&config).expect("channel");
     let out = permission();
     let receipt = channel
@@ -278,11 +287,11 @@ async fn apns_gets_an_http2_push_with_a_valid_es256_token_and_the_actions_for_th
 }
 
 #[derive(Clone, Default)]
-struct FcmFake {
+pub struct FcmFake {
     public_key: Vec<u8>,
     token_url: Arc<Mutex<String>>,
     issued: Arc<Mutex<Vec<String>>>,
-    sent: Arc<Mutex<Vec<Value>>>,
+    pub sent: Arc<Mutex<Vec<Value>>>,
 }
 
 fn google_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -415,8 +424,9 @@ async fn fcm_send(
     Json(json!({"name": format!("projects/paddock-test/messages/{}", sent.len())})).into_response()
 }
 
-#[tokio::test]
-async fn fcm_exchanges_a_verified_assertion_for_a_token_reuses_it_and_sends_the_message() {
+/// An FCM fake (token endpoint and messages:send) and a service account for it written in
+/// `dir`: the channel's config (one device), the fake, its server.
+pub async fn fcm_server(dir: &std::path::Path) -> (FcmConfig, FcmFake, Served) {
     let pem = include_str!("fcm-test-key.pem");
     let der = paddock_channels::jwt::pem_der(pem, "PRIVATE KEY").expect("pem");
     let pair = signature::RsaKeyPair::from_pkcs8(&der).expect("rsa");
@@ -431,8 +441,7 @@ async fn fcm_exchanges_a_verified_assertion_for_a_token_reuses_it_and_sends_the_
     let server = Served::start(app).await;
     let token_url = format!("{}/token", server.url());
     *fake.token_url.lock().expect("lock") = token_url.clone();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let sa = dir.path().join("service-account.json");
+    let sa = dir.join("service-account.json");
     std::fs::write(
         &sa,
         json!({
@@ -453,6 +462,13 @@ async fn fcm_exchanges_a_verified_assertion_for_a_token_reuses_it_and_sends_the_
         devices: vec!["fcm-device-1".into()],
         ..Default::default()
     };
+    (config, fake, server)
+}
+
+#[tokio::test]
+async fn fcm_exchanges_a_verified_assertion_for_a_token_reuses_it_and_sends_the_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (config, fake, _server) = fcm_server(dir.path()).await;
     let channel = Fcm::new(&config).expect("channel");
     let out = permission();
     let first = channel.deliver(&out).await.expect("sent");

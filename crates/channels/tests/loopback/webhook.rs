@@ -14,9 +14,9 @@ use paddock_core::notify::{Channel, Receipt, Withdrawal};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
-const SECRET: &str = "3f1c9a7e5b2d4f608192a3b4c5d6e7f8";
+pub const SECRET: &str = "3f1c9a7e5b2d4f608192a3b4c5d6e7f8";
 
-type Seen = Arc<Mutex<Vec<(HeaderMap, Value)>>>;
+pub type Seen = Arc<Mutex<Vec<(HeaderMap, Value)>>>;
 
 async fn receiver(State(seen): State<Seen>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let h = |name: &str| {
@@ -45,7 +45,16 @@ async fn receiver(State(seen): State<Seen>, headers: HeaderMap, body: Bytes) -> 
     StatusCode::NO_CONTENT
 }
 
-fn config(url: String, secret: &str) -> WebhookConfig {
+/// A receiver that verifies every request; the hook is `<url>/hook`.
+pub async fn receiver_server() -> (Served, Seen) {
+    let seen: Seen = Arc::default();
+    let app = Router::new()
+        .route("/hook", post(receiver))
+        .with_state(seen.clone());
+    (Served::start(app).await, seen)
+}
+
+pub fn config(url: String, secret: &str) -> WebhookConfig {
     WebhookConfig {
         enabled: true,
         url,
@@ -56,13 +65,7 @@ fn config(url: String, secret: &str) -> WebhookConfig {
 
 #[tokio::test]
 async fn the_receiver_verifies_each_signed_post_and_refuses_another_secret() {
-    let seen: Seen = Arc::default();
-    let server = Served::start(
-        Router::new()
-            .route("/hook", post(receiver))
-            .with_state(seen.clone()),
-    )
-    .await;
+    let (server, seen) = receiver_server().await;
     let url = format!("{}/hook", server.url());
     let out = permission();
     let channel = Webhook::new(&config(url.clone(), SECRET)).expect("channel");
