@@ -117,8 +117,10 @@ async fn every_configured_channel_delivers_the_test_notification_to_its_service(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_section_that_cannot_be_used_is_unhealthy_saying_what_to_fix_and_the_others_run() {
     let (slack, _seen) = chat::slack_server().await;
-    let mut notify = paddock_core::notify::config::NotifyConfig::default();
-    notify.slack = chat::config(format!("{}/services/T0001/B0001/secretkey", slack.url()));
+    let mut notify = paddock_core::notify::config::NotifyConfig {
+        slack: chat::config(format!("{}/services/T0001/B0001/secretkey", slack.url())),
+        ..Default::default()
+    };
     notify.email.enabled = true;
     notify.email.host = "smtp.example.com".into();
     notify.email.from = "paddock@example.com".into();

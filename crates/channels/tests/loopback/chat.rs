@@ -122,7 +122,7 @@ fn discord_check(v: &Value) -> Result<(), String> {
                 return Err("embeds.0.url: Not a well formed URL.".into());
             }
         }
-        if !e["color"].as_u64().is_some_and(|c| c <= 0xFF_FFFF) {
+        if e["color"].as_u64().is_none_or(|c| c > 0xFF_FFFF) {
             return Err("embeds.0.color: not a colour".into());
         }
         if let Some(ts) = e.get("timestamp") {

@@ -57,19 +57,14 @@ fn error(status: StatusCode, code: u32, text: &str) -> Response {
 }
 
 impl Shared {
-    fn authorised(&self, headers: &HeaderMap) -> Result<(), Response> {
-        let Some(want) = &self.token else {
-            return Ok(());
-        };
+    /// The refusal, when the request lacks the access token.
+    fn refused(&self, headers: &HeaderMap) -> Option<Response> {
+        let want = self.token.as_ref()?;
         let got = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if got == format!("Bearer {want}") {
-            Ok(())
-        } else {
-            Err(error(StatusCode::FORBIDDEN, 40301, "forbidden"))
-        }
+        (got != format!("Bearer {want}")).then(|| error(StatusCode::FORBIDDEN, 40301, "forbidden"))
     }
 
     fn store(&self, mut m: serde_json::Map<String, Value>) -> Value {
@@ -147,7 +142,7 @@ fn check_publish(body: &Value) -> Result<(), String> {
 }
 
 async fn publish_json(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = s.authorised(&headers) {
+    if let Some(r) = s.refused(&headers) {
         return r;
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
@@ -180,7 +175,7 @@ async fn publish_plain(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = s.authorised(&headers) {
+    if let Some(r) = s.refused(&headers) {
         return r;
     }
     if !valid_topic(&topic) {
@@ -201,7 +196,7 @@ async fn clear(
     Path((topic, sid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = s.authorised(&headers) {
+    if let Some(r) = s.refused(&headers) {
         return r;
     }
     s.st.lock()
@@ -221,7 +216,7 @@ async fn subscribe(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = s.authorised(&headers) {
+    if let Some(r) = s.refused(&headers) {
         return r;
     }
     let mut live = s.live.subscribe();

@@ -502,7 +502,7 @@ async fn fcm_exchanges_a_verified_assertion_for_a_token_reuses_it_and_sends_the_
 
     let other_key = dir.path().join("other.json");
     let mut forged: Value = serde_json::from_str(
-        &std::fs::read_to_string(&config.service_account_file.clone().expect("sa")).expect("read"),
+        &std::fs::read_to_string(config.service_account_file.clone().expect("sa")).expect("read"),
     )
     .expect("json");
     forged["client_email"] = "intruder@elsewhere.iam.gserviceaccount.com".into();
