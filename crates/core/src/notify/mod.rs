@@ -44,7 +44,9 @@ pub mod model;
 pub mod notifier;
 pub mod presence;
 pub mod rules;
+pub mod subscriptions;
 pub mod tokens;
+pub mod vapid;
 
 pub use channel::{
     ActionLink, Answers, BoxFuture, Capabilities, Channel, ChannelError, Outgoing, Receipt,
