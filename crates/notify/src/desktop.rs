@@ -105,19 +105,20 @@ impl Desktop {
         }
     }
 
-    fn take(&self, id: u32, key: &str) -> Option<String> {
-        let mut pressed = self.pressed.lock().unwrap_or_else(|p| p.into_inner());
-        let keys = pressed.get(&id)?;
-        let token = keys
+    /// The token of button `key` on notification `id`. Each token is single-use, but the
+    /// other buttons' stay: a second press (on a server that kept the notification, or racing
+    /// its close) is redeemed and refused with who answered first, which the owner is shown.
+    fn token(&self, id: u32, key: &str) -> Option<String> {
+        let pressed = self.pressed.lock().unwrap_or_else(|p| p.into_inner());
+        pressed
+            .get(&id)?
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, t)| t.clone())?;
-        pressed.remove(&id);
-        Some(token)
+            .map(|(_, t)| t.clone())
     }
 
     async fn on_action(&self, answers: &Answers, id: u32, key: &str) {
-        let Some(token) = self.take(id, key) else {
+        let Some(token) = self.token(id, key) else {
             return;
         };
         match answers.redeem("desktop", &token, None).await {
@@ -207,10 +208,6 @@ impl Channel for Desktop {
                 .iter()
                 .filter_map(|i| i.parse::<u32>().ok())
             {
-                self.pressed
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&id);
                 proxy
                     .call::<_, _, ()>("CloseNotification", &(id,))
                     .await
