@@ -17,6 +17,8 @@ apt_install() {
 }
 
 need tmux || apt_install tmux
+# A private session bus for the desktop-notification tests (crates/cli/tests/notifications.rs).
+need dbus-daemon || apt_install dbus
 if ! need cargo; then
   echo "error: cargo is not installed; install Rust from https://rustup.rs and run this again" >&2
   exit 1

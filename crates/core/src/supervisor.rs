@@ -318,7 +318,8 @@ impl Supervisor {
             config.server.pairing_ttl,
             config.server.access_token_ttl,
         )?;
-        let notifier = crate::notify::Notifier::new(config.notify.clone(), health.clone());
+        let notifier =
+            crate::notify::Notifier::new(config.notify.clone(), health.clone(), &config.data_dir());
         let handle = Handle {
             inner: Arc::new(Inner {
                 notifier,

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod error;
+pub mod notifications;
 pub mod openapi;
 pub mod rest;
 pub mod tls;
@@ -160,6 +161,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/pairing", post(rest::create_pairing))
         .route("/api/v1/audit", get(rest::audit_log))
+        .route("/api/v1/notifications", get(notifications::log))
+        .route(
+            "/api/v1/notifications/web-push",
+            get(notifications::web_push_info),
+        )
+        .route(
+            "/api/v1/notifications/web-push/subscriptions",
+            post(notifications::subscribe),
+        )
+        .route("/api/v1/notifications/act", post(notifications::act))
+        .route(
+            "/api/v1/notifications/test/{channel}",
+            post(notifications::test),
+        )
         .method_not_allowed_fallback(rest::method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi};
         crate::rest::message, crate::rest::control, crate::rest::permissions, crate::rest::decide,
         crate::rest::insight, crate::rest::thinking, crate::rest::start_session, crate::rest::logs,
         crate::rest::processes, crate::rest::transcript, crate::rest::history,
+        crate::notifications::log, crate::notifications::web_push_info,
+        crate::notifications::subscribe, crate::notifications::act, crate::notifications::test,
     ),
     modifiers(&Bearer, &CommonErrors),
     components(schemas(paddock_proto::web::ErrorBody)),

@@ -9,7 +9,6 @@ use paddock_proto::agent::Decision;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub const UI: &str = "https://box.tailnet.test:7420";
@@ -54,12 +53,7 @@ pub fn permission() -> Outgoing {
 
 /// The one place an [`Outgoing`] is made by hand.
 pub fn outgoing(n: Notification, actions: Vec<ActionLink>) -> Outgoing {
-    Outgoing {
-        tag: format!("paddock-{}", n.id),
-        notification: Arc::new(n),
-        actions,
-        base_url: Some(UI.into()),
-    }
+    Outgoing::new(n, actions, Some(UI.into()))
 }
 
 /// An axum app served on 127.0.0.1:0 until dropped.

@@ -64,9 +64,76 @@ pub struct Outgoing {
     /// A stable tag for this notification (`paddock-<id>`): a later message with the same
     /// tag replaces it where the channel allows.
     pub tag: String,
+    /// Makes tokens bound to one device, for channels that reach several (see
+    /// [`Outgoing::actions_for_device`]).
+    pub(crate) issuer: Option<Issuer>,
+}
+
+/// What [`Outgoing::actions_for_device`] needs to make more tokens.
+#[derive(Clone)]
+pub(crate) struct Issuer {
+    pub tokens: super::tokens::ActionTokens,
+    pub channel: String,
+    pub expires: std::time::SystemTime,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Issuer")
+    }
 }
 
 impl Outgoing {
+    /// An outgoing notification made by hand (channel tests, a channel's own previews):
+    /// its actions are the links given, and [`Outgoing::actions_for_device`] returns them.
+    pub fn new(
+        notification: Notification,
+        actions: Vec<ActionLink>,
+        base_url: Option<String>,
+    ) -> Self {
+        Self {
+            tag: format!("paddock-{}", notification.id),
+            notification: Arc::new(notification),
+            actions,
+            base_url,
+            issuer: None,
+        }
+    }
+
+    /// The actions with tokens bound to `device` as well (a channel that reaches several
+    /// devices, like Web Push, gives each its own: the audit log then says which device
+    /// answered, and one device's token cannot be replayed from another).
+    pub fn actions_for_device(&self, device: &str) -> Vec<ActionLink> {
+        let Some(issuer) = &self.issuer else {
+            return self.actions.clone();
+        };
+        self.actions
+            .iter()
+            .filter_map(|a| {
+                let token = issuer
+                    .tokens
+                    .issue(super::tokens::Binding {
+                        notification: self.notification.id.clone(),
+                        request: self.notification.request.clone().unwrap_or_default(),
+                        decision: a.action.decision.clone(),
+                        channel: issuer.channel.clone(),
+                        device: Some(device.to_owned()),
+                        expires: issuer.expires,
+                    })
+                    .ok()?;
+                let url = self
+                    .base_url
+                    .as_deref()
+                    .map(|b| format!("{}/#act={token}", b.trim_end_matches('/')));
+                Some(ActionLink {
+                    action: a.action.clone(),
+                    token,
+                    url,
+                })
+            })
+            .collect()
+    }
+
     /// The notification's link made absolute, when the UI is reachable.
     pub fn link_url(&self) -> Option<String> {
         let base = self.base_url.as_deref()?;

@@ -45,7 +45,9 @@ pub mod notifier;
 pub mod presence;
 pub mod remote_config;
 pub mod rules;
+pub mod subscriptions;
 pub mod tokens;
+pub mod vapid;
 
 pub use channel::{
     ActionLink, Answers, BoxFuture, Capabilities, Channel, ChannelError, Outgoing, Receipt,

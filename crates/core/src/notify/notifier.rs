@@ -61,12 +61,20 @@ struct Inner {
     channels: Mutex<Vec<Arc<dyn Channel>>>,
     state: Mutex<State>,
     shutdown: OnceLock<watch::Receiver<bool>>,
+    web_push: Option<WebPushSetup>,
+}
+
+/// The host's side of Web Push: its VAPID key and the browsers that subscribed.
+#[derive(Clone)]
+pub struct WebPushSetup {
+    pub vapid: Arc<super::vapid::Vapid>,
+    pub subscriptions: super::subscriptions::Subscriptions,
 }
 
 impl Notifier {
     /// A notifier with no channels yet. The action tokens' key is random per start: tokens
     /// live in memory with the requests they answer, so none outlives the supervisor.
-    pub fn new(config: NotifyConfig, health: Health) -> Self {
+    pub fn new(config: NotifyConfig, health: Health, data_dir: &std::path::Path) -> Self {
         let mut key = [0u8; 32];
         let random = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key);
         if random.is_err() {
@@ -76,8 +84,30 @@ impl Notifier {
                 "no secure random numbers: notifications carry no Approve / Deny",
             );
         }
+        let dir = data_dir.join("notify");
+        let web_push = if config.enabled && config.web_push.enabled {
+            match super::vapid::Vapid::open(&dir.join("vapid.p8"), &config.web_push.contact) {
+                Ok(vapid) => Some(WebPushSetup {
+                    vapid: Arc::new(vapid),
+                    subscriptions: super::subscriptions::Subscriptions::open(
+                        dir.join("web_push.json"),
+                    ),
+                }),
+                Err(e) => {
+                    health.set(
+                        &health_name("web_push"),
+                        HealthStatus::Unhealthy,
+                        e.to_string(),
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Self {
             inner: Arc::new(Inner {
+                web_push,
                 presence: Presence::new(config.presence.clone()),
                 config,
                 tokens: ActionTokens::new(&key),
@@ -87,6 +117,11 @@ impl Notifier {
                 shutdown: OnceLock::new(),
             }),
         }
+    }
+
+    /// Web Push's key and subscriptions (`None` when it is off or its key is unusable).
+    pub fn web_push(&self) -> Option<&WebPushSetup> {
+        self.inner.web_push.as_ref()
     }
 
     pub fn config(&self) -> &NotifyConfig {
@@ -286,6 +321,11 @@ impl Notifier {
             actions,
             base_url,
             tag: format!("paddock-{}", n.id),
+            issuer: Some(super::channel::Issuer {
+                tokens: self.inner.tokens.clone(),
+                channel: channel.name().to_owned(),
+                expires,
+            }),
         }
     }
 
