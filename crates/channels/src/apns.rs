@@ -4,14 +4,15 @@
 //! with `apns-topic`, `apns-push-type`, `apns-priority`, `apns-expiration` and
 //! `apns-collapse-id`. The payload carries the notification's actions with their tokens
 //! under `paddock` and `aps.category = PADDOCK_PERMISSION`, for the owner's app to show
-//! buttons and redeem the one pressed through `POST /api/v1/notifications/act`.
+//! buttons and redeem the one pressed through `POST /api/v1/notifications/act`. Once the
+//! request is answered, a silent alert with the same collapse id replaces it with who answered.
 
 use crate::devices::fan_out;
 use crate::jwt::{now, Signer};
 use crate::{http, lines, SetupError};
 use paddock_core::notify::remote_config::ApnsConfig;
 use paddock_core::notify::{
-    BoxFuture, Capabilities, Channel, ChannelError, NotificationKind, Outgoing, Receipt,
+    BoxFuture, Capabilities, Channel, ChannelError, NotificationKind, Outgoing, Receipt, Withdrawal,
 };
 use serde_json::{json, Value};
 use std::sync::Mutex;
@@ -104,21 +105,30 @@ impl Apns {
         *self.token.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    /// The JSON payload.
-    pub fn payload(out: &Outgoing) -> Value {
+    /// The JSON payload; `answered` replaces the text (and drops the actions and the sound)
+    /// once the request was answered.
+    pub fn payload(out: &Outgoing, answered: Option<&str>) -> Value {
         let n = &out.notification;
         let (title, mut body) = lines(out);
-        let actions: Vec<Value> = out
-            .actions
-            .iter()
-            .map(|a| json!({"key": a.action.key, "label": a.action.label, "token": a.token}))
-            .collect();
+        let actions: Vec<Value> = match answered {
+            Some(_) => Vec::new(),
+            None => out
+                .actions
+                .iter()
+                .map(|a| json!({"key": a.action.key, "label": a.action.label, "token": a.token}))
+                .collect(),
+        };
+        if let Some(text) = answered {
+            body = text.to_owned();
+        }
         loop {
             let mut aps = json!({
                 "alert": {"title": title, "body": body},
-                "sound": "default",
                 "thread-id": n.session.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "paddock".into()),
             });
+            if answered.is_none() {
+                aps["sound"] = "default".into();
+            }
             if !actions.is_empty() {
                 aps["category"] = "PADDOCK_PERMISSION".into();
             }
@@ -129,6 +139,7 @@ impl Apns {
                     "request": n.request,
                     "link": out.link_url(),
                     "actions": actions,
+                    "answered": answered,
                 },
             });
             if payload.to_string().len() <= MAX_PAYLOAD || body.is_empty() {
@@ -139,15 +150,16 @@ impl Apns {
         }
     }
 
+    /// `urgent`: priority 10 (delivered at once) rather than 5 (may wait for the device).
     async fn send(
         &self,
         out: &Outgoing,
         payload: &Value,
+        urgent: bool,
         device: String,
     ) -> Result<String, ChannelError> {
         let token = self.provider_token()?;
         let url = format!("{}/3/device/{device}", self.base_url);
-        let permission = out.notification.kind == NotificationKind::Permission;
         let collapse: String = out.tag.chars().take(64).collect();
         let response = self
             .client
@@ -155,7 +167,7 @@ impl Apns {
             .header("authorization", format!("bearer {token}"))
             .header("apns-topic", &self.topic)
             .header("apns-push-type", "alert")
-            .header("apns-priority", if permission { "10" } else { "5" })
+            .header("apns-priority", if urgent { "10" } else { "5" })
             .header("apns-expiration", (now() + 600).to_string())
             .header("apns-collapse-id", collapse)
             .json(payload)
@@ -205,7 +217,7 @@ impl Channel for Apns {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             actions: true,
-            withdraw: false,
+            withdraw: true,
             reply_text: false,
             remote: true,
         }
@@ -213,8 +225,29 @@ impl Channel for Apns {
 
     fn deliver<'a>(&'a self, out: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, ChannelError>> {
         Box::pin(async move {
-            let payload = Self::payload(out);
-            fan_out(&self.devices, |device| self.send(out, &payload, device)).await
+            let payload = Self::payload(out, None);
+            let urgent = out.notification.kind == NotificationKind::Permission;
+            fan_out(&self.devices, |device| {
+                self.send(out, &payload, urgent, device)
+            })
+            .await
+        })
+    }
+
+    /// Replaces the delivered alert (same `apns-collapse-id`) with who answered, silently.
+    fn withdraw<'a>(
+        &'a self,
+        out: &'a Outgoing,
+        _receipt: &'a Receipt,
+        why: &'a Withdrawal,
+    ) -> BoxFuture<'a, Result<(), ChannelError>> {
+        Box::pin(async move {
+            let payload = Self::payload(out, Some(&why.text));
+            fan_out(&self.devices, |device| {
+                self.send(out, &payload, false, device)
+            })
+            .await
+            .map(|_| ())
         })
     }
 }

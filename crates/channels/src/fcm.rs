@@ -3,14 +3,15 @@
 //! exchanged for an OAuth access token (kept until shortly before it expires, dropped when
 //! FCM says 401), then `POST /v1/projects/<id>/messages:send` for each device. The message
 //! carries the notification's actions with their tokens in `data` (string values, as FCM
-//! requires), for the owner's app to show buttons and redeem the one pressed.
+//! requires), for the owner's app to show buttons and redeem the one pressed. Once the
+//! request is answered, a message with the same Android tag replaces it with who answered.
 
 use crate::devices::fan_out;
 use crate::jwt::{now, Signer};
 use crate::{http, lines, SetupError};
 use paddock_core::notify::remote_config::FcmConfig;
 use paddock_core::notify::{
-    BoxFuture, Capabilities, Channel, ChannelError, NotificationKind, Outgoing, Receipt,
+    BoxFuture, Capabilities, Channel, ChannelError, NotificationKind, Outgoing, Receipt, Withdrawal,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -165,16 +166,23 @@ impl Fcm {
         Ok(token)
     }
 
-    /// The `message` for one device.
-    pub fn message(out: &Outgoing, device: &str) -> Value {
+    /// The `message` for one device; `answered` replaces the text (and drops the actions)
+    /// once the request was answered.
+    pub fn message(out: &Outgoing, device: &str, answered: Option<&str>) -> Value {
         let n = &out.notification;
-        let (title, body) = lines(out);
-        let actions: Vec<Value> = out
-            .actions
-            .iter()
-            .map(|a| json!({"key": a.action.key, "label": a.action.label, "token": a.token}))
-            .collect();
-        let permission = n.kind == NotificationKind::Permission;
+        let (title, mut body) = lines(out);
+        let actions: Vec<Value> = match answered {
+            Some(_) => Vec::new(),
+            None => out
+                .actions
+                .iter()
+                .map(|a| json!({"key": a.action.key, "label": a.action.label, "token": a.token}))
+                .collect(),
+        };
+        if let Some(text) = answered {
+            body = text.to_owned();
+        }
+        let permission = n.kind == NotificationKind::Permission && answered.is_none();
         let mut data = json!({
             "notification": n.id,
             "kind": serde_json::to_value(n.kind).ok().and_then(|k| k.as_str().map(str::to_owned)).unwrap_or_default(),
@@ -185,6 +193,9 @@ impl Fcm {
         }
         if let Some(r) = &n.request {
             data["request"] = r.clone().into();
+        }
+        if let Some(text) = answered {
+            data["answered"] = text.into();
         }
         json!({"message": {
             "token": device,
@@ -199,7 +210,12 @@ impl Fcm {
         }})
     }
 
-    async fn send(&self, out: &Outgoing, device: String) -> Result<String, ChannelError> {
+    async fn send(
+        &self,
+        out: &Outgoing,
+        answered: Option<&str>,
+        device: String,
+    ) -> Result<String, ChannelError> {
         let token = self.access_token().await?;
         let url = format!(
             "{}/v1/projects/{}/messages:send",
@@ -209,7 +225,7 @@ impl Fcm {
             .client
             .post(url)
             .bearer_auth(token)
-            .json(&Self::message(out, &device))
+            .json(&Self::message(out, &device, answered))
             .send()
             .await
             .map_err(|e| http::send_error("FCM", &e))?;
@@ -254,13 +270,29 @@ impl Channel for Fcm {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             actions: true,
-            withdraw: false,
+            withdraw: true,
             reply_text: false,
             remote: true,
         }
     }
 
     fn deliver<'a>(&'a self, out: &'a Outgoing) -> BoxFuture<'a, Result<Receipt, ChannelError>> {
-        Box::pin(async move { fan_out(&self.devices, |device| self.send(out, device)).await })
+        Box::pin(async move { fan_out(&self.devices, |device| self.send(out, None, device)).await })
+    }
+
+    /// Replaces the delivered notification (same Android tag) with who answered.
+    fn withdraw<'a>(
+        &'a self,
+        out: &'a Outgoing,
+        _receipt: &'a Receipt,
+        why: &'a Withdrawal,
+    ) -> BoxFuture<'a, Result<(), ChannelError>> {
+        Box::pin(async move {
+            fan_out(&self.devices, |device| {
+                self.send(out, Some(&why.text), device)
+            })
+            .await
+            .map(|_| ())
+        })
     }
 }

@@ -15,7 +15,7 @@ use http_body_util::BodyExt;
 use paddock_channels::apns::Apns;
 use paddock_channels::fcm::Fcm;
 use paddock_core::notify::remote_config::{ApnsConfig, FcmConfig};
-use paddock_core::notify::{Channel, ChannelError};
+use paddock_core::notify::{Channel, ChannelError, Withdrawal};
 use ring::signature::{self, KeyPair};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -255,6 +255,32 @@ async fn apns_gets_an_http2_push_with_a_valid_es256_token_and_the_actions_for_th
     assert_eq!(payload["paddock"]["actions"][0]["token"], "pna_allow");
     assert_eq!(payload["paddock"]["actions"][1]["label"], "Deny");
 
+    channel
+        .withdraw(
+            &out,
+            &receipt,
+            &Withdrawal {
+                text: "Allowed by ntfy notification".into(),
+            },
+        )
+        .await
+        .expect("replaced");
+    let (headers, update) = fake.seen.lock().expect("lock")[1].clone();
+    assert_eq!(
+        headers["apns-collapse-id"], "paddock-n7",
+        "replaces the first"
+    );
+    assert_eq!(headers["apns-priority"], "5");
+    assert_eq!(
+        update["aps"]["alert"]["body"],
+        "Allowed by ntfy notification"
+    );
+    assert!(
+        update["aps"].get("category").is_none() && update["aps"].get("sound").is_none(),
+        "{update}"
+    );
+    assert_eq!(update["paddock"]["actions"], json!([]));
+
     let only_gone = Apns::new(&ApnsConfig {
         devices: vec![GONE.into()],
         ..config.clone()
@@ -487,6 +513,27 @@ async fn fcm_exchanges_a_verified_assertion_for_a_token_reuses_it_and_sends_the_
     let actions: Value =
         serde_json::from_str(m["data"]["actions"].as_str().unwrap_or("")).expect("actions JSON");
     assert_eq!(actions[0]["token"], "pna_allow");
+
+    channel
+        .withdraw(
+            &out,
+            &first,
+            &Withdrawal {
+                text: "Denied by desktop notification".into(),
+            },
+        )
+        .await
+        .expect("replaced");
+    let update = fake.sent.lock().expect("lock")[2]["message"].clone();
+    assert_eq!(
+        update["android"]["notification"]["tag"], "paddock-n7",
+        "replaces the first"
+    );
+    assert_eq!(
+        update["notification"]["body"],
+        "Denied by desktop notification"
+    );
+    assert_eq!(update["data"]["actions"], "[]");
 
     let gone = Fcm::new(&FcmConfig {
         devices: vec![GONE.into()],
