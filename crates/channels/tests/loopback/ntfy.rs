@@ -192,3 +192,19 @@ async fn the_test_notification_reaches_ntfy_and_a_wrong_token_is_a_clear_error()
     );
     host.sup.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_down_for_a_moment_is_tried_again_and_the_notification_arrives() {
+    let server = FakeNtfy::start(None).await;
+    let host = start(ntfy_config(&server, ""));
+    server.go_down_for(1);
+    let view = host
+        .sup
+        .handle()
+        .test_notify_channel("ntfy")
+        .await
+        .expect("delivered on the second attempt");
+    assert_eq!(view.attempts, 2, "{view:?}");
+    assert_eq!(server.messages("paddock_phone").len(), 1, "delivered once");
+    host.sup.stop().await;
+}

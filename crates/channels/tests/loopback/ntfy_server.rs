@@ -28,6 +28,8 @@ struct St {
     messages: Vec<Value>,
     clears: Vec<(String, String)>,
     subscribers: usize,
+    /// Publishes still to be answered 503 (an outage).
+    unavailable: usize,
 }
 
 #[derive(Clone)]
@@ -144,6 +146,17 @@ fn check_publish(body: &Value) -> Result<(), String> {
 async fn publish_json(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(r) = s.refused(&headers) {
         return r;
+    }
+    {
+        let mut st = s.st.lock().expect("lock");
+        if st.unavailable > 0 {
+            st.unavailable -= 1;
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                50301,
+                "service unavailable",
+            );
+        }
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return error(
@@ -307,6 +320,11 @@ impl FakeNtfy {
             .filter(|m| m["topic"] == topic && m["event"] == "message")
             .cloned()
             .collect()
+    }
+
+    /// The next `n` publishes are answered 503.
+    pub fn go_down_for(&self, n: usize) {
+        self.shared.st.lock().expect("lock").unavailable = n;
     }
 
     pub fn clears(&self) -> Vec<(String, String)> {
