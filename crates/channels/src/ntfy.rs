@@ -337,8 +337,16 @@ mod tests {
             topic: "paddock_x-1".into(),
             ..Default::default()
         };
-        let n = Ntfy::new(&ok).expect("valid");
+        let n = Ntfy::new(&NtfyConfig {
+            token: Secret::new("tk_do_not_log"),
+            ..ok.clone()
+        })
+        .expect("valid");
         assert_eq!(n.reply_topic, "paddock_x-1-answers");
+        assert!(
+            !format!("{n:?}").contains("tk_do_not_log"),
+            "the token is redacted"
+        );
         let bad = NtfyConfig {
             topic: "has space".into(),
             ..ok.clone()
