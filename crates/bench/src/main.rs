@@ -15,6 +15,7 @@ mod harness;
 mod hooks;
 mod idle;
 mod latency;
+mod notify;
 mod options;
 mod procfs;
 mod report;
@@ -123,6 +124,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("endpoint") {
         endpoint::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("notify") {
+        notify::run(&mut h, &rt, opts, &mut report);
     }
     report.finish();
 

@@ -82,7 +82,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 8] = [
+pub const MEASUREMENTS: [&str; 9] = [
     "throughput",
     "latency",
     "idle",
@@ -91,6 +91,7 @@ pub const MEASUREMENTS: [&str; 8] = [
     "hooks",
     "transcripts",
     "endpoint",
+    "notify",
 ];
 
 impl Options {

@@ -195,4 +195,25 @@ fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desk
         serde_json::from_str(&env.ok(&["approvals", "--all", "--json"])).expect("JSON");
     let decided = &approvals[0]["outcome"];
     assert_eq!(decided["by"], "desktop notification", "{approvals:#}");
+
+    // The log, and a test send through each channel.
+    let listed = env.ok(&["notifications", "list"]);
+    assert!(
+        listed.contains("claude asks to run Bash") && listed.contains("desktop withdrawn"),
+        "{listed}"
+    );
+    let sent = env.ok(&["notifications", "test", "web_push"]);
+    assert!(sent.contains("web_push Delivered"), "{sent}");
+    push.wait_for("the test message", T, |d| {
+        d.json()["title"] == "Paddock test notification"
+    });
+    let sent = env.ok(&["notifications", "test", "desktop"]);
+    assert!(sent.contains("desktop Delivered"), "{sent}");
+    let bad = env.paddock(&["notifications", "test", "pager"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("no notification channel `pager`") && err.contains("desktop"),
+        "{err}"
+    );
 }

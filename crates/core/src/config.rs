@@ -81,6 +81,12 @@ pub struct ServerConfig {
     pub ws_input_bytes_per_second: u32,
     /// The largest WebSocket message accepted, in bytes.
     pub ws_max_message_bytes: u32,
+    /// A certificate of the owner's own (PEM, leaf first, then its chain), e.g. a tailnet
+    /// HTTPS certificate: browsers trust it, so service workers (Web Push) work. With `key`;
+    /// without both, a self-signed certificate is made and pinned through pairing.
+    pub cert: Option<std::path::PathBuf>,
+    /// The private key of `cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -97,6 +103,8 @@ impl Default for ServerConfig {
             allowed_origins: Vec::new(),
             ws_input_bytes_per_second: 1 << 20,
             ws_max_message_bytes: 1 << 20,
+            cert: None,
+            key: None,
         }
     }
 }
@@ -360,6 +368,10 @@ allowed_origins = []
 ws_input_bytes_per_second = 1048576
 # The largest WebSocket message accepted, in bytes.
 ws_max_message_bytes = 1048576
+# A certificate of your own instead of the self-signed one (PEM files), e.g. from
+# `tailscale cert`: browsers then trust the UI's origin, which Web Push needs.
+# cert = "/home/me/box.tailnet.ts.net.crt"
+# key = "/home/me/box.tailnet.ts.net.key"
 
 [notify]
 # Notifications: the host's desktop, Web Push to your browsers and phone, and more.

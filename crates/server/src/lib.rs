@@ -71,6 +71,14 @@ impl Server {
             .map_err(|source| ServerError::Bind { addr, source })?;
         let tls = if cfg.insecure_http {
             None
+        } else if let (Some(cert), Some(key)) = (&cfg.cert, &cfg.key) {
+            Some(tls::own_server_config(cert, key)?)
+        } else if let Some(one) = cfg.cert.as_ref().or(cfg.key.as_ref()) {
+            return Err(tls::TlsError::Own {
+                path: one.clone(),
+                message: "`[server] cert` and `key` go together; set both, or neither for a self-signed certificate".into(),
+            }
+            .into());
         } else {
             let dir = handle.config().data_dir().join("endpoint").join("tls");
             let id = tls::load_or_make(&dir, ip)?;
