@@ -176,7 +176,7 @@ impl Channel for Chat {
             let response = request
                 .send()
                 .await
-                .map_err(|e| http::send_error(service, &e))?;
+                .map_err(|e| http::send_error(service, &e.without_url()))?;
             let body = http::read(service, response).await?;
             Ok(match self.service {
                 Service::Slack => Receipt::default(),
@@ -211,7 +211,7 @@ impl Channel for Chat {
                     .json(&Self::discord_payload(out, Some(&why.text)))
                     .send()
                     .await
-                    .map_err(|e| http::send_error("Discord", &e))?;
+                    .map_err(|e| http::send_error("Discord", &e.without_url()))?;
                 http::read("Discord", response).await?;
             }
             Ok(())

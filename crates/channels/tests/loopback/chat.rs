@@ -304,6 +304,27 @@ async fn slack_gets_block_kit_with_a_link_into_the_ui_and_no_action_tokens() {
     let err = wrong.deliver(&out).await.expect_err("unknown webhook");
     assert!(matches!(err, ChannelError::Rejected(_)), "{err:?}");
     assert!(err.to_string().contains("no_service"), "{err}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let down = Chat::new(
+        Service::Slack,
+        &config(format!(
+            "http://127.0.0.1:{port}/services/T0001/B0001/topsecret"
+        )),
+    )
+    .expect("channel");
+    let err = down.deliver(&out).await.expect_err("nobody listens");
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(
+        err.to_string().contains("Slack could not be reached"),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains("topsecret"),
+        "the webhook URL is a secret: {err}"
+    );
 }
 
 #[tokio::test]
