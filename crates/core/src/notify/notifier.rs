@@ -423,6 +423,12 @@ impl Notifier {
                 }
             }
         }
+        if let ChannelError::NotConfigured(_) = last {
+            // Nothing to deliver to yet (no browser subscribed, no topic): not a failure of
+            // the channel, and nothing for the health board.
+            self.with_delivery(&id, &name, |d, _| d.status = DeliveryStatus::Skipped);
+            return Err(last);
+        }
         self.with_delivery(&id, &name, |d, _| d.status = DeliveryStatus::Failed);
         self.channel_result(&name, Some(&last));
         Err(last)
@@ -661,6 +667,22 @@ mod tests {
             message.contains("3 deliveries in a row failed"),
             "{message}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_channel_with_nobody_to_reach_skips_without_going_unhealthy() {
+        let (_d, n, health, ch) = setup(
+            u32::MAX,
+            ChannelError::NotConfigured("no browser subscribed".into()),
+        );
+        for _ in 0..4 {
+            let note = n.create(draft(None), None);
+            let out = n.outgoing(&note, ch.as_ref(), None, SystemTime::now());
+            assert!(n.deliver(ch.clone(), out).await.is_err());
+            let (_, d) = n.get(&note.id).expect("remembered");
+            assert_eq!(d[0].status, DeliveryStatus::Skipped);
+        }
+        assert_eq!(board(&health).0, HealthStatus::Healthy);
     }
 
     #[test]
