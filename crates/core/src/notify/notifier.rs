@@ -4,7 +4,9 @@
 
 use super::channel::{ActionLink, Channel, ChannelError, Outgoing, Receipt, Withdrawal};
 use super::config::NotifyConfig;
-use super::model::{Action, DeliveryStatus, DeliveryView, Notification, NotificationState};
+use super::model::{
+    DeliveryStatus, DeliveryView, Notification, NotificationAction, NotificationState,
+};
 use super::presence::Presence;
 use super::rules::Draft;
 use super::tokens::{ActionTokens, Binding};
@@ -228,13 +230,13 @@ impl Notifier {
     pub(crate) fn create(&self, draft: Draft, view: Option<&SessionView>) -> Arc<Notification> {
         let actions = match &draft.request {
             Some(_) => vec![
-                Action {
+                NotificationAction {
                     key: "allow".into(),
                     label: "Approve".into(),
                     decision: Decision::Allow,
                     takes_message: false,
                 },
-                Action {
+                NotificationAction {
                     key: "deny".into(),
                     label: "Deny".into(),
                     decision: Decision::Deny { message: None },
