@@ -18,9 +18,15 @@ pub async fn start(handle: &Handle) {
         return;
     }
     if config.desktop.enabled {
-        match desktop::Desktop::connect(config.desktop.bus_address.as_deref()).await {
-            Ok(d) => handle.add_notify_channel(Arc::new(d)),
-            Err(e) => unavailable(handle, "desktop", &e.to_string()),
+        let address = config.desktop.bus_address.as_deref();
+        if address.is_none() && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            // A headless host: no desktop to notify, which is nothing to fix.
+            tracing::info!("no desktop session bus (DBUS_SESSION_BUS_ADDRESS is unset): desktop notifications are off");
+        } else {
+            match desktop::Desktop::connect(address).await {
+                Ok(d) => handle.add_notify_channel(Arc::new(d)),
+                Err(e) => unavailable(handle, "desktop", &e.to_string()),
+            }
         }
     }
     if config.web_push.enabled {

@@ -32,7 +32,7 @@ pub enum NotificationKind {
 /// One button on a notification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
-pub struct Action {
+pub struct NotificationAction {
     /// Stable within the notification: `allow`, `allow_always`, `deny`.
     pub key: String,
     /// What the button says.
@@ -65,7 +65,7 @@ pub struct Notification {
     /// The tool and its one-line summary, for channels that lay them out themselves.
     pub tool: Option<String>,
     pub detail: Option<String>,
-    pub actions: Vec<Action>,
+    pub actions: Vec<NotificationAction>,
     /// RFC 3339 UTC.
     pub created_at: String,
     pub state: NotificationState,

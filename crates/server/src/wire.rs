@@ -82,7 +82,7 @@ pub fn typescript() -> String {
     add(crate::app::EndpointMetrics::decl());
     // Notifications (issue 12).
     add(paddock_core::notify::NotificationKind::decl());
-    add(paddock_core::notify::Action::decl());
+    add(paddock_core::notify::NotificationAction::decl());
     add(paddock_core::notify::Notification::decl());
     add(paddock_core::notify::NotificationState::decl());
     add(paddock_core::notify::DeliveryView::decl());

@@ -3,7 +3,7 @@
 //! named condition with a deadline.
 
 use paddock_core::notify::{
-    Action, ActionLink, Notification, NotificationKind, NotificationState, Outgoing,
+    ActionLink, Notification, NotificationAction, NotificationKind, NotificationState, Outgoing,
 };
 use paddock_proto::agent::Decision;
 use std::future::Future;
@@ -38,7 +38,7 @@ pub fn permission() -> Outgoing {
     ]
     .into_iter()
     .map(|(key, label, decision)| ActionLink {
-        action: Action {
+        action: NotificationAction {
             key: key.into(),
             label: label.into(),
             decision,

@@ -3,7 +3,7 @@
 //! tokens), what it must do (deliver, withdraw or update, say whether it is healthy), and how
 //! a channel that hears answers hands an action token back ([`Answers::redeem`]).
 
-use super::model::{Action, Notification};
+use super::model::{Notification, NotificationAction};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,7 +31,7 @@ pub struct Capabilities {
 /// One action of one notification, as one channel carries it.
 #[derive(Clone)]
 pub struct ActionLink {
-    pub action: Action,
+    pub action: NotificationAction,
     /// The single-use token that answers the request, bound to this action's decision, this
     /// channel and an expiry. A channel whose answers come back to the host (D-Bus
     /// `ActionInvoked`, a reply topic) passes it to [`Answers::redeem`]; one whose buttons

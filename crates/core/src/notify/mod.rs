@@ -54,7 +54,8 @@ pub use channel::{
     Withdrawal,
 };
 pub use model::{
-    Action, DeliveryStatus, DeliveryView, Notification, NotificationKind, NotificationState,
+    DeliveryStatus, DeliveryView, Notification, NotificationAction, NotificationKind,
+    NotificationState,
 };
 pub use notifier::Notifier;
 

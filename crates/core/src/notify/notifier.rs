@@ -4,7 +4,9 @@
 
 use super::channel::{ActionLink, Channel, ChannelError, Outgoing, Receipt, Withdrawal};
 use super::config::NotifyConfig;
-use super::model::{Action, DeliveryStatus, DeliveryView, Notification, NotificationState};
+use super::model::{
+    DeliveryStatus, DeliveryView, Notification, NotificationAction, NotificationState,
+};
 use super::presence::Presence;
 use super::rules::Draft;
 use super::tokens::{ActionTokens, Binding};
@@ -228,13 +230,13 @@ impl Notifier {
     pub(crate) fn create(&self, draft: Draft, view: Option<&SessionView>) -> Arc<Notification> {
         let actions = match &draft.request {
             Some(_) => vec![
-                Action {
+                NotificationAction {
                     key: "allow".into(),
                     label: "Approve".into(),
                     decision: Decision::Allow,
                     takes_message: false,
                 },
-                Action {
+                NotificationAction {
                     key: "deny".into(),
                     label: "Deny".into(),
                     decision: Decision::Deny { message: None },
@@ -422,6 +424,12 @@ impl Notifier {
                     }
                 }
             }
+        }
+        if let ChannelError::NotConfigured(_) = last {
+            // Nothing to deliver to yet (no browser subscribed, no topic): not a failure of
+            // the channel, and nothing for the health board.
+            self.with_delivery(&id, &name, |d, _| d.status = DeliveryStatus::Skipped);
+            return Err(last);
         }
         self.with_delivery(&id, &name, |d, _| d.status = DeliveryStatus::Failed);
         self.channel_result(&name, Some(&last));
@@ -661,6 +669,22 @@ mod tests {
             message.contains("3 deliveries in a row failed"),
             "{message}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_channel_with_nobody_to_reach_skips_without_going_unhealthy() {
+        let (_d, n, health, ch) = setup(
+            u32::MAX,
+            ChannelError::NotConfigured("no browser subscribed".into()),
+        );
+        for _ in 0..4 {
+            let note = n.create(draft(None), None);
+            let out = n.outgoing(&note, ch.as_ref(), None, SystemTime::now());
+            assert!(n.deliver(ch.clone(), out).await.is_err());
+            let (_, d) = n.get(&note.id).expect("remembered");
+            assert_eq!(d[0].status, DeliveryStatus::Skipped);
+        }
+        assert_eq!(board(&health).0, HealthStatus::Healthy);
     }
 
     #[test]

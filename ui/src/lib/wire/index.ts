@@ -672,7 +672,7 @@ p50_us: number, p95_us: number, p99_us: number, };
 
 export type NotificationKind = "permission" | "waiting_input" | "task_finished" | "exited_abnormally" | "errored" | "resource" | "custom" | "test";
 
-export type Action = { 
+export type NotificationAction = { 
 /**
  * Stable within the notification: `allow`, `allow_always`, `deny`.
  */
@@ -715,7 +715,7 @@ request: string | null,
 /**
  * The tool and its one-line summary, for channels that lay them out themselves.
  */
-tool: string | null, detail: string | null, actions: Array<Action>, 
+tool: string | null, detail: string | null, actions: Array<NotificationAction>, 
 /**
  * RFC 3339 UTC.
  */
