@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The SMTP server the email channel's tests talk to: aiosmtpd (pinned, from PyPI) in a venv
 # under the cache directory, made once per machine (about 10 s). The tests look for it at
-# the same path (crates/channels/tests/support/smtp.rs).
+# the same path (crates/channels/tests/loopback/email.rs).
 # Usage: scripts/install-smtp-server.sh
 set -euo pipefail
 
