@@ -17,6 +17,8 @@ apt_install() {
 }
 
 need tmux || apt_install tmux
+# A private session bus for the desktop-notification tests (crates/cli/tests/notifications.rs).
+need dbus-daemon || apt_install dbus
 if ! need cargo; then
   echo "error: cargo is not installed; install Rust from https://rustup.rs and run this again" >&2
   exit 1
@@ -32,6 +34,9 @@ scripts/install-agents.sh
 
 echo "==> UI: lint, unit tests, build within the bundle budget (paddock embeds ui/dist)"
 (cd ui && npm ci --no-audit --no-fund && npm run lint && npm test && npm run build)
+
+echo "==> the SMTP server the email channel's tests use (aiosmtpd, pinned, cached once per machine)"
+scripts/install-smtp-server.sh
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

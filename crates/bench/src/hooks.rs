@@ -123,11 +123,11 @@ fn measure(
         floor.push(start.elapsed());
     }
     let p = |s: &[Duration], q| micros(percentile(s, q)) / 1000.0;
-    let p99 = percentile(&to_bus, 0.99);
+    let p99 = percentile(&to_bus, 99.0);
     report.add(
         Row::new(
             "hook fired → session_update on the bus, p50 / p99",
-            format!("{:.1} / {:.1} ms", p(&to_bus, 0.5), p(&to_bus, 0.99)),
+            format!("{:.1} / {:.1} ms", p(&to_bus, 50.0), p(&to_bus, 99.0)),
         )
         .beside(format!("{n} hooks, each a real `paddock hook` process"))
         .target("p99 ≤ 100 ms", p99 <= TARGET_P99),
@@ -135,12 +135,12 @@ fn measure(
     report.add(
         Row::new(
             "`paddock hook` process time (spawn → exit), p50 / p99",
-            format!("{:.1} / {:.1} ms", p(&process, 0.5), p(&process, 0.99)),
+            format!("{:.1} / {:.1} ms", p(&process, 50.0), p(&process, 99.0)),
         )
         .beside(format!(
             "`/bin/true` spawned the same way: {:.1} / {:.1} ms",
-            p(&floor, 0.5),
-            p(&floor, 0.99)
+            p(&floor, 50.0),
+            p(&floor, 99.0)
         )),
     );
     report.record(

@@ -18,6 +18,7 @@ mod hooks;
 mod idle;
 mod latency;
 mod lossless;
+mod notify;
 mod options;
 mod procfs;
 mod report;
@@ -135,6 +136,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("client") {
         client::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("notify") {
+        notify::run(&mut h, &rt, opts, &mut report);
     }
     report.finish();
 

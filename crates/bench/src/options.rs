@@ -32,7 +32,7 @@ options:
   --hook-events N  hooks fired in the hook measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
                    supervisor, hooks, transcripts, endpoint, lossless,
-                   conversation, client
+                   conversation, client, notify
   -h, --help       this text
 ";
 
@@ -87,7 +87,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 11] = [
+pub const MEASUREMENTS: [&str; 12] = [
     "throughput",
     "latency",
     "idle",
@@ -99,6 +99,7 @@ pub const MEASUREMENTS: [&str; 11] = [
     "lossless",
     "conversation",
     "client",
+    "notify",
 ];
 
 impl Options {

@@ -62,6 +62,7 @@ enum Command {
     Pair(cmd::pair::Args),
     Devices(cmd::devices::Args),
     Remote(cmd::remote::Args),
+    Notifications(cmd::notifications::Args),
     /// Runs a session holder (started by `paddock run`; not for direct use).
     #[command(name = "__holder", hide = true)]
     Holder,
@@ -98,6 +99,7 @@ fn main() -> ExitCode {
             Command::Run(a) => a.run().await,
             Command::Claude(a) => a.run().await,
             Command::Approvals(a) => a.run().await,
+            Command::Notifications(a) => a.run().await,
             Command::Approve(a) => a.run().await,
             Command::Deny(a) => a.run().await,
             Command::Message(a) => a.run().await,

@@ -511,6 +511,15 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
         r#"{"role": "guest"}"#,
     ),
     ("GET", "/api/v1/audit", Some("admin"), ""),
+    ("GET", "/api/v1/notifications", Some("viewer"), ""),
+    ("GET", "/api/v1/notifications/web-push", Some("viewer"), ""),
+    (
+        "POST",
+        "/api/v1/notifications/web-push/subscriptions",
+        Some("operator"),
+        r#"{"endpoint": "https://push.example.com/x", "keys": {"p256dh": "AA", "auth": "AA"}}"#,
+    ),
+    ("POST", "/api/v1/notifications/test/{x}", Some("admin"), ""),
     ("GET", "/health", None, ""),
     ("GET", "/api/v1/health", None, ""),
     ("GET", "/api/v1/openapi.json", None, ""),
@@ -552,13 +561,21 @@ async fn every_role_against_every_route_and_ws_message_and_every_refusal_is_audi
     let template = |p: &str| p.replace("{sid}", "{id}").replace("{x}", "{id}");
     // (`{index}` stays as it is: the route's own name for it.)
     for (m, p, need) in paddock_server::app::ROUTES {
-        if ["/api/v1/ws", "/api/v1/pair", "/api/v1/auth/refresh"].contains(p) {
+        // Public routes whose success needs a secret: each has a test of its own.
+        if [
+            "/api/v1/ws",
+            "/api/v1/pair",
+            "/api/v1/auth/refresh",
+            "/api/v1/notifications/act",
+        ]
+        .contains(p)
+        {
             continue;
         }
         let public = matches!(need, paddock_server::app::Need::Public);
         assert!(
             EXPECTED.iter().any(|(om, op, oneed, _)| om == m
-                && template(op) == *p
+                && template(op) == p.replace("{channel}", "{id}")
                 && oneed.is_none() == public),
             "route {m} {p} has no row in this test"
         );
@@ -1810,5 +1827,108 @@ async fn a_message_over_rest_says_whether_the_agent_took_it() {
             .is_some_and(|d| d.contains("reader took the message")),
         "{}",
         r.body
+    );
+}
+
+#[tokio::test]
+async fn a_browser_subscribes_to_web_push_a_test_reaches_it_and_a_bad_action_token_is_refused() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let push = paddock_fakeapi::push::PushService::start().expect("push service");
+    let browser = push.subscribe();
+    let operator = web.token(&env, "operator").await;
+    let admin = web.token(&env, "admin").await;
+
+    let info = web
+        .call(
+            "GET",
+            "/api/v1/notifications/web-push",
+            Some(&operator),
+            None,
+        )
+        .await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert_eq!(info.body["enabled"], true);
+    let key = info.body["public_key"].as_str().expect("the VAPID key");
+    assert_eq!(key.len(), 87, "65 bytes, base64url: {key}");
+
+    let bad = web
+        .call(
+            "POST",
+            "/api/v1/notifications/web-push/subscriptions",
+            Some(&operator),
+            Some(json!({"endpoint": "http://push.example.com/x", "keys": {"p256dh": browser.p256dh, "auth": browser.auth}})),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("https")),
+        "{}",
+        bad.body
+    );
+    let sub = web
+        .call(
+            "POST",
+            "/api/v1/notifications/web-push/subscriptions",
+            Some(&operator),
+            Some(json!({"endpoint": browser.endpoint, "keys": {"p256dh": browser.p256dh, "auth": browser.auth}})),
+        )
+        .await;
+    assert_eq!(sub.status, 200, "{}", sub.body);
+    assert_eq!(sub.body["device_name"], "operator device", "{}", sub.body);
+
+    let sent = web
+        .call(
+            "POST",
+            "/api/v1/notifications/test/web_push",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.body["status"], "delivered", "{}", sent.body);
+    let got = push.wait_for("the test notification", Duration::from_secs(10), |d| {
+        d.json()["title"] == "Paddock test notification"
+    });
+    assert_eq!(got.claims["aud"], push.origin());
+    let log = web
+        .call("GET", "/api/v1/notifications", Some(&operator), None)
+        .await;
+    assert_eq!(log.body["notifications"][0]["kind"], "test", "{}", log.body);
+
+    let none = web
+        .call(
+            "POST",
+            "/api/v1/notifications/test/pager",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(none.status, 404, "{}", none.body);
+    assert!(
+        none.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("web_push")),
+        "{}",
+        none.body
+    );
+
+    let forged = web
+        .call(
+            "POST",
+            "/api/v1/notifications/act",
+            None,
+            Some(json!({"token": "pna_AAAAAAAAAAAAAAAA.AAAA"})),
+        )
+        .await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    assert!(
+        forged.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not valid")),
+        "{}",
+        forged.body
     );
 }

@@ -155,6 +155,23 @@ async fn connection(stream: UnixStream, handle: Handle) {
                     Err(e) => Err(ErrorPayload::new(ErrorCode::Internal, e.to_string())),
                 }
             }
+            Request::Notifications { limit } => {
+                let n = handle.notifier();
+                Ok(Response::Notifications {
+                    notifications: n.list(limit as usize),
+                    deliveries: n.deliveries(limit as usize * 4),
+                })
+            }
+            Request::NotifyTest { channel } => {
+                use crate::notify::TestError;
+                match handle.test_notify_channel(&channel).await {
+                    Ok(delivery) => Ok(Response::NotifyTested { delivery }),
+                    Err(e @ TestError::NoChannel(..)) => {
+                        Err(ErrorPayload::new(ErrorCode::NotFound, e.to_string()))
+                    }
+                    Err(e) => Err(ErrorPayload::new(ErrorCode::Unsupported, e.to_string())),
+                }
+            }
             Request::Permissions { all } => Ok(Response::Permissions {
                 requests: handle.permissions().list(all),
             }),

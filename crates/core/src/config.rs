@@ -48,6 +48,7 @@ pub struct Config {
     pub tmux: TmuxConfig,
     pub agents: AgentsConfig,
     pub server: ServerConfig,
+    pub notify: crate::notify::config::NotifyConfig,
 }
 
 /// The endpoint: HTTPS REST and WSS for the UI, the apps and browsers on other devices.
@@ -80,6 +81,12 @@ pub struct ServerConfig {
     pub ws_input_bytes_per_second: u32,
     /// The largest WebSocket message accepted, in bytes.
     pub ws_max_message_bytes: u32,
+    /// A certificate of the owner's own (PEM, leaf first, then its chain), e.g. a tailnet
+    /// HTTPS certificate: browsers trust it, so service workers (Web Push) work. With `key`;
+    /// without both, a self-signed certificate is made and pinned through pairing.
+    pub cert: Option<std::path::PathBuf>,
+    /// The private key of `cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +103,8 @@ impl Default for ServerConfig {
             allowed_origins: Vec::new(),
             ws_input_bytes_per_second: 1 << 20,
             ws_max_message_bytes: 1 << 20,
+            cert: None,
+            key: None,
         }
     }
 }
@@ -159,6 +168,7 @@ impl Default for Config {
             tmux: TmuxConfig::default(),
             agents: AgentsConfig::default(),
             server: ServerConfig::default(),
+            notify: Default::default(),
         }
     }
 }
@@ -358,6 +368,120 @@ allowed_origins = []
 ws_input_bytes_per_second = 1048576
 # The largest WebSocket message accepted, in bytes.
 ws_max_message_bytes = 1048576
+# A certificate of your own instead of the self-signed one (PEM files), e.g. from
+# `tailscale cert`: browsers then trust the UI's origin, which Web Push needs.
+# cert = "/home/me/box.tailnet.ts.net.crt"
+# key = "/home/me/box.tailnet.ts.net.key"
+
+[notify]
+# Notifications: the host's desktop, Web Push to your browsers and phone, and more.
+enabled = true
+# Hold every notification (permission requests still wait in Paddock).
+paused = false
+# Where links and Approve / Deny buttons point; default: the endpoint's own URL.
+# public_url = "https://mybox.tailnet.ts.net:7420"
+# How long an Approve / Deny on a notification can be used.
+action_ttl = "10m"
+# The same rule for the same session notifies at most once in this time.
+cooldown = "2m"
+# Attempts per channel, and how long each may take.
+attempts = 3
+attempt_timeout = "10s"
+# Quiet hours (local time): only permission requests get through.
+# quiet_hours = { start = "22:00", end = "07:00", permissions_too = false }
+
+[notify.rules]
+permission = true
+waiting_input = true
+# Working longer than long_task_after, then done.
+long_task = true
+long_task_after = "5m"
+exited_abnormally = true
+errored = true
+# Rules of your own; every condition given must hold (globs: * and ?).
+# custom = [{ name = "api idle", state = "idle", agent = "claude", cwd = "/home/me/api*" }]
+custom = []
+
+[notify.rules.resources]
+enabled = true
+cpu_percent = 95.0
+memory_mib = 8192
+for = "2m"
+
+[notify.presence]
+# While you type into an attached terminal or look at the UI, push to your phone waits.
+enabled = true
+active_for = "2m"
+escalate_after = "1m"
+
+[notify.desktop]
+# The host's desktop notifications (freedesktop over D-Bus), with Approve / Deny buttons.
+enabled = true
+# bus_address = "unix:path=/run/user/1000/bus"
+
+[notify.web_push]
+# Browsers and installed web apps that subscribed in Settings, Notifications.
+enabled = true
+# A contact push services may write to (mailto: or https:).
+contact = "mailto:paddock@example.com"
+# How long a push service keeps a message for a device that is offline.
+ttl = "10m"
+
+# Channels through services: each off until you turn it on and fill it in. Keep secrets in
+# files of their own (chmod 600) and name them with the *_file settings.
+
+[notify.ntfy]
+# ntfy.sh or your own server; Approve / Deny come back through reply_topic.
+enabled = false
+url = "https://ntfy.sh"
+# A topic nobody guesses: on ntfy.sh the topic is the password.
+topic = ""
+# reply_topic = "<topic>-answers"
+# token_file = "/home/me/.config/paddock/ntfy-token"
+# ca_file = "/etc/ssl/my-ntfy.pem"
+
+[notify.slack]
+# An incoming webhook (its URL is its credential).
+enabled = false
+# webhook_url_file = "/home/me/.config/paddock/slack-webhook"
+
+[notify.discord]
+enabled = false
+# webhook_url_file = "/home/me/.config/paddock/discord-webhook"
+
+[notify.webhook]
+# A JSON POST signed with HMAC-SHA256 (README: "Signed webhooks").
+enabled = false
+url = ""
+# secret_file = "/home/me/.config/paddock/webhook-secret"
+
+[notify.email]
+enabled = false
+host = ""
+port = 587
+# starttls (usually port 587) or tls (usually 465).
+security = "starttls"
+# username = "me@example.com"
+# password_file = "/home/me/.config/paddock/smtp-password"
+from = ""
+to = []
+
+[notify.apns]
+# For a mobile app you build and sign with your own Apple key.
+enabled = false
+base_url = "https://api.push.apple.com"
+team_id = ""
+key_id = ""
+# key_file = "/home/me/.config/paddock/AuthKey_ABC123.p8"
+topic = ""
+devices = []
+
+[notify.fcm]
+# For a mobile app you build with your own Firebase project.
+enabled = false
+base_url = "https://fcm.googleapis.com"
+# service_account_file = "/home/me/.config/paddock/firebase-service-account.json"
+devices = []
 "#;
 
 #[cfg(test)]

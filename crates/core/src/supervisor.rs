@@ -60,6 +60,7 @@ struct Inner {
     store: std::sync::OnceLock<Option<paddock_store::Store>>,
     access: crate::access::Access,
     endpoint: std::sync::Mutex<Option<Endpoint>>,
+    notifier: crate::notify::Notifier,
 }
 
 /// Where the endpoint serves, once it does.
@@ -85,6 +86,10 @@ pub enum PairingError {
 impl Handle {
     pub fn bus(&self) -> &Bus {
         &self.inner.bus
+    }
+
+    pub(crate) fn notifier_ref(&self) -> &crate::notify::Notifier {
+        &self.inner.notifier
     }
 
     pub fn registry(&self) -> &Registry {
@@ -273,6 +278,7 @@ impl Supervisor {
 
         // Subscribed before any component starts, so the recorder misses nothing.
         let recorder_events = bus.subscribe();
+        let notifier_events = bus.subscribe();
         let registry = Registry::new(bus.clone());
         let health = Health::new(bus.clone());
         health.set(
@@ -312,8 +318,11 @@ impl Supervisor {
             config.server.pairing_ttl,
             config.server.access_token_ttl,
         )?;
+        let notifier =
+            crate::notify::Notifier::new(config.notify.clone(), health.clone(), &config.data_dir());
         let handle = Handle {
             inner: Arc::new(Inner {
+                notifier,
                 access,
                 endpoint: std::sync::Mutex::new(None),
                 config,
@@ -376,6 +385,14 @@ impl Supervisor {
         }
         tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
+        // Before any channel can be added: a listening channel added right after start
+        // (tests, the app) must find the shutdown signal, not miss its listener.
+        handle.notifier().set_shutdown(rx.clone());
+        tasks.spawn(crate::notify::component::run(
+            handle.clone(),
+            notifier_events,
+            rx.clone(),
+        ));
         if let Some(store) = &store {
             tasks.spawn(crate::history::run(store.clone(), prices, rx.clone()));
         }

@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 
 pub mod agents;
+pub mod desktop;
 pub mod http;
+pub mod push;
 mod recorded;
 mod render;
 mod script;

@@ -507,6 +507,8 @@ async fn handle_request(
         | Request::Status
         | Request::Hook(_)
         | Request::Permissions { .. }
+        | Request::Notifications { .. }
+        | Request::NotifyTest { .. }
         | Request::Decide { .. }
         | Request::Insight { .. }
         | Request::History { .. }

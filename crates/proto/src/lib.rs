@@ -15,6 +15,7 @@ pub mod frame;
 pub mod ids;
 pub mod insight;
 pub mod message;
+pub mod notify;
 pub mod rest;
 pub mod supervisor;
 pub mod web;

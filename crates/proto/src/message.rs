@@ -88,6 +88,14 @@ pub enum Request {
         #[serde(default)]
         all: bool,
     },
+    /// The notifications made lately and every channel's attempts (supervisor only).
+    Notifications {
+        #[serde(default = "default_notifications")]
+        limit: u32,
+    },
+    /// Send a test notification through one channel and wait for the outcome (supervisor
+    /// only).
+    NotifyTest { channel: String },
     /// Answer a permission request; the first answer wins (supervisor only).
     Decide {
         request: crate::agent::PermissionId,
@@ -153,6 +161,10 @@ pub struct Hello {
     /// second). The supervisor asks for it to follow screens without streaming them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub activity: bool,
+}
+
+fn default_notifications() -> u32 {
+    100
 }
 
 fn yes() -> bool {
@@ -368,6 +380,15 @@ pub enum Response {
     /// Permission requests, oldest first.
     Permissions {
         requests: Vec<crate::agent::PermissionRequest>,
+    },
+    /// Notifications, newest first, with their deliveries.
+    Notifications {
+        notifications: Vec<crate::notify::Notification>,
+        deliveries: Vec<crate::notify::DeliveryView>,
+    },
+    /// A test notification's delivery.
+    NotifyTested {
+        delivery: crate::notify::DeliveryView,
     },
     /// A session's insight (absent until its transcript is found).
     Insight {
@@ -686,6 +707,17 @@ mod tests {
         }
     }
 
+    fn delivery() -> crate::notify::DeliveryView {
+        crate::notify::DeliveryView {
+            notification: "n1".into(),
+            channel: "desktop".into(),
+            status: crate::notify::DeliveryStatus::Delivered,
+            attempts: 1,
+            error: None,
+            latency_ms: Some(12),
+        }
+    }
+
     fn permission() -> crate::agent::PermissionRequest {
         crate::agent::PermissionRequest {
             id: "p1".into(),
@@ -748,6 +780,10 @@ mod tests {
             Request::Adopt {
                 session: SessionId::parse("abc123").expect("valid"),
             },
+            Request::Notifications { limit: 5 },
+            Request::NotifyTest {
+                channel: "desktop".into(),
+            },
             Request::History {
                 search: Some("flaky test".into()),
                 limit: 20,
@@ -794,6 +830,13 @@ mod tests {
             },
             Response::Permissions {
                 requests: vec![permission()],
+            },
+            Response::Notifications {
+                notifications: Vec::new(),
+                deliveries: vec![delivery()],
+            },
+            Response::NotifyTested {
+                delivery: delivery(),
             },
             Response::Permission {
                 request: Box::new(permission()),

@@ -70,6 +70,13 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("DELETE", "/api/v1/devices/{id}", ADMIN),
     ("POST", "/api/v1/pairing", ADMIN),
     ("GET", "/api/v1/audit", ADMIN),
+    ("GET", "/api/v1/notifications", READ),
+    ("GET", "/api/v1/notifications/web-push", READ),
+    // A device subscribes itself; its notifications carry Approve / Deny.
+    ("POST", "/api/v1/notifications/web-push/subscriptions", CONTROL),
+    // The single-use action token is the credential (per-address rate limit applies).
+    ("POST", "/api/v1/notifications/act", Need::Public),
+    ("POST", "/api/v1/notifications/test/{channel}", ADMIN),
 ];
 
 /// The state every handler shares.

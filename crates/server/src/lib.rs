@@ -8,6 +8,7 @@
 pub mod app;
 pub mod conversation;
 pub mod error;
+pub mod notifications;
 pub mod openapi;
 pub mod rest;
 pub mod tls;
@@ -71,6 +72,14 @@ impl Server {
             .map_err(|source| ServerError::Bind { addr, source })?;
         let tls = if cfg.insecure_http {
             None
+        } else if let (Some(cert), Some(key)) = (&cfg.cert, &cfg.key) {
+            Some(tls::own_server_config(cert, key)?)
+        } else if let Some(one) = cfg.cert.as_ref().or(cfg.key.as_ref()) {
+            return Err(tls::TlsError::Own {
+                path: one.clone(),
+                message: "`[server] cert` and `key` go together; set both, or neither for a self-signed certificate".into(),
+            }
+            .into());
         } else {
             let dir = handle.config().data_dir().join("endpoint").join("tls");
             let id = tls::load_or_make(&dir, ip)?;
@@ -169,6 +178,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/pairing", post(rest::create_pairing))
         .route("/api/v1/audit", get(rest::audit_log))
+        .route("/api/v1/notifications", get(notifications::log))
+        .route(
+            "/api/v1/notifications/web-push",
+            get(notifications::web_push_info),
+        )
+        .route(
+            "/api/v1/notifications/web-push/subscriptions",
+            post(notifications::subscribe),
+        )
+        .route("/api/v1/notifications/act", post(notifications::act))
+        .route(
+            "/api/v1/notifications/test/{channel}",
+            post(notifications::test),
+        )
         .method_not_allowed_fallback(rest::method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
         crate::rest::insight, crate::rest::thinking, crate::rest::start_session, crate::rest::logs,
         crate::rest::processes, crate::rest::transcript, crate::rest::history,
         crate::conversation::page, crate::conversation::turn,
+        crate::notifications::log, crate::notifications::web_push_info,
+        crate::notifications::subscribe, crate::notifications::act, crate::notifications::test,
     ),
     modifiers(&Bearer, &CommonErrors),
     components(schemas(paddock_proto::web::ErrorBody)),

@@ -29,6 +29,8 @@ pub enum TlsError {
     Generate(#[from] rcgen::Error),
     #[error("the TLS setup was refused: {0}")]
     Rustls(#[from] rustls::Error),
+    #[error("cannot use the certificate {path}: {message}; `[server] cert` and `key` must be PEM files you can read (leaf certificate first)")]
+    Own { path: PathBuf, message: String },
     #[error("{path} is damaged ({message}); delete the endpoint's tls directory to make a new certificate (paired devices must pair again)")]
     Damaged { path: PathBuf, message: String },
 }
@@ -195,8 +197,70 @@ pub fn server_config(id: &Identity) -> Result<Arc<rustls::ServerConfig>, TlsErro
     Ok(Arc::new(cfg))
 }
 
+/// The owner's own certificate and key (`[server] cert`, `key`): the server config and the
+/// leaf's fingerprint.
+pub fn own_server_config(
+    cert: &Path,
+    key: &Path,
+) -> Result<(Arc<rustls::ServerConfig>, String), TlsError> {
+    use rustls::pki_types::pem::PemObject;
+    let own = |path: &Path, message: String| TlsError::Own {
+        path: path.to_owned(),
+        message,
+    };
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| own(cert, e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| own(cert, e.to_string()))?;
+    let leaf = chain
+        .first()
+        .ok_or_else(|| own(cert, "no CERTIFICATE block in it".into()))?;
+    let fingerprint = fingerprint(leaf.as_ref());
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| own(key, e.to_string()))?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .map_err(|e| own(key, format!("it does not go with the certificate: {e}")))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((Arc::new(cfg), fingerprint))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_owners_pem_certificate_is_served_and_a_wrong_key_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let make = || {
+            let key = rcgen::KeyPair::generate().expect("key");
+            let cert = rcgen::CertificateParams::new(vec!["box.tailnet.ts.net".to_owned()])
+                .expect("params")
+                .self_signed(&key)
+                .expect("cert");
+            (cert, key)
+        };
+        let (cert, key) = make();
+        let (_, other_key) = make();
+        let (c, k, wrong) = (
+            dir.path().join("c.pem"),
+            dir.path().join("k.pem"),
+            dir.path().join("w.pem"),
+        );
+        std::fs::write(&c, cert.pem()).expect("write");
+        std::fs::write(&k, key.serialize_pem()).expect("write");
+        std::fs::write(&wrong, other_key.serialize_pem()).expect("write");
+        let (_, fp) = own_server_config(&c, &k).expect("served");
+        assert_eq!(fp, fingerprint(cert.der()));
+        let err = own_server_config(&c, &wrong)
+            .expect_err("mismatched key")
+            .to_string();
+        assert!(err.contains("does not go with the certificate"), "{err}");
+        let err = own_server_config(&k, &k)
+            .expect_err("a key is no certificate")
+            .to_string();
+        assert!(err.contains("no CERTIFICATE"), "{err}");
+    }
+
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 

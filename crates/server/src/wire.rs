@@ -91,6 +91,19 @@ pub fn typescript() -> String {
     add(crate::rest::StartSessionRequest::decl());
     add(crate::rest::LogRecord::decl());
     add(crate::app::EndpointMetrics::decl());
+    // Notifications (issue 12).
+    add(paddock_core::notify::NotificationKind::decl());
+    add(paddock_core::notify::NotificationAction::decl());
+    add(paddock_core::notify::Notification::decl());
+    add(paddock_core::notify::NotificationState::decl());
+    add(paddock_core::notify::DeliveryView::decl());
+    add(paddock_core::notify::DeliveryStatus::decl());
+    add(paddock_core::notify::subscriptions::WebPushSubscription::decl());
+    add(paddock_core::notify::subscriptions::SubscriptionKeys::decl());
+    add(crate::notifications::NotificationLog::decl());
+    add(crate::notifications::WebPushInfo::decl());
+    add(crate::notifications::ActRequest::decl());
+    add(crate::notifications::ActResponse::decl());
     out.push_str(BINARY_FRAMES);
     out
 }

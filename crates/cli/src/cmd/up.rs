@@ -60,6 +60,9 @@ impl Args {
         let supervisor = Supervisor::start_with_bus(config, config_file, dir.clone(), bus)?;
         let socket = paddock_core::supervisor::socket_path(dir.path());
         let server = paddock_server::start_if_enabled(supervisor.handle()).await;
+        // After the endpoint, so notifications' links and buttons know its URL.
+        paddock_notify::start(supervisor.handle()).await;
+        paddock_channels::start(supervisor.handle());
         let endpoint = match &server {
             Some(s) => format!(", endpoint {}", s.url),
             None => String::new(),

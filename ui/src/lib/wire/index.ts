@@ -825,6 +825,127 @@ error_rate: number,
  */
 p50_us: number, p95_us: number, p99_us: number, };
 
+export type NotificationKind = "permission" | "waiting_input" | "task_finished" | "exited_abnormally" | "errored" | "resource" | "custom" | "test";
+
+export type NotificationAction = { 
+/**
+ * Stable within the notification: `allow`, `allow_always`, `deny`.
+ */
+key: string, 
+/**
+ * What the button says.
+ */
+label: string, 
+/**
+ * What pressing it answers.
+ */
+decision: Decision, 
+/**
+ * The channel may let the owner type a message with it (a deny's reason).
+ */
+takes_message: boolean, };
+
+export type Notification = { 
+/**
+ * `n1`, `n2`, ... (unique while the supervisor runs; with the start time in the log).
+ */
+id: string, kind: NotificationKind, 
+/**
+ * The rule that made it (`permission`, `waiting_input`, `custom:<name>`, ...).
+ */
+rule: string, session: SessionId | null, 
+/**
+ * The session's name, for people.
+ */
+session_name: string | null, title: string, body: string, 
+/**
+ * Where a tap goes, relative to the UI (`/#/sessions/<id>`); channels make it absolute
+ * with [`super::Outgoing::link_url`].
+ */
+link: string, 
+/**
+ * The permission request it asks about.
+ */
+request: string | null, 
+/**
+ * The tool and its one-line summary, for channels that lay them out themselves.
+ */
+tool: string | null, detail: string | null, actions: Array<NotificationAction>, 
+/**
+ * RFC 3339 UTC.
+ */
+created_at: string, state: NotificationState, };
+
+export type NotificationState = { "state": "pending" } | { "state": "delivered" } | { "state": "answered", by: string, verb: string, at: string, } | { "state": "withdrawn", reason: string, at: string, };
+
+export type DeliveryView = { notification: string, channel: string, status: DeliveryStatus, attempts: number, 
+/**
+ * The last error, in words.
+ */
+error: string | null, 
+/**
+ * From the notification's creation to the channel accepting it.
+ */
+latency_ms: number | null, };
+
+export type DeliveryStatus = "waiting" | "delivered" | "failed" | "skipped" | "withdrawn";
+
+export type WebPushSubscription = { 
+/**
+ * The push service URL to POST to.
+ */
+endpoint: string, keys: SubscriptionKeys, 
+/**
+ * The paired device it belongs to (filled in by the host, not the browser).
+ */
+device: string | null, 
+/**
+ * The device's name, for the log and "answered on ...".
+ */
+device_name: string | null, 
+/**
+ * RFC 3339 UTC; filled in by the host.
+ */
+created_at: string | null, };
+
+export type SubscriptionKeys = { 
+/**
+ * The browser's P-256 public key (65 bytes uncompressed).
+ */
+p256dh: string, 
+/**
+ * The 16-byte authentication secret.
+ */
+auth: string, };
+
+export type NotificationLog = { notifications: Array<Notification>, deliveries: Array<DeliveryView>, };
+
+export type WebPushInfo = { 
+/**
+ * Whether Web Push is on (`[notify.web_push] enabled`, and its key usable).
+ */
+enabled: boolean, 
+/**
+ * The VAPID public key, base64url: `applicationServerKey` for `PushManager.subscribe`.
+ */
+public_key: string | null, 
+/**
+ * How many browsers are subscribed.
+ */
+subscriptions: number, };
+
+export type ActRequest = { 
+/**
+ * The action token the notification carried.
+ */
+token: string, 
+/**
+ * A deny's reason, where the owner could type one.
+ */
+message: string | null, };
+
+export type ActResponse = { request: PermissionRequest, by: string, };
+
 /** Binary WebSocket frames (server to client): terminal data, never JSON.
  *  tag u8 | id_len u8 | session id (UTF-8) | offset u64 LE | rest
  *  tag 1 = output: rest is the bytes starting at `offset`.
