@@ -3,7 +3,10 @@ import "./app.css";
 import App from "./App.svelte";
 import { hosts } from "./lib/state/hosts.svelte";
 import { prefs } from "./lib/settings.svelte";
+import { chooseTransport } from "./lib/backend/transport";
 
+// In the Paddock app, REST and WSS go through its pinned client: decided before anything connects.
+await chooseTransport();
 prefs.load();
 hosts.load();
 matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => prefs.apply());

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod error;
+pub mod host;
 pub mod openapi;
 pub mod rest;
 pub mod tls;
