@@ -7,6 +7,10 @@
 #![forbid(unsafe_code)]
 
 #[cfg(desktop)]
+pub mod alerts;
+#[cfg(desktop)]
+pub mod commands;
+#[cfg(desktop)]
 pub mod host;
 pub mod links;
 #[cfg(desktop)]
@@ -65,6 +69,11 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     #[cfg(feature = "notification")]
     let builder = builder.plugin(tauri_plugin_notification::init());
+    #[cfg(desktop)]
+    let builder = builder.invoke_handler(tauri::generate_handler![
+        commands::capabilities,
+        commands::this_host
+    ]);
     let app = builder
         .plugin(tauri_plugin_deep_link::init())
         .setup(setup)

@@ -6,7 +6,7 @@
 use paddock_host::client::{ClientError, Requester};
 use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::{Decision, PermissionRequest};
-use paddock_proto::supervisor::SessionView;
+use paddock_proto::supervisor::{SessionView, SupervisorStatus};
 use paddock_proto::{Hello, Mode, Request, Response};
 use std::path::{Path, PathBuf};
 
@@ -65,6 +65,14 @@ impl Local {
         match self.ask(Request::Permissions { all: false }).await? {
             Response::Permissions { requests } => Ok(requests),
             other => Err(LocalError::Unexpected(format!("{other:?}"), "permissions")),
+        }
+    }
+
+    /// The supervisor's status (pid, health, the endpoint's URL and fingerprint).
+    pub async fn status(&self) -> Result<SupervisorStatus, LocalError> {
+        match self.ask(Request::Status).await? {
+            Response::Status { status } => Ok(*status),
+            other => Err(LocalError::Unexpected(format!("{other:?}"), "status")),
         }
     }
 

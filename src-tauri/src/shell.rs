@@ -49,6 +49,14 @@ impl Shell {
         }
     }
 
+    /// Whether this app runs the supervisor (rather than joining another's).
+    pub fn is_embedded(&self) -> bool {
+        matches!(
+            &*self.mode.lock().unwrap_or_else(|p| p.into_inner()),
+            Some(HostMode::Embedded(_))
+        )
+    }
+
     /// Takes the embedded host (if any) to stop it at quit.
     pub fn take_mode(&self) -> Option<HostMode> {
         self.mode.lock().unwrap_or_else(|p| p.into_inner()).take()
@@ -105,13 +113,14 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>) {
         }
     };
     let model = TrayModel::build(&sessions, &pending);
-    {
+    let old = {
         let mut current = shell.model.lock().unwrap_or_else(|p| p.into_inner());
         if *current == model {
             return;
         }
-        *current = model.clone();
-    }
+        std::mem::replace(&mut *current, model.clone())
+    };
+    crate::alerts::announce(app, &old, &model, shell.notifications_paused());
     let app2 = app.clone();
     // Menus are made on the main thread (GTK and AppKit want it).
     let _ = app.run_on_main_thread(move || {
