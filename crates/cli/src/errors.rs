@@ -10,6 +10,8 @@ pub enum CliError {
     Exited { id: String, code: String },
     #[error("session {id} runs in a terminal Paddock does not hold ({backend}): its state, metrics and signals (`paddock signal`, `suspend`, `resume`, `stop`, `kill`) work, its terminal input and output do not")]
     NotHeld { id: String, backend: String },
+    #[error("host {host} has no session `{query}`; `paddock ls --host {host}` lists them")]
+    NoRemoteSession { query: String, host: String },
 }
 
 pub const NOT_FOUND: u8 = 3;
@@ -21,8 +23,18 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<LookupError>().is_some() {
             return NOT_FOUND;
         }
-        if let Some(CliError::Exited { .. }) = cause.downcast_ref::<CliError>() {
-            return EXITED;
+        match cause.downcast_ref::<CliError>() {
+            Some(CliError::Exited { .. }) => return EXITED,
+            Some(CliError::NoRemoteSession { .. }) => return NOT_FOUND,
+            _ => {}
+        }
+        if let Some(e) = cause.downcast_ref::<paddock_client::ClientError>() {
+            return match e.code() {
+                "session_exited" => EXITED,
+                "not_found" => NOT_FOUND,
+                "unreachable" | "offline" | "timeout" | "closed" => UNREACHABLE,
+                _ => 1,
+            };
         }
         if let Some(e) = cause.downcast_ref::<ClientError>() {
             return match e {

@@ -6,6 +6,7 @@
 
 mod cmd;
 mod errors;
+mod remote_client;
 mod supervisor_client;
 mod target;
 mod term;
@@ -59,6 +60,7 @@ enum Command {
     Service(cmd::service::Args),
     Pair(cmd::pair::Args),
     Devices(cmd::devices::Args),
+    Remote(cmd::remote::Args),
     /// Runs a session holder (started by `paddock run`; not for direct use).
     #[command(name = "__holder", hide = true)]
     Holder,
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
             Command::Service(a) => a.run().await,
             Command::Pair(a) => a.run().await,
             Command::Devices(a) => a.run().await,
+            Command::Remote(a) => a.run().await,
             Command::Holder => Ok(()),
         }
     });

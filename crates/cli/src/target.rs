@@ -51,21 +51,26 @@ pub async fn find_any(query: &str) -> anyhow::Result<AnyTarget> {
             let Some(views) = crate::supervisor_client::sessions().await? else {
                 return Err(not_held.into());
             };
-            let by_id = views.iter().find(|v| v.id.as_str() == query);
-            let by_name: Vec<&SessionView> = views.iter().filter(|v| v.name == query).collect();
-            let by_prefix: Vec<&SessionView> = views
-                .iter()
-                .filter(|v| v.id.as_str().starts_with(query))
-                .collect();
-            let found = by_id
-                .or_else(|| (by_name.len() == 1).then(|| by_name[0]))
-                .or_else(|| (by_prefix.len() == 1).then(|| by_prefix[0]));
-            match found {
+            match pick(&views, query) {
                 Some(v) => Ok(AnyTarget::Unheld(Unheld { view: v.clone() })),
                 None => Err(not_held.into()),
             }
         }
     }
+}
+
+/// The session `query` names among `views`: its id, else its unique name, else a unique id
+/// prefix.
+pub fn pick<'a>(views: &'a [SessionView], query: &str) -> Option<&'a SessionView> {
+    let by_id = views.iter().find(|v| v.id.as_str() == query);
+    let by_name: Vec<&SessionView> = views.iter().filter(|v| v.name == query).collect();
+    let by_prefix: Vec<&SessionView> = views
+        .iter()
+        .filter(|v| v.id.as_str().starts_with(query))
+        .collect();
+    by_id
+        .or_else(|| (by_name.len() == 1).then(|| by_name[0]))
+        .or_else(|| (by_prefix.len() == 1).then(|| by_prefix[0]))
 }
 
 impl Unheld {

@@ -14,6 +14,7 @@ pub mod frame;
 pub mod ids;
 pub mod insight;
 pub mod message;
+pub mod rest;
 pub mod supervisor;
 pub mod web;
 

@@ -8,11 +8,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use paddock_core::access::AuditInput;
 use paddock_core::start::StartRequest;
-use paddock_proto::access::{
-    AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
-};
-use paddock_proto::agent::{Control, Decision, HistoryPage, PermissionRequest};
+use paddock_proto::access::{AuditEntry, DeviceId, DeviceView, PairingOffer, Role, TokenGrant};
+use paddock_proto::agent::{Control, HistoryPage, PermissionRequest};
 use paddock_proto::insight::{SessionInsight, ThinkingView, TranscriptPage};
+pub use paddock_proto::rest::{
+    DecideRequest, InputRequest, Me, MessageRequest, PairRequest, RefreshRequest,
+};
 use paddock_proto::supervisor::{
     ComponentHealth, HealthStatus, ProcessView, SessionView, SupervisorStatus,
 };
@@ -28,26 +29,6 @@ pub struct HealthReport {
     pub components: Vec<ComponentHealth>,
 }
 
-/// Who the caller is and what it may do (for the UI to show only what works).
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct Me {
-    pub device: DeviceView,
-    pub permissions: Vec<Permission>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct PairRequest {
-    /// The secret from the QR code, or the short code.
-    pub secret: String,
-    /// A name for this device, e.g. "Ana's phone".
-    pub device_name: String,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
 #[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct CreatePairingRequest {
     pub role: Role,
@@ -55,15 +36,6 @@ pub struct CreatePairingRequest {
     #[ts(type = "number | null")]
     #[serde(default)]
     pub ttl_secs: Option<u64>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct InputRequest {
-    /// Text to type (UTF-8; escape sequences allowed).
-    pub data: String,
-    /// Press Enter after it.
-    #[serde(default)]
-    pub enter: bool,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
@@ -726,17 +698,6 @@ pub async fn audit_log(
     })
     .await
     .map(Json)
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct MessageRequest {
-    /// Typed into the agent's prompt and submitted.
-    pub text: String,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema, ts_rs::TS)]
-pub struct DecideRequest {
-    pub decision: Decision,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -1,9 +1,11 @@
 //! `paddock approvals`, `approve`, `deny`: permission requests of every agent, answered from
 //! the command line.
 
+use crate::remote_client::{self, HostArg};
 use crate::supervisor_client::{actor, request};
 use anyhow::bail;
 use paddock_proto::agent::{Decision, PermissionOutcome, PermissionRequest};
+use paddock_proto::rest::DecideRequest;
 use paddock_proto::{Request, Response};
 
 /// List the permission requests agents are waiting on.
@@ -16,6 +18,8 @@ pub struct ListArgs {
     /// Include recently decided and withdrawn requests.
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
 /// Allow a tool to run: the agent goes on at once.
@@ -27,6 +31,8 @@ pub struct ApproveArgs {
     /// asking for this.
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "0")]
     pub always: Option<usize>,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
 /// Refuse a tool; the agent is told why.
@@ -37,9 +43,19 @@ pub struct DenyArgs {
     /// What the agent is told (default: that its owner denied it).
     #[arg(long, short)]
     pub message: Option<String>,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
-async fn list(all: bool) -> anyhow::Result<Vec<PermissionRequest>> {
+async fn list(remote: &HostArg, all: bool) -> anyhow::Result<Vec<PermissionRequest>> {
+    if let Some(client) = remote.client()? {
+        let path = if all {
+            "/permissions?all=true"
+        } else {
+            "/permissions"
+        };
+        return Ok(client.get(path).await?);
+    }
     match request(Request::Permissions { all }).await? {
         Response::Permissions { requests } => Ok(requests),
         other => bail!("the supervisor answered {other:?} to a list of permission requests"),
@@ -48,7 +64,7 @@ async fn list(all: bool) -> anyhow::Result<Vec<PermissionRequest>> {
 
 impl ListArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        let requests = list(self.all).await?;
+        let requests = list(&self.remote, self.all).await?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&requests)?);
             return Ok(());
@@ -95,7 +111,18 @@ fn summary(r: &PermissionRequest) -> String {
     }
 }
 
-async fn decide(id: String, decision: Decision) -> anyhow::Result<PermissionRequest> {
+async fn decide(
+    remote: &HostArg,
+    id: String,
+    decision: Decision,
+) -> anyhow::Result<PermissionRequest> {
+    if let Some(client) = remote.client()? {
+        let path = format!(
+            "/permissions/{}/decide",
+            remote_client::session_path(&id).trim_start_matches("/sessions/")
+        );
+        return Ok(client.post(&path, &DecideRequest { decision }).await?);
+    }
     match request(Request::Decide {
         request: id,
         decision,
@@ -114,7 +141,7 @@ impl ApproveArgs {
             Some(i) => Decision::AllowAlways { suggestion: i },
             None => Decision::Allow,
         };
-        let r = decide(self.id, decision.clone()).await?;
+        let r = decide(&self.remote, self.id, decision.clone()).await?;
         println!("{} {}: {} in {}", decision.verb(), r.id, r.tool, r.session);
         Ok(())
     }
@@ -123,6 +150,7 @@ impl ApproveArgs {
 impl DenyArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let r = decide(
+            &self.remote,
             self.id,
             Decision::Deny {
                 message: self.message,

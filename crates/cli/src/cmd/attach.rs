@@ -6,11 +6,14 @@
 //! terminal back exactly as it was: settings restored, modes the agent turned on turned off,
 //! and the screen that was there before attaching.
 
-use crate::target;
+use crate::errors::CliError;
 use crate::term::{self, RawMode};
+use crate::{remote_client, target};
 use anyhow::{bail, Context};
+use paddock_client::{AttachOptions, HostClient, TerminalEvent, TerminalStream};
 use paddock_host::client::{Client, Event};
 use paddock_host::text;
+use paddock_proto::agent::AgentState;
 use paddock_proto::{ErrorCode, Hello, Mode, Notification, Request, Start};
 use std::io::{Read, Write};
 use tokio::signal::unix::{signal, SignalKind};
@@ -33,6 +36,8 @@ pub struct Args {
     /// The key that detaches: ctrl-<key> or ^<key>, e.g. ctrl-\ (default), ctrl-a, ^q.
     #[arg(long, default_value = DEFAULT_DETACH_KEY)]
     pub detach_key: String,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
 enum Outcome {
@@ -45,6 +50,9 @@ enum Outcome {
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let detach = parse_detach_key(&self.detach_key)?;
+        if let Some(client) = self.remote.client()? {
+            return self.run_remote(client, detach).await;
+        }
         let target = target::find(&self.session).await?;
         target.ensure_running()?;
         if !term::stdin_is_terminal() {
@@ -63,20 +71,7 @@ impl Args {
         let id = target.info.id.to_string();
         let name = target.info.name.clone();
 
-        let raw = RawMode::enable().context("cannot put this terminal in raw mode")?;
-        let outcome = {
-            let mut out = std::io::stdout().lock();
-            out.write_all(b"\x1b[?1049h\x1b[H\x1b[2J")?;
-            out.flush()?;
-            drop(out);
-            session_loop(client, mode, detach).await
-        };
-        let mut out = std::io::stdout().lock();
-        out.write_all(RESTORE)?;
-        out.flush()?;
-        drop(out);
-        drop(raw);
-
+        let outcome = in_raw_terminal(session_loop(client, mode, detach)).await;
         match outcome? {
             Outcome::Detached => {
                 eprintln!("[paddock] detached from {id} ({name}); `paddock attach {id}` to return");
@@ -94,6 +89,140 @@ impl Args {
             Outcome::Lost => bail!(
                 "lost the connection to session {id}'s holder; `paddock ls` shows whether it still runs"
             ),
+        }
+    }
+}
+
+/// Runs `attached` with this terminal in raw mode on its alternate screen, then gives the
+/// terminal back as it was (settings, modes the agent turned on, the screen from before),
+/// whatever `attached` returned.
+async fn in_raw_terminal<F: std::future::Future<Output = anyhow::Result<Outcome>>>(
+    attached: F,
+) -> anyhow::Result<Outcome> {
+    let raw = RawMode::enable().context("cannot put this terminal in raw mode")?;
+    let outcome = {
+        let mut out = std::io::stdout().lock();
+        out.write_all(b"\x1b[?1049h\x1b[H\x1b[2J")?;
+        out.flush()?;
+        drop(out);
+        attached.await
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(RESTORE)?;
+    out.flush()?;
+    drop(out);
+    drop(raw);
+    outcome
+}
+
+impl Args {
+    /// `attach --host NAME`: the same terminal handling over the host's WebSocket, which
+    /// resumes from the last offset when the connection drops.
+    async fn run_remote(self, client: HostClient, detach: u8) -> anyhow::Result<()> {
+        let view = remote_client::resolve(&client, &self.session).await?;
+        let (id, name, host) = (
+            view.id.to_string(),
+            view.name.clone(),
+            client.host().name.clone(),
+        );
+        if matches!(
+            view.status.state,
+            AgentState::Exited | AgentState::Completed
+        ) {
+            return Err(CliError::Exited {
+                id,
+                code: view
+                    .status
+                    .exit_code
+                    .map(|c| format!(" with code {c}"))
+                    .unwrap_or_default(),
+            }
+            .into());
+        }
+        if !term::stdin_is_terminal() {
+            bail!("attach needs a terminal on stdin; use `paddock send --host {host}` to type into a session and `paddock logs --host {host} --follow` to watch it from a script");
+        }
+        let mode = if self.read_only {
+            Mode::ReadOnly
+        } else {
+            Mode::ReadWrite
+        };
+        let opts = AttachOptions {
+            size: if self.read_only { None } else { term::size() },
+            ..Default::default()
+        };
+        let stream = client.attach(&id, opts).await?;
+        match in_raw_terminal(remote_loop(stream, mode, detach)).await? {
+            Outcome::Detached => {
+                eprintln!("[paddock] detached from {id} ({name}) on {host}; `paddock attach --host {host} {id}` to return");
+                Ok(())
+            }
+            Outcome::Exited(how) => {
+                eprintln!("[paddock] session {id} ({name}) on {host} {how}");
+                Ok(())
+            }
+            Outcome::Closed(reason) => {
+                eprintln!("[paddock] session {id} ({name}) on {host} closed: {reason}");
+                Ok(())
+            }
+            Outcome::Lost => bail!(
+                "lost the connection to {host}; `paddock ls --host {host}` shows whether the session still runs"
+            ),
+        }
+    }
+}
+
+async fn remote_loop(
+    mut stream: TerminalStream,
+    mode: Mode,
+    detach: u8,
+) -> anyhow::Result<Outcome> {
+    let writer = stream.writer();
+    let mut keys = spawn_stdin_reader();
+    let mut winch =
+        signal(SignalKind::window_change()).context("cannot watch window size changes")?;
+    let mut filter = AltScreenFilter::default();
+    let mut out = std::io::stdout();
+    let mut shown = Vec::new();
+    loop {
+        tokio::select! {
+            ev = stream.next() => match ev {
+                Some(Ok(TerminalEvent::Snapshot { data, .. })) => {
+                    filter = AltScreenFilter::default();
+                    write_filtered(&mut out, &mut filter, &data, &mut shown)?;
+                }
+                Some(Ok(TerminalEvent::Output { data, .. })) => write_filtered(&mut out, &mut filter, &data, &mut shown)?,
+                Some(Ok(TerminalEvent::Exited { code, signal })) => {
+                    let how = match (signal, code) {
+                        (Some(s), _) => format!("was killed by SIG{s}"),
+                        (None, Some(c)) => format!("exited with code {c}"),
+                        (None, None) => "exited".to_owned(),
+                    };
+                    return Ok(Outcome::Exited(how));
+                }
+                Some(Ok(TerminalEvent::Detached { reason })) => return Ok(Outcome::Closed(reason)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(Outcome::Lost),
+            },
+            keys_read = keys.recv() => {
+                let Some(bytes) = keys_read else { return Ok(Outcome::Detached) };
+                let (send, detached) = match bytes.iter().position(|&b| b == detach) {
+                    Some(i) => (&bytes[..i], true),
+                    None => (&bytes[..], false),
+                };
+                if mode == Mode::ReadWrite && !send.is_empty() {
+                    writer.input(send).await?;
+                }
+                if detached {
+                    return Ok(Outcome::Detached);
+                }
+            }
+            _ = winch.recv() => {
+                if let (Mode::ReadWrite, Some(size)) = (mode, term::size()) {
+                    writer.resize(size).await?;
+                }
+            }
         }
     }
 }

@@ -16,10 +16,16 @@ pub struct Args {
     /// backend, agent, cpu (percent of one core), rss (bytes).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Some(client) = self.remote.client()? {
+            let all: Vec<SessionView> = client.get("/sessions").await?;
+            return print(&all, self.json, true);
+        }
         let (all, supervised) = match supervisor_client::sessions().await {
             Ok(Some(all)) => (all, true),
             Ok(None) => (from_runtime_dir().await?, false),
@@ -28,20 +34,23 @@ impl Args {
                 (from_runtime_dir().await?, false)
             }
         };
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(&all)?);
-            return Ok(());
-        }
-        if all.is_empty() {
-            println!("No sessions. Start one with `paddock run -- CMD`.");
-            return Ok(());
-        }
-        print!("{}", table(&all, SystemTime::now(), supervised));
-        if !supervised {
+        print(&all, self.json, supervised)?;
+        if !supervised && !self.json && !all.is_empty() {
             eprintln!("(the supervisor is not running: states are running or exited only; `paddock up` knows what each agent is doing)");
         }
         Ok(())
     }
+}
+
+fn print(all: &[SessionView], json: bool, supervised: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    } else if all.is_empty() {
+        println!("No sessions. Start one with `paddock run -- CMD`.");
+    } else {
+        print!("{}", table(all, SystemTime::now(), supervised));
+    }
+    Ok(())
 }
 
 /// Without a supervisor: the holders in the runtime directory (no cpu or memory figures).

@@ -13,6 +13,7 @@ pub mod hook;
 pub mod logs;
 pub mod ls;
 pub mod pair;
+pub mod remote;
 pub mod restart;
 pub mod rm;
 pub mod run;

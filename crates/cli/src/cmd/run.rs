@@ -89,6 +89,7 @@ impl Args {
                 session: id.to_string(),
                 read_only: false,
                 detach_key: super::attach::DEFAULT_DETACH_KEY.to_owned(),
+                remote: Default::default(),
             };
             return args.run().await;
         }

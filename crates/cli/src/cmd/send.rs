@@ -1,6 +1,7 @@
 //! `paddock send`: type text into a session without attaching.
 
-use crate::target;
+use crate::{remote_client, target};
+use paddock_proto::rest::InputRequest;
 use paddock_proto::{Hello, Mode, Request};
 
 /// Type TEXT into a session, as if typed at its keyboard.
@@ -13,10 +14,22 @@ pub struct Args {
     pub enter: bool,
     /// The text to type (escape sequences are not interpreted).
     pub text: String,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Some(client) = self.remote.client()? {
+            let s = remote_client::resolve(&client, &self.session).await?;
+            let path = format!("{}/input", remote_client::session_path(s.id.as_str()));
+            let body = InputRequest {
+                data: self.text,
+                enter: self.enter,
+            };
+            let _: serde_json::Value = client.post(&path, &body).await?;
+            return Ok(());
+        }
         let target = target::find(&self.session).await?;
         target.ensure_running()?;
         let mut client = target.connect(Hello::control(Mode::ReadWrite)).await?;

@@ -1,7 +1,9 @@
 //! `paddock show`: what one agent is doing and has done, from its state and transcript.
 
+use crate::remote_client;
 use crate::supervisor_client::request;
 use anyhow::bail;
+use paddock_proto::insight::SessionInsight;
 use paddock_proto::{Request, Response};
 
 /// Show a session: its state, current task, recent actions, files changed, progress, what it
@@ -13,17 +15,35 @@ pub struct Args {
     /// One JSON object: `session` (as in `ls --json`) and `insight`.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: crate::remote_client::HostArg,
 }
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
-        let (session, insight) = match request(Request::Insight {
-            session: self.session,
-        })
-        .await?
-        {
-            Response::Insight { session, insight } => (session, insight),
-            other => bail!("the supervisor answered {other:?} to show"),
+        let (session, insight) = match self.remote.client()? {
+            Some(client) => {
+                let session = remote_client::resolve(&client, &self.session).await?;
+                let path = format!(
+                    "{}/insight",
+                    remote_client::session_path(session.id.as_str())
+                );
+                let insight: Option<SessionInsight> = match client.get(&path).await {
+                    Ok(i) => Some(i),
+                    // The host follows no transcript for it (yet).
+                    Err(e) if e.code() == "not_found" => None,
+                    Err(e) => return Err(e.into()),
+                };
+                (session, insight)
+            }
+            None => match request(Request::Insight {
+                session: self.session,
+            })
+            .await?
+            {
+                Response::Insight { session, insight } => (*session, insight.map(|i| *i)),
+                other => bail!("the supervisor answered {other:?} to show"),
+            },
         };
         if self.json {
             let out = serde_json::json!({ "session": session, "insight": insight });

@@ -1,0 +1,389 @@
+//! `paddock-client` against a real `paddock up`: pairing pinned to the certificate, a
+//! wrong or changed certificate refused before anything is sent, an impostor holding the
+//! right certificate but not its key refused, REST with token refresh, revocation, and a
+//! terminal stream that resumes across dropped connections without losing or repeating a
+//! byte.
+
+mod common;
+
+use common::Env;
+use paddock_client::{AttachOptions, ClientError, Hosts, PairingLink, SecretStore, TerminalEvent};
+use paddock_proto::supervisor::SessionView;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+
+/// The endpoint's URL and fingerprint, from `paddock status --json`.
+fn endpoint(env: &Env) -> (String, String) {
+    let s: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("status json");
+    (
+        s["url"].as_str().expect("url").to_owned(),
+        s["fingerprint"].as_str().expect("fingerprint").to_owned(),
+    )
+}
+
+/// A fresh pairing offer (`paddock pair --json`).
+fn offer(env: &Env, role: &str) -> Value {
+    serde_json::from_str(&env.ok(&["pair", "--json", "--role", role])).expect("offer json")
+}
+
+/// The known hosts of another "machine": its own config dir, tokens in 0600 files.
+fn client_side() -> (tempfile::TempDir, Hosts) {
+    let dir = tempfile::tempdir().expect("client dir");
+    let hosts = Hosts::open(dir.path().to_owned(), SecretStore::file(dir.path()));
+    (dir, hosts)
+}
+
+/// Waits until the host lists session `id` (the supervisor adopts new holders within a
+/// second); the list.
+async fn listed(client: &paddock_client::HostClient, id: &str) -> Vec<SessionView> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let sessions: Vec<SessionView> = client.get("/sessions").await.expect("REST works");
+        if sessions.iter().any(|s| s.id.as_str() == id) {
+            return sessions;
+        }
+        assert!(Instant::now() < deadline, "the host never listed {id}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn qr_link(offer: &Value) -> PairingLink {
+    PairingLink::parse(offer["pair_url"].as_str().expect("pair_url")).expect("the QR link parses")
+}
+
+#[tokio::test]
+async fn a_wrong_fingerprint_is_refused_before_the_secret_leaves_and_the_right_one_pairs() {
+    let env = Env::new();
+    let _sup = env.up();
+    let offer = offer(&env, "operator");
+    let (_dir, hosts) = client_side();
+
+    let mut wrong = qr_link(&offer);
+    wrong.fingerprint = Some("00".repeat(32));
+    let err = paddock_client::pair(&hosts, &wrong, "laptop", Some("box"))
+        .await
+        .expect_err("a wrong fingerprint must be refused");
+    assert_eq!(err.code(), "certificate_changed", "{err}");
+    assert!(hosts.list().expect("list").is_empty());
+
+    // The secret is single use: had it been sent, this would fail.
+    let host = paddock_client::pair(&hosts, &qr_link(&offer), "laptop", Some("box"))
+        .await
+        .expect("the right fingerprint pairs");
+    assert_eq!(host.role.to_string(), "operator");
+    assert_eq!(hosts.list().expect("list"), vec![host.clone()]);
+
+    let id = env.run(
+        &["--name", "remote-one"],
+        &["sh", "-c", "echo hello; sleep 60"],
+    );
+    let client = hosts.client("box").expect("client");
+    let sessions = listed(&client, &id).await;
+    assert!(sessions
+        .iter()
+        .any(|s| s.id.as_str() == id && s.name == "remote-one"));
+    let me: paddock_proto::rest::Me = client.get("/me").await.expect("me");
+    assert_eq!(me.device.name, "laptop");
+}
+
+#[tokio::test]
+async fn a_short_code_with_url_and_fingerprint_pairs_and_a_bad_code_says_so() {
+    let env = Env::new();
+    let _sup = env.up();
+    let offer = offer(&env, "viewer");
+    let (url, fp) = endpoint(&env);
+    let (_dir, hosts) = client_side();
+    let bad = PairingLink::short_code("ZZZZ-ZZZZ", &url, Some(&fp)).expect("parses");
+    let err = paddock_client::pair(&hosts, &bad, "phone", None)
+        .await
+        .expect_err("wrong code");
+    assert_eq!(err.code(), "pairing_failed", "{err}");
+    let line = format!("{} {url} {fp}", offer["code"].as_str().expect("code"));
+    let host = paddock_client::pair(
+        &hosts,
+        &PairingLink::parse(&line).expect("code"),
+        "phone",
+        None,
+    )
+    .await
+    .expect("the short code pairs");
+    assert_eq!(host.name, "127.0.0.1");
+    assert_eq!(host.fingerprint, fp);
+}
+
+#[tokio::test]
+async fn a_changed_certificate_is_reported_as_such() {
+    let env = Env::new();
+    let sup = env.up();
+    let (_dir, hosts) = client_side();
+    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "viewer")), "laptop", None)
+        .await
+        .expect("pairs");
+    // The host makes a new certificate (its TLS directory is gone) and comes back.
+    drop(sup);
+    std::fs::remove_dir_all(env.dir().join("data/endpoint/tls")).expect("remove the tls dir");
+    let _sup = env.up();
+    let (url, new_fp) = endpoint(&env);
+    assert_ne!(new_fp, host.fingerprint);
+    let mut moved = host.clone();
+    moved.url = paddock_client::HostUrl::parse(&url).expect("url");
+    hosts.update(moved).expect("update");
+    let err = hosts
+        .client(&host.name)
+        .expect("client")
+        .get::<Vec<SessionView>>("/sessions")
+        .await
+        .expect_err("a changed certificate must be refused");
+    match &err {
+        ClientError::CertificateChanged {
+            pinned, presented, ..
+        } => {
+            assert_eq!(pinned, &host.fingerprint);
+            assert_eq!(presented, &new_fp);
+        }
+        other => panic!("expected certificate_changed, got {other:?}"),
+    }
+    assert_eq!(err.code(), "certificate_changed");
+    assert!(err.to_string().contains("pair again"), "{err}");
+}
+
+/// A TLS server presenting `cert_der` but signing with a key of its own; records whether any
+/// byte of a request reached it.
+async fn impostor(cert_der: Vec<u8>) -> (String, Arc<Mutex<usize>>) {
+    #[derive(Debug)]
+    struct Fixed(Arc<rustls::sign::CertifiedKey>);
+    impl rustls::server::ResolvesServerCert for Fixed {
+        fn resolve(
+            &self,
+            _: rustls::server::ClientHello<'_>,
+        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+    let other_key = rcgen::KeyPair::generate().expect("key");
+    let der = rustls::pki_types::PrivateKeyDer::Pkcs8(other_key.serialize_der().into());
+    let signer = rustls::crypto::ring::sign::any_supported_type(&der).expect("signer");
+    let certified = rustls::sign::CertifiedKey::new(
+        vec![rustls::pki_types::CertificateDer::from(cert_der)],
+        signer,
+    );
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .expect("tls13")
+    .with_no_client_auth()
+    .with_cert_resolver(Arc::new(Fixed(Arc::new(certified))));
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let received = Arc::new(Mutex::new(0usize));
+    let seen = received.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    let mut buf = [0u8; 1024];
+                    if let Ok(n) = tls.read(&mut buf).await {
+                        *seen.lock().expect("lock") += n;
+                    }
+                }
+            });
+        }
+    });
+    (format!("https://{addr}"), received)
+}
+
+#[tokio::test]
+async fn a_server_with_the_right_certificate_but_not_its_key_is_refused() {
+    let env = Env::new();
+    let _sup = env.up();
+    let offer = offer(&env, "admin");
+    let cert = std::fs::read(env.dir().join("data/endpoint/tls/cert.der")).expect("cert");
+    let (url, received) = impostor(cert).await;
+    let (_dir, hosts) = client_side();
+    let mut link = qr_link(&offer);
+    link.url = paddock_client::HostUrl::parse(&url).expect("url");
+    let err = paddock_client::pair(&hosts, &link, "laptop", None)
+        .await
+        .expect_err("an impostor must be refused");
+    assert_eq!(err.code(), "tls_failed", "{err}");
+    assert_eq!(
+        *received.lock().expect("lock"),
+        0,
+        "nothing reached the impostor"
+    );
+    // The same offer still pairs with the real host: the secret never left.
+    paddock_client::pair(&hosts, &qr_link(&offer), "laptop", None)
+        .await
+        .expect("the real host pairs");
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_and_a_revoked_device_is_told() {
+    let env = Env::new();
+    let _sup = env.up();
+    let (_dir, hosts) = client_side();
+    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "viewer")), "laptop", None)
+        .await
+        .expect("pairs");
+    let key = host.device_id.0.clone();
+    let before = hosts
+        .secrets()
+        .load(&key)
+        .await
+        .expect("load")
+        .expect("tokens");
+    // An access token the host no longer accepts (as after its 15 minutes).
+    let mut stale = before.clone();
+    stale.access_token = "expired".into();
+    hosts.secrets().save(&key, &stale).await.expect("save");
+    let client = hosts.client(&host.name).expect("client");
+    let _: Vec<SessionView> = client
+        .get("/sessions")
+        .await
+        .expect("refreshed and retried");
+    let after = hosts
+        .secrets()
+        .load(&key)
+        .await
+        .expect("load")
+        .expect("tokens");
+    assert_ne!(
+        after.refresh_token, before.refresh_token,
+        "the refresh token rotated"
+    );
+    assert_ne!(after.access_token, "expired");
+
+    env.ok(&["devices", "revoke", &key]);
+    let err = client
+        .get::<Vec<SessionView>>("/sessions")
+        .await
+        .expect_err("revoked");
+    assert_eq!(err.code(), "revoked", "{err}");
+}
+
+/// A loopback TCP relay whose connections can be cut, as a network drop would.
+struct Relay {
+    addr: String,
+    live: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+    accepted: Arc<Mutex<usize>>,
+}
+
+impl Relay {
+    async fn to(target: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let live: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let accepted: Arc<Mutex<usize>> = Arc::default();
+        let (l, a) = (live.clone(), accepted.clone());
+        tokio::spawn(async move {
+            while let Ok((mut down, _)) = listener.accept().await {
+                *a.lock().expect("lock") += 1;
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut up) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
+                    }
+                });
+                l.lock().expect("lock").push(task.abort_handle());
+            }
+        });
+        Self {
+            addr,
+            live,
+            accepted,
+        }
+    }
+
+    /// Drops every relayed connection.
+    fn cut(&self) {
+        for t in self.live.lock().expect("lock").drain(..) {
+            t.abort();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_duplication() {
+    let env = Env::new();
+    let _sup = env.up();
+    let (_dir, hosts) = client_side();
+    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "operator")), "laptop", None)
+        .await
+        .expect("pairs");
+    let (url, _) = endpoint(&env);
+    let relay = Relay::to(url.trim_start_matches("https://").to_owned()).await;
+    let mut via = host.clone();
+    via.url = paddock_client::HostUrl::parse(&format!("https://{}", relay.addr)).expect("url");
+    hosts.update(via).expect("update");
+
+    const LINES: usize = 600;
+    let id = env.run(
+        &[],
+        &[
+            "sh",
+            "-c",
+            &format!("for i in $(seq 1 {LINES}); do echo line-$i; sleep 0.005; done; sleep 60"),
+        ],
+    );
+    let expected: Vec<u8> = (1..=LINES)
+        .flat_map(|i| format!("line-{i}\r\n").into_bytes())
+        .collect();
+    let client = hosts.client(&host.name).expect("client");
+    listed(&client, &id).await;
+    let mut stream = client
+        .attach(
+            &id,
+            AttachOptions {
+                offset: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("attach");
+    let mut got = Vec::new();
+    let mut next_offset = 0u64;
+    let (mut cuts, mut resumed) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while got.len() < expected.len() {
+        let ev = tokio::time::timeout_at(deadline.into(), stream.next())
+            .await
+            .expect("the stream delivered everything in time")
+            .expect("the stream is open")
+            .expect("no error");
+        match ev {
+            TerminalEvent::Output { offset, data } => {
+                assert_eq!(
+                    offset, next_offset,
+                    "output continues exactly where it stopped"
+                );
+                next_offset += data.len() as u64;
+                got.extend_from_slice(&data);
+                // Cut the connection three times while output is still flowing.
+                if cuts < 3 && got.len() > (cuts + 1) * expected.len() / 5 {
+                    relay.cut();
+                    cuts += 1;
+                }
+            }
+            TerminalEvent::Attached { resumed: true, .. } => resumed += 1,
+            TerminalEvent::Snapshot { .. } => {
+                panic!("a resume from a known offset needs no snapshot")
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(cuts, 3);
+    assert!(resumed >= 3, "resumed {resumed} times");
+    assert!(*relay.accepted.lock().expect("lock") >= 4);
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&expected),
+        "every byte exactly once"
+    );
+}
