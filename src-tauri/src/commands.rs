@@ -29,22 +29,6 @@ impl From<crate::local::LocalError> for CommandError {
     }
 }
 
-/// What the shell can do for the UI.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Capabilities {
-    /// REST and WSS through the app's pinned Rust client (`request`, `stream_*`). False until
-    /// the pinned client (`paddock-client`) is wired in: the UI then keeps fetch and WebSocket.
-    pub pinned_transport: bool,
-}
-
-/// What the shell can do; the UI asks this once at start and picks its transport from it.
-#[tauri::command]
-pub fn capabilities() -> Capabilities {
-    Capabilities {
-        pinned_transport: false,
-    }
-}
-
 /// The host this app shows in host mode.
 #[derive(Debug, Serialize)]
 pub struct ThisHost {
@@ -75,4 +59,17 @@ pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, CommandError
         url: status.url,
         fingerprint: status.fingerprint,
     })
+}
+
+/// A one-time admin pairing offer for this app's own window, so that in host mode the window
+/// pairs with the host it runs (or joined) without the owner scanning anything: the window is
+/// the owner's, on the owner's machine, and only the app's own pages can call this.
+#[tauri::command]
+pub async fn pair_this_window(
+    shell: State<'_, Shell>,
+) -> Result<paddock_proto::access::PairingOffer, CommandError> {
+    Ok(shell
+        .local
+        .pairing(paddock_proto::access::Role::Admin)
+        .await?)
 }

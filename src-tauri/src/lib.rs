@@ -19,6 +19,7 @@ pub mod local;
 pub mod pairing;
 #[cfg(desktop)]
 pub mod shell;
+pub mod transport;
 #[cfg(desktop)]
 pub mod tray;
 pub mod tray_model;
@@ -69,10 +70,26 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     #[cfg(feature = "notification")]
     let builder = builder.plugin(tauri_plugin_notification::init());
+    let builder = builder
+        .manage(paddock_client::relay::Relay::new())
+        .manage(transport::Streams::default());
     #[cfg(desktop)]
     let builder = builder.invoke_handler(tauri::generate_handler![
-        commands::capabilities,
-        commands::this_host
+        transport::capabilities,
+        transport::request,
+        transport::stream_open,
+        transport::stream_send,
+        transport::stream_close,
+        commands::this_host,
+        commands::pair_this_window
+    ]);
+    #[cfg(mobile)]
+    let builder = builder.invoke_handler(tauri::generate_handler![
+        transport::capabilities,
+        transport::request,
+        transport::stream_open,
+        transport::stream_send,
+        transport::stream_close
     ]);
     let app = builder
         .plugin(tauri_plugin_deep_link::init())

@@ -4,7 +4,7 @@
 use paddock_app::host::{start_or_join, HostMode};
 use paddock_app::local::Local;
 use paddock_app::shell::Shell;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
@@ -14,6 +14,14 @@ fn invoke(
     webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
     cmd: &str,
 ) -> Result<Value, Value> {
+    call(webview, cmd, json!({}))
+}
+
+fn call(
+    webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
     get_ipc_response(
         webview,
         InvokeRequest {
@@ -21,7 +29,7 @@ fn invoke(
             callback: CallbackFn(0),
             error: CallbackFn(1),
             url: "http://tauri.localhost".parse().expect("a URL"),
-            body: InvokeBody::default(),
+            body: InvokeBody::Json(args),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
         },
@@ -77,10 +85,12 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
     for (mode, expect) in [(first, "embedded"), (second, "joined")] {
         let app = mock_builder()
             .invoke_handler(tauri::generate_handler![
-                paddock_app::commands::capabilities,
+                paddock_app::transport::capabilities,
+                paddock_app::transport::request,
                 paddock_app::commands::this_host
             ])
             .manage(Shell::new(Local::new(dir.path()), mode))
+            .manage(paddock_client::relay::Relay::new())
             .build(mock_context(noop_assets()))
             .expect("the mock app builds");
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -95,7 +105,36 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
         assert_eq!(fp.len(), 64, "{fp}");
 
         let caps = invoke(&webview, "capabilities").expect("capabilities answers");
-        assert_eq!(caps["pinned_transport"], false);
+        assert_eq!(caps["pinned_transport"], true);
+
+        // The UI's REST calls go through the pinned client: the right pin gets the host's
+        // answer, any other is refused before anything is sent.
+        let health = call(
+            &webview,
+            "request",
+            json!({"url": url, "fingerprint": fp, "method": "GET", "path": "/health"}),
+        )
+        .expect("a pinned request");
+        assert_eq!(health["status"], 200, "{health}");
+        assert!(
+            health["text"].as_str().unwrap_or("").contains("version"),
+            "{health}"
+        );
+        let refused = call(
+            &webview,
+            "request",
+            json!({"url": url, "fingerprint": "00".repeat(32), "method": "GET", "path": "/health"}),
+        )
+        .expect_err("another pin is refused");
+        assert_eq!(refused["code"], "certificate_changed", "{refused}");
+        // Without a token the host answers 401: an answer for the UI, not a failure.
+        let me = call(
+            &webview,
+            "request",
+            json!({"url": url, "fingerprint": fp, "method": "GET", "path": "/me"}),
+        )
+        .expect("an answer");
+        assert_eq!(me["status"], 401, "{me}");
 
         if let Some(HostMode::Embedded(h)) = app.state::<Shell>().take_mode() {
             tauri::async_runtime::block_on(h.stop());

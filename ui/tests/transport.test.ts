@@ -20,7 +20,10 @@ function fakeShell(pinned: boolean) {
         case "capabilities":
           return { pinned_transport: pinned } as T;
         case "request":
-          if (args?.url === "https://gone:1") throw "the host at https://gone:1 does not answer";
+          if (args?.url === "https://gone:1")
+            throw { code: "unreachable", message: "the host at https://gone:1 does not answer" };
+          if (args?.url === "https://other:1")
+            throw { code: "certificate_changed", message: "the host presents another certificate" };
           return { status: 200, text: JSON.stringify({ asked: args?.path }) } as T;
         case "stream_open":
           return 7 as T;
@@ -69,11 +72,16 @@ describe("the transport", () => {
     expect((await chooseTransport(async () => shell.ipc)).kind).toBe("browser");
   });
 
-  it("reports a host the shell cannot reach as unreachable", async () => {
+  it("reports a host the shell cannot reach, or one with another certificate, with the code", async () => {
     const t = pinnedTransport(fakeShell(true).ipc);
-    await expect(
-      t.request("https://gone:1", null, "GET", "/me", {}, undefined),
-    ).rejects.toBeInstanceOf(Unreachable);
+    await expect(t.request("https://gone:1", null, "GET", "/me", {}, undefined)).rejects.toEqual(
+      new Unreachable("the host at https://gone:1 does not answer", "unreachable"),
+    );
+    const changed = await t
+      .request("https://other:1", "fp", "GET", "/me", {}, undefined)
+      .catch((e: unknown) => e);
+    expect(changed).toBeInstanceOf(Unreachable);
+    expect((changed as Unreachable).code).toBe("certificate_changed");
   });
 
   it("streams text and binary frames of a socket through the channel, then its close", async () => {

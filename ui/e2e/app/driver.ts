@@ -80,6 +80,24 @@ export class AppWindow {
     );
   }
 
+  /** Clicks the first element matching a CSS selector. */
+  async click(css: string): Promise<void> {
+    const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {
+      using: "css selector",
+      value: css,
+    });
+    await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/click`, {});
+  }
+
+  /** Types text (WebDriver keys: "\uE007" is Enter) into the element matching a selector. */
+  async type(css: string, text: string): Promise<void> {
+    const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {
+      using: "css selector",
+      value: css,
+    });
+    await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/value`, { text });
+  }
+
   /** Saves a PNG of the window. */
   async screenshot(): Promise<Buffer> {
     const b64 = await wd<string>("GET", `/session/${this.session}/screenshot`);

@@ -73,7 +73,6 @@ describe("the desktop app in host mode", () => {
     );
     expect(me).toMatchObject({ mode: "embedded", url: status.url, pid: status.pid });
     mkdirSync(SHOTS, { recursive: true });
-    writeFileSync(join(SHOTS, "app-window.png"), await app.screenshot());
 
     // A session started with `paddock run` is the embedded supervisor's at once.
     const id = (
@@ -88,6 +87,21 @@ describe("the desktop app in host mode", () => {
     }))!;
     agentPid = listed.pid;
     expect(alive(agentPid)).toBe(true);
+
+    // The window paired itself with its own host (pinned client over IPC) and shows the
+    // session live; typing into its terminal reaches the shell.
+    await app.waitText("app-e2e", 30_000);
+    await app.click(`[data-session="${id}"]`);
+    await until("a writable terminal", () =>
+      app!.exec<boolean>(
+        'return !!document.querySelector(\'[data-testid="terminal"][data-writable="true"]\');',
+      ),
+    );
+    await app.type(".xterm-helper-textarea", 'echo "app-$((6*7))-ok"\uE007');
+    await until("the command's output in the session", async () =>
+      (await paddock("logs", id)).includes("app-42-ok"),
+    );
+    writeFileSync(join(SHOTS, "app-window.png"), await app.screenshot());
 
     // Quit: the app (and the supervisor in it) ends; the agent, in its holder, does not.
     await app.close();

@@ -3,7 +3,7 @@
  * the UI uses is in this file.
  */
 import { ApiError, fromResponse, unreachable } from "./errors";
-import { transport, type Reply } from "./transport";
+import { transport, Unreachable, type Reply } from "./transport";
 import type {
   AuditEntry,
   Control,
@@ -85,7 +85,9 @@ export class HttpApi {
         headers,
         body === undefined ? undefined : JSON.stringify(body),
       );
-    } catch {
+    } catch (e) {
+      if (e instanceof Unreachable && e.code === "certificate_changed")
+        throw new ApiError("certificate_changed", e.message);
       throw unreachable();
     }
     const text = res.text;

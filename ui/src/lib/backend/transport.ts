@@ -40,8 +40,18 @@ export interface Transport {
   socket(wsUrl: string, fingerprint: string | null): SocketLike;
 }
 
-/** Thrown when the host cannot be reached at all (the transport's own failure). */
-export class Unreachable extends Error {}
+/**
+ * Thrown when no answer came: the host cannot be reached, or (the app's pinned client) it
+ * presented another certificate than the pinned one (`certificate_changed`).
+ */
+export class Unreachable extends Error {
+  constructor(
+    message: string,
+    readonly code: string = "unreachable",
+  ) {
+    super(message);
+  }
+}
 
 export const browserTransport: Transport = {
   kind: "browser",
@@ -155,7 +165,11 @@ export function pinnedTransport(ipc: Ipc): Transport {
           body: body ?? null,
         });
       } catch (e) {
-        throw new Unreachable(typeof e === "string" ? e : JSON.stringify(e));
+        // The shell answers `{code, message}` (paddock-client's stable codes).
+        const err = e as { code?: unknown; message?: unknown } | string;
+        if (typeof err === "object" && err && typeof err.message === "string")
+          throw new Unreachable(err.message, typeof err.code === "string" ? err.code : undefined);
+        throw new Unreachable(String(e));
       }
     },
     socket(wsUrl, fingerprint) {

@@ -27,6 +27,7 @@ export type {
   LogRecord,
   Me,
   MessageRequest,
+  PairingOffer,
   PairRequest,
   Permission,
   PermissionOutcome,

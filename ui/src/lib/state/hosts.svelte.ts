@@ -268,7 +268,11 @@ export class HostConn implements Grants {
         this.status = this.socket.state === "open" ? "online" : "connecting";
       }
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) {
+      if (e instanceof ApiError && e.code === "certificate_changed") {
+        this.status = "cert_changed";
+        this.detail = `${e.message} If you did not reinstall Paddock there, do not trust it; otherwise remove the host and pair again.`;
+        this.socket.stop();
+      } else if (e instanceof ApiError && e.status === 401) {
         // The API already tried a fresh access token; the refresh token itself was refused.
         this.#revoked(e.message);
       } else if (!this.loadedOnce) {
