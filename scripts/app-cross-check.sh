@@ -37,29 +37,36 @@ print(next(p["manifest_path"] for p in m["packages"] if p["name"] == "libsqlite3
   "$@"
 }
 
+# ring (rustls' crypto, through paddock-client) compiles C for the target in its build script,
+# which needs the NDK or the Apple SDK: skipped by overriding its `links` key (a check links
+# nothing).
+ring_links=$(cargo metadata --format-version 1 | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+print(next(p["links"] for p in m["packages"] if p["name"] == "ring"))')
+ring_override() { echo "target.$1.${ring_links}.rustc-link-lib=[\"ring\"]"; }
+
 for t in "${targets[@]}"; do
   case "$t" in
     android)
       echo "==> cargo check paddock-app --target aarch64-linux-android"
       add_target aarch64-linux-android
-      cargo check -p paddock-app --lib --target aarch64-linux-android
+      cargo check -p paddock-app --lib --target aarch64-linux-android \
+        --config "$(ring_override aarch64-linux-android)"
       ;;
     ios)
       echo "==> cargo check paddock-app --target aarch64-apple-ios"
       add_target aarch64-apple-ios
       sdk=$(mktemp -d)
       SDKROOT="$sdk" CC_aarch64_apple_ios=clang AR_aarch64_apple_ios=llvm-ar \
-        cargo check -p paddock-app --lib --target aarch64-apple-ios
+        cargo check -p paddock-app --lib --target aarch64-apple-ios \
+        --config "$(ring_override aarch64-apple-ios)"
       rmdir "$sdk"
       ;;
     macos)
       echo "==> cargo check the workspace and the app --target aarch64-apple-darwin"
       add_target aarch64-apple-darwin
-      ring_links=$(cargo metadata --format-version 1 | python3 -c '
-import json, sys
-m = json.load(sys.stdin)
-print(next(p["links"] for p in m["packages"] if p["name"] == "ring"))')
-      overrides=(--config "target.aarch64-apple-darwin.${ring_links}.rustc-link-lib=[\"ring\"]"
+      overrides=(--config "$(ring_override aarch64-apple-darwin)"
                  --config 'target.aarch64-apple-darwin.sqlite3.rustc-link-lib=["sqlite3"]')
       check_with_sqlite_bindings cargo check --workspace --exclude paddock-app \
         --target aarch64-apple-darwin "${overrides[@]}"

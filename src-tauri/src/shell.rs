@@ -112,6 +112,12 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>) {
             return;
         }
     };
+    // Joined: the endpoint that names this host in the UI's routes is the other process's.
+    if shell.endpoint.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+        if let Ok(status) = shell.local.status().await {
+            *shell.endpoint.lock().unwrap_or_else(|p| p.into_inner()) = status.url;
+        }
+    }
     let model = TrayModel::build(&sessions, &pending);
     let old = {
         let mut current = shell.model.lock().unwrap_or_else(|p| p.into_inner());
