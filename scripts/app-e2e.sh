@@ -10,15 +10,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-APP_BIN="$ROOT/target/debug/paddock-app"
+# The binary inside the .deb `tauri build --debug` made: the UI is in it (target/debug/
+# paddock-app is rebuilt without it by `cargo test`, and then loads the Vite dev server).
+APP_BIN="$ROOT/target/debug/bundle/deb/Paddock_0.1.0_amd64/data/usr/bin/paddock-app"
 [ -x "$APP_BIN" ] || { echo "error: $APP_BIN is missing; build it with scripts/app.sh" >&2; exit 1; }
 
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "==> cargo install tauri-driver --locked (about a minute)"
   cargo install tauri-driver --locked
 fi
-echo "==> building paddock (the CLI the tests start sessions with)"
-cargo build --bin paddock --bin paddock-holder --bin paddock-fakeapi
+for b in paddock paddock-holder paddock-fakeapi; do
+  [ -x "$ROOT/target/debug/$b" ] || { echo "error: target/debug/$b is missing; build it with scripts/app.sh (or cargo build --bin $b)" >&2; exit 1; }
+done
 (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; })
 
 WORK=$(mktemp -d /tmp/paddock-app-e2e-XXXXXX)

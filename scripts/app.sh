@@ -37,6 +37,7 @@ ls -l target/debug/bundle/deb/*.deb
 echo "    built in $(( $(date +%s) - start )) s"
 
 echo "==> end-to-end: the real app under Xvfb through tauri-driver"
+cargo build --bin paddock --bin paddock-holder --bin paddock-fakeapi
 scripts/app-e2e.sh
 
 echo "==> cargo check for aarch64-linux-android, aarch64-apple-ios, aarch64-apple-darwin"

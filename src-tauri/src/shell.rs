@@ -113,7 +113,12 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>) {
         }
     };
     // Joined: the endpoint that names this host in the UI's routes is the other process's.
-    if shell.endpoint.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+    if shell
+        .endpoint
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .is_none()
+    {
         if let Ok(status) = shell.local.status().await {
             *shell.endpoint.lock().unwrap_or_else(|p| p.into_inner()) = status.url;
         }

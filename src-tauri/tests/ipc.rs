@@ -6,7 +6,7 @@ use paddock_app::local::Local;
 use paddock_app::shell::Shell;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{Manager, WebviewWindowBuilder};
 
@@ -91,7 +91,7 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
             ])
             .manage(Shell::new(Local::new(dir.path()), mode))
             .manage(paddock_client::relay::Relay::new())
-            .build(mock_context(noop_assets()))
+            .build(tauri::generate_context!())
             .expect("the mock app builds");
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
@@ -148,7 +148,7 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
             Local::new(dir.path()),
             HostMode::Joined { pid: "0".into() },
         ))
-        .build(mock_context(noop_assets()))
+        .build(tauri::generate_context!())
         .expect("the mock app builds");
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()

@@ -73,9 +73,14 @@ export class AppWindow {
 
   /** Waits until the page's text contains `s`. */
   async waitText(s: string, ms = 20_000): Promise<string> {
+    let last = "";
     return until(
       `the app's window to show "${s}"`,
-      async () => ((await this.text()).includes(s) ? s : ""),
+      async () => {
+        last = await this.text();
+        if (last.includes(s)) return s;
+        throw new Error(`the window shows: ${JSON.stringify(last.slice(0, 300))}`);
+      },
       ms,
     );
   }

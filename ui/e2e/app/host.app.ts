@@ -67,7 +67,7 @@ describe("the desktop app in host mode", () => {
     expect(up).toContain(`already running (pid ${status.pid}`);
 
     // The window is the one UI, and it reaches the shell through IPC.
-    await app.waitText("Paddock");
+    await app.waitText("Paddock", 60_000);
     const me = await app.exec<{ mode: string; url: string; pid: number }>(
       "return window.__TAURI_INTERNALS__.invoke('this_host');",
     );
@@ -76,14 +76,27 @@ describe("the desktop app in host mode", () => {
 
     // A session started with `paddock run` is the embedded supervisor's at once.
     const id = (
-      await paddock("run", "--name", "app-e2e", "--", "bash", "--norc", "--noprofile", "-i")
+      await paddock(
+        "run",
+        "--name",
+        "app-e2e",
+        "--env",
+        "PS1=$ ",
+        "--env",
+        "TERM=xterm-256color",
+        "--",
+        "bash",
+        "--norc",
+        "--noprofile",
+        "-i",
+      )
     )
       .trim()
       .split(/\s+/)
       .pop()!;
     const listed = (await until("the app's supervisor to list the new session", async () => {
       const all = JSON.parse(await paddock("ls", "--json")) as Listed[];
-      return all.find((s) => s.id === id && s.state !== "starting");
+      return all.find((s) => s.id === id);
     }))!;
     agentPid = listed.pid;
     expect(alive(agentPid)).toBe(true);
