@@ -28,7 +28,7 @@ fn call(
             cmd: cmd.into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
-            url: "http://tauri.localhost".parse().expect("a URL"),
+            url: "tauri://localhost".parse().expect("a URL"),
             body: InvokeBody::Json(args),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
@@ -82,7 +82,8 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
         second.describe()
     );
 
-    for (mode, expect) in [(first, "embedded"), (second, "joined")] {
+    // The joined one first: stopping the embedded host (below) ends the supervisor both use.
+    for (mode, expect) in [(second, "joined"), (first, "embedded")] {
         let app = mock_builder()
             .invoke_handler(tauri::generate_handler![
                 paddock_app::transport::capabilities,
