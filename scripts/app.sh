@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The desktop app (src-tauri, `paddock-app`): system packages, lints, the IPC tests (Tauri's
 # mock runtime), the Linux .deb (`tauri build --debug`, whose binary the end-to-end tests
-# drive), the end-to-end tests under Xvfb (scripts/app-e2e.sh), and the mobile and macOS
-# type checks (scripts/app-cross-check.sh). Called by scripts/test.sh after the UI is built.
+# drive) and the end-to-end tests under Xvfb (scripts/app-e2e.sh). Called by scripts/test.sh
+# after the UI is built.
 # Usage: scripts/app.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 # display, a session bus, a notification server, the WebDriver of WebKitGTK, a tray host.
 PKGS=(libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev librsvg2-dev
       libayatana-appindicator3-dev webkit2gtk-driver xvfb dbus dunst imagemagick trayer
-      xdotool clang llvm)
+      xdotool clang llvm curl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -40,5 +40,6 @@ echo "==> end-to-end: the real app under Xvfb through tauri-driver"
 cargo build --bin paddock --bin paddock-holder --bin paddock-fakeapi
 scripts/app-e2e.sh
 
-echo "==> cargo check for aarch64-linux-android, aarch64-apple-ios, aarch64-apple-darwin"
-scripts/app-cross-check.sh
+# Not yet in CI: scripts/app-cross-check.sh (cargo check for aarch64-linux-android,
+# aarch64-apple-ios and aarch64-apple-darwin) has not completed a run on this machine yet;
+# it joins this script once it has.

@@ -44,6 +44,6 @@ echo "==> OpenAPI fuzz of the endpoint (schemathesis)"
 scripts/schemathesis.sh
 echo "==> UI end-to-end (Chromium against a real paddock up)"
 ui/scripts/e2e.sh
-echo "==> the desktop app: lints, IPC tests, .deb, end-to-end under Xvfb, mobile and macOS checks"
+echo "==> the desktop app: lints, IPC tests, .deb, end-to-end under Xvfb"
 scripts/app.sh
 echo "==> all tests passed"
