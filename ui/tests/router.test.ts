@@ -15,6 +15,10 @@ describe("routes", () => {
   it("a scanned pairing link opens the pairing page with the link", () => {
     expect(parseRoute("#pair=abc&fp=01")).toEqual({ name: "pair", link: "#pair=abc&fp=01" });
   });
+  it("a paddock:// link the desktop app was opened with reaches the pairing page whole", () => {
+    const link = "paddock://pair?url=https%3A%2F%2F127.0.0.1%3A7420&secret=s3&fp=ab";
+    expect(parseRoute(`#/pair?link=${encodeURIComponent(link)}`)).toEqual({ name: "pair", link });
+  });
   it("unknown paths show the dashboard", () => {
     expect(parseRoute("#/nope")).toEqual({ name: "dashboard" });
     expect(parseRoute("")).toEqual({ name: "dashboard" });

@@ -31,6 +31,7 @@ pub mod http;
 pub mod link;
 pub mod offsets;
 pub mod pair;
+pub mod relay;
 pub mod secrets;
 pub mod terminal;
 pub mod tls;

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod conversation;
 pub mod error;
+pub mod host;
 pub mod notifications;
 pub mod openapi;
 pub mod rest;

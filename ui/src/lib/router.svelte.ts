@@ -24,6 +24,9 @@ export function parseRoute(hash: string): Route {
       return { name: "dashboard" };
     case "pair": {
       const code = /(?:^|&)code=([^&]*)/.exec(query)?.[1];
+      // A `paddock://pair?…` link the desktop app was opened with (percent-encoded whole).
+      const link = /(?:^|&)link=([^&]*)/.exec(query)?.[1];
+      if (link) return { name: "pair", link: decodeURIComponent(link) };
       return { name: "pair", code: code ? decodeURIComponent(code) : undefined };
     }
     case "hosts":

@@ -1,7 +1,7 @@
 //! `paddock up`: run the supervisor.
 
 use anyhow::{bail, Context};
-use paddock_core::{Config, Supervisor};
+use paddock_core::Config;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -57,13 +57,10 @@ impl Args {
         let bus = paddock_core::events::Bus::new();
         init_logging(&config, &bus)?;
         let dir = paddock_host::runtime_dir()?;
-        let supervisor = Supervisor::start_with_bus(config, config_file, dir.clone(), bus)?;
         let socket = paddock_core::supervisor::socket_path(dir.path());
-        let server = paddock_server::start_if_enabled(supervisor.handle()).await;
-        // After the endpoint, so notifications' links and buttons know its URL.
-        paddock_notify::start(supervisor.handle()).await;
-        paddock_channels::start(supervisor.handle());
-        let endpoint = match &server {
+        let host = paddock_server::host::Host::start(config, config_file, dir, bus).await?;
+        let server = &host.server;
+        let endpoint = match server {
             Some(s) => format!(", endpoint {}", s.url),
             None => String::new(),
         };
@@ -87,10 +84,7 @@ impl Args {
             say("Stop it with Ctrl-C; agents keep running without it.");
         }
         wait_for_stop_signal().await?;
-        if let Some(server) = server {
-            server.stop().await;
-        }
-        supervisor.stop().await;
+        host.stop().await;
         Ok(())
     }
 }

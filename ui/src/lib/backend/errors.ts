@@ -1,8 +1,11 @@
 /** Errors from a host, as the UI shows them: the host's stable code and a sentence for people. */
 import type { ApiErrorCode } from "./types";
 
-/** The host's codes, plus `unreachable` when no answer came at all. */
-export type ErrorCode = ApiErrorCode | "unreachable";
+/**
+ * The host's codes, plus `unreachable` when no answer came at all, and `certificate_changed`
+ * when the app's pinned client met another certificate than the one pinned at pairing.
+ */
+export type ErrorCode = ApiErrorCode | "unreachable" | "certificate_changed";
 
 export class ApiError extends Error {
   constructor(

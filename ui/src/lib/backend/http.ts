@@ -3,6 +3,7 @@
  * the UI uses is in this file.
  */
 import { ApiError, fromResponse, unreachable } from "./errors";
+import { transport, Unreachable, type Reply } from "./transport";
 import type {
   AuditEntry,
   Control,
@@ -68,6 +69,8 @@ export class HttpApi {
     private readonly token: () => string | null,
     /** Called once when the host answers 401: true when a fresh token was obtained. */
     private readonly reauth: () => Promise<boolean> = async () => false,
+    /** SHA-256 of the host's certificate, pinned by the app's transport (browsers ignore it). */
+    readonly fingerprint: string | null = null,
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
@@ -75,25 +78,29 @@ export class HttpApi {
     const tok = this.token();
     if (tok) headers.Authorization = `Bearer ${tok}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    let res: Response;
+    let res: Reply;
     try {
-      res = await fetch(this.baseUrl + "/api/v1" + path, {
+      res = await transport().request(
+        this.baseUrl,
+        this.fingerprint,
         method,
+        path,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: "omit",
-        cache: "no-store",
-      });
-    } catch {
+        body === undefined ? undefined : JSON.stringify(body),
+      );
+    } catch (e) {
+      if (e instanceof Unreachable && e.code === "certificate_changed")
+        throw new ApiError("certificate_changed", e.message);
       throw unreachable();
     }
-    const text = await res.text();
+    const text = res.text;
+    const ok = res.status >= 200 && res.status < 300;
     let json: unknown = null;
     if (text) {
       try {
         json = JSON.parse(text);
       } catch {
-        if (res.ok) {
+        if (ok) {
           throw new ApiError(
             "internal",
             "The host answered with something that is not JSON. Check that this address is a Paddock host.",
@@ -104,7 +111,7 @@ export class HttpApi {
     if (res.status === 401 && !retried && tok && (await this.reauth())) {
       return this.request(method, path, body, true);
     }
-    if (!res.ok) throw fromResponse(res.status, json);
+    if (!ok) throw fromResponse(res.status, json);
     return json as T;
   }
 

@@ -6,6 +6,7 @@
  * is down: attachments are re-sent on reconnect, and typing is refused, not stored for later.
  */
 import { TerminalStream, type StreamAction } from "./terminal-stream";
+import { OPEN, transport, type SocketLike } from "./transport";
 import {
   decodeTerminalFrame,
   type ClientMessage,
@@ -45,7 +46,7 @@ interface Attachment {
 }
 
 export class HostSocket {
-  #ws: WebSocket | null = null;
+  #ws: SocketLike | null = null;
   #state: SocketState = "closed";
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -58,6 +59,8 @@ export class HostSocket {
     private readonly baseUrl: string,
     private readonly token: () => string | null,
     private readonly handlers: SocketHandlers,
+    /** SHA-256 of the host's certificate, pinned by the app's transport (browsers ignore it). */
+    private readonly fingerprint: string | null = null,
   ) {}
 
   get state(): SocketState {
@@ -157,9 +160,9 @@ export class HostSocket {
       "connecting",
       this.#attempt > 0 ? `Reconnecting (attempt ${this.#attempt + 1}).` : "Connecting.",
     );
-    let ws: WebSocket;
+    let ws: SocketLike;
     try {
-      ws = new WebSocket(this.#wsUrl());
+      ws = transport().socket(this.#wsUrl(), this.fingerprint);
     } catch {
       this.#set("refused", "The host's address is not valid. Remove the host and pair it again.");
       return;
@@ -280,7 +283,7 @@ export class HostSocket {
 
   #send(m: ClientMessage): boolean {
     const ws = this.#ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    if (!ws || ws.readyState !== OPEN) return false;
     ws.send(JSON.stringify(m));
     return true;
   }

@@ -32,6 +32,7 @@ export type {
   Me,
   MessageReceipt,
   MessageRequest,
+  PairingOffer,
   PairRequest,
   Permission,
   PermissionOutcome,

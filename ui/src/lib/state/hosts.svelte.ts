@@ -117,42 +117,52 @@ export class HostConn implements Grants {
       record.url,
       () => this.#token,
       () => this.reauth(),
+      record.fingerprint,
     );
-    this.socket = new HostSocket(record.url, () => this.#token, {
-      onState: (s, detail) => {
-        if (this.refused()) return;
-        if (s === "open") {
-          this.status = "online";
-          this.detail = "";
-          // A restarted host may present another certificate: check it against the pin.
-          void this.refresh();
-        } else if (s === "connecting" || s === "closed") {
-          this.status = this.loadedOnce ? "offline" : s === "closed" ? "unreachable" : "connecting";
-          this.detail = detail;
-        }
+    this.socket = new HostSocket(
+      record.url,
+      () => this.#token,
+      {
+        onState: (s, detail) => {
+          if (this.refused()) return;
+          if (s === "open") {
+            this.status = "online";
+            this.detail = "";
+            // A restarted host may present another certificate: check it against the pin.
+            void this.refresh();
+          } else if (s === "connecting" || s === "closed") {
+            this.status = this.loadedOnce
+              ? "offline"
+              : s === "closed"
+                ? "unreachable"
+                : "connecting";
+            this.detail = detail;
+          }
+        },
+        onReady: (role, permissions) => {
+          this.role = role;
+          this.permissions = permissions;
+          if (role !== this.record.role) {
+            this.record.role = role;
+            this.persist();
+          }
+        },
+        onResync: (sessions) => {
+          const next: Record<string, SessionView> = {};
+          for (const s of sessions) next[s.id] = s;
+          this.sessions = next;
+          this.loadedOnce = true;
+          void this.loadInsights();
+        },
+        onEvent: (e) => this.#apply(e),
+        onAuthRefused: async (message) => {
+          if (await this.reauth()) return true;
+          this.#revoked(message);
+          return false;
+        },
       },
-      onReady: (role, permissions) => {
-        this.role = role;
-        this.permissions = permissions;
-        if (role !== this.record.role) {
-          this.record.role = role;
-          this.persist();
-        }
-      },
-      onResync: (sessions) => {
-        const next: Record<string, SessionView> = {};
-        for (const s of sessions) next[s.id] = s;
-        this.sessions = next;
-        this.loadedOnce = true;
-        void this.loadInsights();
-      },
-      onEvent: (e) => this.#apply(e),
-      onAuthRefused: async (message) => {
-        if (await this.reauth()) return true;
-        this.#revoked(message);
-        return false;
-      },
-    });
+      record.fingerprint,
+    );
   }
 
   /** The host refused this device (revoked) or is not the host it paired with: no retries. */
@@ -195,7 +205,12 @@ export class HostConn implements Grants {
       }
       if (!this.#refreshToken) return false;
       try {
-        const grant = await new HttpApi(this.record.url, () => null).refresh(this.#refreshToken);
+        const grant = await new HttpApi(
+          this.record.url,
+          () => null,
+          undefined,
+          this.record.fingerprint,
+        ).refresh(this.#refreshToken);
         this.#token = grant.access_token;
         this.#refreshToken = grant.refresh_token;
         if (vault) {
@@ -260,7 +275,11 @@ export class HostConn implements Grants {
         this.status = this.socket.state === "open" ? "online" : "connecting";
       }
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) {
+      if (e instanceof ApiError && e.code === "certificate_changed") {
+        this.status = "cert_changed";
+        this.detail = `${e.message} If you did not reinstall Paddock there, do not trust it; otherwise remove the host and pair again.`;
+        this.socket.stop();
+      } else if (e instanceof ApiError && e.status === 401) {
         // The API already tried a fresh access token; the refresh token itself was refused.
         this.#revoked(e.message);
       } else if (!this.loadedOnce) {
@@ -343,8 +362,12 @@ class Hosts {
     localStorage.setItem(STORAGE, JSON.stringify(this.list.map((h) => $state.snapshot(h.record))));
   }
 
+  /**
+   * A host by its id, or by its address (the desktop app's tray names its own host by the
+   * endpoint URL, since the id is this device's own choice).
+   */
   get(id: string): HostConn | undefined {
-    return this.list.find((h) => h.record.id === id);
+    return this.list.find((h) => h.record.id === id) ?? this.list.find((h) => h.record.url === id);
   }
 
   /** Keeps a new pairing: the grant's tokens are sealed before anything is stored. */

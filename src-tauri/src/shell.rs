@@ -1,0 +1,208 @@
+//! The desktop shell's state and its one loop: who runs the supervisor (`host.rs`), the tray
+//! model refreshed from the supervisor's socket every second (the menu is rebuilt only when
+//! it changes), tray Approve / Deny, the pairing window and About.
+use crate::host::HostMode;
+use crate::links::encode;
+use crate::local::Local;
+use crate::tray_model::TrayModel;
+use paddock_proto::access::{PairingOffer, Role};
+use paddock_proto::agent::Decision;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+
+/// How often the tray asks the supervisor what waits.
+const POLL: Duration = Duration::from_secs(1);
+
+/// The desktop app's state (managed by Tauri).
+pub struct Shell {
+    pub local: Local,
+    mode: Mutex<Option<HostMode>>,
+    /// The endpoint's URL, which names this host in the UI's routes.
+    endpoint: Mutex<Option<String>>,
+    model: Mutex<TrayModel>,
+    paused: AtomicBool,
+    offer: Mutex<Result<PairingOffer, String>>,
+}
+
+impl Shell {
+    pub fn new(local: Local, mode: HostMode) -> Self {
+        let endpoint = match &mode {
+            HostMode::Embedded(h) => h.server.as_ref().map(|s| s.url.clone()),
+            HostMode::Joined { .. } => None,
+        };
+        Self {
+            local,
+            mode: Mutex::new(Some(mode)),
+            endpoint: Mutex::new(endpoint),
+            model: Mutex::default(),
+            paused: AtomicBool::new(false),
+            offer: Mutex::new(Err("No pairing offer yet.".to_owned())),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match &*self.mode.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(m) => m.describe(),
+            None => "The app is quitting.".to_owned(),
+        }
+    }
+
+    /// Whether this app runs the supervisor (rather than joining another's).
+    pub fn is_embedded(&self) -> bool {
+        matches!(
+            &*self.mode.lock().unwrap_or_else(|p| p.into_inner()),
+            Some(HostMode::Embedded(_))
+        )
+    }
+
+    /// Takes the embedded host (if any) to stop it at quit.
+    pub fn take_mode(&self) -> Option<HostMode> {
+        self.mode.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    pub fn notifications_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    pub fn toggle_notifications(&self) {
+        self.paused.fetch_xor(true, Ordering::Relaxed);
+    }
+
+    /// The UI route of one of this host's sessions.
+    pub fn session_route(&self, session: &str) -> String {
+        let host = self
+            .endpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default();
+        format!("#/s/{}/{}", encode(&host), encode(session))
+    }
+
+    pub fn refresh_menu<R: Runtime>(&self, app: &AppHandle<R>) -> tauri::Result<()> {
+        let model = self.model.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        crate::tray::update(app, &model)
+    }
+
+    /// Answers a permission request from the tray, then refreshes the tray.
+    pub fn decide<R: Runtime>(&self, app: AppHandle<R>, request: String, decision: Decision) {
+        let local = self.local.clone();
+        tauri::async_runtime::spawn(async move {
+            match local.decide(&request, decision).await {
+                Ok(()) => tracing::info!(%request, "permission answered from the tray"),
+                Err(e) => tracing::warn!(%request, error = %e, "the tray's answer was not taken"),
+            }
+            refresh(&app).await;
+        });
+    }
+}
+
+/// Asks the supervisor once and shows the answer if it changed.
+async fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let shell = app.state::<Shell>();
+    let (sessions, pending) = match (
+        shell.local.sessions().await,
+        shell.local.permissions().await,
+    ) {
+        (Ok(s), Ok(p)) => (s, p),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::debug!(error = %e, "the tray could not ask the supervisor");
+            return;
+        }
+    };
+    // Joined: the endpoint that names this host in the UI's routes is the other process's.
+    if shell
+        .endpoint
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .is_none()
+    {
+        if let Ok(status) = shell.local.status().await {
+            *shell.endpoint.lock().unwrap_or_else(|p| p.into_inner()) = status.url;
+        }
+    }
+    let model = TrayModel::build(&sessions, &pending);
+    let old = {
+        let mut current = shell.model.lock().unwrap_or_else(|p| p.into_inner());
+        if *current == model {
+            return;
+        }
+        std::mem::replace(&mut *current, model.clone())
+    };
+    crate::alerts::announce(app, &old, &model, shell.notifications_paused());
+    let app2 = app.clone();
+    // Menus are made on the main thread (GTK and AppKit want it).
+    let _ = app.run_on_main_thread(move || {
+        if let Err(e) = crate::tray::update(&app2, &model) {
+            tracing::warn!(error = %e, "cannot update the tray");
+        }
+    });
+}
+
+/// Keeps the tray in step with the supervisor for as long as the app runs.
+pub fn spawn_tray_loop<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            refresh(&app).await;
+        }
+    });
+}
+
+/// Opens (or focuses) the pairing window with a fresh offer.
+pub fn open_pairing<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let shell = app.state::<Shell>();
+        let offer = shell
+            .local
+            .pairing(Role::Operator)
+            .await
+            .map_err(|e| e.to_string());
+        *shell.offer.lock().unwrap_or_else(|p| p.into_inner()) = offer;
+        let app2 = app.clone();
+        let _ = app.run_on_main_thread(move || {
+            if let Err(e) = show_pairing(&app2) {
+                tracing::warn!(error = %e, "cannot open the pairing window");
+            }
+        });
+    });
+    Ok(())
+}
+
+fn show_pairing<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    if let Some(w) = app.get_webview_window(crate::pairing::WINDOW) {
+        w.reload()?;
+        return w.set_focus();
+    }
+    let url = if cfg!(any(windows, target_os = "android")) {
+        format!("http://{}.localhost/", crate::pairing::SCHEME)
+    } else {
+        format!("{}://localhost/", crate::pairing::SCHEME)
+    };
+    let url = tauri::Url::parse(&url).map_err(tauri::Error::InvalidUrl)?;
+    WebviewWindowBuilder::new(app, crate::pairing::WINDOW, WebviewUrl::CustomProtocol(url))
+        .title("Pair a device")
+        .inner_size(380.0, 600.0)
+        .resizable(false)
+        .build()?;
+    Ok(())
+}
+
+/// The pairing page for the `pairing://` scheme.
+pub fn pairing_page<R: Runtime>(app: &AppHandle<R>) -> String {
+    let shell = app.state::<Shell>();
+    let offer = shell.offer.lock().unwrap_or_else(|p| p.into_inner());
+    crate::pairing::page(offer.as_ref().map_err(String::as_str))
+}
+
+/// About: what the app is and who runs the supervisor, as a native dialog-less window-free
+/// notice in the main window's About page plus the log.
+pub fn about<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    tracing::info!("{}", app.state::<Shell>().describe());
+    crate::window::show_route(app, "#/about")
+}

@@ -1,0 +1,128 @@
+/**
+ * Host mode: the real app runs the supervisor and the endpoint in-process, its window shows
+ * the UI and reaches the shell over IPC, `paddock up` is refused while it runs (never two
+ * supervisors), and ending the app leaves the agent running.
+ */
+import { execFile } from "node:child_process";
+import { mkdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { SHOTS, until } from "../harness";
+import { AppWindow } from "./driver";
+
+const run = promisify(execFile);
+const PADDOCK = process.env.E2E_PADDOCK_BIN ?? "";
+
+async function paddock(...args: string[]): Promise<string> {
+  const { stdout } = await run(PADDOCK, args, { env: process.env });
+  return stdout;
+}
+
+interface Status {
+  pid: number;
+  url: string | null;
+  fingerprint: string | null;
+}
+interface Listed {
+  id: string;
+  name: string;
+  pid: number;
+  state: string;
+  backend?: string;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("the desktop app in host mode", () => {
+  let app: AppWindow | null = null;
+  let agentPid = 0;
+  afterAll(async () => {
+    await app?.close();
+    if (agentPid && alive(agentPid)) process.kill(agentPid, "SIGKILL");
+  });
+
+  it("runs the supervisor, shows the UI, and quitting leaves the agent running", async () => {
+    app = await AppWindow.launch(["--open"], process.env);
+    // The embedded supervisor answers on the local socket; its pid is the app's.
+    const status = (await until("the app's embedded supervisor", async () => {
+      const s = JSON.parse(await paddock("status", "--json")) as Status;
+      return s.url ? s : null;
+    }))!;
+    expect(readlinkSync(`/proc/${status.pid}/exe`)).toMatch(/paddock-app$/);
+    expect(status.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+
+    // Never two supervisors: `paddock up` is refused and says who runs it.
+    const up = await run(PADDOCK, ["up", "--port", "0"], { env: process.env }).then(
+      () => "started",
+      (e: { stderr?: string }) => e.stderr ?? "",
+    );
+    expect(up).toContain(`already running (pid ${status.pid}`);
+
+    // The window is the one UI, and it reaches the shell through IPC.
+    await app.waitText("Paddock", 60_000);
+    const me = await app.exec<{ mode: string; url: string; pid: number }>(
+      "return window.__TAURI_INTERNALS__.invoke('this_host');",
+    );
+    expect(me).toMatchObject({ mode: "embedded", url: status.url, pid: status.pid });
+    mkdirSync(SHOTS, { recursive: true });
+
+    // A session started with `paddock run` is the embedded supervisor's at once.
+    const id = (
+      await paddock(
+        "run",
+        "--name",
+        "app-e2e",
+        "--env",
+        "PS1=$ ",
+        "--env",
+        "TERM=xterm-256color",
+        "--",
+        "bash",
+        "--norc",
+        "--noprofile",
+        "-i",
+      )
+    )
+      .trim()
+      .split(/\s+/)
+      .pop()!;
+    const listed = (await until("the app's supervisor to list the new session", async () => {
+      const all = JSON.parse(await paddock("ls", "--json")) as Listed[];
+      return all.find((s) => s.id === id);
+    }))!;
+    agentPid = listed.pid;
+    expect(alive(agentPid)).toBe(true);
+
+    // The window paired itself with its own host (pinned client over IPC) and shows the
+    // session live; typing into its terminal reaches the shell.
+    await app.waitText("app-e2e", 30_000);
+    await app.click(`[data-session="${id}"]`);
+    await until("a writable terminal", () =>
+      app!.exec<boolean>(
+        'return !!document.querySelector(\'[data-testid="terminal"][data-writable="true"]\');',
+      ),
+    );
+    await app.type(".xterm-helper-textarea", 'echo "app-$((6*7))-ok"\uE007');
+    await until("the command's output in the session", async () =>
+      (await paddock("logs", id)).includes("app-42-ok"),
+    );
+    writeFileSync(join(SHOTS, "app-window.png"), await app.screenshot());
+
+    // Quit: the app (and the supervisor in it) ends; the agent, in its holder, does not.
+    await app.close();
+    app = null;
+    await until("the app's process to end", () => !alive(status.pid));
+    expect(alive(agentPid)).toBe(true);
+    const after = JSON.parse(await paddock("ls", "--json")) as Listed[];
+    expect(after.find((s) => s.id === id)?.pid).toBe(agentPid);
+    await paddock("rm", "--force", id);
+  });
+});

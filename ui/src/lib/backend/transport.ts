@@ -1,0 +1,218 @@
+/**
+ * How the backend reaches a host: `fetch` and `WebSocket` in a browser, or the Paddock app's
+ * pinned Rust client through Tauri IPC (a webview cannot pin a self-signed certificate; Rust
+ * can). Chosen once at start by asking the shell what it can do (`capabilities`), never by
+ * looking at the platform; `http.ts` and `socket.ts` use whichever was chosen, and views know
+ * nothing of it.
+ */
+
+/** A host's answer to a REST request. */
+export interface Reply {
+  status: number;
+  text: string;
+}
+
+/** What `socket.ts` uses of a WebSocket; the IPC stream implements the same. */
+export interface SocketLike {
+  binaryType: BinaryType;
+  readonly readyState: number;
+  onopen: (() => void) | null;
+  onmessage: ((ev: { data: string | ArrayBuffer }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  send(data: string): void;
+  close(code?: number): void;
+}
+
+/** The readyState of an open socket (WebSocket.OPEN). */
+export const OPEN = 1;
+
+export interface Transport {
+  /** `browser` (fetch, WebSocket) or `pinned` (the app's Rust client, pinning `fingerprint`). */
+  readonly kind: "browser" | "pinned";
+  request(
+    baseUrl: string,
+    fingerprint: string | null,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<Reply>;
+  socket(wsUrl: string, fingerprint: string | null): SocketLike;
+}
+
+/**
+ * Thrown when no answer came: the host cannot be reached, or (the app's pinned client) it
+ * presented another certificate than the pinned one (`certificate_changed`).
+ */
+export class Unreachable extends Error {
+  constructor(
+    message: string,
+    readonly code: string = "unreachable",
+  ) {
+    super(message);
+  }
+}
+
+export const browserTransport: Transport = {
+  kind: "browser",
+  async request(baseUrl, _fp, method, path, headers, body) {
+    let res: Response;
+    try {
+      res = await fetch(baseUrl + "/api/v1" + path, {
+        method,
+        headers,
+        body,
+        credentials: "omit",
+        cache: "no-store",
+      });
+    } catch (e) {
+      throw new Unreachable(String(e));
+    }
+    return { status: res.status, text: await res.text() };
+  },
+  socket(wsUrl) {
+    // A WebSocket is a SocketLike; only its handlers' `this` and event types are wider.
+    return new WebSocket(wsUrl) as unknown as SocketLike;
+  },
+};
+
+/** What the app's shell says it can do (the `capabilities` command). */
+export interface ShellCapabilities {
+  /** The shell carries REST and WSS through its pinned client. */
+  pinned_transport: boolean;
+}
+
+/** The subset of `@tauri-apps/api/core` used here, injected so it can be tested. */
+export interface Ipc {
+  invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  channel<T>(onMessage: (m: T) => void): unknown;
+}
+
+/** A message on a stream's channel: a text frame, the close, or (as raw bytes) a binary frame. */
+type StreamMessage =
+  | { kind: "open" }
+  | { kind: "text"; data: string }
+  | { kind: "close"; code: number; reason: string };
+
+/** A WSS connection held by the app's Rust client; frames come back over an IPC channel. */
+class IpcSocket implements SocketLike {
+  binaryType: BinaryType = "arraybuffer";
+  readyState = 0;
+  onopen: (() => void) | null = null;
+  onmessage: ((ev: { data: string | ArrayBuffer }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  #id: Promise<number | null>;
+
+  constructor(
+    private readonly ipc: Ipc,
+    url: string,
+    fingerprint: string | null,
+  ) {
+    const channel = ipc.channel<StreamMessage | ArrayBuffer>((m) => this.#on(m));
+    this.#id = ipc
+      .invoke<number>("stream_open", { url, fingerprint, channel })
+      .catch((e: unknown) => {
+        this.#closed(1006, String(e));
+        return null;
+      });
+  }
+
+  #on(m: StreamMessage | ArrayBuffer): void {
+    if (m instanceof ArrayBuffer) {
+      this.onmessage?.({ data: m });
+    } else if (m.kind === "open") {
+      this.readyState = OPEN;
+      this.onopen?.();
+    } else if (m.kind === "text") {
+      this.onmessage?.({ data: m.data });
+    } else {
+      this.#closed(m.code, m.reason);
+    }
+  }
+
+  #closed(code: number, reason: string): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+
+  send(data: string): void {
+    void this.#id.then((id) => {
+      if (id !== null) return this.ipc.invoke("stream_send", { id, text: data });
+    });
+  }
+
+  close(code = 1000): void {
+    this.readyState = 3;
+    void this.#id.then((id) => {
+      if (id !== null) return this.ipc.invoke("stream_close", { id, code });
+    });
+  }
+}
+
+/** The transport through the app's pinned Rust client. */
+export function pinnedTransport(ipc: Ipc): Transport {
+  return {
+    kind: "pinned",
+    async request(baseUrl, fingerprint, method, path, headers, body) {
+      try {
+        return await ipc.invoke<Reply>("request", {
+          url: baseUrl,
+          fingerprint,
+          method,
+          path,
+          headers,
+          body: body ?? null,
+        });
+      } catch (e) {
+        // The shell answers `{code, message}` (paddock-client's stable codes).
+        const err = e as { code?: unknown; message?: unknown } | string;
+        if (typeof err === "object" && err && typeof err.message === "string")
+          throw new Unreachable(err.message, typeof err.code === "string" ? err.code : undefined);
+        throw new Unreachable(String(e));
+      }
+    },
+    socket(wsUrl, fingerprint) {
+      return new IpcSocket(ipc, wsUrl, fingerprint);
+    },
+  };
+}
+
+let chosen: Transport = browserTransport;
+
+/** The transport chosen at start. */
+export function transport(): Transport {
+  return chosen;
+}
+
+/**
+ * Asks the shell (if any) what it can do and picks the transport; called once before the UI
+ * mounts. In a browser there is no shell to ask and nothing is loaded.
+ */
+export async function chooseTransport(
+  loadIpc: () => Promise<Ipc | null> = loadTauriIpc,
+): Promise<Transport> {
+  chosen = browserTransport;
+  const ipc = await loadIpc();
+  if (ipc) {
+    const caps = await ipc
+      .invoke<ShellCapabilities>("capabilities")
+      .catch(() => ({ pinned_transport: false }));
+    if (caps.pinned_transport) chosen = pinnedTransport(ipc);
+  }
+  return chosen;
+}
+
+/** Tauri's IPC, when this page runs inside the app's webview (loaded only there). */
+async function loadTauriIpc(): Promise<Ipc | null> {
+  if (!("__TAURI_INTERNALS__" in globalThis)) return null;
+  const core = await import("@tauri-apps/api/core");
+  return {
+    invoke: (cmd, args) => core.invoke(cmd, args),
+    channel: (onMessage) => {
+      const c = new core.Channel<never>();
+      c.onmessage = onMessage as (m: never) => void;
+      return c;
+    },
+  };
+}
