@@ -409,10 +409,18 @@ memory_mib = 8192
 for = "2m"
 
 [notify.presence]
-# While you type into an attached terminal or look at the UI, push to your phone waits.
+# While you type into an attached terminal, look at the UI or have the app's window in
+# front, push channels (phone, chat, mail) wait: the desktop tells you first, and push
+# follows only if the request is still unanswered after `escalate_after`.
 enabled = true
 active_for = "2m"
 escalate_after = "1m"
+
+[notify.presence.devices]
+# Push channels that reach a device, heard at once while you are at that device: a
+# paired device's name (or id), or `desk` for this host's own screen.
+# desk = ["slack"]
+# "Pixel 8" = ["ntfy"]
 
 [notify.desktop]
 # The host's desktop notifications (freedesktop over D-Bus), with Approve / Deny buttons.

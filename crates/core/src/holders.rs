@@ -114,6 +114,10 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
                     Ok(Response::Info { session }) => registry.upsert(view(&session)),
                     _ => break,
                 },
+                Notification::Typed { .. } => handle
+                    .notifier()
+                    .presence()
+                    .touch(crate::notify::presence::Seen::Terminal(id.clone())),
                 Notification::Output { .. } => {
                     registry.observe(id, |m, now| m.output(now));
                     if read_screen(handle, &mut client, id).await.is_err() {

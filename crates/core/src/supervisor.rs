@@ -231,6 +231,7 @@ impl Handle {
             external: count(Backend::External),
             url: self.endpoint().map(|e| e.url),
             fingerprint: self.endpoint().and_then(|e| e.fingerprint),
+            presence: self.notifier().presence().views(),
         }
     }
 }

@@ -24,7 +24,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::UnixStream;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::Instrument;
 
 /// A client must say hello within this time.
@@ -196,6 +196,10 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
         };
         let answer = match frame {
             Frame::Input(data) => {
+                if hello.stream && !hello.relay {
+                    // A client that watches the terminal and types is a person at it.
+                    shared.typed_tx.send_modify(|n| *n += 1);
+                }
                 handle_input(&shared, client, hello.mode, client_size, data).await
             }
             Frame::Control(Message::Request {
@@ -272,22 +276,40 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
 
 /// How often an `activity` client is told the terminal printed, at most.
 const ACTIVITY_EVERY: Duration = Duration::from_millis(200);
+/// How often an `activity` client is told someone typed, at most: presence counts in
+/// minutes, so a few seconds' grain is plenty and typing costs no message per key.
+const TYPED_EVERY: Duration = Duration::from_secs(2);
 
-/// Tells an `activity` client when output arrives: at once, then at most every
-/// [`ACTIVITY_EVERY`] while it flows, and once more after it stops. Quiet terminals cost
-/// nothing: the task sleeps on the output watch.
+/// Tells an `activity` client when output arrives and when a person types, each at once,
+/// then at most every [`ACTIVITY_EVERY`] / [`TYPED_EVERY`] while it goes on, and once more
+/// after it stops. Quiet terminals cost nothing: the tasks sleep on their watches.
 async fn activity_loop(shared: Arc<Shared>, ctl: mpsc::Sender<Message>) {
-    let mut end = shared.end_tx.subscribe();
-    while end.changed().await.is_ok() {
-        let at = *end.borrow_and_update();
+    let output = throttled(shared.end_tx.subscribe(), ctl.clone(), ACTIVITY_EVERY, |end| {
+        Notification::Output { end }
+    });
+    let typed = throttled(shared.typed_tx.subscribe(), ctl, TYPED_EVERY, |count| {
+        Notification::Typed { count }
+    });
+    tokio::join!(output, typed);
+}
+
+/// Sends `make(value)` whenever `rx` changes, at most once per `every`.
+async fn throttled(
+    mut rx: watch::Receiver<u64>,
+    ctl: mpsc::Sender<Message>,
+    every: Duration,
+    make: impl Fn(u64) -> Notification,
+) {
+    while rx.changed().await.is_ok() {
+        let value = *rx.borrow_and_update();
         let msg = Message::Notification {
-            payload: Notification::Output { end: at },
+            payload: make(value),
         };
         // A client that does not read its queue misses activity, never output or answers.
         if let Err(mpsc::error::TrySendError::Closed(_)) = ctl.try_send(msg) {
             return;
         }
-        tokio::time::sleep(ACTIVITY_EVERY).await;
+        tokio::time::sleep(every).await;
     }
 }
 

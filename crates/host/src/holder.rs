@@ -75,6 +75,8 @@ pub(crate) struct Shared {
     pub holds: Arc<Holds>,
     /// The ring's end offset, published after every append.
     pub end_tx: watch::Sender<u64>,
+    /// Input writes from streaming clients (a person typing), for `typed` notifications.
+    pub typed_tx: watch::Sender<u64>,
     pub model: ModelHandle,
     pub info: Mutex<SessionInfo>,
     pub events: broadcast::Sender<Notification>,
@@ -420,6 +422,7 @@ async fn serve(
         holds: Arc::new(Holds::new(ring.clone())),
         ring,
         end_tx: watch::channel(0).0,
+        typed_tx: watch::channel(0).0,
         model,
         info: Mutex::new(info),
         events: broadcast::channel(64).0,

@@ -161,6 +161,11 @@ pub struct Hello {
     /// second). The supervisor asks for it to follow screens without streaming them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub activity: bool,
+    /// The client relays for someone elsewhere (the endpoint's terminals for browsers and
+    /// phones): its typing is not someone at this host's desk, so it sends no `typed`
+    /// notifications (the endpoint reports that device's presence itself).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub relay: bool,
 }
 
 fn default_notifications() -> u32 {
@@ -184,6 +189,7 @@ impl Hello {
             backpressure: None,
             client_name: None,
             activity: false,
+            relay: false,
         }
     }
 
@@ -459,6 +465,12 @@ pub enum Notification {
     /// The terminal printed; `end` is the output offset now (for clients that asked for
     /// `activity`; sent at most every 200 ms while output flows, and once when it stops).
     Output { end: u64 },
+    /// Someone typed into the terminal through a client that streams it (a person at
+    /// `paddock attach` or the UI's terminal, not `send` or the supervisor); `count` is the
+    /// number of input writes so far. Sent to `activity` clients at once, then at most every
+    /// few seconds while typing goes on: the supervisor learns where its owner is without a
+    /// message per keystroke.
+    Typed { count: u64 },
     /// The holder is going away (grace period over, or the session was removed).
     Closing { reason: String },
     /// The agent no longer waits for this client, which had asked for `backpressure`:
@@ -750,6 +762,7 @@ mod tests {
                 backpressure: Some(Backpressure { stall_ms: 2500 }),
                 client_name: Some("attach".into()),
                 activity: true,
+                relay: true,
             }),
             Request::Hello(Hello {
                 version: 1,
@@ -761,6 +774,7 @@ mod tests {
                 backpressure: None,
                 client_name: None,
                 activity: false,
+                relay: false,
             }),
             Request::Info,
             Request::Resize {
@@ -865,6 +879,7 @@ mod tests {
             },
             Notification::Restarted { pid: 5 },
             Notification::Output { end: 77 },
+            Notification::Typed { count: 3 },
             Notification::Closing {
                 reason: "grace period over".into(),
             },

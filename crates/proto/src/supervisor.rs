@@ -181,4 +181,20 @@ pub struct SupervisorStatus {
     /// SHA-256 of the endpoint's TLS certificate, lowercase hex (none over plain HTTP).
     #[serde(default)]
     pub fingerprint: Option<String>,
+    /// Where the owner was seen lately, most recent first (empty: away, or presence off).
+    /// While it is not empty, push notifications wait (see `[notify.presence]`).
+    #[serde(default)]
+    pub presence: Vec<PresenceView>,
+}
+
+/// Where the owner was seen: notifications reach that device first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+pub struct PresenceView {
+    /// `desk` (this host's screen) or a paired device's name.
+    pub device: String,
+    /// What was seen: `typed into <session>`, `the UI visible`, `the app's window in front`.
+    pub how: String,
+    #[cfg_attr(feature = "wire", ts(type = "number"))]
+    pub seconds_ago: u64,
 }

@@ -55,6 +55,11 @@ pub enum ClientMessage {
     Input { session: SessionId, data: String },
     /// Resize an attached session's terminal (operators only).
     Resize { session: SessionId, size: Size },
+    /// Whether the owner is looking at this page: sent when it becomes visible or focused
+    /// (`true`, and again now and then while they use it) and when it is hidden (`false`).
+    /// While it is visible, notifications reach this device first and push to the others
+    /// waits (`[notify.presence]`); a closed socket counts as hidden.
+    Presence { visible: bool },
     /// Answered by `pong` with the same nonce.
     Ping {
         #[serde(default)]

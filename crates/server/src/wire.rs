@@ -27,6 +27,7 @@ pub fn typescript() -> String {
     add(HealthStatus::decl());
     add(ComponentHealth::decl());
     add(SupervisorStatus::decl());
+    add(PresenceView::decl());
     add(paddock_proto::agent::AgentState::decl());
     add(paddock_proto::agent::StateSource::decl());
     add(paddock_proto::agent::StateDetail::decl());

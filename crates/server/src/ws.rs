@@ -15,6 +15,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use paddock_core::access::{AuditInput, Principal};
+use paddock_core::notify::presence::Seen;
 use paddock_core::events::{Event, Received, Subscriber};
 use paddock_host::client::{ClientWriter, Event as HolderEvent};
 use paddock_proto::access::Permission;
@@ -178,6 +179,7 @@ async fn connection(socket: WebSocket, st: AppState, header_token: Option<String
         attached: HashMap::new(),
         input_budget: st.config.ws_input_bytes_per_second as f64,
         budget_at: Instant::now(),
+        seen: None,
     };
     let mut changes = access.changes();
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -218,6 +220,7 @@ async fn connection(socket: WebSocket, st: AppState, header_token: Option<String
         }
     }
     conn.attached.clear();
+    conn.presence(false);
     drop(conn);
     drop(out);
     let _ = writer.await;
@@ -238,9 +241,36 @@ struct Conn {
     attached: HashMap<SessionId, Attached>,
     input_budget: f64,
     budget_at: Instant,
+    /// Where this socket's page counts its owner as present, while it is visible.
+    seen: Option<Seen>,
 }
 
 impl Conn {
+    /// The page said whether it is visible: its device counts as where the owner is, or no
+    /// longer does.
+    fn presence(&mut self, visible: bool) {
+        let presence = self.st.handle.notifier().presence();
+        if !visible {
+            if let Some(seen) = self.seen.take() {
+                presence.leave(&seen);
+            }
+            return;
+        }
+        let id = &self.principal.device_id;
+        let name = self
+            .st
+            .handle
+            .access()
+            .device(id)
+            .map_or_else(|| id.to_string(), |d| d.name);
+        let seen = Seen::Device {
+            id: id.to_string(),
+            name,
+        };
+        presence.touch(seen.clone());
+        self.seen = Some(seen);
+    }
+
     async fn send(&self, m: Message) {
         let _ = self.out.send(m).await;
     }
@@ -289,6 +319,7 @@ impl Conn {
                 ))
                 .await
             }
+            ClientMessage::Presence { visible } => self.presence(visible),
             ClientMessage::Ping { nonce } => self.send(text(&ServerMessage::Pong { nonce })).await,
             ClientMessage::Subscribe => {
                 if !p.allows(Permission::SessionsList) {
@@ -351,6 +382,10 @@ impl Conn {
                         ))
                         .await;
                 };
+                if let Some(seen) = &self.seen {
+                    // Typing on a visible page keeps its device present (a map insert).
+                    self.st.handle.notifier().presence().touch(seen.clone());
+                }
                 if a.writer.send_input(data.as_bytes()).await.is_err() {
                     self.send(error(
                         ApiErrorCode::Unavailable,
@@ -428,6 +463,7 @@ impl Conn {
             None
         };
         hello.client_name = Some(format!("web {}", self.principal.device_id));
+        hello.relay = true;
         hello.lossless = lossless;
         let client = match self.st.handle.open_terminal(&session, hello).await {
             Ok(c) => c,

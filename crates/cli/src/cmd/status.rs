@@ -42,6 +42,15 @@ impl Args {
         for c in &status.components {
             println!("  {:<10} {:?}: {}", c.name, c.status, c.message);
         }
+        match status.presence.first() {
+            Some(p) => println!(
+                "owner       at the {}: {} {} s ago (push waits; see [notify.presence])",
+                if p.device == "desk" { "desk".to_owned() } else { format!("device {}", p.device) },
+                p.how,
+                p.seconds_ago
+            ),
+            None => println!("owner       away (notifications go to every channel at once)"),
+        }
         match &status.url {
             Some(url) => println!("endpoint    {url}"),
             None => println!("endpoint    not serving (see the endpoint component above)"),

@@ -129,8 +129,8 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// Makes a notification and sends it to every channel (push channels after the presence
-/// delay). Returns it at once; deliveries run on.
+/// Makes a notification and sends it to every channel, each after its presence delay
+/// ([`super::presence::Presence::delay_for`]). Returns it at once; deliveries run on.
 pub fn dispatch(handle: &Handle, draft: Draft, view: Option<&SessionView>) -> Arc<Notification> {
     let notifier = handle.notifier().clone();
     let config = notifier.config().clone();
@@ -164,14 +164,25 @@ pub fn dispatch(handle: &Handle, draft: Draft, view: Option<&SessionView>) -> Ar
     if let Some(r) = request_expiry {
         expires = expires.min(r);
     }
-    let delay = notifier.presence().push_delay();
     for channel in channels {
         let out = notifier.outgoing(&notification, channel.as_ref(), base_url.clone(), expires);
         let notifier = notifier.clone();
-        let remote = channel.capabilities().remote;
+        let delay = notifier
+            .presence()
+            .delay_for(channel.name(), channel.capabilities().remote);
+        if !delay.is_zero() {
+            notifier.mark_held(
+                &notification.id,
+                channel.name(),
+                &format!(
+                    "held: the owner is present elsewhere; sent in {} if still unanswered",
+                    humantime::format_duration(delay)
+                ),
+            );
+        }
         tokio::spawn(async move {
             let id = out.notification.id.clone();
-            if remote && !delay.is_zero() {
+            if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
                 if !notifier.is_open(&id) {
                     notifier.mark_skipped(

@@ -221,13 +221,20 @@ pub struct CustomRule {
 pub struct PresenceConfig {
     /// Use presence at all (off: every channel hears every notification at once).
     pub enabled: bool,
-    /// Typing into an attached terminal or a visible UI tab counts as present this long.
+    /// Typing into an attached terminal, a visible UI tab or the app's focused window
+    /// counts as present this long.
     #[serde(with = "humantime_serde")]
     pub active_for: Duration,
     /// With the owner present, push channels hear a notification only if it is still
     /// unanswered after this long.
     #[serde(with = "humantime_serde")]
     pub escalate_after: Duration,
+    /// Which push channels reach each device, so that the device the owner is at hears a
+    /// notification at once: keys are a paired device's name (or id), or `desk` for this
+    /// host's own screen (a terminal typed into, the app's window); values are channel
+    /// names, e.g. `desk = ["slack"]`, `"Pixel 8" = ["ntfy"]`. The desk always has the
+    /// channels that are not push channels (the desktop's notifications).
+    pub devices: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for PresenceConfig {
@@ -236,6 +243,7 @@ impl Default for PresenceConfig {
             enabled: true,
             active_for: Duration::from_secs(120),
             escalate_after: Duration::from_secs(60),
+            devices: Default::default(),
         }
     }
 }

@@ -361,6 +361,14 @@ impl Notifier {
         });
     }
 
+    /// Presence holds the delivery back for now; `why` says until when.
+    pub(crate) fn mark_held(&self, id: &str, channel: &str, why: &str) {
+        self.with_delivery(id, channel, |d, _| {
+            d.status = DeliveryStatus::Waiting;
+            d.error = Some(why.to_owned());
+        });
+    }
+
     /// Whether the notification is still waiting for its owner (not answered or withdrawn).
     pub(crate) fn is_open(&self, id: &str) -> bool {
         self.lock().records.iter().any(|r| {

@@ -5,6 +5,7 @@
  * lost or doubled), and backs off while the host is away. Nothing is queued while the socket
  * is down: attachments are re-sent on reconnect, and typing is refused, not stored for later.
  */
+import { PresenceReporter, pageVisible, watchPage } from "./presence";
 import { TerminalStream, type StreamAction } from "./terminal-stream";
 import { OPEN, transport, type SocketLike } from "./transport";
 import {
@@ -54,6 +55,11 @@ export class HostSocket {
   #stopped = true;
   #ready = false;
   readonly #attachments = new Map<string, Attachment>();
+  readonly #presence = new PresenceReporter(
+    (visible) => this.#ready && this.#send({ type: "presence", visible }),
+  );
+  readonly #onPage = () => this.#presence.update(pageVisible(), Date.now());
+  #unwatchPage: (() => void) | null = null;
 
   constructor(
     private readonly baseUrl: string,
@@ -70,11 +76,14 @@ export class HostSocket {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#unwatchPage = watchPage(this.#onPage);
     this.#connect();
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#unwatchPage?.();
+    this.#unwatchPage = null;
     if (this.#timer) clearTimeout(this.#timer);
     this.#teardown();
     this.#set("closed", "");
@@ -224,6 +233,8 @@ export class HostSocket {
         this.#set("open", "");
         this.#send({ type: "subscribe" });
         for (const [id, a] of this.#attachments) this.#sendAttach(id, a);
+        this.#presence.reset();
+        this.#onPage();
         this.#ping = setInterval(() => this.#send({ type: "ping", nonce: Date.now() }), 20_000);
         return;
       case "resync":

@@ -109,7 +109,22 @@ url: string | null,
 /**
  * SHA-256 of the endpoint's TLS certificate, lowercase hex (none over plain HTTP).
  */
-fingerprint: string | null, };
+fingerprint: string | null, 
+/**
+ * Where the owner was seen lately, most recent first (empty: away, or presence off).
+ * While it is not empty, push notifications wait (see `[notify.presence]`).
+ */
+presence: Array<PresenceView>, };
+
+export type PresenceView = { 
+/**
+ * `desk` (this host's screen) or a paired device's name.
+ */
+device: string, 
+/**
+ * What was seen: `typed into <session>`, `the UI visible`, `the app's window in front`.
+ */
+how: string, seconds_ago: number, };
 
 export type AgentState = "starting" | "running" | "working" | "waiting_permission" | "waiting_input" | "idle" | "completed" | "errored" | "exited";
 
@@ -705,7 +720,7 @@ size: Size | null,
  * with a snapshot, instead of the interactive limit (1 MiB): for clients that must
  * see every byte (a log view, a recorder), not for a live terminal.
  */
-lossless?: boolean, } | { "type": "detach", session: SessionId, } | { "type": "input", session: SessionId, data: string, } | { "type": "resize", session: SessionId, size: Size, } | { "type": "ping", nonce: number | null, };
+lossless?: boolean, } | { "type": "detach", session: SessionId, } | { "type": "input", session: SessionId, data: string, } | { "type": "resize", session: SessionId, size: Size, } | { "type": "presence", visible: boolean, } | { "type": "ping", nonce: number | null, };
 
 export type ServerMessage = { "type": "ready", protocol: number, device_id: DeviceId, role: Role, permissions: Array<Permission>, } | { "type": "resync", sessions: Array<SessionView>, } | { "type": "attached", session: SessionId, offset: number, snapshot: boolean, gap: boolean, size: Size, 
 /**
