@@ -217,3 +217,217 @@ fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desk
         "{err}"
     );
 }
+
+/// Claude Code asks to run `touch <name>` for each prompt that names it.
+fn touch_script(names: &[&str]) -> Script {
+    let mut s = Script::new();
+    for name in names {
+        s = s.then(
+            Reply::text("I will touch it.")
+                .with_tool_use(
+                    "Bash",
+                    json!({"command": format!("touch {name}"), "description": "Touch a file"}),
+                )
+                .when(When::UserSays(format!("please touch {name}")))
+                .usage(Usage::new(1200, 40)),
+        );
+    }
+    s.then(
+        Reply::text("Done.")
+            .when(When::ToolResult)
+            .usage(Usage::new(1300, 12))
+            .times(0),
+    )
+}
+
+/// The open permission request for `touch <name>`.
+fn request_for(env: &Env, name: &str) -> serde_json::Value {
+    let mut found = None;
+    wait_until(&format!("the permission request for {name}"), T, || {
+        let all: serde_json::Value =
+            serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("JSON");
+        found = all.as_array().and_then(|a| {
+            a.iter()
+                .find(|r| r["input"]["command"] == format!("touch {name}").as_str())
+                .cloned()
+        });
+        found.is_some()
+    });
+    found.expect("found")
+}
+
+/// The delivery log's entry for `channel` of the notification about `request`.
+fn delivery(env: &Env, request: &str, channel: &str) -> serde_json::Value {
+    let log: serde_json::Value =
+        serde_json::from_str(&env.ok(&["notifications", "list", "--json"])).expect("JSON");
+    let id = log["notifications"]
+        .as_array()
+        .and_then(|ns| ns.iter().find(|n| n["request"] == request))
+        .map(|n| n["id"].clone())
+        .unwrap_or_else(|| panic!("no notification about {request}: {log:#}"));
+    log["deliveries"]
+        .as_array()
+        .and_then(|ds| {
+            ds.iter()
+                .find(|d| d["notification"] == id && d["channel"] == channel)
+                .cloned()
+        })
+        .unwrap_or_else(|| panic!("no {channel} delivery of {id}: {log:#}"))
+}
+
+fn pushed_about(push: &PushService, request: &str) -> bool {
+    push.delivered()
+        .iter()
+        .any(|d| d.json()["request"] == request)
+}
+
+#[test]
+fn while_the_owner_types_into_an_attached_terminal_push_waits_and_once_they_leave_it_goes_at_once()
+{
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let env = Env::new();
+    let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
+    let push = PushService::start().expect("push service");
+    subscribe(&env, &push.subscribe());
+    let escalate_ms = 15_000;
+    let _sup = env.up_with(&[
+        (
+            "PADDOCK_NOTIFY__DESKTOP__BUS_ADDRESS".into(),
+            desktop.address().to_owned(),
+        ),
+        ("PADDOCK_NOTIFY__PRESENCE__ACTIVE_FOR".into(), "30s".into()),
+        (
+            "PADDOCK_NOTIFY__PRESENCE__ESCALATE_AFTER".into(),
+            format!("{escalate_ms}ms"),
+        ),
+        // Only the permission requests, so that the push service hears nothing else.
+        (
+            "PADDOCK_NOTIFY__RULES__WAITING_INPUT".into(),
+            "false".into(),
+        ),
+    ]);
+    let fake = FakeApi::start(touch_script(&["one", "two", "three"])).expect("fake API");
+    let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+    let mut cmd = env.cmd();
+    sandbox.apply(&mut cmd);
+    let out = cmd
+        .args([
+            "run", "--name", "claude", "--cols", "120", "--rows", "40", "--",
+        ])
+        .arg(&claude)
+        .args(["--permission-mode", "manual"])
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    wait_until("Claude Code's prompt", T, || {
+        env.ok(&["logs", &id]).contains("? for shortcuts")
+    });
+    let status = || -> serde_json::Value {
+        serde_json::from_str(&env.ok(&["status", "--json"])).expect("status JSON")
+    };
+    assert_eq!(status()["presence"], json!([]), "nobody is there yet");
+
+    // The owner attaches in a real terminal and types the prompt.
+    let shell = format!(
+        "env PADDOCK_RUNTIME_DIR={d} PADDOCK_DATA_DIR={d}/data PADDOCK_CONFIG_DIR={d}/conf TERM=xterm-256color {p} attach claude",
+        d = env.dir().display(),
+        p = common::PADDOCK,
+    );
+    let (tmux, pane) = TmuxServer::start(&env, 120, 40, &shell);
+    wait_until("the attached screen", T, || {
+        tmux.capture(&pane).contains("? for shortcuts")
+    });
+    let type_prompt = |text: &str| {
+        tmux.keys(&pane, &["-l", text]);
+        wait_until("the typed words on Claude Code's screen", T, || {
+            tmux.capture(&pane).contains(text)
+        });
+        tmux.keys(&pane, &["Enter"]);
+    };
+    type_prompt("please touch one");
+    wait_until("the owner at the desk, in paddock status", T, || {
+        status()["presence"][0]["device"] == "desk"
+    });
+    let at_desk = env.ok(&["status"]);
+    assert!(
+        at_desk.contains("owner       at the desk: typed into"),
+        "{at_desk}"
+    );
+
+    // Asked while the owner types: the desktop shows it, push is held, the owner answers.
+    let one = request_for(&env, "one");
+    let one_id = one["id"].as_str().expect("id").to_owned();
+    desktop.wait_for("the first request on the desktop", T, |s| {
+        s.body.contains("touch one")
+    });
+    let held = delivery(&env, &one_id, "web_push");
+    assert_eq!(held["status"], "waiting", "{held:#}");
+    assert!(
+        held["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("held")),
+        "{held:#}"
+    );
+    env.ok(&["approve", &one_id]);
+    wait_until("the first push skipped as answered", T, || {
+        delivery(&env, &one_id, "web_push")["status"] == "skipped"
+    });
+    let skipped = delivery(&env, &one_id, "web_push");
+    assert!(
+        skipped["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("answered before it was escalated")),
+        "{skipped:#}"
+    );
+    assert!(
+        !pushed_about(&push, &one_id),
+        "a push went out while the owner typed:\n{}",
+        push.log()
+    );
+
+    // Asked while the owner is still there but does not answer: push follows after the delay.
+    type_prompt("please touch two");
+    let two = request_for(&env, "two");
+    let two_id = two["id"].as_str().expect("id").to_owned();
+    let escalated = push.wait_for("the second request escalated to push", T, |d| {
+        d.json()["request"] == two_id.as_str()
+    });
+    assert_eq!(escalated.json()["tool"], "Bash");
+    let late = delivery(&env, &two_id, "web_push");
+    assert_eq!(late["status"], "delivered", "{late:#}");
+    assert!(
+        late["latency_ms"]
+            .as_u64()
+            .is_some_and(|l| l >= escalate_ms),
+        "pushed before the escalation delay: {late:#}"
+    );
+    env.ok(&["approve", &two_id]);
+
+    // The owner leaves: once the presence window passed, a request goes to push at once.
+    wait_until(
+        "the owner away, in paddock status",
+        Duration::from_secs(120),
+        || status()["presence"] == json!([]),
+    );
+    env.ok(&["message", "claude", "please touch three"]);
+    let three = request_for(&env, "three");
+    let three_id = three["id"].as_str().expect("id").to_owned();
+    push.wait_for("the third request pushed", T, |d| {
+        d.json()["request"] == three_id.as_str()
+    });
+    let at_once = delivery(&env, &three_id, "web_push");
+    assert_eq!(at_once["status"], "delivered", "{at_once:#}");
+    assert!(
+        at_once["latency_ms"]
+            .as_u64()
+            .is_some_and(|l| l < escalate_ms),
+        "nobody was present, yet push waited: {at_once:#}"
+    );
+    env.ok(&["approve", &three_id]);
+    drop(tmux);
+}

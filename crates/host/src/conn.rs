@@ -284,9 +284,12 @@ const TYPED_EVERY: Duration = Duration::from_secs(2);
 /// then at most every [`ACTIVITY_EVERY`] / [`TYPED_EVERY`] while it goes on, and once more
 /// after it stops. Quiet terminals cost nothing: the tasks sleep on their watches.
 async fn activity_loop(shared: Arc<Shared>, ctl: mpsc::Sender<Message>) {
-    let output = throttled(shared.end_tx.subscribe(), ctl.clone(), ACTIVITY_EVERY, |end| {
-        Notification::Output { end }
-    });
+    let output = throttled(
+        shared.end_tx.subscribe(),
+        ctl.clone(),
+        ACTIVITY_EVERY,
+        |end| Notification::Output { end },
+    );
     let typed = throttled(shared.typed_tx.subscribe(), ctl, TYPED_EVERY, |count| {
         Notification::Typed { count }
     });

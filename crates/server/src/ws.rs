@@ -15,8 +15,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use paddock_core::access::{AuditInput, Principal};
-use paddock_core::notify::presence::Seen;
 use paddock_core::events::{Event, Received, Subscriber};
+use paddock_core::notify::presence::Seen;
 use paddock_host::client::{ClientWriter, Event as HolderEvent};
 use paddock_proto::access::Permission;
 use paddock_proto::web::{

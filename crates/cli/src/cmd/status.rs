@@ -45,7 +45,11 @@ impl Args {
         match status.presence.first() {
             Some(p) => println!(
                 "owner       at the {}: {} {} s ago (push waits; see [notify.presence])",
-                if p.device == "desk" { "desk".to_owned() } else { format!("device {}", p.device) },
+                if p.device == "desk" {
+                    "desk".to_owned()
+                } else {
+                    format!("device {}", p.device)
+                },
                 p.how,
                 p.seconds_ago
             ),

@@ -192,6 +192,20 @@ pub fn dispatch(handle: &Handle, draft: Draft, view: Option<&SessionView>) -> Ar
                     );
                     return;
                 }
+                // News with nothing to answer is not pushed after all while the owner is
+                // still at a device that had it first.
+                let present = !notifier
+                    .presence()
+                    .delay_for(channel.name(), channel.capabilities().remote)
+                    .is_zero();
+                if out.notification.request.is_none() && present {
+                    notifier.mark_skipped(
+                        &id,
+                        channel.name(),
+                        "the owner was present all along and there is nothing to answer",
+                    );
+                    return;
+                }
             }
             let _ = notifier.deliver(channel, out).await;
         });

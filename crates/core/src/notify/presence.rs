@@ -108,14 +108,13 @@ impl Presence {
         if seen.is_empty() {
             return Duration::ZERO;
         }
-        let reaches = |s: &Seen| {
-            (!remote && s.at_desk())
-                || self
-                    .config
-                    .devices
-                    .iter()
-                    .any(|(route, channels)| s.is(route) && channels.iter().any(|c| c == channel))
-        };
+        let reaches =
+            |s: &Seen| {
+                (!remote && s.at_desk())
+                    || self.config.devices.iter().any(|(route, channels)| {
+                        s.is(route) && channels.iter().any(|c| c == channel)
+                    })
+            };
         if seen.keys().any(reaches) {
             Duration::ZERO
         } else if remote {
@@ -187,7 +186,11 @@ mod tests {
         let term = Seen::Terminal(paddock_proto::SessionId::parse("s1").expect("id"));
         p.touch(term.clone());
         assert!(p.is_present());
-        assert_eq!(p.delay_for("web_push", true), wait, "at the desk: push waits");
+        assert_eq!(
+            p.delay_for("web_push", true),
+            wait,
+            "at the desk: push waits"
+        );
         assert_eq!(p.delay_for("ntfy", true), wait, "the phone's channel waits");
         assert_eq!(
             p.delay_for("desktop", false),
