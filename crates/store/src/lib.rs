@@ -18,6 +18,7 @@
 
 mod access;
 mod error;
+mod notifications;
 mod queue;
 mod read;
 mod records;
@@ -30,6 +31,7 @@ mod writer;
 
 pub use access::{AuditQuery, AuditRecord, DeviceRecord};
 pub use error::StoreError;
+pub use notifications::{seq_of, AttemptRecord, StoredNotification};
 pub use records::{
     ActivityQuery, ActivityRecord, HostMetrics, Level, MetricSample, MetricTarget, ProcessRecord,
     RetentionReport, SessionRecord, Tier,
@@ -354,6 +356,55 @@ impl Store {
     /// Audit entries, newest first.
     pub fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
         self.write_now("reading the audit log", |c| access::audit(c, q))
+    }
+
+    /// Records a notification (again, when its state changed); written before this returns.
+    /// Its id must be `n<seq>`.
+    pub fn save_notification(
+        &self,
+        n: &paddock_proto::notify::Notification,
+        created: UnixMs,
+    ) -> Result<(), StoreError> {
+        self.write_now("writing the delivery log", |c| {
+            notifications::save_notification(c, n, created)
+        })
+    }
+
+    /// Records a channel's delivery of a notification as it is now.
+    pub fn save_delivery(
+        &self,
+        d: &paddock_proto::notify::DeliveryView,
+        at: UnixMs,
+    ) -> Result<(), StoreError> {
+        self.write_now("writing the delivery log", |c| {
+            notifications::save_delivery(c, d, at)
+        })
+    }
+
+    /// Records one channel attempt.
+    pub fn add_notification_attempt(&self, a: &AttemptRecord) -> Result<(), StoreError> {
+        self.write_now("writing the delivery log", |c| {
+            notifications::add_attempt(c, a)
+        })
+    }
+
+    /// The newest `limit` notifications, newest first, with their deliveries.
+    pub fn notifications(&self, limit: u32) -> Result<Vec<StoredNotification>, StoreError> {
+        self.read("reading the delivery log", |c| {
+            notifications::notifications(c, limit)
+        })
+    }
+
+    /// Every attempt of the notification `seq`, oldest first.
+    pub fn notification_attempts(&self, seq: i64) -> Result<Vec<AttemptRecord>, StoreError> {
+        self.read("reading the delivery log", |c| {
+            notifications::attempts(c, seq)
+        })
+    }
+
+    /// The highest notification sequence number stored (0 for none): new ones go on after it.
+    pub fn last_notification_seq(&self) -> Result<i64, StoreError> {
+        self.read("reading the delivery log", notifications::last_seq)
     }
 
     /// Every stored session, the most recently started first.

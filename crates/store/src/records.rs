@@ -340,4 +340,6 @@ pub struct RetentionReport {
     pub metric_samples: u64,
     pub sessions: u64,
     pub processes: u64,
+    /// Notifications, with their deliveries and attempts.
+    pub notifications: u64,
 }

@@ -8,6 +8,7 @@
 //! sample in it is older than its tier's horizon (`t + bucket width <= horizon`, which for a
 //! raw sample is `t < horizon`). The horizons are `now - 1 h` for raw samples and
 //! `now - 24 h` for 1 min averages (never later than `cutoff`), `cutoff` for 10 min averages.
+//! Notifications go by when they were made, with their deliveries and attempts.
 //! Devices and the audit log are never deleted here.
 
 use crate::records::{RetentionReport, Tier};
@@ -42,6 +43,10 @@ pub(crate) fn enforce(
             tx.execute("DELETE FROM processes WHERE last_seen_ms < ?1", [cutoff.0])?,
         ),
         metric_samples: 0,
+        notifications: deleted(tx.execute(
+            "DELETE FROM notifications WHERE created_ms < ?1",
+            [cutoff.0],
+        )?),
     };
     for tier in Tier::ALL {
         let h = horizon(tier, now, cutoff);

@@ -32,10 +32,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "transcripts",
         sql: include_str!("../migrations/0002_transcripts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "notifications",
+        sql: include_str!("../migrations/0003_notifications.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How long a statement waits for another connection's lock before failing with "busy".
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -98,6 +98,9 @@ fn opening_creates_private_directories_the_whole_schema_and_a_wal() {
         "history_sessions",
         "metric_samples",
         "metric_tiers",
+        "notification_attempts",
+        "notification_deliveries",
+        "notifications",
         "processes",
         "sessions",
         "transcript_cursors",
@@ -641,6 +644,7 @@ fn retention_deletes_exactly_what_is_older_than_the_cutoff() {
             metric_samples: 6,
             sessions: 1,
             processes: 1,
+            notifications: 0,
         }
     );
 
@@ -738,4 +742,97 @@ fn a_fresh_store_is_healthy() {
     );
     assert_eq!(h.component().name, "store");
     assert_eq!(store.integrity_check().expect("check"), "ok");
+}
+
+fn notification(seq: i64) -> paddock_proto::notify::Notification {
+    use paddock_proto::notify::{Notification, NotificationKind, NotificationState};
+    Notification {
+        id: format!("n{seq}"),
+        kind: NotificationKind::Permission,
+        rule: "permission".into(),
+        session: Some(sid("s1")),
+        session_name: Some("claude".into()),
+        title: "claude asks to run Bash".into(),
+        body: "make".into(),
+        link: "/#/sessions/s1".into(),
+        request: Some("p1".into()),
+        tool: Some("Bash".into()),
+        detail: Some("make".into()),
+        actions: Vec::new(),
+        created_at: "2027-01-15T08:00:00Z".into(),
+        state: NotificationState::Pending,
+    }
+}
+
+#[test]
+fn the_delivery_log_keeps_each_notification_delivery_and_attempt_across_a_reopen() {
+    use paddock_proto::notify::{DeliveryStatus, DeliveryView, NotificationState};
+    use paddock_store::AttemptRecord;
+    let dir = DataDir::new();
+    let now = 1_800_000_000_000_i64;
+    {
+        let store = dir.open();
+        assert_eq!(store.last_notification_seq().expect("seq"), 0);
+        let mut n = notification(7);
+        store.save_notification(&n, UnixMs(now)).expect("save");
+        let mut d = DeliveryView {
+            notification: "n7".into(),
+            channel: "web_push".into(),
+            status: DeliveryStatus::Waiting,
+            attempts: 0,
+            error: Some("held".into()),
+            latency_ms: None,
+        };
+        store.save_delivery(&d, UnixMs(now)).expect("delivery");
+        for (attempt, ok) in [(1, false), (2, true)] {
+            store
+                .add_notification_attempt(&AttemptRecord {
+                    seq: 7,
+                    channel: "web_push".into(),
+                    attempt,
+                    time: UnixMs(now + i64::from(attempt)),
+                    ok,
+                    error: (!ok).then(|| "503 busy".to_owned()),
+                    latency_ms: 40,
+                })
+                .expect("attempt");
+        }
+        d.status = DeliveryStatus::Delivered;
+        d.attempts = 2;
+        d.error = None;
+        d.latency_ms = Some(90);
+        store.save_delivery(&d, UnixMs(now + 2)).expect("delivery");
+        n.state = NotificationState::Answered {
+            by: "web_push notification on phone".into(),
+            verb: "allowed".into(),
+            at: "2027-01-15T08:00:05Z".into(),
+        };
+        store.save_notification(&n, UnixMs(now)).expect("again");
+        store
+            .save_notification(&notification(3), UnixMs(now - 31 * DAY))
+            .expect("an old one");
+    }
+    let store = dir.open();
+    assert_eq!(store.last_notification_seq().expect("seq"), 7);
+    let log = store.notifications(10).expect("log");
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0].notification.id, "n7", "newest first");
+    assert!(
+        matches!(&log[0].notification.state, NotificationState::Answered { by, .. } if by.contains("phone")),
+        "{log:?}"
+    );
+    assert_eq!(log[0].deliveries.len(), 1);
+    assert_eq!(log[0].deliveries[0].status, DeliveryStatus::Delivered);
+    assert_eq!(log[0].deliveries[0].latency_ms, Some(90));
+    let attempts = store.notification_attempts(7).expect("attempts");
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0].error.as_deref(), Some("503 busy"));
+    assert!(attempts[1].ok);
+
+    let report = store.enforce_retention(st(now), 30).expect("retention");
+    assert_eq!(report.notifications, 1, "the month-old one goes");
+    let log = store.notifications(10).expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(store.notification_attempts(7).expect("attempts").len(), 2);
+    assert_eq!(count(&dir.raw(), "SELECT count(*) FROM notification_deliveries"), 1);
 }
