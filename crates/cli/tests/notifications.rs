@@ -431,3 +431,41 @@ fn while_the_owner_types_into_an_attached_terminal_push_waits_and_once_they_leav
     env.ok(&["approve", &three_id]);
     drop(tmux);
 }
+
+#[test]
+fn the_delivery_log_survives_a_restart_of_the_supervisor_and_numbering_goes_on() {
+    let env = Env::new();
+    let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
+    let vars = [(
+        "PADDOCK_NOTIFY__DESKTOP__BUS_ADDRESS".to_owned(),
+        desktop.address().to_owned(),
+    )];
+    let sup = env.up_with(&vars);
+    let sent = env.ok(&["notifications", "test", "desktop"]);
+    assert!(sent.contains("desktop Delivered"), "{sent}");
+    let before = env.ok(&["notifications", "show", "n1"]);
+    assert!(before.contains("Paddock test notification"), "{before}");
+    drop(sup);
+
+    let _sup = env.up_with(&vars);
+    let after = env.ok(&["notifications", "show", "n1"]);
+    assert_eq!(after, before, "the log read back after a restart");
+    assert!(after.contains("desktop Delivered"), "{after}");
+    env.ok(&["notifications", "test", "desktop"]);
+    let log: serde_json::Value =
+        serde_json::from_str(&env.ok(&["notifications", "list", "--json"])).expect("JSON");
+    let ids: Vec<&str> = log["notifications"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["n2", "n1"], "{log:#}");
+    assert_eq!(
+        log["deliveries"]
+            .as_array()
+            .map(|d| d.iter().filter(|d| d["status"] == "delivered").count()),
+        Some(2),
+        "{log:#}"
+    );
+}

@@ -156,10 +156,10 @@ async fn connection(stream: UnixStream, handle: Handle) {
                 }
             }
             Request::Notifications { limit } => {
-                let n = handle.notifier();
+                let (notifications, deliveries) = handle.notifier().log(limit as usize).await;
                 Ok(Response::Notifications {
-                    notifications: n.list(limit as usize),
-                    deliveries: n.deliveries(limit as usize * 4),
+                    notifications,
+                    deliveries,
                 })
             }
             Request::NotifyTest { channel } => {

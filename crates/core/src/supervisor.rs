@@ -319,8 +319,12 @@ impl Supervisor {
             config.server.pairing_ttl,
             config.server.access_token_ttl,
         )?;
-        let notifier =
-            crate::notify::Notifier::new(config.notify.clone(), health.clone(), &config.data_dir());
+        let notifier = crate::notify::Notifier::new(
+            config.notify.clone(),
+            health.clone(),
+            &config.data_dir(),
+            store.clone(),
+        );
         let handle = Handle {
             inner: Arc::new(Inner {
                 notifier,

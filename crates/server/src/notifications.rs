@@ -55,10 +55,10 @@ fn unavailable(what: &str) -> ApiError {
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = NotificationLog)))]
 pub async fn log(State(st): State<AppState>) -> Json<NotificationLog> {
-    let n = st.handle.notifier();
+    let (notifications, deliveries) = st.handle.notifier().log(200).await;
     Json(NotificationLog {
-        notifications: n.list(200),
-        deliveries: n.deliveries(1000),
+        notifications,
+        deliveries,
     })
 }
 

@@ -834,5 +834,8 @@ fn the_delivery_log_keeps_each_notification_delivery_and_attempt_across_a_reopen
     let log = store.notifications(10).expect("log");
     assert_eq!(log.len(), 1);
     assert_eq!(store.notification_attempts(7).expect("attempts").len(), 2);
-    assert_eq!(count(&dir.raw(), "SELECT count(*) FROM notification_deliveries"), 1);
+    assert_eq!(
+        count(&dir.raw(), "SELECT count(*) FROM notification_deliveries"),
+        1
+    );
 }

@@ -40,6 +40,7 @@
 pub mod channel;
 pub mod component;
 pub mod config;
+pub mod log;
 pub mod model;
 pub mod notifier;
 pub mod presence;

@@ -1,9 +1,11 @@
 //! The notifier's state: the channels, the notifications made so far (newest 500, in
-//! memory; the delivery log keeps them for good), and delivering one notification to every
-//! channel with a timeout per attempt, retries with backoff, and the channel's health.
+//! memory, for answering and withdrawing them; the [`DeliveryLog`] keeps them in SQLite),
+//! and delivering one notification to every channel with a timeout per attempt, retries
+//! with backoff, and the channel's health.
 
 use super::channel::{ActionLink, Channel, ChannelError, Outgoing, Receipt, Withdrawal};
 use super::config::NotifyConfig;
+use super::log::{DeliveryLog, Write};
 use super::model::{
     DeliveryStatus, DeliveryView, Notification, NotificationAction, NotificationState,
 };
@@ -13,6 +15,7 @@ use super::tokens::{ActionTokens, Binding};
 use crate::health::Health;
 use paddock_proto::agent::Decision;
 use paddock_proto::supervisor::{HealthStatus, SessionView};
+use paddock_store::UnixMs;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -60,6 +63,7 @@ struct Inner {
     tokens: ActionTokens,
     health: Health,
     presence: Presence,
+    log: DeliveryLog,
     channels: Mutex<Vec<Arc<dyn Channel>>>,
     state: Mutex<State>,
     shutdown: OnceLock<watch::Receiver<bool>>,
@@ -74,9 +78,15 @@ pub struct WebPushSetup {
 }
 
 impl Notifier {
-    /// A notifier with no channels yet. The action tokens' key is random per start: tokens
-    /// live in memory with the requests they answer, so none outlives the supervisor.
-    pub fn new(config: NotifyConfig, health: Health, data_dir: &std::path::Path) -> Self {
+    /// A notifier with no channels yet, logging to `store`. The action tokens' key is random
+    /// per start: tokens live in memory with the requests they answer, so none outlives the
+    /// supervisor.
+    pub fn new(
+        config: NotifyConfig,
+        health: Health,
+        data_dir: &std::path::Path,
+        store: Option<paddock_store::Store>,
+    ) -> Self {
         let mut key = [0u8; 32];
         let random = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key);
         if random.is_err() {
@@ -107,6 +117,12 @@ impl Notifier {
         } else {
             None
         };
+        let log = DeliveryLog::new(store);
+        let state = State {
+            // Numbers go on from the log's: `n7` names one notification for good.
+            next: log.last_seq().max(0) as u64,
+            ..State::default()
+        };
         Self {
             inner: Arc::new(Inner {
                 web_push,
@@ -114,8 +130,9 @@ impl Notifier {
                 config,
                 tokens: ActionTokens::new(&key),
                 health,
+                log,
                 channels: Mutex::default(),
-                state: Mutex::default(),
+                state: Mutex::new(state),
                 shutdown: OnceLock::new(),
             }),
         }
@@ -176,7 +193,32 @@ impl Notifier {
         self.channels().into_iter().find(|c| c.name() == name)
     }
 
-    /// Notifications made so far, newest first.
+    /// The delivery log: the newest `limit` notifications, newest first, with their
+    /// deliveries, from SQLite (so from before a restart too); from memory without a store.
+    pub async fn log(&self, limit: usize) -> (Vec<Notification>, Vec<DeliveryView>) {
+        let log = self.inner.log.clone();
+        let limit32 = u32::try_from(limit).unwrap_or(u32::MAX);
+        let read = tokio::task::spawn_blocking(move || log.read(limit32)).await;
+        match read {
+            Ok(Some(Ok(stored))) => {
+                let mut notifications = Vec::with_capacity(stored.len());
+                let mut deliveries = Vec::new();
+                for s in stored {
+                    notifications.push(s.notification);
+                    deliveries.extend(s.deliveries);
+                }
+                return (notifications, deliveries);
+            }
+            Ok(Some(Err(e))) => {
+                tracing::warn!(error = %e, "cannot read the delivery log; showing the notifications in memory")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "reading the delivery log failed"),
+        }
+        (self.list(limit), self.deliveries(limit.saturating_mul(8)))
+    }
+
+    /// Notifications made since the start, newest first (memory: the newest 500).
     pub fn list(&self, limit: usize) -> Vec<Notification> {
         self.lock()
             .records
@@ -280,6 +322,9 @@ impl Notifier {
             created: Instant::now(),
             deliveries: HashMap::new(),
         });
+        self.inner
+            .log
+            .send(Write::Notification(notification.clone(), UnixMs::now()));
         while state.records.len() > KEEP {
             state.records.pop_front();
         }
@@ -344,14 +389,24 @@ impl Notifier {
                 receipt: None,
             });
             f(d, created);
-            if d.status == DeliveryStatus::Delivered
-                && r.notification.state == NotificationState::Pending
-            {
+            let view = view(&r.notification.id, channel, d);
+            let delivered = d.status == DeliveryStatus::Delivered;
+            self.inner.log.send(Write::Delivery(view));
+            if delivered && r.notification.state == NotificationState::Pending {
                 let mut n = (*r.notification).clone();
                 n.state = NotificationState::Delivered;
                 r.notification = Arc::new(n);
+                self.log_changed(&r.notification);
             }
         }
+    }
+
+    /// A notification's state changed: the log gets it again (its row keeps its time).
+    fn log_changed(&self, n: &Arc<Notification>) {
+        // The row exists: only its data changes, the time given is not used.
+        self.inner
+            .log
+            .send(Write::Notification(n.clone(), UnixMs::now()));
     }
 
     pub(crate) fn mark_skipped(&self, id: &str, channel: &str, why: &str) {
@@ -402,10 +457,24 @@ impl Notifier {
                 }
             }
             self.with_delivery(&id, &name, |d, _| d.attempts = attempt);
+            let started = Instant::now();
             let result = match tokio::time::timeout(timeout, channel.deliver(&out)).await {
                 Ok(r) => r,
                 Err(_) => Err(ChannelError::Timeout(timeout)),
             };
+            if let Some(seq) = paddock_store::seq_of(&id) {
+                self.inner
+                    .log
+                    .send(Write::Attempt(paddock_store::AttemptRecord {
+                        seq,
+                        channel: name.clone(),
+                        attempt,
+                        time: UnixMs::now(),
+                        ok: result.is_ok(),
+                        error: result.as_ref().err().map(ToString::to_string),
+                        latency_ms: started.elapsed().as_millis() as u64,
+                    }));
+            }
             match result {
                 Ok(receipt) => {
                     let r = receipt.clone();
@@ -488,11 +557,15 @@ impl Notifier {
             let mut n = (*r.notification).clone();
             n.state = state.clone();
             r.notification = Arc::new(n);
+            self.log_changed(&r.notification);
             for (channel, d) in r.deliveries.iter_mut() {
                 if let (DeliveryStatus::Delivered, Some(o), Some(rc)) =
                     (d.status, d.outgoing.clone(), d.receipt.clone())
                 {
                     d.status = DeliveryStatus::Withdrawn;
+                    self.inner
+                        .log
+                        .send(Write::Delivery(view(&r.notification.id, channel, d)));
                     out.push((
                         channel.clone(),
                         o,
@@ -513,18 +586,22 @@ pub fn health_name(channel: &str) -> String {
     format!("notify.{channel}")
 }
 
+fn view(notification: &str, channel: &str, d: &Delivery) -> DeliveryView {
+    DeliveryView {
+        notification: notification.to_owned(),
+        channel: channel.to_owned(),
+        status: d.status,
+        attempts: d.attempts,
+        error: d.error.clone(),
+        latency_ms: d.latency.map(|l| l.as_millis() as u64),
+    }
+}
+
 fn views(r: &Record) -> Vec<DeliveryView> {
     let mut v: Vec<DeliveryView> = r
         .deliveries
         .iter()
-        .map(|(channel, d)| DeliveryView {
-            notification: r.notification.id.clone(),
-            channel: channel.clone(),
-            status: d.status,
-            attempts: d.attempts,
-            error: d.error.clone(),
-            latency_ms: d.latency.map(|l| l.as_millis() as u64),
-        })
+        .map(|(channel, d)| view(&r.notification.id, channel, d))
         .collect();
     v.sort_by(|a, b| a.channel.cmp(&b.channel));
     v
@@ -583,7 +660,7 @@ mod tests {
             },
             ..Default::default()
         };
-        let n = Notifier::new(config, health.clone(), dir.path());
+        let n = Notifier::new(config, health.clone(), dir.path(), None);
         let ch = Arc::new(Flaky {
             fail,
             error,
