@@ -469,3 +469,42 @@ fn the_delivery_log_survives_a_restart_of_the_supervisor_and_numbering_goes_on()
         "{log:#}"
     );
 }
+
+#[test]
+fn a_session_busy_above_the_cpu_level_for_the_duration_is_notified() {
+    let env = Env::new();
+    let _sup = env.up_with(&[
+        (
+            "PADDOCK_NOTIFY__RULES__RESOURCES__CPU_PERCENT".into(),
+            "30".into(),
+        ),
+        ("PADDOCK_NOTIFY__RULES__RESOURCES__FOR".into(), "2s".into()),
+        // Not the machine's own load (other tests run beside this one).
+        (
+            "PADDOCK_NOTIFY__RULES__RESOURCES__HOST_MEMORY_PERCENT".into(),
+            "101".into(),
+        ),
+    ]);
+    env.run(&["--name", "spin"], &["sh", "-c", "while :; do :; done"]);
+    let mut log = serde_json::Value::Null;
+    wait_until("a resource notification about spin", T, || {
+        log = serde_json::from_str(&env.ok(&["notifications", "list", "--json"])).expect("JSON");
+        log["notifications"].as_array().is_some_and(|ns| {
+            ns.iter()
+                .any(|n| n["kind"] == "resource" && n["session_name"] == "spin")
+        })
+    });
+    let about_spin: Vec<&serde_json::Value> = log["notifications"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|n| n["kind"] == "resource" && n["session_name"] == "spin")
+        .collect();
+    assert_eq!(about_spin.len(), 1, "{log:#}");
+    assert!(
+        about_spin[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("spin: cpu at")),
+        "{log:#}"
+    );
+}

@@ -403,9 +403,13 @@ errored = true
 custom = []
 
 [notify.rules.resources]
+# A session's processes above cpu_percent of one core or memory_mib, or the host above
+# cpu_percent of the machine or host_memory_percent of its memory, for `for`: told once,
+# again only after it fell back below.
 enabled = true
 cpu_percent = 95.0
 memory_mib = 8192
+host_memory_percent = 95.0
 for = "2m"
 
 [notify.presence]

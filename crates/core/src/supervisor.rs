@@ -371,6 +371,7 @@ impl Supervisor {
             runtime_dir.path().to_owned(),
             stop_rx,
             store.clone(),
+            handle.notifier().clone(),
         )
         .map_err(|source| SupervisorError::Io {
             path: runtime_dir.path().to_owned(),

@@ -24,6 +24,7 @@ pub fn spawn(
     runtime_dir: std::path::PathBuf,
     stop: mpsc::Receiver<()>,
     store: Option<Store>,
+    notifier: crate::notify::Notifier,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let monitor = Monitor::new(MonitorConfig {
         data_dir: Some(config.data_dir()),
@@ -45,6 +46,7 @@ pub fn spawn(
             .and_then(Result::ok),
         bridges: Arc::default(),
         store,
+        notifier,
     };
     std::thread::Builder::new()
         .name("watcher".into())
@@ -66,6 +68,8 @@ struct Watcher {
     /// must not hold up sampling.
     bridges: Arc<Mutex<HashMap<SessionId, Option<Instant>>>>,
     store: Option<Store>,
+    /// Told the host's cpu and memory, for the resource rule.
+    notifier: crate::notify::Notifier,
 }
 
 impl Watcher {
@@ -116,21 +120,37 @@ impl Watcher {
     /// Cpu and memory of every running session; external sessions whose process is gone
     /// are removed (their terminal is not ours, so there is no exit status to keep).
     fn sample(&mut self) {
-        if let Some(store) = &self.store {
+        let wants_host = self.notifier.wants_host_samples();
+        // The host's figures, when the store or the resource rule needs them.
+        if self.store.is_some() || wants_host {
             let host = self.monitor.host();
-            store.record_metric(
-                MetricSample::new(
-                    MetricTarget::Host,
-                    UnixMs::now(),
-                    host.cpu_percent as f64,
-                    host.memory_used_bytes,
-                )
-                .with_host(StoreHost {
-                    mem_total_bytes: host.memory_total_bytes,
-                    swap_used_bytes: host.swap_used_bytes,
-                    load_1m: host.load_average[0],
-                }),
-            );
+            if wants_host {
+                self.notifier.host_sample(crate::notify::resources::Sample {
+                    cpu_percent: host.cpu_percent,
+                    rss_bytes: host.memory_used_bytes,
+                    memory_percent: if host.memory_total_bytes == 0 {
+                        0.0
+                    } else {
+                        (host.memory_used_bytes as f64 * 100.0 / host.memory_total_bytes as f64)
+                            as f32
+                    },
+                });
+            }
+            if let Some(store) = &self.store {
+                store.record_metric(
+                    MetricSample::new(
+                        MetricTarget::Host,
+                        UnixMs::now(),
+                        host.cpu_percent as f64,
+                        host.memory_used_bytes,
+                    )
+                    .with_host(StoreHost {
+                        mem_total_bytes: host.memory_total_bytes,
+                        swap_used_bytes: host.swap_used_bytes,
+                        load_1m: host.load_average[0],
+                    }),
+                );
+            }
         }
         let roots = self.registry.running_roots();
         if roots.is_empty() {

@@ -3,6 +3,7 @@
 //! its own, so a slow channel never holds the loop.
 
 use super::model::{Notification, NotificationKind, NotificationState};
+use super::resources::{Sample, Target};
 use super::rules::{self, Draft, Tracker};
 use crate::events::{Event, Received, Subscriber};
 use crate::supervisor::Handle;
@@ -16,10 +17,18 @@ use tokio::sync::watch;
 pub async fn run(handle: Handle, mut events: Subscriber, mut shutdown: watch::Receiver<bool>) {
     handle.notifier().set_shutdown(shutdown.clone());
     let mut tracker = Tracker::default();
+    let mut host = handle.notifier().host_samples();
     loop {
         let received = tokio::select! {
             _ = shutdown.changed() => break,
             r = events.recv() => r,
+            Ok(()) = host.changed() => {
+                let sample = *host.borrow_and_update();
+                if let Some(sample) = sample {
+                    on_resources(&handle, &mut tracker.resources, Target::Host, "", sample);
+                }
+                continue;
+            }
         };
         match received {
             Received::Event(event) => on_event(&handle, &mut tracker, event),
@@ -56,8 +65,49 @@ fn on_event(handle: &Handle, tracker: &mut Tracker, event: Event) {
                 }
             }
         }
-        Event::SessionRemoved { id } => tracker.forget(&id),
+        Event::ProcessUpdate { id, cpu, rss, .. } => {
+            let name = handle
+                .registry()
+                .get(&id)
+                .map(|v| v.name)
+                .unwrap_or_else(|| id.to_string());
+            let sample = Sample {
+                cpu_percent: cpu,
+                rss_bytes: rss,
+                memory_percent: 0.0,
+            };
+            on_resources(
+                handle,
+                &mut tracker.resources,
+                Target::Session(id),
+                &name,
+                sample,
+            );
+        }
+        Event::SessionRemoved { id } => {
+            tracker.resources.forget(&id);
+            tracker.forget(&id);
+        }
         _ => {}
+    }
+}
+
+/// A resource sample: notifies when a level held long enough (see [`super::resources`]).
+fn on_resources(
+    handle: &Handle,
+    levels: &mut super::resources::Thresholds,
+    target: Target,
+    name: &str,
+    sample: Sample,
+) {
+    let rule = &handle.notifier().config().rules.resources;
+    let session = match &target {
+        Target::Session(id) => Some(id.clone()),
+        Target::Host => None,
+    };
+    if let Some(draft) = levels.observe(rule, target, name, sample, Instant::now()) {
+        let view = session.and_then(|id| handle.registry().get(&id));
+        dispatch(handle, draft, view.as_ref());
     }
 }
 

@@ -178,11 +178,13 @@ impl Default for RulesConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ResourceRule {
     pub enabled: bool,
-    /// Percent of one core (a session) or of the whole machine (the host).
+    /// Percent of one core (a session's process tree) or of the whole machine (the host).
     pub cpu_percent: f32,
-    /// Resident memory in MiB (a session) or percent of memory used (the host).
+    /// A session's resident memory, in MiB.
     pub memory_mib: u64,
-    /// How long a level must hold before it notifies.
+    /// The host's memory in use, in percent.
+    pub host_memory_percent: f32,
+    /// How long a level must hold before it notifies (once, until it falls back below).
     #[serde(rename = "for", with = "humantime_serde")]
     pub for_: Duration,
 }
@@ -193,6 +195,7 @@ impl Default for ResourceRule {
             enabled: true,
             cpu_percent: 95.0,
             memory_mib: 8192,
+            host_memory_percent: 95.0,
             for_: Duration::from_secs(120),
         }
     }

@@ -45,6 +45,7 @@ pub mod model;
 pub mod notifier;
 pub mod presence;
 pub mod remote_config;
+pub mod resources;
 pub mod rules;
 pub mod subscriptions;
 pub mod tokens;

@@ -68,6 +68,8 @@ struct Inner {
     state: Mutex<State>,
     shutdown: OnceLock<watch::Receiver<bool>>,
     web_push: Option<WebPushSetup>,
+    /// The host's latest cpu and memory, from the watcher's thread to the component.
+    host: watch::Sender<Option<super::resources::Sample>>,
 }
 
 /// The host's side of Web Push: its VAPID key and the browsers that subscribed.
@@ -134,6 +136,7 @@ impl Notifier {
                 channels: Mutex::default(),
                 state: Mutex::new(state),
                 shutdown: OnceLock::new(),
+                host: watch::channel(None).0,
             }),
         }
     }
@@ -149,6 +152,20 @@ impl Notifier {
 
     pub fn tokens(&self) -> &ActionTokens {
         &self.inner.tokens
+    }
+
+    /// Whether the resource rule wants the host's samples.
+    pub fn wants_host_samples(&self) -> bool {
+        self.inner.config.enabled && self.inner.config.rules.resources.enabled
+    }
+
+    /// The watcher sampled the host (any thread).
+    pub fn host_sample(&self, sample: super::resources::Sample) {
+        self.inner.host.send_replace(Some(sample));
+    }
+
+    pub(crate) fn host_samples(&self) -> watch::Receiver<Option<super::resources::Sample>> {
+        self.inner.host.subscribe()
     }
 
     /// Where the owner is.

@@ -41,6 +41,8 @@ pub fn permission(view: Option<&SessionView>, request: &PermissionRequest) -> Dr
 #[derive(Default)]
 pub struct Tracker {
     sessions: HashMap<paddock_proto::SessionId, Seen>,
+    /// The resource levels of each session and the host.
+    pub resources: super::resources::Thresholds,
 }
 
 struct Seen {
