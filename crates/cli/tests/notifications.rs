@@ -508,3 +508,41 @@ fn a_session_busy_above_the_cpu_level_for_the_duration_is_notified() {
         "{log:#}"
     );
 }
+
+#[test]
+fn an_owner_rule_with_a_pattern_on_the_terminal_notifies_when_it_appears() {
+    let env = Env::new();
+    let conf = env.dir().join("conf");
+    std::fs::create_dir_all(&conf).expect("conf dir");
+    std::fs::write(
+        conf.join("config.toml"),
+        "[[notify.rules.custom]]\nname = \"tests failed\"\nsession = \"build*\"\noutput = 'FAILED \\d+'\n",
+    )
+    .expect("config");
+    let _sup = env.up();
+    env.run(
+        &["--name", "other"],
+        &["sh", "-c", "echo FAILED 9 here too; exec sleep 600"],
+    );
+    env.run(
+        &["--name", "build"],
+        &[
+            "sh",
+            "-c",
+            "for i in $(seq 1 2000); do echo line $i; done; echo 'test result: FAILED 3 of 10'; exec sleep 600",
+        ],
+    );
+    let mut log = serde_json::Value::Null;
+    wait_until("the rule's notification", T, || {
+        log = serde_json::from_str(&env.ok(&["notifications", "list", "--json"])).expect("JSON");
+        log["notifications"]
+            .as_array()
+            .is_some_and(|ns| !ns.is_empty())
+    });
+    let n = &log["notifications"][0];
+    assert_eq!(n["rule"], "custom:tests failed", "{log:#}");
+    assert_eq!(n["title"], "build: tests failed", "{log:#}");
+    assert_eq!(n["body"], "test result: FAILED 3 of 10", "{log:#}");
+    let ids = log["notifications"].as_array().map(Vec::len);
+    assert_eq!(ids, Some(1), "`other` does not match the rule's name: {log:#}");
+}

@@ -131,6 +131,7 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
         }
     }
     tracing::info!(%id, "holder gone");
+    handle.notifier().output_rules().forget(id);
     for request in handle.permissions().list(false) {
         if &request.session == id {
             handle
@@ -160,6 +161,12 @@ async fn read_screen(
     let Some(view) = handle.registry().get(id) else {
         return Ok(());
     };
+    let notifier = handle.notifier();
+    for draft in notifier.output_rules().check(&view, &rows) {
+        if notifier.cooldown_allows(&draft.rule, id.as_str()) {
+            crate::notify::component::dispatch(handle, draft, Some(&view));
+        }
+    }
     let adapter = crate::agents::adapter(view.agent.as_deref(), &handle.config().agents.generic);
     let signal = crate::agents::classify_screen(adapter.as_ref(), &rows);
     let pending = handle.permissions().pending_for(id);

@@ -43,6 +43,7 @@ pub mod config;
 pub mod log;
 pub mod model;
 pub mod notifier;
+pub mod output;
 pub mod presence;
 pub mod remote_config;
 pub mod resources;

@@ -68,6 +68,8 @@ struct Inner {
     state: Mutex<State>,
     shutdown: OnceLock<watch::Receiver<bool>>,
     web_push: Option<WebPushSetup>,
+    /// The owner's rules on the terminal's screen.
+    output: super::output::OutputRules,
     /// The host's latest cpu and memory, from the watcher's thread to the component.
     host: watch::Sender<Option<super::resources::Sample>>,
 }
@@ -120,6 +122,10 @@ impl Notifier {
             None
         };
         let log = DeliveryLog::new(store);
+        let (output, errors) = super::output::OutputRules::new(&config.rules.custom);
+        if !errors.is_empty() {
+            health.set("notify.rules", HealthStatus::Degraded, errors.join("; "));
+        }
         let state = State {
             // Numbers go on from the log's: `n7` names one notification for good.
             next: log.last_seq().max(0) as u64,
@@ -137,6 +143,7 @@ impl Notifier {
                 state: Mutex::new(state),
                 shutdown: OnceLock::new(),
                 host: watch::channel(None).0,
+                output,
             }),
         }
     }
@@ -152,6 +159,11 @@ impl Notifier {
 
     pub fn tokens(&self) -> &ActionTokens {
         &self.inner.tokens
+    }
+
+    /// The owner's rules on the terminal's screen.
+    pub fn output_rules(&self) -> &super::output::OutputRules {
+        &self.inner.output
     }
 
     /// Whether the resource rule wants the host's samples.

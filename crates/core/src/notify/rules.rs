@@ -165,11 +165,13 @@ impl Tracker {
 }
 
 /// Whether an owner's rule matches a session that just changed state. A rule with an
-/// `output` pattern is matched by the screen, not here.
+/// `output` pattern is matched by the screen ([`super::output`]), not here.
 fn custom_matches(rule: &CustomRule, view: &SessionView) -> bool {
-    if rule.output.is_some() {
-        return false;
-    }
+    rule.output.is_none() && custom_conditions(rule, view)
+}
+
+/// Whether a session meets a rule's conditions other than its output pattern.
+pub(crate) fn custom_conditions(rule: &CustomRule, view: &SessionView) -> bool {
     let state_ok = rule
         .state
         .as_deref()
@@ -213,12 +215,12 @@ fn minutes(d: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use paddock_proto::agent::StateDetail;
     use paddock_proto::supervisor::Backend;
 
-    fn view(state: AgentState, exit_code: Option<i32>) -> SessionView {
+    pub(crate) fn view(state: AgentState, exit_code: Option<i32>) -> SessionView {
         SessionView {
             id: paddock_proto::SessionId::parse("s1").expect("id"),
             name: "fix-tests".into(),
