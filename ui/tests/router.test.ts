@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { href, parseRoute } from "../src/lib/router.svelte";
 
 describe("routes", () => {
@@ -11,6 +11,15 @@ describe("routes", () => {
     ] as const) {
       expect(parseRoute(href(r))).toEqual(r);
     }
+  });
+  it("a notification's link opens the session on the host serving the page", () => {
+    vi.stubGlobal("location", { origin: "https://box.tailnet.ts.net:7420", hash: "" });
+    expect(parseRoute("#/sessions/abc-1?request=p7")).toEqual({
+      name: "session",
+      host: "https://box.tailnet.ts.net:7420",
+      id: "abc-1",
+    });
+    vi.unstubAllGlobals();
   });
   it("a scanned pairing link opens the pairing page with the link", () => {
     expect(parseRoute("#pair=abc&fp=01")).toEqual({ name: "pair", link: "#pair=abc&fp=01" });

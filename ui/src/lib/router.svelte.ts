@@ -11,6 +11,7 @@ export type Route =
   | { name: "logs" }
   | { name: "devices" }
   | { name: "settings" }
+  | { name: "notifications" }
   | { name: "about" };
 
 export function parseRoute(hash: string): Route {
@@ -21,6 +22,16 @@ export function parseRoute(hash: string): Route {
   switch (parts[0]) {
     case "s":
       if (parts[1] && parts[2]) return { name: "session", host: parts[1], id: parts[2] };
+      return { name: "dashboard" };
+    // A notification's link (`/#/sessions/ID?request=...`): the session on the host that
+    // serves this page (hosts are found by id or by URL).
+    case "sessions":
+      if (parts[1])
+        return {
+          name: "session",
+          host: typeof location === "undefined" ? "" : location.origin,
+          id: parts[1],
+        };
       return { name: "dashboard" };
     case "pair": {
       const code = /(?:^|&)code=([^&]*)/.exec(query)?.[1];
@@ -36,6 +47,7 @@ export function parseRoute(hash: string): Route {
     case "logs":
     case "devices":
     case "settings":
+    case "notifications":
     case "about":
       return { name: parts[0] };
     default:

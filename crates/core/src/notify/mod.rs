@@ -45,6 +45,7 @@ pub mod notifier;
 pub mod presence;
 pub mod remote_config;
 pub mod rules;
+pub mod settings;
 pub mod subscriptions;
 pub mod tokens;
 pub mod vapid;
