@@ -288,19 +288,19 @@ impl NotifySettings {
 /// Writes `settings` into the `[notify]` table of the TOML text `file` (empty for a new
 /// file), keeping every comment and every other key.
 pub fn write_into(file: &str, settings: &NotifySettings) -> Result<String, String> {
-    use toml_edit::{value, Document, Item, Table};
+    use toml_edit::{Document, Item, Table};
     let mut doc: Document = file
         .parse()
         .map_err(|e: toml_edit::TomlError| e.to_string())?;
     let notify = table_at(doc.as_table_mut(), "notify")?;
-    notify["paused"] = value(settings.paused);
-    notify["cooldown"] = value(human(settings.cooldown_secs));
+    set(notify, "paused", settings.paused);
+    set(notify, "cooldown", human(settings.cooldown_secs));
     match &settings.quiet_hours {
         Some(q) => {
             let t = table_at(notify, "quiet_hours")?;
-            t["start"] = value(q.start.trim());
-            t["end"] = value(q.end.trim());
-            t["permissions_too"] = value(q.permissions_too);
+            set(t, "start", q.start.trim());
+            set(t, "end", q.end.trim());
+            set(t, "permissions_too", q.permissions_too);
         }
         None => {
             notify.remove("quiet_hours");
@@ -308,30 +308,43 @@ pub fn write_into(file: &str, settings: &NotifySettings) -> Result<String, Strin
     }
     let r = &settings.rules;
     let rules = table_at(notify, "rules")?;
-    rules["permission"] = value(r.permission);
-    rules["waiting_input"] = value(r.waiting_input);
-    rules["long_task"] = value(r.long_task);
-    rules["long_task_after"] = value(human(r.long_task_after_secs));
-    rules["exited_abnormally"] = value(r.exited_abnormally);
-    rules["errored"] = value(r.errored);
+    set(rules, "permission", r.permission);
+    set(rules, "waiting_input", r.waiting_input);
+    set(rules, "long_task", r.long_task);
+    set(rules, "long_task_after", human(r.long_task_after_secs));
+    set(rules, "exited_abnormally", r.exited_abnormally);
+    set(rules, "errored", r.errored);
     let res = table_at(rules, "resources")?;
-    res["enabled"] = value(r.resources.enabled);
-    res["cpu_percent"] = value(f64::from(r.resources.cpu_percent));
-    res["memory_mib"] = value(i64::from(r.resources.memory_mib));
-    res["for"] = value(human(r.resources.for_secs));
+    set(res, "enabled", r.resources.enabled);
+    set(res, "cpu_percent", f64::from(r.resources.cpu_percent));
+    set(res, "memory_mib", i64::from(r.resources.memory_mib));
+    set(res, "for", human(r.resources.for_secs));
     let devices = table_at(notify, "devices")?;
     devices.clear();
     for d in settings.devices.iter().filter(|d| d.push != PushRoute::All) {
         let mut t = Table::new();
-        t["push"] = value(match d.push {
-            PushRoute::All => "all",
-            PushRoute::Permissions => "permissions",
-            PushRoute::Off => "off",
-        });
+        set(
+            &mut t,
+            "push",
+            match d.push {
+                PushRoute::All => "all",
+                PushRoute::Permissions => "permissions",
+                PushRoute::Off => "off",
+            },
+        );
         devices.insert(&d.device, Item::Table(t));
     }
     devices.set_implicit(true);
     Ok(doc.to_string())
+}
+
+/// `table[key] = value`, keeping the comment the owner wrote after the old value.
+fn set(table: &mut toml_edit::Table, key: &str, value: impl Into<toml_edit::Value>) {
+    let mut new: toml_edit::Value = value.into();
+    if let Some(toml_edit::Item::Value(old)) = table.get(key) {
+        *new.decor_mut() = old.decor().clone();
+    }
+    table[key] = toml_edit::Item::Value(new);
 }
 
 /// `table[key]` as a table, made if missing; an error if the file has something else there.
@@ -510,10 +523,12 @@ mod tests {
 
     #[test]
     fn settings_written_into_the_file_read_back_the_same_and_keep_the_owners_comments() {
-        let file = "# my host\n[server]\nport = 7420 # mine\n\n[notify]\n# keep me\nenabled = true\n[notify.ntfy]\nenabled = true\ntopic = \"t\"\n";
+        let file = "# my host\n[server]\nport = 7420 # mine\n\n[notify]\n# keep me\nenabled = true\ncooldown = \"2m\" # two minutes\n[notify.ntfy]\nenabled = true\ntopic = \"t\"\n";
         let s = changed();
         let out = write_into(file, &s).expect("valid file");
-        assert!(out.contains("# my host") && out.contains("# keep me") && out.contains("# mine"));
+        for kept in ["# my host", "# keep me", "# mine", "# two minutes"] {
+            assert!(out.contains(kept), "{kept} lost: {out}");
+        }
         assert!(out.contains("topic = \"t\""), "{out}");
         let config = crate::config::Config::layered(Path::new("c.toml"), Some(&out), [])
             .expect("the written file loads");
