@@ -15,22 +15,36 @@
  *   notification's button; it posts the token, the real Claude Code runs the tool, and the
  *   other token is refused afterwards, naming who answered.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createECDH, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
 import { createServer, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { ClaudeSandbox, device, Host, SHOTS, startClaude, until, type Device } from "./harness";
-import type { Page } from "playwright-core";
+import type { CDPSession, Page } from "playwright-core";
 
 let host: Host;
 const open: Device[] = [];
 let push: LoopbackPush | null = null;
 let sb: ClaudeSandbox | null = null;
 
+const SECRET = "webhook-secret-never-shown";
+
 beforeAll(async () => {
   host = new Host();
+  // A webhook to a port nobody listens on: its test send fails, as a real one would.
+  const dead = await new Promise<number>((res) => {
+    const s = createNetServer().listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => res(typeof a === "object" && a ? a.port : 9));
+    });
+  });
+  appendFileSync(
+    join(host.dir, "config", "config.toml"),
+    `\n[notify]\nattempts = 1\n\n[notify.webhook]\nenabled = true\nurl = "http://127.0.0.1:${dead}/hook"\nsecret = "${SECRET}"\n`,
+  );
   await host.up();
 });
 
@@ -47,6 +61,18 @@ afterAll(async () => {
     } catch (e) {
       console.error("cleanup:", e);
     }
+  }
+});
+
+// A failed step says what the pages showed.
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== "fail") return;
+  for (const d of open) {
+    const text = await d.page
+      .locator("main")
+      .innerText()
+      .catch(() => "");
+    console.error(`page ${d.page.url()}:\n${text.slice(0, 1500)}`);
   }
 });
 
@@ -233,11 +259,31 @@ describe("Settings › Notifications", () => {
     // No browser subscribed yet: the host says so, and what to do.
     expect(await result.getAttribute("role")).toBe("alert");
     expect(await result.innerText()).toMatch(/no browser has subscribed yet.*turn on push/i);
-    const entry = page.getByTestId("delivery-log").locator("[data-notification]").first();
-    await until("the log entry", () => entry.getByText("Paddock test notification").isVisible());
-    expect(await entry.locator('[data-status="failed"]').innerText()).toMatch(/web_push: failed/);
+    const log = page.getByTestId("delivery-log");
+    await until("the log entry", () => log.getByText("web_push: skipped").isVisible());
+
+    // A channel that fails: the host's sentence, and the failure in the log.
+    const hook = page.locator('[data-channel="webhook"]');
+    await hook.getByRole("button", { name: "Send test" }).click();
+    const failed = hook.getByTestId("test-result");
+    await until(
+      "the webhook's result",
+      async () => !(await failed.innerText()).includes("Sending"),
+    );
+    expect(await failed.getAttribute("role")).toBe("alert");
+    expect(await failed.innerText()).toMatch(/^Webhook could not deliver the test notification: /);
     await page.getByLabel("Failures only").check();
-    await until("the failure still listed", () => entry.isVisible());
+    await until("only the failure listed", async () => {
+      const entries = log.locator("[data-notification]");
+      return (
+        (await entries.count()) === 1 &&
+        (await entries.first().locator('[data-status="failed"]').innerText()).startsWith(
+          "webhook: failed",
+        )
+      );
+    });
+    // The webhook's secret is in config.toml; the page never shows it.
+    expect(await page.locator("main").innerText()).not.toContain(SECRET);
     await shot(page, "desktop-notifications-test-failed");
   });
 
@@ -260,6 +306,7 @@ describe("Settings › Notifications", () => {
 describe("Web Push in the browser", () => {
   let d: Device;
   let registrationId = "";
+  let cdp: CDPSession;
 
   beforeAll(async () => {
     d = await paired("admin", "desktop", ["--ignore-certificate-errors"]);
@@ -268,7 +315,7 @@ describe("Web Push in the browser", () => {
 
   it("turning push on registers the worker and says clearly that this browser has no push service", async () => {
     const { page, context } = d;
-    const cdp = await context.newCDPSession(page);
+    cdp = await context.newCDPSession(page);
     cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => {
       const r = e.registrations.find((r) => r.scopeURL.startsWith(host.url) && !r.isDeleted);
       if (r) registrationId = r.registrationId;
@@ -358,7 +405,11 @@ describe("Web Push in the browser", () => {
     expect(shown.tool).toBe("Bash");
     expect(shown.body).toContain("pushed-and-approved");
 
-    const cdp = await context.newCDPSession(page);
+    await until("the worker activated", () =>
+      page.evaluate(
+        async () => (await navigator.serviceWorker.ready).active?.state === "activated",
+      ),
+    );
     await cdp.send("ServiceWorker.deliverPushMessage", {
       origin: new URL(host.url).origin,
       registrationId,

@@ -1,5 +1,11 @@
-import { describe, expect, it } from "vitest";
-import { keyBytes, pushBlocker, subscriptionBody, type PushEnv } from "../src/lib/model/push";
+import { describe, expect, it, vi } from "vitest";
+import {
+  keyBytes,
+  pushBlocker,
+  subscriptionBody,
+  withTimeout,
+  type PushEnv,
+} from "../src/lib/model/push";
 
 const ready: PushEnv = {
   isSecureContext: true,
@@ -43,5 +49,19 @@ describe("the subscription", () => {
     expect(body.endpoint).toBe("https://push.example/x");
     expect(body.keys).toEqual({ p256dh: "P", auth: "A" });
     expect(() => subscriptionBody({ endpoint: "https://push.example/x" })).toThrow(/keys/);
+  });
+});
+
+describe("waiting on the browser", () => {
+  it("gives up with the reason when the push service never answers", async () => {
+    vi.useFakeTimers();
+    const never = new Promise<never>(() => {});
+    const waiting = withTimeout(never, 15_000, "no answer from it in 15 s");
+    vi.advanceTimersByTime(15_000);
+    await expect(waiting).rejects.toThrow("no answer from it in 15 s");
+    vi.useRealTimers();
+  });
+  it("passes the answer through when it comes", async () => {
+    await expect(withTimeout(Promise.resolve(7), 1000, "late")).resolves.toBe(7);
   });
 });

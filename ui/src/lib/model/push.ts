@@ -66,6 +66,26 @@ export function subscriptionBody(sub: PushSubscriptionJSON): WebPushSubscription
   };
 }
 
+/** How long the browser's push service may take to give a subscription. */
+export const SUBSCRIBE_WAIT_MS = 15_000;
+
+/** `p`, or a rejection saying `why` after `ms` (a browser without a push service may never answer). */
+export function withTimeout<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(why)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 /** The host calls this needs. */
 export interface PushApi {
   webPush(): Promise<WebPushInfo>;
@@ -99,10 +119,14 @@ export async function turnOnPush(api: PushApi, env: PushEnv = browserEnv()): Pro
   try {
     sub =
       (await reg.pushManager.getSubscription()) ??
-      (await reg.pushManager.subscribe({
-        userVisibleOnly: true,
-        applicationServerKey: keyBytes(info.public_key ?? ""),
-      }));
+      (await withTimeout(
+        reg.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: keyBytes(info.public_key ?? ""),
+        }),
+        SUBSCRIBE_WAIT_MS,
+        `no answer from it in ${SUBSCRIBE_WAIT_MS / 1000} s`,
+      ));
   } catch (e) {
     throw new Error(
       `The browser could not reach its push service (${String(e)}). Some browsers have none (Chromium without Google's services, a headless one); try Chrome, Edge, Firefox or Safari.`,
