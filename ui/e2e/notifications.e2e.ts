@@ -454,10 +454,18 @@ describe("Web Push in the browser", () => {
     expect(after).toEqual(["Answered"]);
 
     // The other button, pressed late: refused, and told who answered.
-    const deny = shown.actions.find((a) => a.action === "deny");
-    const late = await rest("POST", "/notifications/act", null, { token: deny?.token });
-    expect(late.status).toBe(409);
-    expect(late.json?.error?.message).toMatch(/already allowed by web_push notification/);
+    // The other button, pressed late (as a link button opens it: `#act=TOKEN`): refused,
+    // and told who answered.
+    const deny = shown.actions.find((a) => a.action === "deny")!;
+    await page.goto(new URL(`#act=${deny.token}`, host.url + "/").toString());
+    await page.getByRole("button", { name: "Send this answer" }).click();
+    const late = page.getByTestId("act-result");
+    await until("the late answer's result", () => late.isVisible());
+    expect(await late.getAttribute("role")).toBe("alert");
+    expect(await late.innerText()).toMatch(
+      /already allowed by web_push notification on push relay/,
+    );
+    await shot(page, "desktop-act-refused-late");
 
     // The host takes the notification back everywhere (same tag, replaced by the outcome).
     const withdrawn = (await until("the withdrawal push", () =>

@@ -21,6 +21,13 @@ describe("routes", () => {
     });
     vi.unstubAllGlobals();
   });
+  it("a notification's link button opens the answer page with its token", () => {
+    expect(parseRoute("#act=pna_abc.def")).toEqual({ name: "act", token: "pna_abc.def" });
+    expect(parseRoute(href({ name: "act", token: "pna_x.y" }))).toEqual({
+      name: "act",
+      token: "pna_x.y",
+    });
+  });
   it("a scanned pairing link opens the pairing page with the link", () => {
     expect(parseRoute("#pair=abc&fp=01")).toEqual({ name: "pair", link: "#pair=abc&fp=01" });
   });

@@ -12,11 +12,14 @@ export type Route =
   | { name: "devices" }
   | { name: "settings" }
   | { name: "notifications" }
+  | { name: "act"; token: string }
   | { name: "about" };
 
 export function parseRoute(hash: string): Route {
   // A scanned pairing QR code opens `https://host:7420/#pair=SECRET&fp=FINGERPRINT`.
   if (hash.startsWith("#pair=")) return { name: "pair", link: hash };
+  // A notification's button that is a link (ntfy, chat, email): `<public_url>/#act=TOKEN`.
+  if (hash.startsWith("#act=")) return { name: "act", token: decodeURIComponent(hash.slice(5)) };
   const [path = "", query = ""] = hash.replace(/^#\/?/, "").split("?");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   switch (parts[0]) {
@@ -63,6 +66,8 @@ export function href(r: Route): string {
       return `#/s/${encodeURIComponent(r.host)}/${encodeURIComponent(r.id)}`;
     case "pair":
       return r.code ? `#/pair?code=${encodeURIComponent(r.code)}` : "#/pair";
+    case "act":
+      return `#act=${encodeURIComponent(r.token)}`;
     default:
       return `#/${r.name}`;
   }
