@@ -2094,4 +2094,19 @@ async fn an_admin_changes_notification_settings_they_hold_at_once_and_after_a_re
         .and_then(|d| d.iter().find(|d| d["device"] == viewer_device).cloned())
         .expect("the viewer's route");
     assert_eq!(route["push"], "permissions", "{}", after.body);
+
+    // The CLI's resume goes through the same code: in force at once and in the file.
+    let said = env.ok(&["notifications", "resume"]);
+    assert!(said.contains("resumed"), "{said}");
+    let resumed = web
+        .call("GET", "/api/v1/notifications/settings", Some(&viewer), None)
+        .await;
+    assert_eq!(
+        resumed.body["settings"]["paused"], false,
+        "{}",
+        resumed.body
+    );
+    let text = std::fs::read_to_string(&config).expect("config.toml");
+    assert!(text.contains("paused = false"), "{text}");
+    assert!(text.contains("# two minutes"), "{text}");
 }
