@@ -168,8 +168,12 @@ export interface Device {
   close(): Promise<void>;
 }
 
-/** A fresh browser profile: desktop, or a 390×844 phone with touch. */
-export async function device(kind: "desktop" | "phone"): Promise<Device> {
+/**
+ * A fresh browser profile: desktop, or a 390×844 phone with touch. `extraArgs` go to Chromium
+ * (the Web Push test passes `--ignore-certificate-errors`: a service worker is refused on the
+ * host's self-signed certificate, as in any browser that does not trust it).
+ */
+export async function device(kind: "desktop" | "phone", extraArgs: string[] = []): Promise<Device> {
   const profile = mkdtempSync(join(tmpdir(), "paddock-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -183,6 +187,7 @@ export async function device(kind: "desktop" | "phone"): Promise<Device> {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      ...extraArgs,
     ],
     ignoreHTTPSErrors: true, // the host's self-signed certificate; the apps pin its fingerprint
     ...(kind === "phone"

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { href, parseRoute } from "../src/lib/router.svelte";
 
 describe("routes", () => {
@@ -11,6 +11,22 @@ describe("routes", () => {
     ] as const) {
       expect(parseRoute(href(r))).toEqual(r);
     }
+  });
+  it("a notification's link opens the session on the host serving the page", () => {
+    vi.stubGlobal("location", { origin: "https://box.tailnet.ts.net:7420", hash: "" });
+    expect(parseRoute("#/sessions/abc-1?request=p7")).toEqual({
+      name: "session",
+      host: "https://box.tailnet.ts.net:7420",
+      id: "abc-1",
+    });
+    vi.unstubAllGlobals();
+  });
+  it("a notification's link button opens the answer page with its token", () => {
+    expect(parseRoute("#act=pna_abc.def")).toEqual({ name: "act", token: "pna_abc.def" });
+    expect(parseRoute(href({ name: "act", token: "pna_x.y" }))).toEqual({
+      name: "act",
+      token: "pna_x.y",
+    });
   });
   it("a scanned pairing link opens the pairing page with the link", () => {
     expect(parseRoute("#pair=abc&fp=01")).toEqual({ name: "pair", link: "#pair=abc&fp=01" });

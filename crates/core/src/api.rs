@@ -172,6 +172,17 @@ async fn connection(stream: UnixStream, handle: Handle) {
                     Err(e) => Err(ErrorPayload::new(ErrorCode::Unsupported, e.to_string())),
                 }
             }
+            Request::NotifyPause { paused } => {
+                let h = handle.clone();
+                match tokio::task::spawn_blocking(move || h.set_notify_paused(paused)).await {
+                    Ok(Ok(_)) => Ok(Response::Ok),
+                    Ok(Err(e)) => Err(ErrorPayload::new(ErrorCode::Internal, e.to_string())),
+                    Err(e) => Err(ErrorPayload::new(
+                        ErrorCode::Internal,
+                        format!("changing the pause stopped: {e}"),
+                    )),
+                }
+            }
             Request::Permissions { all } => Ok(Response::Permissions {
                 requests: handle.permissions().list(all),
             }),

@@ -389,6 +389,11 @@ attempts = 3
 attempt_timeout = "10s"
 # Quiet hours (local time): only permission requests get through.
 # quiet_hours = { start = "22:00", end = "07:00", permissions_too = false }
+# The UI's Settings > Notifications (and `paddock notifications pause|resume`) write the
+# pause, cooldown, quiet hours, rules and per-device routes into this file, keeping your
+# comments; the change is in force at once. Per paired device (id from `paddock devices`),
+# what its browsers get by Web Push: "all" (the default), "permissions" or "off":
+# devices = { "dev_1234" = { push = "permissions" } }
 
 [notify.rules]
 permission = true

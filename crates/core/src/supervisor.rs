@@ -100,6 +100,11 @@ impl Handle {
         &self.inner.config
     }
 
+    /// The `config.toml` this supervisor read (settings changed at run time go there).
+    pub fn config_file(&self) -> &Path {
+        &self.inner.config_file
+    }
+
     pub fn sessions(&self) -> Vec<SessionView> {
         self.inner.registry.list()
     }

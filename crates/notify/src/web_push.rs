@@ -184,6 +184,18 @@ impl Channel for WebPush {
             if subs.is_empty() {
                 return Err(ChannelError::NotConfigured("no browser has subscribed yet: open Paddock in a browser, Settings, Notifications, and turn on push".into()));
             }
+            // Per-device routing ([notify.devices]): a device may take only requests, or none.
+            let kind = out.notification.kind;
+            let subs: Vec<_> = subs
+                .into_iter()
+                .filter(|s| self.setup.routes_to(s.device.as_deref(), kind))
+                .collect();
+            if subs.is_empty() {
+                return Ok(Receipt {
+                    detail: Some("no subscribed device takes this kind of notification (Settings, Notifications, devices)".into()),
+                    ..Receipt::default()
+                });
+            }
             let urgency = if out.notification.kind == NotificationKind::Permission {
                 "high"
             } else {

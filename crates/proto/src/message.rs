@@ -96,6 +96,8 @@ pub enum Request {
     /// Send a test notification through one channel and wait for the outcome (supervisor
     /// only).
     NotifyTest { channel: String },
+    /// Hold every notification, or send them again (kept in `config.toml`; supervisor only).
+    NotifyPause { paused: bool },
     /// Answer a permission request; the first answer wins (supervisor only).
     Decide {
         request: crate::agent::PermissionId,
@@ -798,6 +800,7 @@ mod tests {
             Request::NotifyTest {
                 channel: "desktop".into(),
             },
+            Request::NotifyPause { paused: true },
             Request::History {
                 search: Some("flaky test".into()),
                 limit: 20,

@@ -77,6 +77,8 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     // The single-use action token is the credential (per-address rate limit applies).
     ("POST", "/api/v1/notifications/act", Need::Public),
     ("POST", "/api/v1/notifications/test/{channel}", ADMIN),
+    ("GET", "/api/v1/notifications/settings", READ),
+    ("PUT", "/api/v1/notifications/settings", ADMIN),
 ];
 
 /// The state every handler shares.

@@ -193,6 +193,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/notifications/test/{channel}",
             post(notifications::test),
         )
+        .route(
+            "/api/v1/notifications/settings",
+            get(notifications::settings).put(notifications::change_settings),
+        )
         .method_not_allowed_fallback(rest::method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

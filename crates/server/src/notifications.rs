@@ -1,12 +1,13 @@
 //! The notification routes: the log (viewers and up), Web Push subscriptions (a device
 //! subscribes itself), test sends (admins), and redeeming an action token from a
 //! notification's button (no device token: the single-use action token is the credential;
-//! the per-address rate limit applies).
+//! the per-address rate limit applies), and the settings (viewers read, admins change).
 
 use crate::app::{ApiJson, AppState, Caller};
 use crate::error::ApiError;
 use axum::extract::{Path, State};
 use axum::Json;
+use paddock_core::notify::settings::{NotifySettings, NotifySettingsView, SettingsError};
 use paddock_core::notify::subscriptions::WebPushSubscription;
 use paddock_core::notify::{DeliveryView, Notification, RedeemError};
 use paddock_proto::agent::PermissionRequest;
@@ -130,5 +131,30 @@ pub async fn test(
         .map_err(|e| match e {
             TestError::NoChannel(..) => ApiError::not_found(e.to_string()),
             TestError::Failed { .. } => unavailable(&e.to_string()),
+        })
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications/settings", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = NotifySettingsView)))]
+pub async fn settings(State(st): State<AppState>) -> Json<NotifySettingsView> {
+    Json(st.handle.notify_settings())
+}
+
+#[utoipa::path(put, path = "/api/v1/notifications/settings", tag = "notifications", security(("bearer" = [])),
+    request_body = NotifySettings,
+    responses((status = 200, body = NotifySettingsView), (status = 400, body = ErrorBody), (status = 500, body = ErrorBody)))]
+pub async fn change_settings(
+    State(st): State<AppState>,
+    ApiJson(settings): ApiJson<NotifySettings>,
+) -> Result<Json<NotifySettingsView>, ApiError> {
+    let handle = st.handle.clone();
+    // Reads and writes config.toml: off the async threads.
+    tokio::task::spawn_blocking(move || handle.set_notify_settings(&settings))
+        .await
+        .map_err(|e| ApiError::internal(format!("saving the settings stopped: {e}")))?
+        .map(Json)
+        .map_err(|e| match e {
+            SettingsError::Invalid(_) => ApiError::bad_request(e.to_string()),
+            _ => ApiError::internal(e.to_string()),
         })
 }

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         crate::conversation::page, crate::conversation::turn,
         crate::notifications::log, crate::notifications::web_push_info,
         crate::notifications::subscribe, crate::notifications::act, crate::notifications::test,
+        crate::notifications::settings, crate::notifications::change_settings,
     ),
     modifiers(&Bearer, &CommonErrors),
     components(schemas(paddock_proto::web::ErrorBody)),

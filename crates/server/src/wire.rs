@@ -105,6 +105,14 @@ pub fn typescript() -> String {
     add(crate::notifications::WebPushInfo::decl());
     add(crate::notifications::ActRequest::decl());
     add(crate::notifications::ActResponse::decl());
+    add(paddock_core::notify::config::QuietHours::decl());
+    add(paddock_core::notify::settings::NotifySettings::decl());
+    add(paddock_core::notify::settings::RuleSettings::decl());
+    add(paddock_core::notify::settings::ResourceSettings::decl());
+    add(paddock_core::notify::settings::DeviceRoute::decl());
+    add(paddock_core::notify::settings::PushRoute::decl());
+    add(paddock_core::notify::settings::ChannelStatus::decl());
+    add(paddock_core::notify::settings::NotifySettingsView::decl());
     out.push_str(BINARY_FRAMES);
     out
 }

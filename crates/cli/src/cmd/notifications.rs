@@ -1,5 +1,5 @@
 //! `paddock notifications`: the notifications Paddock sent lately with every channel's
-//! attempts, one in detail, and a test send through one channel.
+//! attempts, one in detail, a test send through one channel, and the global pause.
 
 use crate::supervisor_client::request;
 use anyhow::bail;
@@ -31,6 +31,11 @@ pub enum Sub {
     /// Send a test notification through CHANNEL (desktop, web_push, ...) and say whether it
     /// arrived.
     Test { channel: String },
+    /// Hold every notification until `resume` (requests still wait in Paddock; kept in
+    /// config.toml across restarts).
+    Pause,
+    /// Send notifications again after `pause`.
+    Resume,
 }
 
 async fn log(limit: u32) -> anyhow::Result<(Vec<Notification>, Vec<DeliveryView>)> {
@@ -41,6 +46,15 @@ async fn log(limit: u32) -> anyhow::Result<(Vec<Notification>, Vec<DeliveryView>
         } => Ok((notifications, deliveries)),
         other => bail!("the supervisor answered {other:?} to a list of notifications"),
     }
+}
+
+async fn pause(paused: bool) -> anyhow::Result<()> {
+    match request(Request::NotifyPause { paused }).await? {
+        Response::Ok if paused => println!("notifications paused: nothing is sent until `paddock notifications resume`; requests still wait in Paddock"),
+        Response::Ok => println!("notifications resumed"),
+        other => bail!("the supervisor answered {other:?} to a pause"),
+    }
+    Ok(())
 }
 
 fn outcome(d: &DeliveryView) -> String {
@@ -113,6 +127,8 @@ impl Args {
                 Response::NotifyTested { delivery } => println!("sent: {}", outcome(&delivery)),
                 other => bail!("the supervisor answered {other:?} to a test notification"),
             },
+            Sub::Pause => pause(true).await?,
+            Sub::Resume => pause(false).await?,
         }
         Ok(())
     }

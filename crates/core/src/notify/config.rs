@@ -79,6 +79,9 @@ pub struct NotifyConfig {
     pub email: super::remote_config::EmailConfig,
     pub apns: super::remote_config::ApnsConfig,
     pub fcm: super::remote_config::FcmConfig,
+    /// Per paired device (by id): which notifications its browsers get by Web Push
+    /// (`push = "all" | "permissions" | "off"`); devices not listed get all.
+    pub devices: std::collections::BTreeMap<String, super::settings::DeviceConfig>,
 }
 
 impl Default for NotifyConfig {
@@ -103,12 +106,14 @@ impl Default for NotifyConfig {
             email: Default::default(),
             apns: Default::default(),
             fcm: Default::default(),
+            devices: Default::default(),
         }
     }
 }
 
 /// `HH:MM` to `HH:MM`, local time; may cross midnight.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     pub start: String,

@@ -48,6 +48,7 @@ pub mod presence;
 pub mod remote_config;
 pub mod resources;
 pub mod rules;
+pub mod settings;
 pub mod subscriptions;
 pub mod tokens;
 pub mod vapid;

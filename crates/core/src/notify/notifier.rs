@@ -17,7 +17,7 @@ use paddock_proto::agent::Decision;
 use paddock_proto::supervisor::{HealthStatus, SessionView};
 use paddock_store::UnixMs;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
@@ -58,8 +58,11 @@ pub struct Notifier {
     inner: Arc<Inner>,
 }
 
+/// The settings in force; the settings routes swap them without a restart.
+type LiveConfig = Arc<RwLock<Arc<NotifyConfig>>>;
+
 struct Inner {
-    config: NotifyConfig,
+    config: LiveConfig,
     tokens: ActionTokens,
     health: Health,
     presence: Presence,
@@ -79,6 +82,19 @@ struct Inner {
 pub struct WebPushSetup {
     pub vapid: Arc<super::vapid::Vapid>,
     pub subscriptions: super::subscriptions::Subscriptions,
+    config: LiveConfig,
+}
+
+impl WebPushSetup {
+    /// Whether a notification of `kind` goes to `device`'s browsers (`[notify.devices]`).
+    pub fn routes_to(&self, device: Option<&str>, kind: super::NotificationKind) -> bool {
+        let config = self
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        super::settings::routes_to(&config, device, kind)
+    }
 }
 
 impl Notifier {
@@ -101,6 +117,7 @@ impl Notifier {
             );
         }
         let dir = data_dir.join("notify");
+        let live: LiveConfig = Arc::new(RwLock::new(Arc::new(config.clone())));
         let web_push = if config.enabled && config.web_push.enabled {
             match super::vapid::Vapid::open(&dir.join("vapid.p8"), &config.web_push.contact) {
                 Ok(vapid) => Some(WebPushSetup {
@@ -108,6 +125,7 @@ impl Notifier {
                     subscriptions: super::subscriptions::Subscriptions::open(
                         dir.join("web_push.json"),
                     ),
+                    config: live.clone(),
                 }),
                 Err(e) => {
                     health.set(
@@ -135,7 +153,7 @@ impl Notifier {
             inner: Arc::new(Inner {
                 web_push,
                 presence: Presence::new(config.presence.clone()),
-                config,
+                config: live,
                 tokens: ActionTokens::new(&key),
                 health,
                 log,
@@ -153,8 +171,18 @@ impl Notifier {
         self.inner.web_push.as_ref()
     }
 
-    pub fn config(&self) -> &NotifyConfig {
-        &self.inner.config
+    /// The settings in force now (a snapshot: they may change at any moment).
+    pub fn config(&self) -> Arc<NotifyConfig> {
+        self.inner
+            .config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Puts new settings in force for every notification from now on.
+    pub fn set_config(&self, config: NotifyConfig) {
+        *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
     }
 
     pub fn tokens(&self) -> &ActionTokens {
@@ -281,7 +309,7 @@ impl Notifier {
         let key = (rule.to_owned(), session.to_owned());
         let now = Instant::now();
         match state.cooldowns.get(&key) {
-            Some(t) if now.duration_since(*t) < self.inner.config.cooldown => false,
+            Some(t) if now.duration_since(*t) < self.config().cooldown => false,
             _ => {
                 state.cooldowns.insert(key, now);
                 true
@@ -472,8 +500,9 @@ impl Notifier {
     ) -> Result<Receipt, ChannelError> {
         let id = out.notification.id.clone();
         let name = channel.name().to_owned();
-        let attempts = self.inner.config.attempts.max(1);
-        let timeout = self.inner.config.attempt_timeout;
+        let config = self.config();
+        let attempts = config.attempts.max(1);
+        let timeout = config.attempt_timeout;
         let mut backoff = Duration::from_millis(500);
         let mut last = ChannelError::Transient("not attempted".into());
         for attempt in 1..=attempts {

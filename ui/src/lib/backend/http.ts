@@ -5,7 +5,14 @@
 import { ApiError, fromResponse, unreachable } from "./errors";
 import { transport, Unreachable, type Reply } from "./transport";
 import type {
+  ActResponse,
   AuditEntry,
+  DeliveryView,
+  NotificationLog,
+  NotifySettings,
+  NotifySettingsView,
+  WebPushInfo,
+  WebPushSubscription,
   Control,
   ConversationPage,
   DecideRequest,
@@ -236,6 +243,35 @@ export class HttpApi {
   /** One turn of the session's conversation, whole (outputs not cut). */
   turn(id: string, index: number): Promise<Turn> {
     return this.request("GET", `${sid(id)}/conversation/turns/${index}`);
+  }
+
+  /** The notifications made lately (newest first) with every channel's attempts. */
+  notifications(): Promise<NotificationLog> {
+    return this.request("GET", "/notifications");
+  }
+  /** The notification settings in force, the paired devices' routes and every channel's state. */
+  notifySettings(): Promise<NotifySettingsView> {
+    return this.request("GET", "/notifications/settings");
+  }
+  /** Changes them (admins); the host keeps them in its config.toml and uses them at once. */
+  setNotifySettings(settings: NotifySettings): Promise<NotifySettingsView> {
+    return this.request("PUT", "/notifications/settings", settings);
+  }
+  /** Sends a test notification through one channel; the host says whether it arrived. */
+  testChannel(channel: string): Promise<DeliveryView> {
+    return this.request("POST", `/notifications/test/${encodeURIComponent(channel)}`);
+  }
+  /** Whether the host does Web Push, and its VAPID key. */
+  webPush(): Promise<WebPushInfo> {
+    return this.request("GET", "/notifications/web-push");
+  }
+  /** Registers this browser's push subscription for this device. */
+  subscribePush(sub: WebPushSubscription): Promise<WebPushSubscription> {
+    return this.request("POST", "/notifications/web-push/subscriptions", sub);
+  }
+  /** Redeems a notification's single-use action token (Approve / Deny). */
+  act(token: string, message: string | null = null): Promise<ActResponse> {
+    return this.request("POST", "/notifications/act", { token, message });
   }
 
   /**

@@ -18,7 +18,8 @@ export type Action =
   | "view_system"
   | "view_logs"
   | "view_history"
-  | "manage_devices";
+  | "manage_devices"
+  | "configure_notifications";
 
 const NEEDS: Record<Action, Permission> = {
   view_sessions: "sessions_list",
@@ -32,6 +33,7 @@ const NEEDS: Record<Action, Permission> = {
   control: "control",
   decide_permission: "control",
   manage_devices: "admin",
+  configure_notifications: "admin",
 };
 
 const LEAST_ROLE: Record<Permission, number> = {

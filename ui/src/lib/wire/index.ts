@@ -961,6 +961,91 @@ message: string | null, };
 
 export type ActResponse = { request: PermissionRequest, by: string, };
 
+export type QuietHours = { start: string, end: string, permissions_too: boolean, };
+
+export type NotifySettings = { 
+/**
+ * Hold every notification (requests still wait in Paddock and can be answered there).
+ */
+paused: boolean, 
+/**
+ * The same rule for the same session notifies at most once in this many seconds.
+ */
+cooldown_secs: number, 
+/**
+ * Nothing but permission requests is sent between `start` and `end` (local `HH:MM`).
+ */
+quiet_hours: QuietHours | null, rules: RuleSettings, 
+/**
+ * Per paired device: which notifications its browsers get by Web Push. Devices not
+ * listed get everything.
+ */
+devices: Array<DeviceRoute>, };
+
+export type RuleSettings = { permission: boolean, waiting_input: boolean, long_task: boolean, 
+/**
+ * A task counts as long after this many seconds of work.
+ */
+long_task_after_secs: number, exited_abnormally: boolean, errored: boolean, resources: ResourceSettings, };
+
+export type ResourceSettings = { enabled: boolean, 
+/**
+ * Percent of one core (a session) or of the machine (the host).
+ */
+cpu_percent: number, 
+/**
+ * Resident memory in MiB.
+ */
+memory_mib: number, 
+/**
+ * How many seconds a level must hold before it notifies.
+ */
+for_secs: number, };
+
+export type DeviceRoute = { 
+/**
+ * The paired device's id.
+ */
+device: string, 
+/**
+ * Its name (filled in by the host; ignored when sent).
+ */
+name: string | null, push: PushRoute, };
+
+export type PushRoute = "all" | "permissions" | "off";
+
+export type ChannelStatus = { 
+/**
+ * `desktop`, `web_push`, `ntfy`, ...: the name `test/{channel}` takes.
+ */
+name: string, 
+/**
+ * Turned on in `config.toml`.
+ */
+configured: boolean, 
+/**
+ * Started and taking notifications.
+ */
+running: boolean, 
+/**
+ * Its entry on the health board, if any.
+ */
+health: HealthStatus | null, 
+/**
+ * What the health board or the host says about it, for a person.
+ */
+detail: string, };
+
+export type NotifySettingsView = { settings: NotifySettings, channels: Array<ChannelStatus>, 
+/**
+ * `[notify] enabled`: off means nothing is sent whatever the settings say.
+ */
+enabled: boolean, 
+/**
+ * Where the settings are kept.
+ */
+config_file: string, };
+
 /** Binary WebSocket frames (server to client): terminal data, never JSON.
  *  tag u8 | id_len u8 | session id (UTF-8) | offset u64 LE | rest
  *  tag 1 = output: rest is the bytes starting at `offset`.
