@@ -27,11 +27,15 @@ impl Args {
         })?;
         let hello = RelayHello {
             version: RELAY_VERSION,
-            session: std::env::var("PADDOCK_SESSION_ID").ok().filter(|s| !s.is_empty()),
+            session: std::env::var("PADDOCK_SESSION_ID")
+                .ok()
+                .filter(|s| !s.is_empty()),
         };
         let mut line = serde_json::to_vec(&hello)?;
         line.push(b'\n');
-        socket.write_all(&line).context("cannot write to the supervisor's MCP socket")?;
+        socket
+            .write_all(&line)
+            .context("cannot write to the supervisor's MCP socket")?;
         let mut upstream = socket.try_clone().context("cannot share the MCP socket")?;
         // stdin -> supervisor on a thread of its own (a blocking read that the process's exit
         // ends); supervisor -> stdout here, until the supervisor closes the connection.

@@ -23,7 +23,11 @@ impl Asks {
         let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, w| matches!(w.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
         if map.len() >= MAX_OPEN {
-            if let Some(oldest) = map.keys().min_by_key(|k| k[1..].parse::<u64>().unwrap_or(0)).cloned() {
+            if let Some(oldest) = map
+                .keys()
+                .min_by_key(|k| k[1..].parse::<u64>().unwrap_or(0))
+                .cloned()
+            {
                 map.remove(&oldest);
             }
         }

@@ -91,11 +91,17 @@ fn lineage(pid: u32) -> Vec<u32> {
 /// Finds the caller behind a local MCP connection from the peer's pid and the session its
 /// relay claims. A process in no session is an agent without a session (it may notify and
 /// ask its owner, nothing else).
-pub fn identify_local(
+pub async fn identify_local(
     handle: &Handle,
     peer_pid: Option<u32>,
     claimed: Option<&str>,
 ) -> Result<Caller, IdentifyError> {
+    // An agent may start `paddock mcp` before the supervisor has adopted its session.
+    if let Some(id) = claimed.and_then(|c| SessionId::parse(c).ok()) {
+        if handle.registry().get(&id).is_none() && handle.runtime_dir().socket_path(&id).exists() {
+            let _ = handle.adopt(&id).await;
+        }
+    }
     let found = peer_pid.and_then(|pid| handle.registry().by_pid(&lineage(pid)));
     if let Some(claimed) = claimed.filter(|c| !c.is_empty()) {
         if found.as_ref().map(SessionId::as_str) != Some(claimed) {

@@ -50,7 +50,7 @@ async fn connection(stream: UnixStream, handle: Handle, mut shutdown: watch::Rec
             return;
         }
     };
-    let caller = match caller::identify_local(&handle, peer_pid, hello.session.as_deref()) {
+    let caller = match caller::identify_local(&handle, peer_pid, hello.session.as_deref()).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(pid = ?peer_pid, error = %e, "an MCP client was refused");
@@ -74,7 +74,9 @@ async fn connection(stream: UnixStream, handle: Handle, mut shutdown: watch::Rec
     }
 }
 
-async fn read_hello(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> Result<RelayHello, String> {
+async fn read_hello(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+) -> Result<RelayHello, String> {
     let mut line = Vec::new();
     let read = tokio::time::timeout(HELLO_WAIT, async {
         let mut limited = (&mut *reader).take(MAX_HELLO as u64 + 1);
@@ -87,7 +89,10 @@ async fn read_hello(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> 
         Ok(Ok(_)) => {}
     }
     if line.len() > MAX_HELLO || !line.ends_with(b"\n") {
-        return Err("the hello line is missing or longer than 4096 bytes; connect with `paddock mcp`".into());
+        return Err(
+            "the hello line is missing or longer than 4096 bytes; connect with `paddock mcp`"
+                .into(),
+        );
     }
     let hello: RelayHello = serde_json::from_slice(&line)
         .map_err(|e| format!("the hello is not valid JSON ({e}); connect with `paddock mcp`"))?;

@@ -10,7 +10,7 @@ use crate::access::AuditInput;
 use crate::supervisor::Handle;
 use paddock_proto::agent::{AgentState, AnswerChannel, Control, Decision, PermissionRequest};
 use paddock_proto::supervisor::SessionView;
-use paddock_proto::{Request, Response, Signal};
+use paddock_proto::{Request, Response};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
@@ -171,7 +171,17 @@ pub struct KeysArgs {
     pub keys: Vec<String>,
 }
 
-/// Arguments of `stop_session`, `interrupt`, `pause`, `resume`.
+/// Arguments of `stop_session`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct StopArgs {
+    /// The session (id, unique id prefix or name).
+    pub session: String,
+    /// Seconds to wait after TERM before KILL, 0..=30 (default 10).
+    #[serde(default)]
+    pub grace_secs: Option<u64>,
+}
+
+/// Arguments of `interrupt`, `pause`, `resume`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ControlArgs {
     /// The session (id, unique id prefix or name).
@@ -426,13 +436,14 @@ impl PaddockMcp {
         let name = control.name();
         self.require_orchestrator(&format!("{name} on a session"))?;
         let view = self.target(Some(&args.session))?;
-        let result = crate::control::control(&self.handle, view.id.as_str(), control, &self.caller.actor)
-            .await
-            .map(|v| Done {
-                detail: format!("{name}: done on {}", v.name),
-                session: self.fresh(&v),
-            })
-            .map_err(|e| e.to_string());
+        let result =
+            crate::control::control(&self.handle, view.id.as_str(), control, &self.caller.actor)
+                .await
+                .map(|v| Done {
+                    detail: format!("{name}: done on {}", v.name),
+                    session: self.fresh(&v),
+                })
+                .map_err(|e| e.to_string());
         self.audit(name, view.id.as_str(), &result);
         result.map(Json)
     }
@@ -515,7 +526,10 @@ impl PaddockMcp {
         description = "A page of the session's conversation (turns with prompts, replies, tool calls and results), from its agent's transcript.",
         annotations(read_only_hint = true)
     )]
-    async fn read_transcript(&self, args: Parameters<TranscriptArgs>) -> ToolResult<TranscriptPage> {
+    async fn read_transcript(
+        &self,
+        args: Parameters<TranscriptArgs>,
+    ) -> ToolResult<TranscriptPage> {
         let args = args.0;
         let view = self.target(args.session.as_deref())?;
         let limit = args.limit.unwrap_or(10).clamp(1, 50) as usize;
@@ -529,7 +543,9 @@ impl PaddockMcp {
                 .map_err(|e| e.to_string())
         })
         .await
-        .map_err(|_| "reading the transcript failed inside the supervisor; see its log".to_owned())??;
+        .map_err(|_| {
+            "reading the transcript failed inside the supervisor; see its log".to_owned()
+        })??;
         Ok(Json(TranscriptPage {
             session: view.id.to_string(),
             page: serde_json::to_value(page).map_err(|e| e.to_string())?,
@@ -562,7 +578,9 @@ impl PaddockMcp {
         result.map(Json)
     }
 
-    #[tool(description = "Type raw text and named keys (enter, escape, tab, arrows, ctrl-c, ...) into a session's terminal.")]
+    #[tool(
+        description = "Type raw text and named keys (enter, escape, tab, arrows, ctrl-c, ...) into a session's terminal."
+    )]
     async fn send_keys(&self, args: Parameters<KeysArgs>) -> ToolResult<Done> {
         let args = args.0;
         let view = self.target(args.session.as_deref())?;
@@ -592,7 +610,9 @@ impl PaddockMcp {
         result.map(Json)
     }
 
-    #[tool(description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex.")]
+    #[tool(
+        description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex."
+    )]
     async fn spawn_session(&self, args: Parameters<SpawnArgs>) -> ToolResult<Done> {
         self.require_orchestrator("spawning a session")?;
         let args = args.0;
@@ -616,21 +636,31 @@ impl PaddockMcp {
     }
 
     #[tool(
-        description = "Stop a session (orchestrator only): SIGTERM to its agent.",
+        description = "Stop a session (orchestrator only) as `paddock stop` does: TERM, then KILL after grace_secs (default 10). Returns once it ended.",
         annotations(destructive_hint = true)
     )]
-    async fn stop_session(&self, args: Parameters<ControlArgs>) -> ToolResult<Done> {
+    async fn stop_session(&self, args: Parameters<StopArgs>) -> ToolResult<Done> {
         self.require_orchestrator("stopping a session")?;
-        let view = self.target(Some(&args.0.session))?;
+        let args = args.0;
+        let view = self.target(Some(&args.session))?;
         if self.caller.session.as_ref() == Some(&view.id) {
             return Err("refused: an orchestrator does not stop its own session".into());
         }
-        let result = self
-            .handle
-            .signal_session(&view.id, Signal::Term)
+        if !view.is_running() {
+            return Err(format!("{} has already ended", view.name));
+        }
+        let grace = Duration::from_secs(args.grace_secs.unwrap_or(10).min(30));
+        let result = crate::control::stop(&self.handle, &view, grace)
             .await
-            .map(|()| Done {
-                detail: format!("sent SIGTERM to {}", view.name),
+            .map(|how| Done {
+                detail: match how {
+                    crate::control::Stopped::Term => format!("{} exited after TERM", view.name),
+                    crate::control::Stopped::Kill => format!(
+                        "{} ignored TERM for {} s and was killed",
+                        view.name,
+                        grace.as_secs()
+                    ),
+                },
                 session: self.fresh(&view),
             })
             .map_err(|e| e.to_string());
@@ -638,12 +668,17 @@ impl PaddockMcp {
         result.map(Json)
     }
 
-    #[tool(description = "Interrupt a session's agent (orchestrator only): Esc for Claude Code and Codex, Ctrl-C otherwise.")]
+    #[tool(
+        description = "Interrupt a session's agent (orchestrator only): Esc for Claude Code and Codex, Ctrl-C otherwise."
+    )]
     async fn interrupt(&self, args: Parameters<ControlArgs>) -> ToolResult<Done> {
-        self.control(args.0, Control::Interrupt { message: None }).await
+        self.control(args.0, Control::Interrupt { message: None })
+            .await
     }
 
-    #[tool(description = "Pause a session's agent (orchestrator only): SIGSTOP to its process group.")]
+    #[tool(
+        description = "Pause a session's agent (orchestrator only): SIGSTOP to its process group."
+    )]
     async fn pause(&self, args: Parameters<ControlArgs>) -> ToolResult<Done> {
         self.control(args.0, Control::Pause).await
     }
@@ -666,7 +701,8 @@ impl PaddockMcp {
             .iter()
             .map(|s| parse_state(s))
             .collect::<Result<Vec<_>, _>>()?;
-        let timeout = Duration::from_secs(args.timeout_secs.unwrap_or(30).clamp(1, MAX_WAIT.as_secs()));
+        let timeout =
+            Duration::from_secs(args.timeout_secs.unwrap_or(30).clamp(1, MAX_WAIT.as_secs()));
         let started = tokio::time::Instant::now();
         // Subscribed before looking, so no change falls between the look and the wait.
         let mut events = self.handle.bus().subscribe();
@@ -749,20 +785,29 @@ impl PaddockMcp {
         Ok(Json(ApprovalList { requests }))
     }
 
-    #[tool(description = "Answer another session's permission request (orchestrator only; never one of your own session): allow, allow_always or deny (with a message).")]
+    #[tool(
+        description = "Answer another session's permission request (orchestrator only; never one of your own session): allow, allow_always or deny (with a message)."
+    )]
     async fn answer_approval(&self, args: Parameters<AnswerArgs>) -> ToolResult<AnswerResult> {
         let args = args.0;
         let request = self
             .handle
             .permissions()
             .get(&args.request)
-            .ok_or_else(|| format!("no permission request `{}`; list_approvals lists them", args.request))?;
+            .ok_or_else(|| {
+                format!(
+                    "no permission request `{}`; list_approvals lists them",
+                    args.request
+                )
+            })?;
         let result = self.answer(&request, &args).await;
         self.audit("approval", &args.request, &result);
         result.map(Json)
     }
 
-    #[tool(description = "Send your owner a notification (desktop, phone, the channels they set up).")]
+    #[tool(
+        description = "Send your owner a notification (desktop, phone, the channels they set up)."
+    )]
     async fn notify_owner(&self, args: Parameters<NotifyArgs>) -> ToolResult<NotifyResult> {
         let args = args.0;
         if args.title.trim().is_empty() || args.title.len() > 200 || args.body.len() > MAX_TEXT {
@@ -791,17 +836,27 @@ impl PaddockMcp {
         result.map(Json)
     }
 
-    #[tool(description = "Ask your owner a question (with optional choices); it reaches them as a notification and in Paddock's approvals. Waits up to timeout_secs (at most 45) and returns the answer, or a ticket for get_answer.")]
+    #[tool(
+        description = "Ask your owner a question (with optional choices); it reaches them as a notification and in Paddock's approvals. Waits up to timeout_secs (at most 45) and returns the answer, or a ticket for get_answer."
+    )]
     async fn ask_owner(&self, args: Parameters<AskArgs>) -> ToolResult<AskResult> {
         let args = args.0;
         if args.question.trim().is_empty() || args.question.len() > MAX_TEXT {
             return Err(format!("the question must be 1..={MAX_TEXT} bytes"));
         }
-        if args.choices.len() > 8 || args.choices.iter().any(|c| c.trim().is_empty() || c.len() > 200) {
+        if args.choices.len() > 8
+            || args
+                .choices
+                .iter()
+                .any(|c| c.trim().is_empty() || c.len() > 200)
+        {
             return Err("give at most 8 choices, each 1..=200 bytes".into());
         }
         let Some(session) = self.caller.session.clone() else {
-            return Err("ask_owner needs a Paddock session to ask from; start the agent with `paddock run`".into());
+            return Err(
+                "ask_owner needs a Paddock session to ask from; start the agent with `paddock run`"
+                    .into(),
+            );
         };
         let input = serde_json::json!({
             "questions": [{
@@ -811,15 +866,18 @@ impl PaddockMcp {
                 "multiSelect": false,
             }],
         });
-        let (request, mut waiter) = self.handle.permissions().open(crate::permissions::NewRequest {
-            session,
-            agent_session: None,
-            tool: "AskUserQuestion".into(),
-            input,
-            suggestions: Vec::new(),
-            channel: AnswerChannel::Hook,
-            timeout: self.handle.config().agents.permission_timeout,
-        });
+        let (request, mut waiter) =
+            self.handle
+                .permissions()
+                .open(crate::permissions::NewRequest {
+                    session,
+                    agent_session: None,
+                    tool: "AskUserQuestion".into(),
+                    input,
+                    suggestions: Vec::new(),
+                    channel: AnswerChannel::Hook,
+                    timeout: self.handle.config().agents.permission_timeout,
+                });
         let audit: Result<(), String> = Ok(());
         self.audit("ask", &request.id, &audit);
         let wait = Duration::from_secs(args.timeout_secs.unwrap_or(40).min(MAX_WAIT.as_secs()));
@@ -843,10 +901,16 @@ impl PaddockMcp {
             .handle
             .permissions()
             .get(&ticket)
-            .filter(|r| r.tool == "AskUserQuestion" && Some(&r.session) == self.caller.session.as_ref())
-            .ok_or_else(|| format!("no question `{ticket}` of yours; ask_owner gives the ticket"))?;
+            .filter(|r| {
+                r.tool == "AskUserQuestion" && Some(&r.session) == self.caller.session.as_ref()
+            })
+            .ok_or_else(|| {
+                format!("no question `{ticket}` of yours; ask_owner gives the ticket")
+            })?;
         let decision = match &request.outcome {
-            Some(paddock_proto::agent::PermissionOutcome::Decided { decision, .. }) => Some(decision),
+            Some(paddock_proto::agent::PermissionOutcome::Decided { decision, .. }) => {
+                Some(decision)
+            }
             Some(paddock_proto::agent::PermissionOutcome::Withdrawn { reason, .. }) => {
                 return Err(format!("the question was withdrawn: {reason}"))
             }
@@ -872,7 +936,10 @@ fn answer_of(ticket: &str, decision: Option<&Decision>) -> AskResult {
             answer: None,
             detail: format!(
                 "the owner declined to answer{}",
-                message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             ),
             ticket: ticket.to_owned(),
         },
@@ -892,7 +959,11 @@ fn answer_of(ticket: &str, decision: Option<&Decision>) -> AskResult {
 }
 
 impl PaddockMcp {
-    async fn answer(&self, request: &PermissionRequest, args: &AnswerArgs) -> Result<AnswerResult, String> {
+    async fn answer(
+        &self,
+        request: &PermissionRequest,
+        args: &AnswerArgs,
+    ) -> Result<AnswerResult, String> {
         self.require_orchestrator("answering a permission request")?;
         if self.caller.session.as_ref() == Some(&request.session) {
             return Err(format!(
@@ -912,14 +983,20 @@ impl PaddockMcp {
                 ))
             }
         };
-        let decided = crate::control::decide(&self.handle, &request.id, decision, &self.caller.actor)
-            .await
-            .map_err(|e| e.to_string())?;
+        let decided =
+            crate::control::decide(&self.handle, &request.id, decision, &self.caller.actor)
+                .await
+                .map_err(|e| e.to_string())?;
         Ok(AnswerResult {
-            detail: format!("request {} {}", decided.id, match &decided.outcome {
-                Some(paddock_proto::agent::PermissionOutcome::Decided { decision, .. }) => decision.verb(),
-                _ => "answered",
-            }),
+            detail: format!(
+                "request {} {}",
+                decided.id,
+                match &decided.outcome {
+                    Some(paddock_proto::agent::PermissionOutcome::Decided { decision, .. }) =>
+                        decision.verb(),
+                    _ => "answered",
+                }
+            ),
             request: serde_json::to_value(&decided).map_err(|e| e.to_string())?,
         })
     }
