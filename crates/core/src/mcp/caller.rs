@@ -4,8 +4,10 @@
 //! session when starting it (`paddock run --orchestrator`), recorded as
 //! `<runtime>/<id>.orchestrator`.
 
+use crate::access::Principal;
 use crate::supervisor::Handle;
 use paddock_host::dirs::RuntimeDir;
+use paddock_proto::access::Permission;
 use paddock_proto::SessionId;
 
 /// What a caller may do.
@@ -35,6 +37,9 @@ pub struct Caller {
     pub session: Option<SessionId>,
     /// Who it is in the audit log and in permission answers, e.g. `mcp:orchestrator:ab12`.
     pub actor: String,
+    /// A paired device over HTTP: its role bounds every tool (`None` for local callers,
+    /// which are the owner's own agents).
+    pub device: Option<Principal>,
 }
 
 impl Caller {
@@ -47,6 +52,40 @@ impl Caller {
             profile,
             session,
             actor,
+            device: None,
+        }
+    }
+
+    /// A paired device calling `/mcp` on the endpoint: an orchestrator within its role.
+    pub fn device(principal: Principal) -> Self {
+        Self {
+            profile: Profile::Orchestrator,
+            session: None,
+            actor: format!("mcp:{}", principal.actor()),
+            device: Some(principal),
+        }
+    }
+
+    /// A caller whose credentials are not known yet (an HTTP connection before its first
+    /// authenticated call): allowed nothing.
+    pub fn nobody() -> Self {
+        Self {
+            profile: Profile::Agent,
+            session: None,
+            actor: "mcp:unauthenticated".into(),
+            device: None,
+        }
+    }
+
+    /// Whether the caller's role allows `p` (local callers: always).
+    pub fn need(&self, p: Permission) -> Result<(), String> {
+        match &self.device {
+            Some(d) if !d.allows(p) => Err(format!(
+                "refused: the role {} may not do this (it needs {}); ask the host's owner for a device with a higher role",
+                d.role,
+                p.as_str()
+            )),
+            _ => Ok(()),
         }
     }
 }

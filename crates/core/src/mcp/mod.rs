@@ -10,6 +10,7 @@
 
 pub mod asks;
 pub mod caller;
+pub mod http;
 pub mod local;
 pub mod tools;
 

@@ -8,6 +8,7 @@ use super::asks::Asks;
 use super::caller::{Caller, Profile};
 use crate::access::AuditInput;
 use crate::supervisor::Handle;
+use paddock_proto::access::Permission;
 use paddock_proto::agent::{AgentState, AnswerChannel, Control, Decision, PermissionRequest};
 use paddock_proto::supervisor::SessionView;
 use paddock_proto::{Request, Response};
@@ -419,7 +420,7 @@ impl PaddockMcp {
     fn audit<T>(&self, action: &str, target: &str, result: &Result<T, String>) {
         self.handle.access().audit(AuditInput {
             actor: self.caller.actor.clone(),
-            device_id: None,
+            device_id: self.caller.device.as_ref().map(|d| d.device_id.clone()),
             action: format!("mcp.{action}"),
             target: Some(target.to_owned()),
             result: if result.is_ok() { "ok" } else { "failed" }.to_owned(),
@@ -433,6 +434,7 @@ impl PaddockMcp {
     }
 
     async fn control(&self, args: ControlArgs, control: Control) -> ToolResult<Done> {
+        self.caller.need(Permission::Control)?;
         let name = control.name();
         self.require_orchestrator(&format!("{name} on a session"))?;
         let view = self.target(Some(&args.session))?;
@@ -456,6 +458,7 @@ impl PaddockMcp {
         annotations(read_only_hint = true)
     )]
     async fn list_sessions(&self, args: Parameters<ListArgs>) -> ToolResult<SessionList> {
+        self.caller.need(Permission::SessionsList)?;
         let args = args.0;
         let state = args.state.as_deref().map(parse_state).transpose()?;
         let sessions = self
@@ -483,6 +486,7 @@ impl PaddockMcp {
         annotations(read_only_hint = true)
     )]
     async fn get_session(&self, args: Parameters<SessionArgs>) -> ToolResult<SessionDetail> {
+        self.caller.need(Permission::Read)?;
         let view = self.target(args.0.session.as_deref())?;
         let insight = self
             .handle
@@ -499,6 +503,7 @@ impl PaddockMcp {
         annotations(read_only_hint = true)
     )]
     async fn read_screen(&self, args: Parameters<SessionArgs>) -> ToolResult<ScreenText> {
+        self.caller.need(Permission::Read)?;
         let view = self.target(args.0.session.as_deref())?;
         match self
             .handle
@@ -530,6 +535,7 @@ impl PaddockMcp {
         &self,
         args: Parameters<TranscriptArgs>,
     ) -> ToolResult<TranscriptPage> {
+        self.caller.need(Permission::Read)?;
         let args = args.0;
         let view = self.target(args.session.as_deref())?;
         let limit = args.limit.unwrap_or(10).clamp(1, 50) as usize;
@@ -556,6 +562,7 @@ impl PaddockMcp {
         description = "Type a message into a session's agent and submit it. The result says whether the agent took it: submitted, queued (busy; it reads it when its turn allows) or refused."
     )]
     async fn send_message(&self, args: Parameters<MessageArgs>) -> ToolResult<MessageResult> {
+        self.caller.need(Permission::Input)?;
         let args = args.0;
         let view = self.target(args.session.as_deref())?;
         let result = crate::delivery::message(
@@ -582,6 +589,7 @@ impl PaddockMcp {
         description = "Type raw text and named keys (enter, escape, tab, arrows, ctrl-c, ...) into a session's terminal."
     )]
     async fn send_keys(&self, args: Parameters<KeysArgs>) -> ToolResult<Done> {
+        self.caller.need(Permission::Input)?;
         let args = args.0;
         let view = self.target(args.session.as_deref())?;
         let mut bytes = args.text.unwrap_or_default().into_bytes();
@@ -614,6 +622,7 @@ impl PaddockMcp {
         description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex."
     )]
     async fn spawn_session(&self, args: Parameters<SpawnArgs>) -> ToolResult<Done> {
+        self.caller.need(Permission::Control)?;
         self.require_orchestrator("spawning a session")?;
         let args = args.0;
         let mut req = crate::start::StartRequest::new(
@@ -640,6 +649,7 @@ impl PaddockMcp {
         annotations(destructive_hint = true)
     )]
     async fn stop_session(&self, args: Parameters<StopArgs>) -> ToolResult<Done> {
+        self.caller.need(Permission::Control)?;
         self.require_orchestrator("stopping a session")?;
         let args = args.0;
         let view = self.target(Some(&args.session))?;
@@ -693,6 +703,7 @@ impl PaddockMcp {
         annotations(read_only_hint = true)
     )]
     async fn wait_for(&self, args: Parameters<WaitArgs>) -> ToolResult<WaitResult> {
+        self.caller.need(Permission::Read)?;
         use crate::events::{Event, Received};
         let args = args.0;
         let view = self.target(args.session.as_deref())?;
@@ -771,6 +782,7 @@ impl PaddockMcp {
         annotations(read_only_hint = true)
     )]
     async fn list_approvals(&self) -> ToolResult<ApprovalList> {
+        self.caller.need(Permission::Read)?;
         let requests = self
             .handle
             .permissions()
@@ -789,6 +801,7 @@ impl PaddockMcp {
         description = "Answer another session's permission request (orchestrator only; never one of your own session): allow, allow_always or deny (with a message)."
     )]
     async fn answer_approval(&self, args: Parameters<AnswerArgs>) -> ToolResult<AnswerResult> {
+        self.caller.need(Permission::Control)?;
         let args = args.0;
         let request = self
             .handle
@@ -1004,6 +1017,29 @@ impl PaddockMcp {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for PaddockMcp {
+    /// Over HTTP the caller is the device the endpoint authenticated for this very request
+    /// (its token's role), never the one that opened the MCP session.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+        let device = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::access::Principal>())
+            .cloned();
+        let this = match device {
+            Some(principal) => Self {
+                caller: Caller::device(principal),
+                ..self.clone()
+            },
+            None => self.clone(),
+        };
+        let tcc = rmcp::handler::server::tool::ToolCallContext::new(&this, request, context);
+        this.tool_router.call(tcc).await
+    }
+
     fn get_info(&self) -> ServerConfig {
         let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build());
         info.server_info = Implementation::new("paddock", env!("CARGO_PKG_VERSION"));
