@@ -417,17 +417,6 @@ impl PaddockMcp {
         }
     }
 
-    fn audit<T>(&self, action: &str, target: &str, result: &Result<T, String>) {
-        self.handle.access().audit(AuditInput {
-            actor: self.caller.actor.clone(),
-            device_id: self.caller.device.as_ref().map(|d| d.device_id.clone()),
-            action: format!("mcp.{action}"),
-            target: Some(target.to_owned()),
-            result: if result.is_ok() { "ok" } else { "failed" }.to_owned(),
-            detail: result.as_ref().err().cloned(),
-        });
-    }
-
     fn fresh(&self, view: &SessionView) -> SessionSummary {
         let now = self.handle.registry().get(&view.id);
         summary(now.as_ref().unwrap_or(view), &self.caller)
@@ -446,7 +435,6 @@ impl PaddockMcp {
                     session: self.fresh(&v),
                 })
                 .map_err(|e| e.to_string());
-        self.audit(name, view.id.as_str(), &result);
         result.map(Json)
     }
 }
@@ -581,7 +569,6 @@ impl PaddockMcp {
             session: summary(&r.session, &self.caller),
         })
         .map_err(|e| e.to_string());
-        self.audit("message", view.id.as_str(), &result);
         result.map(Json)
     }
 
@@ -614,7 +601,6 @@ impl PaddockMcp {
                 session: self.fresh(&view),
             })
             .map_err(|e| e.to_string());
-        self.audit("keys", view.id.as_str(), &result);
         result.map(Json)
     }
 
@@ -640,7 +626,6 @@ impl PaddockMcp {
                 session: summary(&v, &self.caller),
             })
             .map_err(|e| e.to_string());
-        self.audit("spawn", &args.command, &result);
         result.map(Json)
     }
 
@@ -674,7 +659,6 @@ impl PaddockMcp {
                 session: self.fresh(&view),
             })
             .map_err(|e| e.to_string());
-        self.audit("stop", view.id.as_str(), &result);
         result.map(Json)
     }
 
@@ -814,7 +798,6 @@ impl PaddockMcp {
                 )
             })?;
         let result = self.answer(&request, &args).await;
-        self.audit("approval", &args.request, &result);
         result.map(Json)
     }
 
@@ -845,7 +828,6 @@ impl PaddockMcp {
             notification: n.id.clone(),
             detail: "sent to the owner's notification channels".into(),
         });
-        self.audit("notify", &n.id, &result);
         result.map(Json)
     }
 
@@ -891,8 +873,6 @@ impl PaddockMcp {
                     channel: AnswerChannel::Hook,
                     timeout: self.handle.config().agents.permission_timeout,
                 });
-        let audit: Result<(), String> = Ok(());
-        self.audit("ask", &request.id, &audit);
         let wait = Duration::from_secs(args.timeout_secs.unwrap_or(40).min(MAX_WAIT.as_secs()));
         match tokio::time::timeout(wait, &mut waiter).await {
             Ok(Ok(decision)) => Ok(Json(answer_of(&request.id, Some(&decision)))),
@@ -971,7 +951,57 @@ fn answer_of(ticket: &str, decision: Option<&Decision>) -> AskResult {
     }
 }
 
+/// Tools that only read: audited when they fail, not on every call.
+const READ_ONLY: &[&str] = &[
+    "list_sessions",
+    "get_session",
+    "read_screen",
+    "read_transcript",
+    "wait_for",
+    "list_approvals",
+    "get_answer",
+];
+
 impl PaddockMcp {
+    /// Audits a tool call like any other client's action: every call that changes
+    /// something, and every refused or failed one (a store write: off the async threads).
+    async fn audit(
+        &self,
+        tool: &str,
+        target: Option<String>,
+        result: &Result<rmcp::model::CallToolResponse, rmcp::ErrorData>,
+    ) {
+        let failure = match result {
+            Err(e) => Some(e.message.to_string()),
+            Ok(rmcp::model::CallToolResponse::Complete(r)) if r.is_error == Some(true) => Some(
+                r.content
+                    .iter()
+                    .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Ok(_) => None,
+        };
+        if failure.is_none() && READ_ONLY.contains(&tool) {
+            return;
+        }
+        let entry = AuditInput {
+            actor: self.caller.actor.clone(),
+            device_id: self.caller.device.as_ref().map(|d| d.device_id.clone()),
+            action: format!("mcp.{tool}"),
+            target,
+            result: match &failure {
+                None => "ok",
+                Some(f) if f.starts_with("refused") => "denied",
+                Some(_) => "failed",
+            }
+            .to_owned(),
+            detail: failure,
+        };
+        let access = self.handle.access().clone();
+        let _ = tokio::task::spawn_blocking(move || access.audit(entry)).await;
+    }
+
     async fn answer(
         &self,
         request: &PermissionRequest,
@@ -1036,8 +1066,16 @@ impl ServerHandler for PaddockMcp {
             },
             None => self.clone(),
         };
+        let name = request.name.to_string();
+        let target = request.arguments.as_ref().and_then(|a| {
+            ["session", "request", "ticket", "command"]
+                .iter()
+                .find_map(|k| a.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+        });
         let tcc = rmcp::handler::server::tool::ToolCallContext::new(&this, request, context);
-        this.tool_router.call(tcc).await
+        let result = this.tool_router.call(tcc).await;
+        this.audit(&name, target, &result).await;
+        result
     }
 
     fn get_info(&self) -> ServerConfig {
