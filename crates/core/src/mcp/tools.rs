@@ -1089,3 +1089,46 @@ impl ServerHandler for PaddockMcp {
         info
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_keys_become_the_bytes_a_terminal_sends_and_unknown_names_say_which_exist() {
+        assert_eq!(key_bytes("Enter"), Ok(&b"\r"[..]));
+        assert_eq!(key_bytes("esc"), Ok(&b"\x1b"[..]));
+        assert_eq!(key_bytes("up"), Ok(&b"\x1b[A"[..]));
+        assert_eq!(key_bytes("ctrl-c"), Ok(&b"\x03"[..]));
+        let e = key_bytes("f13").expect_err("no such key");
+        assert!(
+            e.contains("`f13` is not a key name") && e.contains("ctrl-u"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn states_are_named_as_the_wire_names_them() {
+        assert_eq!(parse_state("waiting_input"), Ok(AgentState::WaitingInput));
+        let e = parse_state("busy").expect_err("not a state");
+        assert!(e.contains("starting") && e.contains("exited"), "{e}");
+    }
+
+    #[test]
+    fn an_answer_carries_the_owners_words_or_says_there_is_none_yet() {
+        let mut answers = std::collections::BTreeMap::new();
+        answers.insert("Ship it?".to_owned(), "yes".to_owned());
+        let a = answer_of("p3", Some(&Decision::Answer { answers }));
+        assert!(a.answered);
+        assert_eq!(a.answer.as_deref(), Some("yes"));
+        let pending = answer_of("p3", None);
+        assert!(!pending.answered && pending.detail.contains("get_answer with ticket p3"));
+        let denied = answer_of(
+            "p3",
+            Some(&Decision::Deny {
+                message: Some("later".into()),
+            }),
+        );
+        assert!(denied.answered && denied.answer.is_none() && denied.detail.contains("later"));
+    }
+}
