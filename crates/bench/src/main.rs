@@ -18,6 +18,7 @@ mod hooks;
 mod idle;
 mod latency;
 mod lossless;
+mod mcp;
 mod notify;
 mod options;
 mod procfs;
@@ -139,6 +140,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("notify") {
         notify::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("mcp") {
+        mcp::run(&mut h, &rt, opts, &mut report);
     }
     report.finish();
 

@@ -63,6 +63,7 @@ enum Command {
     Devices(cmd::devices::Args),
     Remote(cmd::remote::Args),
     Notifications(cmd::notifications::Args),
+    Mcp(cmd::mcp::Args),
     /// Runs a session holder (started by `paddock run`; not for direct use).
     #[command(name = "__holder", hide = true)]
     Holder,
@@ -100,6 +101,7 @@ fn main() -> ExitCode {
             Command::Claude(a) => a.run().await,
             Command::Approvals(a) => a.run().await,
             Command::Notifications(a) => a.run().await,
+            Command::Mcp(a) => a.run(),
             Command::Approve(a) => a.run().await,
             Command::Deny(a) => a.run().await,
             Command::Message(a) => a.run().await,

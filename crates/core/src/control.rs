@@ -423,3 +423,50 @@ async fn answer_by_keys(
         view.name, view.id
     )))
 }
+
+/// How a [`stop`] ended the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// It exited after TERM.
+    Term,
+    /// It ignored TERM for the grace period and was killed.
+    Kill,
+}
+
+/// Stops a session's agent as `paddock stop` does: CONT (a paused agent cannot act on TERM),
+/// TERM, then KILL if it still runs after `grace`. Returns once the registry shows it ended
+/// (or after 5 s more past KILL, with an error).
+pub async fn stop(
+    handle: &Handle,
+    view: &SessionView,
+    grace: Duration,
+) -> Result<Stopped, ControlError> {
+    let ended = |h: &Handle| h.registry().get(&view.id).is_none_or(|v| !v.is_running());
+    let wait = |limit: Duration| async move {
+        let mut events = handle.bus().subscribe();
+        let deadline = tokio::time::Instant::now() + limit;
+        while !ended(handle) {
+            if tokio::time::timeout_at(deadline, events.recv())
+                .await
+                .is_err()
+            {
+                return ended(handle);
+            }
+        }
+        true
+    };
+    signal(handle, view, Signal::Cont).await?;
+    signal(handle, view, Signal::Term).await?;
+    if wait(grace).await {
+        return Ok(Stopped::Term);
+    }
+    signal(handle, view, Signal::Kill).await?;
+    if wait(Duration::from_secs(5)).await {
+        return Ok(Stopped::Kill);
+    }
+    Err(ControlError::Os {
+        name: view.name.clone(),
+        pid: view.pid,
+        reason: "still running after KILL (stuck in the kernel?)".into(),
+    })
+}

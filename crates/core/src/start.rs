@@ -43,6 +43,8 @@ pub struct StartRequest {
     pub grace: Duration,
     /// Whether Claude Code and Codex get Paddock's hooks.
     pub hooks: bool,
+    /// The owner grants the session the MCP orchestrator role (see `crate::mcp`).
+    pub orchestrator: bool,
 }
 
 impl StartRequest {
@@ -58,6 +60,7 @@ impl StartRequest {
             ring_bytes: DEFAULT_RING,
             grace: DEFAULT_GRACE,
             hooks: true,
+            orchestrator: false,
         }
     }
 }
@@ -96,6 +99,11 @@ pub enum StartError {
     Launch(#[from] LaunchError),
     #[error("the system's random number generator failed; try again")]
     Random,
+    #[error("cannot record the orchestrator role in {path}: {source}")]
+    Grant {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot find the paddock executable the agents' hooks call: {0}")]
     Exe(std::io::Error),
     #[error("starting the session was cut short inside the supervisor (is it shutting down?); check `paddock ls`, then try again")]
@@ -197,6 +205,12 @@ pub fn prepare(
         }
         _ => req.args,
     };
+    if req.orchestrator {
+        crate::mcp::caller::grant_orchestrator(dir, &id).map_err(|source| StartError::Grant {
+            path: dir.orchestrator_path(&id),
+            source,
+        })?;
+    }
     Ok(HolderSpec {
         id,
         name,

@@ -61,6 +61,7 @@ struct Inner {
     access: crate::access::Access,
     endpoint: std::sync::Mutex<Option<Endpoint>>,
     notifier: crate::notify::Notifier,
+    mcp_asks: crate::mcp::asks::Asks,
 }
 
 /// Where the endpoint serves, once it does.
@@ -134,6 +135,11 @@ impl Handle {
         id: &paddock_proto::SessionId,
     ) -> Option<paddock_proto::insight::SessionInsight> {
         self.transcripts()?.insight(id)
+    }
+
+    /// Questions MCP callers asked their owner that outlived their tool call.
+    pub fn mcp_asks(&self) -> &crate::mcp::asks::Asks {
+        &self.inner.mcp_asks
     }
 
     /// The store, when the database could be opened.
@@ -281,6 +287,15 @@ impl Supervisor {
         };
         let listener = tokio::net::UnixListener::bind(&socket).map_err(io)?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        let mcp_socket = runtime_dir.path().join(crate::mcp::SOCKET_NAME);
+        let _ = std::fs::remove_file(&mcp_socket);
+        let mcp_io = |source| SupervisorError::Io {
+            path: mcp_socket.clone(),
+            source,
+        };
+        let mcp_listener = tokio::net::UnixListener::bind(&mcp_socket).map_err(mcp_io)?;
+        std::fs::set_permissions(&mcp_socket, std::fs::Permissions::from_mode(0o600))
+            .map_err(mcp_io)?;
 
         // Subscribed before any component starts, so the recorder misses nothing.
         let recorder_events = bus.subscribe();
@@ -333,6 +348,7 @@ impl Supervisor {
         let handle = Handle {
             inner: Arc::new(Inner {
                 notifier,
+                mcp_asks: Default::default(),
                 access,
                 endpoint: std::sync::Mutex::new(None),
                 config,
@@ -396,6 +412,11 @@ impl Supervisor {
         }
         tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
+        tasks.spawn(crate::mcp::local::serve(
+            mcp_listener,
+            handle.clone(),
+            rx.clone(),
+        ));
         // Before any channel can be added: a listening channel added right after start
         // (tests, the app) must find the shutdown signal, not miss its listener.
         handle.notifier().set_shutdown(rx.clone());

@@ -116,6 +116,11 @@ impl RuntimeDir {
         self.path.join(format!("{id}.settings"))
     }
 
+    /// `<dir>/<id>.orchestrator`: the owner granted the session the MCP orchestrator role.
+    pub fn orchestrator_path(&self, id: &SessionId) -> PathBuf {
+        self.path.join(format!("{id}.orchestrator"))
+    }
+
     /// Removes a session's socket, metadata, log, FIFO and settings, ignoring files already
     /// gone.
     pub fn remove_session_files(&self, id: &SessionId) {
@@ -125,6 +130,7 @@ impl RuntimeDir {
             self.log_path(id),
             self.fifo_path(id),
             self.settings_path(id),
+            self.orchestrator_path(id),
         ] {
             let _ = fs::remove_file(p);
         }

@@ -79,6 +79,11 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("POST", "/api/v1/notifications/test/{channel}", ADMIN),
     ("GET", "/api/v1/notifications/settings", READ),
     ("PUT", "/api/v1/notifications/settings", ADMIN),
+    // MCP over streamable HTTP: any paired device may connect; each tool then needs its own
+    // permission of the device's role (`paddock_core::mcp`).
+    ("POST", "/mcp", LIST),
+    ("GET", "/mcp", LIST),
+    ("DELETE", "/mcp", LIST),
 ];
 
 /// The state every handler shares.
@@ -229,7 +234,7 @@ pub async fn outer(
 ) -> Response {
     let started = Instant::now();
     let path = req.uri().path().to_owned();
-    let api = path.starts_with("/api/") || path == "/health";
+    let api = path.starts_with("/api/") || path == "/health" || path == "/mcp";
     let mut resp = match pre_checks(&st, &req, &path, api) {
         Err(e) => e.into_response(),
         Ok(()) => next.run(req).await,

@@ -197,6 +197,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/notifications/settings",
             get(notifications::settings).put(notifications::change_settings),
         )
+        .route_service(
+            "/mcp",
+            paddock_core::mcp::http::service(state.handle.clone(), &endpoint_hosts(&state.config)),
+        )
         .method_not_allowed_fallback(rest::method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -210,6 +214,40 @@ pub fn router(state: AppState) -> Router {
             app::outer,
         ))
         .with_state(state)
+}
+
+/// The names and addresses the endpoint is reached by, for `/mcp`'s Host check: the listen
+/// address (unless it is a wildcard), this machine's name, and the hosts of the configured
+/// origins (`server.allowed_origins`, where an owner lists a LAN or tailnet name).
+fn endpoint_hosts(cfg: &paddock_core::config::ServerConfig) -> Vec<String> {
+    let mut hosts = Vec::new();
+    if let Ok(ip) = cfg.listen.parse::<IpAddr>() {
+        if !ip.is_unspecified() {
+            hosts.push(match ip {
+                IpAddr::V6(v6) => format!("[{v6}]"),
+                IpAddr::V4(v4) => v4.to_string(),
+            });
+        }
+    }
+    if let Ok(name) = machine_name() {
+        hosts.push(name);
+    }
+    for origin in &cfg.allowed_origins {
+        let rest = origin.split_once("://").map_or(origin.as_str(), |(_, r)| r);
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = match authority.rsplit_once(':') {
+            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => authority,
+        };
+        if !host.is_empty() {
+            hosts.push(host.to_owned());
+        }
+    }
+    hosts
+}
+
+fn machine_name() -> std::io::Result<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_owned())
 }
 
 /// Connections served at once; more are closed at accept.

@@ -3,7 +3,7 @@
 
 use crate::remote_client::{self, HostArg};
 use crate::supervisor_client::{actor, request};
-use anyhow::bail;
+use anyhow::{bail, Context};
 use paddock_proto::agent::{Decision, PermissionOutcome, PermissionRequest};
 use paddock_proto::rest::DecideRequest;
 use paddock_proto::{Request, Response};
@@ -31,6 +31,10 @@ pub struct ApproveArgs {
     /// asking for this.
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "0")]
     pub always: Option<usize>,
+    /// Answer a question (an agent's AskUserQuestion, an MCP caller's `ask_owner`): TEXT
+    /// (a choice's label or your own words) answers each of its questions.
+    #[arg(long, value_name = "TEXT", conflicts_with = "always")]
+    pub answer: Option<String>,
     #[command(flatten)]
     pub remote: crate::remote_client::HostArg,
 }
@@ -97,6 +101,14 @@ impl ListArgs {
 
 /// One line saying what the tool would do.
 fn summary(r: &PermissionRequest) -> String {
+    if let Some(q) = r.questions.first() {
+        let choices: Vec<&str> = q.options.iter().map(|o| o.label.as_str()).collect();
+        return if choices.is_empty() {
+            q.question.clone()
+        } else {
+            format!("{} [{}]", q.question, choices.join(" / "))
+        };
+    }
     let input = &r.input;
     let text = ["command", "file_path", "path", "url", "pattern", "detail"]
         .iter()
@@ -137,9 +149,35 @@ async fn decide(
 
 impl ApproveArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        let decision = match self.always {
-            Some(i) => Decision::AllowAlways { suggestion: i },
-            None => Decision::Allow,
+        let decision = match (self.always, &self.answer) {
+            (_, Some(text)) => {
+                let request = list(&self.remote, false)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.id == self.id)
+                    .with_context(|| {
+                        format!(
+                            "no pending request `{}`; `paddock approvals` lists them",
+                            self.id
+                        )
+                    })?;
+                if request.questions.is_empty() {
+                    bail!(
+                        "request {} ({}) asks no question; approve or deny it",
+                        request.id,
+                        request.tool
+                    );
+                }
+                Decision::Answer {
+                    answers: request
+                        .questions
+                        .iter()
+                        .map(|q| (q.question.clone(), text.clone()))
+                        .collect(),
+                }
+            }
+            (Some(i), None) => Decision::AllowAlways { suggestion: i },
+            (None, None) => Decision::Allow,
         };
         let r = decide(&self.remote, self.id, decision.clone()).await?;
         println!("{} {}: {} in {}", decision.verb(), r.id, r.tool, r.session);

@@ -32,6 +32,7 @@ impl Args {
             grace: std::time::Duration::from_secs(600).into(),
             attach: !self.detach,
             no_hooks: false,
+            orchestrator: false,
             command: std::iter::once(self.claude).chain(self.args).collect(),
         };
         run.run().await

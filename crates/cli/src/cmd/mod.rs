@@ -12,6 +12,7 @@ pub mod holder;
 pub mod hook;
 pub mod logs;
 pub mod ls;
+pub mod mcp;
 pub mod notifications;
 pub mod pair;
 pub mod remote;

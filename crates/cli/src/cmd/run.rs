@@ -39,6 +39,11 @@ pub struct Args {
     /// state then comes from their files and screen only.
     #[arg(long)]
     pub no_hooks: bool,
+    /// Grant the session the MCP orchestrator role: through `paddock mcp` its agent may
+    /// list, read, message, spawn, stop and wait on other sessions and answer their
+    /// permission requests (never its own). Without it, an agent acts on its own session only.
+    #[arg(long)]
+    pub orchestrator: bool,
     /// The command and its arguments (put them after `--`).
     #[arg(required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -122,6 +127,7 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         ring_bytes: args.ring,
         grace: args.grace.into(),
         hooks: !args.no_hooks,
+        orchestrator: args.orchestrator,
         ..StartRequest::new(program, command.collect(), cwd)
     };
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
