@@ -1,0 +1,159 @@
+/**
+ * The must-show of the app in host mode: the real Claude Code CLI (against the local fake API),
+ * started with `paddock run` in the app's own host, asks permission for a Bash command; the
+ * host's notifier shows it on the desktop (the session bus of scripts/app-e2e.sh) with Approve
+ * and Deny; the owner presses Approve on the notification; the tool runs, and the app's window
+ * shows the session live and the request answered.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { ClaudeSandbox, SHOTS, startClaude, until } from "../harness";
+import { AppWindow } from "./driver";
+import { NotificationServer } from "./notifications";
+
+const run = promisify(execFile);
+const PADDOCK = process.env.E2E_PADDOCK_BIN ?? "";
+
+async function paddock(...args: string[]): Promise<string> {
+  const { stdout } = await run(PADDOCK, args, { env: process.env });
+  return stdout;
+}
+
+interface Listed {
+  id: string;
+  state: string;
+}
+
+const COMMAND = "echo approved-from-the-desktop > made.txt";
+
+describe("the desktop app in host mode, with the real Claude Code", () => {
+  let app: AppWindow | null = null;
+  let notes: NotificationServer | null = null;
+  let sb: ClaudeSandbox | null = null;
+  let id = "";
+  afterAll(async () => {
+    if (id) await paddock("rm", "--force", id).catch(() => {});
+    await app?.close();
+    notes?.close();
+    sb?.close();
+  });
+
+  it("approves a permission request from the desktop notification's Approve; the agent runs the tool", async () => {
+    // The desktop's notification server first: the app's notifier finds it on the bus.
+    notes = await NotificationServer.start();
+    sb = new ClaudeSandbox();
+    await sb.start({
+      replies: [
+        {
+          when: { type: "user_says", value: "please make a file" },
+          answer: {
+            kind: "message",
+            blocks: [
+              { type: "text", text: "I will create the file." },
+              {
+                type: "tool_use",
+                name: "Bash",
+                input: { command: COMMAND, description: "Create made.txt" },
+              },
+            ],
+            usage: { input_tokens: 1200, output_tokens: 40 },
+          },
+        },
+        {
+          when: { type: "tool_result" },
+          answer: {
+            kind: "message",
+            blocks: [{ type: "text", text: "Done: made.txt exists." }],
+            usage: { input_tokens: 1300, output_tokens: 12 },
+          },
+        },
+      ],
+    });
+    app = await AppWindow.launch(["--open"], process.env);
+    await until(
+      "the app's embedded supervisor",
+      async () => (JSON.parse(await paddock("status", "--json")) as { url: string | null }).url,
+      60_000,
+    );
+
+    id = await startClaude({ env: process.env }, sb, "app-claude");
+    await until(
+      "Claude Code at its prompt, known by its hooks",
+      async () => {
+        const all = JSON.parse(await paddock("ls", "--json")) as Listed[];
+        return ["idle", "waiting_input"].includes(all.find((s) => s.id === id)?.state ?? "");
+      },
+      90_000,
+    );
+
+    // The window shows the session live: Claude Code's own screen in the terminal pane.
+    await app.waitText("app-claude", 30_000);
+    await app.click(`[data-session="${id}"]`);
+    await until(
+      "Claude Code's prompt, rendered in the app's terminal",
+      async () => (await app!.terminalRows()).some((l) => l.includes("? for shortcuts")),
+      30_000,
+    );
+
+    await paddock("message", "app-claude", "please make a file");
+    const shown = await notes.waitFor(
+      "the permission request as a desktop notification",
+      (s) => s.summary.includes("Bash") && s.body.includes(COMMAND),
+    );
+    expect(shown.actions).toEqual(["allow", "Approve", "deny", "Deny"]);
+    expect(shown.urgency).toBe(2); // critical: stays until answered
+    await app.waitText("Permission needed: Bash", 30_000);
+    expect(existsSync(join(sb.project, "made.txt"))).toBe(false);
+
+    // The owner presses Approve on the notification.
+    notes.invoke(shown.id, "allow");
+    await until(
+      "made.txt written by the real Bash tool",
+      () => readFileSync(join(sb!.project, "made.txt"), "utf8") === "approved-from-the-desktop\n",
+      60_000,
+    );
+    const result = await until("the tool's result at the model API", () =>
+      sb!
+        .requests()
+        .flatMap((r) => r.messages ?? [])
+        .flatMap((m) => (typeof m.content === "string" ? [] : m.content))
+        .find((b) => b.type === "tool_result"),
+    );
+    expect(result?.is_error ?? false).toBe(false);
+
+    // Answered: the notification is withdrawn, the window's permission card goes, and the
+    // agent's reply is in the terminal the window shows.
+    await notes.waitFor("the answered notification closed", (s) => s.id === shown.id && s.closed);
+    await until(
+      "the window to show the request answered",
+      async () => !(await app!.text()).includes("Permission needed"),
+    );
+    await until(
+      "the agent's reply in the app's terminal",
+      async () => (await app!.terminalRows()).some((l) => l.includes("Done: made.txt exists.")),
+      30_000,
+    );
+    const approvals = JSON.parse(await paddock("approvals", "--all", "--json")) as {
+      outcome?: { by?: string };
+    }[];
+    expect(approvals[0]?.outcome?.by).toBe("desktop notification");
+    await until("the agent's reply in the window's conversation", async () =>
+      (
+        await app!.exec<string>(
+          "return document.querySelector('[aria-label=\"Conversation\"]')?.innerText ?? '';",
+        )
+      ).includes("Done: made.txt exists."),
+    );
+    // A transcript not written yet when the window first asked is no error once it is.
+    expect(
+      await app.exec<string>(
+        "return document.querySelector('[aria-label=\"Conversation\"]')?.innerText ?? '';",
+      ),
+    ).not.toContain("Cannot read");
+    mkdirSync(SHOTS, { recursive: true });
+    writeFileSync(join(SHOTS, "app-claude-approved.png"), await app.screenshot());
+  });
+});
