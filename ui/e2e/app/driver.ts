@@ -85,6 +85,22 @@ export class AppWindow {
     );
   }
 
+  /**
+   * The rows the session's terminal pane shows on screen (the DOM renderer's rows, not
+   * xterm.js' buffer): what the owner sees. Fails if the pane draws with WebGL, whose rows
+   * are pixels only.
+   */
+  async terminalRows(): Promise<string[]> {
+    const got = await this.exec<{ renderer: string | null; rows: string[] }>(`
+      const t = document.querySelector('[data-testid="terminal"]');
+      const rows = t ? [...t.querySelectorAll('.xterm-rows > div')] : [];
+      return { renderer: t && t.dataset.renderer,
+               rows: rows.map((r) => r.textContent.replace(/\u00a0/g, ' ').trimEnd()) };`);
+    if (got.renderer && got.renderer !== "dom")
+      throw new Error(`the terminal draws with ${got.renderer}; its rows are not in the page`);
+    return got.rows;
+  }
+
   /** Clicks the first element matching a CSS selector. */
   async click(css: string): Promise<void> {
     const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {

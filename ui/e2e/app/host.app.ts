@@ -114,6 +114,20 @@ describe("the desktop app in host mode", () => {
     await until("the command's output in the session", async () =>
       (await paddock("logs", id)).includes("app-42-ok"),
     );
+    // What the window shows, not only what xterm.js holds: WebKitGTK draws the terminal
+    // with the DOM renderer (a WebGL pane there could stay black), so its rows are readable.
+    expect(
+      await app.exec<string>(
+        "return document.querySelector('[data-testid=\"terminal\"]').dataset.renderer;",
+      ),
+    ).toBe("dom");
+    await until("the typed command and its output, rendered in the window", async () => {
+      const rows = await app!.terminalRows();
+      return (
+        rows.some((r) => r.includes('echo "app-$((6*7))-ok"')) &&
+        rows.some((r) => r.trim() === "app-42-ok")
+      );
+    });
     writeFileSync(join(SHOTS, "app-window.png"), await app.screenshot());
 
     // Quit: the app (and the supervisor in it) ends; the agent, in its holder, does not.
