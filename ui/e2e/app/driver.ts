@@ -110,6 +110,15 @@ export class AppWindow {
     await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/click`, {});
   }
 
+  /** Clicks the first `tag` element whose whole text is `text` (e.g. a button's label). */
+  async clickText(tag: string, text: string): Promise<void> {
+    const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {
+      using: "xpath",
+      value: `//${tag}[normalize-space(.)=${JSON.stringify(text)}]`,
+    });
+    await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/click`, {});
+  }
+
   /** Types text (WebDriver keys: "\uE007" is Enter) into the element matching a selector. */
   async type(css: string, text: string): Promise<void> {
     const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {
