@@ -128,6 +128,21 @@ export class AppWindow {
     await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/value`, { text });
   }
 
+  /** The handles of the app's webview windows WebDriver can drive. */
+  async handles(): Promise<string[]> {
+    return wd<string[]>("GET", `/session/${this.session}/window/handles`);
+  }
+
+  /** The handle of the window being driven. */
+  async handle(): Promise<string> {
+    return wd<string>("GET", `/session/${this.session}/window`);
+  }
+
+  /** Drives the window with this handle from now on. */
+  async switchTo(handle: string): Promise<void> {
+    await wd("POST", `/session/${this.session}/window`, { handle });
+  }
+
   /** Saves a PNG of the window. */
   async screenshot(): Promise<Buffer> {
     const b64 = await wd<string>("GET", `/session/${this.session}/screenshot`);

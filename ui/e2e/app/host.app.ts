@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { SHOTS, until } from "../harness";
 import { AppWindow } from "./driver";
+import { keys, openTrayMenu, windowNamed } from "./desktop";
 
 const run = promisify(execFile);
 const PADDOCK = process.env.E2E_PADDOCK_BIN ?? "";
@@ -129,6 +130,38 @@ describe("the desktop app in host mode", () => {
       );
     });
     writeFileSync(join(SHOTS, "app-window.png"), await app.screenshot());
+
+    // The tray's "Pair a device…" opens the pairing window with this host's offer, and the
+    // short code it shows pairs a device (the CLI on "another machine", here).
+    await openTrayMenu();
+    keys("Down", "Down", "Return"); // past "No agent needs you" (disabled): Open, Pair a device…
+    await windowNamed("Pair a device");
+    const main = await app.handle();
+    const pairingView = (await app.handles()).find((h) => h !== main);
+    expect(pairingView).toBeDefined();
+    await app.switchTo(pairingView!);
+    const shown = (await until("the pairing window's short code", async () => {
+      const t = await app!.text();
+      return /\b[A-Z0-9]{4}-[A-Z0-9]{4}\b/.test(t) ? t : null;
+    }))!;
+    expect(shown).toContain(status.url);
+    expect(shown).toContain(status.fingerprint);
+    writeFileSync(join(SHOTS, "app-pairing-window.png"), await app.screenshot());
+    const code = /\b([A-Z0-9]{4}-[A-Z0-9]{4})\b/.exec(shown)![1]!;
+    await paddock(
+      "remote",
+      "add",
+      code,
+      "--url",
+      status.url!,
+      "--fingerprint",
+      status.fingerprint!,
+      "--name",
+      "this-app",
+    );
+    const remote = JSON.parse(await paddock("ls", "--host", "this-app", "--json")) as Listed[];
+    expect(remote.map((s) => s.id)).toContain(id);
+    await app.switchTo(main);
 
     // Quit: the app (and the supervisor in it) ends; the agent, in its holder, does not.
     await app.close();

@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { ClaudeSandbox, SHOTS, startClaude, until } from "../harness";
 import { AppWindow } from "./driver";
+import { keys, openTrayMenu, shotOfScreen, trayIcon } from "./desktop";
 import { NotificationServer } from "./notifications";
 
 const run = promisify(execFile);
@@ -107,6 +108,18 @@ describe("the desktop app in host mode, with the real Claude Code", () => {
     expect(shown.urgency).toBe(2); // critical: stays until answered
     await app.waitText("Permission needed: Bash", 30_000);
     expect(existsSync(join(sb.project, "made.txt"))).toBe(false);
+    // The tray lists the waiting session first, with Approve and Deny in its submenu.
+    mkdirSync(SHOTS, { recursive: true });
+    const menu = await openTrayMenu();
+    const icon = await trayIcon();
+    const left = Math.max(0, menu.x - 24);
+    shotOfScreen(join(SHOTS, "app-tray-menu.png"), {
+      x: left,
+      y: 0,
+      width: icon.x + icon.width - left,
+      height: menu.y + menu.height + 24,
+    });
+    keys("Escape");
 
     // The owner presses Approve on the notification.
     notes.invoke(shown.id, "allow");
@@ -153,7 +166,6 @@ describe("the desktop app in host mode, with the real Claude Code", () => {
         "return document.querySelector('[aria-label=\"Conversation\"]')?.innerText ?? '';",
       ),
     ).not.toContain("Cannot read");
-    mkdirSync(SHOTS, { recursive: true });
     writeFileSync(join(SHOTS, "app-claude-approved.png"), await app.screenshot());
   });
 });
