@@ -172,6 +172,10 @@ async fn connection(stream: UnixStream, handle: Handle) {
                     Err(e) => Err(ErrorPayload::new(ErrorCode::Unsupported, e.to_string())),
                 }
             }
+            Request::NotifyPause { paused } => {
+                handle.notifier().set_paused(paused);
+                Ok(Response::Ok)
+            }
             Request::Permissions { all } => Ok(Response::Permissions {
                 requests: handle.permissions().list(all),
             }),

@@ -509,6 +509,7 @@ async fn handle_request(
         | Request::Permissions { .. }
         | Request::Notifications { .. }
         | Request::NotifyTest { .. }
+        | Request::NotifyPause { .. }
         | Request::Decide { .. }
         | Request::Insight { .. }
         | Request::History { .. }

@@ -96,6 +96,9 @@ pub enum Request {
     /// Send a test notification through one channel and wait for the outcome (supervisor
     /// only).
     NotifyTest { channel: String },
+    /// Hold every notification from now on, or let them go again (the owner's pause from
+    /// the app's tray or `paddock notifications pause`; supervisor only). Answered `ok`.
+    NotifyPause { paused: bool },
     /// Answer a permission request; the first answer wins (supervisor only).
     Decide {
         request: crate::agent::PermissionId,
@@ -784,6 +787,7 @@ mod tests {
             Request::NotifyTest {
                 channel: "desktop".into(),
             },
+            Request::NotifyPause { paused: true },
             Request::History {
                 search: Some("flaky test".into()),
                 limit: 20,

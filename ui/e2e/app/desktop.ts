@@ -64,6 +64,11 @@ export async function openTrayMenu(): Promise<Geometry> {
   return menu!;
 }
 
+/** Waits until `menu` (from `openTrayMenu`) is closed: a choice in it was made, or it was left. */
+export async function trayMenuClosed(menu: Geometry): Promise<void> {
+  await until("the tray's menu to close", () => !visible().includes(menu.id));
+}
+
 /** Presses keys (xdotool names: Down, Return, Escape) in whatever has the focus. */
 export function keys(...names: string[]): void {
   xdo("key", ...names);

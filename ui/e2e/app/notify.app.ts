@@ -3,7 +3,9 @@
  * started with `paddock run` in the app's own host, asks permission for a Bash command; the
  * host's notifier shows it on the desktop (the session bus of scripts/app-e2e.sh) with Approve
  * and Deny; the owner presses Approve on the notification; the tool runs, and the app's window
- * shows the session live and the request answered.
+ * shows the session live and the request answered. Before that, the tray's "Pause
+ * notifications" holds a first request (nothing on the desktop, the notifier's log says why)
+ * and the tray's own submenu approves it.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,7 +14,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { ClaudeSandbox, SHOTS, startClaude, until } from "../harness";
 import { AppWindow } from "./driver";
-import { keys, openTrayMenu, shotOfScreen, trayIcon } from "./desktop";
+import { keys, openTrayMenu, shotOfScreen, trayIcon, trayMenuClosed } from "./desktop";
 import { NotificationServer } from "./notifications";
 
 const run = promisify(execFile);
@@ -29,6 +31,7 @@ interface Listed {
 }
 
 const COMMAND = "echo approved-from-the-desktop > made.txt";
+const DRAFT = "echo draft > draft.txt";
 
 describe("the desktop app in host mode, with the real Claude Code", () => {
   let app: AppWindow | null = null;
@@ -46,8 +49,23 @@ describe("the desktop app in host mode, with the real Claude Code", () => {
     // The desktop's notification server first: the app's notifier finds it on the bus.
     notes = await NotificationServer.start();
     sb = new ClaudeSandbox();
+    const bash = (command: string, text: string) => ({
+      kind: "message",
+      blocks: [
+        { type: "text", text },
+        { type: "tool_use", name: "Bash", input: { command, description: "Write a file" } },
+      ],
+      usage: { input_tokens: 1200, output_tokens: 40 },
+    });
+    const say = (text: string) => ({
+      kind: "message",
+      blocks: [{ type: "text", text }],
+      usage: { input_tokens: 1300, output_tokens: 12 },
+    });
     await sb.start({
       replies: [
+        { when: { type: "user_says", value: "make a draft" }, answer: bash(DRAFT, "A draft.") },
+        { when: { type: "tool_result" }, answer: say("Draft written.") },
         {
           when: { type: "user_says", value: "please make a file" },
           answer: {
@@ -98,6 +116,50 @@ describe("the desktop app in host mode, with the real Claude Code", () => {
       async () => (await app!.terminalRows()).some((l) => l.includes("? for shortcuts")),
       30_000,
     );
+
+    // Paused from the tray, the host's notifier holds the request: nothing on the desktop,
+    // and its log says why. The tray's own submenu answers it.
+    const pauseMenu = await openTrayMenu();
+    keys("Up", "Up", "Up", "Return"); // from the bottom: Quit, About, Pause notifications
+    await trayMenuClosed(pauseMenu);
+    await paddock("message", "app-claude", "make a draft");
+    const held = await until(
+      "the held notification in the notifier's log",
+      async () => {
+        const log = JSON.parse(await paddock("notifications", "list", "--json")) as {
+          notifications: { id: string; kind: string }[];
+          deliveries: { notification: string; channel: string; status: string; error?: string }[];
+        };
+        const n = log.notifications.find((n) => n.kind === "permission");
+        return n && log.deliveries.find((d) => d.notification === n.id && d.channel === "desktop");
+      },
+      60_000,
+    );
+    expect(held).toMatchObject({ status: "skipped", error: "notifications are paused" });
+    await app.waitText("Permission needed: Bash", 30_000);
+    expect(notes.shown.filter((s) => s.body.includes(DRAFT))).toEqual([]);
+    // The tray rebuilds its menu within a second of a change: until it lists the request,
+    // the first item is "Open Paddock" (harmless), so try again until the file is written.
+    await until(
+      "draft.txt written once the tray's Approve was chosen",
+      async () => {
+        const menu = await openTrayMenu();
+        keys("Down", "Right", "Return"); // the waiting session first; its submenu's Approve
+        await trayMenuClosed(menu).catch(() => keys("Escape", "Escape"));
+        return await until(
+          "draft.txt",
+          () => readFileSync(join(sb!.project, "draft.txt"), "utf8") === "draft\n",
+          3_000,
+        ).catch(() => false);
+      },
+      60_000,
+    );
+    const tray = JSON.parse(await paddock("approvals", "--all", "--json")) as {
+      outcome?: { by?: string };
+    }[];
+    expect(tray[0]?.outcome?.by).toBe("the Paddock app (tray)");
+    // Notifications again, from a terminal this time (the same request as the tray's).
+    expect(await paddock("notifications", "resume")).toContain("resumed");
 
     await paddock("message", "app-claude", "please make a file");
     const shown = await notes.waitFor(
@@ -152,7 +214,7 @@ describe("the desktop app in host mode, with the real Claude Code", () => {
     const approvals = JSON.parse(await paddock("approvals", "--all", "--json")) as {
       outcome?: { by?: string };
     }[];
-    expect(approvals[0]?.outcome?.by).toBe("desktop notification");
+    expect(approvals.map((a) => a.outcome?.by)).toContain("desktop notification");
     await until("the agent's reply in the window's conversation", async () =>
       (
         await app!.exec<string>(

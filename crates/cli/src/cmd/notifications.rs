@@ -1,5 +1,5 @@
 //! `paddock notifications`: the notifications Paddock sent lately with every channel's
-//! attempts, one in detail, and a test send through one channel.
+//! attempts, one in detail, a test send through one channel, and the owner's pause.
 
 use crate::supervisor_client::request;
 use anyhow::bail;
@@ -31,6 +31,22 @@ pub enum Sub {
     /// Send a test notification through CHANNEL (desktop, web_push, ...) and say whether it
     /// arrived.
     Test { channel: String },
+    /// Hold every notification until `resume` (or a restart of the supervisor); permission
+    /// requests still wait in the UI, the tray and `paddock approvals`.
+    Pause,
+    /// Let notifications go again after `pause`.
+    Resume,
+}
+
+async fn pause(paused: bool) -> anyhow::Result<()> {
+    match request(Request::NotifyPause { paused }).await? {
+        Response::Ok if paused => {
+            println!("notifications paused until `paddock notifications resume`")
+        }
+        Response::Ok => println!("notifications resumed"),
+        other => bail!("the supervisor answered {other:?} to a pause of notifications"),
+    }
+    Ok(())
 }
 
 async fn log(limit: u32) -> anyhow::Result<(Vec<Notification>, Vec<DeliveryView>)> {
@@ -113,6 +129,8 @@ impl Args {
                 Response::NotifyTested { delivery } => println!("sent: {}", outcome(&delivery)),
                 other => bail!("the supervisor answered {other:?} to a test notification"),
             },
+            Sub::Pause => pause(true).await?,
+            Sub::Resume => pause(false).await?,
         }
         Ok(())
     }

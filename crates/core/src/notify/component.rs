@@ -143,7 +143,7 @@ pub fn dispatch(handle: &Handle, draft: Draft, view: Option<&SessionView>) -> Ar
     let channels = notifier.channels();
     let hold = if !config.enabled {
         Some("notifications are off ([notify] enabled = false)")
-    } else if config.paused {
+    } else if notifier.paused() {
         Some("notifications are paused")
     } else if quiet_now(&config, kind) {
         Some("quiet hours")

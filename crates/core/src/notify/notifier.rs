@@ -64,6 +64,8 @@ struct Inner {
     state: Mutex<State>,
     shutdown: OnceLock<watch::Receiver<bool>>,
     web_push: Option<WebPushSetup>,
+    /// The owner's pause since start ([`Notifier::set_paused`]), beside `[notify] paused`.
+    paused: std::sync::atomic::AtomicBool,
 }
 
 /// The host's side of Web Push: its VAPID key and the browsers that subscribed.
@@ -117,6 +119,7 @@ impl Notifier {
                 channels: Mutex::default(),
                 state: Mutex::default(),
                 shutdown: OnceLock::new(),
+                paused: Default::default(),
             }),
         }
     }
@@ -128,6 +131,24 @@ impl Notifier {
 
     pub fn config(&self) -> &NotifyConfig {
         &self.inner.config
+    }
+
+    /// Holds every notification from now on (`true`), or lets them go again. Not saved: a
+    /// restart goes back to `[notify] paused` in the configuration.
+    pub fn set_paused(&self, paused: bool) {
+        self.inner
+            .paused
+            .store(paused, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(
+            paused,
+            "notifications {}",
+            if paused { "paused" } else { "resumed" }
+        );
+    }
+
+    /// Whether notifications are held: paused by the owner, or in the configuration.
+    pub fn paused(&self) -> bool {
+        self.inner.config.paused || self.inner.paused.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn tokens(&self) -> &ActionTokens {
