@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end tests of the desktop app: the real `paddock-app` (built by `tauri build --debug`,
 # with the UI inside) on a private X display (Xvfb), with a private session bus
-# (dbus-run-session), a notification server (dunst) and a tray host (trayer) on that display,
-# driven through tauri-driver + WebKitWebDriver. Every Paddock directory is a fresh temporary
-# one and the endpoint takes a free port. Reusable: `scripts/app-e2e.sh [vitest args]` runs
-# ui/e2e/app/*.app.ts; E2E_APP_BIN, E2E_DRIVER_URL, E2E_PADDOCK_BIN, DISPLAY and the
-# PADDOCK_* directories are set for the tests.
+# (dbus-run-session) and a tray host (trayer) on that display, driven through tauri-driver +
+# WebKitWebDriver. The tests that need the desktop's notification server start the test one
+# (`paddock-notification-server`, crates/fakeapi) on that bus themselves, before the app.
+# Every Paddock directory is a fresh temporary one and the endpoint takes a free port.
+# Reusable: `scripts/app-e2e.sh [vitest args]` runs ui/e2e/app/*.app.ts; E2E_APP_BIN,
+# E2E_DRIVER_URL, E2E_PADDOCK_BIN, E2E_FAKEAPI_BIN, E2E_NOTIFICATION_SERVER_BIN,
+# E2E_CLAUDE_BIN, DISPLAY and the PADDOCK_* directories are set for the tests.
 # Usage: scripts/app-e2e.sh                  (after scripts/app.sh built the app)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +21,13 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "==> cargo install tauri-driver --locked (about a minute)"
   cargo install tauri-driver --locked
 fi
-for b in paddock paddock-holder paddock-fakeapi; do
+for b in paddock paddock-holder paddock-fakeapi paddock-notification-server; do
   [ -x "$ROOT/target/debug/$b" ] || { echo "error: target/debug/$b is missing; build it with scripts/app.sh (or cargo build --bin $b)" >&2; exit 1; }
 done
 (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; })
+# The real Claude Code CLI (pinned; installed once per machine, before HOME is replaced below).
+CLAUDE="$("$ROOT/scripts/install-agents.sh" | sed -n 's/^claude=//p')"
+[ -x "$CLAUDE" ] || { echo "error: scripts/install-agents.sh did not give a claude binary" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/paddock-app-e2e-XXXXXX)
 cleanup() {
@@ -46,12 +51,11 @@ export PADDOCK_RUNTIME_DIR="$WORK/run" PADDOCK_DATA_DIR="$WORK/data" PADDOCK_CON
 export PADDOCK_LOG=info
 export E2E_APP_BIN="$APP_BIN" E2E_PADDOCK_BIN="$ROOT/target/debug/paddock"
 export E2E_FAKEAPI_BIN="$ROOT/target/debug/paddock-fakeapi" E2E_WORK="$WORK"
+export E2E_NOTIFICATION_SERVER_BIN="$ROOT/target/debug/paddock-notification-server" E2E_CLAUDE_BIN="$CLAUDE"
 
-# Inside a private session bus: the notification server, a tray host, tauri-driver on a
-# free port, then the tests.
+# Inside a private session bus: a tray host, tauri-driver on a free port, then the tests.
 dbus-run-session -- bash -c '
   set -euo pipefail
-  dunst >"$E2E_WORK/dunst.log" 2>&1 &
   trayer --edge top --align right --widthtype request --height 28 --transparent false >"$E2E_WORK/trayer.log" 2>&1 &
   free_port() { python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])"; }
   port=$(free_port); native=$(free_port)

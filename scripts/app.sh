@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 # Build: webkit2gtk and friends (tauri.md). Run: the tray's indicator library, a virtual
-# display, a session bus, a notification server, the WebDriver of WebKitGTK, a tray host.
+# display, a session bus, the WebDriver of WebKitGTK, a tray host.
 PKGS=(libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev librsvg2-dev
-      libayatana-appindicator3-dev webkit2gtk-driver xvfb dbus dunst imagemagick trayer
+      libayatana-appindicator3-dev webkit2gtk-driver xvfb dbus imagemagick trayer
       xdotool clang llvm curl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -37,7 +37,7 @@ ls -l target/debug/bundle/deb/*.deb
 echo "    built in $(( $(date +%s) - start )) s"
 
 echo "==> end-to-end: the real app under Xvfb through tauri-driver"
-cargo build --bin paddock --bin paddock-holder --bin paddock-fakeapi
+cargo build --bin paddock --bin paddock-holder --bin paddock-fakeapi --bin paddock-notification-server
 scripts/app-e2e.sh
 
 # Not yet in CI: scripts/app-cross-check.sh (cargo check for aarch64-linux-android,

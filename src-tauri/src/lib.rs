@@ -7,8 +7,6 @@
 #![forbid(unsafe_code)]
 
 #[cfg(desktop)]
-pub mod alerts;
-#[cfg(desktop)]
 pub mod commands;
 #[cfg(desktop)]
 pub mod host;

@@ -88,6 +88,11 @@ impl Local {
         .map(drop)
     }
 
+    /// Holds the host's notifications (every channel), or lets them go again.
+    pub async fn pause_notifications(&self, paused: bool) -> Result<(), LocalError> {
+        self.ask(Request::NotifyPause { paused }).await.map(drop)
+    }
+
     /// A one-time pairing offer for a new device.
     pub async fn pairing(&self, role: Role) -> Result<PairingOffer, LocalError> {
         match self

@@ -66,8 +66,26 @@ impl Shell {
         self.paused.load(Ordering::Relaxed)
     }
 
-    pub fn toggle_notifications(&self) {
-        self.paused.fetch_xor(true, Ordering::Relaxed);
+    /// Pauses or resumes the host's notifier (every channel: the desktop, Web Push, ...),
+    /// then shows the outcome in the tray's check box.
+    pub fn toggle_notifications<R: Runtime>(&self, app: AppHandle<R>) {
+        let paused = !self.notifications_paused();
+        let local = self.local.clone();
+        tauri::async_runtime::spawn(async move {
+            let shell = app.state::<Shell>();
+            match local.pause_notifications(paused).await {
+                Ok(()) => shell.paused.store(paused, Ordering::Relaxed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the host did not take the tray's pause of notifications")
+                }
+            }
+            let app2 = app.clone();
+            let _ = app.run_on_main_thread(move || {
+                if let Err(e) = app2.state::<Shell>().refresh_menu(&app2) {
+                    tracing::warn!(error = %e, "cannot update the tray");
+                }
+            });
+        });
     }
 
     /// The UI route of one of this host's sessions.
@@ -124,14 +142,13 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>) {
         }
     }
     let model = TrayModel::build(&sessions, &pending);
-    let old = {
+    {
         let mut current = shell.model.lock().unwrap_or_else(|p| p.into_inner());
         if *current == model {
             return;
         }
-        std::mem::replace(&mut *current, model.clone())
-    };
-    crate::alerts::announce(app, &old, &model, shell.notifications_paused());
+        *current = model.clone();
+    }
     let app2 = app.clone();
     // Menus are made on the main thread (GTK and AppKit want it).
     let _ = app.run_on_main_thread(move || {

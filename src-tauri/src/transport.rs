@@ -25,6 +25,11 @@ const SEND_QUEUE: usize = 256;
 pub struct Capabilities {
     /// REST and WSS go through the app's pinned client (`request`, `stream_*`).
     pub pinned_transport: bool,
+    /// Whether this webview draws xterm.js' WebGL renderer reliably. Not WebKitGTK (Linux):
+    /// there the pane can stay blank (black) while the bytes arrive (tauri-apps/tauri#6559,
+    /// xtermjs/xterm.js#5357), and without a GPU it is software GL anyway, so the terminal
+    /// uses the DOM renderer there. WKWebView (macOS, iOS) and Android's WebView keep WebGL.
+    pub webgl_terminal: bool,
 }
 
 /// What the shell can do; the UI asks this once at start and picks its transport from it.
@@ -32,6 +37,7 @@ pub struct Capabilities {
 pub fn capabilities() -> Capabilities {
     Capabilities {
         pinned_transport: true,
+        webgl_terminal: !cfg!(target_os = "linux"),
     }
 }
 

@@ -184,8 +184,8 @@ fn handle<R: Runtime>(app: &AppHandle<R>, id: &str) -> tauri::Result<()> {
             shell.refresh_menu(app)
         }
         PAUSE => {
-            shell.toggle_notifications();
-            shell.refresh_menu(app)
+            shell.toggle_notifications(app.clone());
+            Ok(())
         }
         ABOUT => crate::shell::about(app),
         QUIT => {

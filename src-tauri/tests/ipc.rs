@@ -107,6 +107,8 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
 
         let caps = invoke(&webview, "capabilities").expect("capabilities answers");
         assert_eq!(caps["pinned_transport"], true);
+        // WebKitGTK: the terminal draws with the DOM renderer (a blank WebGL pane otherwise).
+        assert_eq!(caps["webgl_terminal"], !cfg!(target_os = "linux"));
 
         // The UI's REST calls go through the pinned client: the right pin gets the host's
         // answer, any other is refused before anything is sent.

@@ -342,9 +342,12 @@ export class ClaudeSandbox {
   }
 }
 
-/** Starts the real `claude` in a Paddock session (Paddock injects its hooks); returns the id. */
+/**
+ * Starts the real `claude` in a Paddock session (Paddock injects its hooks) of the host whose
+ * directories `host.env` names (a `Host`, or the app's own); returns the id.
+ */
 export async function startClaude(
-  host: Host,
+  host: Pick<Host, "env">,
   sb: ClaudeSandbox,
   name: string,
   extraArgs: string[] = [],

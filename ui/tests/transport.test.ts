@@ -6,11 +6,12 @@ import {
   pinnedTransport,
   transport,
   Unreachable,
+  webglTerminal,
   type Ipc,
 } from "../src/lib/backend/transport";
 
 /** A shell that records every command and answers like the app's Rust side would. */
-function fakeShell(pinned: boolean) {
+function fakeShell(pinned: boolean, webgl?: boolean) {
   const calls: { cmd: string; args?: Record<string, unknown> }[] = [];
   const channels: ((m: unknown) => void)[] = [];
   const ipc: Ipc = {
@@ -18,7 +19,7 @@ function fakeShell(pinned: boolean) {
       calls.push({ cmd, args });
       switch (cmd) {
         case "capabilities":
-          return { pinned_transport: pinned } as T;
+          return { pinned_transport: pinned, webgl_terminal: webgl } as T;
         case "request":
           if (args?.url === "https://gone:1")
             throw { code: "unreachable", message: "the host at https://gone:1 does not answer" };
@@ -65,6 +66,15 @@ describe("the transport", () => {
         body: null,
       },
     });
+  });
+
+  it("lets the terminal use WebGL unless the shell says its webview draws it badly", async () => {
+    await chooseTransport(async () => null);
+    expect(webglTerminal()).toBe(true);
+    await chooseTransport(async () => fakeShell(true, false).ipc);
+    expect(webglTerminal()).toBe(false);
+    await chooseTransport(async () => fakeShell(true).ipc); // an older shell: not said
+    expect(webglTerminal()).toBe(true);
   });
 
   it("keeps the browser transport when the shell cannot pin", async () => {

@@ -3,6 +3,8 @@
 //! `GetCapabilities` (with or without `actions`) and `GetServerInformation`, records every
 //! `Notify` and `CloseNotification`, and emits `ActionInvoked` when the test presses a
 //! button, as a desktop's notification daemon (dunst, GNOME Shell, KDE Plasma) does.
+//! [`NotificationServer::attach`] serves on a bus that already runs instead (the app's
+//! end-to-end tests, through the `paddock-notification-server` binary).
 
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -38,14 +40,14 @@ struct State {
     log: Vec<String>,
 }
 
-/// The bus and the server. Both stop when dropped.
+/// The server, and the bus when it started its own. Both stop when dropped.
 pub struct NotificationServer {
-    daemon: Child,
+    /// The private `dbus-daemon` and its folder, when [`NotificationServer::start`] made them.
+    daemon: Option<(Child, tempfile::TempDir)>,
     address: String,
     state: Arc<Mutex<State>>,
-    press: mpsc::UnboundedSender<(u32, String)>,
+    press: Option<mpsc::UnboundedSender<(u32, String)>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
 }
 
 fn lock(s: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -76,11 +78,26 @@ impl NotificationServer {
             let _ = daemon.kill();
             return Err("dbus-daemon printed no address".into());
         }
+        match Self::attach(&address, actions) {
+            Ok(mut server) => {
+                server.daemon = Some((daemon, dir));
+                Ok(server)
+            }
+            Err(e) => {
+                let _ = daemon.kill();
+                let _ = daemon.wait();
+                Err(e)
+            }
+        }
+    }
+
+    /// Serves on the bus at `address` (which someone else runs) until dropped.
+    pub fn attach(address: &str, actions: bool) -> Result<Self, String> {
         let state = Arc::new(Mutex::new(State::default()));
         let (press, presses) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let served = state.clone();
-        let addr = address.clone();
+        let addr = address.to_owned();
         let thread = std::thread::Builder::new()
             .name("notification-server".into())
             .spawn(move || {
@@ -99,22 +116,17 @@ impl NotificationServer {
             .map_err(|e| e.to_string())?;
         match ready_rx.recv_timeout(Duration::from_secs(20)) {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                let _ = daemon.kill();
-                return Err(e);
-            }
+            Ok(Err(e)) => return Err(e),
             Err(_) => {
-                let _ = daemon.kill();
-                return Err("the notification server did not come up on the bus within 20s".into());
+                return Err("the notification server did not come up on the bus within 20s".into())
             }
         }
         Ok(Self {
-            daemon,
-            address,
+            daemon: None,
+            address: address.to_owned(),
             state,
-            press,
+            press: Some(press),
             thread: Some(thread),
-            _dir: dir,
         })
     }
 
@@ -133,7 +145,9 @@ impl NotificationServer {
 
     /// Presses the button `key` of notification `id` (emits `ActionInvoked`).
     pub fn invoke(&self, id: u32, key: &str) {
-        let _ = self.press.send((id, key.to_owned()));
+        if let Some(press) = &self.press {
+            let _ = press.send((id, key.to_owned()));
+        }
     }
 
     pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&Shown) -> bool) -> Shown {
@@ -152,9 +166,13 @@ impl NotificationServer {
 
 impl Drop for NotificationServer {
     fn drop(&mut self) {
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-        // The server's loop ends when the bus goes away.
+        // The server's loop ends when the bus goes away, or (on a bus it did not start)
+        // when no button can be pressed any more.
+        self.press = None;
+        if let Some((mut daemon, _dir)) = self.daemon.take() {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -85,11 +85,36 @@ export class AppWindow {
     );
   }
 
+  /**
+   * The rows the session's terminal pane shows on screen (the DOM renderer's rows, not
+   * xterm.js' buffer): what the owner sees. Fails if the pane draws with WebGL, whose rows
+   * are pixels only.
+   */
+  async terminalRows(): Promise<string[]> {
+    const got = await this.exec<{ renderer: string | null; rows: string[] }>(`
+      const t = document.querySelector('[data-testid="terminal"]');
+      const rows = t ? [...t.querySelectorAll('.xterm-rows > div')] : [];
+      return { renderer: t && t.dataset.renderer,
+               rows: rows.map((r) => r.textContent.replace(/\u00a0/g, ' ').trimEnd()) };`);
+    if (got.renderer && got.renderer !== "dom")
+      throw new Error(`the terminal draws with ${got.renderer}; its rows are not in the page`);
+    return got.rows;
+  }
+
   /** Clicks the first element matching a CSS selector. */
   async click(css: string): Promise<void> {
     const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {
       using: "css selector",
       value: css,
+    });
+    await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/click`, {});
+  }
+
+  /** Clicks the first `tag` element whose whole text is `text` (e.g. a button's label). */
+  async clickText(tag: string, text: string): Promise<void> {
+    const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {
+      using: "xpath",
+      value: `//${tag}[normalize-space(.)=${JSON.stringify(text)}]`,
     });
     await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/click`, {});
   }
@@ -101,6 +126,21 @@ export class AppWindow {
       value: css,
     });
     await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/value`, { text });
+  }
+
+  /** The handles of the app's webview windows WebDriver can drive. */
+  async handles(): Promise<string[]> {
+    return wd<string[]>("GET", `/session/${this.session}/window/handles`);
+  }
+
+  /** The handle of the window being driven. */
+  async handle(): Promise<string> {
+    return wd<string>("GET", `/session/${this.session}/window`);
+  }
+
+  /** Drives the window with this handle from now on. */
+  async switchTo(handle: string): Promise<void> {
+    await wd("POST", `/session/${this.session}/window`, { handle });
   }
 
   /** Saves a PNG of the window. */

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { SHOTS, until } from "../harness";
 import { AppWindow } from "./driver";
+import { keys, openTrayMenu, windowNamed } from "./desktop";
 
 const run = promisify(execFile);
 const PADDOCK = process.env.E2E_PADDOCK_BIN ?? "";
@@ -114,7 +115,53 @@ describe("the desktop app in host mode", () => {
     await until("the command's output in the session", async () =>
       (await paddock("logs", id)).includes("app-42-ok"),
     );
+    // What the window shows, not only what xterm.js holds: WebKitGTK draws the terminal
+    // with the DOM renderer (a WebGL pane there could stay black), so its rows are readable.
+    expect(
+      await app.exec<string>(
+        "return document.querySelector('[data-testid=\"terminal\"]').dataset.renderer;",
+      ),
+    ).toBe("dom");
+    await until("the typed command and its output, rendered in the window", async () => {
+      const rows = await app!.terminalRows();
+      return (
+        rows.some((r) => r.includes('echo "app-$((6*7))-ok"')) &&
+        rows.some((r) => r.trim() === "app-42-ok")
+      );
+    });
     writeFileSync(join(SHOTS, "app-window.png"), await app.screenshot());
+
+    // The tray's "Pair a device…" opens the pairing window with this host's offer, and the
+    // short code it shows pairs a device (the CLI on "another machine", here).
+    await openTrayMenu();
+    keys("Down", "Down", "Return"); // past "No agent needs you" (disabled): Open, Pair a device…
+    await windowNamed("Pair a device");
+    const main = await app.handle();
+    const pairingView = (await app.handles()).find((h) => h !== main);
+    expect(pairingView).toBeDefined();
+    await app.switchTo(pairingView!);
+    const shown = (await until("the pairing window's short code", async () => {
+      const t = await app!.text();
+      return /\b[A-Z0-9]{4}-[A-Z0-9]{4}\b/.test(t) ? t : null;
+    }))!;
+    expect(shown).toContain(status.url);
+    expect(shown).toContain(status.fingerprint);
+    writeFileSync(join(SHOTS, "app-pairing-window.png"), await app.screenshot());
+    const code = /\b([A-Z0-9]{4}-[A-Z0-9]{4})\b/.exec(shown)![1]!;
+    await paddock(
+      "remote",
+      "add",
+      code,
+      "--url",
+      status.url!,
+      "--fingerprint",
+      status.fingerprint!,
+      "--name",
+      "this-app",
+    );
+    const remote = JSON.parse(await paddock("ls", "--host", "this-app", "--json")) as Listed[];
+    expect(remote.map((s) => s.id)).toContain(id);
+    await app.switchTo(main);
 
     // Quit: the app (and the supervisor in it) ends; the agent, in its holder, does not.
     await app.close();

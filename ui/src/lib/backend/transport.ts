@@ -80,6 +80,11 @@ export const browserTransport: Transport = {
 export interface ShellCapabilities {
   /** The shell carries REST and WSS through its pinned client. */
   pinned_transport: boolean;
+  /**
+   * Whether the terminal may draw with WebGL in this webview (false in WebKitGTK, where a
+   * WebGL pane can stay blank). Absent (an older shell, or a browser): it may.
+   */
+  webgl_terminal?: boolean;
 }
 
 /** The subset of `@tauri-apps/api/core` used here, injected so it can be tested. */
@@ -179,6 +184,12 @@ export function pinnedTransport(ipc: Ipc): Transport {
 }
 
 let chosen: Transport = browserTransport;
+let webgl = true;
+
+/** Whether the terminal may try xterm.js' WebGL renderer here (the shell says; browsers may). */
+export function webglTerminal(): boolean {
+  return webgl;
+}
 
 /** The transport chosen at start. */
 export function transport(): Transport {
@@ -193,12 +204,14 @@ export async function chooseTransport(
   loadIpc: () => Promise<Ipc | null> = loadTauriIpc,
 ): Promise<Transport> {
   chosen = browserTransport;
+  webgl = true;
   const ipc = await loadIpc();
   if (ipc) {
     const caps = await ipc
       .invoke<ShellCapabilities>("capabilities")
-      .catch(() => ({ pinned_transport: false }));
+      .catch((): ShellCapabilities => ({ pinned_transport: false }));
     if (caps.pinned_transport) chosen = pinnedTransport(ipc);
+    webgl = caps.webgl_terminal ?? true;
   }
   return chosen;
 }

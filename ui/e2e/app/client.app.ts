@@ -1,0 +1,78 @@
+/**
+ * Client mode: the app is a client of another host. A second real `paddock up` (its own
+ * runtime and data directories, "another machine") offers a pairing; the operating system
+ * opens its `paddock://pair?…` link with the app (a second launch with the link, which the
+ * running app receives); the window pairs through the pinned client, lists that host's
+ * session, opens it, and typing in its terminal reaches the remote shell.
+ */
+import { execFile, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { Host, SHOTS, until } from "../harness";
+import { APP, AppWindow } from "./driver";
+
+const run = promisify(execFile);
+const PADDOCK = process.env.E2E_PADDOCK_BIN ?? "";
+
+describe("the desktop app as a client of another host", () => {
+  let app: AppWindow | null = null;
+  const other = new Host();
+  afterAll(async () => {
+    await app?.close();
+    await other.close();
+  });
+
+  it("pairs with another paddock up through its pairing link, opens its session and types into it", async () => {
+    await other.up();
+    const id = await other.shell("on-the-other-host");
+    app = await AppWindow.launch(["--open"], process.env);
+    await until(
+      "the app's own supervisor",
+      async () => {
+        const { stdout } = await run(PADDOCK, ["status", "--json"], { env: process.env });
+        return (JSON.parse(stdout) as { url: string | null }).url;
+      },
+      60_000,
+    );
+    await app.waitText("Paddock", 60_000);
+
+    // The other host's offer, as the link its QR code's phone camera or a click would open.
+    const offer = await other.pair("operator");
+    expect(offer.url).not.toBe("");
+    const link =
+      `paddock://pair?url=${encodeURIComponent(offer.url)}` +
+      `&secret=${encodeURIComponent(offer.secret)}&fp=${offer.fingerprint}`;
+    // The desktop opens a paddock:// link by starting the app with it; the running app gets it.
+    const second = spawn(APP, [link], { env: process.env, stdio: "ignore" });
+    const secondExit = new Promise<number | null>((r) => second.once("exit", r));
+    await app.waitText(`Pair with ${new URL(offer.url).host}`, 30_000);
+    expect(await secondExit).toBe(0); // it handed the link over and left
+    mkdirSync(SHOTS, { recursive: true });
+    writeFileSync(join(SHOTS, "app-client-pair.png"), await app.screenshot());
+    await app.clickText("button", "Pair this device");
+
+    // The other host's session is listed; open it and type.
+    await app.waitText("on-the-other-host", 30_000);
+    await app.click(`[data-session="${id}"]`);
+    await until("a writable terminal of the remote session", () =>
+      app!.exec<boolean>(
+        'return !!document.querySelector(\'[data-testid="terminal"][data-writable="true"]\');',
+      ),
+    );
+    await app.type(".xterm-helper-textarea", 'echo "remote-$((40+2))"\uE007');
+    await until("the typed command's output on the other host", async () =>
+      (await other.paddock("logs", id)).includes("remote-42"),
+    );
+    await until("its output, rendered in the app's window", async () =>
+      (await app!.terminalRows()).some((r) => r.trim() === "remote-42"),
+    );
+    // The device the app paired as is the other host's, with the role it was offered.
+    const devices = JSON.parse(await other.paddock("devices", "list", "--json")) as {
+      role: string;
+    }[];
+    expect(devices.map((d) => d.role)).toEqual(["operator"]);
+    writeFileSync(join(SHOTS, "app-client-session.png"), await app.screenshot());
+  });
+});
