@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // The browser half of `paddock-bench --only conversation`: pairs a 390×844 touch phone
 // (Debian's Chromium through playwright-core) with the bench's `paddock up`, opens the
-// session, and measures (1) from a tap on the Chat tab to its turns painted, several times,
-// and (2) from a line appended to the transcript file to its text painted on the open view.
-// Usage: node bench-conversation.mjs PAIR_URL SESSION_ID TRANSCRIPT_PATH. Prints JSON:
-// {"paint_ms": [...], "live_ms": [...]}.
+// session, and measures (1) for each fresh session given (never read before), from the tap on
+// it in the list (Chat opens by itself on a phone) to its newest turn painted, (2) from a tap
+// on the Chat tab to its turns painted, several times, and (3) from a line appended to the
+// transcript file to its text painted on the open view.
+// Usage: node bench-conversation.mjs PAIR_URL SESSION_ID TRANSCRIPT_PATH [FRESH_SESSION_ID...].
+// Prints JSON: {"cold_paint_ms": [...], "paint_ms": [...], "live_ms": [...]}.
 import { chromium } from "playwright-core";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const [pairUrl, session, transcript] = process.argv.slice(2);
+const [pairUrl, session, transcript, ...fresh] = process.argv.slice(2);
+/** The newest turn of the bench's transcript is on the page. */
+const NEWEST = "Step 4999:";
 if (!pairUrl || !session || !transcript) {
   console.error("usage: bench-conversation.mjs PAIR_URL SESSION_ID TRANSCRIPT_PATH");
   process.exit(2);
@@ -33,6 +37,39 @@ try {
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(pairUrl);
   await page.getByRole("button", { name: "Pair this device" }).tap();
+  const home = new URL(pairUrl).origin + "/";
+
+  // A fresh session: from the tap (the node clock) to its newest turn painted (the page's
+  // clock after two frames; the same machine's clock).
+  const cold_paint_ms = [];
+  for (const id of fresh) {
+    await page.goto(home);
+    const card = page.locator(`[data-session="${id}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    const painted = page.evaluate(
+      (newest) =>
+        new Promise((resolve, reject) => {
+          const started = Date.now();
+          const check = () => {
+            const turns = [...document.querySelectorAll("[data-turn]")];
+            if (turns.some((t) => t.textContent?.includes(newest))) {
+              requestAnimationFrame(() => requestAnimationFrame(() => resolve(Date.now())));
+            } else if (Date.now() - started > 20_000) {
+              reject(new Error("the fresh session's turns did not show within 20 s"));
+            } else {
+              requestAnimationFrame(check);
+            }
+          };
+          check();
+        }),
+      NEWEST,
+    );
+    const tapped = Date.now();
+    await card.tap();
+    cold_paint_ms.push((await painted) - tapped);
+  }
+
+  await page.goto(home);
   const card = page.locator(`[data-session="${session}"]`);
   await card.waitFor({ timeout: 15_000 });
   await card.tap();
@@ -47,7 +84,7 @@ try {
     await terminal.tap();
     await page.locator("[data-turn]").first().waitFor({ state: "detached" });
     const ms = await page.evaluate(
-      () =>
+      (newest) =>
         new Promise((resolve, reject) => {
           const tab = [...document.querySelectorAll('[role="tab"]')].find(
             (t) => t.textContent?.trim() === "Chat",
@@ -56,7 +93,8 @@ try {
           const t0 = performance.now();
           tab.click();
           const check = () => {
-            if (document.querySelector('[data-turn="4999"]')) {
+            const turns = [...document.querySelectorAll("[data-turn]")];
+            if (turns.some((t) => t.textContent?.includes(newest))) {
               requestAnimationFrame(() =>
                 requestAnimationFrame(() => resolve(performance.now() - t0)),
               );
@@ -68,6 +106,7 @@ try {
           };
           check();
         }),
+      NEWEST,
     );
     paint_ms.push(ms);
   }
@@ -107,7 +146,7 @@ try {
     live_ms.push((await seen) - appended);
     await new Promise((r) => setTimeout(r, 200));
   }
-  console.log(JSON.stringify({ paint_ms, live_ms }));
+  console.log(JSON.stringify({ cold_paint_ms, paint_ms, live_ms }));
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });
