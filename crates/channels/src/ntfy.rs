@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Actions ntfy accepts on one message.
+const MAX_ACTIONS: usize = 3;
+
 const NAME: &str = "ntfy";
 /// ntfy sends a keepalive every 45 s; a stream silent this long is dead.
 const SILENCE: Duration = Duration::from_secs(120);
@@ -103,9 +106,12 @@ impl Ntfy {
     pub fn message(&self, out: &Outgoing) -> Value {
         let n = &out.notification;
         let (title, body) = lines(out);
+        // ntfy refuses a message with more than 3 actions: the first 3 (a question's first
+        // options before Deny; Approve and Deny otherwise).
         let mut actions: Vec<Value> = out
             .actions
             .iter()
+            .take(MAX_ACTIONS)
             .map(|a| {
                 let mut headers = serde_json::Map::new();
                 if let Some(t) = &self.token {
@@ -126,7 +132,7 @@ impl Ntfy {
             })
             .collect();
         if let Some(link) = out.link_url() {
-            if actions.len() < 3 {
+            if actions.len() < MAX_ACTIONS {
                 actions.push(json!({"action": "view", "label": "Open", "url": link}));
             }
         }
