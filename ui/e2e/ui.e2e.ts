@@ -1252,7 +1252,11 @@ describe("the conversation on a phone, 390×844, touch only", () => {
 
     // Scrolled to the top: the page before is read and put above, and so on.
     for (const want of [60, 90]) {
-      await thread.locator(".thread").evaluate((el) => el.scrollTo({ top: 0 }));
+      await thread.locator(".thread").evaluate(async (el) => {
+        el.scrollTop = el.scrollHeight;
+        await new Promise((r) => requestAnimationFrame(r));
+        el.scrollTop = 0;
+      });
       await until(`${want} turns`, async () => (await turns.count()) >= want, 10_000);
     }
     expect(await thread.getByText("Step 4910: make the tests pass").count()).toBe(1);
