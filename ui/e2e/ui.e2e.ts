@@ -1244,6 +1244,12 @@ describe("the conversation on a phone, 390×844, touch only", () => {
       () => thread.getByText("Module 4999 passes.").isVisible(),
       20_000,
     );
+    // It opens at the bottom: the newest turn in view.
+    await until("the thread scrolled to its newest turn", () =>
+      thread
+        .locator(".thread")
+        .evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 48),
+    );
     const turns = thread.locator("[data-turn]");
     expect(await turns.count()).toBe(30);
     expect(await thread.getByText("Step 4970: make the tests pass").count()).toBe(1);

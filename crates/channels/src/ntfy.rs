@@ -337,6 +337,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_question_with_many_options_gets_the_first_three_ntfy_accepts() {
+        use paddock_core::notify::{ActionLink, NotificationAction};
+        use paddock_core::notify::{Notification, NotificationState};
+        let n = Ntfy::new(&NtfyConfig {
+            enabled: true,
+            topic: "paddock_q".into(),
+            ..Default::default()
+        })
+        .expect("valid");
+        let options = ["Red", "Blue", "Green", "Deny"];
+        let actions = options
+            .iter()
+            .enumerate()
+            .map(|(i, label)| ActionLink {
+                action: NotificationAction {
+                    key: format!("answer-{i}"),
+                    label: (*label).into(),
+                    decision: paddock_proto::agent::Decision::Allow,
+                    takes_message: false,
+                },
+                token: format!("pna_{i}"),
+                url: None,
+            })
+            .collect();
+        let notification = Notification {
+            id: "n1".into(),
+            kind: NotificationKind::Permission,
+            rule: "permission".into(),
+            session: None,
+            session_name: None,
+            title: "claude asks you a question".into(),
+            body: "Which colour?".into(),
+            link: "/#/sessions/s1".into(),
+            request: Some("p1".into()),
+            tool: Some("AskUserQuestion".into()),
+            detail: None,
+            actions: vec![],
+            created_at: "2026-12-06T16:00:00.000Z".into(),
+            state: NotificationState::Pending,
+        };
+        let out = Outgoing::new(notification, actions, Some("https://box.test".into()));
+        let m = n.message(&out);
+        let labels: Vec<&str> = m["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter_map(|a| a["label"].as_str())
+            .collect();
+        assert_eq!(labels, ["Red", "Blue", "Green"], "{m:#}");
+    }
+
+    #[test]
     fn topics_and_urls_are_checked_before_anything_is_sent() {
         let ok = NtfyConfig {
             enabled: true,
