@@ -1195,4 +1195,82 @@ describe("the conversation on a phone, 390×844, touch only", () => {
     );
     await shot(p, "phone-conversation-replied");
   });
+
+  it("a cold 5,000-turn session opens on its newest turns at once, and scrolling up reads older pages", async () => {
+    const { page } = p;
+    // A Claude Code transcript of 5,000 turns (about 2 MB) that no client has read yet.
+    const path = join(host.dir, "long-chat.jsonl");
+    const lines: string[] = [];
+    for (let n = 0; n < 5000; n++) {
+      lines.push(
+        JSON.stringify({
+          type: "user",
+          timestamp: "2026-12-06T10:00:00Z",
+          message: { role: "user", content: `Step ${n}: make the tests pass` },
+        }),
+        JSON.stringify({
+          type: "assistant",
+          timestamp: "2026-12-06T10:00:01Z",
+          message: {
+            id: `m${n}`,
+            model: "claude-sonnet-4-5",
+            usage: { input_tokens: 1000, output_tokens: 50 },
+            content: [{ type: "text", text: `Module ${n} passes.` }],
+          },
+        }),
+      );
+    }
+    writeFileSync(path, lines.join("\n") + "\n");
+    const out = await host.paddock("run", "--name", "long-chat", "--", "sleep", "100000");
+    const long = out.trim().split(/\s+/).pop()!;
+    execFileSync(PADDOCK, ["hook", "--agent", "claude"], {
+      env: { ...host.env, PADDOCK_SESSION_ID: long },
+      input: JSON.stringify({
+        hook_event_name: "UserPromptSubmit",
+        session_id: "e2e-long",
+        transcript_path: path,
+        cwd: "/",
+        prompt: "Step 4999",
+      }),
+    });
+    await page.goto(host.url + "/#/");
+    const card = page.locator(`[data-session="${long}"]`);
+    await until("the long session's card", () => card.isVisible());
+    await card.tap();
+    // On a phone the Chat opens by itself once the host has read the session's insight.
+    const thread = page.getByLabel("Conversation");
+    await until(
+      "the newest turn",
+      () => thread.getByText("Module 4999 passes.").isVisible(),
+      20_000,
+    );
+    // It opens at the bottom: the newest turn in view.
+    await until("the thread scrolled to its newest turn", () =>
+      thread
+        .locator(".thread")
+        .evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 48),
+    );
+    const turns = thread.locator("[data-turn]");
+    expect(await turns.count()).toBe(30);
+    expect(await thread.getByText("Step 4970: make the tests pass").count()).toBe(1);
+    expect(await thread.getByText("Step 4969: make the tests pass").count()).toBe(0);
+    await shot(p, "phone-conversation-long");
+
+    // Scrolled to the top: the page before is read and put above, and so on.
+    for (const want of [60, 90]) {
+      await thread.locator(".thread").evaluate(async (el) => {
+        el.scrollTop = el.scrollHeight;
+        await new Promise((r) => requestAnimationFrame(r));
+        el.scrollTop = 0;
+      });
+      await until(`${want} turns`, async () => (await turns.count()) >= want, 10_000);
+    }
+    expect(await thread.getByText("Step 4910: make the tests pass").count()).toBe(1);
+    const shown = await turns.evaluateAll((els) =>
+      els.map((e) => Number(e.getAttribute("data-turn"))),
+    );
+    expect(shown).toEqual([...shown].sort((a, b) => a - b));
+    expect(new Set(shown).size).toBe(shown.length);
+    await host.paddock("rm", "--force", long).catch(() => {});
+  });
 });

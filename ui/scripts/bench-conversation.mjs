@@ -1,22 +1,55 @@
 #!/usr/bin/env node
 // The browser half of `paddock-bench --only conversation`: pairs a 390×844 touch phone
 // (Debian's Chromium through playwright-core) with the bench's `paddock up`, opens the
-// session, and measures (1) from a tap on the Chat tab to its turns painted, several times,
-// and (2) from a line appended to the transcript file to its text painted on the open view.
-// Usage: node bench-conversation.mjs PAIR_URL SESSION_ID TRANSCRIPT_PATH. Prints JSON:
-// {"paint_ms": [...], "live_ms": [...]}.
+// session, and measures (1) for each fresh session given (never read before), from the tap on
+// it in the list (Chat opens by itself on a phone) to its newest turn painted, (2) from a tap
+// on the Chat tab to its turns painted, several times, and (3) from a line appended to the
+// transcript file to its text painted on the open view.
+// Usage: node bench-conversation.mjs PAIR_URL SESSION_ID TRANSCRIPT_PATH [FRESH_SESSION_ID...].
+// Prints JSON: {"cold_paint_ms": [...], "paint_ms": [...], "live_ms": [...]}.
 import { chromium } from "playwright-core";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const [pairUrl, session, transcript] = process.argv.slice(2);
+const [pairUrl, session, transcript, ...fresh] = process.argv.slice(2);
+/** The newest turn of the bench's transcript is on the page. */
+const NEWEST = "Step 4999:";
 if (!pairUrl || !session || !transcript) {
   console.error("usage: bench-conversation.mjs PAIR_URL SESSION_ID TRANSCRIPT_PATH");
   process.exit(2);
 }
 const PAINTS = 7;
 const LINES = 10;
+
+/** From a tap on the Chat tab (the page's clock) to the newest turn painted (two frames). */
+function paintFromChatTap(page) {
+  return page.evaluate(
+    (newest) =>
+      new Promise((resolve, reject) => {
+        const tab = [...document.querySelectorAll('[role="tab"]')].find(
+          (t) => t.textContent?.trim() === "Chat",
+        );
+        if (!tab) return reject(new Error("no Chat tab"));
+        const t0 = performance.now();
+        tab.click();
+        const check = () => {
+          const turns = [...document.querySelectorAll("[data-turn]")];
+          if (turns.some((t) => t.textContent?.includes(newest))) {
+            requestAnimationFrame(() =>
+              requestAnimationFrame(() => resolve(performance.now() - t0)),
+            );
+          } else if (performance.now() - t0 > 10_000) {
+            reject(new Error("the turns did not show within 10 s"));
+          } else {
+            requestAnimationFrame(check);
+          }
+        };
+        check();
+      }),
+    NEWEST,
+  );
+}
 
 const profile = mkdtempSync(join(tmpdir(), "paddock-bench-chromium-"));
 const context = await chromium.launchPersistentContext(profile, {
@@ -33,6 +66,23 @@ try {
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(pairUrl);
   await page.getByRole("button", { name: "Pair this device" }).tap();
+  const home = new URL(pairUrl).origin + "/";
+  // Paired once the sessions are listed.
+  await page.locator(`[data-session="${session}"]`).waitFor({ timeout: 15_000 });
+
+  // A fresh session (never read): opened, then from the tap on its Chat tab to its newest
+  // turn painted, as below.
+  const cold_paint_ms = [];
+  for (const id of fresh) {
+    await page.goto(home);
+    const card = page.locator(`[data-session="${id}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    await card.tap();
+    await page.getByRole("tab", { name: "Terminal" }).waitFor({ timeout: 15_000 });
+    cold_paint_ms.push(await paintFromChatTap(page));
+  }
+
+  await page.goto(home);
   const card = page.locator(`[data-session="${session}"]`);
   await card.waitFor({ timeout: 15_000 });
   await card.tap();
@@ -46,29 +96,7 @@ try {
   for (let i = 0; i < PAINTS; i++) {
     await terminal.tap();
     await page.locator("[data-turn]").first().waitFor({ state: "detached" });
-    const ms = await page.evaluate(
-      () =>
-        new Promise((resolve, reject) => {
-          const tab = [...document.querySelectorAll('[role="tab"]')].find(
-            (t) => t.textContent?.trim() === "Chat",
-          );
-          if (!tab) return reject(new Error("no Chat tab"));
-          const t0 = performance.now();
-          tab.click();
-          const check = () => {
-            if (document.querySelector('[data-turn="4999"]')) {
-              requestAnimationFrame(() =>
-                requestAnimationFrame(() => resolve(performance.now() - t0)),
-              );
-            } else if (performance.now() - t0 > 10_000) {
-              reject(new Error("the turns did not show within 10 s"));
-            } else {
-              requestAnimationFrame(check);
-            }
-          };
-          check();
-        }),
-    );
+    const ms = await paintFromChatTap(page);
     paint_ms.push(ms);
   }
 
@@ -107,7 +135,7 @@ try {
     live_ms.push((await seen) - appended);
     await new Promise((r) => setTimeout(r, 200));
   }
-  console.log(JSON.stringify({ paint_ms, live_ms }));
+  console.log(JSON.stringify({ cold_paint_ms, paint_ms, live_ms }));
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

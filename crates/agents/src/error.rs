@@ -29,6 +29,12 @@ pub enum AgentError {
     },
 
     #[error(
+        "{path} changed under the reader (it was cut or rewritten); its conversation is read \
+         again from its end: ask for the newest page again"
+    )]
+    Rewritten { path: PathBuf },
+
+    #[error(
         "Paddock cannot read {agent}'s transcripts; its state comes from its screen and process"
     )]
     NoTranscript { agent: String },

@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aider;
+pub mod backward;
 pub mod claude;
 pub mod codex;
 pub mod conversation;

@@ -56,6 +56,21 @@ fn identity(_meta: &std::fs::Metadata) -> (u64, u64) {
     (0, 0)
 }
 
+impl TailPosition {
+    /// The position `offset` (a line's start) in the open `file`, with the file's identity
+    /// and first bytes, so that a read from there notices a replaced file.
+    pub fn at(file: &mut File, offset: u64) -> io::Result<TailPosition> {
+        let (dev, ino) = identity(&file.metadata()?);
+        Ok(TailPosition {
+            dev,
+            ino,
+            offset,
+            head: read_head(file)?,
+            skipping: false,
+        })
+    }
+}
+
 fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD_LEN);
     file.seek(SeekFrom::Start(0))?;

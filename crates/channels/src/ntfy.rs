@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Actions ntfy accepts on one message.
+const MAX_ACTIONS: usize = 3;
+
 const NAME: &str = "ntfy";
 /// ntfy sends a keepalive every 45 s; a stream silent this long is dead.
 const SILENCE: Duration = Duration::from_secs(120);
@@ -103,9 +106,12 @@ impl Ntfy {
     pub fn message(&self, out: &Outgoing) -> Value {
         let n = &out.notification;
         let (title, body) = lines(out);
+        // ntfy refuses a message with more than 3 actions: the first 3 (a question's first
+        // options before Deny; Approve and Deny otherwise).
         let mut actions: Vec<Value> = out
             .actions
             .iter()
+            .take(MAX_ACTIONS)
             .map(|a| {
                 let mut headers = serde_json::Map::new();
                 if let Some(t) = &self.token {
@@ -126,7 +132,7 @@ impl Ntfy {
             })
             .collect();
         if let Some(link) = out.link_url() {
-            if actions.len() < 3 {
+            if actions.len() < MAX_ACTIONS {
                 actions.push(json!({"action": "view", "label": "Open", "url": link}));
             }
         }
@@ -329,6 +335,58 @@ impl Channel for Ntfy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_question_with_many_options_gets_the_first_three_ntfy_accepts() {
+        use paddock_core::notify::{ActionLink, NotificationAction};
+        use paddock_core::notify::{Notification, NotificationState};
+        let n = Ntfy::new(&NtfyConfig {
+            enabled: true,
+            topic: "paddock_q".into(),
+            ..Default::default()
+        })
+        .expect("valid");
+        let options = ["Red", "Blue", "Green", "Deny"];
+        let actions = options
+            .iter()
+            .enumerate()
+            .map(|(i, label)| ActionLink {
+                action: NotificationAction {
+                    key: format!("answer-{i}"),
+                    label: (*label).into(),
+                    decision: paddock_proto::agent::Decision::Allow,
+                    takes_message: false,
+                },
+                token: format!("pna_{i}"),
+                url: None,
+            })
+            .collect();
+        let notification = Notification {
+            id: "n1".into(),
+            kind: NotificationKind::Permission,
+            rule: "permission".into(),
+            session: None,
+            session_name: None,
+            title: "claude asks you a question".into(),
+            body: "Which colour?".into(),
+            link: "/#/sessions/s1".into(),
+            request: Some("p1".into()),
+            tool: Some("AskUserQuestion".into()),
+            detail: None,
+            actions: vec![],
+            created_at: "2026-12-06T16:00:00.000Z".into(),
+            state: NotificationState::Pending,
+        };
+        let out = Outgoing::new(notification, actions, Some("https://box.test".into()));
+        let m = n.message(&out);
+        let labels: Vec<&str> = m["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter_map(|a| a["label"].as_str())
+            .collect();
+        assert_eq!(labels, ["Red", "Blue", "Green"], "{m:#}");
+    }
 
     #[test]
     fn topics_and_urls_are_checked_before_anything_is_sent() {

@@ -1048,12 +1048,15 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
     let path = env.dir().join("conversation.jsonl");
     let mut text = String::new();
     let long = "line of output\n".repeat(500);
+    // Each turn's key: where its prompt's line ends.
+    let mut keys = Vec::new();
     for n in 0..5 {
         text += &format!(
             "{}\n",
             json!({"type": "user", "timestamp": "2026-12-06T10:00:00Z",
             "message": {"role": "user", "content": format!("task {n}")}})
         );
+        keys.push(text.len());
         text += &format!(
             "{}\n",
             json!({"type": "assistant", "timestamp": "2026-12-06T10:00:01Z",
@@ -1092,7 +1095,7 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
     };
     assert_eq!(page["agent"], "claude");
     assert_eq!(page["total"], 5);
-    assert_eq!(page["older"], 3, "{page}");
+    assert_eq!(page["older"], keys[3], "{page}");
     let turns = page["turns"].as_array().expect("turns");
     let prompts: Vec<&str> = turns.iter().filter_map(|t| t["prompt"].as_str()).collect();
     assert_eq!(prompts, ["task 3", "task 4"]);
@@ -1115,7 +1118,7 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
     let older = web
         .call(
             "GET",
-            &format!("{url}?limit=2&before=3"),
+            &format!("{url}?limit=2&before={}", keys[3]),
             Some(&token),
             None,
         )
@@ -1127,9 +1130,14 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
         .filter_map(|t| t["prompt"].as_str())
         .collect();
     assert_eq!(prompts, ["task 1", "task 2"]);
-    assert_eq!(older.body["older"], 1);
+    assert_eq!(older.body["older"], keys[1]);
     let whole = web
-        .call("GET", &format!("{url}/turns/4"), Some(&token), None)
+        .call(
+            "GET",
+            &format!("{url}/turns/{}", keys[4]),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(whole.status, 200, "{}", whole.body);
     assert_eq!(whole.body["items"][0]["output"], long.as_str());
@@ -1154,12 +1162,9 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
         .append(true)
         .open(&path)
         .expect("append");
-    writeln!(
-        f,
-        "{}",
-        json!({"type": "user", "message": {"role": "user", "content": "task 5"}})
-    )
-    .expect("append");
+    let prompt = json!({"type": "user", "message": {"role": "user", "content": "task 5"}});
+    writeln!(f, "{prompt}").expect("append");
+    let key5 = text.len() + prompt.to_string().len() + 1;
     writeln!(f, "{}", json!({"type": "assistant", "message": {"id": "m5", "content": [{"type": "text", "text": "On it."}]}})).expect("append");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -1172,7 +1177,7 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
             .unwrap_or_default();
         if turn["prompt"] == "task 5" && turn["items"][0]["text"] == "On it." {
             assert_eq!(m["total"], 6);
-            assert_eq!(turn["index"], 5);
+            assert_eq!(turn["index"], key5);
             break;
         }
         assert!(

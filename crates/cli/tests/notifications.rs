@@ -2,7 +2,8 @@
 //! permission under `paddock up`; a Web Push message reaches a loopback push service that
 //! checks VAPID and decrypts it; a D-Bus notification with Approve and Deny appears on a
 //! private session bus; pressing Approve runs the tool; pressing Deny afterwards is refused
-//! and the owner is told who answered.
+//! and the owner is told who answered. An AskUserQuestion's notification carries the
+//! question and its options: pressing one answers it, once, and the agent goes on with it.
 
 mod common;
 
@@ -49,36 +50,16 @@ fn script(command: &str) -> Script {
         )
 }
 
-#[test]
-fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desktop_runs_the_tool()
-{
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
-    let env = Env::new();
-    let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
-    let push = PushService::start().expect("push service");
-    let browser = push.subscribe();
-    subscribe(&env, &browser);
-    let _sup = env.up_with(&[
-        (
-            "PADDOCK_NOTIFY__DESKTOP__BUS_ADDRESS".into(),
-            desktop.address().to_owned(),
-        ),
-        (
-            "PADDOCK_NOTIFY__WEB_PUSH__CONTACT".into(),
-            "mailto:owner@example.com".into(),
-        ),
-    ]);
-
-    let command = "echo approved-from-the-desktop > made.txt";
-    let fake = FakeApi::start(script(command)).expect("fake API");
-    let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+/// Starts the real Claude Code under `paddock run` in `sandbox` (permissions asked, hooks to
+/// Paddock) and waits until it is idle at its prompt: its session id.
+fn run_claude(env: &Env, sandbox: &ClaudeSandbox, claude: &std::path::Path) -> String {
     let mut cmd = env.cmd();
     sandbox.apply(&mut cmd);
     let out = cmd
         .args([
             "run", "--name", "claude", "--cols", "120", "--rows", "40", "--",
         ])
-        .arg(&claude)
+        .arg(claude)
         .args([
             "--permission-mode",
             "manual",
@@ -101,7 +82,38 @@ fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desk
             .iter()
             .any(|r| r["id"] == id.as_str() && r["state"] == "idle")
     });
+    id
+}
 
+/// `paddock up` with a private D-Bus notification server and a Web Push subscription.
+fn up(env: &Env, desktop: &NotificationServer, browser: &BrowserKeys) -> Supervisor {
+    subscribe(env, browser);
+    env.up_with(&[
+        (
+            "PADDOCK_NOTIFY__DESKTOP__BUS_ADDRESS".into(),
+            desktop.address().to_owned(),
+        ),
+        (
+            "PADDOCK_NOTIFY__WEB_PUSH__CONTACT".into(),
+            "mailto:owner@example.com".into(),
+        ),
+    ])
+}
+
+#[test]
+fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desktop_runs_the_tool()
+{
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let env = Env::new();
+    let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
+    let push = PushService::start().expect("push service");
+    let browser = push.subscribe();
+    let _sup = up(&env, &desktop, &browser);
+
+    let command = "echo approved-from-the-desktop > made.txt";
+    let fake = FakeApi::start(script(command)).expect("fake API");
+    let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+    let id = run_claude(&env, &sandbox, &claude);
     env.ok(&["message", "claude", "please make a file"]);
 
     // Web Push: VAPID checked and the payload decrypted by the push service.
@@ -216,6 +228,104 @@ fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desk
         err.contains("no notification channel `pager`") && err.contains("desktop"),
         "{err}"
     );
+}
+
+#[test]
+fn an_ask_user_question_notification_offers_its_options_and_pressing_one_answers_it_once() {
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let env = Env::new();
+    let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
+    let push = PushService::start().expect("push service");
+    let browser = push.subscribe();
+    let _sup = up(&env, &desktop, &browser);
+
+    let question = "Which colour should the button be?";
+    let input = json!({"questions": [{"question": question, "header": "Colour", "multiSelect": false,
+        "options": [{"label": "Red", "description": "Bold"}, {"label": "Blue", "description": "Calm"}]}]});
+    let fake = FakeApi::start(
+        Script::new()
+            .then(Reply::tool_use("AskUserQuestion", input).when(When::UserSays("paint".into())))
+            .then(Reply::text("Painting it blue.").when(When::ToolResult)),
+    )
+    .expect("fake API");
+    let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+    run_claude(&env, &sandbox, &claude);
+    env.ok(&["message", "claude", "paint the button"]);
+
+    // Web Push carries the question and a token per option, then Deny.
+    let pushed = push.wait_for("the question as a Web Push message", T, |d| {
+        d.json()["kind"] == "show"
+    });
+    let p = pushed.json();
+    assert_eq!(p["body"], question, "{p:#}");
+    let keys: Vec<(&str, &str)> = p["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap_or(""),
+                a["title"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [("answer-0", "Red"), ("answer-1", "Blue"), ("deny", "Deny")],
+        "{p:#}"
+    );
+
+    // The desktop: the question, its options as buttons; Blue pressed.
+    let shown = desktop.wait_for("the question on the desktop", T, |s| {
+        s.body.contains(question)
+    });
+    assert!(shown.summary.contains("asks you a question"), "{shown:?}");
+    assert_eq!(
+        shown.actions,
+        ["answer-0", "Red", "answer-1", "Blue", "deny", "Deny"],
+        "{shown:?}"
+    );
+    desktop.invoke(shown.id, "answer-1");
+    let answered = fake.wait_for("the question's answer reaching the model", T, |r| {
+        !r.tool_results().is_empty()
+    });
+    let result = &answered.tool_results()[0];
+    assert!(!result.is_error, "{result:?}");
+    assert!(
+        result.text.contains("Blue"),
+        "the answer is the option pressed: {result:?}"
+    );
+    wait_until("the agent going on with that choice", T, || {
+        fake.log().contains("Painting it blue.")
+    });
+
+    // Audited like a tap in the Chat tab; pressing another option afterwards is refused.
+    let approvals: serde_json::Value =
+        serde_json::from_str(&env.ok(&["approvals", "--all", "--json"])).expect("JSON");
+    let decided = &approvals[0]["outcome"];
+    assert_eq!(decided["by"], "desktop notification", "{approvals:#}");
+    assert_eq!(decided["decision"]["behavior"], "answer", "{approvals:#}");
+    assert_eq!(
+        decided["decision"]["answers"][question], "Blue",
+        "{approvals:#}"
+    );
+    desktop.invoke(shown.id, "answer-0");
+    let refused = desktop.wait_for("the refusal of the late Red", T, |s| {
+        s.summary.contains("not taken")
+    });
+    assert!(
+        refused
+            .body
+            .contains("already answered by desktop notification at"),
+        "{refused:?}"
+    );
+    let answered: Vec<_> = approvals
+        .as_array()
+        .expect("approvals")
+        .iter()
+        .filter(|a| a["outcome"]["kind"] == "decided")
+        .collect();
+    assert_eq!(answered.len(), 1, "answered exactly once: {approvals:#}");
 }
 
 /// Claude Code asks to run `touch <name>` for each prompt that names it.

@@ -44,8 +44,9 @@ pub enum Event {
     ConversationUpdate {
         id: SessionId,
         turns: Vec<paddock_proto::conversation::Turn>,
-        #[cfg_attr(feature = "wire", ts(type = "number"))]
-        total: u64,
+        /// Turns in the session, once known (see `ConversationPage::total`).
+        #[cfg_attr(feature = "wire", ts(type = "number | null"))]
+        total: Option<u64>,
         reset: bool,
     },
     /// A permission request was opened, decided or withdrawn.

@@ -205,7 +205,7 @@ impl Transcripts {
     fn with_conversation<T>(
         &self,
         session: &SessionId,
-        f: impl FnOnce(&ConversationReader, &Prices) -> T,
+        f: impl FnOnce(&mut ConversationReader, &Prices) -> Result<T, ConversationError>,
     ) -> Result<T, ConversationError> {
         let shared = self
             .lock()
@@ -227,7 +227,7 @@ impl Transcripts {
             ),
         };
         reader.poll().map_err(ConversationError::Read)?;
-        Ok(f(reader, &self.prices))
+        f(reader, &self.prices)
     }
 
     /// A page of the session's conversation: the newest `limit` turns before `before`.
@@ -238,7 +238,10 @@ impl Transcripts {
         before: Option<u64>,
         limit: usize,
     ) -> Result<ConversationPage, ConversationError> {
-        self.with_conversation(session, |r, prices| r.page(prices, before, limit))
+        self.with_conversation(session, |r, prices| {
+            r.page(prices, before, limit)
+                .map_err(ConversationError::Read)
+        })
     }
 
     /// One turn of the session's conversation, whole. Blocking, like [`Self::conversation_page`].
@@ -248,11 +251,10 @@ impl Transcripts {
         index: u64,
     ) -> Result<Turn, ConversationError> {
         self.with_conversation(session, |r, prices| {
-            r.turn(prices, index).ok_or(ConversationError::NoTurn {
-                index,
-                total: r.total(),
-            })
-        })?
+            r.turn(prices, index)
+                .map_err(ConversationError::Read)?
+                .ok_or(ConversationError::NoTurn { index })
+        })
     }
 
     /// Reads what was appended to `path`; the session and its new insight when it changed.
@@ -288,8 +290,8 @@ pub enum ConversationError {
     Unsupported(paddock_agents::AgentError),
     #[error("{0}")]
     Read(paddock_agents::AgentError),
-    #[error("the conversation has {total} turn(s) (0..{total}); there is no turn {index}")]
-    NoTurn { index: u64, total: u64 },
+    #[error("no turn starts at {index} in this conversation (the file was rewritten, or the cursor is not a turn's): read the newest page again")]
+    NoTurn { index: u64 },
 }
 
 /// The tool the transcript shows running (called, no result yet), if any.

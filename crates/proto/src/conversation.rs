@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 pub struct Turn {
-    /// The turn's position in the session, from 0; the cursor of pages.
+    /// The turn's key and the cursor of pages: where its first line ends in the agent's file
+    /// (a byte offset). Later turns have larger keys; a key never changes as the file grows.
     #[cfg_attr(feature = "wire", ts(type = "number"))]
     pub index: u64,
     /// The user's prompt as typed (a slash command as `/name args`); `None` for a turn the
@@ -177,7 +178,8 @@ pub struct ConversationPage {
     /// The cursor of the page before this one (`before=` it); `None` on the first turns.
     #[cfg_attr(feature = "wire", ts(type = "number | null"))]
     pub older: Option<u64>,
-    /// Turns in the whole session.
-    #[cfg_attr(feature = "wire", ts(type = "number"))]
-    pub total: u64,
+    /// Turns in the whole session, once known: `None` while only the newest part of a long
+    /// file was read (older pages are read when asked for).
+    #[cfg_attr(feature = "wire", ts(type = "number | null"))]
+    pub total: Option<u64>,
 }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 /// `GET /api/v1/sessions/{id}/conversation`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ConversationParams {
-    /// The newest turns before this turn index (a page's `older`); without it, the newest.
+    /// The newest turns keyed before this (a page's `older`); without it, the newest.
     pub before: Option<u64>,
     /// At most this many turns (1..=200, default 30).
     pub limit: Option<u32>,
@@ -78,7 +78,7 @@ pub async fn page(
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/conversation/turns/{index}", tag = "sessions", security(("bearer" = [])),
-    params(("id" = String, Path, description = "session id"), ("index" = u64, Path, description = "the turn's index")),
+    params(("id" = String, Path, description = "session id"), ("index" = u64, Path, description = "the turn's key (its `index` in a page)")),
     responses((status = 200, body = Turn), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn turn(
     State(st): State<AppState>,
@@ -87,7 +87,7 @@ pub async fn turn(
     let id = known(&st, &id)?;
     let index: u64 = index.parse().map_err(|_| {
         ApiError::bad_request(format!(
-            "`{index}` is not a turn index: use a turn's `index` (0, 1, 2, ...)"
+            "`{index}` is not a turn's key: use the `index` of a turn in a page"
         ))
     })?;
     let t = transcripts(&st)?;

@@ -68,7 +68,7 @@ impl ClaudeConversation {
     }
 
     fn apply(&mut self, conv: &mut Conversation, v: &Value) {
-        if !self.sidechain && v.get("isSidechain").and_then(Value::as_bool) == Some(true) {
+        if self.skipped(v) {
             return;
         }
         let ts = str_of(v, "timestamp").and_then(parse_time);
@@ -92,66 +92,97 @@ impl ClaudeConversation {
         }
     }
 
-    fn user(&mut self, conv: &mut Conversation, v: &Value, ts: Option<u64>) {
-        if v.get("isMeta").and_then(Value::as_bool) == Some(true)
-            || v.get("isCompactSummary").and_then(Value::as_bool) == Some(true)
-        {
-            return;
+    /// Whether `line` starts a turn (a typed prompt, a background task that finished) in a
+    /// main transcript: such a turn is read the same from that line on as from the file's
+    /// start. Decided by the same code as [`Self::apply_line`].
+    pub fn starts_turn(&self, line: &[u8]) -> bool {
+        let Ok(v) = serde_json::from_slice::<Value>(line) else {
+            return false;
+        };
+        if !v.is_object() || self.skipped(&v) || str_of(&v, "type") != Some("user") {
+            return false;
         }
-        let content = v.pointer("/message/content").unwrap_or(&Value::Null);
-        match content {
-            Value::String(text) => self.user_text(conv, text, ts),
-            Value::Array(blocks) => {
-                let mut texts = Vec::new();
-                for b in blocks {
-                    match str_of(b, "type") {
-                        Some("tool_result") => self.tool_result(conv, v, b, ts),
-                        Some("text") => texts.extend(str_of(b, "text")),
-                        Some("image") => texts.push("[image]"),
-                        _ => {}
-                    }
-                }
-                if !texts.is_empty() {
-                    self.user_text(conv, &texts.join("\n"), ts);
-                }
-            }
-            _ => {}
+        let (_, text) = user_blocks(&v);
+        text.is_some_and(|t| {
+            matches!(
+                self.user_kind(&t),
+                UserText::TaskDone(_) | UserText::Prompt(_)
+            )
+        })
+    }
+
+    /// Forgets the calls of turns keyed before `key` (dropped from memory: a late result for
+    /// them is not shown until their turn is read again).
+    pub fn forget_before(&mut self, key: u64) {
+        self.calls.retain(|_, c| c.0 >= key);
+    }
+
+    /// A side-chain line in a main transcript (a sub-agent's, read from its own file).
+    fn skipped(&self, v: &Value) -> bool {
+        !self.sidechain && v.get("isSidechain").and_then(Value::as_bool) == Some(true)
+    }
+
+    fn user(&mut self, conv: &mut Conversation, v: &Value, ts: Option<u64>) {
+        let (results, text) = user_blocks(v);
+        for b in results {
+            self.tool_result(conv, v, b, ts);
+        }
+        if let Some(text) = text {
+            self.user_text(conv, &text, ts);
+        }
+    }
+
+    /// What a user line's text is.
+    fn user_kind<'a>(&self, text: &'a str) -> UserText<'a> {
+        let t = text.trim();
+        if t.starts_with("[Request interrupted by user") {
+            UserText::Interrupted
+        } else if let Some(rest) = t.strip_prefix("<task-notification>") {
+            UserText::TaskDone(tag(rest, "summary").unwrap_or("A background task finished"))
+        } else if t.starts_with("<local-command-stdout>") || t.starts_with("<local-command-stderr>")
+        {
+            UserText::Output(
+                tag(t, "local-command-stdout")
+                    .or_else(|| tag(t, "local-command-stderr"))
+                    .unwrap_or("")
+                    .trim(),
+            )
+        } else if self.sidechain {
+            // A sub-agent's prompt is its call's input, shown with the call.
+            UserText::Other
+        } else {
+            readable_prompt(t).map_or(UserText::Other, UserText::Prompt)
         }
     }
 
     fn user_text(&mut self, conv: &mut Conversation, text: &str, ts: Option<u64>) {
-        let t = text.trim();
-        if t.starts_with("[Request interrupted by user") {
-            conv.push(Item::Interrupted, ts);
-        } else if let Some(rest) = t.strip_prefix("<task-notification>") {
-            let summary = tag(rest, "summary").unwrap_or("A background task finished");
-            conv.start_turn(None, ts);
-            conv.push(
-                Item::Notice {
-                    text: summary.to_owned(),
-                },
-                ts,
-            );
-        } else if t.starts_with("<local-command-stdout>") || t.starts_with("<local-command-stderr>")
-        {
-            let out = tag(t, "local-command-stdout")
-                .or_else(|| tag(t, "local-command-stderr"))
-                .unwrap_or("")
-                .trim();
-            if !out.is_empty() {
-                conv.push(Item::Notice { text: keep(out) }, ts);
+        match self.user_kind(text) {
+            UserText::Interrupted => conv.push(Item::Interrupted, ts),
+            UserText::TaskDone(summary) => {
+                conv.start_turn(None, ts);
+                conv.push(
+                    Item::Notice {
+                        text: summary.to_owned(),
+                    },
+                    ts,
+                );
             }
-        } else if self.sidechain {
-            // A sub-agent's prompt is its call's input, shown with the call.
-        } else if let Some(prompt) = readable_prompt(t) {
-            let compact = prompt == "/compact" || prompt.starts_with("/compact ");
-            let compaction = self.compaction.take();
-            if let (Some(item), false) = (&compaction, compact) {
-                conv.push(item.clone(), ts);
+            UserText::Output(out) => {
+                if !out.is_empty() {
+                    conv.push(Item::Notice { text: keep(out) }, ts);
+                }
             }
-            conv.start_turn(Some(prompt), ts);
-            if let (Some(item), true) = (compaction, compact) {
-                conv.push(item, ts);
+            UserText::Other => {}
+            UserText::Prompt(prompt) => {
+                let compact = prompt == "/compact" || prompt.starts_with("/compact ");
+                let compaction = self.compaction.take();
+                if let (Some(item), false) = (&compaction, compact) {
+                    conv.push(item.clone(), ts);
+                }
+                conv.start_turn(Some(prompt), ts);
+                if let (Some(item), true) = (compaction, compact) {
+                    conv.push(item, ts);
+                }
             }
         }
     }
@@ -285,6 +316,46 @@ impl ClaudeConversation {
             },
             ts,
         );
+    }
+}
+
+/// What the text of a user line is.
+enum UserText<'a> {
+    /// The user interrupted the agent.
+    Interrupted,
+    /// A background task finished: a turn the agent starts by itself (its summary).
+    TaskDone(&'a str),
+    /// A slash command's output.
+    Output(&'a str),
+    /// A typed prompt: it starts a turn.
+    Prompt(String),
+    Other,
+}
+
+/// A user line's tool results, and its text (text blocks joined; `None` for meta lines,
+/// compaction summaries and lines without text).
+fn user_blocks(v: &Value) -> (Vec<&Value>, Option<String>) {
+    if v.get("isMeta").and_then(Value::as_bool) == Some(true)
+        || v.get("isCompactSummary").and_then(Value::as_bool) == Some(true)
+    {
+        return (Vec::new(), None);
+    }
+    match v.pointer("/message/content").unwrap_or(&Value::Null) {
+        Value::String(text) => (Vec::new(), Some(text.clone())),
+        Value::Array(blocks) => {
+            let mut results = Vec::new();
+            let mut texts = Vec::new();
+            for b in blocks {
+                match str_of(b, "type") {
+                    Some("tool_result") => results.push(b),
+                    Some("text") => texts.extend(str_of(b, "text")),
+                    Some("image") => texts.push("[image]"),
+                    _ => {}
+                }
+            }
+            (results, (!texts.is_empty()).then(|| texts.join("\n")))
+        }
+        _ => (Vec::new(), None),
     }
 }
 

@@ -2,24 +2,26 @@
 //! Claude Code transcripts and their sub-agent files ([`claude`]), Codex rollouts ([`codex`]),
 //! Aider's chat history ([`aider`]).
 //!
-//! [`ConversationReader`] follows one transcript: each [`ConversationReader::poll`] reads only
-//! what was appended (whole lines, as [`crate::tail`] gives them) and says which turns changed;
-//! [`ConversationReader::page`] serves the newest turns before a cursor with long outputs cut,
-//! [`ConversationReader::turn`] one turn whole. Memory: every turn, with each tool output and
-//! text kept up to [`MAX_KEPT`] characters; a page cuts outputs to [`PAGE_OUTPUT`].
+//! A turn's key ([`Turn::index`], the cursor of pages) is the offset just after the line that
+//! started it in the file: it never changes as the file grows, and a turn read on its own
+//! from near its start gets the same key as in a read of the whole file. [`reader`] follows
+//! one transcript and serves pages newest first, reading a long file from its end. Memory:
+//! the turns of the newest part and a few pages, each tool output and text kept up to
+//! [`MAX_KEPT`] characters; a page cuts outputs to [`PAGE_OUTPUT`].
 //!
 //! Called by the supervisor (`paddock-core::conversations`) on a blocking thread.
 
 pub mod aider;
 pub mod claude;
 pub mod codex;
+pub mod reader;
 
-use crate::tail::{read_new_lines, TailPosition, DEFAULT_MAX_LINE};
-use crate::{AgentError, AgentKind, Prices};
-use paddock_proto::conversation::{ConversationPage, Item, ToolCall, Turn};
+pub use reader::{ConversationReader, Polled};
+
+use crate::Prices;
+use paddock_proto::conversation::{Item, SubAgentRun, ToolCall, Turn};
 use paddock_proto::insight::ModelUsage;
-use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
 
 /// Characters of one tool output or text kept in memory (and served by [`ConversationReader::turn`]).
 pub const MAX_KEPT: usize = 64 * 1024;
@@ -27,14 +29,17 @@ pub const MAX_KEPT: usize = 64 * 1024;
 pub const PAGE_OUTPUT: usize = 2000;
 /// Turns a page holds at most.
 pub const MAX_PAGE: usize = 200;
-/// Bytes read per poll step, so a long first read yields between steps.
-const READ_BUDGET: u64 = 8 * 1024 * 1024;
 
-/// The turns read so far, and which changed since last asked.
+/// The turns read so far (ascending keys), and which changed since last asked.
 #[derive(Debug, Default)]
 pub struct Conversation {
     turns: Vec<Turn>,
+    /// Per turn: where to start reading so that its first line is read (the end of the line
+    /// read before it).
+    froms: Vec<u64>,
     changed: BTreeSet<u64>,
+    /// The line being read: where the line before it ended, and its own end (its key).
+    line: (u64, u64),
 }
 
 impl Conversation {
@@ -47,9 +52,14 @@ impl Conversation {
         self.touch(i, ts)
     }
 
+    /// Says which line is read next: where the line before it ended, and where it ends.
+    pub fn at_line(&mut self, from: u64, end: u64) {
+        self.line = (from, end);
+    }
+
     fn touch(&mut self, i: usize, ts: Option<u64>) -> &mut Turn {
-        self.changed.insert(i as u64);
         let t = &mut self.turns[i];
+        self.changed.insert(t.index);
         if ts.is_some() {
             t.last_at_ms = ts.max(t.last_at_ms);
         }
@@ -58,7 +68,8 @@ impl Conversation {
 
     /// Starts a turn: the user's prompt, or `None` when the agent woke by itself.
     pub fn start_turn(&mut self, prompt: Option<String>, ts: Option<u64>) {
-        let index = self.turns.len() as u64;
+        let (from, index) = self.line;
+        self.froms.push(from);
         self.turns.push(Turn {
             index,
             prompt,
@@ -114,11 +125,9 @@ impl Conversation {
         }
     }
 
-    /// The tool call `id` in turn `turn` (marked changed), to fill in its result.
+    /// The tool call `id` in the turn keyed `turn` (marked changed), to fill in its result.
     pub fn tool_mut(&mut self, turn: u64, id: &str, ts: Option<u64>) -> Option<&mut ToolCall> {
-        let i = usize::try_from(turn)
-            .ok()
-            .filter(|&i| i < self.turns.len())?;
+        let i = self.position(turn)?;
         self.touch(i, ts)
             .items
             .iter_mut()
@@ -128,9 +137,39 @@ impl Conversation {
             })
     }
 
-    /// The index of the open turn (`None` before the first).
+    /// The key of the open turn (`None` before the first).
     pub fn open_index(&self) -> Option<u64> {
-        self.turns.len().checked_sub(1).map(|i| i as u64)
+        self.turns.last().map(|t| t.index)
+    }
+
+    /// Where the turn keyed `key` is in [`Self::turns`].
+    fn position(&self, key: u64) -> Option<usize> {
+        self.turns.binary_search_by_key(&key, |t| t.index).ok()
+    }
+
+    /// The turn keyed `key`.
+    pub fn get(&self, key: u64) -> Option<&Turn> {
+        self.turns.get(self.position(key)?)
+    }
+
+    /// The turns, ascending keys.
+    pub fn turns(&self) -> &[Turn] {
+        &self.turns
+    }
+
+    /// Drops the `n` oldest turns: their keys and where to read each again.
+    fn evict(&mut self, n: usize) -> Vec<(u64, u64)> {
+        let n = n.min(self.turns.len());
+        let gone: Vec<(u64, u64)> = self
+            .turns
+            .drain(..n)
+            .map(|t| t.index)
+            .zip(self.froms.drain(..n))
+            .collect();
+        if let Some(&(last, _)) = gone.last() {
+            self.changed.retain(|&k| k > last);
+        }
+        gone
     }
 
     /// Every item of every turn, in order (a sub-agent's run is shown as one list).
@@ -146,7 +185,7 @@ impl Conversation {
         self.turns.is_empty()
     }
 
-    /// The turns changed since the last call, by index.
+    /// The turns changed since the last call, by key.
     pub fn take_changed(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.changed).into_iter().collect()
     }
@@ -190,9 +229,22 @@ fn ending_question(turn: &Turn) -> Option<String> {
     Some(text[start..].trim().to_owned())
 }
 
-/// A turn as served: its cost priced, its question found, and (in a page) long outputs cut.
-fn served(turn: &Turn, prices: &Prices, cut_outputs: bool) -> Turn {
+/// A turn as served: its sub-agents' runs put under the calls that started them, its cost
+/// priced, its question found, and (in a page) long outputs cut.
+fn served(
+    turn: &Turn,
+    prices: &Prices,
+    cut_outputs: bool,
+    run_of: impl Fn(&str) -> Option<SubAgentRun>,
+) -> Turn {
     let mut t = turn.clone();
+    for item in &mut t.items {
+        if let Item::Tool(call) = item {
+            if let Some(run) = run_of(&call.id) {
+                call.subagent = Some(run);
+            }
+        }
+    }
     let cost = prices.cost(&t.tokens, None);
     t.cost_usd = cost.estimated_usd;
     t.unpriced_models = cost.unpriced_models;
@@ -224,14 +276,15 @@ fn cut_items(items: &mut [Item], any: &mut bool) {
 
 /// One agent's way of reading its transcript's lines into a [`Conversation`].
 #[derive(Debug)]
-enum Parser {
+pub(crate) enum Parser {
     Claude(claude::ClaudeConversation),
     Codex(codex::CodexConversation),
     Aider(aider::AiderConversation),
 }
 
 impl Parser {
-    fn for_agent(kind: &AgentKind) -> Option<Parser> {
+    pub(crate) fn for_agent(kind: &crate::AgentKind) -> Option<Parser> {
+        use crate::AgentKind;
         match kind {
             AgentKind::Claude => Some(Parser::Claude(claude::ClaudeConversation::default())),
             AgentKind::Codex => Some(Parser::Codex(codex::CodexConversation::default())),
@@ -240,7 +293,7 @@ impl Parser {
         }
     }
 
-    fn fresh(&self) -> Parser {
+    pub(crate) fn fresh(&self) -> Parser {
         match self {
             Parser::Claude(_) => Parser::Claude(claude::ClaudeConversation::default()),
             Parser::Codex(_) => Parser::Codex(codex::CodexConversation::default()),
@@ -248,194 +301,48 @@ impl Parser {
         }
     }
 
-    fn apply_line(&mut self, conv: &mut Conversation, line: &[u8]) {
+    pub(crate) fn apply_line(&mut self, conv: &mut Conversation, line: &[u8]) {
         match self {
             Parser::Claude(p) => p.apply_line(conv, line),
             Parser::Codex(p) => p.apply_line(conv, line),
             Parser::Aider(p) => p.apply_line(conv, line),
         }
     }
-}
 
-/// A Claude Code sub-agent's file, followed beside the main transcript.
-#[derive(Debug)]
-struct SubReader {
-    pos: TailPosition,
-    parser: claude::ClaudeConversation,
-    conv: Conversation,
-    meta: Option<claude::SubAgentMeta>,
-}
-
-/// What one poll found.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Polled {
-    /// Turns that are new or changed, by index.
-    pub changed: Vec<u64>,
-    /// The file was replaced or cut: everything was read again from its start.
-    pub reset: bool,
-}
-
-/// One session's conversation, followed from its transcript file.
-#[derive(Debug)]
-pub struct ConversationReader {
-    agent: AgentKind,
-    path: PathBuf,
-    pos: TailPosition,
-    parser: Parser,
-    conv: Conversation,
-    subagents: HashMap<PathBuf, SubReader>,
-}
-
-impl ConversationReader {
-    /// A reader of `path`, which `kind` writes; nothing is read until [`Self::poll`].
-    pub fn open(kind: &AgentKind, path: &Path) -> Result<Self, AgentError> {
-        let parser = Parser::for_agent(kind).ok_or_else(|| AgentError::NoTranscript {
-            agent: kind.to_string(),
-        })?;
-        Ok(Self {
-            agent: kind.clone(),
-            path: path.to_owned(),
-            pos: TailPosition::default(),
-            parser,
-            conv: Conversation::default(),
-            subagents: HashMap::new(),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Reads what was appended since the last poll (the whole file the first time) and, for
-    /// Claude Code, its sub-agents' files.
-    pub fn poll(&mut self) -> Result<Polled, AgentError> {
-        let mut out = Polled::default();
-        loop {
-            let Self {
-                parser, conv, pos, ..
-            } = self;
-            let read = read_new_lines(&self.path, pos, DEFAULT_MAX_LINE, READ_BUDGET, |line, _| {
-                parser.apply_line(conv, line)
-            })
-            .map_err(|source| AgentError::Io {
-                path: self.path.clone(),
-                source,
-            })?;
-            if read.reset {
-                // The file was replaced: what this read gave went into the old conversation;
-                // start over and read the new file from its start.
-                out.reset = true;
-                self.conv = Conversation::default();
-                self.parser = self.parser.fresh();
-                self.pos = TailPosition::default();
-                self.subagents.clear();
-                continue;
-            }
-            if read.bytes == 0 {
-                break;
-            }
-        }
-        if matches!(self.parser, Parser::Claude(_)) {
-            self.poll_subagents();
-        }
-        out.changed = self.conv.take_changed();
-        Ok(out)
-    }
-
-    /// Reads the sub-agent files of a Claude Code session
-    /// (`<transcript without .jsonl>/subagents/agent-<id>.jsonl`) and puts each run under the
-    /// tool call that started it.
-    fn poll_subagents(&mut self) {
-        let dir = self.path.with_extension("").join("subagents");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_none_or(|e| e != "jsonl") {
-                continue;
-            }
-            let sub = self
-                .subagents
-                .entry(path.clone())
-                .or_insert_with(|| SubReader {
-                    pos: TailPosition::default(),
-                    parser: claude::ClaudeConversation::sidechain(),
-                    conv: Conversation::default(),
-                    meta: None,
-                });
-            let SubReader {
-                pos, parser, conv, ..
-            } = sub;
-            match read_new_lines(&path, pos, DEFAULT_MAX_LINE, READ_BUDGET, |line, _| {
-                parser.apply_line(conv, line)
-            }) {
-                Ok(r) if r.lines == 0 && sub.meta.is_some() => continue,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::debug!(path = %path.display(), error = %e, "cannot read a sub-agent's transcript");
-                    continue;
-                }
-            }
-            if sub.meta.is_none() {
-                sub.meta = claude::SubAgentMeta::read(&path);
-            }
-            let Some(meta) = &sub.meta else { continue };
-            let run = meta.run(&path, sub.conv.all_items());
-            let Parser::Claude(p) = &self.parser else {
-                return;
-            };
-            if let Some(turn) = p.turn_of_call(&meta.tool_use_id) {
-                if let Some(call) = self.conv.tool_mut(turn, &meta.tool_use_id, None) {
-                    call.subagent = Some(run);
-                }
-            }
+    /// Whether `line` starts a turn whatever came before it, so that the file can be read
+    /// from any such line on and give the same turns as a read from the start; `None` for an
+    /// agent whose turns depend on everything before (Codex's running totals, Aider's code
+    /// blocks): its file is read from the start.
+    pub(crate) fn starts_turn(&self, line: &[u8]) -> Option<bool> {
+        match self {
+            Parser::Claude(p) => Some(p.starts_turn(line)),
+            Parser::Codex(_) | Parser::Aider(_) => None,
         }
     }
 
-    /// The newest `limit` turns before turn `before` (all turns when `None`), oldest first,
-    /// long outputs cut.
-    pub fn page(&self, prices: &Prices, before: Option<u64>, limit: usize) -> ConversationPage {
-        let total = self.conv.turns.len();
-        let end = before.map_or(total, |b| {
-            usize::try_from(b).unwrap_or(usize::MAX).min(total)
-        });
-        let start = end.saturating_sub(limit.clamp(1, MAX_PAGE));
-        ConversationPage {
-            agent: self.agent.to_string(),
-            turns: self.conv.turns[start..end]
-                .iter()
-                .map(|t| served(t, prices, true))
-                .collect(),
-            older: (start > 0).then_some(start as u64),
-            total: total as u64,
+    /// Forgets what it keeps about turns keyed before `key` (they were dropped from memory).
+    pub(crate) fn forget_before(&mut self, key: u64) {
+        match self {
+            Parser::Claude(p) => p.forget_before(key),
+            Parser::Codex(_) | Parser::Aider(_) => {}
         }
     }
 
-    /// Turn `index` whole (outputs up to [`MAX_KEPT`] characters).
-    pub fn turn(&self, prices: &Prices, index: u64) -> Option<Turn> {
-        let t = self.conv.turns.get(usize::try_from(index).ok()?)?;
-        Some(served(t, prices, false))
-    }
-
-    /// Turns `indexes` as a page serves them (for live updates).
-    pub fn turns(&self, prices: &Prices, indexes: &[u64]) -> Vec<Turn> {
-        indexes
-            .iter()
-            .filter_map(|&i| self.conv.turns.get(usize::try_from(i).ok()?))
-            .map(|t| served(t, prices, true))
-            .collect()
-    }
-
-    pub fn total(&self) -> u64 {
-        self.conv.len()
+    /// The key of the turn holding the tool call `id`, if this parser saw it.
+    pub(crate) fn turn_of_call(&self, id: &str) -> Option<u64> {
+        match self {
+            Parser::Claude(p) => p.turn_of_call(id),
+            Parser::Codex(_) | Parser::Aider(_) => None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AgentKind;
     use std::io::Write;
+    use std::path::Path;
 
     fn write(path: &Path, text: &str) {
         std::fs::write(path, text).expect("write");
@@ -451,7 +358,7 @@ mod tests {
         );
         let mut r = ConversationReader::open(&AgentKind::Aider, &path).expect("open");
         r.poll().expect("read");
-        let page = r.page(&Prices::default(), None, 10);
+        let page = r.page(&Prices::default(), None, 10).expect("page");
         let prompts: Vec<_> = page.turns.iter().map(|t| t.prompt.as_deref()).collect();
         assert_eq!(prompts, [Some("add a greeting"), Some("and a test?")]);
         let t0 = &page.turns[0];
@@ -485,8 +392,10 @@ mod tests {
         text += "not json\n";
         write(&path, &text);
         let mut r = ConversationReader::open(&AgentKind::Claude, &path).expect("open");
-        assert_eq!(r.poll().expect("read").changed, [0]);
-        let page = r.page(&Prices::default(), None, 10);
+        // A turn's key is where its first line ends.
+        let first = text.find('\n').expect("a line") as u64 + 1;
+        assert_eq!(r.poll().expect("read").changed, [first]);
+        let page = r.page(&Prices::default(), None, 10).expect("page");
         let Item::Tool(call) = &page.turns[0].items[0] else {
             panic!("{:#?}", page.turns)
         };
@@ -496,32 +405,33 @@ mod tests {
             call.output.as_ref().map(|o| o.chars().count()),
             Some(PAGE_OUTPUT + 1)
         );
-        let whole = r.turn(&Prices::default(), 0).expect("turn");
+        let whole = r
+            .turn(&Prices::default(), first)
+            .expect("read")
+            .expect("turn");
         let Item::Tool(call) = &whole.items[0] else {
             panic!()
         };
         assert_eq!(call.output.as_deref(), Some(long.as_str()));
-        assert!(r.turn(&Prices::default(), 7).is_none());
+        assert!(r.turn(&Prices::default(), 7).expect("read").is_none());
 
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
             .expect("open");
-        f.write_all(
-            line(serde_json::json!({"type": "user", "message": {"content": "next"}})).as_bytes(),
-        )
-        .expect("append");
+        let next = line(serde_json::json!({"type": "user", "message": {"content": "next"}}));
+        f.write_all(next.as_bytes()).expect("append");
         f.write_all(b"{\"type\": \"assistant\", \"message\": {\"content\": [{\"type\": \"te")
             .expect("partial");
         let polled = r.poll().expect("read");
         assert_eq!(
             polled,
             Polled {
-                changed: vec![1],
+                changed: vec![(text.len() + next.len()) as u64],
                 reset: false
             }
         );
-        assert_eq!(r.total(), 2);
+        assert_eq!(r.total(), Some(2));
 
         // The file replaced by a shorter one: read again from its start.
         write(
@@ -530,7 +440,7 @@ mod tests {
         );
         let polled = r.poll().expect("read");
         assert!(polled.reset);
-        let page = r.page(&Prices::default(), None, 10);
+        let page = r.page(&Prices::default(), None, 10).expect("page");
         assert_eq!(page.turns.len(), 1);
         assert_eq!(page.turns[0].prompt.as_deref(), Some("fresh"));
     }

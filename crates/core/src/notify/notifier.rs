@@ -13,7 +13,6 @@ use super::presence::Presence;
 use super::rules::Draft;
 use super::tokens::{ActionTokens, Binding};
 use crate::health::Health;
-use paddock_proto::agent::Decision;
 use paddock_proto::supervisor::{HealthStatus, SessionView};
 use paddock_store::UnixMs;
 use std::collections::{HashMap, VecDeque};
@@ -327,23 +326,11 @@ impl Notifier {
 
     /// Makes a notification from a draft and remembers it.
     pub(crate) fn create(&self, draft: Draft, view: Option<&SessionView>) -> Arc<Notification> {
-        let actions = match &draft.request {
-            Some(_) => vec![
-                NotificationAction {
-                    key: "allow".into(),
-                    label: "Approve".into(),
-                    decision: Decision::Allow,
-                    takes_message: false,
-                },
-                NotificationAction {
-                    key: "deny".into(),
-                    label: "Deny".into(),
-                    decision: Decision::Deny { message: None },
-                    takes_message: true,
-                },
-            ],
-            None => Vec::new(),
-        };
+        let actions = draft
+            .request
+            .as_ref()
+            .map(super::rules::permission_actions)
+            .unwrap_or_default();
         let session = view
             .map(|v| v.id.clone())
             .or_else(|| draft.request.as_ref().map(|r| r.session.clone()));

@@ -4,7 +4,8 @@
 
 use super::config::{CustomRule, RulesConfig};
 use super::model::NotificationKind;
-use paddock_proto::agent::{AgentState, PermissionRequest};
+use paddock_proto::agent::{AgentState, Decision, PermissionRequest};
+use paddock_proto::notify::NotificationAction;
 use paddock_proto::supervisor::SessionView;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -20,9 +21,24 @@ pub struct Draft {
     pub request: Option<PermissionRequest>,
 }
 
-/// What a permission request says, as a notification.
+/// What a permission request says, as a notification: for a question the tool asks the
+/// user (AskUserQuestion), the question itself.
 pub fn permission(view: Option<&SessionView>, request: &PermissionRequest) -> Draft {
     let name = view.map(|v| v.name.as_str()).unwrap_or("an agent");
+    if !request.questions.is_empty() {
+        let questions: Vec<&str> = request
+            .questions
+            .iter()
+            .map(|q| q.question.as_str())
+            .collect();
+        return Draft {
+            kind: NotificationKind::Permission,
+            rule: "permission".into(),
+            title: format!("{name} asks you a question"),
+            body: questions.join("\n"),
+            request: Some(request.clone()),
+        };
+    }
     let summary = paddock_agents::claude::tools::input_summary(&request.tool, &request.input);
     Draft {
         kind: NotificationKind::Permission,
@@ -34,6 +50,44 @@ pub fn permission(view: Option<&SessionView>, request: &PermissionRequest) -> Dr
             summary
         },
         request: Some(request.clone()),
+    }
+}
+
+/// The buttons of a permission request's notification: Approve and Deny; for one question
+/// with options (AskUserQuestion), each option, whose token answers the question with it
+/// ([`Decision::Answer`]), and Deny. Several questions cannot be answered with one tap: they
+/// get Approve (which shows them in the agent's terminal) and Deny.
+pub fn permission_actions(request: &PermissionRequest) -> Vec<NotificationAction> {
+    let deny = NotificationAction {
+        key: "deny".into(),
+        label: "Deny".into(),
+        decision: Decision::Deny { message: None },
+        takes_message: true,
+    };
+    match request.questions.as_slice() {
+        [q] if !q.options.is_empty() => q
+            .options
+            .iter()
+            .enumerate()
+            .map(|(i, o)| NotificationAction {
+                key: format!("answer-{i}"),
+                label: o.label.clone(),
+                decision: Decision::Answer {
+                    answers: [(q.question.clone(), o.label.clone())].into(),
+                },
+                takes_message: false,
+            })
+            .chain([deny])
+            .collect(),
+        _ => vec![
+            NotificationAction {
+                key: "allow".into(),
+                label: "Approve".into(),
+                decision: Decision::Allow,
+                takes_message: false,
+            },
+            deny,
+        ],
     }
 }
 

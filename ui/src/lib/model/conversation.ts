@@ -15,7 +15,7 @@ export interface Thread {
 export const emptyThread = (): Thread => ({ turns: [], older: null, total: 0 });
 
 /** `turns` put in place: a known index is replaced, a new one inserted in order. */
-export function mergeTurns(thread: Thread, turns: Turn[], total?: number): Thread {
+export function mergeTurns(thread: Thread, turns: Turn[], total?: number | null): Thread {
   const byIndex = new Map(thread.turns.map((t) => [t.index, t]));
   for (const t of turns) byIndex.set(t.index, t);
   const merged = [...byIndex.values()].sort((a, b) => a.index - b.index);

@@ -416,7 +416,8 @@ reported_usd: number | null, };
 
 export type Turn = { 
 /**
- * The turn's position in the session, from 0; the cursor of pages.
+ * The turn's key and the cursor of pages: where its first line ends in the agent's file
+ * (a byte offset). Later turns have larger keys; a key never changes as the file grows.
  */
 index: number, 
 /**
@@ -548,9 +549,10 @@ turns: Array<Turn>,
  */
 older: number | null, 
 /**
- * Turns in the whole session.
+ * Turns in the whole session, once known: `None` while only the newest part of a long
+ * file was read (older pages are read when asked for).
  */
-total: number, };
+total: number | null, };
 
 export type HistoryEntry = { 
 /**
@@ -620,7 +622,11 @@ query: string, hits: Array<HistoryHit>,
  */
 next_offset: number | null, };
 
-export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "thinking_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "conversation_update", "payload": { id: SessionId, turns: Array<Turn>, total: number, reset: boolean, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
+export type Event = { "type": "session_update", "payload": { session: SessionView, } } | { "type": "session_removed", "payload": { id: SessionId, } } | { "type": "process_update", "payload": { id: SessionId, cpu: number, rss: number, processes: number, } } | { "type": "system_alert", "payload": { component: ComponentHealth, } } | { "type": "log_entry", "payload": { level: string, message: string, } } | { "type": "thinking_update", "payload": { id: SessionId, insight: SessionInsight, } } | { "type": "conversation_update", "payload": { id: SessionId, turns: Array<Turn>, 
+/**
+ * Turns in the session, once known (see `ConversationPage::total`).
+ */
+total: number | null, reset: boolean, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
 
 export type DeviceId = string;
 
