@@ -137,9 +137,10 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         }
         let (mode, dir) = tauri::async_runtime::block_on(host::start_or_join(None))?;
         tracing::info!("{}", mode.describe());
+        let bus = mode.bus();
         app.manage(shell::Shell::new(local::Local::new(dir.path()), mode));
         tray::create(app.handle())?;
-        shell::spawn_tray_loop(app.handle().clone());
+        shell::spawn_tray_loop(app.handle().clone(), bus);
         // `--open`: show the window at once (the app otherwise starts in the tray only).
         if std::env::args().any(|a| a == "--open") {
             window::show(app.handle())?;
