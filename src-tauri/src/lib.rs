@@ -22,6 +22,7 @@ pub mod shell;
 pub mod transport;
 #[cfg(desktop)]
 pub mod tray;
+#[cfg(desktop)]
 pub mod tray_model;
 #[cfg(desktop)]
 pub mod window;

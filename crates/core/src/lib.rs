@@ -21,6 +21,7 @@ pub mod inject;
 pub mod keyfile;
 pub mod logfile;
 pub mod loglayer;
+pub mod needs;
 pub mod notify;
 pub mod paths;
 pub mod permissions;
