@@ -2,16 +2,18 @@
 # Benchmark of the desktop app in host mode (README, "The desktop app: figures"): the app
 # idle with 20 sessions, its window closed and then open (CPU as % of one core over a
 # sampling window, RSS of the app's own process; WebKit's processes reported apart), and
-# cold start to a mapped window. Runs the real app (target/debug or, with APP_BIN, another
-# build) on a private Xvfb display with a private session bus and private Paddock dirs.
+# cold start to a mapped window. Runs the real app as users build it (target/app, the `app`
+# profile of scripts/run-app.sh; APP_BIN and PADDOCK name other builds) on a private Xvfb
+# display with a private session bus and private Paddock dirs, and prints the load average
+# beside the figures (the machine may be shared).
 # Usage: scripts/app-bench.sh [SECONDS per sample, default 30]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-APP_BIN="${APP_BIN:-$ROOT/target/debug/paddock-app}"
-PADDOCK="$ROOT/target/debug/paddock"
+APP_BIN="${APP_BIN:-$ROOT/target/app/paddock-app}"
+PADDOCK="${PADDOCK:-$(dirname "$APP_BIN")/paddock}"
 SECS="${1:-30}"
-[ -x "$APP_BIN" ] && [ -x "$PADDOCK" ] || { echo "error: build the app (scripts/app.sh) and paddock first" >&2; exit 1; }
+[ -x "$APP_BIN" ] && [ -x "$PADDOCK" ] || { echo "error: no $APP_BIN or $PADDOCK: build them first (scripts/run-app.sh builds both into target/app), or set APP_BIN and PADDOCK" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/paddock-app-bench-XXXXXX)
 for d in run data config home; do mkdir -m 700 "$WORK/$d"; done
@@ -74,6 +76,8 @@ def mapped_window():
     r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Paddock$"], capture_output=True, text=True)
     return r.stdout.strip()
 
+load0 = open("/proc/loadavg").read().split()[:3]
+
 # Cold start to a window on screen (the app started with --open; no other copy runs).
 t = time.time()
 app = subprocess.Popen([app_bin, "--open"], stderr=open(f"{work}/app.log", "w"))
@@ -98,6 +102,7 @@ wait("WebKit's processes", lambda: webkit(app.pid))
 time.sleep(5)
 procs = [app.pid] + webkit(app.pid)
 opened = sample(procs)
+print(f"load average before / after: {load0} / {open('/proc/loadavg').read().split()[:3]}")
 print(f"cold start to a mapped window: {cold:.2f} s")
 print(f"idle, 20 sessions, window closed: app {closed:.2f} % of a core, RSS {closed_rss:.0f} MB")
 print(f"idle, 20 sessions, window open:   app {opened[app.pid]:.2f} % of a core, RSS {rss_mb(app.pid):.0f} MB")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The desktop app (src-tauri, `paddock-app`): system packages, lints, the IPC tests (Tauri's
 # mock runtime), the Linux .deb (`tauri build --debug`, whose binary the end-to-end tests
-# drive) and the end-to-end tests under Xvfb (scripts/app-e2e.sh). Called by scripts/test.sh
-# after the UI is built.
+# drive), the end-to-end tests under Xvfb (scripts/app-e2e.sh) and the `cargo check`s for
+# Android, iOS and macOS (scripts/app-cross-check.sh). Called by scripts/test.sh after the UI
+# is built.
 # Usage: scripts/app.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,7 @@ echo "==> end-to-end: the real app under Xvfb through tauri-driver"
 cargo build --bin paddock --bin paddock-holder --bin paddock-fakeapi --bin paddock-notification-server
 scripts/app-e2e.sh
 
-# Not yet in CI: scripts/app-cross-check.sh (cargo check for aarch64-linux-android,
-# aarch64-apple-ios and aarch64-apple-darwin) has not completed a run on this machine yet;
-# it joins this script once it has.
+echo "==> cargo check for Android, iOS and macOS (scripts/app-cross-check.sh)"
+start=$(date +%s)
+scripts/app-cross-check.sh
+echo "    checked in $(( $(date +%s) - start )) s"

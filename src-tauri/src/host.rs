@@ -54,6 +54,16 @@ impl HostMode {
     }
 }
 
+impl HostMode {
+    /// The embedded supervisor's event bus (none when joined: another process publishes).
+    pub fn bus(&self) -> Option<paddock_core::events::Bus> {
+        match self {
+            HostMode::Embedded(h) => Some(h.supervisor.handle().bus().clone()),
+            HostMode::Joined { .. } => None,
+        }
+    }
+}
+
 /// Starts the embedded host, or joins the supervisor that already runs. Must be called inside
 /// the async runtime.
 pub async fn start_or_join(

@@ -20,6 +20,7 @@ pub mod shell;
 pub mod transport;
 #[cfg(desktop)]
 pub mod tray;
+#[cfg(desktop)]
 pub mod tray_model;
 #[cfg(desktop)]
 pub mod window;
@@ -135,9 +136,10 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         }
         let (mode, dir) = tauri::async_runtime::block_on(host::start_or_join(None))?;
         tracing::info!("{}", mode.describe());
+        let bus = mode.bus();
         app.manage(shell::Shell::new(local::Local::new(dir.path()), mode));
         tray::create(app.handle())?;
-        shell::spawn_tray_loop(app.handle().clone());
+        shell::spawn_tray_loop(app.handle().clone(), bus);
         // `--open`: show the window at once (the app otherwise starts in the tray only).
         if std::env::args().any(|a| a == "--open") {
             window::show(app.handle())?;

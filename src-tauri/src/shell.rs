@@ -1,10 +1,14 @@
 //! The desktop shell's state and its one loop: who runs the supervisor (`host.rs`), the tray
-//! model refreshed from the supervisor's socket every second (the menu is rebuilt only when
-//! it changes), tray Approve / Deny, the pairing window and About.
+//! model refreshed from the supervisor's socket (the menu is rebuilt only when it changes),
+//! tray Approve / Deny, the pairing window and About. Embedded, the tray asks when the
+//! supervisor's bus says a session or a permission request changed, so an idle app asks
+//! nothing; joined to another process's supervisor, whose events it cannot hear, it asks every
+//! second.
 use crate::host::HostMode;
 use crate::links::encode;
 use crate::local::Local;
 use crate::tray_model::TrayModel;
+use paddock_core::events::{Bus, Event, Received};
 use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::Decision;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,8 +16,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
-/// How often the tray asks the supervisor what waits.
+/// How often the tray asks a supervisor it cannot hear (joined) what waits.
 const POLL: Duration = Duration::from_secs(1);
+/// Embedded: a safety net beside the bus (nothing the tray shows should change without an
+/// event; this only bounds how long a missed one could go unseen).
+const POLL_EMBEDDED: Duration = Duration::from_secs(30);
+/// Embedded: events that come together (a permission request and its session's new state)
+/// are answered with one question.
+const SETTLE: Duration = Duration::from_millis(50);
 
 /// The desktop app's state (managed by Tauri).
 pub struct Shell {
@@ -158,16 +168,40 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-/// Keeps the tray in step with the supervisor for as long as the app runs.
-pub fn spawn_tray_loop<R: Runtime>(app: AppHandle<R>) {
+/// Keeps the tray in step with the supervisor for as long as the app runs: on the embedded
+/// supervisor's events when there is a `bus`, else by polling.
+pub fn spawn_tray_loop<R: Runtime>(app: AppHandle<R>, bus: Option<Bus>) {
     tauri::async_runtime::spawn(async move {
-        let mut tick = tokio::time::interval(POLL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        refresh(&app).await;
+        let Some(bus) = bus else {
+            let mut tick = tokio::time::interval(POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                refresh(&app).await;
+            }
+        };
+        let mut events = bus.subscribe();
         loop {
-            tick.tick().await;
+            match tokio::time::timeout(POLL_EMBEDDED, events.recv()).await {
+                Ok(Received::Event(e)) if !shown_in_tray(&e) => continue,
+                Ok(Received::Closed) => return,
+                // A change the tray shows, missed events (resync), or the safety net.
+                Ok(Received::Event(_)) | Ok(Received::Lagged(_)) | Err(_) => {}
+            }
+            tokio::time::sleep(SETTLE).await;
             refresh(&app).await;
         }
     });
+}
+
+/// Whether an event can change what the tray shows (sessions' states and names, permission
+/// requests); resource figures, logs and transcripts cannot.
+fn shown_in_tray(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::SessionUpdate { .. } | Event::SessionRemoved { .. } | Event::PermissionUpdate { .. }
+    )
 }
 
 /// Opens (or focuses) the pairing window with a fresh offer.

@@ -1,8 +1,9 @@
-//! What the tray shows, as plain data decided from the supervisor's sessions and pending
-//! permission requests: the sessions that need their owner first (waiting for permission,
-//! then for input, then errored), each pending permission with its own Approve / Deny, and
-//! how many wait. Pure, so it is tested without a display; `tray.rs` turns it into menus.
-use paddock_proto::agent::{AgentState, PermissionRequest};
+//! What the tray shows, as plain data: the sessions that need their owner, in the order
+//! `paddock_core::needs` decides (waiting for permission, then for input, then errored), each
+//! pending permission with its own Approve / Deny, and how many wait. Pure, so it is tested
+//! without a display; `tray.rs` turns it into menus.
+use paddock_core::needs::{needing_owner, Need};
+use paddock_proto::agent::PermissionRequest;
 use paddock_proto::supervisor::SessionView;
 
 /// Menu ids: `open:<session>`, `allow:<permission>`, `deny:<permission>`, and the fixed ones.
@@ -33,64 +34,30 @@ pub struct TrayModel {
 
 impl TrayModel {
     pub fn build(sessions: &[SessionView], pending: &[PermissionRequest]) -> Self {
-        let rank = |s: &SessionView| match s.status.state {
-            AgentState::WaitingPermission => Some(0),
-            AgentState::WaitingInput => Some(1),
-            AgentState::Errored => Some(2),
-            _ => None,
-        };
-        let mut needy: Vec<(u8, &SessionView)> = sessions
-            .iter()
-            .filter_map(|s| rank(s).map(|r| (r, s)))
-            .collect();
-        // Most urgent first; within a rank, the one waiting longest first.
-        needy.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| a.1.status.since.cmp(&b.1.status.since))
-        });
+        let needy = needing_owner(sessions, pending);
         let entries = needy
-            .into_iter()
-            .map(|(_, s)| {
-                let permission = pending
-                    .iter()
-                    .find(|p| p.session == s.id && p.outcome.is_none())
-                    .or(s.status.permission.as_deref());
-                let what = match s.status.state {
-                    AgentState::WaitingPermission => match permission {
-                        Some(p) => format!("asks to run {}", p.tool),
-                        None => "asks for permission".to_owned(),
-                    },
-                    AgentState::WaitingInput => "waits for your answer".to_owned(),
-                    _ => match &s.status.reason {
-                        Some(r) => format!("errored: {}", shorten(r, 40)),
-                        None => "errored".to_owned(),
-                    },
+            .iter()
+            .map(|n| {
+                let what = match n.need {
+                    Need::Permission(Some(p)) => format!("asks to run {}", p.tool),
+                    Need::Permission(None) => "asks for permission".to_owned(),
+                    Need::Input => "waits for your answer".to_owned(),
+                    Need::Errored(Some(r)) => format!("errored: {}", shorten(r, 40)),
+                    Need::Errored(None) => "errored".to_owned(),
                 };
                 Entry {
-                    session: s.id.to_string(),
-                    label: format!("{}: {what}", shorten(&s.name, 32)),
-                    permission: match s.status.state {
-                        AgentState::WaitingPermission => permission.map(|p| p.id.clone()),
+                    session: n.session.id.to_string(),
+                    label: format!("{}: {what}", shorten(&n.session.name, 32)),
+                    permission: match n.need {
+                        Need::Permission(p) => p.map(|p| p.id.clone()),
                         _ => None,
                     },
                 }
             })
-            .collect::<Vec<_>>();
-        let waiting = entries
-            .iter()
-            .filter(|e| {
-                sessions.iter().any(|s| {
-                    s.id.to_string() == e.session
-                        && matches!(
-                            s.status.state,
-                            AgentState::WaitingPermission | AgentState::WaitingInput
-                        )
-                })
-            })
-            .count();
+            .collect();
         Self {
             entries,
-            waiting,
+            waiting: needy.iter().filter(|n| n.need.waits()).count(),
             sessions: sessions.len(),
         }
     }

@@ -22,6 +22,7 @@ pub mod keyfile;
 pub mod logfile;
 pub mod loglayer;
 pub mod mcp;
+pub mod needs;
 pub mod notify;
 pub mod paths;
 pub mod permissions;

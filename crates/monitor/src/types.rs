@@ -51,7 +51,8 @@ impl ProcStatus {
         matches!(self, ProcStatus::Zombie | ProcStatus::Dead)
     }
 
-    /// From the state letter of `/proc/<pid>/stat`.
+    /// From the state letter of `/proc/<pid>/stat` (Linux only: other systems have no `/proc`).
+    #[cfg(target_os = "linux")]
     pub(crate) fn from_linux_state(c: char) -> Self {
         match c {
             'R' => ProcStatus::Running,

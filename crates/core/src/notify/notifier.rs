@@ -7,7 +7,7 @@ use super::channel::{ActionLink, Channel, ChannelError, Outgoing, Receipt, Withd
 use super::config::NotifyConfig;
 use super::log::{DeliveryLog, Write};
 use super::model::{
-    DeliveryStatus, DeliveryView, Notification, NotificationAction, NotificationState,
+    DeliveryStatus, DeliveryView, Notification, NotificationState,
 };
 use super::presence::Presence;
 use super::rules::Draft;
