@@ -654,5 +654,9 @@ fn an_owner_rule_with_a_pattern_on_the_terminal_notifies_when_it_appears() {
     assert_eq!(n["title"], "build: tests failed", "{log:#}");
     assert_eq!(n["body"], "test result: FAILED 3 of 10", "{log:#}");
     let ids = log["notifications"].as_array().map(Vec::len);
-    assert_eq!(ids, Some(1), "`other` does not match the rule's name: {log:#}");
+    assert_eq!(
+        ids,
+        Some(1),
+        "`other` does not match the rule's name: {log:#}"
+    );
 }

@@ -74,12 +74,10 @@ impl OutputRules {
             if !showing.insert(key) {
                 continue;
             }
-            let line = screen[..m.start()]
-                .rsplit('\n')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-                + &screen[m.start()..].split('\n').next().unwrap_or_default();
+            // The whole line the match is on.
+            let before = screen[..m.start()].rsplit('\n').next().unwrap_or_default();
+            let after = screen[m.start()..].split('\n').next().unwrap_or_default();
+            let line = format!("{before}{after}");
             out.push(Draft {
                 kind: NotificationKind::Custom,
                 rule: format!("custom:{}", rule.name),
