@@ -14,7 +14,14 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { ClaudeSandbox, SHOTS, startClaude, until } from "../harness";
 import { AppWindow } from "./driver";
-import { keys, openTrayMenu, shotOfScreen, trayIcon, trayMenuClosed } from "./desktop";
+import {
+  keys,
+  openTrayMenu,
+  shotOfScreen,
+  trayIcon,
+  trayMenuClosed,
+  type Geometry,
+} from "./desktop";
 import { NotificationServer } from "./notifications";
 
 const run = promisify(execFile);
@@ -31,6 +38,18 @@ interface Listed {
 }
 
 const COMMAND = "echo approved-from-the-desktop > made.txt";
+
+/** docs/screenshots/app-tray-menu.png: the open menu and the tray icon above it. */
+function trayShot(menu: Geometry, icon: Geometry): void {
+  mkdirSync(SHOTS, { recursive: true });
+  const left = Math.max(0, menu.x - 24);
+  shotOfScreen(join(SHOTS, "app-tray-menu.png"), {
+    x: left,
+    y: 0,
+    width: icon.x + icon.width - left,
+    height: menu.y + menu.height + 24,
+  });
+}
 const DRAFT = "echo draft > draft.txt";
 
 describe("the desktop app in host mode, with the real Claude Code", () => {
@@ -144,6 +163,9 @@ describe("the desktop app in host mode, with the real Claude Code", () => {
       "draft.txt written once the tray's Approve was chosen",
       async () => {
         const menu = await openTrayMenu();
+        // The picture of the attempt that works is the one kept: the waiting session first,
+        // notifications paused.
+        trayShot(menu, await trayIcon());
         keys("Down", "Right", "Return"); // the waiting session first; its submenu's Approve
         await trayMenuClosed(menu).catch(() => keys("Escape", "Escape"));
         return await until(
@@ -170,18 +192,6 @@ describe("the desktop app in host mode, with the real Claude Code", () => {
     expect(shown.urgency).toBe(2); // critical: stays until answered
     await app.waitText("Permission needed: Bash", 30_000);
     expect(existsSync(join(sb.project, "made.txt"))).toBe(false);
-    // The tray lists the waiting session first, with Approve and Deny in its submenu.
-    mkdirSync(SHOTS, { recursive: true });
-    const menu = await openTrayMenu();
-    const icon = await trayIcon();
-    const left = Math.max(0, menu.x - 24);
-    shotOfScreen(join(SHOTS, "app-tray-menu.png"), {
-      x: left,
-      y: 0,
-      width: icon.x + icon.width - left,
-      height: menu.y + menu.height + 24,
-    });
-    keys("Escape");
 
     // The owner presses Approve on the notification.
     notes.invoke(shown.id, "allow");
