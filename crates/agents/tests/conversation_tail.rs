@@ -252,7 +252,7 @@ fn cursors_stay_valid_as_the_file_grows_and_old_turns_leave_memory() {
         .append(true)
         .open(&path)
         .expect("open");
-    f.write_all(text[half.len()..].as_bytes()).expect("append");
+    f.write_all(&text.as_bytes()[half.len()..]).expect("append");
     let polled = tail.poll().expect("read");
     assert!(!polled.reset);
     let mut reference = whole(&path);
