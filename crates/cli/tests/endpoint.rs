@@ -2128,6 +2128,8 @@ async fn an_admin_changes_notification_settings_they_hold_at_once_and_after_a_re
     let text = std::fs::read_to_string(&config).expect("config.toml");
     assert!(text.contains("paused = false"), "{text}");
     assert!(text.contains("# two minutes"), "{text}");
+}
+
 /// One MCP message over streamable HTTP: the JSON-RPC answers in the response (JSON or
 /// server-sent events), the status and the session header.
 async fn mcp_post(

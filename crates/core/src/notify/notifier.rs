@@ -6,9 +6,7 @@
 use super::channel::{ActionLink, Channel, ChannelError, Outgoing, Receipt, Withdrawal};
 use super::config::NotifyConfig;
 use super::log::{DeliveryLog, Write};
-use super::model::{
-    DeliveryStatus, DeliveryView, Notification, NotificationState,
-};
+use super::model::{DeliveryStatus, DeliveryView, Notification, NotificationState};
 use super::presence::Presence;
 use super::rules::Draft;
 use super::tokens::{ActionTokens, Binding};
