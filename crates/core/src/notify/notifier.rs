@@ -193,7 +193,8 @@ impl Notifier {
 
     /// Whether the resource rule wants the host's samples.
     pub fn wants_host_samples(&self) -> bool {
-        self.inner.config.enabled && self.inner.config.rules.resources.enabled
+        let config = self.config();
+        config.enabled && config.rules.resources.enabled
     }
 
     /// The watcher sampled the host (any thread).
