@@ -55,10 +55,16 @@ impl Endpoint {
     }
 
     pub(crate) fn start(h: &Harness) -> anyhow::Result<Self> {
+        Self::start_with(h, &[])
+    }
+
+    /// [`Endpoint::start`] with more environment for `paddock up` (configuration overrides).
+    pub(crate) fn start_with(h: &Harness, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let dir = h.dir().join("endpoint");
         std::fs::create_dir_all(&dir).context("cannot create the endpoint's directory")?;
         let cmd = |args: &[&str]| paddock_cmd(h.paddock(), h.dir(), &dir, args);
         let mut child = cmd(&["up"])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

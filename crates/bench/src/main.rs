@@ -20,6 +20,7 @@ mod latency;
 mod lossless;
 mod mcp;
 mod notify;
+mod notify_cost;
 mod options;
 mod procfs;
 mod report;
@@ -140,6 +141,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("notify") {
         notify::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("notify-cost") {
+        notify_cost::run(&mut h, &rt, &mut report);
     }
     if opts.wants("mcp") {
         mcp::run(&mut h, &rt, opts, &mut report);

@@ -1,15 +1,20 @@
-//! Notifications: how soon a permission request reaches a push service, and how soon a
-//! notification's Approve reaches the agent.
+//! Notifications: how soon a permission request reaches a push service, and how soon an
+//! Approve that arrives at the host reaches the agent.
 //!
-//! A supervisor runs in this process (as in `hooks`) with the Web Push channel
-//! (`paddock-notify`) and one subscription on `paddock-fakeapi`'s loopback push service,
-//! which checks VAPID and decrypts every message as a real one would. `--hook-events` times
-//! (÷ 5; 100 by default) the real `paddock hook --agent claude` is spawned with a Claude Code
-//! `PermissionRequest` payload, and two times are taken: (1) from the spawn until the push
-//! service holds the decrypted message naming that request (must-show: p99 ≤ 250 ms); (2)
-//! from redeeming the message's Approve token (as the endpoint's `act` route does) until the
-//! hook process has printed its decision and exited (what Claude Code then acts on).
+//! A real `paddock up` with its endpoint (the endpoint bench's [`Endpoint`]: TLS on a free
+//! loopback port, an operator paired for real) and the Web Push channel; the bench subscribes
+//! a device on `paddock-fakeapi`'s loopback push service (it checks VAPID and decrypts every
+//! message as a real one would) through `POST /api/v1/notifications/web-push/subscriptions`.
+//! `--hook-events` times (÷ 5; 100 by default) the real `paddock hook --agent claude` is
+//! spawned with a Claude Code `PermissionRequest` payload, and two times are taken: (1) from
+//! the spawn until the push service holds the decrypted message naming that request
+//! (must-show: p99 ≤ 250 ms); (2) from sending the answer until the hook process has printed
+//! the allow decision and exited (what Claude Code then runs the tool on). Requests take turns
+//! at the answer: the message's Approve token to `POST /api/v1/notifications/act` (what the
+//! notification's button does), or `POST /api/v1/permissions/{id}/decide` with an operator's
+//! token (what the web UI and `paddock approve` do), the reference.
 
+use crate::endpoint::{call, Endpoint};
 use crate::harness::Harness;
 use crate::options::Options;
 use crate::report::{latency_summary, micros, percentile, Report, Row};
@@ -17,7 +22,6 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
@@ -31,59 +35,45 @@ pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
     }
 }
 
+/// The times of one run.
+#[derive(Default)]
+struct Times {
+    to_push: Vec<Duration>,
+    /// Answered through the notification's action token.
+    act: Vec<Duration>,
+    /// Answered through the permissions route.
+    decide: Vec<Duration>,
+}
+
 fn measure(
     h: &mut Harness,
     rt: &Runtime,
     opts: &Options,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let data = std::env::temp_dir().join(format!("paddock-bench-notify-{}", std::process::id()));
-    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
-    let mut config = paddock_core::Config {
-        data_dir: Some(data.clone()),
-        ..Default::default()
-    };
-    config.notify.desktop.enabled = false;
-    config.notify.web_push.contact = "mailto:bench@example.com".into();
     let push =
         paddock_fakeapi::push::PushService::start().context("cannot start the push service")?;
     let browser = push.subscribe();
-    let dir = paddock_host::RuntimeDir::open(h.dir().to_owned())
-        .context("cannot open the bench's runtime directory")?;
+    // No desktop notifications from a bench, whatever session bus the caller has.
+    let ep = Endpoint::start_with(h, &[("PADDOCK_NOTIFY__DESKTOP__ENABLED", "false")])?;
     let session = h.start_session(&[], &["sleep", "100000"])?;
-    let paddock = h.paddock().to_owned();
     let n = (opts.hook_events / 5).max(10);
     let result = rt.block_on(async {
-        let sup = paddock_core::Supervisor::start(config, data.join("config.toml"), dir).context("cannot start the supervisor")?;
-        let handle = sup.handle().clone();
-        let setup = handle.notifier().web_push().context("Web Push did not start")?.clone();
-        setup.subscriptions.add(paddock_core::notify::subscriptions::WebPushSubscription {
-            endpoint: browser.endpoint.clone(),
-            keys: paddock_core::notify::subscriptions::SubscriptionKeys { p256dh: browser.p256dh.clone(), auth: browser.auth.clone() },
-            device: Some("bench".into()),
-            device_name: Some("bench".into()),
-            created_at: None,
-        })?;
-        let channel = paddock_notify::web_push::WebPush::new(setup, Duration::from_secs(60)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        handle.add_notify_channel(Arc::new(channel));
-        let id = paddock_proto::SessionId::parse(&session.id).map_err(|e| anyhow::anyhow!("bad session id: {e}"))?;
-        let deadline = Instant::now() + EVENT_LIMIT;
-        while handle.registry().get(&id).is_none() {
-            if Instant::now() > deadline {
-                bail!("the supervisor did not adopt the bench session");
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let mut to_push = Vec::with_capacity(n);
-        let mut to_agent = Vec::with_capacity(n);
+        ep.known(&session.id).await?;
+        let mut s = ep.http().await?;
+        let sub = json!({"endpoint": browser.endpoint, "keys": {"p256dh": browser.p256dh, "auth": browser.auth}});
+        call(&mut s, &ep.addr, "POST", "/api/v1/notifications/web-push/subscriptions", &ep.token, Some(sub))
+            .await
+            .context("cannot subscribe the bench's device to Web Push")?;
+        let mut t = Times::default();
         for i in 0..n {
             let command = format!("echo bench-{i}");
             let payload = json!({"hook_event_name": "PermissionRequest", "session_id": "bench",
                 "tool_name": "Bash", "tool_input": {"command": command}, "permission_suggestions": []});
             let start = Instant::now();
-            let mut child = Command::new(&paddock)
+            let mut child = Command::new(h.paddock())
                 .args(["hook", "--agent", "claude"])
-                .env("PADDOCK_RUNTIME_DIR", handle.runtime_dir().path())
+                .env("PADDOCK_RUNTIME_DIR", h.dir())
                 .env("PADDOCK_SESSION_ID", &session.id)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -101,40 +91,66 @@ fn measure(
                 }
                 tokio::time::sleep(Duration::from_millis(1)).await;
             };
-            to_push.push(delivered.at.duration_since(start));
-            let token = delivered.json()["actions"][0]["token"].as_str().context("no Approve token in the message")?.to_owned();
+            t.to_push.push(delivered.at.duration_since(start));
+            let message = delivered.json();
+            let by_token = i % 2 == 0;
             let pressed = Instant::now();
-            paddock_core::notify::redeem(&handle, &token, None, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if by_token {
+                let token = message["actions"][0]["token"].as_str().context("no Approve token in the message")?;
+                call(&mut s, &ep.addr, "POST", "/api/v1/notifications/act", "", Some(json!({"token": token})))
+                    .await
+                    .context("the act route refused the Approve token")?;
+            } else {
+                let id = message["request"].as_str().context("no request id in the message")?;
+                let path = format!("/api/v1/permissions/{id}/decide");
+                call(&mut s, &ep.addr, "POST", &path, &ep.token, Some(json!({"decision": {"behavior": "allow"}})))
+                    .await
+                    .context("the decide route refused the answer")?;
+            }
             let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
             if !String::from_utf8_lossy(&out.stdout).contains("allow") {
                 bail!("the hook did not print an allow decision: {}", String::from_utf8_lossy(&out.stdout));
             }
-            to_agent.push(pressed.elapsed());
+            let took = pressed.elapsed();
+            if by_token { t.act.push(took) } else { t.decide.push(took) }
         }
-        sup.stop().await;
-        anyhow::Ok((to_push, to_agent))
+        anyhow::Ok(t)
     });
+    drop(ep);
     h.stop(&session);
-    let _ = std::fs::remove_dir_all(&data);
-    let (to_push, to_agent) = result?;
+    let t = result?;
     let p = |s: &[Duration], q| micros(percentile(s, q)) / 1000.0;
     report.add(
         Row::new(
             "permission hook fired → push service has it (decrypted), p50 / p99",
-            format!("{:.1} / {:.1} ms", p(&to_push, 50.0), p(&to_push, 99.0)),
+            format!("{:.1} / {:.1} ms", p(&t.to_push, 50.0), p(&t.to_push, 99.0)),
         )
         .beside(format!(
-            "{n} requests, real `paddock hook`, loopback push service checking VAPID"
+            "{n} requests, real `paddock hook` and `paddock up`, loopback push service checking VAPID"
         ))
-        .target("p99 ≤ 250 ms", percentile(&to_push, 99.0) <= TARGET_P99),
+        .target("p99 ≤ 250 ms", percentile(&t.to_push, 99.0) <= TARGET_P99),
     );
     report.add(
         Row::new(
-            "Approve redeemed → the hook has printed the decision, p50 / p99",
-            format!("{:.1} / {:.1} ms", p(&to_agent, 50.0), p(&to_agent, 99.0)),
+            "Approve token POSTed to /api/v1/notifications/act → the hook has printed the decision, p50 / p99",
+            format!("{:.1} / {:.1} ms", p(&t.act, 50.0), p(&t.act, 99.0)),
         )
-        .beside("token check + the registry's decide + the hook process exiting".to_owned()),
+        .beside(format!(
+            "POST /api/v1/permissions/{{id}}/decide (the web UI's and `paddock approve`'s answer): {:.1} / {:.1} ms; {} and {} requests, taking turns, over one TLS keep-alive connection",
+            p(&t.decide, 50.0),
+            p(&t.decide, 99.0),
+            t.act.len(),
+            t.decide.len()
+        )),
     );
-    report.record("notify", json!({ "requests": n, "to_push": latency_summary(&to_push), "approve_to_hook": latency_summary(&to_agent) }));
+    report.record(
+        "notify",
+        json!({
+            "requests": n,
+            "to_push": latency_summary(&t.to_push),
+            "act_to_hook": latency_summary(&t.act),
+            "decide_to_hook": latency_summary(&t.decide),
+        }),
+    );
     Ok(())
 }

@@ -32,7 +32,7 @@ options:
   --hook-events N  hooks fired in the hook measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
                    supervisor, hooks, transcripts, endpoint, lossless,
-                   conversation, client, notify, mcp
+                   conversation, client, notify, notify-cost, mcp
   -h, --help       this text
 ";
 
@@ -87,7 +87,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 13] = [
+pub const MEASUREMENTS: [&str; 14] = [
     "throughput",
     "latency",
     "idle",
@@ -100,6 +100,7 @@ pub const MEASUREMENTS: [&str; 13] = [
     "conversation",
     "client",
     "notify",
+    "notify-cost",
     "mcp",
 ];
 

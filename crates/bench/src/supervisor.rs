@@ -55,7 +55,7 @@ const TARGET_SMALL: (f64, u64) = (0.5, 64_000_000);
 const TARGET_LARGE: (f64, u64) = (2.0, 128_000_000);
 const TARGET_READOPT: Duration = Duration::from_secs(1);
 /// USER_HZ: the unit of the times in `/proc/<pid>/stat`, 100 on every Linux.
-const TICKS_PER_SEC: f64 = 100.0;
+pub(crate) const TICKS_PER_SEC: f64 = 100.0;
 /// The tmux server's name (`-L`), also the name the supervisor gives its sessions.
 const TMUX_NAME: &str = "pdb";
 
@@ -83,7 +83,7 @@ fn measure(
     fleet: &mut Fleet,
     report: &mut Report,
 ) -> Result<(), (&'static str, anyhow::Error)> {
-    let env = Env::new(h).map_err(|e| ("Supervisor", e))?;
+    let env = Env::new(h, "").map_err(|e| ("Supervisor", e))?;
     let panes = |n: usize| if opts.tmux { n / 5 } else { 0 };
     // The JSON, recorded again after each part so that a later failure keeps what was measured.
     let mut json = serde_json::Map::new();
@@ -154,11 +154,11 @@ fn measure(
 }
 
 /// The directories and the agent binary every supervisor and session here shares.
-struct Env {
+pub(crate) struct Env {
     /// The harness's runtime directory: holders' sockets and the supervisor's.
     runtime: PathBuf,
     data: PathBuf,
-    config: PathBuf,
+    pub(crate) config: PathBuf,
     /// `TMUX_TMPDIR`: our tmux server's socket is `<this>/tmux-<uid>/pdb`.
     tmux_tmpdir: PathBuf,
     /// A copy of /bin/sleep named `claude`.
@@ -166,10 +166,12 @@ struct Env {
 }
 
 impl Env {
-    fn new(h: &Harness) -> anyhow::Result<Self> {
+    /// The directories under the harness's, their names prefixed with `prefix` (so that
+    /// two measurements of one run do not share them).
+    pub(crate) fn new(h: &Harness, prefix: &str) -> anyhow::Result<Self> {
         let dir = h.dir();
         let sub = |name: &str| -> anyhow::Result<PathBuf> {
-            let path = dir.join(name);
+            let path = dir.join(format!("{prefix}{name}"));
             fs::DirBuilder::new()
                 .mode(0o700)
                 .create(&path)
@@ -188,7 +190,7 @@ impl Env {
         })
     }
 
-    fn socket(&self) -> PathBuf {
+    pub(crate) fn socket(&self) -> PathBuf {
         paddock_socket(&self.runtime)
     }
 
@@ -221,7 +223,7 @@ fn paddock_socket(runtime: &Path) -> PathBuf {
 
 /// The sessions started for this measurement.
 #[derive(Default)]
-struct Fleet {
+pub(crate) struct Fleet {
     holders: Vec<Session>,
     tmux: Option<TmuxServer>,
 }
@@ -232,7 +234,7 @@ impl Fleet {
     }
 
     /// Starts `holders` more holders and `panes` more tmux panes.
-    fn grow(
+    pub(crate) fn grow(
         &mut self,
         h: &mut Harness,
         env: &Env,
@@ -257,7 +259,7 @@ impl Fleet {
     }
 
     /// The holders' ids and their agents' pids.
-    fn holder_pids(&self) -> HashMap<String, u32> {
+    pub(crate) fn holder_pids(&self) -> HashMap<String, u32> {
         self.holders
             .iter()
             .map(|s| (s.id.clone(), s.agent_pid))
@@ -266,7 +268,7 @@ impl Fleet {
 
     /// Stops every session, the bridges the supervisor started for the panes too (call it
     /// once no supervisor runs, or it would start them again).
-    fn stop(&mut self, h: &mut Harness) {
+    pub(crate) fn stop(&mut self, h: &mut Harness) {
         for s in std::mem::take(&mut self.holders) {
             h.stop(&s);
         }
@@ -402,15 +404,15 @@ fn tmux_output(env: &Env, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// A `paddock up` started here; killed on drop.
-struct Supervisor {
+pub(crate) struct Supervisor {
     child: Child,
-    pid: u32,
+    pub(crate) pid: u32,
     spawned_at: Instant,
     cleanup: Cleanup,
 }
 
 impl Supervisor {
-    fn spawn(h: &Harness, env: &Env) -> anyhow::Result<Self> {
+    pub(crate) fn spawn(h: &Harness, env: &Env) -> anyhow::Result<Self> {
         let log = fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -442,7 +444,7 @@ impl Supervisor {
     }
 
     /// SIGTERM, as a user would stop it; SIGKILL if it is still there after 5 s.
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         if let Ok(p) = i32::try_from(self.pid) {
             let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
         }
@@ -469,9 +471,9 @@ impl Drop for Supervisor {
 
 /// A `/proc/<pid>/stat` reading: CPU times in clock ticks.
 #[derive(Debug, Clone, Copy)]
-struct ProcStat {
-    utime: u64,
-    stime: u64,
+pub(crate) struct ProcStat {
+    pub(crate) utime: u64,
+    pub(crate) stime: u64,
     /// Children that were waited for.
     cutime: u64,
     cstime: u64,
@@ -479,7 +481,7 @@ struct ProcStat {
 }
 
 impl ProcStat {
-    fn of(pid: u32) -> anyhow::Result<Self> {
+    pub(crate) fn of(pid: u32) -> anyhow::Result<Self> {
         let stat = fs::read_to_string(format!("/proc/{pid}/stat"))
             .with_context(|| format!("process {pid} is gone"))?;
         Self::parse(&stat).with_context(|| format!("unreadable /proc/{pid}/stat"))
@@ -503,15 +505,15 @@ impl ProcStat {
 
 /// Resident memory, in KiB, from `/proc/<pid>/status`.
 #[derive(Debug, Clone, Copy, Default)]
-struct Memory {
-    rss: u64,
-    hwm: u64,
-    anon: u64,
-    file: u64,
+pub(crate) struct Memory {
+    pub(crate) rss: u64,
+    pub(crate) hwm: u64,
+    pub(crate) anon: u64,
+    pub(crate) file: u64,
 }
 
 impl Memory {
-    fn of(pid: u32) -> anyhow::Result<Self> {
+    pub(crate) fn of(pid: u32) -> anyhow::Result<Self> {
         let status = fs::read_to_string(format!("/proc/{pid}/status"))
             .with_context(|| format!("process {pid} is gone"))?;
         let field = |key: &str| {
@@ -849,7 +851,7 @@ async fn idle_window(
     })
 }
 
-fn hello() -> Hello {
+pub(crate) fn hello() -> Hello {
     let mut hello = Hello::control(Mode::ReadOnly);
     hello.client_name = Some("bench".into());
     hello
@@ -866,7 +868,7 @@ async fn status(socket: &Path) -> anyhow::Result<SupervisorStatus> {
 /// Polls the supervisor's session list (connecting as soon as it listens) until every holder
 /// in `holders` is listed, running, with its agent's pid, and at least `panes` tmux sessions
 /// are; returns that list. Fails at `deadline`.
-async fn wait_listed(
+pub(crate) async fn wait_listed(
     socket: &Path,
     holders: &HashMap<String, u32>,
     panes: usize,
