@@ -105,6 +105,16 @@ pub fn run() {
         // Closing the last window leaves the app in the tray; only Quit (an explicit exit
         // code) ends it.
         RunEvent::ExitRequested { api, code, .. } if code.is_none() => api.prevent_exit(),
+        // The app's window focused or not: where the owner is, for the notifier's presence
+        // (notify the desk first, hold the phone's push). Only this app's own supervisor
+        // hears it; a joined one learns presence from its own clients.
+        #[cfg(desktop)]
+        RunEvent::WindowEvent {
+            event: tauri::WindowEvent::Focused(focused),
+            ..
+        } => {
+            _app.state::<shell::Shell>().window_focused(focused);
+        }
         #[cfg(desktop)]
         RunEvent::Exit => {
             if let Some(host::HostMode::Embedded(h)) = _app.state::<shell::Shell>().take_mode() {

@@ -67,6 +67,18 @@ impl Shell {
         )
     }
 
+    /// Tells this app's own supervisor whether its window has the focus (the owner is at
+    /// the desk); a joined supervisor learns presence from its own clients.
+    pub fn window_focused(&self, focused: bool) {
+        if let Some(HostMode::Embedded(h)) = &*self.mode.lock().unwrap_or_else(|p| p.into_inner()) {
+            h.supervisor
+                .handle()
+                .notifier()
+                .presence()
+                .app_focused(focused);
+        }
+    }
+
     /// Takes the embedded host (if any) to stop it at quit.
     pub fn take_mode(&self) -> Option<HostMode> {
         self.mode.lock().unwrap_or_else(|p| p.into_inner()).take()
