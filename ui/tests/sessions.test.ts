@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  agentStatusLine,
   lastAction,
   shownState,
   sortAndFilter,
@@ -36,6 +37,7 @@ function s(
       cpu: null,
       rss: null,
       paused: false,
+      agent_status: null,
       tool: null,
       permission: null,
       reason: null,
@@ -147,5 +149,19 @@ describe("format", () => {
     expect(age("2026-11-22T04:30:00Z", now)).toBe("1h 30m");
     expect(bytes(1536)).toBe("1.5 KB");
     expect(bytes(null)).toBe("–");
+  });
+});
+
+describe("the agent's own status", () => {
+  const at = "2026-11-22T05:00:00Z";
+  it("reads as paddock ls shows it, and search finds it", () => {
+    const a = { task: "Port the store", done: 3, total: 7, percent: 42, message: "tests", at };
+    expect(agentStatusLine(a)).toBe("Port the store · 3/7 (42%) · tests");
+    const pct = { task: null, done: null, total: null, percent: 40, message: null, at };
+    expect(agentStatusLine(pct)).toBe("40%");
+    expect(agentStatusLine(null)).toBeNull();
+    const all = [s("a", "working", { agent_status: a }), s("b", "working")];
+    const found = sortAndFilter(all, { text: "port store", states: [] });
+    expect(found.map((h) => h.session.name)).toEqual(["a"]);
   });
 });

@@ -43,8 +43,13 @@ pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
         crate::agents::HookEvent::Signal(signal) => {
             if !matches!(signal, HookSignal::Waiting { .. }) {
                 // The agent moved on: a permission request still waiting was answered in its
-                // terminal (Claude Code does not stop the waiting hook then).
-                if let Some(p) = handle.permissions().pending_for(&session) {
+                // terminal (Claude Code does not stop the waiting hook then). A question it
+                // put to its owner over MCP (`ask_owner`'s ticket) waits on.
+                if let Some(p) = handle
+                    .permissions()
+                    .pending_for(&session)
+                    .filter(|p| !handle.mcp_asks().holds(&p.id))
+                {
                     handle
                         .permissions()
                         .withdraw(&p.id, "answered in the agent's terminal");
@@ -126,6 +131,26 @@ async fn permission(
     ask: crate::agents::PermissionAsk,
 ) -> Option<Value> {
     let timeout = handle.config().agents.permission_timeout;
+    permission_within(
+        handle,
+        session,
+        ask,
+        timeout,
+        "answer it in the agent's terminal",
+    )
+    .await
+}
+
+/// Opens a permission request for `ask` in the one registry (CLI, UI, notifications), the
+/// session waiting for permission meanwhile, and waits up to `timeout` for the owner: the
+/// hook output that carries the decision, or `None` (withdrawn, saying `then` to the owner).
+pub(crate) async fn permission_within(
+    handle: &Handle,
+    session: SessionId,
+    ask: crate::agents::PermissionAsk,
+    timeout: std::time::Duration,
+    then: &str,
+) -> Option<Value> {
     let suggestions = ask.suggestions.clone();
     let (request, decided) = handle.permissions().open(NewRequest {
         session: session.clone(),
@@ -172,7 +197,7 @@ async fn permission(
             handle.permissions().withdraw(
                 &request.id,
                 &format!(
-                    "no answer within {}; answer it in the agent's terminal",
+                    "no answer within {}; {then}",
                     humantime::format_duration(timeout)
                 ),
             );

@@ -129,6 +129,8 @@ impl Registry {
             // Paused comes from sampling and control, never from the process-level source;
             // an ended process is not paused.
             view.paused = entry.view.paused && matches!(life, ProcessLife::Running);
+            // The agent's own status comes from MCP `set_status` only.
+            view.agent_status = entry.view.agent_status.clone();
             entry.machine.set_life(life);
             let decided = entry.machine.decide(now, since);
             view.status = decided.detail;
@@ -278,6 +280,25 @@ impl Registry {
                 session: Box::new(view),
             });
         }
+    }
+
+    /// Records what the session's agent says it does (MCP `set_status`); publishes
+    /// `session_update`. The session's view, or `None` for an unknown session.
+    pub fn set_agent_status(
+        &self,
+        id: &SessionId,
+        status: paddock_proto::supervisor::AgentStatus,
+    ) -> Option<SessionView> {
+        let view = {
+            let mut map = self.lock();
+            let e = map.get_mut(id)?;
+            e.view.agent_status = Some(status);
+            e.view.clone()
+        };
+        self.bus.publish(Event::SessionUpdate {
+            session: Box::new(view.clone()),
+        });
+        Some(view)
     }
 
     /// Records a session's process tree as just sampled.

@@ -329,6 +329,7 @@ impl Watcher {
             cpu: None,
             rss: None,
             paused: false,
+            agent_status: None,
         })
     }
 
@@ -385,6 +386,7 @@ fn external_view(a: &AgentProcess) -> SessionView {
         cpu: None,
         rss: None,
         paused: false,
+        agent_status: None,
     }
 }
 

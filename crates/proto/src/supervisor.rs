@@ -59,6 +59,43 @@ pub struct SessionView {
     /// continues it. Seen by the monitor each second, at once for a pause through Paddock.
     #[serde(default)]
     pub paused: bool,
+    /// What the agent says it is doing (MCP `set_status`); null until it says.
+    #[serde(default)]
+    pub agent_status: Option<AgentStatus>,
+}
+
+/// An agent's own account of its work, set through MCP `set_status` and shown beside its
+/// state (`paddock ls`/`show`, REST, the UI). Kept for the session's life; replaced whole.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+pub struct AgentStatus {
+    /// The task it works on, e.g. "Migrate the store to v3".
+    pub task: Option<String>,
+    /// Steps done of `total`, when it counts steps.
+    pub done: Option<u32>,
+    pub total: Option<u32>,
+    /// 0..=100: given, or `done` of `total`.
+    pub percent: Option<u8>,
+    /// A short line on what it does now.
+    pub message: Option<String>,
+    /// When it was set, RFC 3339 UTC.
+    pub at: String,
+}
+
+impl AgentStatus {
+    /// One line for a list: "task · 3/7 (42%) · message".
+    pub fn line(&self) -> String {
+        let progress = match (self.done, self.total, self.percent) {
+            (Some(d), Some(t), Some(p)) => Some(format!("{d}/{t} ({p}%)")),
+            (_, _, Some(p)) => Some(format!("{p}%")),
+            _ => None,
+        };
+        [self.task.clone(), progress, self.message.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
 }
 
 /// One process of a session's tree, as last sampled (`GET /api/v1/processes`).
@@ -118,6 +155,7 @@ impl SessionView {
             cpu: None,
             rss: None,
             paused: false,
+            agent_status: None,
         }
     }
 }

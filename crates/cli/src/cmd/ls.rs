@@ -94,7 +94,11 @@ fn table(all: &[SessionView], now: SystemTime) -> String {
     let rows: Vec<[String; 12]> = all
         .iter()
         .map(|s| {
-            let state = state_cell(s);
+            // The agent's own word (MCP `set_status`) follows the observed state.
+            let state = match &s.agent_status {
+                Some(a) => format!("{} · {}", state_cell(s), a.line()),
+                None => state_cell(s),
+            };
             [
                 s.id.to_string(),
                 s.name.clone(),

@@ -54,6 +54,9 @@ impl Args {
         if let Some(p) = &session.status.permission {
             println!("  waiting for permission {}: {} {}", p.id, p.tool, p.input);
         }
+        if let Some(a) = &session.agent_status {
+            println!("status: {} (set by the agent at {})", a.line(), a.at);
+        }
         let Some(i) = insight else {
             println!("  (no transcript found yet)");
             return Ok(());

@@ -33,4 +33,11 @@ impl Asks {
         }
         map.insert(id, waiter);
     }
+
+    /// Whether request `id` is a question kept here: it waits for the owner, not for the
+    /// agent's terminal, so the agent moving on does not answer it.
+    pub fn holds(&self, id: &str) -> bool {
+        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.contains_key(id)
+    }
 }

@@ -4,6 +4,9 @@
 //! a model can act on (unknown session, refused by role, bad arguments) come back as tool
 //! results with `isError: true` and a sentence saying what to do.
 
+mod prompt;
+mod status;
+
 use super::asks::Asks;
 use super::caller::{Caller, Profile};
 use crate::access::AuditInput;
@@ -370,7 +373,7 @@ impl PaddockMcp {
             handle,
             caller,
             asks,
-            tool_router: Self::tool_router(),
+            tool_router: Self::tool_router() + Self::status_router() + Self::prompt_router(),
         }
     }
 

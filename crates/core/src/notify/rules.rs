@@ -293,6 +293,7 @@ pub(crate) mod tests {
             cpu: None,
             rss: None,
             paused: false,
+            agent_status: None,
         }
     }
 

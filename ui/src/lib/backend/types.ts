@@ -6,6 +6,7 @@
 export type {
   Action,
   AgentState,
+  AgentStatus,
   ActResponse,
   ApiErrorCode,
   ChannelStatus,

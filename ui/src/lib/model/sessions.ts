@@ -1,7 +1,7 @@
 /**
  * How the dashboard orders, labels and filters sessions: who needs the user comes first.
  */
-import type { AgentState, SessionInsight, SessionView } from "../backend/types";
+import type { AgentState, AgentStatus, SessionInsight, SessionView } from "../backend/types";
 
 /** What the dashboard shows: the agent states (`running`: its terminal is out of reach). */
 export type ShownState =
@@ -94,6 +94,7 @@ export function matches(hs: HostSession, f: SessionFilter): boolean {
     s.cwd,
     hs.insight?.git_branch,
     hs.insight?.current_task,
+    agentStatusLine(s.agent_status),
     hs.insight?.title,
     s.command,
     hs.hostName,
@@ -122,4 +123,20 @@ export function lastAction(hs: HostSession): string | null {
   if (!a) return null;
   const what = a.input_summary ? `${a.tool}: ${a.input_summary}` : a.tool;
   return a.status === "failed" ? `${what} (failed)` : what;
+}
+
+/**
+ * What the agent says it does (MCP `set_status`), on one line as `paddock ls` shows it:
+ * "task · 3/7 (42%) · message"; null when it has said nothing.
+ */
+export function agentStatusLine(a: AgentStatus | null | undefined): string | null {
+  if (!a) return null;
+  const progress =
+    a.percent === null
+      ? null
+      : a.done !== null && a.total !== null
+        ? `${a.done}/${a.total} (${a.percent}%)`
+        : `${a.percent}%`;
+  const parts = [a.task, progress, a.message].filter((p): p is string => !!p);
+  return parts.length > 0 ? parts.join(" · ") : null;
 }

@@ -33,7 +33,11 @@ rss: number | null,
  * The agent's process is stopped (paused through Paddock, SIGSTOP or Ctrl-Z); resume
  * continues it. Seen by the monitor each second, at once for a pause through Paddock.
  */
-paused: boolean, state: AgentState, 
+paused: boolean, 
+/**
+ * What the agent says it is doing (MCP `set_status`); null until it says.
+ */
+agent_status: AgentStatus | null, state: AgentState, 
 /**
  * The tool running (`working`), when known.
  */
