@@ -23,6 +23,7 @@ pub fn typescript() -> String {
     add(paddock_proto::SessionState::decl());
     add(Backend::decl());
     add(SessionView::decl());
+    add(AgentStatus::decl());
     add(ProcessView::decl());
     add(HealthStatus::decl());
     add(ComponentHealth::decl());

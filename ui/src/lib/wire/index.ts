@@ -63,6 +63,28 @@ sources: Array<StateSource>,
  */
 since: string, };
 
+export type AgentStatus = { 
+/**
+ * The task it works on, e.g. "Migrate the store to v3".
+ */
+task: string | null, 
+/**
+ * Steps done of `total`, when it counts steps.
+ */
+done: number | null, total: number | null, 
+/**
+ * 0..=100: given, or `done` of `total`.
+ */
+percent: number | null, 
+/**
+ * A short line on what it does now.
+ */
+message: string | null, 
+/**
+ * When it was set, RFC 3339 UTC.
+ */
+at: string, };
+
 export type ProcessView = { pid: number, 
 /**
  * The parent's pid, when known.
