@@ -12,10 +12,12 @@
 //!   (`UserPromptSubmit`, handed to the supervisor as `paddock hook` does) makes it working;
 //!   time from the hook to the `wait_for` result on the client's side.
 
+use crate::endpoint::{Endpoint, Sender};
 use crate::harness::Harness;
 use crate::options::Options;
 use crate::report::{latency_summary, micros, percentile, Report, Row};
 use anyhow::{bail, Context};
+use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -29,10 +31,98 @@ const SAMPLES: usize = 100;
 /// Start-ups timed (each a process).
 const STARTS: usize = 30;
 
-pub fn run(h: &mut Harness, _rt: &Runtime, _opts: &Options, report: &mut Report) {
+pub fn run(h: &mut Harness, rt: &Runtime, _opts: &Options, report: &mut Report) {
     if let Err(e) = measure(h, report) {
         report.fail("paddock mcp", &e);
     }
+    // After the in-process supervisor stopped: `paddock up` takes the same runtime directory.
+    let result = Endpoint::start(h).and_then(|ep| rt.block_on(https(&ep, report)));
+    if let Err(e) = result {
+        report.fail("MCP over HTTPS", &e);
+    }
+}
+
+/// One MCP POST to `/mcp` on the endpoint with the operator's token: the JSON-RPC message
+/// that answers `id` (the reply is JSON or one server-sent event), and the MCP session id.
+async fn post_mcp(
+    ep: &Endpoint,
+    s: &mut Sender,
+    session: Option<&str>,
+    msg: &Value,
+    id: Option<u64>,
+) -> anyhow::Result<(Option<Value>, Option<String>)> {
+    let mut req = hyper::Request::builder()
+        .method("POST")
+        .uri("/mcp")
+        .header("host", &ep.addr)
+        .header("authorization", format!("Bearer {}", ep.token))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25");
+    if let Some(sid) = session {
+        req = req.header("mcp-session-id", sid);
+    }
+    s.ready().await?;
+    let resp = s
+        .send_request(req.body(http_body_util::Full::new(msg.to_string().into()))?)
+        .await?;
+    let status = resp.status();
+    let sid = resp
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = resp.into_body().collect().await?.to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    if !status.is_success() {
+        bail!("POST /mcp: {status} {text}");
+    }
+    let Some(id) = id else { return Ok((None, sid)) };
+    let found = std::iter::once(text.trim())
+        .chain(text.lines().filter_map(|l| l.strip_prefix("data:")))
+        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+        .find(|v| v["id"] == id)
+        .with_context(|| format!("no answer to request {id} in: {text}"))?;
+    if found.get("error").is_some() || found["result"]["isError"] == true {
+        bail!("request {id} failed: {found}");
+    }
+    Ok((Some(found), sid))
+}
+
+/// A tool call's round trip over HTTPS: `paddock up` with its endpoint, an operator's token
+/// from real pairing, one TLS connection (the certificate pinned), `initialize`, then
+/// `tools/call list_sessions` one after another, each a POST answered in full.
+async fn https(ep: &Endpoint, report: &mut Report) -> anyhow::Result<()> {
+    let mut s = ep.http().await?;
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "paddock-bench", "version": "1"}}});
+    let (_, sid) = post_mcp(ep, &mut s, None, &init, Some(0)).await?;
+    let sid = sid.context("the endpoint gave no MCP session id")?;
+    let done = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    post_mcp(ep, &mut s, Some(&sid), &done, None).await?;
+    let mut trip = Vec::with_capacity(SAMPLES);
+    for n in 0..SAMPLES as u64 {
+        let msg: Value = serde_json::from_str(&call(n + 1, "list_sessions", json!({})))?;
+        let start = Instant::now();
+        post_mcp(ep, &mut s, Some(&sid), &msg, Some(n + 1)).await?;
+        trip.push(start.elapsed());
+    }
+    let ms = |q| micros(percentile(&trip, q)) / 1000.0;
+    report.add(
+        Row::new(
+            "MCP tool call round trip over HTTPS (`list_sessions`), p50 / p99",
+            format!("{:.2} / {:.2} ms", ms(50.0), ms(99.0)),
+        )
+        .beside(format!(
+            "{SAMPLES} calls on one pinned TLS connection with an operator's token (`/mcp`)"
+        )),
+    );
+    report.record(
+        "mcp_https",
+        json!({"round_trip_https": latency_summary(&trip)}),
+    );
+    Ok(())
 }
 
 fn init_lines(first_call: &str) -> String {
