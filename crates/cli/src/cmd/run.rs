@@ -44,6 +44,10 @@ pub struct Args {
     /// permission requests (never its own). Without it, an agent acts on its own session only.
     #[arg(long)]
     pub orchestrator: bool,
+    /// Do not add Paddock's MCP server (`paddock mcp`) to Claude Code's or Codex's MCP
+    /// configuration (the `agents.mcp_server` setting turns it off for every session).
+    #[arg(long)]
+    pub no_mcp: bool,
     /// The command and its arguments (put them after `--`).
     #[arg(required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -128,6 +132,7 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         grace: args.grace.into(),
         hooks: !args.no_hooks,
         orchestrator: args.orchestrator,
+        mcp: !args.no_mcp && mcp_setting()?,
         ..StartRequest::new(program, command.collect(), cwd)
     };
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
@@ -135,6 +140,12 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
     start::spawn(&exe, &dir, &spec)?;
     crate::supervisor_client::adopt(&spec.id).await;
     Ok(spec.id)
+}
+
+/// The `agents.mcp_server` setting (config.toml, `PADDOCK_AGENTS__MCP_SERVER`).
+fn mcp_setting() -> anyhow::Result<bool> {
+    let config = paddock_core::config::Config::load(&paddock_core::config::Config::default_path())?;
+    Ok(config.agents.mcp_server)
 }
 
 #[cfg(test)]
