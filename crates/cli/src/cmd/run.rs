@@ -142,10 +142,21 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
     Ok(spec.id)
 }
 
-/// The `agents.mcp_server` setting (config.toml, `PADDOCK_AGENTS__MCP_SERVER`).
+/// The `agents.mcp_server` setting (config.toml, `PADDOCK_AGENTS__MCP_SERVER`). Only the
+/// `PADDOCK_AGENTS__*` variables are read: the agent's own environment may hold other
+/// `PADDOCK_` variables that are not settings.
 fn mcp_setting() -> anyhow::Result<bool> {
-    let config = paddock_core::config::Config::load(&paddock_core::config::Config::default_path())?;
-    Ok(config.agents.mcp_server)
+    use paddock_core::config::Config;
+    let path = Config::default_path();
+    let file = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => anyhow::bail!("cannot read the configuration {}: {e}", path.display()),
+    };
+    let env = std::env::vars().filter(|(k, _)| k.starts_with("PADDOCK_AGENTS__"));
+    Ok(Config::layered(&path, file.as_deref(), env)?
+        .agents
+        .mcp_server)
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@ pub mod caller;
 pub mod http;
 pub mod install;
 pub mod local;
+pub mod output;
+pub mod progress;
+pub mod resources;
 pub mod tools;
 pub mod wiring;
 
