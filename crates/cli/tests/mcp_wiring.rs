@@ -408,3 +408,135 @@ async fn wait_for_reports_progress_while_it_waits_when_the_caller_asks() {
         }
     }
 }
+
+/// A resource's text, or the error's message.
+async fn read_resource(
+    c: &rmcp::service::Peer<rmcp::RoleClient>,
+    uri: &str,
+) -> Result<String, String> {
+    let r = c
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(uri))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(r.contents
+        .iter()
+        .map(|c| match c {
+            rmcp::model::ResourceContents::TextResourceContents { text, .. } => text.clone(),
+            other => panic!("{uri} is not text: {other:?}"),
+        })
+        .collect())
+}
+
+#[tokio::test]
+async fn sessions_screens_and_transcripts_are_resources_within_the_callers_profile() {
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let env = Env::new();
+    let _sup = env.up();
+    let worker = env.run(
+        &["--name", "worker"],
+        &["sh", "-c", "echo hello-screen; exec sleep 600"],
+    );
+    // A real Claude Code turn, for a transcript.
+    let fake =
+        FakeApi::start(Script::new().then(Reply::text("Hello from the fake."))).expect("fake API");
+    let sb = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+    let mut cmd = env.cmd();
+    sb.apply(&mut cmd);
+    let out = cmd
+        .args([
+            "run",
+            "--name",
+            "claude",
+            "--",
+            claude.to_str().expect("path"),
+            "-p",
+            "say hello",
+        ])
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (_, c) = mcp_client::client_in_session(&env, "orch", &["--orchestrator"]).await;
+    let listed: Vec<String> = c
+        .list_all_resources()
+        .await
+        .expect("resources/list")
+        .into_iter()
+        .map(|r| r.uri.clone())
+        .collect();
+    for kind in ["screen", "transcript"] {
+        let uri = format!("paddock://sessions/{worker}/{kind}");
+        assert!(listed.contains(&uri), "{uri} not in {listed:?}");
+    }
+    let templates: Vec<String> = c
+        .list_all_resource_templates()
+        .await
+        .expect("resources/templates/list")
+        .into_iter()
+        .map(|t| t.uri_template.clone())
+        .collect();
+    assert_eq!(
+        templates,
+        [
+            "paddock://sessions/{session}/screen",
+            "paddock://sessions/{session}/transcript"
+        ]
+    );
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let screen = read_resource(&c, "paddock://sessions/worker/screen").await;
+        if screen
+            .as_deref()
+            .is_ok_and(|s| s.starts_with("hello-screen"))
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{screen:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    loop {
+        let t = read_resource(&c, "paddock://sessions/claude/transcript").await;
+        if let Ok(t) = &t {
+            let page: serde_json::Value = serde_json::from_str(t).expect("transcript JSON");
+            if page.to_string().contains("Hello from the fake.") {
+                assert!(page.to_string().contains("say hello"), "{page}");
+                break;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{t:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let e = read_resource(&c, "paddock://sessions/nobody/screen").await;
+    assert!(e.as_ref().is_err_and(|e| e.contains("no session")), "{e:?}");
+    let e = read_resource(&c, "paddock://elsewhere").await;
+    assert!(
+        e.as_ref().is_err_and(|e| e.contains("no resource")),
+        "{e:?}"
+    );
+
+    // An agent sees and reads its own session only.
+    let (own, agent) = mcp_client::client_in_session(&env, "agent", &[]).await;
+    let listed: Vec<String> = agent
+        .list_all_resources()
+        .await
+        .expect("resources/list")
+        .into_iter()
+        .map(|r| r.uri.clone())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            format!("paddock://sessions/{own}/screen"),
+            format!("paddock://sessions/{own}/transcript")
+        ]
+    );
+    let e = read_resource(&agent, "paddock://sessions/worker/screen").await;
+    assert!(
+        e.as_ref().is_err_and(|e| e.contains("agent profile")),
+        "{e:?}"
+    );
+}
