@@ -145,6 +145,10 @@ pub struct AgentsConfig {
     /// How plain programs' screens are read: confirm and input prompt patterns (regular
     /// expressions matched against the last non-empty row) and how recent output means busy.
     pub generic: paddock_agents::generic::GenericConfig,
+    /// Give the Claude Code and Codex sessions Paddock starts Paddock's MCP server (`paddock
+    /// mcp`, merged with the owner's own servers); `false` leaves their MCP configuration
+    /// as the owner has it.
+    pub mcp_server: bool,
 }
 
 impl Default for AgentsConfig {
@@ -153,6 +157,7 @@ impl Default for AgentsConfig {
             extra: Vec::new(),
             permission_timeout: Duration::from_secs(590),
             generic: Default::default(),
+            mcp_server: true,
         }
     }
 }
@@ -334,6 +339,9 @@ extra = []
 # How long a permission request waits for an answer from Paddock before it is left to the
 # agent's terminal, where it can still be answered (Claude Code gives a hook at most 600s).
 permission_timeout = "9m 50s"
+# Give the Claude Code and Codex sessions Paddock starts Paddock's MCP server (`paddock mcp`),
+# next to the owner's own MCP servers, which stay. `paddock run --no-mcp` for one session.
+mcp_server = true
 
 [agents.generic]
 # How a plain program's screen is read. Regular expressions (regex-lite syntax) matched

@@ -45,6 +45,9 @@ pub struct StartRequest {
     pub hooks: bool,
     /// The owner grants the session the MCP orchestrator role (see `crate::mcp`).
     pub orchestrator: bool,
+    /// Whether Claude Code and Codex get Paddock's MCP server (`paddock mcp`) in their MCP
+    /// configuration, next to the owner's own servers (see [`crate::mcp::wiring`]).
+    pub mcp: bool,
 }
 
 impl StartRequest {
@@ -61,6 +64,7 @@ impl StartRequest {
             grace: DEFAULT_GRACE,
             hooks: true,
             orchestrator: false,
+            mcp: true,
         }
     }
 }
@@ -205,6 +209,20 @@ pub fn prepare(
         }
         _ => req.args,
     };
+    // The relay needs the supervisor's MCP socket: without a supervisor the server would only
+    // fail at the agent's start (and show as failed in its UI), so it is left out.
+    let runtime = dir.path();
+    let supervised = runtime.join(crate::mcp::SOCKET_NAME).exists();
+    let args = match agent {
+        _ if !req.mcp || !supervised => args,
+        Some(paddock_monitor::AgentKind::Claude) => {
+            crate::mcp::wiring::claude_args(args, exe, id.as_str(), runtime)
+        }
+        Some(paddock_monitor::AgentKind::Codex) => {
+            crate::mcp::wiring::codex_args(args, exe, id.as_str(), runtime)
+        }
+        _ => args,
+    };
     if req.orchestrator {
         crate::mcp::caller::grant_orchestrator(dir, &id).map_err(|source| StartError::Grant {
             path: dir.orchestrator_path(&id),
@@ -234,7 +252,8 @@ pub fn spawn(exe: &Path, dir: &RuntimeDir, spec: &HolderSpec) -> Result<Ready, S
 
 impl Handle {
     /// Starts a session (see [`prepare`]) and returns it as the supervisor lists it.
-    pub async fn start_session(&self, req: StartRequest) -> Result<SessionView, StartError> {
+    pub async fn start_session(&self, mut req: StartRequest) -> Result<SessionView, StartError> {
+        req.mcp &= self.config().agents.mcp_server;
         let dir = self.runtime_dir().clone();
         let existing = paddock_host::sessions::list(&dir).await;
         let exe = std::env::current_exe().map_err(StartError::Exe)?;

@@ -44,6 +44,10 @@ pub struct Args {
     /// permission requests (never its own). Without it, an agent acts on its own session only.
     #[arg(long)]
     pub orchestrator: bool,
+    /// Do not add Paddock's MCP server (`paddock mcp`) to Claude Code's or Codex's MCP
+    /// configuration (the `agents.mcp_server` setting turns it off for every session).
+    #[arg(long)]
+    pub no_mcp: bool,
     /// The command and its arguments (put them after `--`).
     #[arg(required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -128,6 +132,7 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         grace: args.grace.into(),
         hooks: !args.no_hooks,
         orchestrator: args.orchestrator,
+        mcp: !args.no_mcp && mcp_setting()?,
         ..StartRequest::new(program, command.collect(), cwd)
     };
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
@@ -135,6 +140,23 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
     start::spawn(&exe, &dir, &spec)?;
     crate::supervisor_client::adopt(&spec.id).await;
     Ok(spec.id)
+}
+
+/// The `agents.mcp_server` setting (config.toml, `PADDOCK_AGENTS__MCP_SERVER`). Only the
+/// `PADDOCK_AGENTS__*` variables are read: the agent's own environment may hold other
+/// `PADDOCK_` variables that are not settings.
+fn mcp_setting() -> anyhow::Result<bool> {
+    use paddock_core::config::Config;
+    let path = Config::default_path();
+    let file = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => anyhow::bail!("cannot read the configuration {}: {e}", path.display()),
+    };
+    let env = std::env::vars().filter(|(k, _)| k.starts_with("PADDOCK_AGENTS__"));
+    Ok(Config::layered(&path, file.as_deref(), env)?
+        .agents
+        .mcp_server)
 }
 
 #[cfg(test)]

@@ -11,8 +11,13 @@
 pub mod asks;
 pub mod caller;
 pub mod http;
+pub mod install;
 pub mod local;
+pub mod output;
+pub mod progress;
+pub mod resources;
 pub mod tools;
+pub mod wiring;
 
 pub use caller::{Caller, Profile};
 pub use tools::PaddockMcp;

@@ -36,8 +36,8 @@ type ToolResult<T> = Result<Json<T>, String>;
 /// The MCP server of one connection: the supervisor's handle and who is calling.
 #[derive(Clone)]
 pub struct PaddockMcp {
-    handle: Handle,
-    caller: Caller,
+    pub(super) handle: Handle,
+    pub(super) caller: Caller,
     asks: Asks,
     tool_router: ToolRouter<Self>,
 }
@@ -373,7 +373,10 @@ impl PaddockMcp {
             handle,
             caller,
             asks,
-            tool_router: Self::tool_router() + Self::status_router() + Self::prompt_router(),
+            tool_router: Self::tool_router()
+                + Self::status_router()
+                + Self::prompt_router()
+                + Self::output_router(),
         }
     }
 
@@ -393,7 +396,7 @@ impl PaddockMcp {
 
     /// The session a tool acts on: an agent's own (named or left out), or, for an
     /// orchestrator, any it names.
-    fn target(&self, query: Option<&str>) -> Result<SessionView, String> {
+    pub(super) fn target(&self, query: Option<&str>) -> Result<SessionView, String> {
         let own = || {
             self.caller
                 .session
@@ -1075,14 +1078,46 @@ impl ServerHandler for PaddockMcp {
                 .iter()
                 .find_map(|k| a.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
         });
+        let progress = super::progress::for_call(&name, &context);
         let tcc = rmcp::handler::server::tool::ToolCallContext::new(&this, request, context);
-        let result = this.tool_router.call(tcc).await;
+        let result = super::progress::run(progress, this.tool_router.call(tcc)).await;
         this.audit(&name, target, &result).await;
         result
     }
 
+    // Resources (each session's screen and transcript): `resources.rs`.
+    async fn list_resources(
+        &self,
+        _: Option<rmcp::model::PaginatedRequestParams>,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
+        self.for_request(&context).resource_list()
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _: Option<rmcp::model::PaginatedRequestParams>,
+        _: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::ListResourceTemplatesResult, rmcp::ErrorData> {
+        Ok(self.resource_templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
+        let this = self.for_request(&context);
+        Ok(this.resource_read(&request.uri).await?.into())
+    }
+
     fn get_info(&self) -> ServerConfig {
-        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build());
+        let mut info = ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        );
         info.server_info = Implementation::new("paddock", env!("CARGO_PKG_VERSION"));
         info.instructions = Some(format!(
             "Paddock supervises coding agents. You are calling as {} ({}). Tools act on your own session unless you are an orchestrator; see docs/mcp.md.",
