@@ -62,9 +62,12 @@ describe("the desktop app as a client of another host", () => {
       ),
     );
     await app.type(".xterm-helper-textarea", 'echo "remote-$((40+2))"\uE007');
-    await until("the typed command's output on the other host", async () =>
-      (await other.paddock("logs", id)).includes("remote-42"),
-    );
+    await until("the typed command's output on the other host", async () => {
+      // What the session got, when it is not that: typed keys lost or out of order.
+      const got = await other.paddock("logs", id);
+      if (got.includes("remote-42")) return true;
+      throw new Error(`the remote session shows: ${JSON.stringify(got.slice(-300))}`);
+    });
     await until("its output, rendered in the app's window", async () =>
       (await app!.terminalRows()).some((r) => r.trim() === "remote-42"),
     );
