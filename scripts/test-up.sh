@@ -18,8 +18,9 @@ start=$(date +%s)
 WORK=$(mktemp -d /tmp/paddock-up-XXXXXX)
 UP_PID=""
 cleanup() {
-  if [ -n "$UP_PID" ] && kill -0 "$UP_PID" 2>/dev/null; then
-    kill -KILL "$UP_PID" 2>/dev/null || true
+  # Its whole process group (setsid below): a cargo still building goes too.
+  if [ -n "$UP_PID" ]; then
+    kill -KILL -- "-$UP_PID" 2>/dev/null || true
   fi
   rm -rf "$WORK"
 }
