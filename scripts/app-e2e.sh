@@ -53,8 +53,25 @@ export E2E_APP_BIN="$APP_BIN" E2E_PADDOCK_BIN="$ROOT/target/debug/paddock"
 export E2E_FAKEAPI_BIN="$ROOT/target/debug/paddock-fakeapi" E2E_WORK="$WORK"
 export E2E_NOTIFICATION_SERVER_BIN="$ROOT/target/debug/paddock-notification-server" E2E_CLAUDE_BIN="$CLAUDE"
 
+# The private session bus must not start the machine's own notification daemon (dunst,
+# xfce4-notifyd... are D-Bus activatable) when the app notifies in a test that has no test
+# server: it would own org.freedesktop.Notifications for the rest of the suite (the test
+# server of notify.app.ts could not) and draw pop-ups on the display (taken for the tray's
+# menu). A service directory listed first wins: there the name's activation fails at once.
+mkdir "$WORK/dbus-services"
+printf '[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=/bin/false\n' \
+  > "$WORK/dbus-services/org.freedesktop.Notifications.service"
+cat > "$WORK/dbus-session.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <servicedir>$WORK/dbus-services</servicedir>
+  <include>/usr/share/dbus-1/session.conf</include>
+</busconfig>
+EOF
+
 # Inside a private session bus: a tray host, tauri-driver on a free port, then the tests.
-dbus-run-session -- bash -c '
+dbus-run-session --config-file="$WORK/dbus-session.conf" -- bash -c '
   set -euo pipefail
   trayer --edge top --align right --widthtype request --height 28 --transparent false >"$E2E_WORK/trayer.log" 2>&1 &
   free_port() { python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])"; }

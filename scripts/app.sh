@@ -39,14 +39,7 @@ echo "    built in $(( $(date +%s) - start )) s"
 
 echo "==> end-to-end: the real app under Xvfb through tauri-driver"
 cargo build --bin paddock --bin paddock-holder --bin paddock-fakeapi --bin paddock-notification-server
-# Known defect (session 5, not yet found): typing into the window's terminal under Xvfb
-# sometimes does not reach the session within the test's 15 s (seen twice in six runs, on a
-# different test each time, after the presence/notifications merge). The suite runs again
-# once, from scratch, before it counts as failed; README "The desktop app" says so.
-scripts/app-e2e.sh || {
-  echo "==> the app's end-to-end suite failed once; running it again from scratch (known flaky typing, see README)"
-  scripts/app-e2e.sh
-}
+scripts/app-e2e.sh
 
 echo "==> cargo check for Android, iOS and macOS (scripts/app-cross-check.sh)"
 start=$(date +%s)

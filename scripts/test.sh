@@ -49,6 +49,8 @@ echo "==> OpenAPI fuzz of the endpoint (schemathesis)"
 scripts/schemathesis.sh
 echo "==> UI end-to-end (Chromium against a real paddock up)"
 ui/scripts/e2e.sh
+echo "==> the one-command start: scripts/up.sh on a scratch clone, HTTPS health, Ctrl-C"
+scripts/test-up.sh
 echo "==> the desktop app: lints, IPC tests, .deb, end-to-end under Xvfb"
 scripts/app.sh
 echo "==> all tests passed"

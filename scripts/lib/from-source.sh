@@ -6,7 +6,11 @@
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-BIN_DIR="$TARGET_DIR/app"
+# PADDOCK_PROFILE=dev builds unoptimised (target/debug), as the tests do: scripts/test-up.sh
+# runs scripts/up.sh on a scratch clone that way, reusing the test run's build.
+PROFILE="${PADDOCK_PROFILE:-app}"
+unset PADDOCK_PROFILE  # `paddock` reads PADDOCK_* variables as its settings: not this one
+if [ "$PROFILE" = dev ]; then BIN_DIR="$TARGET_DIR/debug"; else BIN_DIR="$TARGET_DIR/$PROFILE"; fi
 
 need_rust_and_node() {
   local missing=0

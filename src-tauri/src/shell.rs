@@ -1,9 +1,10 @@
 //! The desktop shell's state and its one loop: who runs the supervisor (`host.rs`), the tray
 //! model refreshed from the supervisor's socket (the menu is rebuilt only when it changes),
-//! tray Approve / Deny, the pairing window and About. Embedded, the tray asks when the
-//! supervisor's bus says a session or a permission request changed, so an idle app asks
-//! nothing; joined to another process's supervisor, whose events it cannot hear, it asks every
-//! second.
+//! tray Approve / Deny and Pause notifications, the pairing window and About. Embedded, the
+//! tray asks when the supervisor's bus says a session, a permission request or the
+//! notification settings changed, so an idle app asks nothing; joined to another process's
+//! supervisor, whose events it cannot hear, it asks every second. Either way the Pause check
+//! box shows the host's pause, whoever made it (the CLI, the UI's settings, the tray).
 use crate::host::HostMode;
 use crate::links::encode;
 use crate::local::Local;
@@ -11,7 +12,6 @@ use crate::tray_model::TrayModel;
 use paddock_core::events::{Bus, Event, Received};
 use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::Decision;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
@@ -32,7 +32,6 @@ pub struct Shell {
     /// The endpoint's URL, which names this host in the UI's routes.
     endpoint: Mutex<Option<String>>,
     model: Mutex<TrayModel>,
-    paused: AtomicBool,
     offer: Mutex<Result<PairingOffer, String>>,
 }
 
@@ -47,7 +46,6 @@ impl Shell {
             mode: Mutex::new(Some(mode)),
             endpoint: Mutex::new(endpoint),
             model: Mutex::default(),
-            paused: AtomicBool::new(false),
             offer: Mutex::new(Err("No pairing offer yet.".to_owned())),
         }
     }
@@ -84,29 +82,29 @@ impl Shell {
         self.mode.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
+    /// What the tray shows now (the host's state as last asked).
+    pub fn tray_model(&self) -> TrayModel {
+        self.model.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether the host holds every notification, as the tray last saw it.
     pub fn notifications_paused(&self) -> bool {
-        self.paused.load(Ordering::Relaxed)
+        self.tray_model().paused
     }
 
     /// Pauses or resumes the host's notifier (every channel: the desktop, Web Push, ...),
-    /// then shows the outcome in the tray's check box.
+    /// then shows the host's answer in the tray's check box. The same request as `paddock
+    /// notifications pause|resume`, so there is one pause.
     pub fn toggle_notifications<R: Runtime>(&self, app: AppHandle<R>) {
         let paused = !self.notifications_paused();
         let local = self.local.clone();
         tauri::async_runtime::spawn(async move {
-            let shell = app.state::<Shell>();
-            match local.pause_notifications(paused).await {
-                Ok(()) => shell.paused.store(paused, Ordering::Relaxed),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the host did not take the tray's pause of notifications")
-                }
+            if let Err(e) = local.pause_notifications(paused).await {
+                tracing::warn!(error = %e, "the host did not take the tray's pause of notifications");
             }
-            let app2 = app.clone();
-            let _ = app.run_on_main_thread(move || {
-                if let Err(e) = app2.state::<Shell>().refresh_menu(&app2) {
-                    tracing::warn!(error = %e, "cannot update the tray");
-                }
-            });
+            // The check box shows what the host says, not what was asked: GTK has already
+            // flipped it on the click, so the menu is rebuilt even if the answer is unchanged.
+            refresh(&app, true).await;
         });
     }
 
@@ -134,39 +132,39 @@ impl Shell {
                 Ok(()) => tracing::info!(%request, "permission answered from the tray"),
                 Err(e) => tracing::warn!(%request, error = %e, "the tray's answer was not taken"),
             }
-            refresh(&app).await;
+            refresh(&app, false).await;
         });
     }
 }
 
-/// Asks the supervisor once and shows the answer if it changed.
-async fn refresh<R: Runtime>(app: &AppHandle<R>) {
+/// Asks the supervisor once and shows the answer if it changed (or always, `force`).
+async fn refresh<R: Runtime>(app: &AppHandle<R>, force: bool) {
     let shell = app.state::<Shell>();
-    let (sessions, pending) = match (
+    let (sessions, pending, status) = match (
         shell.local.sessions().await,
         shell.local.permissions().await,
+        shell.local.status().await,
     ) {
-        (Ok(s), Ok(p)) => (s, p),
-        (Err(e), _) | (_, Err(e)) => {
+        (Ok(s), Ok(p), Ok(st)) => (s, p, st),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             tracing::debug!(error = %e, "the tray could not ask the supervisor");
             return;
         }
     };
     // Joined: the endpoint that names this host in the UI's routes is the other process's.
-    if shell
-        .endpoint
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .is_none()
     {
-        if let Ok(status) = shell.local.status().await {
-            *shell.endpoint.lock().unwrap_or_else(|p| p.into_inner()) = status.url;
+        let mut endpoint = shell.endpoint.lock().unwrap_or_else(|p| p.into_inner());
+        if endpoint.is_none() {
+            endpoint.clone_from(&status.url);
         }
     }
-    let model = TrayModel::build(&sessions, &pending);
+    let model = TrayModel {
+        paused: status.notifications_paused,
+        ..TrayModel::build(&sessions, &pending)
+    };
     {
         let mut current = shell.model.lock().unwrap_or_else(|p| p.into_inner());
-        if *current == model {
+        if *current == model && !force {
             return;
         }
         *current = model.clone();
@@ -184,13 +182,13 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>) {
 /// supervisor's events when there is a `bus`, else by polling.
 pub fn spawn_tray_loop<R: Runtime>(app: AppHandle<R>, bus: Option<Bus>) {
     tauri::async_runtime::spawn(async move {
-        refresh(&app).await;
+        refresh(&app, false).await;
         let Some(bus) = bus else {
             let mut tick = tokio::time::interval(POLL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                refresh(&app).await;
+                refresh(&app, false).await;
             }
         };
         let mut events = bus.subscribe();
@@ -202,17 +200,20 @@ pub fn spawn_tray_loop<R: Runtime>(app: AppHandle<R>, bus: Option<Bus>) {
                 Ok(Received::Event(_)) | Ok(Received::Lagged(_)) | Err(_) => {}
             }
             tokio::time::sleep(SETTLE).await;
-            refresh(&app).await;
+            refresh(&app, false).await;
         }
     });
 }
 
 /// Whether an event can change what the tray shows (sessions' states and names, permission
-/// requests); resource figures, logs and transcripts cannot.
+/// requests, the pause of notifications); resource figures, logs and transcripts cannot.
 fn shown_in_tray(e: &Event) -> bool {
     matches!(
         e,
-        Event::SessionUpdate { .. } | Event::SessionRemoved { .. } | Event::PermissionUpdate { .. }
+        Event::SessionUpdate { .. }
+            | Event::SessionRemoved { .. }
+            | Event::PermissionUpdate { .. }
+            | Event::NotifySettingsUpdate { .. }
     )
 }
 

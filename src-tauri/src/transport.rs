@@ -227,12 +227,14 @@ async fn relay_socket(
     to_ui(&channel, &StreamMessage::Close { code, reason });
 }
 
-/// Sends a text frame on a socket.
+/// Sends text frames on a socket, in the order given. The UI has at most one `stream_send`
+/// of a socket in flight (commands run as separate tasks, so two could overtake each other)
+/// and passes the frames queued meanwhile together.
 #[tauri::command]
 pub async fn stream_send(
     streams: State<'_, Streams>,
     id: u32,
-    text: String,
+    texts: Vec<String>,
 ) -> Result<(), TransportError> {
     let tx = streams
         .open
@@ -244,9 +246,19 @@ pub async fn stream_send(
         code: "closed",
         message: "This connection to the host is closed; the UI reconnects by itself.".to_owned(),
     };
-    tx.ok_or_else(closed)?
-        .try_send(Outgoing::Text(text))
-        .map_err(|_| closed())
+    let tx = tx.ok_or_else(closed)?;
+    for text in texts {
+        tx.try_send(Outgoing::Text(text)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => TransportError {
+                code: "busy",
+                message: format!(
+                    "The connection to the host is not keeping up ({SEND_QUEUE} messages wait to be written); what was sent last was not sent. Wait a moment and send it again."
+                ),
+            },
+            mpsc::error::TrySendError::Closed(_) => closed(),
+        })?;
+    }
+    Ok(())
 }
 
 /// Closes a socket (and forgets it).

@@ -120,7 +120,7 @@ pub fn menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<
         }
     }
     let autostart = app.autolaunch().is_enabled().unwrap_or(false);
-    let paused = app.state::<Shell>().notifications_paused();
+    let paused = model.paused;
     let fixed: [&dyn IsMenuItem<R>; 9] = [
         &PredefinedMenuItem::separator(app)?,
         &MenuItem::with_id(app, OPEN, "Open Paddock", true, None::<&str>)?,

@@ -30,6 +30,8 @@ pub struct TrayModel {
     pub waiting: usize,
     /// Sessions in all, for the tooltip.
     pub sessions: usize,
+    /// The host holds every notification: the "Pause notifications" check box.
+    pub paused: bool,
 }
 
 impl TrayModel {
@@ -59,6 +61,7 @@ impl TrayModel {
             entries,
             waiting: needy.iter().filter(|n| n.need.waits()).count(),
             sessions: sessions.len(),
+            paused: false,
         }
     }
 

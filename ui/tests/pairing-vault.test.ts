@@ -50,6 +50,19 @@ describe("pairing codes", () => {
     expect(parseShortCode("ab12", "https://127.0.0.1:7420/x").url).toBe("https://127.0.0.1:7420");
     expect(() => parseShortCode("a!", "https://h")).toThrow(/4 to 16/);
   });
+
+  it("takes a typed fingerprint with the code, and requires it where the client pins", () => {
+    const colon = FP.match(/../g)!.join(":").toUpperCase();
+    expect(parseShortCode("ab12-cd34", "https://h:1", colon, true)).toEqual({
+      url: "https://h:1",
+      fingerprint: FP,
+      secret: "AB12CD34",
+      kind: "code",
+    });
+    expect(() => parseShortCode("ab12-cd34", "https://h:1", "", true)).toThrow(/fingerprint/);
+    expect(() => parseShortCode("ab12-cd34", "https://h:1", "beef")).toThrow(/64 hexadecimal/);
+    expect(parseShortCode("ab12-cd34", "https://h:1").fingerprint).toBeNull();
+  });
 });
 
 class MemoryKeys implements KeyStore {

@@ -117,7 +117,40 @@ describe("the transport", () => {
     expect(opened?.args?.fingerprint).toBe("fp");
     expect(shell.calls.find((c) => c.cmd === "stream_send")?.args).toEqual({
       id: 7,
-      text: '{"type":"auth"}',
+      texts: ['{"type":"auth"}'],
     });
+  });
+
+  it("keeps typed frames in order: one send in flight, the rest together after it, then the close", async () => {
+    // The shell answers each stream_send only when told, as a slow IPC round trip would.
+    const shell = fakeShell(true);
+    const answers: (() => void)[] = [];
+    const invoke = shell.ipc.invoke.bind(shell.ipc);
+    shell.ipc.invoke = <T>(cmd: string, args?: Record<string, unknown>): Promise<T> =>
+      cmd === "stream_send"
+        ? invoke<T>(cmd, args).then((v) => new Promise<T>((r) => answers.push(() => r(v))))
+        : invoke<T>(cmd, args);
+    const ws = pinnedTransport(shell.ipc).socket("wss://h:7420/api/v1/ws", "fp");
+    shell.channels[0]!({ kind: "open" });
+    const settle = async () => {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+    ws.send("e");
+    await settle();
+    for (const key of ["c", "h", "o", "\r"]) ws.send(key);
+    ws.close();
+    await settle();
+    const sends = () =>
+      shell.calls.filter((c) => c.cmd === "stream_send").map((c) => c.args?.texts);
+    // Only the first key is out; nothing overtakes it, not even the close.
+    expect(sends()).toEqual([["e"]]);
+    expect(shell.calls.some((c) => c.cmd === "stream_close")).toBe(false);
+    answers.shift()!();
+    await settle();
+    expect(sends()).toEqual([["e"], ["c", "h", "o", "\r"]]);
+    expect(shell.calls.some((c) => c.cmd === "stream_close")).toBe(false);
+    answers.shift()!();
+    await settle();
+    expect(shell.calls.at(-1)).toEqual({ cmd: "stream_close", args: { id: 7, code: 1000 } });
   });
 });

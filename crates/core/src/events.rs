@@ -53,6 +53,9 @@ pub enum Event {
     PermissionUpdate {
         request: Box<paddock_proto::agent::PermissionRequest>,
     },
+    /// The notification settings changed (from any client: the CLI, the UI, the app's tray);
+    /// `paused`: every notification is held.
+    NotifySettingsUpdate { paused: bool },
 }
 
 /// What a subscriber gets.

@@ -211,6 +211,7 @@ fn on_event(store: &Store, known: &mut HashMap<SessionId, SessionView>, event: E
         Event::ProcessUpdate { .. }
         | Event::LogEntry { .. }
         | Event::InsightUpdate { .. }
-        | Event::ConversationUpdate { .. } => {}
+        | Event::ConversationUpdate { .. }
+        | Event::NotifySettingsUpdate { .. } => {}
     }
 }

@@ -243,6 +243,7 @@ impl Handle {
             url: self.endpoint().map(|e| e.url),
             fingerprint: self.endpoint().and_then(|e| e.fingerprint),
             presence: self.notifier().presence().views(),
+            notifications_paused: self.notifier().config().paused,
         }
     }
 }

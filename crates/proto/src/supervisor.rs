@@ -223,6 +223,10 @@ pub struct SupervisorStatus {
     /// While it is not empty, push notifications wait (see `[notify.presence]`).
     #[serde(default)]
     pub presence: Vec<PresenceView>,
+    /// Every notification is held (`paddock notifications pause`, the UI's settings, the
+    /// app's tray); `paddock notifications resume` lets them go again.
+    #[serde(default)]
+    pub notifications_paused: bool,
 }
 
 /// Where the owner was seen: notifications reach that device first.

@@ -128,6 +128,15 @@ export class AppWindow {
     await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/value`, { text });
   }
 
+  /** Empties the input matching a selector (as selecting its text and deleting it). */
+  async clear(css: string): Promise<void> {
+    const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {
+      using: "css selector",
+      value: css,
+    });
+    await wd("POST", `/session/${this.session}/element/${Object.values(el)[0]}/clear`, {});
+  }
+
   /** The handles of the app's webview windows WebDriver can drive. */
   async handles(): Promise<string[]> {
     return wd<string[]>("GET", `/session/${this.session}/window/handles`);

@@ -112,9 +112,12 @@ describe("the desktop app in host mode", () => {
       ),
     );
     await app.type(".xterm-helper-textarea", 'echo "app-$((6*7))-ok"\uE007');
-    await until("the command's output in the session", async () =>
-      (await paddock("logs", id)).includes("app-42-ok"),
-    );
+    await until("the command's output in the session", async () => {
+      // What the session got, when it is not that: typed keys lost or out of order.
+      const got = await paddock("logs", id);
+      if (got.includes("app-42-ok")) return true;
+      throw new Error(`the session shows: ${JSON.stringify(got.slice(-300))}`);
+    });
     // What the window shows, not only what xterm.js holds: WebKitGTK draws the terminal
     // with the DOM renderer (a WebGL pane there could stay black), so its rows are readable.
     expect(

@@ -451,6 +451,10 @@ impl Handle {
         let notifier = self.notifier();
         notifier.set_config(settings.apply(&notifier.config()));
         tracing::info!(paused = settings.paused, "notification settings changed");
+        self.bus()
+            .publish(crate::events::Event::NotifySettingsUpdate {
+                paused: settings.paused,
+            });
         Ok(self.notify_settings())
     }
 

@@ -95,14 +95,32 @@ export function parseQr(text: string): PairingOffer {
 
 /**
  * A typed short code for the host at `url` (by default the host that serves this page).
- * Letters and digits; spaces and dashes are ignored, case does not matter.
+ * Letters and digits; spaces and dashes are ignored, case does not matter. `fingerprint`:
+ * the host's certificate as `paddock pair` prints it; required where the client pins it (the
+ * app: it cannot check a self-signed host otherwise), optional in a browser.
  */
-export function parseShortCode(code: string, url: string): PairingOffer {
+export function parseShortCode(
+  code: string,
+  url: string,
+  fingerprint = "",
+  pinned = false,
+): PairingOffer {
   const c = code.replace(/[\s-]/g, "").toUpperCase();
   if (!/^[A-Z0-9]{4,16}$/.test(c)) {
     throw new PairingParseError(
       "A short code is 4 to 16 letters and digits, as `paddock pair` prints it. Check it and type it again.",
     );
   }
-  return { url: baseUrl(url), fingerprint: null, secret: c, kind: "code" };
+  const fp = normFingerprint(fingerprint);
+  if (fingerprint.trim() && !fp) {
+    throw new PairingParseError(
+      "A certificate fingerprint is 64 hexadecimal digits (colons allowed), as `paddock pair` prints it. Check it and type it again.",
+    );
+  }
+  if (pinned && !fp) {
+    throw new PairingParseError(
+      "Type the host's certificate fingerprint too (`paddock pair` prints it beside the code): the app checks the host by it.",
+    );
+  }
+  return { url: baseUrl(url), fingerprint: fp, secret: c, kind: "code" };
 }

@@ -107,6 +107,9 @@ class IpcSocket implements SocketLike {
   onmessage: ((ev: { data: string | ArrayBuffer }) => void) | null = null;
   onclose: ((ev: { code: number; reason: string }) => void) | null = null;
   #id: Promise<number | null>;
+  /** Frames not yet handed to the shell, in order. */
+  readonly #queue: string[] = [];
+  #flushing: Promise<void> | null = null;
 
   constructor(
     private readonly ipc: Ipc,
@@ -141,17 +144,34 @@ class IpcSocket implements SocketLike {
     this.onclose?.({ code, reason });
   }
 
+  /**
+   * Frames keep their order: Tauri runs each command invocation as its own task, so two
+   * `stream_send`s in flight at once can reach the socket swapped (typed keys arriving
+   * scrambled). One is in flight at a time; frames sent meanwhile go together in the next.
+   */
   send(data: string): void {
-    void this.#id.then((id) => {
-      if (id !== null) return this.ipc.invoke("stream_send", { id, text: data });
-    });
+    this.#queue.push(data);
+    this.#flushing ??= this.#flush();
   }
 
+  async #flush(): Promise<void> {
+    const id = await this.#id;
+    while (id !== null && this.#queue.length > 0) {
+      const texts = this.#queue.splice(0);
+      // Refused: the socket is closed, and its close reaches `onclose` over the channel.
+      await this.ipc.invoke("stream_send", { id, texts }).catch(() => (this.#queue.length = 0));
+    }
+    this.#flushing = null;
+  }
+
+  /** Closes after the frames already sent (a close must not overtake them). */
   close(code = 1000): void {
     this.readyState = 3;
-    void this.#id.then((id) => {
-      if (id !== null) return this.ipc.invoke("stream_close", { id, code });
-    });
+    void (this.#flushing ?? Promise.resolve())
+      .then(() => this.#id)
+      .then((id) => {
+        if (id !== null) return this.ipc.invoke("stream_close", { id, code });
+      });
   }
 }
 

@@ -140,7 +140,12 @@ fingerprint: string | null,
  * Where the owner was seen lately, most recent first (empty: away, or presence off).
  * While it is not empty, push notifications wait (see `[notify.presence]`).
  */
-presence: Array<PresenceView>, };
+presence: Array<PresenceView>, 
+/**
+ * Every notification is held (`paddock notifications pause`, the UI's settings, the
+ * app's tray); `paddock notifications resume` lets them go again.
+ */
+notifications_paused: boolean, };
 
 export type PresenceView = { 
 /**
@@ -652,7 +657,7 @@ export type Event = { "type": "session_update", "payload": { session: SessionVie
 /**
  * Turns in the session, once known (see `ConversationPage::total`).
  */
-total: number | null, reset: boolean, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } };
+total: number | null, reset: boolean, } } | { "type": "permission_update", "payload": { request: PermissionRequest, } } | { "type": "notify_settings_update", "payload": { paused: boolean, } };
 
 export type DeviceId = string;
 
