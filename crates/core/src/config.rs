@@ -145,6 +145,12 @@ pub struct AgentsConfig {
     /// How plain programs' screens are read: confirm and input prompt patterns (regular
     /// expressions matched against the last non-empty row) and how recent output means busy.
     pub generic: paddock_agents::generic::GenericConfig,
+    /// Keep the inherited variables that break a nested agent in the sessions the supervisor
+    /// starts (see `crate::nested`); off by default.
+    pub keep_nested_env: bool,
+    /// Give the sessions the supervisor starts the owner's login-shell environment (see
+    /// `crate::login_env`); their own variables still win.
+    pub login_env: bool,
 }
 
 impl Default for AgentsConfig {
@@ -153,6 +159,8 @@ impl Default for AgentsConfig {
             extra: Vec::new(),
             permission_timeout: Duration::from_secs(590),
             generic: Default::default(),
+            keep_nested_env: false,
+            login_env: true,
         }
     }
 }
@@ -334,6 +342,14 @@ extra = []
 # How long a permission request waits for an answer from Paddock before it is left to the
 # agent's terminal, where it can still be answered (Claude Code gives a hook at most 600s).
 permission_timeout = "9m 50s"
+# Keep the variables a parent Claude Code session leaves in the supervisor's environment
+# (CLAUDECODE, CLAUDE_CODE_ENTRYPOINT, CLAUDE_CODE_REMOTE*, CLAUDE_CODE_*_FILE_DESCRIPTOR...)
+# in the sessions it starts. Off: they can only break a new agent, so they are removed.
+keep_nested_env = false
+# Give the sessions the supervisor starts (from the UI, the phone, REST, MCP, the app) the
+# environment of your login shell ($SHELL -l -i, read once, again by `paddock doctor`):
+# PATH, API keys, nvm/asdf. A session's own variables win over it.
+login_env = true
 
 [agents.generic]
 # How a plain program's screen is read. Regular expressions (regex-lite syntax) matched

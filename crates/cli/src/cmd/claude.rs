@@ -33,6 +33,7 @@ impl Args {
             attach: !self.detach,
             no_hooks: false,
             orchestrator: false,
+            keep_nested_env: false,
             command: std::iter::once(self.claude).chain(self.args).collect(),
         };
         run.run().await

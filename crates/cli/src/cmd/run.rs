@@ -44,6 +44,12 @@ pub struct Args {
     /// permission requests (never its own). Without it, an agent acts on its own session only.
     #[arg(long)]
     pub orchestrator: bool,
+    /// Keep the variables a parent Claude Code session left in this shell (CLAUDECODE,
+    /// CLAUDE_CODE_ENTRYPOINT, CLAUDE_CODE_REMOTE*, CLAUDE_CODE_*_FILE_DESCRIPTOR...). By
+    /// default they are removed: a new agent that inherits them fails (`paddock doctor`
+    /// names them). A variable given with --env is always kept.
+    #[arg(long)]
+    pub keep_nested_env: bool,
     /// The command and its arguments (put them after `--`).
     #[arg(required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -128,6 +134,7 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         grace: args.grace.into(),
         hooks: !args.no_hooks,
         orchestrator: args.orchestrator,
+        keep_nested_env: args.keep_nested_env,
         ..StartRequest::new(program, command.collect(), cwd)
     };
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
