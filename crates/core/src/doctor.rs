@@ -389,14 +389,12 @@ fn nested_check(env: &[(String, String)], keep: bool) -> DoctorCheck {
         );
     }
     let detail = format!(
-        "{} {} set here: {}",
-        found.join(", "),
-        if found.len() == 1 { "is" } else { "are" },
+        "set here, left by a parent Claude Code: {}",
         found
             .iter()
-            .map(|n| nested::advice(n))
+            .map(|n| format!("{n} ({})", nested::why(n)))
             .collect::<Vec<_>>()
-            .join(". ")
+            .join("; ")
     );
     if keep {
         check("env.nested", TITLE, CheckStatus::Fail, detail).fix(format!(
@@ -405,7 +403,7 @@ fn nested_check(env: &[(String, String)], keep: bool) -> DoctorCheck {
         ))
     } else {
         check("env.nested", TITLE, CheckStatus::Warn, detail).fix(format!(
-            "sessions Paddock starts are fine; for a `claude` you start by hand, `unset {}` first",
+            "Paddock leaves them out of the sessions it starts; before a `claude` you start by hand, `unset {}`",
             found.join(" ")
         ))
     }

@@ -56,12 +56,14 @@ pub fn in_process() -> Vec<String> {
     found(std::env::vars_os().map(|(k, _)| k))
 }
 
-/// What a person should do about `name` found in their environment.
-pub fn advice(name: &str) -> String {
+/// Why `name` breaks a new agent, in a few words.
+pub fn why(name: &str) -> &'static str {
     if name.ends_with("_FILE_DESCRIPTOR") {
-        format!("{name} names a descriptor only the parent Claude Code's launcher opened; an agent started with it cannot authenticate. Paddock removes it from the sessions it starts; `unset {name}` before running `claude` by hand")
+        "names a descriptor only the parent's launcher opened, so a new agent cannot log in"
+    } else if name.starts_with("CLAUDE_CODE_REMOTE") {
+        "makes a new agent act as a cloud/remote session"
     } else {
-        format!("{name} is meant for a parent Claude Code session; a new agent that inherits it behaves as a nested one. Paddock removes it from the sessions it starts; `unset {name}` before running `claude` by hand")
+        "makes a new agent act as part of its parent's session"
     }
 }
 
@@ -106,6 +108,6 @@ mod tests {
             names,
             ["CLAUDECODE", "CLAUDE_CODE_WEBSOCKET_AUTH_FILE_DESCRIPTOR"]
         );
-        assert!(advice(&names[1]).contains("descriptor"));
+        assert!(why(&names[1]).contains("descriptor"));
     }
 }
