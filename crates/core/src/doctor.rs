@@ -693,6 +693,8 @@ fn disk_check(data: &Path) -> DoctorCheck {
     let existing = data.ancestors().find(|p| p.exists()).unwrap_or(data);
     match nix::sys::statvfs::statvfs(existing) {
         Ok(st) => {
+            // Both are narrower than u64 on some systems (macOS).
+            #[allow(clippy::unnecessary_cast)]
             let free = st.blocks_available() as u64 * st.fragment_size() as u64;
             let detail = format!("{} free at {}", human_bytes(free), data.display());
             if free < DISK_FAIL {

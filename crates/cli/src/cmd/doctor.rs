@@ -26,7 +26,7 @@ impl Args {
             (None, Ok(c)) => c.data_dir(),
             (None, Err(_)) => paddock_core::paths::default_data_dir(),
         };
-        let login_on = config.as_ref().map_or(true, |c| c.agents.login_env);
+        let login_on = !matches!(&config, Ok(c) if !c.agents.login_env);
         let login = if login_on {
             let shell = login_env::owner_shell();
             Some(
