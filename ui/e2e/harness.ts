@@ -63,8 +63,12 @@ export class Host {
 
   constructor() {
     for (const d of ["run", "data", "config"]) mkdirSync(join(this.dir, d), { mode: 0o700 });
-    // Leave the machine's tmux alone: no bridging of other people's agent panes.
-    writeFileSync(join(this.dir, "config", "config.toml"), "[tmux]\nenabled = false\n");
+    // Leave the machine's tmux alone: no bridging of other people's agent panes. Sessions get
+    // this process's environment, not the machine's login shell's.
+    writeFileSync(
+      join(this.dir, "config", "config.toml"),
+      "[tmux]\nenabled = false\n\n[agents]\nlogin_env = false\n",
+    );
     this.env = {
       ...process.env,
       PADDOCK_RUNTIME_DIR: join(this.dir, "run"),

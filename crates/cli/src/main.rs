@@ -33,6 +33,7 @@ struct Cli {
 enum Command {
     Up(cmd::up::Args),
     Status(cmd::status::Args),
+    Doctor(cmd::doctor::Args),
     Run(cmd::run::Args),
     Claude(cmd::claude::Args),
     Ls(cmd::ls::Args),
@@ -97,6 +98,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up(a) => a.run().await,
             Command::Status(a) => a.run().await,
+            Command::Doctor(a) => a.run().await,
             Command::Run(a) => a.run().await,
             Command::Claude(a) => a.run().await,
             Command::Approvals(a) => a.run().await,

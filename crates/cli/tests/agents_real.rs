@@ -69,20 +69,35 @@ struct Claude {
 
 impl Claude {
     fn start(script: Script) -> Self {
-        Self::start_with(script, false, false)
+        Self::start_with(script, false, false, &[], &[])
     }
 
     /// With `paddock up` running first, so the hooks Paddock injects reach it.
     fn start_supervised(script: Script) -> Self {
-        Self::start_with(script, true, false)
+        Self::start_with(script, true, false, &[], &[])
     }
 
     /// With the task-list tools offered to the model.
     fn start_with_task_tools(script: Script) -> Self {
-        Self::start_with(script, false, true)
+        Self::start_with(script, false, true, &[], &[])
     }
 
-    fn start_with(script: Script, supervised: bool, task_tools: bool) -> Self {
+    /// `paddock run` from a shell that has `inherited` set, with `run_args` for `paddock run`.
+    fn start_from_shell_with(
+        script: Script,
+        inherited: &[(&str, &str)],
+        run_args: &[&str],
+    ) -> Self {
+        Self::start_with(script, false, false, inherited, run_args)
+    }
+
+    fn start_with(
+        script: Script,
+        supervised: bool,
+        task_tools: bool,
+        inherited: &[(&str, &str)],
+        run_args: &[&str],
+    ) -> Self {
         let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
         let env = Env::new();
         let sup = supervised.then(|| env.up());
@@ -94,7 +109,9 @@ impl Claude {
         let settings = sandbox.recording_settings();
         let mut cmd = env.cmd();
         sandbox.apply(&mut cmd);
+        cmd.envs(inherited.iter().copied());
         cmd.args(["run", "--name", "claude", "--cols", "120", "--rows", "40"]);
+        cmd.args(run_args);
         if !supervised {
             // The harness and the CLI alone, with the sandbox's recording hooks only;
             // supervised flows add Paddock's injected hooks to them.
@@ -1161,4 +1178,65 @@ fn a_permission_answered_in_the_terminal_is_withdrawn_and_a_late_answer_is_told(
         err.contains("no longer waiting") && err.contains("terminal"),
         "{err}"
     );
+}
+
+/// The variables a `claude` started inside another Claude Code session inherits.
+const NESTED: &[(&str, &str)] = &[
+    ("CLAUDECODE", "1"),
+    ("CLAUDE_CODE_WEBSOCKET_AUTH_FILE_DESCRIPTOR", "3"),
+    ("CLAUDE_CODE_ENTRYPOINT", "cli"),
+];
+
+/// The environment of the session's agent process, as the kernel shows it.
+fn agent_environ(c: &Claude) -> Vec<String> {
+    let row = c.wait_row("the agent's pid", |r| r["pid"].as_u64().is_some());
+    let pid = row["pid"].as_u64().expect("pid");
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).expect("the agent's environment");
+    raw.split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[test]
+fn claude_started_from_inside_another_claude_code_session_runs_normally_without_its_variables() {
+    let c = Claude::start_from_shell_with(
+        Script::new().then(
+            Reply::text("Hello from a clean claude.").when(When::UserSays("say hello".into())),
+        ),
+        NESTED,
+        &[],
+    );
+    c.say("say hello");
+    c.wait_screen("the answer", |s| s.contains("Hello from a clean claude."));
+    let turn = c.fake.wait_for("the typed prompt", T, |r| {
+        r.is_turn() && r.last_user_text().contains("say hello")
+    });
+    assert_eq!(turn.reply, Some(0), "{}", c.fake.log());
+    let environ = agent_environ(&c);
+    for (name, _) in NESTED {
+        assert!(
+            !environ.iter().any(|v| v.starts_with(&format!("{name}="))),
+            "{name} reached the agent: {environ:?}"
+        );
+    }
+    assert!(
+        environ.iter().any(|v| v.starts_with("ANTHROPIC_BASE_URL=")),
+        "the rest of the environment is kept: {environ:?}"
+    );
+}
+
+#[test]
+fn keep_nested_env_hands_the_parent_sessions_variables_on() {
+    let c = Claude::start_from_shell_with(
+        Script::new().then(Reply::text("Still here.")),
+        NESTED,
+        &["--keep-nested-env"],
+    );
+    let environ = agent_environ(&c);
+    for (name, value) in NESTED {
+        assert!(
+            environ.contains(&format!("{name}={value}")),
+            "{name} was removed although asked to keep it: {environ:?}"
+        );
+    }
 }

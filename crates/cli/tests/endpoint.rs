@@ -506,6 +506,7 @@ const EXPECTED: &[(&str, &str, Option<&str>, &str)] = &[
     ("GET", "/api/v1/system/status", Some("viewer"), ""),
     ("GET", "/api/v1/system/metrics", Some("viewer"), ""),
     ("GET", "/api/v1/system/logs", Some("viewer"), ""),
+    ("GET", "/api/v1/system/doctor", Some("admin"), ""),
     ("GET", "/api/v1/processes", Some("viewer"), ""),
     ("GET", "/api/v1/history", Some("viewer"), ""),
     ("GET", "/api/v1/devices", Some("admin"), ""),
@@ -2305,4 +2306,86 @@ async fn mcp_over_https_needs_a_token_checks_the_host_and_bounds_tools_by_role()
     )
     .await;
     assert_ne!(answer[0]["result"]["isError"], true, "{answer:?}");
+}
+
+#[tokio::test]
+async fn an_admin_reads_the_doctors_checks_and_an_operator_is_refused() {
+    let env = Env::new();
+    let (_sup, web) = up(&env);
+    let admin = web.token(&env, "admin").await;
+    let r = web
+        .call("GET", "/api/v1/system/doctor", Some(&admin), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let checks = r.body["checks"].as_array().expect("checks");
+    let by_id = |id: &str| {
+        checks
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no check {id} in {}", r.body))
+    };
+    // The supervisor answers for itself: it runs, its hooks socket answers a test event and
+    // its endpoint is reachable with the fingerprint the client pinned.
+    assert_eq!(by_id("supervisor")["status"], "ok", "{}", r.body);
+    assert_eq!(by_id("hooks")["status"], "ok", "{}", r.body);
+    let endpoint = by_id("endpoint");
+    assert_eq!(endpoint["status"], "ok", "{}", r.body);
+    let detail = endpoint["detail"].as_str().expect("detail");
+    assert!(detail.contains(&web.fingerprint), "{detail}");
+    assert!(detail.contains("expires in"), "{detail}");
+    assert_eq!(by_id("runtime_dir")["status"], "ok", "{}", r.body);
+    for c in checks {
+        let status = c["status"].as_str().expect("status");
+        assert!(["ok", "warn", "fail"].contains(&status), "{c}");
+        if status != "ok" {
+            assert!(
+                c["fix"].is_string(),
+                "a check that is not ok says what to do: {c}"
+            );
+        }
+    }
+    let operator = web.token(&env, "operator").await;
+    let refused = web
+        .call("GET", "/api/v1/system/doctor", Some(&operator), None)
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+}
+
+#[tokio::test]
+async fn a_session_started_over_rest_gets_what_only_the_owners_login_shell_sets() {
+    let env = Env::new();
+    let home = env.dir().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::write(
+        home.join(".bash_profile"),
+        "echo 'a profile that talks'\nexport ONLY_IN_LOGIN=from-the-profile\nexport SHARED=from-the-profile\n",
+    )
+    .expect("profile");
+    assert!(std::env::var_os("ONLY_IN_LOGIN").is_none());
+    let mut vars = relaxed().to_vec();
+    let home_s = home.display().to_string();
+    vars.extend([
+        ("HOME", home_s.as_str()),
+        ("SHELL", "/bin/bash"),
+        ("PADDOCK_AGENTS__LOGIN_ENV", "true"),
+    ]);
+    let _sup = up_env(&env, &vars);
+    let web = Web::of(&env);
+    let token = web.token(&env, "operator").await;
+    let body = json!({
+        "command": ["sh", "-c", "echo \"login=$ONLY_IN_LOGIN shared=$SHARED\"; exec cat"],
+        "cwd": home_s,
+        "env": {"SHARED": "from-the-request"},
+    });
+    let r = web
+        .call("POST", "/api/v1/sessions", Some(&token), Some(body))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().expect("id").to_owned();
+    let want = "login=from-the-profile shared=from-the-request";
+    wait_until(
+        "the session printed its variables",
+        Duration::from_secs(10),
+        || env.ok(&["logs", &id]).contains(want),
+    );
 }

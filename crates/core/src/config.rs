@@ -149,6 +149,12 @@ pub struct AgentsConfig {
     /// mcp`, merged with the owner's own servers); `false` leaves their MCP configuration
     /// as the owner has it.
     pub mcp_server: bool,
+    /// Keep the inherited variables that break a nested agent in the sessions the supervisor
+    /// starts (see `crate::nested`); off by default.
+    pub keep_nested_env: bool,
+    /// Give the sessions the supervisor starts the owner's login-shell environment (see
+    /// `crate::login_env`); their own variables still win.
+    pub login_env: bool,
 }
 
 impl Default for AgentsConfig {
@@ -158,6 +164,8 @@ impl Default for AgentsConfig {
             permission_timeout: Duration::from_secs(590),
             generic: Default::default(),
             mcp_server: true,
+            keep_nested_env: false,
+            login_env: true,
         }
     }
 }
@@ -342,6 +350,14 @@ permission_timeout = "9m 50s"
 # Give the Claude Code and Codex sessions Paddock starts Paddock's MCP server (`paddock mcp`),
 # next to the owner's own MCP servers, which stay. `paddock run --no-mcp` for one session.
 mcp_server = true
+# Keep the variables a parent Claude Code session leaves in the supervisor's environment
+# (CLAUDECODE, CLAUDE_CODE_ENTRYPOINT, CLAUDE_CODE_REMOTE*, CLAUDE_CODE_*_FILE_DESCRIPTOR...)
+# in the sessions it starts. Off: they can only break a new agent, so they are removed.
+keep_nested_env = false
+# Give the sessions the supervisor starts (from the UI, the phone, REST, MCP, the app) the
+# environment of your login shell ($SHELL -l -i, read once, again by `paddock doctor`):
+# PATH, API keys, nvm/asdf. A session's own variables win over it.
+login_env = true
 
 [agents.generic]
 # How a plain program's screen is read. Regular expressions (regex-lite syntax) matched

@@ -4,7 +4,9 @@
 //! unique name, a sane size and environment), picks a fresh id, adds Paddock's hooks to the
 //! agents that take them (Claude Code's `--settings`, Codex's `notify`; see
 //! [`crate::inject`]) and starts a detached holder with [`paddock_host::launch::spawn`],
-//! which returns once the agent runs or with the reason it could not start.
+//! which returns once the agent runs or with the reason it could not start. The variables
+//! inherited from a parent Claude Code that break a new agent are left out of its environment
+//! unless the request keeps them ([`crate::nested`]).
 
 use crate::events::{Event, Received};
 use crate::inject::{self, InjectError};
@@ -48,6 +50,9 @@ pub struct StartRequest {
     /// Whether Claude Code and Codex get Paddock's MCP server (`paddock mcp`) in their MCP
     /// configuration, next to the owner's own servers (see [`crate::mcp::wiring`]).
     pub mcp: bool,
+    /// Keep the inherited variables that break a nested agent (see [`crate::nested`]);
+    /// by default they are removed (those set in `env` are always kept).
+    pub keep_nested_env: bool,
 }
 
 impl StartRequest {
@@ -65,6 +70,7 @@ impl StartRequest {
             hooks: true,
             orchestrator: false,
             mcp: true,
+            keep_nested_env: false,
         }
     }
 }
@@ -229,6 +235,13 @@ pub fn prepare(
             source,
         })?;
     }
+    let env_remove = if req.keep_nested_env {
+        Vec::new()
+    } else {
+        let mut names = crate::nested::in_process();
+        names.retain(|n| !req.env.iter().any(|(k, _)| k == n));
+        names
+    };
     Ok(HolderSpec {
         id,
         name,
@@ -236,6 +249,7 @@ pub fn prepare(
         args,
         cwd,
         env: req.env,
+        env_remove,
         size: req.size,
         ring_bytes: req.ring_bytes,
         grace_secs: req.grace.as_secs(),
@@ -254,6 +268,15 @@ impl Handle {
     /// Starts a session (see [`prepare`]) and returns it as the supervisor lists it.
     pub async fn start_session(&self, mut req: StartRequest) -> Result<SessionView, StartError> {
         req.mcp &= self.config().agents.mcp_server;
+        req.keep_nested_env |= self.config().agents.keep_nested_env;
+        if self.config().agents.login_env {
+            // Read once (up to a few seconds), then cached.
+            let handle = self.clone();
+            let vars = tokio::task::spawn_blocking(move || handle.login_env().get()).await;
+            if let Ok(Ok(vars)) = vars {
+                req.env = crate::login_env::merge(&vars, std::mem::take(&mut req.env));
+            }
+        }
         let dir = self.runtime_dir().clone();
         let existing = paddock_host::sessions::list(&dir).await;
         let exe = std::env::current_exe().map_err(StartError::Exe)?;

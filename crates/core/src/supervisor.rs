@@ -62,6 +62,7 @@ struct Inner {
     endpoint: std::sync::Mutex<Option<Endpoint>>,
     notifier: crate::notify::Notifier,
     mcp_asks: crate::mcp::asks::Asks,
+    login_env: crate::login_env::LoginEnv,
 }
 
 /// Where the endpoint serves, once it does.
@@ -138,6 +139,11 @@ impl Handle {
     }
 
     /// Questions MCP callers asked their owner that outlived their tool call.
+    /// The owner's login-shell environment, for the sessions this supervisor starts.
+    pub fn login_env(&self) -> &crate::login_env::LoginEnv {
+        &self.inner.login_env
+    }
+
     pub fn mcp_asks(&self) -> &crate::mcp::asks::Asks {
         &self.inner.mcp_asks
     }
@@ -350,6 +356,7 @@ impl Supervisor {
             inner: Arc::new(Inner {
                 notifier,
                 mcp_asks: Default::default(),
+                login_env: Default::default(),
                 access,
                 endpoint: std::sync::Mutex::new(None),
                 config,

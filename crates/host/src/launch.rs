@@ -89,6 +89,9 @@ pub fn spawn(exe: &Path, dir: &RuntimeDir, spec: &HolderSpec) -> Result<Ready, L
         // The holder finds its directory as every paddock process does; tell it this one.
         cmd.env("PADDOCK_RUNTIME_DIR", dir.path());
     }
+    for name in &spec.env_remove {
+        cmd.env_remove(name);
+    }
     let mut child = cmd
         .arg("__holder")
         .stdin(Stdio::piped())

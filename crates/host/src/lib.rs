@@ -30,5 +30,6 @@ pub mod tmux_pane;
 pub use agent::{to_nix, ExitInfo};
 pub use dirs::{runtime_dir, RuntimeDir};
 pub use holder::{run, HolderError, Ready};
+pub use os::without_terminal;
 pub use spec::HolderSpec;
 pub use terminal::TerminalError;

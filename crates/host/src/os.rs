@@ -99,3 +99,19 @@ pub fn async_fd(file: std::fs::File) -> std::io::Result<tokio::io::unix::AsyncFd
     // returns that descriptor.
     unsafe { tokio::io::unix::AsyncFd::register(file) }.map_err(|e| e.into_parts().1)
 }
+
+/// Makes `cmd`'s child start a session of its own (`setsid`), without a controlling
+/// terminal: an interactive shell run only for its output (the owner's login environment)
+/// cannot then take over the terminal of whoever started us.
+pub fn without_terminal(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // Safety: the closure runs in the child between fork and exec and only calls setsid(2),
+    // which is async-signal-safe; it allocates nothing and takes no lock.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(|e| std::io::Error::from_raw_os_error(e as i32))
+        });
+    }
+}

@@ -43,6 +43,10 @@ pub struct HolderSpec {
     /// Set on top of the environment `paddock run` was started with.
     #[serde(default)]
     pub env: Vec<(String, String)>,
+    /// Inherited variables the holder (and so its agent) does not get: the ones that break a
+    /// nested agent (see `paddock_core::nested`). [`crate::launch::spawn`] removes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_remove: Vec<String>,
     /// The PTY's initial size; a tmux bridge takes the pane's size instead.
     #[serde(default = "default_size")]
     pub size: Size,
@@ -68,6 +72,7 @@ impl HolderSpec {
             args: Vec::new(),
             cwd: PathBuf::new(),
             env: Vec::new(),
+            env_remove: Vec::new(),
             size: default_size(),
             ring_bytes: DEFAULT_RING_BYTES,
             grace_secs: DEFAULT_GRACE_SECS,

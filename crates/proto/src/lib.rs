@@ -11,6 +11,7 @@
 pub mod access;
 pub mod agent;
 pub mod conversation;
+pub mod doctor;
 pub mod frame;
 pub mod ids;
 pub mod insight;

@@ -63,6 +63,7 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/system/status", READ),
     ("GET", "/api/v1/system/metrics", READ),
     ("GET", "/api/v1/system/logs", READ),
+    ("GET", "/api/v1/system/doctor", ADMIN),
     ("GET", "/api/v1/processes", READ),
     ("GET", "/api/v1/history", READ),
     ("GET", "/api/v1/devices", ADMIN),

@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/permissions", get(rest::permissions))
         .route("/api/v1/permissions/{id}/decide", post(rest::decide))
         .route("/api/v1/system/status", get(rest::status))
+        .route("/api/v1/system/doctor", get(rest::doctor))
         .route("/api/v1/system/metrics", get(rest::metrics))
         .route("/api/v1/system/logs", get(rest::logs))
         .route("/api/v1/processes", get(rest::processes))

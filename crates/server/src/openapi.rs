@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         crate::rest::health, crate::rest::pair, crate::rest::refresh, crate::rest::me,
         crate::rest::sessions, crate::rest::session, crate::rest::input, crate::rest::resize,
-        crate::rest::signal, crate::rest::restart, crate::rest::remove, crate::rest::status,
+        crate::rest::signal, crate::rest::restart, crate::rest::remove, crate::rest::status, crate::rest::doctor,
         crate::rest::metrics, crate::rest::devices, crate::rest::rename_device,
         crate::rest::revoke_device, crate::rest::create_pairing, crate::rest::audit_log,
         crate::rest::message, crate::rest::control, crate::rest::permissions, crate::rest::decide,

@@ -10,6 +10,7 @@ use paddock_core::access::AuditInput;
 use paddock_core::start::StartRequest;
 use paddock_proto::access::{AuditEntry, DeviceId, DeviceView, PairingOffer, Role, TokenGrant};
 use paddock_proto::agent::{Control, HistoryPage, MessageReceipt, PermissionRequest};
+use paddock_proto::doctor::DoctorReport;
 use paddock_proto::insight::{SessionInsight, ThinkingView, TranscriptPage};
 pub use paddock_proto::rest::{
     DecideRequest, InputRequest, Me, MessageRequest, PairRequest, RefreshRequest,
@@ -103,6 +104,11 @@ pub struct StartSessionRequest {
     #[serde(default)]
     #[ts(optional)]
     pub no_hooks: Option<bool>,
+    /// Keep the variables a parent Claude Code session left in the supervisor's environment
+    /// (CLAUDECODE, CLAUDE_CODE_*_FILE_DESCRIPTOR...); by default they are removed.
+    #[serde(default)]
+    #[ts(optional)]
+    pub keep_nested_env: Option<bool>,
 }
 
 /// `GET /api/v1/processes`.
@@ -311,6 +317,7 @@ fn start_request(req: StartSessionRequest) -> Result<StartRequest, ApiError> {
             rows: 40,
         }),
         hooks: !req.no_hooks.unwrap_or(false),
+        keep_nested_env: req.keep_nested_env.unwrap_or(false),
         ..StartRequest::new(command, parts.collect(), cwd)
     })
 }
@@ -448,6 +455,13 @@ pub async fn remove(
     responses((status = 200, body = SupervisorStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn status(State(st): State<AppState>) -> Json<SupervisorStatus> {
     Json(st.handle.status())
+}
+
+#[utoipa::path(get, path = "/api/v1/system/doctor", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = DoctorReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+/// `paddock doctor`'s checks as the supervisor sees them (admin: it names paths and versions).
+pub async fn doctor(State(st): State<AppState>) -> Json<DoctorReport> {
+    Json(st.handle.doctor().await)
 }
 
 #[utoipa::path(get, path = "/api/v1/system/metrics", tag = "system", security(("bearer" = [])),

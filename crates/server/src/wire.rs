@@ -29,6 +29,9 @@ pub fn typescript() -> String {
     add(ComponentHealth::decl());
     add(SupervisorStatus::decl());
     add(PresenceView::decl());
+    add(paddock_proto::doctor::CheckStatus::decl());
+    add(paddock_proto::doctor::DoctorCheck::decl());
+    add(paddock_proto::doctor::DoctorReport::decl());
     add(paddock_proto::agent::AgentState::decl());
     add(paddock_proto::agent::StateSource::decl());
     add(paddock_proto::agent::StateDetail::decl());

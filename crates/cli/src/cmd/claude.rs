@@ -34,6 +34,7 @@ impl Args {
             no_hooks: false,
             orchestrator: false,
             no_mcp: false,
+            keep_nested_env: false,
             command: std::iter::once(self.claude).chain(self.args).collect(),
         };
         run.run().await

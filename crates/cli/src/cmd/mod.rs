@@ -7,6 +7,7 @@ pub mod completions;
 pub mod control;
 pub mod default_config;
 pub mod devices;
+pub mod doctor;
 pub mod history;
 pub mod holder;
 pub mod hook;

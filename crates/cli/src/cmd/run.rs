@@ -48,6 +48,12 @@ pub struct Args {
     /// configuration (the `agents.mcp_server` setting turns it off for every session).
     #[arg(long)]
     pub no_mcp: bool,
+    /// Keep the variables a parent Claude Code session left in this shell (CLAUDECODE,
+    /// CLAUDE_CODE_ENTRYPOINT, CLAUDE_CODE_REMOTE*, CLAUDE_CODE_*_FILE_DESCRIPTOR...). By
+    /// default they are removed: a new agent that inherits them fails (`paddock doctor`
+    /// names them). A variable given with --env is always kept.
+    #[arg(long)]
+    pub keep_nested_env: bool,
     /// The command and its arguments (put them after `--`).
     #[arg(required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -133,6 +139,7 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         hooks: !args.no_hooks,
         orchestrator: args.orchestrator,
         mcp: !args.no_mcp && mcp_setting()?,
+        keep_nested_env: args.keep_nested_env,
         ..StartRequest::new(program, command.collect(), cwd)
     };
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;

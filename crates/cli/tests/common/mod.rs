@@ -36,6 +36,9 @@ impl Env {
             .env("PADDOCK_CONFIG_DIR", self.dir().join("conf"))
             // Each test's supervisor sees only the tmux servers of its own test.
             .env("TMUX_TMPDIR", self.dir())
+            // Sessions get the environment of the test process, not of the machine's login
+            // shell (the test of that feature turns it on with a login shell of its own).
+            .env("PADDOCK_AGENTS__LOGIN_ENV", "false")
             // Each test's endpoint on a free port of its own.
             .env("PADDOCK_SERVER__PORT", "0")
             .env_remove("PADDOCK_LOG")

@@ -18,6 +18,7 @@ import type {
   DecideRequest,
   Decision,
   DeviceView,
+  DoctorReport,
   HistoryPage,
   LogRecord,
   Me,
@@ -171,6 +172,10 @@ export class HttpApi {
   }
   metrics(): Promise<SystemMetrics> {
     return this.request("GET", "/system/metrics");
+  }
+  /** `paddock doctor`'s checks as the host's supervisor sees them (admin). */
+  doctor(): Promise<DoctorReport> {
+    return this.request("GET", "/system/doctor");
   }
   devices(): Promise<DeviceView[]> {
     return this.request("GET", "/devices");

@@ -19,7 +19,8 @@ export type Action =
   | "view_logs"
   | "view_history"
   | "manage_devices"
-  | "configure_notifications";
+  | "configure_notifications"
+  | "run_doctor";
 
 const NEEDS: Record<Action, Permission> = {
   view_sessions: "sessions_list",
@@ -34,6 +35,7 @@ const NEEDS: Record<Action, Permission> = {
   decide_permission: "control",
   manage_devices: "admin",
   configure_notifications: "admin",
+  run_doctor: "admin",
 };
 
 const LEAST_ROLE: Record<Permission, number> = {

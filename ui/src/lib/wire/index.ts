@@ -157,6 +157,32 @@ device: string,
  */
 how: string, seconds_ago: number, };
 
+export type CheckStatus = "ok" | "warn" | "fail";
+
+export type DoctorCheck = { 
+/**
+ * A stable identifier for scripts, e.g. `agent.claude`, `env.nested`, `tmux`.
+ */
+id: string, 
+/**
+ * What was checked, for a person: "Claude Code CLI".
+ */
+title: string, status: CheckStatus, 
+/**
+ * What was found ("2.1.328 at /usr/bin/claude; tested with 2.1.328"). Never a secret.
+ */
+detail: string, 
+/**
+ * What to do next when the status is not `ok`.
+ */
+fix?: string, };
+
+export type DoctorReport = { 
+/**
+ * The worst status of all checks.
+ */
+status: CheckStatus, checks: Array<DoctorCheck>, };
+
 export type AgentState = "starting" | "running" | "working" | "waiting_permission" | "waiting_input" | "idle" | "completed" | "errored" | "exited";
 
 export type StateSource = "hooks" | "status_file" | "transcript" | "screen" | "output" | "process";
@@ -851,7 +877,12 @@ size?: Size,
 /**
  * Leave out Paddock's hooks for Claude Code and Codex.
  */
-no_hooks?: boolean, };
+no_hooks?: boolean, 
+/**
+ * Keep the variables a parent Claude Code session left in the supervisor's environment
+ * (CLAUDECODE, CLAUDE_CODE_*_FILE_DESCRIPTOR...); by default they are removed.
+ */
+keep_nested_env?: boolean, };
 
 export type LogRecord = { id: number, 
 /**
