@@ -11,6 +11,7 @@ use paddock_proto::web::{ServerMessage, TerminalFrame};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use web::{next_json, relaxed, send, up, up_env, AnyCert, Web, Ws};
 
