@@ -43,6 +43,8 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 # The app (src-tauri) needs webkit2gtk and a display: scripts/app.sh builds and tests it below.
 cargo clippy --workspace --exclude paddock-app --all-targets -- -D warnings
+echo "==> cargo deny (licenses, bans, sources; advisories need the network)"
+scripts/deny.sh
 echo "==> cargo test"
 cargo test --workspace --exclude paddock-app
 echo "==> OpenAPI fuzz of the endpoint (schemathesis)"

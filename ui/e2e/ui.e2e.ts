@@ -242,7 +242,10 @@ describe("processes and the raw transcript", () => {
     );
 
     // Claude Code names its transcript in every hook; this is how a session learns it.
-    const path = join(host.dir, "raw-reader.jsonl");
+    // Where Claude Code keeps transcripts: the host follows transcripts only there.
+    const claudeDir = join(host.dir, "claude");
+    mkdirSync(join(claudeDir, "projects", "-e2e"), { recursive: true });
+    const path = join(claudeDir, "projects", "-e2e", "raw-reader.jsonl");
     const user = {
       type: "user",
       message: { role: "user", content: "fix the e2e bug" },
@@ -256,7 +259,7 @@ describe("processes and the raw transcript", () => {
     };
     writeFileSync(path, `${JSON.stringify(user)}\nnot json at all\n${JSON.stringify(assistant)}\n`);
     execFileSync(PADDOCK, ["hook", "--agent", "claude"], {
-      env: { ...host.env, PADDOCK_SESSION_ID: id },
+      env: { ...host.env, PADDOCK_SESSION_ID: id, CLAUDE_CONFIG_DIR: claudeDir },
       input: JSON.stringify({
         hook_event_name: "UserPromptSubmit",
         session_id: "e2e-raw",
@@ -1199,7 +1202,9 @@ describe("the conversation on a phone, 390×844, touch only", () => {
   it("a cold 5,000-turn session opens on its newest turns at once, and scrolling up reads older pages", async () => {
     const { page } = p;
     // A Claude Code transcript of 5,000 turns (about 2 MB) that no client has read yet.
-    const path = join(host.dir, "long-chat.jsonl");
+    const claudeDir = join(host.dir, "claude");
+    mkdirSync(join(claudeDir, "projects", "-long"), { recursive: true });
+    const path = join(claudeDir, "projects", "-long", "long-chat.jsonl");
     const lines: string[] = [];
     for (let n = 0; n < 5000; n++) {
       lines.push(
@@ -1224,7 +1229,7 @@ describe("the conversation on a phone, 390×844, touch only", () => {
     const out = await host.paddock("run", "--name", "long-chat", "--", "sleep", "100000");
     const long = out.trim().split(/\s+/).pop()!;
     execFileSync(PADDOCK, ["hook", "--agent", "claude"], {
-      env: { ...host.env, PADDOCK_SESSION_ID: long },
+      env: { ...host.env, PADDOCK_SESSION_ID: long, CLAUDE_CONFIG_DIR: claudeDir },
       input: JSON.stringify({
         hook_event_name: "UserPromptSubmit",
         session_id: "e2e-long",

@@ -62,8 +62,13 @@ fn write_turn(out: &mut impl Write, n: usize) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Written where Claude Code keeps transcripts (`$CLAUDE_CONFIG_DIR/projects/<project>/`):
+/// the supervisor follows transcripts only there.
 fn transcript(dir: &Path) -> anyhow::Result<PathBuf> {
-    let path = dir.join("conversation-5000.jsonl");
+    let project = dir.join("claude/projects/-bench");
+    std::fs::create_dir_all(&project)
+        .with_context(|| format!("cannot make {}", project.display()))?;
+    let path = project.join("conversation-5000.jsonl");
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?,
     );
@@ -83,6 +88,12 @@ fn follow(h: &mut Harness, ep: &Endpoint, rt: &Runtime, path: &Path) -> anyhow::
     let mut hook = ep
         .command(&["hook", "--agent", "claude"])
         .env("PADDOCK_SESSION_ID", &session.id)
+        .env(
+            "CLAUDE_CONFIG_DIR",
+            path.ancestors()
+                .nth(3)
+                .context("the transcript's Claude folder")?,
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -2,251 +2,18 @@
 //! real holders with real PTYs behind REST and WSS.
 
 mod common;
+#[path = "common/web.rs"]
+mod web;
 
 use common::{wait_until, Env, Supervisor};
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::BodyExt;
 use paddock_proto::web::{ServerMessage, TerminalFrame};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::Message;
-
-type Ws = tokio_tungstenite::WebSocketStream<TlsStream<TcpStream>>;
-
-/// A client of one endpoint, pinning its certificate.
-struct Web {
-    addr: String,
-    fingerprint: String,
-    tls: Arc<rustls::ClientConfig>,
-}
-
-struct Reply {
-    status: u16,
-    headers: hyper::HeaderMap,
-    body: Value,
-}
-
-impl Web {
-    fn of(env: &Env) -> Self {
-        let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
-        let url = status["url"]
-            .as_str()
-            .expect("status has the endpoint's url")
-            .to_owned();
-        let fingerprint = status["fingerprint"]
-            .as_str()
-            .expect("fingerprint")
-            .to_owned();
-        let addr = url.strip_prefix("https://").expect("https").to_owned();
-        let tls = paddock_client::tls::pinned_config(&fingerprint);
-        Self {
-            addr,
-            fingerprint,
-            tls,
-        }
-    }
-
-    async fn tls_with(
-        &self,
-        cfg: Arc<rustls::ClientConfig>,
-    ) -> std::io::Result<TlsStream<TcpStream>> {
-        let tcp = TcpStream::connect(&self.addr).await?;
-        tcp.set_nodelay(true)?;
-        let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
-        tokio_rustls::TlsConnector::from(cfg)
-            .connect(name, tcp)
-            .await
-    }
-
-    async fn raw(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> (u16, hyper::HeaderMap, Vec<u8>) {
-        self.raw_to(&self.addr, method, path, headers, body).await
-    }
-
-    /// [`Web::raw`] with the `Host` header set to `host`.
-    async fn raw_to(
-        &self,
-        host: &str,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> (u16, hyper::HeaderMap, Vec<u8>) {
-        let io = self
-            .tls_with(self.tls.clone())
-            .await
-            .expect("TLS handshake");
-        let (mut send, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
-                .await
-                .expect("http handshake");
-        tokio::spawn(conn);
-        let mut req = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", host);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = req
-            .body(http_body_util::Full::new(bytes_of(body)))
-            .expect("request");
-        let resp = send.send_request(req).await.expect("response");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        (status, headers, body)
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let mut headers = vec![];
-        if let Some(a) = &auth {
-            headers.push(("authorization", a.as_str()));
-        }
-        let payload = match body {
-            Some(b) => {
-                headers.push(("content-type", "application/json"));
-                serde_json::to_vec(&b).expect("json")
-            }
-            None => Vec::new(),
-        };
-        let (status, headers, body) = self.raw(method, path, &headers, payload).await;
-        let body = if body.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&body).unwrap_or_else(|_| {
-                panic!(
-                    "{method} {path}: body is not JSON: {}",
-                    String::from_utf8_lossy(&body)
-                )
-            })
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    /// Pairs a new device with `role` through `paddock pair` and the public pairing route.
-    async fn pair(&self, env: &Env, role: &str) -> Value {
-        let offer: Value =
-            serde_json::from_str(&env.ok(&["pair", "--json", "--role", role])).expect("offer");
-        assert_eq!(
-            offer["fingerprint"].as_str(),
-            Some(self.fingerprint.as_str())
-        );
-        let r = self
-            .call(
-                "POST",
-                "/api/v1/pair",
-                None,
-                Some(json!({"secret": offer["secret"], "device_name": format!("{role} device")})),
-            )
-            .await;
-        assert_eq!(r.status, 200, "pairing failed: {}", r.body);
-        r.body
-    }
-
-    /// Pairs a device with `role`; its access token.
-    async fn token(&self, env: &Env, role: &str) -> String {
-        self.pair(env, role).await["access_token"]
-            .as_str()
-            .expect("the grant has an access token")
-            .to_owned()
-    }
-
-    async fn ws(&self, token: Option<&str>) -> Ws {
-        let io = self
-            .tls_with(self.tls.clone())
-            .await
-            .expect("TLS handshake");
-        let url = format!("wss://{}/api/v1/ws", self.addr);
-        let (ws, _) = tokio_tungstenite::client_async(url, io)
-            .await
-            .expect("websocket upgrade");
-        let mut ws = ws;
-        if let Some(t) = token {
-            ws.send(Message::Text(
-                json!({"type": "auth", "token": t}).to_string().into(),
-            ))
-            .await
-            .expect("send auth");
-            match next_json(&mut ws).await {
-                Some(v) if v["type"] == "ready" => {}
-                other => panic!("expected ready, got {other:?}"),
-            }
-        }
-        ws
-    }
-}
-
-fn bytes_of(v: Vec<u8>) -> hyper::body::Bytes {
-    hyper::body::Bytes::from(v)
-}
-
-/// The next JSON text message (skipping binary frames and pings), or `None` once closed.
-async fn next_json(ws: &mut Ws) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
-                return Some(serde_json::from_str(&t).expect("json message"))
-            }
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return None,
-            Ok(Some(Ok(_))) => continue,
-            Err(_) => panic!("no message within 10 s"),
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into()))
-        .await
-        .expect("send");
-}
-
-fn relaxed() -> [(&'static str, &'static str); 2] {
-    [
-        ("PADDOCK_SERVER__REQUESTS_PER_MINUTE", "100000"),
-        ("PADDOCK_SERVER__PAIRING_ATTEMPTS_PER_MINUTE", "1000"),
-    ]
-}
-
-/// `paddock up` with these settings.
-fn up_env(env: &Env, vars: &[(&str, &str)]) -> Supervisor {
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    env.up_with(&vars)
-}
-
-fn up(env: &Env) -> (Supervisor, Web) {
-    let sup = up_env(env, &relaxed());
-    let web = Web::of(env);
-    (sup, web)
-}
+use web::{next_json, relaxed, send, up, up_env, AnyCert, Web, Ws};
 
 #[tokio::test]
 async fn only_tls_1_3_is_spoken_and_a_pinned_client_trusts_exactly_that_certificate() {
@@ -294,43 +61,6 @@ async fn only_tls_1_3_is_spoken_and_a_pinned_client_trusts_exactly_that_certific
     drop(_sup);
     let (_sup, again) = up(&env);
     assert_eq!(again.fingerprint, web.fingerprint);
-}
-
-#[derive(Debug)]
-struct AnyCert;
-
-impl rustls::client::danger::ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &[rustls::pki_types::CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 #[tokio::test]
@@ -901,7 +631,7 @@ async fn an_operator_starts_a_session_over_rest_and_reads_the_stored_log() {
 async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
     use std::io::Write;
     let env = Env::new();
-    let (_sup, web) = up(&env);
+    let (_sup, web, projects) = up_with_projects(&env);
     let token = web.token(&env, "viewer").await;
     let id = env.run(&[], &["cat"]);
     wait_until(
@@ -922,7 +652,7 @@ async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
     );
 
     // Claude Code names its transcript in every hook; this is how the session learns it.
-    let path = env.dir().join("session.jsonl");
+    let path = projects.join("session.jsonl");
     let first = r#"{"type":"user","message":{"role":"user","content":"fix the bug"},"uuid":"u1","timestamp":"2026-11-22T08:00:00Z"}"#;
     let second = r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"Looking."}]},"uuid":"a1","timestamp":"2026-11-22T08:00:01Z"}"#;
     std::fs::write(&path, format!("{first}\n{second}\n")).expect("transcript");
@@ -996,6 +726,19 @@ async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
     }
 }
 
+/// `paddock up` whose HOME is in the test's directory; the folder of Claude Code's projects
+/// there (transcripts are followed only inside the agents' own folders).
+fn up_with_projects(env: &Env) -> (Supervisor, Web, std::path::PathBuf) {
+    let home = env.dir().join("home");
+    let projects = home.join(".claude/projects/-work-app");
+    std::fs::create_dir_all(&projects).expect("projects folder");
+    let home = home.display().to_string();
+    let mut vars = relaxed().to_vec();
+    vars.push(("HOME", &home));
+    let sup = up_env(env, &vars);
+    (sup, Web::of(env), projects)
+}
+
 /// Tells the supervisor, as Claude Code's hook does, that session `id` writes `path`.
 fn announce_transcript(env: &Env, id: &str, path: &std::path::Path) {
     use std::io::Write;
@@ -1026,7 +769,7 @@ fn announce_transcript(env: &Env, id: &str, path: &std::path::Path) {
 async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_over_the_socket() {
     use std::io::Write;
     let env = Env::new();
-    let (_sup, web) = up(&env);
+    let (_sup, web, projects) = up_with_projects(&env);
     let token = web.token(&env, "viewer").await;
     let id = env.run(&[], &["cat"]);
     wait_until(
@@ -1046,7 +789,7 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
     );
 
     // Five turns, each a prompt, a tool call with a long output and an answer.
-    let path = env.dir().join("conversation.jsonl");
+    let path = projects.join("conversation.jsonl");
     let mut text = String::new();
     let long = "line of output\n".repeat(500);
     // Each turn's key: where its prompt's line ends.

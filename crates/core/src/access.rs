@@ -106,8 +106,14 @@ struct Claims {
     permissions: Vec<Permission>,
     iat: u64,
     exp: u64,
+    /// Not before (RFC 7519); Paddock does not set it, but honours it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
     jti: String,
 }
+
+/// Clock difference tolerated for a token's `iat` and `nbf`.
+const CLOCK_LEEWAY_SECS: u64 = 60;
 
 struct CachedDevice {
     record: DeviceRecord,
@@ -404,6 +410,7 @@ impl Access {
             permissions: role.permissions(),
             iat: secs(now),
             exp: secs(exp),
+            nbf: None,
             jti: b64(&self.random(12)?),
         };
         let header = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
@@ -448,6 +455,11 @@ impl Access {
             .unwrap_or(0);
         if claims.exp <= now {
             return Err(AccessError::Expired);
+        }
+        if claims.iat.max(claims.nbf.unwrap_or(0)) > now + CLOCK_LEEWAY_SECS {
+            return Err(AccessError::BadToken(
+                "not valid yet: it was issued in the future; check this host's clock",
+            ));
         }
         let st = self.lock();
         let d = st

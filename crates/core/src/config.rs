@@ -81,6 +81,16 @@ pub struct ServerConfig {
     pub ws_input_bytes_per_second: u32,
     /// The largest WebSocket message accepted, in bytes.
     pub ws_max_message_bytes: u32,
+    /// Time a new connection has to finish its TLS handshake and each request's headers;
+    /// a client that dawdles longer (a slowloris) is disconnected.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+    /// Connections one client address may hold open at once; more are closed at accept.
+    pub max_connections_per_address: u32,
+    /// Refusals (bad tokens, foreign origins, rate limits, handshakes) written to the audit
+    /// log per client address per minute; more are counted and noted in the next entry, so a
+    /// flood cannot fill the disk.
+    pub audited_refusals_per_minute: u32,
     /// A certificate of the owner's own (PEM, leaf first, then its chain), e.g. a tailnet
     /// HTTPS certificate: browsers trust it, so service workers (Web Push) work. With `key`;
     /// without both, a self-signed certificate is made and pinned through pairing.
@@ -103,6 +113,9 @@ impl Default for ServerConfig {
             allowed_origins: Vec::new(),
             ws_input_bytes_per_second: 1 << 20,
             ws_max_message_bytes: 1 << 20,
+            header_timeout: Duration::from_secs(10),
+            max_connections_per_address: 64,
+            audited_refusals_per_minute: 30,
             cert: None,
             key: None,
         }
@@ -392,6 +405,12 @@ allowed_origins = []
 ws_input_bytes_per_second = 1048576
 # The largest WebSocket message accepted, in bytes.
 ws_max_message_bytes = 1048576
+# Time a new connection has to finish its TLS handshake and each request's headers.
+header_timeout = "10s"
+# Connections one client address may hold open at once.
+max_connections_per_address = 64
+# Refusals written to the audit log per client address per minute (more are counted).
+audited_refusals_per_minute = 30
 # A certificate of your own instead of the self-signed one (PEM files), e.g. from
 # `tailscale cert`: browsers then trust the UI's origin, which Web Push needs.
 # cert = "/home/me/box.tailnet.ts.net.crt"

@@ -77,7 +77,16 @@ fn follow_transcript(
     };
     let kind = paddock_agents::AgentKind::from_name(agent);
     let path = match (&kind, &p.transcript_path, &p.session_id) {
-        (_, Some(path), _) => Some(path.clone()),
+        (_, Some(path), _) => {
+            let roots = crate::transcripts::agent_roots(&kind, call.agent_home.as_deref());
+            match crate::transcripts::under_roots(path, &roots) {
+                Some(path) => Some(path),
+                None => {
+                    tracing::warn!(%session, path = %path.display(), "a hook named a transcript outside the agents' own folders (~/.claude/projects, ~/.codex/sessions); it is not followed or served");
+                    None
+                }
+            }
+        }
         (paddock_agents::AgentKind::Codex, None, Some(thread)) => {
             let paths = match &call.agent_home {
                 Some(home) => Some(paddock_agents::codex::CodexPaths::resolve(

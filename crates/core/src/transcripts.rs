@@ -294,6 +294,47 @@ pub enum ConversationError {
     NoTurn { index: u64 },
 }
 
+/// The folders the agents write their transcripts in: as this supervisor's environment says
+/// (`$CLAUDE_CONFIG_DIR/projects` or `~/.claude/projects`, `$CODEX_HOME/sessions` or
+/// `~/.codex/sessions`), and as the hook's says (`agent_home`: the agent's own folder).
+pub fn agent_roots(kind: &AgentKind, agent_home: Option<&str>) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    if let Some(c) = paddock_agents::claude::ClaudePaths::from_env() {
+        roots.push(c.projects());
+    }
+    if let Some(c) = paddock_agents::codex::CodexPaths::from_env() {
+        roots.push(c.sessions());
+    }
+    if let Some(home) = agent_home.filter(|h| !h.is_empty()) {
+        roots.push(match kind {
+            AgentKind::Codex => Path::new(home).join("sessions"),
+            _ => Path::new(home).join("projects"),
+        });
+    }
+    roots
+}
+
+/// `path` resolved (symbolic links and `..` followed) when it is a `.jsonl` file inside one
+/// of `roots` (or one not written yet, in a folder inside them); `None` otherwise. A hook's
+/// word is not enough to serve a file to a paired device: only the agents' own transcripts
+/// are followed.
+pub fn under_roots(path: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
+    let real = match std::fs::canonicalize(path) {
+        Ok(p) => p,
+        Err(_) => std::fs::canonicalize(path.parent()?)
+            .ok()?
+            .join(path.file_name()?),
+    };
+    if real.extension().is_none_or(|e| e != "jsonl") || real.is_dir() {
+        return None;
+    }
+    roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .any(|r| real.starts_with(&r))
+        .then_some(real)
+}
+
 /// The tool the transcript shows running (called, no result yet), if any.
 pub fn running_tool(insight: &SessionInsight) -> Option<String> {
     insight
@@ -436,6 +477,31 @@ mod page_tests {
         assert_eq!(again.next, 25);
         let err = read_page(&path, PageStart::After(1000), 10).expect_err("past the end");
         assert!(err.to_string().contains("past the end"), "{err}");
+    }
+
+    #[test]
+    fn only_jsonl_files_inside_the_agents_folders_are_transcripts() {
+        let dir = tempfile::tempdir().expect("dir");
+        let root = dir.path().join(".claude/projects");
+        std::fs::create_dir_all(root.join("p")).expect("projects");
+        let inside = root.join("p/s.jsonl");
+        std::fs::write(&inside, "{}\n").expect("write");
+        let outside = dir.path().join("secrets.jsonl");
+        std::fs::write(&outside, "{}\n").expect("write");
+        let roots = vec![root.clone()];
+        assert!(under_roots(&inside, &roots).is_some());
+        // Not written yet, in a folder of the agent's: followed once it appears.
+        assert!(under_roots(&root.join("p/later.jsonl"), &roots).is_some());
+        assert_eq!(under_roots(&outside, &roots), None);
+        assert_eq!(
+            under_roots(&root.join("p/../../../secrets.jsonl"), &roots),
+            None
+        );
+        std::fs::write(root.join("p/notes.txt"), "x").expect("write");
+        assert_eq!(under_roots(&root.join("p/notes.txt"), &roots), None);
+        // A link inside the folder to a file outside it is what it points at.
+        std::os::unix::fs::symlink(&outside, root.join("p/link.jsonl")).expect("link");
+        assert_eq!(under_roots(&root.join("p/link.jsonl"), &roots), None);
     }
 
     #[test]

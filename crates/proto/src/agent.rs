@@ -387,8 +387,9 @@ pub struct HookCall {
     #[serde(default)]
     pub ancestors: Vec<u32>,
     /// Where the agent keeps its files, as the hook's environment says (Codex: `CODEX_HOME`
-    /// or `~/.codex`), so the supervisor finds its rollout even when its own environment
-    /// differs.
+    /// or `~/.codex`; Claude Code: `CLAUDE_CONFIG_DIR` or `~/.claude`), so the supervisor
+    /// finds its rollout even when its own environment differs, and follows only transcripts
+    /// inside it (or its own agents' folders).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_home: Option<String>,
     /// The agent's JSON, as it gave it.

@@ -3,6 +3,7 @@
 //! each route needs (checked by [`guard`], which also audits every 401 and 403).
 
 use crate::error::ApiError;
+use crate::refusals::Refusal;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
@@ -96,6 +97,7 @@ pub struct AppState {
     pub limiter: Arc<Limiter>,
     pub pair_limiter: Arc<Limiter>,
     pub metrics: Arc<Metrics>,
+    pub refusals: Arc<crate::refusals::Refusals>,
 }
 
 /// A token bucket per client address: `per_minute` requests, refilled continuously.
@@ -293,25 +295,44 @@ fn pre_checks(st: &AppState, req: &Request, path: &str, api: bool) -> Result<(),
             )
         }
         };
+        let target = format!("{} {path}", req.method());
+        let refused = |action: &'static str, result: &'static str, e: &ApiError| {
+            st.refusals.record(
+                st.handle.access(),
+                ip,
+                Refusal {
+                    result,
+                    ..Refusal::new(action, target.clone(), e.message.clone())
+                },
+            );
+        };
         if path == "/api/v1/pair" || path == "/api/v1/auth/refresh" {
-            st.pair_limiter.check(ip).map_err(|secs| ApiError {
-                retry_after: Some(secs),
-                ..ApiError::new(
-                    ApiErrorCode::RateLimited,
-                    format!("too many pairing attempts from {ip}; wait {secs} s"),
-                )
-            })?;
+            st.pair_limiter
+                .check(ip)
+                .map_err(|secs| ApiError {
+                    retry_after: Some(secs),
+                    ..ApiError::new(
+                        ApiErrorCode::RateLimited,
+                        format!("too many pairing attempts from {ip}; wait {secs} s"),
+                    )
+                })
+                .inspect_err(|e| refused("rate.limited", "rate_limited", e))?;
         }
-        st.limiter.check(ip).map_err(limited)?;
+        st.limiter
+            .check(ip)
+            .map_err(limited)
+            .inspect_err(|e| refused("rate.limited", "rate_limited", e))?;
         if let Some(origin) = req.headers().get(header::ORIGIN) {
             if !origin_allowed(st, req.headers(), origin) {
-                return Err(ApiError::new(
+                let e = ApiError::new(
                     ApiErrorCode::OriginDenied,
                     format!(
                         "requests from the page at {} are not allowed; add its origin to server.allowed_origins if it is yours",
                         origin.to_str().unwrap_or("?")
                     ),
-                ));
+                );
+                refused("origin.denied", "refused", &e);
+                return Err(e);
             }
         }
     }
@@ -381,18 +402,17 @@ pub async fn guard(
                 Some(Err(e)) => ApiError::from(e),
                 _ => ApiError::from(paddock_core::access::AccessError::MissingToken),
             };
-            audit(
-                &st,
-                AuditInput {
-                    actor: format!("ip:{ip}"),
-                    device_id: None,
-                    action: "auth.unauthenticated".into(),
-                    target: Some(target),
-                    result: "unauthenticated".into(),
-                    detail: Some(err.message.clone()),
+            let written = st.refusals.record(
+                &access,
+                ip,
+                Refusal {
+                    result: "unauthenticated",
+                    ..Refusal::new("auth.unauthenticated", target, err.message.clone())
                 },
-            )
-            .await;
+            );
+            if let Some(w) = written {
+                let _ = w.await;
+            }
             return err.into_response();
         }
     };
@@ -479,6 +499,32 @@ where
                 ))
             }
         }
+    }
+}
+
+/// `Path` whose rejections (a parameter that is not UTF-8 once decoded, e.g. overlong
+/// `%C0%AE`) are JSON errors like every other.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|rej| {
+                ApiError::bad_request(format!(
+                    "{}; ids are as GET /api/v1/sessions (or the list they come from) gives them",
+                    rej.body_text()
+                ))
+            })
     }
 }
 

@@ -4,10 +4,10 @@
 //! viewers and up like the transcript route. Live changes go out on the WebSocket as
 //! `conversation_update`.
 
-use crate::app::{ApiQuery, AppState};
+use crate::app::{ApiPath, ApiQuery, AppState};
 use crate::error::ApiError;
 use crate::rest::{blocking, session_id};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use paddock_core::transcripts::ConversationError;
 use paddock_proto::conversation::{ConversationPage, Turn};
@@ -60,7 +60,7 @@ fn transcripts(st: &AppState) -> Result<paddock_core::transcripts::Transcripts, 
     responses((status = 200, body = ConversationPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn page(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(p): ApiQuery<ConversationParams>,
 ) -> Result<Json<ConversationPage>, ApiError> {
     let id = known(&st, &id)?;
@@ -82,7 +82,7 @@ pub async fn page(
     responses((status = 200, body = Turn), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn turn(
     State(st): State<AppState>,
-    Path((id, index)): Path<(String, String)>,
+    ApiPath((id, index)): ApiPath<(String, String)>,
 ) -> Result<Json<Turn>, ApiError> {
     let id = known(&st, &id)?;
     let index: u64 = index.parse().map_err(|_| {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod host;
 pub mod notifications;
 pub mod openapi;
+pub mod refusals;
 pub mod rest;
 pub mod tls;
 pub mod ui;
@@ -104,11 +105,18 @@ impl Server {
             limiter: Arc::new(app::Limiter::new(cfg.requests_per_minute)),
             pair_limiter: Arc::new(app::Limiter::new(cfg.pairing_attempts_per_minute)),
             metrics: Arc::default(),
+            refusals: Arc::new(refusals::Refusals::new(cfg.audited_refusals_per_minute)),
+        };
+        let gate = Gate {
+            access: handle.access().clone(),
+            refusals: state.refusals.clone(),
+            header_timeout: cfg.header_timeout.max(Duration::from_millis(100)),
+            per_address: cfg.max_connections_per_address.max(1) as usize,
         };
         let router = router(state);
         let (shutdown, rx) = watch::channel(false);
         let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.0));
-        let task = tokio::spawn(accept_loop(listener, acceptor, router, rx));
+        let task = tokio::spawn(accept_loop(listener, acceptor, router, gate, rx));
         handle.set_endpoint(Some(Endpoint {
             url: url.clone(),
             fingerprint: fingerprint.clone(),
@@ -254,12 +262,70 @@ fn machine_name() -> std::io::Result<String> {
 /// Connections served at once; more are closed at accept.
 const MAX_CONNECTIONS: usize = 1024;
 
+/// What the accept loop enforces before a request reaches the router: the handshake and
+/// header deadline and the per-address connection cap, each refusal audited.
+struct Gate {
+    access: paddock_core::access::Access,
+    refusals: Arc<refusals::Refusals>,
+    header_timeout: Duration,
+    per_address: usize,
+}
+
+impl Gate {
+    fn refuse(&self, peer: SocketAddr, action: &'static str, reason: String) {
+        self.refusals.record(
+            &self.access,
+            peer.ip(),
+            refusals::Refusal::new(action, "connection", reason),
+        );
+    }
+}
+
+/// Open connections per client address; a [`Slot`] gives its place back when dropped.
+#[derive(Default, Clone)]
+struct PerAddress(Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>);
+
+struct Slot {
+    map: PerAddress,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    fn take(&self, ip: IpAddr, cap: usize) -> Option<Slot> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(ip).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            map: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut m = self.map.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     router: Router,
+    gate: Gate,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let gate = Arc::new(gate);
+    let open = PerAddress::default();
     let mut conns = tokio::task::JoinSet::new();
     loop {
         let (tcp, peer) = tokio::select! {
@@ -276,28 +342,60 @@ async fn accept_loop(
         };
         if conns.len() >= MAX_CONNECTIONS {
             tracing::warn!(%peer, "refusing a connection: {MAX_CONNECTIONS} are open already");
+            gate.refuse(
+                peer,
+                "conn.refused",
+                format!("{MAX_CONNECTIONS} connections are open already"),
+            );
             drop(tcp);
             continue;
         }
+        let Some(slot) = open.take(peer.ip(), gate.per_address) else {
+            tracing::debug!(%peer, "refusing a connection: too many from this address");
+            gate.refuse(
+                peer,
+                "conn.refused",
+                format!(
+                    "{} connections from this address are open already (server.max_connections_per_address)",
+                    gate.per_address
+                ),
+            );
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let router = router.clone();
         let acceptor = acceptor.clone();
+        let gate = gate.clone();
         conns.spawn(async move {
+            let _slot = slot;
             match acceptor {
-                Some(a) => match tokio::time::timeout(Duration::from_secs(10), a.accept(tcp)).await
-                {
-                    Ok(Ok(tls)) => serve_conn(tls, peer, router).await,
-                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake refused"),
-                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                Some(a) => match tokio::time::timeout(gate.header_timeout, a.accept(tcp)).await {
+                    Ok(Ok(tls)) => serve_conn(tls, peer, router, &gate).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake refused");
+                        gate.refuse(peer, "tls.refused", format!("TLS handshake refused: {e}"));
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        gate.refuse(
+                            peer,
+                            "tls.refused",
+                            format!(
+                                "the TLS handshake was not finished within {} (server.header_timeout)",
+                                humantime::format_duration(gate.header_timeout)
+                            ),
+                        );
+                    }
                 },
-                None => serve_conn(tcp, peer, router).await,
+                None => serve_conn(tcp, peer, router, &gate).await,
             }
         });
     }
     conns.abort_all();
 }
 
-async fn serve_conn<IO>(io: IO, peer: SocketAddr, router: Router)
+async fn serve_conn<IO>(io: IO, peer: SocketAddr, router: Router, gate: &Gate)
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -309,10 +407,22 @@ where
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .max_buf_size(256 * 1024)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(gate.header_timeout)
         .serve_connection(hyper_util::rt::TokioIo::new(io), svc)
         .with_upgrades();
     if let Err(e) = conn.await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
+        if e.is_timeout() {
+            gate.refuse(
+                peer,
+                "http.header_timeout",
+                format!(
+                    "the request's headers were not finished within {} (server.header_timeout)",
+                    humantime::format_duration(gate.header_timeout)
+                ),
+            );
+        }
     }
 }
 

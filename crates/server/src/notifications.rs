@@ -3,9 +3,9 @@
 //! notification's button (no device token: the single-use action token is the credential;
 //! the per-address rate limit applies), and the settings (viewers read, admins change).
 
-use crate::app::{ApiJson, AppState, Caller};
+use crate::app::{ApiJson, ApiPath, AppState, Caller};
 use crate::error::ApiError;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use paddock_core::notify::settings::{NotifySettings, NotifySettingsView, SettingsError};
 use paddock_core::notify::subscriptions::WebPushSubscription;
@@ -121,7 +121,7 @@ pub async fn act(
     responses((status = 200, body = DeliveryView), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn test(
     State(st): State<AppState>,
-    Path(channel): Path<String>,
+    ApiPath(channel): ApiPath<String>,
 ) -> Result<Json<DeliveryView>, ApiError> {
     use paddock_core::notify::TestError;
     st.handle

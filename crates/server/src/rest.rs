@@ -1,9 +1,9 @@
 //! The REST handlers under `/api/v1`: each is a thin adapter over `paddock_core` (the
 //! handle, `control`, `access`). Access rules are in [`crate::app::ROUTES`].
 
-use crate::app::{audit, ApiJson, ApiQuery, AppState, Caller, EndpointMetrics};
+use crate::app::{audit, ApiJson, ApiPath, ApiQuery, AppState, Caller, EndpointMetrics};
 use crate::error::ApiError;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use paddock_core::access::AuditInput;
@@ -252,9 +252,29 @@ pub async fn pair(
     responses((status = 200, body = TokenGrant), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn refresh(
     State(st): State<AppState>,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenGrant>, ApiError> {
-    Ok(Json(st.handle.access().refresh(&req.refresh_token)?))
+    let access = st.handle.access();
+    let r = access.refresh(&req.refresh_token).map_err(ApiError::from);
+    if let Err(e) = &r {
+        let written = st.refusals.record(
+            access,
+            addr.ip(),
+            crate::refusals::Refusal {
+                result: "unauthenticated",
+                ..crate::refusals::Refusal::new(
+                    "auth.refresh",
+                    "POST /api/v1/auth/refresh",
+                    e.message.clone(),
+                )
+            },
+        );
+        if let Some(w) = written {
+            let _ = w.await;
+        }
+    }
+    r.map(Json)
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
@@ -327,7 +347,7 @@ fn start_request(req: StartSessionRequest) -> Result<StartRequest, ApiError> {
     responses((status = 200, body = SessionView), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn session(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SessionView>, ApiError> {
     let id = session_id(&id)?;
     st.handle.registry().get(&id).map(Json).ok_or_else(|| {
@@ -343,7 +363,7 @@ pub async fn session(
 pub async fn input(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<InputRequest>,
 ) -> Result<Json<Done>, ApiError> {
     let id = session_id(&id)?;
@@ -371,7 +391,7 @@ pub async fn input(
     responses((status = 200, body = Done), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn resize(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(size): ApiJson<Size>,
 ) -> Result<Json<Done>, ApiError> {
     let id = session_id(&id)?;
@@ -394,7 +414,7 @@ pub async fn resize(
 pub async fn signal(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<SignalRequest>,
 ) -> Result<Json<Done>, ApiError> {
     let id = session_id(&id)?;
@@ -420,7 +440,7 @@ pub async fn signal(
 pub async fn restart(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Done>, ApiError> {
     let id = session_id(&id)?;
     let r = st
@@ -438,7 +458,7 @@ pub async fn restart(
 pub async fn remove(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(p): ApiQuery<RemoveParams>,
 ) -> Result<Json<Done>, ApiError> {
     let id = session_id(&id)?;
@@ -489,7 +509,7 @@ pub async fn devices(State(st): State<AppState>) -> Json<Vec<DeviceView>> {
 pub async fn rename_device(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<RenameRequest>,
 ) -> Result<Json<DeviceView>, ApiError> {
     let access = st.handle.access().clone();
@@ -511,7 +531,7 @@ pub async fn rename_device(
 pub async fn revoke_device(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DeviceView>, ApiError> {
     let access = st.handle.access().clone();
     let target = id.clone();
@@ -735,7 +755,7 @@ fn by(st: &AppState, caller: &Caller) -> String {
 pub async fn message(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<MessageRequest>,
 ) -> Result<Json<MessageReceipt>, ApiError> {
     let who = by(&st, &caller);
@@ -753,7 +773,7 @@ pub async fn message(
 pub async fn control(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(action): ApiJson<Control>,
 ) -> Result<Json<SessionView>, ApiError> {
     let who = by(&st, &caller);
@@ -780,7 +800,7 @@ pub async fn permissions(
 pub async fn decide(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<DecideRequest>,
 ) -> Result<Json<PermissionRequest>, ApiError> {
     let who = by(&st, &caller);
@@ -810,7 +830,7 @@ fn insight_of(st: &AppState, raw: &str) -> Result<SessionInsight, ApiError> {
     responses((status = 200, body = SessionInsight), (status = 404, body = ErrorBody)))]
 pub async fn insight(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SessionInsight>, ApiError> {
     insight_of(&st, &id).map(Json)
 }
@@ -820,7 +840,7 @@ pub async fn insight(
     responses((status = 200, body = ThinkingView), (status = 404, body = ErrorBody)))]
 pub async fn thinking(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ThinkingView>, ApiError> {
     insight_of(&st, &id).map(|i| Json(i.thinking))
 }
@@ -839,7 +859,7 @@ pub struct TranscriptParams {
     responses((status = 200, body = TranscriptPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn transcript(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(p): ApiQuery<TranscriptParams>,
 ) -> Result<Json<TranscriptPage>, ApiError> {
     use paddock_core::transcripts::{read_page, PageError, PageStart};

@@ -9,6 +9,7 @@
 
 use crate::app::{audit, bearer, origin_allowed, AppState};
 use crate::error::ApiError;
+use crate::refusals::Refusal;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -24,6 +25,7 @@ use paddock_proto::web::{
 };
 use paddock_proto::{Hello, Mode, Notification, Request, SessionId, Start, StreamKind};
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -39,6 +41,7 @@ const MAX_ATTACHED: usize = 64;
 
 pub async fn upgrade(
     State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
@@ -65,7 +68,7 @@ pub async fn upgrade(
     let max = st.config.ws_max_message_bytes as usize;
     ws.max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| connection(socket, st, header_token))
+        .on_upgrade(move |socket| connection(socket, st, header_token, peer.ip()))
 }
 
 type Out = mpsc::Sender<Message>;
@@ -93,7 +96,7 @@ impl Drop for Attached {
     }
 }
 
-async fn connection(socket: WebSocket, st: AppState, header_token: Option<String>) {
+async fn connection(socket: WebSocket, st: AppState, header_token: Option<String>, peer: IpAddr) {
     let (mut sink, mut stream) = socket.split();
     let (out, mut out_rx) = mpsc::channel::<Message>(OUT_QUEUE);
     let writer = tokio::spawn(async move {
@@ -134,18 +137,17 @@ async fn connection(socket: WebSocket, st: AppState, header_token: Option<String
                 Some(Err(e)) => e.to_string(),
                 _ => "the first message must be {\"type\":\"auth\",\"token\":...}".to_owned(),
             };
-            audit(
-                &st,
-                AuditInput {
-                    actor: "ws".into(),
-                    action: "auth.unauthenticated".into(),
-                    target: Some("GET /api/v1/ws".into()),
-                    result: "unauthenticated".into(),
-                    detail: Some(msg.clone()),
-                    ..Default::default()
+            let written = st.refusals.record(
+                &access,
+                peer,
+                Refusal {
+                    result: "unauthenticated",
+                    ..Refusal::new("auth.unauthenticated", "GET /api/v1/ws", msg.clone())
                 },
-            )
-            .await;
+            );
+            if let Some(w) = written {
+                let _ = w.await;
+            }
             let _ = out
                 .send(error(ApiErrorCode::Unauthorized, msg.clone(), None))
                 .await;
@@ -173,6 +175,7 @@ async fn connection(socket: WebSocket, st: AppState, header_token: Option<String
         .await;
     let mut conn = Conn {
         st: st.clone(),
+        peer,
         principal,
         out: out.clone(),
         events: None,
@@ -192,12 +195,15 @@ async fn connection(socket: WebSocket, st: AppState, header_token: Option<String
                 match msg {
                     Some(Ok(Message::Text(t))) => conn.on_text(&t).await,
                     Some(Ok(Message::Binary(_))) => {
-                        let _ = out.send(error(ApiErrorCode::BadRequest, "send JSON text messages; binary frames are server to client only", None)).await;
+                        let why = "send JSON text messages; binary frames are server to client only";
+                        conn.refused(why);
+                        let _ = out.send(error(ApiErrorCode::BadRequest, why, None)).await;
                     }
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
                         tracing::debug!(error = %e, "WebSocket closed by an error");
+                        conn.refused(&format!("the socket was closed: {e} (server.ws_max_message_bytes is {})", st.config.ws_max_message_bytes));
                         let _ = out.send(Message::Close(Some(CloseFrame { code: 1009, reason: "message too large or malformed".into() }))).await;
                         break;
                     }
@@ -235,6 +241,8 @@ async fn next_event(sub: &mut Option<Subscriber>) -> Received {
 
 struct Conn {
     st: AppState,
+    /// The client's address, for the audit log.
+    peer: IpAddr,
     principal: Principal,
     out: Out,
     events: Option<Subscriber>,
@@ -275,6 +283,18 @@ impl Conn {
         let _ = self.out.send(m).await;
     }
 
+    /// Audits a message refused as malformed, binary or oversize (within the budget).
+    fn refused(&self, why: &str) {
+        self.st.refusals.record(
+            self.st.handle.access(),
+            self.peer,
+            Refusal {
+                device: Some(self.principal.device_id.clone()),
+                ..Refusal::new("ws.refused", "ws message", why)
+            },
+        );
+    }
+
     async fn deny(&self, perm: Permission, what: &str, session: Option<SessionId>) {
         audit(
             &self.st,
@@ -300,12 +320,9 @@ impl Conn {
         let msg = match serde_json::from_str::<ClientMessage>(t) {
             Ok(m) => m,
             Err(e) => {
-                self.send(error(
-                    ApiErrorCode::BadRequest,
-                    format!("not a valid message: {e}"),
-                    None,
-                ))
-                .await;
+                let why = format!("not a valid message: {e}");
+                self.refused(&why);
+                self.send(error(ApiErrorCode::BadRequest, why, None)).await;
                 return;
             }
         };

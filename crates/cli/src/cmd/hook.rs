@@ -53,14 +53,17 @@ impl Args {
             .get("hook_event_name")
             .and_then(|v| v.as_str())
             .is_some_and(|e| e == "PermissionRequest");
-        let agent_home = (self.agent == "codex")
-            .then(|| {
-                std::env::var("CODEX_HOME")
-                    .ok()
-                    .filter(|h| !h.is_empty())
-                    .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.codex")))
-            })
-            .flatten();
+        // Where the agent keeps its files, as its environment says (`CODEX_HOME` or
+        // `~/.codex`; `CLAUDE_CONFIG_DIR` or `~/.claude`): the supervisor follows only
+        // transcripts inside them.
+        let (var, dot) = match self.agent.as_str() {
+            "codex" => ("CODEX_HOME", ".codex"),
+            _ => ("CLAUDE_CONFIG_DIR", ".claude"),
+        };
+        let agent_home = std::env::var(var)
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/{dot}")));
         let call = HookCall {
             agent_home,
             agent: self.agent,

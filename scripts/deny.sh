@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# cargo deny: the licenses, bans (duplicate versions warn) and sources of every dependency,
+# as deny.toml says. Advisories are not checked: they need the RustSec database from GitHub,
+# and CI reaches only the package registries.
+# Installs cargo-deny (pinned, built from crates.io with `cargo install --locked`) once per
+# machine; on a fresh machine that build takes a few minutes, later runs a few seconds.
+# Usage: scripts/deny.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSION=0.20.2
+ROOT="${PADDOCK_TOOLS:-$HOME/.cache/paddock/tools}/cargo-deny-$VERSION"
+if [ ! -x "$ROOT/bin/cargo-deny" ]; then
+  echo "==> installing cargo-deny $VERSION (once per machine) into $ROOT"
+  cargo install --locked --quiet cargo-deny --version "$VERSION" --root "$ROOT"
+fi
+"$ROOT/bin/cargo-deny" --version
+"$ROOT/bin/cargo-deny" --offline --log-level warn check --hide-inclusion-graph licenses bans sources
