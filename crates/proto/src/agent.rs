@@ -92,6 +92,8 @@ pub enum StateSource {
     Hooks,
     /// The agent's per-process status file (Claude Code's `~/.claude/sessions/<pid>.json`).
     StatusFile,
+    /// The program's own status reports to its terminal (OSC 7501), read by its holder.
+    Program,
     /// The agent's transcript or rollout file.
     Transcript,
     /// What the terminal shows.

@@ -480,6 +480,13 @@ pub enum Notification {
     /// terminal cannot be held back). It stays attached as a `lossless` client: if it falls
     /// out of the ring it is told `lagged` and resynced.
     Demoted { reason: String },
+    /// The program reported its status to its terminal (OSC 7501): `status` is the record
+    /// about the whole program now, `None` once it cleared it (protocol 3; sent at once to
+    /// `activity` clients of version 3 or later).
+    ProgramStatus {
+        #[serde(default)]
+        status: Option<crate::program_status::ProgramStatus>,
+    },
     /// A notification this build does not know.
     #[serde(other)]
     Unknown,
@@ -615,6 +622,10 @@ pub struct SessionInfo {
     /// The pane a tmux bridge mirrors; absent for other sessions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmux: Option<TmuxTarget>,
+    /// What the program last reported to its terminal about itself (OSC 7501), if it did;
+    /// absent from holders older than protocol 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_status: Option<crate::program_status::ProgramStatus>,
 }
 
 /// A tmux pane: the server's socket and the pane's id.
@@ -706,6 +717,7 @@ mod tests {
             ring_capacity: 4 << 20,
             backend: Backend::Holder,
             tmux: None,
+            program_status: None,
         }
     }
 
