@@ -1028,10 +1028,41 @@ mod tests {
         hello.backpressure = Some(Backpressure { stall_ms: 10 });
         let old: HelloV1 =
             serde_json::from_value(serde_json::to_value(&hello).expect("encode")).expect("decode");
-        assert_eq!((old.version, old.lossless), (2, true));
+        assert_eq!((old.version, old.lossless), (crate::PROTOCOL_VERSION, true));
         let n: Notification =
             serde_json::from_str(r#"{"op":"demoted_in_v9","reason":"x"}"#).expect("decodes");
         assert_eq!(n, Notification::Unknown);
+    }
+
+    #[test]
+    fn a_program_status_notification_round_trips_and_an_older_peer_skips_it() {
+        use crate::program_status::{BlockedKind, ProgramState, ProgramStatus};
+        let n = Notification::ProgramStatus {
+            status: Some(ProgramStatus {
+                state: ProgramState::Blocked,
+                kind: Some(BlockedKind::Permission),
+                app: Some("claude-code".into()),
+                message: Some("approve Bash: ls".into()),
+                title: None,
+                progress: Some(40),
+                id: None,
+                at: "2026-12-06T22:00:00.000Z".into(),
+            }),
+        };
+        let json = serde_json::to_string(&n).expect("encode");
+        assert_eq!(serde_json::from_str::<Notification>(&json).expect("decode"), n);
+        // A version-2 build knows no `program_status` op: it decodes to its `Unknown`.
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(tag = "op", rename_all = "snake_case")]
+        enum NotificationV2 {
+            Demoted { reason: String },
+            #[serde(other)]
+            Unknown,
+        }
+        assert_eq!(
+            serde_json::from_str::<NotificationV2>(&json).expect("decode"),
+            NotificationV2::Unknown
+        );
     }
 
     #[test]
