@@ -1050,12 +1050,17 @@ mod tests {
             }),
         };
         let json = serde_json::to_string(&n).expect("encode");
-        assert_eq!(serde_json::from_str::<Notification>(&json).expect("decode"), n);
+        assert_eq!(
+            serde_json::from_str::<Notification>(&json).expect("decode"),
+            n
+        );
         // A version-2 build knows no `program_status` op: it decodes to its `Unknown`.
         #[derive(Deserialize, Debug, PartialEq)]
         #[serde(tag = "op", rename_all = "snake_case")]
         enum NotificationV2 {
-            Demoted { reason: String },
+            Demoted {
+                reason: String,
+            },
             #[serde(other)]
             Unknown,
         }
