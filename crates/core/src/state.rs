@@ -289,7 +289,7 @@ impl Machine {
     }
 
     /// The state a program's own record gives.
-    fn from_program(&self, program: &ProgramStatus) -> StateDetail {
+    fn by_program(&self, program: &ProgramStatus) -> StateDetail {
         use AgentState as S;
         let mut d = StateDetail {
             sources: vec![StateSource::Program],
@@ -434,7 +434,7 @@ impl Machine {
         }
         // 4. The program's own reports.
         if let Some(program) = &self.program {
-            return (self.from_program(program), None);
+            return (self.by_program(program), None);
         }
         // 5. The status file.
         if let Some(file) = &self.file {
