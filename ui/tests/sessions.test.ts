@@ -41,6 +41,7 @@ function s(
       tool: null,
       permission: null,
       reason: null,
+      program: null,
       sources: ["process"],
       since: "2026-11-22T05:00:00Z",
       ...extra,

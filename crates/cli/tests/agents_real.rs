@@ -88,13 +88,30 @@ impl Claude {
         inherited: &[(&str, &str)],
         run_args: &[&str],
     ) -> Self {
-        Self::start_with(script, false, false, inherited, run_args)
+        Self::start_as(script, false, false, false, inherited, run_args)
+    }
+
+    /// With `paddock up` running and `paddock run --no-hooks`: the supervisor hears nothing
+    /// from Paddock's hooks, only what the terminal carries.
+    fn start_supervised_without_hooks(script: Script) -> Self {
+        Self::start_as(script, true, false, false, &[], &[])
     }
 
     fn start_with(
         script: Script,
         supervised: bool,
         task_tools: bool,
+        inherited: &[(&str, &str)],
+        run_args: &[&str],
+    ) -> Self {
+        Self::start_as(script, supervised, task_tools, supervised, inherited, run_args)
+    }
+
+    fn start_as(
+        script: Script,
+        supervised: bool,
+        task_tools: bool,
+        hooks: bool,
         inherited: &[(&str, &str)],
         run_args: &[&str],
     ) -> Self {
@@ -112,7 +129,7 @@ impl Claude {
         cmd.envs(inherited.iter().copied());
         cmd.args(["run", "--name", "claude", "--cols", "120", "--rows", "40"]);
         cmd.args(run_args);
-        if !supervised {
+        if !hooks {
             // The harness and the CLI alone, with the sandbox's recording hooks only;
             // supervised flows add Paddock's injected hooks to them.
             cmd.arg("--no-hooks");
@@ -1239,4 +1256,75 @@ fn keep_nested_env_hands_the_parent_sessions_variables_on() {
             "{name} was removed although asked to keep it: {environ:?}"
         );
     }
+}
+
+/// Must show (issue 15): started with `--no-hooks`, the real Claude Code's own status reports
+/// (OSC 7501, which it sends once the holder answers its query) give the supervisor working,
+/// waiting_permission with the command, and waiting_input; the reports never reach a client.
+#[test]
+fn claude_without_hooks_shows_its_states_from_its_own_osc_7501_reports() {
+    let command = "echo hi > osc.txt";
+    let script = Script::new()
+        .then(
+            Reply::text("I will create the file.")
+                .with_tool_use(
+                    "Bash",
+                    json!({"command": command, "description": "Create osc.txt"}),
+                )
+                .when(When::UserSays("please make a file".into()))
+                .gate("think"),
+        )
+        .then(Reply::text("Done: osc.txt exists.").when(When::ToolResult));
+    let c = Claude::start_supervised_without_hooks(script);
+    let from_program = |r: &Value, state: &str| r["state"] == state && r["sources"][0] == "program";
+    let row = c.wait_row("idle from Claude Code's own report", |r| {
+        from_program(r, "idle")
+    });
+    assert_eq!(row["program"]["app"], "claude-code", "{row:#}");
+
+    c.say("please make a file");
+    let row = c.wait_row("working from its own report", |r| {
+        from_program(r, "working")
+    });
+    assert_eq!(row["program"]["state"], "working", "{row:#}");
+
+    c.fake.open_gate("think");
+    let row = c.wait_row("waiting_permission from its own report", |r| {
+        from_program(r, "waiting_permission")
+    });
+    assert_eq!(row["tool"], "Bash", "{row:#}");
+    assert_eq!(row["permission"]["input"]["command"], command, "{row:#}");
+    assert_eq!(row["program"]["kind"], "permission", "{row:#}");
+    assert!(
+        row["program"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(command)),
+        "{row:#}"
+    );
+    let shown = c.env.ok(&["ls"]);
+    assert!(
+        shown.contains(command),
+        "`paddock ls` shows the command:\n{shown}"
+    );
+    let osc = c.sandbox.project().join("osc.txt");
+    assert!(!osc.exists(), "the tool ran before anyone allowed it");
+
+    // Allowed in the terminal, as its owner would: the report that it works again withdraws
+    // the request, and the end of the turn is waiting_input.
+    c.env.ok(&["send", &c.id, "1"]);
+    wait_until("osc.txt written by the real Bash tool", T, || {
+        std::fs::read_to_string(&osc).is_ok_and(|s| s == "hi\n")
+    });
+    let row = c.wait_row("waiting_input from its own report", |r| {
+        from_program(r, "waiting_input")
+    });
+    assert!(row["permission"].is_null(), "{row:#}");
+    assert!(c.approvals().is_empty(), "nothing left to answer");
+
+    // The holder was the terminal: no client saw a query or a report.
+    let raw = c.env.ok(&["logs", &c.id, "--raw"]);
+    assert!(
+        !raw.contains("\u{1b}]7501"),
+        "an OSC 7501 sequence reached the output"
+    );
 }

@@ -7,6 +7,7 @@ use crate::supervisor::Handle;
 use paddock_host::client::{Client, Event as ClientEvent};
 use paddock_host::RuntimeDir;
 use paddock_proto::agent::AnswerChannel;
+use paddock_proto::program_status::{BlockedKind, ProgramState, ProgramStatus};
 use paddock_proto::supervisor::{Backend, SessionView};
 use paddock_proto::{Hello, Mode, Notification, Request, Response, SessionId, SessionInfo};
 use std::collections::HashSet;
@@ -98,6 +99,10 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
     if printed.is_some() || info.output_end > 0 {
         registry.observe(id, |m, now| m.output(printed.unwrap_or(now)));
     }
+    // What the program said about itself before this supervisor came.
+    if let Some(status) = client.welcome.session.program_status.clone() {
+        program_status(handle, id, Some(status));
+    }
     // The first look at the screen: an agent may already wait at a prompt.
     if client.welcome.session.output_end > 0 && read_screen(handle, &mut client, id).await.is_err()
     {
@@ -118,6 +123,7 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
                     .notifier()
                     .presence()
                     .touch(crate::notify::presence::Seen::Terminal(id.clone())),
+                Notification::ProgramStatus { status } => program_status(handle, id, status),
                 Notification::Output { .. } => {
                     registry.observe(id, |m, now| m.output(now));
                     if read_screen(handle, &mut client, id).await.is_err() {
@@ -144,6 +150,51 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
         t.forget(id);
     }
     registry.remove(id);
+}
+
+/// Feeds the program's own record (OSC 7501) to the state machine. A permission it reports
+/// (with no hooks to carry the exact request) becomes a request answered by typing, as one
+/// seen on the screen does; any other record means such a request no longer waits.
+fn program_status(handle: &Handle, id: &SessionId, status: Option<ProgramStatus>) {
+    let permissions = handle.permissions();
+    let pending = permissions.pending_for(id);
+    let hooked = handle.agents().facts(id).is_some_and(|f| f.hooked);
+    let asks = status
+        .as_ref()
+        .filter(|s| s.state == ProgramState::Blocked && s.kind == Some(BlockedKind::Permission));
+    let mut request = None;
+    match (asks, &pending) {
+        (Some(asks), None) if !hooked => {
+            let (tool, subject) = asks
+                .permission_subject()
+                .unwrap_or(("tool", asks.message.as_deref().unwrap_or("")));
+            let mut input = serde_json::json!({ "detail": subject });
+            if tool == "Bash" {
+                input["command"] = subject.into();
+            }
+            let (opened, _) = permissions.open(crate::permissions::NewRequest {
+                session: id.clone(),
+                agent_session: None,
+                tool: tool.to_owned(),
+                input,
+                suggestions: Vec::new(),
+                channel: AnswerChannel::Terminal,
+                timeout: handle.config().agents.permission_timeout,
+            });
+            request = Some(Some(opened));
+        }
+        (None, Some(p)) if p.channel == AnswerChannel::Terminal && status.is_some() => {
+            permissions.withdraw(&p.id, "answered in the terminal");
+            request = Some(None);
+        }
+        _ => {}
+    }
+    handle.registry().observe(id, |m, _| {
+        if let Some(request) = request {
+            m.permission(request);
+        }
+        m.program(status);
+    });
 }
 
 /// Reads the session's screen and feeds what it shows to the state machine. A permission

@@ -7,9 +7,14 @@
 //! 3. **hooks** (sessions Paddock started): the last hook event decides, cross-checked with
 //!    the screen for what hooks do not report (a prompt left in the terminal after the hook
 //!    gave up, an interrupt that ends a turn without a `Stop`);
-//! 4. **status file** (Claude Code sessions Paddock did not start): busy / idle / waiting;
-//! 5. **screen**: an agent's recognised prompt, spinner or input box;
-//! 6. **output**: printed in the last few seconds is `working`, else `idle` (or
+//! 4. **the program's own reports** (OSC 7501, read by its holder: exact and immediate,
+//!    but only for programs that speak the protocol): `working`, `blocked` (permission:
+//!    `waiting_permission` with the tool named in its message; other kinds:
+//!    `waiting_input` with the message as the reason), `idle`, `done` (`waiting_input`)
+//!    and `error` (`errored`). Hooks go first: they carry the exact request and answer it;
+//! 5. **status file** (Claude Code sessions Paddock did not start): busy / idle / waiting;
+//! 6. **screen**: an agent's recognised prompt, spinner or input box;
+//! 7. **output**: printed in the last few seconds is `working`, else `idle` (or
 //!    `waiting_input` when a prompt pattern matches); a program that never printed is
 //!    `starting` for its first [`OUTPUT_WORKING`], then `idle`; one whose terminal Paddock
 //!    cannot see is `running`.
@@ -20,6 +25,7 @@
 //! `idle`). What each state's bound is: ARCHITECTURE.md, "What the state machine guarantees".
 
 use paddock_proto::agent::{AgentState, PermissionRequest, StateDetail, StateSource};
+use paddock_proto::program_status::{BlockedKind, ProgramState, ProgramStatus};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Output this recent means a plain program is working; a program that has printed nothing
@@ -96,6 +102,8 @@ pub struct Machine {
     /// The tool hooks last reported, kept while the turn runs.
     hook_tool: Option<String>,
     file: Option<FileStatus>,
+    /// The program's own record (OSC 7501).
+    program: Option<ProgramStatus>,
     screen: Option<(ScreenSignal, Instant)>,
     last_output: Option<Instant>,
     permission: Option<PermissionRequest>,
@@ -116,6 +124,7 @@ impl Default for Machine {
             hook: None,
             hook_tool: None,
             file: None,
+            program: None,
             screen: None,
             last_output: None,
             permission: None,
@@ -194,6 +203,19 @@ impl Machine {
         self.file = status;
     }
 
+    /// The program reported its status to its terminal (`None`: it cleared its record).
+    pub fn program(&mut self, status: Option<ProgramStatus>) {
+        if status.as_ref().is_some_and(|s| {
+            matches!(
+                s.state,
+                ProgramState::Working | ProgramState::Blocked | ProgramState::Done
+            )
+        }) {
+            self.worked = true;
+        }
+        self.program = status;
+    }
+
     pub fn screen(&mut self, signal: ScreenSignal, now: Instant) {
         if matches!(signal, ScreenSignal::Working) {
             self.worked = true;
@@ -221,6 +243,7 @@ impl Machine {
     pub fn decide(&mut self, now: Instant, since: impl FnOnce() -> String) -> Decided {
         let born = *self.born.get_or_insert(now);
         let (mut detail, recheck_at) = self.fuse(now, born);
+        detail.program = self.program.clone().map(Box::new);
         let changed = detail.state != self.current.state
             || detail.tool != self.current.tool
             || detail.reason != self.current.reason
@@ -232,7 +255,9 @@ impl Machine {
         } else {
             self.current.since.clone()
         };
-        let changed = changed || detail.sources != self.current.sources;
+        let changed = changed
+            || detail.sources != self.current.sources
+            || detail.program != self.current.program;
         self.current = detail.clone();
         Decided {
             detail,
@@ -254,6 +279,50 @@ impl Machine {
                 AgentState::WaitingInput | AgentState::Idle | AgentState::Completed
             );
         hooks_done || waiting
+    }
+
+    /// Whether the program's record says it waits for a permission.
+    fn program_asks(&self) -> bool {
+        self.program.as_ref().is_some_and(|p| {
+            p.state == ProgramState::Blocked && p.kind == Some(BlockedKind::Permission)
+        })
+    }
+
+    /// The state a program's own record gives.
+    fn by_program(&self, program: &ProgramStatus) -> StateDetail {
+        use AgentState as S;
+        let mut d = StateDetail {
+            sources: vec![StateSource::Program],
+            ..Default::default()
+        };
+        match (program.state, program.kind) {
+            (ProgramState::Working, _) => {
+                d.state = S::Working;
+                d.tool = self.transcript_tool.clone();
+            }
+            (ProgramState::Blocked, Some(BlockedKind::Permission)) => {
+                d.state = S::WaitingPermission;
+                d.tool = program
+                    .permission_subject()
+                    .map(|(tool, _)| tool.to_owned());
+            }
+            (ProgramState::Blocked, _) => {
+                d.state = S::WaitingInput;
+                d.reason = program.message.clone();
+            }
+            (ProgramState::Idle, _) if !self.worked => d.state = S::Idle,
+            (ProgramState::Idle | ProgramState::Done, _) => d.state = S::WaitingInput,
+            (ProgramState::Error, _) => {
+                d.state = S::Errored;
+                d.reason = Some(
+                    program
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| "the program reported an error".into()),
+                );
+            }
+        }
+        d
     }
 
     fn fuse(&self, now: Instant, born: Instant) -> (StateDetail, Option<Instant>) {
@@ -279,11 +348,14 @@ impl Machine {
         }
         // 2. A pending permission request.
         if let Some(p) = &self.permission {
-            let source = match p.channel {
-                paddock_proto::agent::AnswerChannel::Hook => StateSource::Hooks,
-                paddock_proto::agent::AnswerChannel::Terminal => StateSource::Screen,
+            let sources: &[StateSource] = match p.channel {
+                paddock_proto::agent::AnswerChannel::Hook => &[StateSource::Hooks],
+                paddock_proto::agent::AnswerChannel::Terminal if self.program_asks() => {
+                    &[StateSource::Program]
+                }
+                paddock_proto::agent::AnswerChannel::Terminal => &[StateSource::Screen],
             };
-            let mut d = detail(S::WaitingPermission, &[source]);
+            let mut d = detail(S::WaitingPermission, sources);
             d.tool = Some(p.tool.clone());
             d.permission = Some(Box::new(p.clone()));
             return (d, None);
@@ -360,7 +432,11 @@ impl Machine {
             }
             return (d, None);
         }
-        // 4. The status file.
+        // 4. The program's own reports.
+        if let Some(program) = &self.program {
+            return (self.by_program(program), None);
+        }
+        // 5. The status file.
         if let Some(file) = &self.file {
             let screen_tool = match screen {
                 Some((ScreenSignal::Permission { tool, .. }, _)) => Some(tool.clone()),
@@ -399,7 +475,7 @@ impl Machine {
             }
             return (d, None);
         }
-        // 5. The screen of a recognised agent.
+        // 6. The screen of a recognised agent.
         match screen {
             Some((ScreenSignal::Permission { tool, .. }, _)) => {
                 let mut d = detail(S::WaitingPermission, &[StateSource::Screen]);
@@ -426,7 +502,7 @@ impl Machine {
             }
             _ => {}
         }
-        // 6. Output.
+        // 7. Output.
         match quiet_for {
             None if !self.sees_output => (detail(S::Running, &[StateSource::Process]), None),
             None if now < born + OUTPUT_WORKING => (
@@ -484,6 +560,118 @@ mod tests {
             questions: Vec::new(),
             outcome: None,
         }
+    }
+
+    fn record(state: ProgramState, kind: Option<BlockedKind>, msg: Option<&str>) -> ProgramStatus {
+        ProgramStatus {
+            state,
+            kind,
+            app: Some("claude-code".into()),
+            message: msg.map(str::to_owned),
+            title: None,
+            progress: None,
+            id: None,
+            at: "t".into(),
+        }
+    }
+
+    #[test]
+    fn a_programs_reports_alone_give_its_states_as_claude_code_sends_them() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.screen(ScreenSignal::Unknown, t0);
+        m.program(Some(record(ProgramState::Idle, None, None)));
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(
+            (d.state, d.sources.clone()),
+            (AgentState::Idle, vec![StateSource::Program])
+        );
+        m.program(Some(record(ProgramState::Working, None, None)));
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::Working);
+        let ask = record(
+            ProgramState::Blocked,
+            Some(BlockedKind::Permission),
+            Some("approve Bash: echo hi > osc.txt"),
+        );
+        m.program(Some(ask.clone()));
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(d.state, AgentState::WaitingPermission);
+        assert_eq!(d.tool.as_deref(), Some("Bash"));
+        assert_eq!(
+            d.program.as_deref(),
+            Some(&ask),
+            "the record is shown with the state"
+        );
+        // The request the supervisor opens from the report keeps the program as the source.
+        m.permission(Some(request(AnswerChannel::Terminal)));
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(
+            (d.state, d.sources),
+            (AgentState::WaitingPermission, vec![StateSource::Program])
+        );
+        m.permission(None);
+        m.program(Some(record(ProgramState::Working, None, None)));
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::Working);
+        m.program(Some(record(ProgramState::Done, None, None)));
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::WaitingInput);
+        m.program(Some(record(ProgramState::Idle, None, None)));
+        assert_eq!(
+            decide(&mut m, t0).detail.state,
+            AgentState::WaitingInput,
+            "idle after work waits for its owner"
+        );
+    }
+
+    #[test]
+    fn other_blocks_and_errors_carry_the_programs_message() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.program(Some(record(
+            ProgramState::Blocked,
+            Some(BlockedKind::Auth),
+            Some("Not logged in · Please run /login"),
+        )));
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(d.state, AgentState::WaitingInput);
+        assert_eq!(
+            d.reason.as_deref(),
+            Some("Not logged in · Please run /login")
+        );
+        m.program(Some(record(
+            ProgramState::Error,
+            None,
+            Some("rate limited"),
+        )));
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(
+            (d.state, d.reason.as_deref()),
+            (AgentState::Errored, Some("rate limited"))
+        );
+        m.program(None);
+        assert_ne!(
+            decide(&mut m, t0).detail.sources.first(),
+            Some(&StateSource::Program),
+            "a cleared record decides nothing"
+        );
+    }
+
+    #[test]
+    fn hooks_go_before_the_programs_reports_and_reports_before_the_screen() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.screen(ScreenSignal::Prompt, t0);
+        m.program(Some(record(ProgramState::Working, None, None)));
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(
+            (d.state, d.sources),
+            (AgentState::Working, vec![StateSource::Program])
+        );
+        m.hook(HookSignal::TurnEnded, t0);
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(
+            (d.state, d.sources),
+            (AgentState::WaitingInput, vec![StateSource::Hooks])
+        );
     }
 
     #[test]

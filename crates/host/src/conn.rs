@@ -156,9 +156,13 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
     tracing::debug!(mode = ?hello.mode, start = ?stream_start, "client attached");
 
     let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
-    let _activity = hello
-        .activity
-        .then(|| AbortOnDrop(tokio::spawn(activity_loop(shared.clone(), ctl_tx.clone()))));
+    let _activity = hello.activity.then(|| {
+        AbortOnDrop(tokio::spawn(activity_loop(
+            shared.clone(),
+            ctl_tx.clone(),
+            hello.version,
+        )))
+    });
     let cursor = (stream_start.kind != StreamKind::None).then_some(stream_start.offset);
     let mut writer = tokio::spawn(
         write_loop(
@@ -283,7 +287,28 @@ const TYPED_EVERY: Duration = Duration::from_secs(2);
 /// Tells an `activity` client when output arrives and when a person types, each at once,
 /// then at most every [`ACTIVITY_EVERY`] / [`TYPED_EVERY`] while it goes on, and once more
 /// after it stops. Quiet terminals cost nothing: the tasks sleep on their watches.
-async fn activity_loop(shared: Arc<Shared>, ctl: mpsc::Sender<Message>) {
+///
+/// Clients of protocol 3 or later are also told each new program status record (OSC 7501)
+/// at once: a state change is what the supervisor waits for.
+async fn activity_loop(shared: Arc<Shared>, ctl: mpsc::Sender<Message>, version: u32) {
+    let status_ctl = ctl.clone();
+    let status_shared = shared.clone();
+    let status = async move {
+        let ctl = status_ctl;
+        if version < 3 {
+            return;
+        }
+        let mut rx = status_shared.status_tx.subscribe();
+        while rx.changed().await.is_ok() {
+            let status = rx.borrow_and_update().clone();
+            let msg = Message::Notification {
+                payload: Notification::ProgramStatus { status },
+            };
+            if ctl.send(msg).await.is_err() {
+                return;
+            }
+        }
+    };
     let output = throttled(
         shared.end_tx.subscribe(),
         ctl.clone(),
@@ -293,7 +318,7 @@ async fn activity_loop(shared: Arc<Shared>, ctl: mpsc::Sender<Message>) {
     let typed = throttled(shared.typed_tx.subscribe(), ctl, TYPED_EVERY, |count| {
         Notification::Typed { count }
     });
-    tokio::join!(output, typed);
+    tokio::join!(output, typed, status);
 }
 
 /// Sends `make(value)` whenever `rx` changes, at most once per `every`.

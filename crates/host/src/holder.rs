@@ -12,11 +12,13 @@ use crate::conn;
 use crate::dirs::RuntimeDir;
 use crate::hold::Holds;
 use crate::model::ModelHandle;
+use crate::osc7501::{self, Found, Scanner, Terminator};
 use crate::ring::Ring;
 use crate::spec::HolderSpec;
 use crate::sync::lock;
 use crate::terminal::Terminal;
 use crate::tmux_pane::{TmuxError, TmuxPane};
+use paddock_proto::program_status::ProgramStatus;
 use paddock_proto::supervisor::Backend;
 use paddock_proto::{
     ClientId, ErrorCode, ErrorPayload, Notification, SessionInfo, SessionState, Signal, Size,
@@ -92,6 +94,13 @@ pub(crate) struct Shared {
     last_output_ms: AtomicU64,
     next_client: AtomicU64,
     pub cmds: mpsc::UnboundedSender<Cmd>,
+    /// Finds the program's OSC 7501 queries and reports in its output (the reader's alone).
+    scanner: Mutex<Scanner>,
+    /// A query that came before the terminal was stored, answered once it is (guarded by
+    /// `terminal`'s lock: taken and set only while it is held).
+    unanswered: Mutex<Option<Terminator>>,
+    /// The program's own record (OSC 7501), for `program_status` notifications.
+    pub status_tx: watch::Sender<Option<ProgramStatus>>,
 }
 
 /// How the main loop answers a client's request.
@@ -121,11 +130,59 @@ impl Shared {
     /// Appends agent output to the ring and wakes clients and the model. Runs on the
     /// terminal's reader thread; never blocks on a client.
     fn push_output(&self, data: &[u8]) {
+        let mut found = Vec::new();
+        let data = lock(&self.scanner).feed(data, &mut found);
+        for f in found {
+            self.program_said(f);
+        }
+        if data.is_empty() {
+            return;
+        }
         let ms = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         self.last_output_ms.store(ms, Ordering::Relaxed);
-        self.push_to_ring(data);
+        self.push_to_ring(&data);
+    }
+
+    /// Acts on what the program said to its terminal with OSC 7501: answers a query at once
+    /// (before any client's terminal can answer the DA1 request that follows it, which the
+    /// pinned Claude Code takes as "unanswered"), keeps and announces its record.
+    fn program_said(&self, found: Found) {
+        let status = match found {
+            Found::Query(t) => {
+                let terminal = lock(&self.terminal);
+                match terminal.as_ref() {
+                    Some(terminal) => answer(terminal, t),
+                    None => *lock(&self.unanswered) = Some(t),
+                }
+                return;
+            }
+            Found::Report(status) if status.id.is_some() => {
+                tracing::debug!(id = ?status.id, "the program reported a child record (OSC 7501); Paddock keeps only the program's own record");
+                return;
+            }
+            Found::Report(mut status) => {
+                status.at = now_rfc3339();
+                Some(status)
+            }
+            Found::Clear { id: Some(_) } => return,
+            Found::Clear { id: None } => None,
+            Found::Dropped(why) => {
+                tracing::debug!(%why, "dropped a status report (OSC 7501) that breaks the protocol; the program's state stays as it was");
+                return;
+            }
+        };
+        lock(&self.info).program_status = status.clone();
+        self.status_tx.send_replace(status);
+    }
+
+    /// Answers a query that came before the terminal was stored; call with `terminal` set
+    /// and its lock held by the caller (`terminal`).
+    fn answer_late(&self, terminal: &Terminal) {
+        if let Some(t) = lock(&self.unanswered).take() {
+            answer(terminal, t);
+        }
     }
 
     /// Appends bytes the program did not print just now (a tmux pane's screen redrawn at
@@ -312,6 +369,15 @@ pub(crate) fn exited_error() -> ErrorPayload {
     )
 }
 
+/// Writes the reply to an OSC 7501 query to the program, ahead of anything typed later.
+fn answer(terminal: &Terminal, t: Terminator) {
+    if let Some(rest) = terminal.write_now(osc7501::reply(t).to_vec()) {
+        if terminal.input().try_send(rest).is_err() {
+            tracing::warn!("could not answer the program's status query (OSC 7501): its input queue is full; it will not report its state to Paddock");
+        }
+    }
+}
+
 fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
@@ -416,6 +482,7 @@ async fn serve(
         ring_capacity: spec.ring_bytes as u64,
         backend: Backend::Holder,
         tmux: None,
+        program_status: None,
     };
     let shared = Arc::new(Shared {
         dir: dir.clone(),
@@ -433,6 +500,9 @@ async fn serve(
         last_output_ms: AtomicU64::new(0),
         next_client: AtomicU64::new(0),
         cmds,
+        scanner: Mutex::new(Scanner::new()),
+        unanswered: Mutex::new(None),
+        status_tx: watch::channel(None).0,
         spec,
     });
 
@@ -615,6 +685,10 @@ fn start_agent(shared: &Arc<Shared>, generation: u32) -> Result<(), AgentError> 
         env,
         size,
     };
+    // A new program: the last one's unfinished sequence and record are not its own.
+    *lock(&shared.scanner) = Scanner::new();
+    lock(&shared.info).program_status = None;
+    shared.status_tx.send_if_modified(|s| s.take().is_some());
     let out = shared.clone();
     let cmds = shared.cmds.clone();
     let agent = Agent::spawn(
@@ -627,7 +701,11 @@ fn start_agent(shared: &Arc<Shared>, generation: u32) -> Result<(), AgentError> 
     )?;
     let terminal = Terminal::Pty(agent);
     let pid = terminal.pid();
-    *lock(&shared.terminal) = Some(terminal);
+    {
+        let mut slot = lock(&shared.terminal);
+        shared.answer_late(&terminal);
+        *slot = Some(terminal);
+    }
     let mut info = lock(&shared.info);
     info.pid = pid;
     info.state = SessionState::Running;
@@ -676,7 +754,12 @@ fn start_bridge(
         },
     )?;
     tracing::info!(pane = pane.pane_id(), socket = %target.socket.display(), "mirroring a tmux pane");
-    *lock(&shared.terminal) = Some(Terminal::Tmux(pane));
+    {
+        let mut slot = lock(&shared.terminal);
+        let terminal = Terminal::Tmux(pane);
+        shared.answer_late(&terminal);
+        *slot = Some(terminal);
+    }
     Ok(())
 }
 

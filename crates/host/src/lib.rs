@@ -17,6 +17,7 @@ pub mod holder;
 pub mod launch;
 pub mod model;
 pub(crate) mod os;
+pub mod osc7501;
 pub use os::default_sigpipe;
 pub mod process;
 pub mod ring;

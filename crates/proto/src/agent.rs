@@ -92,6 +92,8 @@ pub enum StateSource {
     Hooks,
     /// The agent's per-process status file (Claude Code's `~/.claude/sessions/<pid>.json`).
     StatusFile,
+    /// The program's own status reports to its terminal (OSC 7501), read by its holder.
+    Program,
     /// The agent's transcript or rollout file.
     Transcript,
     /// What the terminal shows.
@@ -122,6 +124,10 @@ pub struct StateDetail {
     /// The signals this state was decided from, the deciding one first.
     #[serde(default)]
     pub sources: Vec<StateSource>,
+    /// What the program last reported to its terminal about itself (OSC 7501: its message,
+    /// kind and progress), when it did; shown whatever source decided the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<Box<crate::program_status::ProgramStatus>>,
     /// When the session entered this state, RFC 3339 UTC.
     #[serde(default)]
     pub since: String,

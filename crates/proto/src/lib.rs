@@ -17,6 +17,7 @@ pub mod ids;
 pub mod insight;
 pub mod message;
 pub mod notify;
+pub mod program_status;
 pub mod rest;
 pub mod supervisor;
 pub mod web;
@@ -32,6 +33,8 @@ pub use message::*;
 ///
 /// 2: `hello.backpressure` and the `demoted` notification (a version-1 peer ignores the
 /// field and never sees the notification).
-pub const PROTOCOL_VERSION: u32 = 2;
+/// 3: the `program_status` notification (the program's OSC 7501 reports), sent only to
+/// clients of version 3 or later; `SessionInfo.program_status` (older peers skip the field).
+pub const PROTOCOL_VERSION: u32 = 3;
 /// The oldest protocol version this build still accepts.
 pub const MIN_PROTOCOL_VERSION: u32 = 1;

@@ -480,6 +480,13 @@ pub enum Notification {
     /// terminal cannot be held back). It stays attached as a `lossless` client: if it falls
     /// out of the ring it is told `lagged` and resynced.
     Demoted { reason: String },
+    /// The program reported its status to its terminal (OSC 7501): `status` is the record
+    /// about the whole program now, `None` once it cleared it (protocol 3; sent at once to
+    /// `activity` clients of version 3 or later).
+    ProgramStatus {
+        #[serde(default)]
+        status: Option<crate::program_status::ProgramStatus>,
+    },
     /// A notification this build does not know.
     #[serde(other)]
     Unknown,
@@ -615,6 +622,10 @@ pub struct SessionInfo {
     /// The pane a tmux bridge mirrors; absent for other sessions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmux: Option<TmuxTarget>,
+    /// What the program last reported to its terminal about itself (OSC 7501), if it did;
+    /// absent from holders older than protocol 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program_status: Option<crate::program_status::ProgramStatus>,
 }
 
 /// A tmux pane: the server's socket and the pane's id.
@@ -706,6 +717,7 @@ mod tests {
             ring_capacity: 4 << 20,
             backend: Backend::Holder,
             tmux: None,
+            program_status: None,
         }
     }
 
@@ -1016,10 +1028,46 @@ mod tests {
         hello.backpressure = Some(Backpressure { stall_ms: 10 });
         let old: HelloV1 =
             serde_json::from_value(serde_json::to_value(&hello).expect("encode")).expect("decode");
-        assert_eq!((old.version, old.lossless), (2, true));
+        assert_eq!((old.version, old.lossless), (crate::PROTOCOL_VERSION, true));
         let n: Notification =
             serde_json::from_str(r#"{"op":"demoted_in_v9","reason":"x"}"#).expect("decodes");
         assert_eq!(n, Notification::Unknown);
+    }
+
+    #[test]
+    fn a_program_status_notification_round_trips_and_an_older_peer_skips_it() {
+        use crate::program_status::{BlockedKind, ProgramState, ProgramStatus};
+        let n = Notification::ProgramStatus {
+            status: Some(ProgramStatus {
+                state: ProgramState::Blocked,
+                kind: Some(BlockedKind::Permission),
+                app: Some("claude-code".into()),
+                message: Some("approve Bash: ls".into()),
+                title: None,
+                progress: Some(40),
+                id: None,
+                at: "2026-12-06T22:00:00.000Z".into(),
+            }),
+        };
+        let json = serde_json::to_string(&n).expect("encode");
+        assert_eq!(
+            serde_json::from_str::<Notification>(&json).expect("decode"),
+            n
+        );
+        // A version-2 build knows no `program_status` op: it decodes to its `Unknown`.
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(tag = "op", rename_all = "snake_case")]
+        enum NotificationV2 {
+            Demoted {
+                reason: String,
+            },
+            #[serde(other)]
+            Unknown,
+        }
+        assert_eq!(
+            serde_json::from_str::<NotificationV2>(&json).expect("decode"),
+            NotificationV2::Unknown
+        );
     }
 
     #[test]

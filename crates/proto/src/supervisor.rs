@@ -146,6 +146,7 @@ impl SessionView {
                     .as_ref()
                     .map(|sig| format!("killed by {sig}")),
                 sources: vec![StateSource::Process],
+                program: info.program_status.clone().map(Box::new),
                 ..Default::default()
             },
             started_at: s.started_at,

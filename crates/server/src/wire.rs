@@ -34,6 +34,9 @@ pub fn typescript() -> String {
     add(paddock_proto::doctor::DoctorReport::decl());
     add(paddock_proto::agent::AgentState::decl());
     add(paddock_proto::agent::StateSource::decl());
+    add(paddock_proto::program_status::ProgramState::decl());
+    add(paddock_proto::program_status::BlockedKind::decl());
+    add(paddock_proto::program_status::ProgramStatus::decl());
     add(paddock_proto::agent::StateDetail::decl());
     add(paddock_proto::agent::PermissionRequest::decl());
     add(paddock_proto::agent::AnswerChannel::decl());

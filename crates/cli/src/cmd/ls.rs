@@ -12,7 +12,9 @@ use std::time::SystemTime;
 pub struct Args {
     /// Print a JSON array of objects with the fields id, name, command, cwd, pid, state
     /// (starting, working, waiting_permission, waiting_input, idle, completed, errored,
-    /// exited; without the supervisor running or exited), tool, permission, reason, exit_code, sources, since, started_at, clients,
+    /// exited; without the supervisor running or exited), tool, permission, reason, exit_code, sources, since,
+    /// program (what the program last reported to its terminal, OSC 7501: state, kind, app,
+    /// message, title, progress, at), started_at, clients,
     /// backend, agent, cpu (percent of one core), rss (bytes).
     #[arg(long)]
     pub json: bool,
@@ -66,6 +68,26 @@ async fn from_runtime_dir() -> anyhow::Result<Vec<SessionView>> {
 /// The state with its detail: `working: Bash`, `waiting_permission: Bash (p3)`,
 /// `exited (1)`, `errored: overloaded`.
 fn state_cell(s: &SessionView) -> String {
+    let mut cell = state_word(s);
+    // What the program itself said (OSC 7501): its progress and message.
+    if let Some(p) = &s.status.program {
+        if let Some(n) = p.progress {
+            cell.push_str(&format!(" {n}%"));
+        }
+        if let Some(m) = p
+            .message
+            .as_deref()
+            .filter(|m| Some(*m) != s.status.reason.as_deref())
+        {
+            let short: String = m.chars().take(80).collect();
+            let more = if short.len() < m.len() { "…" } else { "" };
+            cell.push_str(&format!(" · {short}{more}"));
+        }
+    }
+    cell
+}
+
+fn state_word(s: &SessionView) -> String {
     let d = &s.status;
     match d.state {
         AgentState::Working => match &d.tool {

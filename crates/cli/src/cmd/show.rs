@@ -57,6 +57,21 @@ impl Args {
         if let Some(a) = &session.agent_status {
             println!("status: {} (set by the agent at {})", a.line(), a.at);
         }
+        if let Some(r) = &session.status.program {
+            let kind = r
+                .kind
+                .map(|k| format!(" ({})", k.as_str()))
+                .unwrap_or_default();
+            let app = r.app.as_deref().unwrap_or("the program");
+            print!("  {app} reports {}{kind}", r.state.as_str());
+            if let Some(n) = r.progress {
+                print!(", {n}%");
+            }
+            match &r.message {
+                Some(m) => println!(": {m}"),
+                None => println!(),
+            }
+        }
         let Some(i) = insight else {
             println!("  (no transcript found yet)");
             return Ok(());

@@ -39,7 +39,10 @@ pub fn permission(view: Option<&SessionView>, request: &PermissionRequest) -> Dr
             request: Some(request.clone()),
         };
     }
-    let summary = paddock_agents::claude::tools::input_summary(&request.tool, &request.input);
+    let mut summary = paddock_agents::claude::tools::input_summary(&request.tool, &request.input);
+    if summary.is_empty() {
+        summary = view.and_then(program_message).unwrap_or_default();
+    }
     Draft {
         kind: NotificationKind::Permission,
         rule: "permission".into(),
@@ -164,6 +167,7 @@ impl Tracker {
                     .status
                     .reason
                     .clone()
+                    .or_else(|| program_message(view))
                     .unwrap_or_else(|| "It finished its turn and waits for your input.".into()),
                 request: None,
             });
@@ -245,6 +249,15 @@ pub(crate) fn custom_conditions(rule: &CustomRule, view: &SessionView) -> bool {
     state_ok && agent_ok && name_ok && cwd_ok
 }
 
+/// The program's own message (OSC 7501) when its report decided the state: the words it
+/// chose for what it waits for.
+fn program_message(view: &SessionView) -> Option<String> {
+    if view.status.sources.first() != Some(&paddock_proto::agent::StateSource::Program) {
+        return None;
+    }
+    view.status.program.as_ref()?.message.clone()
+}
+
 fn words(state: AgentState) -> &'static str {
     match state {
         AgentState::WaitingInput => "waits for your input",
@@ -295,6 +308,30 @@ pub(crate) mod tests {
             paused: false,
             agent_status: None,
         }
+    }
+
+    #[test]
+    fn a_state_from_the_programs_report_notifies_with_its_message() {
+        use paddock_proto::program_status::{ProgramState, ProgramStatus};
+        let rules = RulesConfig::default();
+        let mut t = Tracker::default();
+        let t0 = Instant::now();
+        t.observe(&rules, &view(AgentState::Working, None), t0);
+        let mut done = view(AgentState::WaitingInput, None);
+        done.status.sources = vec![paddock_proto::agent::StateSource::Program];
+        done.status.program = Some(Box::new(ProgramStatus {
+            state: ProgramState::Done,
+            kind: None,
+            app: Some("codex".into()),
+            message: Some("Tests pass; 3 files changed".into()),
+            title: None,
+            progress: None,
+            id: None,
+            at: String::new(),
+        }));
+        let drafts = t.observe(&rules, &done, t0 + Duration::from_secs(5));
+        assert_eq!(kinds(&drafts), vec![NotificationKind::WaitingInput]);
+        assert_eq!(drafts[0].body, "Tests pass; 3 files changed");
     }
 
     fn kinds(d: &[Draft]) -> Vec<NotificationKind> {

@@ -59,6 +59,11 @@ exit_code: number | null,
  */
 sources: Array<StateSource>, 
 /**
+ * What the program last reported to its terminal about itself (OSC 7501: its message,
+ * kind and progress), when it did; shown whatever source decided the state.
+ */
+program: ProgramStatus | null, 
+/**
  * When the session entered this state, RFC 3339 UTC.
  */
 since: string, };
@@ -185,7 +190,41 @@ status: CheckStatus, checks: Array<DoctorCheck>, };
 
 export type AgentState = "starting" | "running" | "working" | "waiting_permission" | "waiting_input" | "idle" | "completed" | "errored" | "exited";
 
-export type StateSource = "hooks" | "status_file" | "transcript" | "screen" | "output" | "process";
+export type StateSource = "hooks" | "status_file" | "program" | "transcript" | "screen" | "output" | "process";
+
+export type ProgramState = "idle" | "working" | "blocked" | "done" | "error";
+
+export type BlockedKind = "permission" | "question" | "auth";
+
+export type ProgramStatus = { state: ProgramState, 
+/**
+ * With `blocked`: what it waits for.
+ */
+kind: BlockedKind | null, 
+/**
+ * The program's id, e.g. `claude-code`.
+ */
+app: string | null, 
+/**
+ * Its message (decoded, printable text only), e.g. `approve Bash: rm -rf build`.
+ */
+message: string | null, 
+/**
+ * Its title (decoded, printable text only).
+ */
+title: string | null, 
+/**
+ * Progress in percent, 0 to 100.
+ */
+progress: number | null, 
+/**
+ * The child record's id; absent for the record about the whole program.
+ */
+id: string | null, 
+/**
+ * When the holder received the report, RFC 3339 with milliseconds, UTC.
+ */
+at: string, };
 
 export type StateDetail = { state: AgentState, 
 /**
@@ -208,6 +247,11 @@ exit_code: number | null,
  * The signals this state was decided from, the deciding one first.
  */
 sources: Array<StateSource>, 
+/**
+ * What the program last reported to its terminal about itself (OSC 7501: its message,
+ * kind and progress), when it did; shown whatever source decided the state.
+ */
+program: ProgramStatus | null, 
 /**
  * When the session entered this state, RFC 3339 UTC.
  */
