@@ -2,7 +2,8 @@
 # Benchmark of the desktop app in host mode (README, "The desktop app: figures"): the app
 # idle with 20 sessions, its window closed and then open (CPU as % of one core over a
 # sampling window, RSS of the app's own process; WebKit's processes reported apart), and
-# cold start to a mapped window. Runs the real app as users build it (target/app, the `app`
+# cold start to a mapped window, beside the reference: the same 20 sessions under `paddock up`
+# alone (the supervisor without the app). Runs the real app as users build it (target/app, the `app`
 # profile of scripts/run-app.sh; APP_BIN and PADDOCK name other builds) on a private Xvfb
 # display with a private session bus and private Paddock dirs, and prints the load average
 # beside the figures (the machine may be shared).
@@ -102,12 +103,25 @@ wait("WebKit's processes", lambda: webkit(app.pid))
 time.sleep(5)
 procs = [app.pid] + webkit(app.pid)
 opened = sample(procs)
+app_open_rss = rss_mb(app.pid)
+webkit_open = [(p, open(f"/proc/{p}/comm").read().strip(), opened[p], rss_mb(p)) for p in procs[1:]]
+app.terminate(); app.wait()
+
+# The reference: the same 20 sessions (they outlive the app) under `paddock up` alone, the
+# supervisor and endpoint without the app around them, sampled the same way.
+up = subprocess.Popen([paddock, "up"], stdout=subprocess.DEVNULL, stderr=open(f"{work}/up.log", "w"))
+wait("paddock up", lambda: subprocess.run([paddock, "status", "--json"], capture_output=True, text=True).stdout.find('"url"') >= 0)
+wait("20 sessions adopted", lambda: len([s for s in json.loads(subprocess.run([paddock, "ls", "--json"], capture_output=True, text=True).stdout) if s["name"].startswith("bench-") and s.get("state") not in (None, "exited")]) == 20)
+time.sleep(5)
+up_cpu = sample([up.pid])[up.pid]
+up_rss = rss_mb(up.pid)
+up.terminate(); up.wait()
+
 print(f"load average before / after: {load0} / {open('/proc/loadavg').read().split()[:3]}")
 print(f"cold start to a mapped window: {cold:.2f} s")
 print(f"idle, 20 sessions, window closed: app {closed:.2f} % of a core, RSS {closed_rss:.0f} MB")
-print(f"idle, 20 sessions, window open:   app {opened[app.pid]:.2f} % of a core, RSS {rss_mb(app.pid):.0f} MB")
-for p in procs[1:]:
-    name = open(f"/proc/{p}/comm").read().strip()
-    print(f"                                  {name} (pid {p}) {opened[p]:.2f} % of a core, RSS {rss_mb(p):.0f} MB")
-app.terminate(); app.wait()
+print(f"idle, 20 sessions, window open:   app {opened[app.pid]:.2f} % of a core, RSS {app_open_rss:.0f} MB")
+for p, name, cpu, rss in webkit_open:
+    print(f"                                  {name} (pid {p}) {cpu:.2f} % of a core, RSS {rss:.0f} MB")
+print(f"reference, the same 20 sessions under `paddock up` alone: {up_cpu:.2f} % of a core, RSS {up_rss:.0f} MB")
 PY
