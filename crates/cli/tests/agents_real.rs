@@ -104,7 +104,9 @@ impl Claude {
         inherited: &[(&str, &str)],
         run_args: &[&str],
     ) -> Self {
-        Self::start_as(script, supervised, task_tools, supervised, inherited, run_args)
+        Self::start_as(
+            script, supervised, task_tools, supervised, inherited, run_args,
+        )
     }
 
     fn start_as(
