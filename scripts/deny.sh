@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=0.20.2
-ROOT="${PADDOCK_TOOLS:-$HOME/.cache/paddock/tools}/cargo-deny-$VERSION"
+# Not a PADDOCK_* variable: paddock reads every one of those as a setting.
+ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/paddock/tools/cargo-deny-$VERSION"
 if [ ! -x "$ROOT/bin/cargo-deny" ]; then
   echo "==> installing cargo-deny $VERSION (once per machine) into $ROOT"
   cargo install --locked --quiet cargo-deny --version "$VERSION" --root "$ROOT"
