@@ -210,6 +210,24 @@ impl Claude {
         wait_screen(&self.env, &self.id, what, pred)
     }
 
+    /// Enter at Claude Code's permission prompt picks "1. Yes", as its owner at the terminal
+    /// would. A key landing as the dialog is drawn can be lost (docs/agents-offline.md), so
+    /// Enter is pressed again while the prompt is still there, as a person would.
+    fn allow_at_the_terminal(&self) {
+        const PROMPT: &str = "Do you want to proceed?";
+        self.wait_screen("the permission prompt", |s| s.contains(PROMPT));
+        for _ in 0..5 {
+            self.env.ok(&["send", &self.id, "--enter", ""]);
+            let gone = std::time::Instant::now() + Duration::from_secs(2);
+            while std::time::Instant::now() < gone && screen(&self.env, &self.id).contains(PROMPT) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if !screen(&self.env, &self.id).contains(PROMPT) {
+                break;
+            }
+        }
+    }
+
     /// Waits for a hook payload of `event` that satisfies `pred`.
     fn wait_hook(&self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let mut found = None;
@@ -1164,24 +1182,7 @@ fn a_permission_answered_in_the_terminal_is_withdrawn_and_a_late_answer_is_told(
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("waiting for permission"), "{err}");
-    // Enter at the prompt picks "1. Yes", as its owner at the terminal would.
-    c.wait_screen("the permission prompt", |s| {
-        s.contains("Do you want to proceed?")
-    });
-    // A key landing as the dialog is drawn can be lost (docs/agents-offline.md): press Enter
-    // again while the prompt is still there, as a person would.
-    for _ in 0..5 {
-        c.env.ok(&["send", &c.id, "--enter", ""]);
-        let gone = std::time::Instant::now() + Duration::from_secs(2);
-        while std::time::Instant::now() < gone
-            && screen(&c.env, &c.id).contains("Do you want to proceed?")
-        {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        if !screen(&c.env, &c.id).contains("Do you want to proceed?") {
-            break;
-        }
-    }
+    c.allow_at_the_terminal();
     let made = c.sandbox.project().join("made.txt");
     wait_until(
         "made.txt written by the tool allowed at the terminal",
@@ -1313,7 +1314,7 @@ fn claude_without_hooks_shows_its_states_from_its_own_osc_7501_reports() {
 
     // Allowed in the terminal, as its owner would: the report that it works again withdraws
     // the request, and the end of the turn is waiting_input.
-    c.env.ok(&["send", &c.id, "1"]);
+    c.allow_at_the_terminal();
     wait_until("osc.txt written by the real Bash tool", T, || {
         std::fs::read_to_string(&osc).is_ok_and(|s| s == "hi\n")
     });
