@@ -37,7 +37,7 @@ function s(
       cpu: null,
       rss: null,
       paused: false,
-      agent_status: null,
+      agent_status: undefined,
       tool: null,
       permission: null,
       reason: null,

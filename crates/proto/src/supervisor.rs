@@ -59,8 +59,9 @@ pub struct SessionView {
     /// continues it. Seen by the monitor each second, at once for a pause through Paddock.
     #[serde(default)]
     pub paused: bool,
-    /// What the agent says it is doing (MCP `set_status`); null until it says.
-    #[serde(default)]
+    /// What the agent says it is doing (MCP `set_status`); absent until it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "wire", ts(optional))]
     pub agent_status: Option<AgentStatus>,
 }
 

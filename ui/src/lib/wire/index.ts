@@ -35,9 +35,9 @@ rss: number | null,
  */
 paused: boolean, 
 /**
- * What the agent says it is doing (MCP `set_status`); null until it says.
+ * What the agent says it is doing (MCP `set_status`); absent until it says.
  */
-agent_status: AgentStatus | null, state: AgentState, 
+agent_status?: AgentStatus, state: AgentState, 
 /**
  * The tool running (`working`), when known.
  */
