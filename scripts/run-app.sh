@@ -6,6 +6,7 @@
 # with its window open. Run again, it rebuilds only what changed. The app lives on in the
 # tray when its window is closed; Quit is in the tray menu.
 # Usage: scripts/run-app.sh [options of paddock-app]
+#        PADDOCK_PROFILE=dev scripts/run-app.sh   (unoptimised: a much shorter first build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/from-source.sh
@@ -21,8 +22,8 @@ build_ui
 # The bundles (`npx tauri build`, the Tauri CLI from npm in src-tauri/) are for packaging;
 # running needs only the binary, built with the feature `tauri build` sets (the UI served
 # from inside the binary).
-echo "==> building the app (cargo, profile app)"
-cargo build --profile app -p paddock-app -p paddock --features paddock-app/custom-protocol \
+echo "==> building the app (cargo, profile $PROFILE; the first build takes a while)"
+cargo build --profile "$PROFILE" -p paddock-app -p paddock --features paddock-app/custom-protocol \
   --bin paddock-app --bin paddock --bin paddock-holder
 echo "==> starting $BIN_DIR/paddock-app"
 exec "$BIN_DIR/paddock-app" --open "$@"
