@@ -1292,9 +1292,11 @@ fn claude_without_hooks_shows_its_states_from_its_own_osc_7501_reports() {
     assert_eq!(row["program"]["state"], "working", "{row:#}");
 
     c.fake.open_gate("think");
-    let row = c.wait_row("waiting_permission from its own report", |r| {
-        from_program(r, "waiting_permission")
-    });
+    // The state and the request it opens arrive as two updates, a moment apart.
+    let row = c.wait_row(
+        "waiting_permission from its own report, with its request open",
+        |r| from_program(r, "waiting_permission") && !r["permission"].is_null(),
+    );
     assert_eq!(row["tool"], "Bash", "{row:#}");
     assert_eq!(row["permission"]["input"]["command"], command, "{row:#}");
     assert_eq!(row["program"]["kind"], "permission", "{row:#}");
