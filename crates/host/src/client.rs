@@ -6,6 +6,7 @@ use paddock_proto::{
     ClientId, ErrorPayload, Frame, FrameError, FrameReader, Hello, Message, Notification, Request,
     Response, SessionInfo, Size, StreamStart,
 };
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -74,7 +75,15 @@ pub struct Client {
     pub welcome: Welcome,
     reader: ClientReader,
     writer: ClientWriter,
+    /// Notifications that arrived while [`Client::request`] waited for its answer, handed
+    /// out first by [`Client::next_event`]: an `exited` must not be lost because the
+    /// supervisor was reading the screen when it came.
+    held: VecDeque<Notification>,
 }
+
+/// The most notifications kept while one request waits (they are throttled by the holder,
+/// so a request never sees this many; the oldest go first).
+const HELD_MAX: usize = 256;
 
 /// The receiving half of a [`Client`].
 pub struct ClientReader {
@@ -126,6 +135,7 @@ impl Client {
             welcome,
             reader,
             writer,
+            held: VecDeque::new(),
         })
     }
 
@@ -134,6 +144,9 @@ impl Client {
     }
 
     pub async fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+        if let Some(n) = self.held.pop_front() {
+            return Ok(Some(Event::Notification(n)));
+        }
         self.reader.next_event().await
     }
 
@@ -141,10 +154,18 @@ impl Client {
         self.writer.send_input(data).await
     }
 
-    /// Sends a request and waits for its answer, skipping anything else that arrives
-    /// (meant for connections opened with [`Hello::control`]).
+    /// Sends a request and waits for its answer (meant for connections opened with
+    /// [`Hello::control`]). Notifications that arrive meanwhile are kept for
+    /// [`Client::next_event`]; terminal bytes are skipped.
     pub async fn request(&mut self, req: Request) -> Result<Response, ClientError> {
-        request_on(&mut self.reader, &mut self.writer, req).await
+        let held = &mut self.held;
+        request_on(&mut self.reader, &mut self.writer, req, |n| {
+            if held.len() == HELD_MAX {
+                held.pop_front();
+            }
+            held.push_back(n);
+        })
+        .await
     }
 }
 
@@ -169,14 +190,17 @@ async fn open(path: &Path) -> Result<(ClientReader, ClientWriter), ClientError> 
     ))
 }
 
+/// Sends `req` and waits for its answer; notifications that arrive meanwhile go to `keep`.
 async fn request_on(
     reader: &mut ClientReader,
     writer: &mut ClientWriter,
     req: Request,
+    mut keep: impl FnMut(Notification),
 ) -> Result<Response, ClientError> {
     let id = writer.send_request(req).await?;
     loop {
         match reader.next_event().await? {
+            Some(Event::Notification(n)) => keep(n),
             Some(Event::Response { id: rid, response }) if rid == id => return Ok(response),
             Some(Event::Error {
                 id: Some(rid),
@@ -207,7 +231,7 @@ impl Requester {
     }
 
     pub async fn request(&mut self, req: Request) -> Result<Response, ClientError> {
-        request_on(&mut self.reader, &mut self.writer, req).await
+        request_on(&mut self.reader, &mut self.writer, req, |_| {}).await
     }
 }
 
@@ -267,5 +291,96 @@ impl ClientWriter {
     pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
         self.wr.write_all(bytes).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paddock_proto::frame::FrameReader;
+    use paddock_proto::message::{StreamKind, StreamStart};
+    use tokio::net::UnixListener;
+
+    /// A holder that answers hello, then answers the first request only after telling the
+    /// client that its agent exited, as a real holder can when the agent dies meanwhile.
+    async fn holder_that_notifies_during_a_request(listener: UnixListener) {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let (rd, mut wr) = stream.into_split();
+        let mut frames = FrameReader::new(rd);
+        let info: SessionInfo = serde_json::from_value(serde_json::json!({
+            "id": "abc123", "name": "build", "command": "sh", "args": [], "cwd": "/tmp",
+            "pid": 4242, "holder_pid": 4241, "started_at": "2026-12-06T00:00:00Z",
+            "size": {"cols": 80, "rows": 24}, "state": "running", "exit_code": null,
+            "clients": 1, "restarts": 0, "output_end": 0, "ring_start": 0,
+            "ring_capacity": 1024, "backend": "holder"
+        }))
+        .expect("a session's metadata");
+        let mut out = Vec::new();
+        for answer in 0..2 {
+            let Some(Frame::Control(Message::Request { id, .. })) =
+                frames.next().await.expect("a frame")
+            else {
+                panic!("expected a request");
+            };
+            out.clear();
+            if answer == 1 {
+                let exited = Message::Notification {
+                    payload: Notification::Exited {
+                        code: Some(137),
+                        signal: Some("KILL".into()),
+                    },
+                };
+                encode_control(&exited, &mut out);
+            }
+            let payload = if answer == 0 {
+                Response::Hello {
+                    version: paddock_proto::PROTOCOL_VERSION,
+                    client: ClientId(1),
+                    session: Box::new(info.clone()),
+                    stream: StreamStart {
+                        kind: StreamKind::None,
+                        offset: 0,
+                        gap: false,
+                    },
+                }
+            } else {
+                Response::Info {
+                    session: Box::new(info.clone()),
+                }
+            };
+            encode_control(&Message::Response { id, payload }, &mut out);
+            wr.write_all(&out).await.expect("write");
+        }
+        // Keep the connection open until the client is done.
+        let _ = frames.next().await;
+    }
+
+    #[tokio::test]
+    async fn a_notification_that_arrives_while_a_request_waits_is_not_lost() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("h.sock");
+        let listener = UnixListener::bind(&path).expect("bind");
+        let server = tokio::spawn(holder_that_notifies_during_a_request(listener));
+        let mut client = Client::connect(&path, Hello::control(paddock_proto::Mode::ReadOnly))
+            .await
+            .expect("connect");
+        let answer = client.request(Request::Info).await.expect("info");
+        assert!(matches!(answer, Response::Info { .. }), "{answer:?}");
+        let next = tokio::time::timeout(Duration::from_secs(5), client.next_event())
+            .await
+            .expect("the held notification comes at once")
+            .expect("no error");
+        assert!(
+            matches!(
+                next,
+                Some(Event::Notification(Notification::Exited {
+                    code: Some(137),
+                    ..
+                }))
+            ),
+            "{next:?}"
+        );
+        drop(client);
+        server.await.expect("the fake holder");
     }
 }
