@@ -306,6 +306,13 @@ fn attach_over_the_network_types_into_the_remote_session_and_detach_restores_the
     wait_until("the detach message", T, || {
         tmux.capture(&pane).contains("[paddock] detached from")
     });
+    // The shell's line editor sets its own settings again once it prompts (bash's readline
+    // leaves `lnext` undefined while it reads): wait for the prompt's settings, which are
+    // only those of before when the attach put back exactly what it found.
+    let deadline = std::time::Instant::now() + T;
+    while stty() != stty_before && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(stty(), stty_before, "terminal settings restored exactly");
     let after = tmux.capture(&pane);
     assert!(
