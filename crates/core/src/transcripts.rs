@@ -319,20 +319,33 @@ pub fn agent_roots(kind: &AgentKind, agent_home: Option<&str>) -> Vec<PathBuf> {
 /// word is not enough to serve a file to a paired device: only the agents' own transcripts
 /// are followed.
 pub fn under_roots(path: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
-    let real = match std::fs::canonicalize(path) {
-        Ok(p) => p,
-        Err(_) => std::fs::canonicalize(path.parent()?)
-            .ok()?
-            .join(path.file_name()?),
-    };
+    let real = resolved(path)?;
     if real.extension().is_none_or(|e| e != "jsonl") || real.is_dir() {
         return None;
     }
     roots
         .iter()
-        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .filter_map(|r| resolved(r))
         .any(|r| real.starts_with(&r))
         .then_some(real)
+}
+
+/// `path` with its links and `..` resolved. A file that does not exist yet (Claude Code names
+/// its transcript in its first hook, before it writes it or its project folder) is resolved
+/// through its deepest existing folder; a `..` among the parts not yet made refuses it.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return Some(p);
+    }
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        rest.push(at.file_name()?.to_owned());
+        at = at.parent()?;
+        if let Ok(base) = std::fs::canonicalize(at) {
+            return Some(rest.iter().rev().fold(base, |p, n| p.join(n)));
+        }
+    }
 }
 
 /// The tool the transcript shows running (called, no result yet), if any.
@@ -490,8 +503,16 @@ mod page_tests {
         std::fs::write(&outside, "{}\n").expect("write");
         let roots = vec![root.clone()];
         assert!(under_roots(&inside, &roots).is_some());
-        // Not written yet, in a folder of the agent's: followed once it appears.
+        // Not written yet, in a folder of the agent's: followed once it appears; also when
+        // neither its project folder nor the agent's folder exist yet (its first hook).
         assert!(under_roots(&root.join("p/later.jsonl"), &roots).is_some());
+        assert!(under_roots(&root.join("new-project/s.jsonl"), &roots).is_some());
+        let fresh = dir.path().join("fresh-home/.claude/projects");
+        assert!(under_roots(&fresh.join("p/s.jsonl"), std::slice::from_ref(&fresh)).is_some());
+        assert_eq!(
+            under_roots(&root.join("new/../../../secrets.jsonl"), &roots),
+            None
+        );
         assert_eq!(under_roots(&outside, &roots), None);
         assert_eq!(
             under_roots(&root.join("p/../../../secrets.jsonl"), &roots),
