@@ -5,48 +5,19 @@
 //! credentials exactly as it does an agent's.
 
 mod common;
+#[path = "common/mcp_client.rs"]
+mod mcp_client;
 
 use common::*;
-use rmcp::model::{CallToolRequestParams, CallToolResult};
+use mcp_client::*;
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio::net::unix::pipe;
 
 const T: Duration = Duration::from_secs(20);
 
 type Mcp = RunningService<RoleClient, ()>;
-
-/// Starts a session named `name` whose command is `paddock mcp` with its stdio on FIFOs,
-/// and connects an MCP client to it.
-async fn client_in_session(env: &Env, name: &str, opts: &[&str]) -> (String, Mcp) {
-    let input = env.dir().join(format!("{name}.in"));
-    let output = env.dir().join(format!("{name}.out"));
-    for p in [&input, &output] {
-        nix::unistd::mkfifo(p, nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
-    }
-    // Both ends opened read-write: neither open waits for the other side, and no read sees
-    // an end of file before the relay has opened its side.
-    let tx = pipe::OpenOptions::new()
-        .read_write(true)
-        .open_sender(&input)
-        .expect("open the relay's stdin");
-    let rx = pipe::OpenOptions::new()
-        .read_write(true)
-        .open_receiver(&output)
-        .expect("open the relay's stdout");
-    let mut args: Vec<&str> = vec!["--name", name];
-    args.extend_from_slice(opts);
-    let script = r#"exec "$0" mcp < "$1" > "$2""#;
-    let (i, o) = (
-        input.to_str().expect("path"),
-        output.to_str().expect("path"),
-    );
-    let id = env.run(&args, &["sh", "-c", script, PADDOCK, i, o]);
-    let client = ().serve((rx, tx)).await.expect("MCP initialize through paddock mcp");
-    (id, client)
-}
 
 /// An MCP client on a `paddock mcp` started outside any session.
 async fn client_outside(env: &Env) -> Mcp {
@@ -56,37 +27,6 @@ async fn client_outside(env: &Env) -> Mcp {
         .env_remove("PADDOCK_SESSION_ID");
     let transport = rmcp::transport::TokioChildProcess::new(cmd).expect("spawn paddock mcp");
     ().serve(transport).await.expect("MCP initialize")
-}
-
-async fn call(c: &Mcp, tool: &str, args: Value) -> CallToolResult {
-    let Value::Object(map) = args else {
-        panic!("arguments must be an object")
-    };
-    c.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(map))
-        .await
-        .unwrap_or_else(|e| panic!("{tool}: {e}"))
-}
-
-/// A successful tool result's structured content.
-async fn ok(c: &Mcp, tool: &str, args: Value) -> Value {
-    let r = call(c, tool, args).await;
-    assert_ne!(r.is_error, Some(true), "{tool} failed: {}", text(&r));
-    r.structured_content.clone().expect("structured content")
-}
-
-/// A failed tool result's text (the sentence a model reads).
-async fn refused(c: &Mcp, tool: &str, args: Value) -> String {
-    let r = call(c, tool, args).await;
-    assert_eq!(r.is_error, Some(true), "{tool} should fail: {}", text(&r));
-    text(&r)
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 async fn screen_shows(c: &Mcp, session: &str, needle: &str) -> bool {
