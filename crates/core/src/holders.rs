@@ -152,6 +152,17 @@ async fn track(dir: &RuntimeDir, handle: &Handle, id: &SessionId) {
     registry.remove(id);
 }
 
+/// The input of a permission request answered by typing, whichever saw it first (the
+/// program's own report or its screen): what the prompt showed, and for Bash the command,
+/// as Claude Code's hooks name it.
+fn typed_request_input(tool: &str, subject: Option<&str>) -> serde_json::Value {
+    let mut input = serde_json::json!({ "detail": subject });
+    if let (Some(subject), "Bash") = (subject, tool) {
+        input["command"] = subject.into();
+    }
+    input
+}
+
 /// Feeds the program's own record (OSC 7501) to the state machine. A permission it reports
 /// (with no hooks to carry the exact request) becomes a request answered by typing, as one
 /// seen on the screen does; any other record means such a request no longer waits.
@@ -168,10 +179,7 @@ fn program_status(handle: &Handle, id: &SessionId, status: Option<ProgramStatus>
             let (tool, subject) = asks
                 .permission_subject()
                 .unwrap_or(("tool", asks.message.as_deref().unwrap_or("")));
-            let mut input = serde_json::json!({ "detail": subject });
-            if tool == "Bash" {
-                input["command"] = subject.into();
-            }
+            let input = typed_request_input(tool, Some(subject));
             let (opened, _) = permissions.open(crate::permissions::NewRequest {
                 session: id.clone(),
                 agent_session: None,
@@ -234,7 +242,7 @@ async fn read_screen(
                 session: id.clone(),
                 agent_session: None,
                 tool: tool.clone().unwrap_or_else(|| "tool".into()),
-                input: serde_json::json!({ "detail": subject }),
+                input: typed_request_input(tool.as_deref().unwrap_or("tool"), subject.as_deref()),
                 suggestions: Vec::new(),
                 channel: AnswerChannel::Terminal,
                 timeout: handle.config().agents.permission_timeout,
