@@ -9,7 +9,7 @@
 # Each case runs `cat` of the same file (base64 text in 100-column lines) in a 200x50 pane
 # and times it until a marker printed after the file arrives. Usage:
 #   [PADDOCK=target/release/paddock] scripts/tmux-throughput.sh [MiB]    (default 64)
-# The figures are in ARCHITECTURE.md ("tmux").
+# The figures are in docs/design/holder.md ("tmux bridges").
 set -euo pipefail
 
 MIB=${1:-64}

@@ -1,5 +1,5 @@
 //! The security probe suite: a real `paddock up` attacked the way the threat model in
-//! ARCHITECTURE.md ("Threat model") says it can be, one probe per line of it. Every probe
+//! docs/design/endpoint.md ("Threat model") says it can be, one probe per line of it. Every probe
 //! expects a refusal the attacker can see AND the audit entry the owner can read
 //! (`GET /api/v1/audit`), with the peer's address and the reason.
 

@@ -1,6 +1,6 @@
 //! One state machine per session, fusing every signal into one [`StateDetail`].
 //!
-//! Precedence, most exact first (ARCHITECTURE.md, "Session state"):
+//! Precedence, most exact first (docs/design/supervisor.md, "Session state"):
 //! 1. **process**: once the process is gone, that is final (`completed` for code 0,
 //!    `exited` otherwise);
 //! 2. **a pending permission request** (from a hook, or seen on the screen);
@@ -22,7 +22,7 @@
 //! The transcript refines but never overrides: it names the running tool when no hook did.
 //! The machine is pure: observations in, state out, and a time at which it wants to be asked
 //! again (quiet output turns `working` into `idle`, a silent start turns `starting` into
-//! `idle`). What each state's bound is: ARCHITECTURE.md, "What the state machine guarantees".
+//! `idle`). What each state's bound is: docs/design/supervisor.md, "What the state machine guarantees".
 
 use paddock_proto::agent::{AgentState, PermissionRequest, StateDetail, StateSource};
 use paddock_proto::program_status::{BlockedKind, ProgramState, ProgramStatus};
@@ -846,7 +846,7 @@ mod tests {
         assert_eq!(d.state, AgentState::WaitingInput);
     }
 
-    // What the state machine guarantees (ARCHITECTURE.md, "What the state machine
+    // What the state machine guarantees (docs/design/supervisor.md, "What the state machine
     // guarantees"), one test each, on a fake clock: every `Instant` below is `t0` plus a
     // duration, and nothing sleeps.
 

@@ -1,6 +1,6 @@
 //! The terminal model: what the session's screen looks like right now, kept off the hot path.
 //!
-//! A dedicated thread owns a `vt100` parser (chosen by measurement; see ARCHITECTURE.md). The
+//! A dedicated thread owns a `vt100` parser (chosen by measurement; see docs/design/holder.md). The
 //! PTY reader only appends to the ring and sets a flag; the model thread then copies what is
 //! new from the ring and parses it. If the model ever falls further behind than the ring
 //! holds, it skips ahead to the ring's start (the screen heals with the next redraw) instead

@@ -6,7 +6,7 @@
 //!   copies every byte the pane's program writes into `<runtime>/<id>.fifo` (0600), which a
 //!   reader thread streams into the ring. Measured on this machine, pipe-pane keeps up with
 //!   tmux's own parsing of the pane (~25 MiB/s) while a `tmux -C` client's `%output` manages
-//!   a third of that (ARCHITECTURE.md, "tmux"). A pane that already has a pipe is refused
+//!   a third of that (docs/design/holder.md, "tmux bridges"). A pane that already has a pipe is refused
 //!   (tmux allows one per pane and `-o` would silently turn the other one off), unless the
 //!   pipe is a dead bridge's of the same session (its FIFO is still in the runtime
 //!   directory).

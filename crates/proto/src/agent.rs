@@ -12,7 +12,7 @@ use std::fmt;
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     /// The process has just started and shown nothing yet (at most a few seconds: see
-    /// ARCHITECTURE.md, "What the state machine guarantees").
+    /// docs/design/supervisor.md, "What the state machine guarantees").
     #[default]
     Starting,
     /// The process runs, and nothing that knows what it does speaks: what `paddock ls` says
