@@ -3,6 +3,7 @@
 //! this shell; none holds logic of its own. Errors cross as `{code, message}`, the same shape
 //! as the endpoint's (CONVENTIONS.md).
 use crate::shell::Shell;
+use paddock_core::local_client::LocalError;
 use serde::Serialize;
 use tauri::State;
 
@@ -15,12 +16,12 @@ pub struct CommandError {
     pub message: String,
 }
 
-impl From<crate::local::LocalError> for CommandError {
-    fn from(e: crate::local::LocalError) -> Self {
+impl From<LocalError> for CommandError {
+    fn from(e: LocalError) -> Self {
         let code = match e {
-            crate::local::LocalError::Unreachable { .. } => "unreachable",
-            crate::local::LocalError::Refused(_) => "refused",
-            crate::local::LocalError::Unexpected(..) => "internal",
+            LocalError::NotRunning | LocalError::Unreachable { .. } => "unreachable",
+            LocalError::Refused(_) => "refused",
+            LocalError::Unexpected { .. } => "internal",
         };
         Self {
             code,

@@ -12,7 +12,6 @@ pub mod commands;
 pub mod host;
 pub mod links;
 #[cfg(desktop)]
-pub mod local;
 #[cfg(desktop)]
 pub mod pairing;
 #[cfg(desktop)]
@@ -147,7 +146,10 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         let (mode, dir) = tauri::async_runtime::block_on(host::start_or_join(None))?;
         tracing::info!("{}", mode.describe());
         let bus = mode.bus();
-        app.manage(shell::Shell::new(local::Local::new(dir.path()), mode));
+        app.manage(shell::Shell::new(
+            paddock_core::local_client::LocalClient::new(dir.path(), "app"),
+            mode,
+        ));
         tray::create(app.handle())?;
         shell::spawn_tray_loop(app.handle().clone(), bus);
         // `--open`: show the window at once (the app otherwise starts in the tray only).

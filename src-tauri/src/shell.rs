@@ -7,9 +7,9 @@
 //! box shows the host's pause, whoever made it (the CLI, the UI's settings, the tray).
 use crate::host::HostMode;
 use crate::links::encode;
-use crate::local::Local;
 use crate::tray_model::TrayModel;
 use paddock_core::events::{Bus, Event, Received};
+use paddock_core::local_client::LocalClient;
 use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::Decision;
 use std::sync::Mutex;
@@ -27,7 +27,8 @@ const SETTLE: Duration = Duration::from_millis(50);
 
 /// The desktop app's state (managed by Tauri).
 pub struct Shell {
-    pub local: Local,
+    /// The supervisor's local socket (embedded or `paddock up`): one code path either way.
+    pub local: LocalClient,
     mode: Mutex<Option<HostMode>>,
     /// The endpoint's URL, which names this host in the UI's routes.
     endpoint: Mutex<Option<String>>,
@@ -36,7 +37,7 @@ pub struct Shell {
 }
 
 impl Shell {
-    pub fn new(local: Local, mode: HostMode) -> Self {
+    pub fn new(local: LocalClient, mode: HostMode) -> Self {
         let endpoint = match &mode {
             HostMode::Embedded(h) => h.server.as_ref().map(|s| s.url.clone()),
             HostMode::Joined { .. } => None,
@@ -128,7 +129,10 @@ impl Shell {
     pub fn decide<R: Runtime>(&self, app: AppHandle<R>, request: String, decision: Decision) {
         let local = self.local.clone();
         tauri::async_runtime::spawn(async move {
-            match local.decide(&request, decision).await {
+            match local
+                .decide(&request, decision, "the Paddock app (tray)")
+                .await
+            {
                 Ok(()) => tracing::info!(%request, "permission answered from the tray"),
                 Err(e) => tracing::warn!(%request, error = %e, "the tray's answer was not taken"),
             }

@@ -2,8 +2,8 @@
 //! supervisor and endpoint started in-process as the app starts them (host mode), in private
 //! runtime, data and config directories, with the endpoint on a free port.
 use paddock_app::host::{start_or_join, HostMode};
-use paddock_app::local::Local;
 use paddock_app::shell::Shell;
+use paddock_core::local_client::LocalClient;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
@@ -90,7 +90,7 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
                 paddock_app::transport::request,
                 paddock_app::commands::this_host
             ])
-            .manage(Shell::new(Local::new(dir.path()), mode))
+            .manage(Shell::new(LocalClient::new(dir.path(), "app"), mode))
             .manage(paddock_client::relay::Relay::new())
             .build(tauri::generate_context!())
             .expect("the mock app builds");
@@ -148,7 +148,7 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
     let app = mock_builder()
         .invoke_handler(tauri::generate_handler![paddock_app::commands::this_host])
         .manage(Shell::new(
-            Local::new(dir.path()),
+            LocalClient::new(dir.path(), "app"),
             HostMode::Joined { pid: "0".into() },
         ))
         .build(tauri::generate_context!())

@@ -5,8 +5,8 @@
 //! (host mode) in private directories; the tray's loop runs on Tauri's mock runtime and hears
 //! the supervisor's events.
 use paddock_app::host::{start_or_join, HostMode};
-use paddock_app::local::Local;
 use paddock_app::shell::{spawn_tray_loop, Shell};
+use paddock_core::local_client::LocalClient;
 use std::time::{Duration, Instant};
 use tauri::test::mock_builder;
 use tauri::Manager;
@@ -47,7 +47,7 @@ fn the_pause_check_box_follows_a_pause_made_from_the_cli_the_ui_or_the_tray() {
     };
     let handle = host.supervisor.handle().clone();
     let bus = mode.bus();
-    let local = Local::new(dir.path());
+    let local = LocalClient::new(dir.path(), "app");
     let app = mock_builder()
         .manage(Shell::new(local.clone(), mode))
         .build(tauri::generate_context!())

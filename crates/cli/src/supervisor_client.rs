@@ -1,33 +1,42 @@
 //! Asking the supervisor, when it runs.
 
+use paddock_core::local_client::{LocalClient, LocalError};
 use paddock_host::client::{ClientError, Requester};
 use paddock_proto::supervisor::{SessionView, SupervisorStatus};
-use paddock_proto::{Hello, Mode, Request, Response};
+use paddock_proto::{Request, Response};
 
-async fn connect() -> anyhow::Result<Option<Requester>> {
+fn client() -> anyhow::Result<LocalClient> {
     let dir = paddock_host::runtime_dir()?;
-    let socket = paddock_core::supervisor::socket_path(dir.path());
-    if !socket.exists() {
-        return Ok(None);
-    }
-    let mut hello = Hello::control(Mode::ReadOnly);
-    hello.client_name = Some("cli".into());
-    match Requester::connect(&socket, hello).await {
+    Ok(LocalClient::new(dir.path(), "cli"))
+}
+
+/// A connection, or `None` when the supervisor does not run or does not answer (a
+/// supervisor that was just killed leaves its socket behind).
+async fn connect() -> anyhow::Result<Option<Requester>> {
+    match client()?.connect().await {
         Ok(c) => Ok(Some(c)),
-        Err(ClientError::Connect { .. } | ClientError::Io(_) | ClientError::Closed) => Ok(None),
+        Err(e) if gone(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
-/// The supervisor's sessions, or `None` when it does not run (or does not answer: a
-/// supervisor that was just killed leaves its socket behind).
+/// The supervisor does not run, or its socket was left behind by one that died.
+fn gone(e: &LocalError) -> bool {
+    matches!(
+        e,
+        LocalError::NotRunning
+            | LocalError::Unreachable {
+                source: ClientError::Connect { .. } | ClientError::Io(_) | ClientError::Closed,
+                ..
+            }
+    )
+}
+
+/// The supervisor's sessions, or `None` when it does not run (or does not answer).
 pub async fn sessions() -> anyhow::Result<Option<Vec<SessionView>>> {
-    let Some(mut c) = connect().await? else {
-        return Ok(None);
-    };
-    match c.request(Request::ListSessions).await {
-        Ok(Response::Sessions { sessions }) => Ok(Some(sessions)),
-        Ok(other) => anyhow::bail!("the supervisor answered {other:?} to a session list"),
+    match client()?.sessions().await {
+        Ok(sessions) => Ok(Some(sessions)),
+        Err(e @ LocalError::Unexpected { .. }) => Err(e.into()),
         Err(e) => {
             tracing::debug!(error = %e, "the supervisor did not answer");
             Ok(None)
@@ -68,36 +77,17 @@ const ADOPT_ANSWER: std::time::Duration = std::time::Duration::from_secs(7);
 
 /// The supervisor's status, or `None` when it does not run.
 pub async fn status() -> anyhow::Result<Option<SupervisorStatus>> {
-    let Some(mut c) = connect().await? else {
-        return Ok(None);
-    };
-    match c.request(Request::Status).await? {
-        Response::Status { status } => Ok(Some(*status)),
-        other => anyhow::bail!("the supervisor answered {other:?} to status"),
-    }
-}
-
-/// Why a request that only the supervisor can serve failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SupervisorError {
-    #[error(
-        "the supervisor is not running; start it with `paddock up` (or `paddock up --detach`)"
-    )]
-    NotRunning,
-    #[error("{0}")]
-    Refused(paddock_proto::ErrorPayload),
-}
-
-/// Sends one request to the supervisor, which must be running.
-pub async fn request(req: Request) -> anyhow::Result<Response> {
-    let Some(mut c) = connect().await? else {
-        return Err(SupervisorError::NotRunning.into());
-    };
-    match c.request(req).await {
-        Ok(r) => Ok(r),
-        Err(ClientError::Refused(p)) => Err(SupervisorError::Refused(p).into()),
+    match client()?.status().await {
+        Ok(status) => Ok(Some(status)),
+        Err(e) if gone(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Sends one request to the supervisor, which must be running. A refusal is a
+/// [`LocalError::Refused`] carrying the supervisor's own words.
+pub async fn request(req: Request) -> anyhow::Result<Response> {
+    Ok(client()?.ask(req).await?)
 }
 
 /// Who is asking, for the supervisor's log: `cli` and the user name.
@@ -109,14 +99,5 @@ pub fn actor() -> String {
 }
 /// Sends an owner request (pairing, devices) to the running supervisor.
 pub async fn owner_request(req: Request) -> anyhow::Result<Response> {
-    let Some(mut c) = connect().await? else {
-        anyhow::bail!(
-            "the supervisor is not running; start it with `paddock up` (or `paddock up --detach`)"
-        );
-    };
-    match c.request(req).await {
-        Ok(r) => Ok(r),
-        Err(ClientError::Refused(e)) => anyhow::bail!("{}", e.message),
-        Err(e) => Err(e.into()),
-    }
+    request(req).await
 }

@@ -20,6 +20,7 @@ pub mod holders;
 pub mod hooks;
 pub mod inject;
 pub mod keyfile;
+pub mod local_client;
 pub mod logfile;
 pub mod login_env;
 pub mod loglayer;
