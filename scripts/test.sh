@@ -9,9 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1; }
+# Each step's header says how long the run has taken so far, so a slow step shows in CI's log.
+step() { printf '==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 apt_install() {
-  echo "==> installing $* (apt)"
+  step "installing $* (apt)"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
@@ -29,30 +31,30 @@ if ! need npm; then
 fi
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 
-echo "==> the real agent CLIs (Claude Code, Codex), pinned, cached once per machine"
+step "the real agent CLIs (Claude Code, Codex), pinned, cached once per machine"
 scripts/install-agents.sh
 
-echo "==> UI: lint, unit tests, build within the bundle budget (paddock embeds ui/dist)"
+step "UI: lint, unit tests, build within the bundle budget (paddock embeds ui/dist)"
 (cd ui && npm ci --no-audit --no-fund && npm run lint && npm test && npm run build)
 
-echo "==> the SMTP server the email channel's tests use (aiosmtpd, pinned, cached once per machine)"
+step "the SMTP server the email channel's tests use (aiosmtpd, pinned, cached once per machine)"
 scripts/install-smtp-server.sh
 
-echo "==> cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-echo "==> cargo clippy"
+step "cargo clippy"
 # The app (src-tauri) needs webkit2gtk and a display: scripts/app.sh builds and tests it below.
 cargo clippy --workspace --exclude paddock-app --all-targets -- -D warnings
-echo "==> cargo deny (licenses, bans, sources; advisories need the network)"
+step "cargo deny (licenses, bans, sources; advisories need the network)"
 scripts/deny.sh
-echo "==> cargo test"
+step "cargo test"
 cargo test --workspace --exclude paddock-app
-echo "==> OpenAPI fuzz of the endpoint (schemathesis)"
+step "OpenAPI fuzz of the endpoint (schemathesis)"
 scripts/schemathesis.sh
-echo "==> UI end-to-end (Chromium against a real paddock up)"
+step "UI end-to-end (Chromium against a real paddock up)"
 ui/scripts/e2e.sh
-echo "==> the one-command start: scripts/up.sh on a scratch clone, HTTPS health, Ctrl-C"
+step "the one-command start: scripts/up.sh on a scratch clone, HTTPS health, Ctrl-C"
 scripts/test-up.sh
-echo "==> the desktop app: lints, IPC tests, .deb, end-to-end under Xvfb"
+step "the desktop app: lints, IPC tests, .deb, end-to-end under Xvfb"
 scripts/app.sh
-echo "==> all tests passed"
+step "all tests passed"
