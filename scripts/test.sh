@@ -47,6 +47,10 @@ echo "==> cargo deny (licenses, bans, sources; advisories need the network)"
 scripts/deny.sh
 echo "==> cargo test"
 cargo test --workspace --exclude paddock-app
+# --- upgrade (issue 16, item 5): holders of an earlier build adopted by this one ---
+echo "==> upgrade: an earlier build's holders adopted and worked by this build"
+scripts/upgrade-test.sh
+# --- end upgrade ---
 echo "==> OpenAPI fuzz of the endpoint (schemathesis)"
 scripts/schemathesis.sh
 echo "==> UI end-to-end (Chromium against a real paddock up)"
