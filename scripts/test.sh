@@ -17,6 +17,9 @@ apt_install() {
 }
 
 need tmux || apt_install tmux
+# --- upgrade: `paddock up` reads a running supervisor's command line with ps (procps) ---
+need ps || apt_install procps
+# --- end upgrade ---
 # A private session bus for the desktop-notification tests (crates/cli/tests/notifications.rs).
 need dbus-daemon || apt_install dbus
 if ! need cargo; then

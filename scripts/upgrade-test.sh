@@ -122,7 +122,8 @@ cat "$WORK/new-up.out"
 adopted=$(sed -n "s/^Replaced the supervisor of paddock .*, pid $old_pid, with paddock .*; its \([0-9]*\) sessions were adopted$/\1/p" "$WORK/new-up.out")
 [ -n "$adopted" ] && [ "$adopted" -ge 2 ] \
   || fail "'paddock up' did not say it replaced the supervisor of the earlier build (pid $old_pid) and adopted all its sessions (at least our 2)"
-case "$(ps -o stat= -p "$old_pid" 2>/dev/null)" in ""|Z*) ;; *) fail "the earlier build's supervisor (pid $old_pid) still runs" ;; esac
+# Gone, or a zombie waiting for its parent (the field after the command in /proc's stat).
+case "$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$old_pid/stat" 2>/dev/null)" in ""|Z) ;; *) fail "the earlier build's supervisor (pid $old_pid) still runs" ;; esac
 status=$(env_run "$NEW" status --json)
 grep -q "\"pid\": *$old_pid," <<<"$status" && fail "'paddock status' still answers from the earlier supervisor"
 grep -q '"protocol":' <<<"$status" || fail "the current supervisor does not say its protocol: $status"

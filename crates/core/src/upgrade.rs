@@ -62,6 +62,12 @@ impl fmt::Display for Build {
 pub enum UpgradeError {
     #[error("the running supervisor ({build}, pid {pid}) did not stop within {waited} s of SIGTERM and SIGKILL; stop it yourself (`kill {pid}`) and run `paddock up` again")]
     DidNotStop { build: Build, pid: u32, waited: u64 },
+    #[error("a supervisor of another build ({build}) runs inside another program (pid {pid}: {command}), probably the desktop app; quit it (its agents keep running) and run `paddock up` again")]
+    NotPaddockUp {
+        build: Build,
+        pid: u32,
+        command: String,
+    },
     #[error("cannot stop the running supervisor ({build}, pid {pid}): {source}; stop it yourself and run `paddock up` again")]
     Signal {
         build: Build,
@@ -112,6 +118,16 @@ pub async fn stop(status: &SupervisorStatus) -> Result<(), UpgradeError> {
         pid: status.pid,
         source,
     };
+    // Only a `paddock up` is stopped: a supervisor inside the desktop app goes with the app.
+    if let Some(command) = command_line(status.pid) {
+        if !is_paddock_up(&command) {
+            return Err(UpgradeError::NotPaddockUp {
+                build,
+                pid: status.pid,
+                command,
+            });
+        }
+    }
     match kill(pid, Signal::SIGTERM) {
         Ok(()) => {}
         Err(nix::Error::ESRCH) => return Ok(()),
@@ -136,6 +152,25 @@ pub async fn stop(status: &SupervisorStatus) -> Result<(), UpgradeError> {
         pid: status.pid,
         waited: (STOP_TIMEOUT + KILL_TIMEOUT).as_secs(),
     })
+}
+
+/// A process's command line as `ps` shows it (Linux and macOS alike); `None` when it cannot
+/// be read.
+fn command_line(pid: u32) -> Option<String> {
+    let out = std::process::Command::new("ps")
+        .args(["-o", "args=", "-p", &pid.to_string()])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// Whether a command line is `paddock up` (any path to a binary named `paddock`).
+fn is_paddock_up(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let program = words.next().unwrap_or_default();
+    let name = program.rsplit('/').next().unwrap_or(program);
+    name == "paddock" && words.next() == Some("up")
 }
 
 fn is_zombie(pid: i32) -> bool {
@@ -210,6 +245,27 @@ mod tests {
             version: "0.1.0".into(),
             commit: commit.map(str::to_owned),
         }
+    }
+
+    #[test]
+    fn only_a_paddock_up_is_stopped() {
+        assert!(is_paddock_up(
+            "/opt/paddock/target/debug/paddock up --detached"
+        ));
+        assert!(is_paddock_up("paddock up"));
+        assert!(!is_paddock_up(
+            "/Applications/Paddock.app/Contents/MacOS/paddock-app"
+        ));
+        assert!(!is_paddock_up("/usr/bin/paddock attach shell"));
+    }
+
+    #[test]
+    fn this_process_command_line_is_read() {
+        let line = command_line(std::process::id()).expect("ps reads our own command line");
+        assert!(
+            !is_paddock_up(&line),
+            "a test binary is not paddock up: {line}"
+        );
     }
 
     #[test]
