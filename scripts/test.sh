@@ -19,6 +19,9 @@ apt_install() {
 }
 
 need tmux || apt_install tmux
+# --- upgrade: `paddock up` reads a running supervisor's command line with ps (procps) ---
+need ps || apt_install procps
+# --- end upgrade ---
 # A private session bus for the desktop-notification tests (crates/cli/tests/notifications.rs).
 need dbus-daemon || apt_install dbus
 if ! need cargo; then
@@ -49,6 +52,10 @@ step "cargo deny (licenses, bans, sources; advisories need the network)"
 scripts/deny.sh
 step "cargo test"
 cargo test --workspace --exclude paddock-app
+# --- upgrade (issue 16, item 5): holders of an earlier build adopted by this one ---
+step "upgrade: an earlier build's holders adopted and worked by this build"
+scripts/upgrade-test.sh
+# --- end upgrade ---
 step "OpenAPI fuzz of the endpoint (schemathesis)"
 scripts/schemathesis.sh
 step "UI end-to-end (Chromium against a real paddock up)"

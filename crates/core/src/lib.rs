@@ -40,6 +40,8 @@ pub mod supervisor;
 pub mod terminal;
 pub mod tmux;
 pub mod transcripts;
+// upgrade: replacing a running supervisor of another build (branch upgrade)
+pub mod upgrade;
 pub mod watcher;
 
 pub use config::Config;

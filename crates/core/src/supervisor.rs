@@ -235,6 +235,8 @@ impl Handle {
         SupervisorStatus {
             pid: std::process::id(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: crate::upgrade::Build::current().commit,
+            protocol: Some(paddock_proto::PROTOCOL_VERSION),
             started_at: humantime::format_rfc3339_seconds(self.inner.started_at).to_string(),
             runtime_dir: self.inner.runtime_dir.path().display().to_string(),
             data_dir: self.inner.config.data_dir().display().to_string(),

@@ -204,6 +204,15 @@ pub struct ComponentHealth {
 pub struct SupervisorStatus {
     pub pid: u32,
     pub version: String,
+    /// The commit this supervisor was built from (absent from older builds and from builds
+    /// made outside a git checkout): `paddock up` tells builds of one version apart by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "wire", ts(optional))]
+    pub commit: Option<String>,
+    /// The newest holder protocol it speaks (absent from builds older than this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "wire", ts(optional))]
+    pub protocol: Option<u32>,
     pub started_at: String,
     pub runtime_dir: String,
     pub data_dir: String,

@@ -58,7 +58,13 @@ impl Args {
         init_logging(&config, &bus)?;
         let dir = paddock_host::runtime_dir()?;
         let socket = paddock_core::supervisor::socket_path(dir.path());
+        // --- upgrade: a supervisor of another build is stopped first (its holders stay) ---
+        let previous = replace_previous(dir.path()).await?;
         let host = paddock_server::host::Host::start(config, config_file, dir, bus).await?;
+        if let Some(old) = previous {
+            say(&replaced(&host, old).await.to_string());
+        }
+        // --- end upgrade ---
         let server = &host.server;
         let endpoint = match server {
             Some(s) => format!(", endpoint {}", s.url),
@@ -88,6 +94,45 @@ impl Args {
         Ok(())
     }
 }
+
+// --- upgrade: replacing a running supervisor of another build ---
+
+/// Stops the supervisor that runs now when it is another build than this one, and answers its
+/// status; a supervisor of this same build is left running (starting then fails with "already
+/// running", as before).
+async fn replace_previous(
+    runtime_dir: &std::path::Path,
+) -> anyhow::Result<Option<paddock_proto::supervisor::SupervisorStatus>> {
+    use paddock_core::upgrade::{previous, stop, Build};
+    let Some(old) = previous(runtime_dir).await else {
+        return Ok(None);
+    };
+    if Build::of(&old) == Build::current() {
+        return Ok(None);
+    }
+    tracing::info!(pid = old.pid, old = %Build::of(&old), new = %Build::current(), "stopping the supervisor of another build");
+    stop(&old).await?;
+    Ok(Some(old))
+}
+
+/// What became of the replaced supervisor's sessions, once this one has looked for them.
+async fn replaced(
+    host: &paddock_server::host::Host,
+    old: paddock_proto::supervisor::SupervisorStatus,
+) -> paddock_core::upgrade::Replaced {
+    use paddock_core::upgrade::{wait_adopted, Build, Replaced};
+    let sessions = old.sessions as usize;
+    let adopted = wait_adopted(host.supervisor.handle(), sessions, Duration::from_secs(10)).await;
+    Replaced {
+        old: Build::of(&old),
+        old_pid: old.pid,
+        new: Build::current(),
+        sessions,
+        adopted,
+    }
+}
+
+// --- end upgrade ---
 
 /// Prints a line; whoever reads stdout may be gone (`--detach`, a closed pipe), which must
 /// never stop the supervisor.
@@ -177,11 +222,32 @@ fn detach(args: &Args, config: &Config) -> anyhow::Result<()> {
     let stdout = child.stdout.take().context("no stdout")?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
+        // Lines before the ready line (a replaced supervisor's report) are passed on too.
+        let mut lines = BufReader::new(stdout).lines();
+        loop {
+            let line = match lines.next() {
+                Some(Ok(l)) => l,
+                _ => String::new(),
+            };
+            let last = line.is_empty() || line.starts_with(READY);
+            let _ = tx.send(line);
+            if last {
+                return;
+            }
+        }
     });
-    match rx.recv_timeout(Duration::from_secs(10)) {
+    // Replacing a supervisor of another build adds its stop and the adoption to the start.
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    let left = || deadline.saturating_duration_since(std::time::Instant::now());
+    let mut said = rx.recv_timeout(left());
+    while let Ok(line) = &said {
+        if line.is_empty() || line.starts_with(READY) {
+            break;
+        }
+        println!("{line}");
+        said = rx.recv_timeout(left());
+    }
+    match said {
         Ok(line) if line.starts_with(READY) => {
             println!("{}", line.trim());
             println!("Its log: {}", log_path.display());

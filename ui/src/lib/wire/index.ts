@@ -132,7 +132,16 @@ export type HealthStatus = "healthy" | "degraded" | "unhealthy";
 
 export type ComponentHealth = { name: string, status: HealthStatus, message: string, };
 
-export type SupervisorStatus = { pid: number, version: string, started_at: string, runtime_dir: string, data_dir: string, config_file: string, health: HealthStatus, components: Array<ComponentHealth>, sessions: number, running: number, holders: number, tmux: number, external: number, 
+export type SupervisorStatus = { pid: number, version: string, 
+/**
+ * The commit this supervisor was built from (absent from older builds and from builds
+ * made outside a git checkout): `paddock up` tells builds of one version apart by it.
+ */
+commit?: string, 
+/**
+ * The newest holder protocol it speaks (absent from builds older than this field).
+ */
+protocol?: number, started_at: string, runtime_dir: string, data_dir: string, config_file: string, health: HealthStatus, components: Array<ComponentHealth>, sessions: number, running: number, holders: number, tmux: number, external: number, 
 /**
  * The endpoint's base URL (`https://127.0.0.1:7420`), once it is serving.
  */

@@ -1,0 +1,36 @@
+//! Records the commit this build was made from (`PADDOCK_COMMIT`, empty outside a git
+//! checkout), so a supervisor can say exactly which build it is (`paddock status`) and a newer
+//! `paddock up` can tell it apart from its own build when it replaces it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_default();
+    println!("cargo:rustc-env=PADDOCK_COMMIT={commit}");
+    // Build again when HEAD moves: HEAD itself (a checkout), the branch it names (a commit),
+    // and packed refs.
+    let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(branch);
+    }
+    for name in watched {
+        if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", &name]) {
+            let path = PathBuf::from(path);
+            if path.exists() {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+        }
+    }
+}
