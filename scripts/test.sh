@@ -47,6 +47,10 @@ echo "==> cargo deny (licenses, bans, sources; advisories need the network)"
 scripts/deny.sh
 echo "==> cargo test"
 cargo test --workspace --exclude paddock-app
+# soak: begin
+echo "==> soak with faults, short: 20 sessions, 20 WSS clients, kill -9 / SIGSTOP / half frames / drops (about 1.5 min)"
+scripts/soak.sh --minutes 1 --sessions 20 --clients 20 --fault-every 6 --warmup 15
+# soak: end
 echo "==> OpenAPI fuzz of the endpoint (schemathesis)"
 scripts/schemathesis.sh
 echo "==> UI end-to-end (Chromium against a real paddock up)"

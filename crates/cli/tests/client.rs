@@ -420,7 +420,10 @@ async fn resuming_from_an_offset_the_host_no_longer_has_reports_the_gap() {
         if at >= PRINTED {
             break;
         }
-        assert!(Instant::now() < deadline, "the agent printed only {at} bytes");
+        assert!(
+            Instant::now() < deadline,
+            "the agent printed only {at} bytes"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut stream = client

@@ -8,7 +8,7 @@ use super::Violations;
 use paddock_client::{AttachOptions, HostClient, TerminalEvent};
 use paddock_host::client::{Client, Event};
 use paddock_proto::supervisor::SessionView;
-use paddock_proto::{Hello, Mode, Start};
+use paddock_proto::{Backpressure, Hello, Mode, Start};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -175,7 +175,10 @@ impl View<'_> {
                 ));
             }
             TerminalEvent::Detached { reason } => {
-                return Err(("no agent lost", format!("{who}: detached by the host: {reason}")));
+                return Err((
+                    "no agent lost",
+                    format!("{who}: detached by the host: {reason}"),
+                ));
             }
             TerminalEvent::Reconnecting { .. } | TerminalEvent::Resized { .. } => {}
             TerminalEvent::Attached { .. } => {}
@@ -212,7 +215,8 @@ pub async fn client(
             reconnect_for: Duration::from_secs(60),
             ..Default::default()
         };
-        let attached = tokio::time::timeout(Duration::from_secs(20), hc.attach(&s.session.id, opts));
+        let attached =
+            tokio::time::timeout(Duration::from_secs(20), hc.attach(&s.session.id, opts));
         let mut stream = match attached.await {
             Ok(Ok(stream)) => stream,
             _ => {
@@ -290,7 +294,12 @@ pub async fn typist(
     };
     let mut c = match Client::connect(&s.session.socket, hello).await {
         Ok(c) => c,
-        Err(e) => return v.add("shell echo", format!("{who}: cannot connect to its holder: {e}")),
+        Err(e) => {
+            return v.add(
+                "shell echo",
+                format!("{who}: cannot connect to its holder: {e}"),
+            )
+        }
     };
     let mut n = 0u64;
     while !stop.load(Ordering::Relaxed) {
@@ -312,17 +321,18 @@ pub async fn typist(
                 Ok(Ok(Some(Event::Output { data, .. }))) => seen.extend_from_slice(&data),
                 Ok(Ok(Some(_))) => {}
                 Ok(Ok(None)) | Ok(Err(_)) => {
-                    return v.add("shell echo", format!("{who}: its holder closed the connection"))
-                }
-                Err(_) => {
                     return v.add(
                         "shell echo",
-                        format!(
-                            "{who}: typed {line:?}, no echo and answer within 20 s; it printed {:?}",
-                            String::from_utf8_lossy(&seen)
-                        ),
+                        format!("{who}: its holder closed the connection"),
                     )
                 }
+                Err(_) => return v.add(
+                    "shell echo",
+                    format!(
+                        "{who}: typed {line:?}, no echo and answer within 20 s; it printed {:?}",
+                        String::from_utf8_lossy(&seen)
+                    ),
+                ),
             }
         }
         shared.counters.typed.fetch_add(1, Ordering::Relaxed);
@@ -350,12 +360,18 @@ pub async fn rest_load(
     while !stop.load(Ordering::Relaxed) {
         let ok = if rng.below(2) == 0 {
             let call = hc.get::<Vec<SessionView>>("/sessions");
-            matches!(tokio::time::timeout(Duration::from_secs(10), call).await, Ok(Ok(_)))
+            matches!(
+                tokio::time::timeout(Duration::from_secs(10), call).await,
+                Ok(Ok(_))
+            )
         } else {
             let id = &ids[rng.below(ids.len() as u64) as usize];
             let path = format!("/sessions/{id}");
             let call = hc.get::<SessionView>(&path);
-            matches!(tokio::time::timeout(Duration::from_secs(10), call).await, Ok(Ok(_)))
+            matches!(
+                tokio::time::timeout(Duration::from_secs(10), call).await,
+                Ok(Ok(_))
+            )
         };
         if ok {
             stats.ok += 1;
@@ -368,11 +384,13 @@ pub async fn rest_load(
 }
 
 /// Reads a session's ring from its holder (oldest byte on) until it is quiet for `quiet`:
-/// the offset of its first byte and the bytes.
+/// the offset of its first byte and the bytes. The agent waits for this reader (as for
+/// `paddock logs --follow --raw`), so a flooding session cannot overrun it.
 pub async fn read_ring(s: &Soaked, quiet: Duration, max: usize) -> anyhow::Result<(u64, Vec<u8>)> {
     let hello = Hello {
         start: Start::RingStart,
         lossless: true,
+        backpressure: Some(Backpressure { stall_ms: 10_000 }),
         client_name: Some("soak record".into()),
         ..Hello::new(Mode::ReadOnly)
     };
@@ -389,6 +407,14 @@ pub async fn read_ring(s: &Soaked, quiet: Duration, max: usize) -> anyhow::Resul
                     );
                 }
                 bytes.extend_from_slice(&data);
+            }
+            Ok(Ok(Some(Event::Snapshot { offset, .. })))
+                if !bytes.is_empty() || offset != start =>
+            {
+                anyhow::bail!(
+                    "the holder resynced its own lossless reader at {offset} after {} bytes",
+                    bytes.len()
+                )
             }
             Ok(Ok(Some(_))) => {}
             Ok(Ok(None)) => anyhow::bail!("the holder closed the connection"),
@@ -408,7 +434,10 @@ pub async fn check_records(set: &SessionSet, shared: &Shared, v: &Violations) {
         let (start, ring) = match read_ring(s, Duration::from_millis(500), usize::MAX).await {
             Ok(r) => r,
             Err(e) => {
-                v.add("record", format!("shell session {}: cannot read its ring: {e:#}", s.index));
+                v.add(
+                    "record",
+                    format!("shell session {}: cannot read its ring: {e:#}", s.index),
+                );
                 continue;
             }
         };
@@ -441,10 +470,16 @@ pub async fn check_records(set: &SessionSet, shared: &Shared, v: &Violations) {
         match read_ring(s, Duration::from_millis(500), 1 << 20).await {
             Ok((start, ring)) => {
                 if let Err(e) = s.check(start, &ring) {
-                    v.add("record", format!("flood session {}: its holder's ring: {e}", s.index));
+                    v.add(
+                        "record",
+                        format!("flood session {}: its holder's ring: {e}", s.index),
+                    );
                 }
             }
-            Err(e) => v.add("record", format!("flood session {}: cannot read its ring: {e:#}", s.index)),
+            Err(e) => v.add(
+                "record",
+                format!("flood session {}: cannot read its ring: {e:#}", s.index),
+            ),
         }
     }
 }

@@ -89,7 +89,10 @@ impl Injector {
                 return;
             }
             1 => {
-                eprintln!("soak: fault: SIGSTOP of the supervisor for {:?}", self.stop_for);
+                eprintln!(
+                    "soak: fault: SIGSTOP of the supervisor for {:?}",
+                    self.stop_for
+                );
                 self.counts.stops += 1;
                 let pid = Pid::from_raw(ep.pid() as i32);
                 let _ = kill(pid, Signal::SIGSTOP);
@@ -98,19 +101,32 @@ impl Injector {
             }
             2 => {
                 let s = &self.set.0[(turn / 4) as usize % self.set.len()];
-                let at = if turn % 8 == 2 { "hello" } else { "after-hello" };
-                eprintln!("soak: fault: a client of session {} dies mid-frame ({at})", s.index);
+                let at = if turn % 8 == 2 {
+                    "hello"
+                } else {
+                    "after-hello"
+                };
+                eprintln!(
+                    "soak: fault: a client of session {} dies mid-frame ({at})",
+                    s.index
+                );
                 self.counts.half_frames += 1;
                 let status = Command::new(&self.exe)
                     .args([HALF_FRAME, &s.session.socket.to_string_lossy(), at])
                     .status();
                 if !matches!(&status, Ok(st) if !st.success()) {
-                    v.add("half frame", format!("the dying client did not die: {status:?}"));
+                    v.add(
+                        "half frame",
+                        format!("the dying client did not die: {status:?}"),
+                    );
                 }
                 if !process_alive(s.session.holder_pid) {
                     return v.add(
                         "no agent lost",
-                        format!("session {}'s holder died when a client died mid-frame", s.index),
+                        format!(
+                            "session {}'s holder died when a client died mid-frame",
+                            s.index
+                        ),
                     );
                 }
                 let hello = Hello::control(Mode::ReadOnly);
@@ -121,7 +137,10 @@ impl Injector {
                 if !matches!(again.await, Ok(Ok(_))) {
                     v.add(
                         "half frame",
-                        format!("session {}'s holder takes no new client after one died mid-frame", s.index),
+                        format!(
+                            "session {}'s holder takes no new client after one died mid-frame",
+                            s.index
+                        ),
                     );
                 }
             }

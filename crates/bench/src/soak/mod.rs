@@ -187,7 +187,10 @@ fn run(opts: &SoakOptions) -> anyhow::Result<Vec<String>> {
         anyhow::Ok((faults, watch, rest))
     });
     let (faults, sampler, rest) = figures?;
-    eprintln!("soak: load stopped after {:.0} s; final checks", started.elapsed().as_secs_f64());
+    eprintln!(
+        "soak: load stopped after {:.0} s; final checks",
+        started.elapsed().as_secs_f64()
+    );
 
     // Every client is gone: every session must still be there, and the descriptors of the
     // supervisor and of each holder back where they were before the first client came.

@@ -86,7 +86,9 @@ impl SessionSet {
     }
 
     pub fn floods(&self) -> impl Iterator<Item = &Soaked> {
-        self.0.iter().filter(|s| matches!(s.kind, Kind::Flood { .. }))
+        self.0
+            .iter()
+            .filter(|s| matches!(s.kind, Kind::Flood { .. }))
     }
 
     pub fn len(&self) -> usize {

@@ -22,7 +22,10 @@ pub async fn wait_listed(hc: &HostClient, ids: &[String], limit: Duration) -> an
     let mut missing = ids.len();
     let mut last_error = String::new();
     while Instant::now() < deadline {
-        let call = tokio::time::timeout(Duration::from_secs(5), hc.get::<Vec<SessionView>>("/sessions"));
+        let call = tokio::time::timeout(
+            Duration::from_secs(5),
+            hc.get::<Vec<SessionView>>("/sessions"),
+        );
         match call.await {
             Ok(Ok(list)) => {
                 let listed: HashSet<String> = list.iter().map(|s| s.id.to_string()).collect();
@@ -39,7 +42,11 @@ pub async fn wait_listed(hc: &HostClient, ids: &[String], limit: Duration) -> an
     bail!(
         "{missing} of {} sessions not listed by the supervisor within {limit:?}{}",
         ids.len(),
-        if last_error.is_empty() { String::new() } else { format!(" (last error: {last_error})") }
+        if last_error.is_empty() {
+            String::new()
+        } else {
+            format!(" (last error: {last_error})")
+        }
     )
 }
 
@@ -50,10 +57,22 @@ pub async fn check_agents(hc: &HostClient, ids: &[String], set: &SessionSet, v: 
     }
     for s in set.all() {
         if !process_alive(s.session.holder_pid) {
-            v.add("no agent lost", format!("session {}'s holder (pid {}) is gone", s.index, s.session.holder_pid));
+            v.add(
+                "no agent lost",
+                format!(
+                    "session {}'s holder (pid {}) is gone",
+                    s.index, s.session.holder_pid
+                ),
+            );
         }
         if !process_alive(s.session.agent_pid) {
-            v.add("no agent lost", format!("session {}'s agent (pid {}) is gone", s.index, s.session.agent_pid));
+            v.add(
+                "no agent lost",
+                format!(
+                    "session {}'s agent (pid {}) is gone",
+                    s.index, s.session.agent_pid
+                ),
+            );
         }
     }
 }
@@ -78,7 +97,8 @@ pub struct Baseline {
 
 impl Baseline {
     pub fn take(ep: &Endpoint, set: &SessionSet) -> anyhow::Result<Self> {
-        let (_, supervisor_fds) = rss_fds(ep.pid()).context("cannot read the supervisor's /proc")?;
+        let (_, supervisor_fds) =
+            rss_fds(ep.pid()).context("cannot read the supervisor's /proc")?;
         let mut per_holder = HashMap::new();
         for s in set.all() {
             let (_, fds) = rss_fds(s.session.holder_pid).context("cannot read a holder's /proc")?;
@@ -105,9 +125,12 @@ pub fn check_fds_settle(ep: &Endpoint, set: &SessionSet, base: &Baseline, v: &Vi
             rss_fds(pid).is_some_and(|(_, fds)| fds <= was + HOLDER_SLACK)
         })
     };
-    let sup_ok = || rss_fds(ep.pid()).is_some_and(|(_, fds)| fds <= base.supervisor_fds + SUPERVISOR_SLACK);
+    let sup_ok =
+        || rss_fds(ep.pid()).is_some_and(|(_, fds)| fds <= base.supervisor_fds + SUPERVISOR_SLACK);
     if !wait_for(Duration::from_secs(15), || holders_ok() && sup_ok()) {
-        if let Some((_, fds)) = rss_fds(ep.pid()).filter(|(_, f)| *f > base.supervisor_fds + SUPERVISOR_SLACK) {
+        if let Some((_, fds)) =
+            rss_fds(ep.pid()).filter(|(_, f)| *f > base.supervisor_fds + SUPERVISOR_SLACK)
+        {
             v.add(
                 "descriptors flat",
                 format!("the supervisor holds {fds} descriptors with no client, {} before the first one", base.supervisor_fds),
@@ -182,7 +205,10 @@ impl Sampler {
     /// rings are full by then, so more is a leak.
     pub fn check_growth(&self, v: &Violations) {
         let Some((first, last)) = self.span() else {
-            return v.add("memory flat", "the run ended before its warm-up did: no sample to compare".into());
+            return v.add(
+                "memory flat",
+                "the run ended before its warm-up did: no sample to compare".into(),
+            );
         };
         if last.holders_rss > first.holders_rss * 3 / 2 + 16 * 1024 {
             v.add(
@@ -266,11 +292,20 @@ pub fn report(
         r.sort();
         rows.push((
             "Re-adoption after kill -9 (restart → every session listed), median / max".into(),
-            format!("{} / {} ms", r[r.len() / 2].as_millis(), r[r.len() - 1].as_millis()),
+            format!(
+                "{} / {} ms",
+                r[r.len() / 2].as_millis(),
+                r[r.len() - 1].as_millis()
+            ),
         ));
     }
     if let Some((a, b)) = s.span() {
-        let sup_peak = s.samples.iter().map(|x| x.supervisor_rss).max().unwrap_or(0);
+        let sup_peak = s
+            .samples
+            .iter()
+            .map(|x| x.supervisor_rss)
+            .max()
+            .unwrap_or(0);
         rows.push((
             "Supervisor RSS after warm-up → end".into(),
             format!(
@@ -278,13 +313,22 @@ pub fn report(
                 mib(a.supervisor_rss),
                 mib(b.supervisor_rss),
                 signed_mib(a.supervisor_rss, b.supervisor_rss),
-                if a.supervisor_pid == b.supervisor_pid { "" } else { ", the end is a later process" },
+                if a.supervisor_pid == b.supervisor_pid {
+                    ""
+                } else {
+                    ", the end is a later process"
+                },
                 mib(sup_peak)
             ),
         ));
         rows.push((
             "Supervisor descriptors after warm-up → end".into(),
-            format!("{} → {} ({:+})", a.supervisor_fds, b.supervisor_fds, b.supervisor_fds as i64 - a.supervisor_fds as i64),
+            format!(
+                "{} → {} ({:+})",
+                a.supervisor_fds,
+                b.supervisor_fds,
+                b.supervisor_fds as i64 - a.supervisor_fds as i64
+            ),
         ));
         rows.push((
             "Holders' RSS, all together, after warm-up → end".into(),
@@ -298,7 +342,12 @@ pub fn report(
         ));
         rows.push((
             "Holders' descriptors, all together, after warm-up → end".into(),
-            format!("{} → {} ({:+}; clients come and go)", a.holders_fds, b.holders_fds, b.holders_fds as i64 - a.holders_fds as i64),
+            format!(
+                "{} → {} ({:+}; clients come and go)",
+                a.holders_fds,
+                b.holders_fds,
+                b.holders_fds as i64 - a.holders_fds as i64
+            ),
         ));
     }
     rows.push((
