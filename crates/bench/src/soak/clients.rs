@@ -63,13 +63,16 @@ pub struct Totals {
     pub dropped: u64,
 }
 
+/// Per shell (by session index): runs of output `(offset, bytes)` clients saw.
+pub type ShellRuns = HashMap<usize, Vec<(u64, Vec<u8>)>>;
+
 /// What the tasks share: counters, what clients saw of each shell, and the signal that
 /// drops every connection at once.
 #[derive(Clone)]
 pub struct Shared {
     pub counters: Arc<Counters>,
     /// Per shell (by session index): contiguous runs of output a client saw, by offset.
-    pub shell_seen: Arc<Mutex<HashMap<usize, Vec<(u64, Vec<u8>)>>>>,
+    pub shell_seen: Arc<Mutex<ShellRuns>>,
     /// Every client drops its connection abruptly (and resumes) when this fires.
     pub drop_all: Arc<Notify>,
 }
