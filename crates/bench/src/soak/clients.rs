@@ -329,13 +329,15 @@ pub async fn typist(
                         format!("{who}: its holder closed the connection"),
                     )
                 }
-                Err(_) => return v.add(
-                    "shell echo",
-                    format!(
+                Err(_) => {
+                    return v.add(
+                        "shell echo",
+                        format!(
                         "{who}: typed {line:?}, no echo and answer within 20 s; it printed {:?}",
                         String::from_utf8_lossy(&seen)
                     ),
-                ),
+                    )
+                }
             }
         }
         shared.counters.typed.fetch_add(1, Ordering::Relaxed);
@@ -484,5 +486,100 @@ pub async fn check_records(set: &SessionSet, shared: &Shared, v: &Violations) {
                 format!("flood session {}: cannot read its ring: {e:#}", s.index),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::soak::sessions::tests::soaked;
+    use paddock_proto::Size;
+
+    fn snapshot(offset: u64, gap: bool) -> TerminalEvent {
+        TerminalEvent::Snapshot {
+            offset,
+            size: Size { cols: 80, rows: 24 },
+            data: Vec::new(),
+            gap,
+        }
+    }
+
+    fn output(offset: u64, data: &[u8]) -> TerminalEvent {
+        TerminalEvent::Output {
+            offset,
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn output_must_continue_where_the_last_byte_ended() {
+        let s = soaked(Kind::Flood {
+            pattern: b"abc\r\n".to_vec(),
+        });
+        let set = SessionSet(Arc::new(Vec::new()));
+        let shared = Shared::new(&set);
+        let mut v = View {
+            s: &s,
+            client: 0,
+            next: Some(5),
+            run: None,
+        };
+        assert!(v.event(&output(5, b"abc"), &shared).is_ok());
+        assert_eq!(v.next, Some(8));
+        let (check, what) = v.event(&output(10, b"abc"), &shared).expect_err("a gap");
+        assert_eq!(check, "contiguity");
+        assert!(what.contains("gap of 2 bytes"), "{what}");
+        let (_, what) = v
+            .event(&output(7, b"c\r\n"), &shared)
+            .expect_err("a duplicate");
+        assert!(what.contains("duplicate"), "{what}");
+        assert_eq!(shared.totals().bytes_checked, 3);
+    }
+
+    #[test]
+    fn a_jump_is_allowed_only_behind_an_announced_gap() {
+        let s = soaked(Kind::Idle);
+        let set = SessionSet(Arc::new(Vec::new()));
+        let shared = Shared::new(&set);
+        let mut v = View {
+            s: &s,
+            client: 0,
+            next: Some(5),
+            run: None,
+        };
+        assert!(v.event(&snapshot(100, true), &shared).is_ok());
+        assert_eq!(v.next, Some(100));
+        assert_eq!(shared.totals().resyncs, 1);
+        assert!(
+            v.event(&snapshot(100, false), &shared).is_ok(),
+            "a redraw in place"
+        );
+        let (check, _) = v
+            .event(&snapshot(200, false), &shared)
+            .expect_err("an unannounced jump");
+        assert_eq!(check, "contiguity");
+    }
+
+    #[test]
+    fn what_clients_see_of_a_shell_is_kept_by_offset_for_the_record() {
+        let s = soaked(Kind::Shell);
+        let set = SessionSet(Arc::new(Vec::new()));
+        let shared = Shared::new(&set);
+        let mut v = View {
+            s: &s,
+            client: 0,
+            next: None,
+            run: None,
+        };
+        assert!(v.event(&output(40, b"$ ec"), &shared).is_ok());
+        assert!(v.event(&output(44, b"ho"), &shared).is_ok());
+        assert!(v.event(&snapshot(90, true), &shared).is_ok());
+        assert!(v.event(&output(90, b"x"), &shared).is_ok());
+        shared.keep_shell_run(s.index, v.run.take());
+        let seen = shared.shell_seen.lock().expect("lock");
+        assert_eq!(
+            seen.get(&0).expect("runs"),
+            &vec![(40, b"$ echo".to_vec()), (90, b"x".to_vec())]
+        );
     }
 }

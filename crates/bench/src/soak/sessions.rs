@@ -139,3 +139,45 @@ pub fn start(h: &mut Harness, opts: &SoakOptions) -> anyhow::Result<SessionSet> 
     }
     Ok(SessionSet(Arc::new(out)))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    pub(crate) fn soaked(kind: Kind) -> Soaked {
+        Soaked {
+            index: 0,
+            session: Session {
+                id: "t".into(),
+                socket: PathBuf::from("/nonexistent"),
+                holder_pid: 0,
+                agent_pid: 0,
+            },
+            kind,
+        }
+    }
+
+    #[test]
+    fn flood_output_is_checked_at_its_offset_across_the_wrap_of_the_file() {
+        let s = soaked(Kind::Flood {
+            pattern: b"abc\r\n".to_vec(),
+        });
+        assert!(s.check(3, b"\r\nabc\r\nab").is_ok());
+        assert!(s.check(12, b"c\r\na").is_ok());
+        let e = s.check(12, b"c\r\nx").expect_err("a changed byte is found");
+        assert!(e.contains("offset 15"), "{e}");
+        assert!(
+            s.check(13, b"c").is_err(),
+            "the right bytes at the wrong offset"
+        );
+    }
+
+    #[test]
+    fn an_idle_session_may_print_nothing() {
+        let s = soaked(Kind::Idle);
+        assert!(s.check(0, b"").is_ok());
+        assert!(s.check(7, b"x").is_err());
+        assert!(soaked(Kind::Shell).check(7, b"anything").is_ok());
+    }
+}
