@@ -68,7 +68,7 @@ pub type ShellRuns = HashMap<usize, Vec<(u64, Vec<u8>)>>;
 
 /// What the tasks share: counters, what clients saw of each shell, and the signal that
 /// drops every connection at once.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Shared {
     pub counters: Arc<Counters>,
     /// Per shell (by session index): contiguous runs of output a client saw, by offset.
@@ -78,14 +78,6 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(_set: &SessionSet) -> Self {
-        Self {
-            counters: Arc::default(),
-            shell_seen: Arc::default(),
-            drop_all: Arc::new(Notify::new()),
-        }
-    }
-
     pub fn totals(&self) -> Totals {
         let c = &self.counters;
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -516,8 +508,7 @@ mod tests {
         let s = soaked(Kind::Flood {
             pattern: b"abc\r\n".to_vec(),
         });
-        let set = SessionSet(Arc::new(Vec::new()));
-        let shared = Shared::new(&set);
+        let shared = Shared::default();
         let mut v = View {
             s: &s,
             client: 0,
@@ -539,8 +530,7 @@ mod tests {
     #[test]
     fn a_jump_is_allowed_only_behind_an_announced_gap() {
         let s = soaked(Kind::Idle);
-        let set = SessionSet(Arc::new(Vec::new()));
-        let shared = Shared::new(&set);
+        let shared = Shared::default();
         let mut v = View {
             s: &s,
             client: 0,
@@ -563,8 +553,7 @@ mod tests {
     #[test]
     fn what_clients_see_of_a_shell_is_kept_by_offset_for_the_record() {
         let s = soaked(Kind::Shell);
-        let set = SessionSet(Arc::new(Vec::new()));
-        let shared = Shared::new(&set);
+        let shared = Shared::default();
         let mut v = View {
             s: &s,
             client: 0,

@@ -8,7 +8,7 @@ use super::options::SoakOptions;
 use super::sessions::SessionSet;
 use super::{watch, Violations};
 use crate::endpoint::Endpoint;
-use crate::harness::{process_alive, Harness};
+use crate::harness::process_alive;
 use anyhow::Context;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -49,7 +49,7 @@ pub struct Injector {
 }
 
 impl Injector {
-    pub fn new(_h: &Harness, opts: &SoakOptions, set: &SessionSet) -> Self {
+    pub fn new(opts: &SoakOptions, set: &SessionSet) -> Self {
         Self {
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("paddock-bench")),
             set: set.clone(),

@@ -125,7 +125,7 @@ fn run(opts: &SoakOptions) -> anyhow::Result<Vec<String>> {
 
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let shared = clients::Shared::new(&set);
+    let shared = clients::Shared::default();
     let figures = rt.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..opts.clients {
@@ -157,7 +157,7 @@ fn run(opts: &SoakOptions) -> anyhow::Result<Vec<String>> {
         let (faults, watch) = {
             let deadline = started + opts.duration;
             let mut sampler = watch::Sampler::new(opts.warmup);
-            let mut injector = faults::Injector::new(&h, opts, &set);
+            let mut injector = faults::Injector::new(opts, &set);
             let mut next_fault = Instant::now() + opts.fault_every;
             let mut next_sample = Instant::now();
             let mut next_check = Instant::now();
