@@ -56,6 +56,10 @@ cargo test --workspace --exclude paddock-app
 step "upgrade: an earlier build's holders adopted and worked by this build"
 scripts/upgrade-test.sh
 # --- end upgrade ---
+# soak: begin
+step "soak with faults, short: 20 sessions, 20 WSS clients, kill -9 / SIGSTOP / half frames / drops (about 1.5 min)"
+scripts/soak.sh --minutes 1 --sessions 20 --clients 20 --fault-every 6 --warmup 15
+# soak: end
 step "OpenAPI fuzz of the endpoint (schemathesis)"
 scripts/schemathesis.sh
 step "UI end-to-end (Chromium against a real paddock up)"

@@ -94,7 +94,7 @@ pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
 }
 
 /// Pairs a `paddock-client` device (its own config directory, tokens in files).
-async fn pair(h: &Harness, ep: &Endpoint) -> anyhow::Result<paddock_client::HostClient> {
+pub(crate) async fn pair(h: &Harness, ep: &Endpoint) -> anyhow::Result<paddock_client::HostClient> {
     let dir = h.dir().join("client-conf");
     let hosts = Hosts::open(dir.clone(), SecretStore::file(&dir));
     let offer = ep.offer("operator")?;

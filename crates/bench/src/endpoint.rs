@@ -39,6 +39,8 @@ pub(crate) struct Endpoint {
     paddock: PathBuf,
     runtime: PathBuf,
     dir: PathBuf,
+    /// The configuration overrides `paddock up` was started with (kept for a restart).
+    env: Vec<(String, String)>,
 }
 
 impl Drop for Endpoint {
@@ -63,21 +65,12 @@ impl Endpoint {
         let dir = h.dir().join("endpoint");
         std::fs::create_dir_all(&dir).context("cannot create the endpoint's directory")?;
         let cmd = |args: &[&str]| paddock_cmd(h.paddock(), h.dir(), &dir, args);
-        let mut child = cmd(&["up"])
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot start paddock up")?;
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let child = spawn_up(cmd(&["up"]), &env)?;
         h.cleanup_handle().track(child.id(), false);
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        if !line.starts_with("paddock supervisor ready") {
-            let _ = child.kill();
-            bail!("paddock up did not start: {line}");
-        }
         let out = cmd(&["status", "--json"]).output()?;
         let status: Value = serde_json::from_slice(&out.stdout)?;
         let url = status["url"].as_str().context("no endpoint url")?;
@@ -94,6 +87,7 @@ impl Endpoint {
             paddock: h.paddock().to_owned(),
             runtime: h.dir().to_owned(),
             dir: dir.clone(),
+            env,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -108,6 +102,40 @@ impl Endpoint {
             .context("no token")?
             .to_owned();
         Ok(ep)
+    }
+
+    /// The supervisor's pid.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `kill -9` of the supervisor, then `paddock up` again with the same directories,
+    /// configuration and port; returns once it says it is ready.
+    pub(crate) fn respawn(&mut self) -> anyhow::Result<()> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let cmd = paddock_cmd(&self.paddock, &self.runtime, &self.dir, &["up"]);
+        self.child = spawn_up(cmd, &self.env).context("restarting paddock up")?;
+        Ok(())
+    }
+
+    /// SIGTERM, and waits up to 10 s for the supervisor to exit (then kills it).
+    pub(crate) fn terminate(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// A fresh pairing offer (`paddock pair --json`).
@@ -178,6 +206,26 @@ impl Endpoint {
         // utime and stime are fields 14 and 15 of /proc/pid/stat (11 and 12 after the name).
         Ok(field(11) + field(12))
     }
+}
+
+/// Spawns `paddock up` (`cmd`) with `env` and waits for its ready line.
+fn spawn_up(mut cmd: Command, env: &[(String, String)]) -> anyhow::Result<Child> {
+    let mut child = cmd
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start paddock up")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    if !line.starts_with("paddock supervisor ready") {
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("paddock up did not start: {line}");
+    }
+    Ok(child)
 }
 
 /// `paddock ARGS` for the endpoint's supervisor: its own data and config directories, a free

@@ -24,6 +24,7 @@ mod notify_cost;
 mod options;
 mod procfs;
 mod report;
+mod soak;
 mod supervisor;
 mod throughput;
 mod tmux;
@@ -38,6 +39,13 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // The child of the transcript measurement: `__index-transcripts ROOT DB`.
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // soak: begin
+    match args.first().map(String::as_str) {
+        Some(soak::COMMAND) => return soak::main(args[1..].to_vec()),
+        Some(soak::HALF_FRAME) => return soak::half_frame_child(&args[1..]),
+        _ => {}
+    }
+    // soak: end
     if args.first().map(String::as_str) == Some(transcripts::CHILD) {
         let (Some(root), Some(db)) = (args.get(1), args.get(2)) else {
             eprintln!("paddock-bench: {} needs ROOT and DB", transcripts::CHILD);
@@ -161,7 +169,7 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
 }
 
 /// Blocks until SIGINT, SIGTERM or SIGHUP arrives; `None` if they cannot be watched.
-fn wait_for_signal() -> Option<&'static str> {
+pub(crate) fn wait_for_signal() -> Option<&'static str> {
     use tokio::signal::unix::{signal, SignalKind};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

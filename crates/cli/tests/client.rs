@@ -388,6 +388,75 @@ async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_dup
     );
 }
 
+// soak: begin
+/// Found by the soak (`paddock-bench soak`): a client resuming from an offset whose bytes
+/// the host no longer has got the host's snapshot without being told bytes were lost (the
+/// `gap` of the host's `attached` was dropped), so a recorder or a viewer took the jump for
+/// continuous output.
+#[tokio::test]
+async fn resuming_from_an_offset_the_host_no_longer_has_reports_the_gap() {
+    let env = Env::new();
+    let _sup = env.up();
+    let (_dir, hosts) = client_side();
+    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "operator")), "laptop", None)
+        .await
+        .expect("pairs");
+    // 20,000 lines (128,894 bytes on the terminal) through a 4 KiB ring.
+    const PRINTED: u64 = 128_894;
+    let id = env.run(&["--ring", "4K"], &["sh", "-c", "seq 1 20000; sleep 60"]);
+    let client = hosts.client(&host.name).expect("client");
+    listed(&client, &id).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // Wait until the agent printed everything (the ring wrapped many times).
+    loop {
+        let mut probe = client
+            .attach(&id, AttachOptions::default())
+            .await
+            .expect("attach");
+        let at = match tokio::time::timeout_at(deadline.into(), probe.next()).await {
+            Ok(Some(Ok(TerminalEvent::Attached { offset, .. }))) => offset,
+            other => panic!("expected attached first, got {other:?}"),
+        };
+        if at >= PRINTED {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent printed only {at} bytes"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut stream = client
+        .attach(
+            &id,
+            AttachOptions {
+                offset: Some(10),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("attach");
+    loop {
+        let ev = tokio::time::timeout_at(deadline.into(), stream.next())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open")
+            .expect("no error");
+        match ev {
+            TerminalEvent::Snapshot { offset, gap, .. } => {
+                assert!(offset >= PRINTED, "the snapshot is of the screen now");
+                assert!(gap, "bytes 10..{offset} are gone: the snapshot must say so");
+                break;
+            }
+            TerminalEvent::Output { offset, .. } => {
+                panic!("output at {offset} without the snapshot that says bytes were lost")
+            }
+            _ => {}
+        }
+    }
+}
+// soak: end
+
 #[tokio::test]
 async fn events_start_with_every_session_then_follow_the_host() {
     let env = Env::new();

@@ -136,7 +136,7 @@ impl TerminalStream {
             message: e.to_string(),
         })?;
         let offsets = Offsets::starting_at(opts.offset);
-        let (ws, first) = attach_once(&client, &session, &offsets, &opts, false).await?;
+        let (ws, first, gap) = attach_once(&client, &session, &offsets, &opts, false).await?;
         let (ev_tx, rx) = mpsc::channel(256);
         let (tx, cmd_rx) = mpsc::channel(64);
         let _ = ev_tx.try_send(Ok(first));
@@ -146,7 +146,7 @@ impl TerminalStream {
                 session: session.clone(),
                 opts,
                 offsets,
-                pending_gap: false,
+                pending_gap: gap,
                 utf8: Utf8Joiner::default(),
                 ev_tx,
             },
@@ -183,14 +183,15 @@ impl TerminalStream {
     }
 }
 
-/// Connects, attaches from `offsets`, and waits for the host's `attached`.
+/// Connects, attaches from `offsets`, and waits for the host's `attached`; also whether the
+/// host said bytes after the offset are gone (its snapshot that follows then reports a gap).
 async fn attach_once(
     client: &HostClient,
     session: &SessionId,
     offsets: &Offsets,
     opts: &AttachOptions,
     resumed: bool,
-) -> Result<(Ws, TerminalEvent)> {
+) -> Result<(Ws, TerminalEvent, bool)> {
     let mut ws = ws::connect(client).await?;
     ws::send(
         &mut ws,
@@ -213,6 +214,7 @@ async fn attach_once(
                 offset,
                 size,
                 writable,
+                gap,
                 ..
             }) if &s == session => {
                 return Ok((
@@ -223,6 +225,7 @@ async fn attach_once(
                         writable,
                         resumed,
                     },
+                    gap,
                 ))
             }
             Incoming::Server(ServerMessage::Error { code, message, .. }) => {
@@ -418,7 +421,8 @@ impl Task {
         let mut attempt = 0;
         loop {
             match attach_once(&self.client, &self.session, &self.offsets, &self.opts, true).await {
-                Ok((ws, ev)) => {
+                Ok((ws, ev, gap)) => {
+                    self.pending_gap |= gap;
                     self.emit(Ok(ev)).await.map_err(|()| ClientError::Closed)?;
                     return Ok(ws);
                 }
