@@ -322,15 +322,20 @@ impl Supervisor {
             retention_days: config.retention_days,
             // The recorder applies retention at start and daily.
             housekeeping_every: None,
+            // A full disk (or any failing commit) is retried at least every 5 s, so writes
+            // resume within seconds of space returning (ARCHITECTURE.md, "Machine faults").
+            retry_max: std::time::Duration::from_secs(5),
             ..Default::default()
         };
-        let store = match paddock_store::Store::open_with(&db, options) {
+        let store = match paddock_store::Store::open_recovering(&db, options) {
             Ok(store) => {
-                health.set(
-                    "database",
-                    HealthStatus::Healthy,
-                    format!("{}", db.display()),
-                );
+                // A database moved aside at open shows here at once (see Store::open_recovering).
+                let h = store.health();
+                let message = match h.status {
+                    HealthStatus::Healthy => format!("{}", db.display()),
+                    _ => h.message,
+                };
+                health.set("database", h.status, message);
                 Some(store)
             }
             Err(e) => {

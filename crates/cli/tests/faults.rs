@@ -1,0 +1,256 @@
+//! Faults of the machine against a real `paddock up`: the data directory's disk full (a small
+//! tmpfs filled by the test), a corrupt or deleted database, the runtime directory removed
+//! while running, unreadable TLS files. Each must give a clear message and a defined
+//! recovery (ARCHITECTURE.md, "Machine faults").
+
+mod common;
+
+#[path = "common/web.rs"]
+mod web;
+
+use common::*;
+use paddock_proto::{Hello, Mode};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(30);
+
+/// A tmpfs of `size` mounted at a directory, unmounted when dropped. Tests run as root (here
+/// and in CI); a refused mount fails the test with the reason instead of skipping it.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Self {
+        std::fs::create_dir_all(at).expect("mount point");
+        let out = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(at)
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "this test makes a small filesystem with `mount -t tmpfs` and must run as root \
+             (CAP_SYS_ADMIN); mount said: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self(at.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Writes zeros to `path` until the filesystem refuses more (ENOSPC).
+fn fill(path: &Path) {
+    let mut f = std::fs::File::create(path).expect("filler");
+    let chunk = vec![0u8; 64 * 1024];
+    loop {
+        match f.write(&chunk) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(28) => break,
+            Err(e) => panic!("filling {}: {e}", path.display()),
+        }
+    }
+    // The last partial block too.
+    while f.write(&[0u8; 512]).is_ok_and(|n| n > 0) {}
+}
+
+fn status(env: &Env) -> Value {
+    serde_json::from_str(&env.ok(&["status", "--json"])).expect("status json")
+}
+
+/// The `database` line of `paddock status --json`.
+fn database(env: &Env) -> Value {
+    status(env)["components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "database").cloned())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when_space_returns() {
+    let env = Env::new();
+    let data = env.dir().join("data");
+    let _fs = Tmpfs::mount(&data, "8m");
+    let sup = env.up();
+    let web = web::Web::of(&env);
+    let shell = env.run(&[], &["sh", "-c", "while read l; do echo \"got:$l\"; done"]);
+    let mut typist = env.connect(&shell, Hello::control(Mode::ReadWrite)).await;
+    let mut screen = env.follower(&shell).await;
+    typist.send_input(b"before\r").await.expect("input");
+    collect_until(&mut screen, T, "the echo before the fault", |c| {
+        c.saw(b"got:before")
+    })
+    .await;
+    wait_until("the database to be healthy", T, || {
+        database(&env)["status"] == "healthy"
+    });
+
+    fill(&data.join("filler"));
+    // Sessions that start and end while the disk is full: their records cannot be written.
+    let mut during = Vec::new();
+    for i in 0..3 {
+        during.push(env.run(&["--name", &format!("full{i}")], &["sh", "-c", "exit 3"]));
+    }
+    wait_until("the database to say the disk is full", T, || {
+        let db = database(&env);
+        db["status"] == "degraded" && db["message"].as_str().is_some_and(|m| m.contains("full"))
+    });
+    let db = database(&env);
+    let message = db["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("free some space"),
+        "says what to do: {message}"
+    );
+    assert!(
+        message.contains("records are kept in memory"),
+        "counts what waits to be written: {message}"
+    );
+    let r = web.call("GET", "/api/v1/health", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["status"], "degraded", "{}", r.body);
+    let text = env.ok(&["status"]);
+    assert!(
+        text.contains("database"),
+        "status names the database: {text}"
+    );
+
+    // The supervisor stays up; typing and a new attach keep working.
+    assert_eq!(status(&env)["pid"], sup.pid());
+    typist.send_input(b"during\r").await.expect("input");
+    collect_until(&mut screen, T, "the echo while the disk is full", |c| {
+        c.saw(b"got:during")
+    })
+    .await;
+    let mut late = env.follower(&shell).await;
+    typist.send_input(b"late\r").await.expect("input");
+    collect_until(&mut late, T, "a new attach's echo", |c| c.saw(b"got:late")).await;
+
+    std::fs::remove_file(data.join("filler")).expect("free the space");
+    wait_until("the database to be healthy again", T, || {
+        database(&env)["status"] == "healthy"
+    });
+    let r = web.call("GET", "/api/v1/health", None, None).await;
+    assert_eq!(r.body["status"], "healthy", "{}", r.body);
+    typist.send_input(b"after\r").await.expect("input");
+    collect_until(&mut screen, T, "the echo after recovery", |c| {
+        c.saw(b"got:after")
+    })
+    .await;
+    drop(sup);
+
+    let store = paddock_store::Store::open(&data.join("paddock.db")).expect("reopen the database");
+    assert_eq!(store.integrity_check().expect("integrity_check"), "ok");
+    let stored: Vec<String> = store
+        .sessions()
+        .expect("sessions")
+        .into_iter()
+        .map(|s| s.id.to_string())
+        .collect();
+    for id in &during {
+        assert!(
+            stored.contains(id),
+            "the session {id} that ran while the disk was full was written once space \
+             returned: {stored:?}"
+        );
+    }
+}
+
+/// The ids of the sessions stored in the database at `db` (opened beside a running supervisor:
+/// WAL lets both read).
+fn stored_sessions(db: &Path) -> Vec<String> {
+    let store = paddock_store::Store::open(db).expect("open the database");
+    store
+        .sessions()
+        .expect("sessions")
+        .into_iter()
+        .map(|s| s.id.to_string())
+        .collect()
+}
+
+#[test]
+fn a_corrupt_database_at_start_is_moved_aside_said_loudly_and_replaced() {
+    let env = Env::new();
+    let data = env.dir().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let garbage: Vec<u8> = (0..64 * 1024u32).map(|i| (i * 7 + 13) as u8).collect();
+    std::fs::write(data.join("paddock.db"), &garbage).expect("garbage");
+
+    let _sup = env.up();
+    let db = database(&env);
+    assert_eq!(db["status"], "degraded", "{db}");
+    let message = db["message"].as_str().unwrap_or_default();
+    assert!(message.contains("moved aside"), "{message}");
+    let aside: Vec<PathBuf> = std::fs::read_dir(&data)
+        .expect("data dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("paddock.db.corrupt-"))
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "one copy moved aside: {aside:?}");
+    assert!(
+        message.contains(&aside[0].display().to_string()),
+        "names the copy: {message}"
+    );
+    assert_eq!(
+        std::fs::read(&aside[0]).expect("copy"),
+        garbage,
+        "kept as it was"
+    );
+    let log = std::fs::read_to_string(data.join("logs/paddock.log")).expect("log");
+    assert!(log.contains("moved aside"), "said in the log: {log}");
+
+    // The fresh database works.
+    let id = env.run(&[], &["sh", "-c", "exit 0"]);
+    wait_until("the new session to be stored", T, || {
+        stored_sessions(&data.join("paddock.db")).contains(&id)
+    });
+}
+
+#[test]
+fn a_database_deleted_while_running_is_rebuilt_without_losing_history() {
+    let env = Env::new();
+    let data = env.dir().join("data");
+    let _sup = env.up();
+    let db_path = data.join("paddock.db");
+    let before = env.run(&["--name", "before"], &["sh", "-c", "exit 0"]);
+    wait_until("the first session to be stored", T, || {
+        stored_sessions(&db_path).contains(&before)
+    });
+
+    // What `rm paddock.db*` does.
+    for name in ["paddock.db", "paddock.db-wal", "paddock.db-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    wait_until("the database to say it was rebuilt", T, || {
+        database(&env)["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("was deleted while Paddock was running"))
+    });
+    assert!(db_path.exists(), "the file is back");
+    let stored = stored_sessions(&db_path);
+    assert!(stored.contains(&before), "nothing lost: {stored:?}");
+    let after = env.run(&["--name", "after"], &["sh", "-c", "exit 0"]);
+    wait_until("a new session to reach the rebuilt file", T, || {
+        stored_sessions(&db_path).contains(&after)
+    });
+    let store = paddock_store::Store::open(&db_path).expect("open");
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+}
