@@ -254,3 +254,106 @@ fn a_database_deleted_while_running_is_rebuilt_without_losing_history() {
     let store = paddock_store::Store::open(&db_path).expect("open");
     assert_eq!(store.integrity_check().expect("check"), "ok");
 }
+
+/// Starts `paddock up` and returns it with the lines it wrote on stderr until `want` appeared.
+fn up_saying(env: &Env, want: &str) -> (Supervisor, String) {
+    use std::io::BufRead;
+    let mut sup = env.up();
+    let stderr = sup.child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + T;
+    let mut said = String::new();
+    while !said.contains(want) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                said.push_str(&line);
+                said.push('\n');
+            }
+            Err(_) => panic!("`paddock up` never said {want:?}; it said:\n{said}"),
+        }
+    }
+    (sup, said)
+}
+
+fn endpoint(env: &Env) -> Value {
+    status(env)["components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "endpoint").cloned())
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn unreadable_or_damaged_tls_files_are_named_with_the_command_that_makes_new_ones() {
+    let env = Env::new();
+    let tls = env.dir().join("data/endpoint/tls");
+    let sup = env.up();
+    assert!(
+        tls.join("key.der").exists(),
+        "the first start made a certificate"
+    );
+    drop(sup);
+    let key = std::fs::read(tls.join("key.der")).expect("key");
+    let fix = format!("rm -r {}", tls.display());
+
+    // Garbage in the key, then in the certificate: the file at fault is named.
+    for (file, other) in [("key.der", "cert.der"), ("cert.der", "key.der")] {
+        let good = std::fs::read(tls.join(file)).expect("file");
+        std::fs::write(tls.join(file), b"this is not DER at all").expect("garbage");
+        let (sup, said) = up_saying(&env, "did not start");
+        let path = tls.join(file).display().to_string();
+        assert!(
+            said.contains(&format!("{path} is damaged")),
+            "names {file}: {said}"
+        );
+        assert!(!said.contains(&format!("{} is damaged", tls.join(other).display())));
+        assert!(said.contains(&fix), "says how to make new ones: {said}");
+        let e = endpoint(&env);
+        assert_eq!(e["status"], "unhealthy", "{e}");
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.contains(&path)),
+            "{e}"
+        );
+        assert!(status(&env)["url"].is_null(), "no endpoint is served");
+        drop(sup);
+        std::fs::write(tls.join(file), good).expect("restore");
+    }
+
+    // A key that cannot be read (a directory in its place: root reads even mode 000 files)
+    // is named and left alone, never silently replaced by a new key.
+    std::fs::remove_file(tls.join("key.der")).expect("rm key");
+    std::fs::create_dir(tls.join("key.der")).expect("dir as key");
+    let (sup, said) = up_saying(&env, "did not start");
+    assert!(
+        said.contains(&format!(
+            "cannot read the endpoint's TLS file {}",
+            tls.join("key.der").display()
+        )),
+        "{said}"
+    );
+    assert!(said.contains(&fix), "{said}");
+    assert!(tls.join("key.der").is_dir(), "left as it was");
+    drop(sup);
+
+    // The recovery it names works: a new certificate, the endpoint serves again.
+    std::fs::remove_dir(tls.join("key.der")).expect("rm dir");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&fix)
+        .output()
+        .expect("rm -r");
+    assert!(out.status.success());
+    let _sup = env.up();
+    assert_eq!(endpoint(&env)["status"], "healthy");
+    assert_ne!(std::fs::read(tls.join("key.der")).expect("new key"), key);
+}
