@@ -357,3 +357,78 @@ fn unreadable_or_damaged_tls_files_are_named_with_the_command_that_makes_new_one
     assert_eq!(endpoint(&env)["status"], "healthy");
     assert_ne!(std::fs::read(tls.join("key.der")).expect("new key"), key);
 }
+
+/// The `runtime` line of `paddock status --json`, once the supervisor answers again.
+fn runtime(env: &Env) -> Value {
+    let out = env.paddock(&["status", "--json"]);
+    let Ok(st) = serde_json::from_slice::<Value>(&out.stdout) else {
+        return Value::Null;
+    };
+    st["components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "runtime").cloned())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_runtime_directory_is_made_again_with_every_socket() {
+    let env = Env::new();
+    let sup = env.up();
+    let shell = env.run(&[], &["sh", "-c", "while read l; do echo \"got:$l\"; done"]);
+    wait_until("the session to be adopted", T, || {
+        env.ls().iter().any(|s| s["id"] == shell.as_str())
+    });
+
+    // `rm -rf` of the whole directory (here the data directory goes with it).
+    std::fs::remove_dir_all(env.dir()).expect("rm -rf the runtime directory");
+    wait_until(
+        "the supervisor to be reachable and say what happened",
+        T,
+        || {
+            runtime(&env)["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("was removed while Paddock was running"))
+        },
+    );
+    assert_eq!(runtime(&env)["status"], "degraded");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(env.dir())
+            .expect("made again")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o700, "private again");
+    assert_eq!(status(&env)["pid"], sup.pid());
+    let again = env.paddock(&["up"]);
+    assert!(
+        !again.status.success(),
+        "a second supervisor is still refused"
+    );
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already running"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // The session brings its socket back and can be attached and typed into.
+    wait_until("the session's socket to be back", T, || {
+        env.socket(&shell).exists()
+    });
+    wait_until("its metadata to be back", T, || {
+        env.dir().join(format!("{shell}.json")).exists()
+    });
+    let mut screen = env.follower(&shell).await;
+    let mut typist = env.connect(&shell, Hello::control(Mode::ReadWrite)).await;
+    typist.send_input(b"back\r").await.expect("input");
+    collect_until(
+        &mut screen,
+        T,
+        "the echo after the directory came back",
+        |c| c.saw(b"got:back"),
+    )
+    .await;
+    assert!(env.ls().iter().any(|s| s["id"] == shell.as_str()));
+    let id = env.run(&[], &["sh", "-c", "exit 0"]);
+    wait_until("a new session to be adopted", T, || {
+        env.ls().iter().any(|s| s["id"] == id.as_str())
+    });
+}

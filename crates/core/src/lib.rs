@@ -31,6 +31,7 @@ pub mod paths;
 pub mod permissions;
 pub mod recorder;
 pub mod registry;
+pub mod runtime_guard;
 pub mod service;
 pub mod start;
 pub mod state;

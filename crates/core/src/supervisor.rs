@@ -413,6 +413,7 @@ impl Supervisor {
         })?;
         let (shutdown, rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
+        let runtime_dir_for_guard = runtime_dir.clone();
         tasks.spawn(crate::holders::watch(
             runtime_dir,
             handle.clone(),
@@ -424,6 +425,11 @@ impl Supervisor {
             tasks.spawn(async move { registry.run_rechecks(rx).await });
         }
         tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
+        tasks.spawn(crate::runtime_guard::run(
+            runtime_dir_for_guard,
+            handle.clone(),
+            rx.clone(),
+        ));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
         tasks.spawn(crate::mcp::local::serve(
             mcp_listener,
@@ -477,6 +483,12 @@ impl Supervisor {
         let _ = std::fs::remove_file(&self.socket);
         tracing::info!("supervisor stopped; every agent keeps running in its holder");
     }
+}
+
+/// Takes the lock again in a runtime directory that was removed and made again (see
+/// [`crate::runtime_guard`]); refused when another supervisor has taken it meanwhile.
+pub(crate) fn retake_lock(dir: &RuntimeDir) -> Result<nix::fcntl::Flock<File>, SupervisorError> {
+    take_lock(dir)
 }
 
 /// Takes `_supervisor.lock` (flock, released by the kernel if we die) and writes our pid in it.

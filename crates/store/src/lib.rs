@@ -183,7 +183,8 @@ impl Store {
             Err(e @ StoreError::NotADatabase { .. }) => {
                 let aside = recovery::move_aside(path)?;
                 let note = format!(
-                    "the database {} could not be read ({e}); it was moved aside to {} and a                      fresh, empty one was made: the history before now is in that file",
+                    "the database {} could not be read ({e}); it was moved aside to {} and a \
+                     fresh, empty one was made: the history before now is in that file",
                     path.display(),
                     aside.display()
                 );
@@ -225,7 +226,8 @@ impl Store {
         *read = schema::open_file(path, schema::Role::Read)?;
         *known = recovery::file_id(path);
         let note = format!(
-            "the database {} was deleted while Paddock was running; it was rebuilt from the              copy Paddock still had open, nothing was lost",
+            "the database {} was deleted while Paddock was running; it was rebuilt from the \
+             copy Paddock still had open, nothing was lost",
             path.display()
         );
         drop((read, write));

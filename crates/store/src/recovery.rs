@@ -84,6 +84,13 @@ pub(crate) fn finish_rebuild(tmp: &Path, path: &Path) -> Result<(), StoreError> 
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(with_suffix(path, suffix));
     }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(0o600)).map_err(|source| {
+        StoreError::DataDir {
+            path: tmp.to_owned(),
+            source,
+        }
+    })?;
     std::fs::rename(tmp, path).map_err(|source| StoreError::DataDir {
         path: path.to_owned(),
         source,
