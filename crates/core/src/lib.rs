@@ -9,6 +9,7 @@
 pub mod access;
 pub mod agents;
 pub mod api;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod delivery;
