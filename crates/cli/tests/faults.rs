@@ -127,6 +127,12 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
         text.contains("database"),
         "status names the database: {text}"
     );
+    let doctor = env.paddock(&["doctor"]);
+    let doctor = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        doctor.contains("degraded: database:") && doctor.contains("free some space"),
+        "doctor says it too: {doctor}"
+    );
 
     // The supervisor stays up; typing and a new attach keep working.
     assert_eq!(status(&env)["pid"], sup.pid());
