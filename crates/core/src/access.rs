@@ -9,7 +9,15 @@
 //! Refresh tokens are random secrets; only their SHA-256 is stored.
 //!
 //! Methods that touch the store block (SQLite writes): call them from a blocking context.
+//!
+//! Time ([`crate::clock`]): token times are wall-clock (they are read on other machines); how
+//! long an offer or a rotation grace lasts is measured on the monotonic clock. An offer is
+//! valid only while both clocks say it is within its window, so a wall clock set back never
+//! makes it outlive its TTL, and one set forward past its window ends it (make a new one).
+//! A token issued before the wall clock was set back more than [`CLOCK_LEEWAY_SECS`] is
+//! refused as issued in the future; the client refreshes (refresh tokens carry no time).
 
+use crate::clock::{Clock, SystemClock};
 use paddock_proto::access::{
     AuditEntry, DeviceId, DeviceView, PairingOffer, Permission, Role, TokenGrant,
 };
@@ -21,7 +29,7 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 /// The user every token speaks for: Paddock has one owner per host.
@@ -139,7 +147,11 @@ struct Offer {
     secret: String,
     code: String,
     role: Role,
+    /// The wall-clock end of its window (as shown to people).
     expires: SystemTime,
+    /// When it was made, on the monotonic clock: it also ends `ttl` after this.
+    made: Instant,
+    ttl: Duration,
     used: bool,
 }
 
@@ -162,6 +174,7 @@ struct Inner {
     pairing_ttl: Duration,
     access_ttl: Duration,
     changes: watch::Sender<u64>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Access {
@@ -171,6 +184,17 @@ impl Access {
         store: Option<Store>,
         pairing_ttl: Duration,
         access_ttl: Duration,
+    ) -> Result<Self, AccessError> {
+        Self::open_with_clock(dir, store, pairing_ttl, access_ttl, Arc::new(SystemClock))
+    }
+
+    /// [`Access::open`] reading the time from `clock` (tests make it jump).
+    pub fn open_with_clock(
+        dir: &Path,
+        store: Option<Store>,
+        pairing_ttl: Duration,
+        access_ttl: Duration,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, AccessError> {
         let rng = SystemRandom::new();
         let key = load_or_make_key(dir, &rng)?;
@@ -201,6 +225,7 @@ impl Access {
                 pairing_ttl,
                 access_ttl,
                 changes: watch::channel(0).0,
+                clock,
             }),
         })
     }
@@ -235,15 +260,18 @@ impl Access {
         let secret = b64(&self.random(32)?);
         let code = short_code(&self.random(8)?);
         let ttl = ttl.unwrap_or(self.inner.pairing_ttl);
-        let expires = SystemTime::now() + ttl;
+        let (now, made) = (self.inner.clock.wall(), self.inner.clock.mono());
+        let expires = now + ttl;
         let mut st = self.lock();
-        let now = SystemTime::now();
-        st.offers.retain(|o| o.expires + KEEP_SPENT > now);
+        st.offers
+            .retain(|o| made.saturating_duration_since(o.made) < o.ttl + KEEP_SPENT);
         st.offers.push(Offer {
             secret: secret.clone(),
             code: code.clone(),
             role,
             expires,
+            made,
+            ttl,
             used: false,
         });
         Ok(PairingOffer {
@@ -253,7 +281,7 @@ impl Access {
             secret,
             code,
             role,
-            expires_at: humantime::format_rfc3339_seconds(expires).to_string(),
+            expires_at: crate::clock::rfc3339(expires),
         })
     }
 
@@ -269,7 +297,7 @@ impl Access {
             .collect();
         let role = {
             let mut st = self.lock();
-            let now = SystemTime::now();
+            let (now, mono) = (self.inner.clock.wall(), self.inner.clock.mono());
             let offer = st.offers.iter_mut().find(|o| {
                 ct_eq(o.secret.as_bytes(), proof.as_bytes())
                     | ct_eq(o.code.replace('-', "").as_bytes(), as_code.as_bytes())
@@ -280,7 +308,7 @@ impl Access {
             if offer.used {
                 return Err(AccessError::PairingUsed);
             }
-            if offer.expires <= now {
+            if offer.expires <= now || mono.saturating_duration_since(offer.made) >= offer.ttl {
                 return Err(AccessError::PairingExpired);
             }
             offer.used = true;
@@ -303,7 +331,7 @@ impl Access {
             CachedDevice {
                 record,
                 role,
-                last_touch: Some(std::time::Instant::now()),
+                last_touch: Some(self.inner.clock.mono()),
                 previous: None,
             },
         );
@@ -313,7 +341,7 @@ impl Access {
             device_id,
             role,
             access_token,
-            access_expires_at: humantime::format_rfc3339_seconds(exp).to_string(),
+            access_expires_at: crate::clock::rfc3339(exp),
             refresh_token: refresh,
         })
     }
@@ -334,7 +362,7 @@ impl Access {
         let new_hash = sha256_hex(new_token.as_bytes());
         let (device_id, role, refresh) = {
             let mut st = self.lock();
-            let now = std::time::Instant::now();
+            let now = self.inner.clock.mono();
             let d = st
                 .devices
                 .values_mut()
@@ -378,7 +406,7 @@ impl Access {
             device_id,
             role,
             access_token,
-            access_expires_at: humantime::format_rfc3339_seconds(exp).to_string(),
+            access_expires_at: crate::clock::rfc3339(exp),
             refresh_token: refresh,
         })
     }
@@ -396,7 +424,7 @@ impl Access {
     /// Signs an access token for a device (the endpoint's tests and benchmarks use it for
     /// devices they paired).
     pub fn sign(&self, device: &DeviceId, role: Role) -> Result<(String, SystemTime), AccessError> {
-        let now = SystemTime::now();
+        let now = self.inner.clock.wall();
         let exp = now + self.inner.access_ttl;
         let secs = |t: SystemTime| {
             t.duration_since(SystemTime::UNIX_EPOCH)
@@ -449,7 +477,10 @@ impl Access {
         let body = unb64(b).ok_or(AccessError::BadToken("bad claims"))?;
         let claims: Claims =
             serde_json::from_slice(&body).map_err(|_| AccessError::BadToken("bad claims"))?;
-        let now = SystemTime::now()
+        let now = self
+            .inner
+            .clock
+            .wall()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
@@ -498,7 +529,7 @@ impl Access {
             let mut st = self.lock();
             match st.devices.get_mut(&device.0) {
                 Some(d) if d.last_touch.is_none_or(|t| t.elapsed() >= TOUCH_EVERY) => {
-                    d.last_touch = Some(std::time::Instant::now());
+                    d.last_touch = Some(self.inner.clock.mono());
                     d.record.last_seen = Some(UnixMs::now());
                     true
                 }
@@ -610,7 +641,10 @@ impl Access {
             .into_iter()
             .map(|r| AuditEntry {
                 id: r.id,
-                time: humantime::format_rfc3339_millis(r.time.to_system_time()).to_string(),
+                time: humantime::format_rfc3339_millis(
+                    r.time.to_system_time().max(SystemTime::UNIX_EPOCH),
+                )
+                .to_string(),
                 actor: r.actor,
                 device_id: r.device_id.map(DeviceId),
                 action: r.action,
@@ -626,7 +660,7 @@ impl Access {
 }
 
 fn view(r: &DeviceRecord, role: Role) -> DeviceView {
-    let t = |ms: UnixMs| humantime::format_rfc3339_seconds(ms.to_system_time()).to_string();
+    let t = |ms: UnixMs| crate::clock::rfc3339(ms.to_system_time());
     DeviceView {
         id: DeviceId(r.id.clone()),
         name: r.name.clone(),
@@ -721,6 +755,119 @@ fn load_or_make_key(dir: &Path, rng: &SystemRandom) -> Result<Vec<u8>, AccessErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+
+    /// Access on a clock the test moves; tokens last 10 min, offers 60 s.
+    fn access_at(clock: &ManualClock) -> (tempfile::TempDir, Access) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open_in_memory().expect("store");
+        let a = Access::open_with_clock(
+            dir.path(),
+            Some(store),
+            Duration::from_secs(60),
+            Duration::from_secs(600),
+            Arc::new(clock.clone()),
+        )
+        .expect("open");
+        (dir, a)
+    }
+
+    fn offer(a: &Access) -> PairingOffer {
+        a.create_pairing(Role::Viewer, None, "https://h:1", "ab")
+            .expect("offer")
+    }
+
+    #[test]
+    fn a_wall_clock_set_back_never_lets_an_offer_outlive_its_window() {
+        let clock = ManualClock::default();
+        let (_dir, a) = access_at(&clock);
+        let o = offer(&a);
+        clock.jump_wall(-3600);
+        clock.advance(Duration::from_secs(59));
+        let early = offer(&a);
+        a.claim(&early.secret, "in time")
+            .expect("an offer within its window pairs");
+        clock.advance(Duration::from_secs(1));
+        assert!(matches!(
+            a.claim(&o.secret, "late"),
+            Err(AccessError::PairingExpired)
+        ));
+    }
+
+    #[test]
+    fn a_wall_clock_set_forward_past_an_offers_window_ends_it_and_a_small_step_does_not() {
+        let clock = ManualClock::default();
+        let (_dir, a) = access_at(&clock);
+        let (kept, ended) = (offer(&a), offer(&a));
+        clock.jump_wall(10);
+        a.claim(&kept.secret, "phone")
+            .expect("10 s forward is within the window");
+        clock.jump_wall(3600);
+        assert!(matches!(
+            a.claim(&ended.secret, "tablet"),
+            Err(AccessError::PairingExpired)
+        ));
+    }
+
+    #[test]
+    fn a_token_from_before_the_clock_was_set_back_is_refused_as_future_and_refresh_recovers() {
+        let clock = ManualClock::default();
+        let (_dir, a) = access_at(&clock);
+        let grant = a.claim(&offer(&a).secret, "phone").expect("claim");
+        clock.jump_wall(-30);
+        a.verify(&grant.access_token)
+            .expect("a step back within the leeway is tolerated");
+        clock.jump_wall(-3600);
+        let err = a
+            .verify(&grant.access_token)
+            .expect_err("issued in the future");
+        assert!(err.to_string().contains("check this host's clock"), "{err}");
+        let fresh = a
+            .refresh(&grant.refresh_token)
+            .expect("refresh carries no time");
+        a.verify(&fresh.access_token).expect("the new token works");
+    }
+
+    #[test]
+    fn a_wall_clock_set_forward_expires_tokens_and_refresh_recovers() {
+        let clock = ManualClock::default();
+        let (_dir, a) = access_at(&clock);
+        let grant = a.claim(&offer(&a).secret, "phone").expect("claim");
+        clock.jump_wall(601);
+        assert!(matches!(
+            a.verify(&grant.access_token),
+            Err(AccessError::Expired)
+        ));
+        let fresh = a.refresh(&grant.refresh_token).expect("refresh");
+        a.verify(&fresh.access_token)
+            .expect("valid on the new time");
+    }
+
+    #[test]
+    fn a_rotated_refresh_tokens_grace_is_measured_on_the_monotonic_clock() {
+        let clock = ManualClock::default();
+        let (_dir, a) = access_at(&clock);
+        let grant = a.claim(&offer(&a).secret, "phone").expect("claim");
+        a.refresh(&grant.refresh_token).expect("rotate");
+        // The wall clock going back an hour does not lengthen the grace...
+        clock.jump_wall(-3600);
+        clock.advance(ROTATION_GRACE);
+        assert!(matches!(
+            a.refresh(&grant.refresh_token),
+            Err(AccessError::BadRefresh)
+        ));
+    }
+
+    #[test]
+    fn a_wall_clock_set_forward_does_not_end_a_rotations_grace() {
+        let clock = ManualClock::default();
+        let (_dir, a) = access_at(&clock);
+        let grant = a.claim(&offer(&a).secret, "phone").expect("claim");
+        a.refresh(&grant.refresh_token).expect("rotate");
+        clock.jump_wall(3600);
+        a.refresh(&grant.refresh_token)
+            .expect("a racing request within the grace still gets the new token");
+    }
 
     fn access(ttl: Duration) -> (tempfile::TempDir, Access) {
         let dir = tempfile::tempdir().expect("dir");

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod agents;
 pub mod api;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod delivery;
@@ -32,6 +33,7 @@ pub mod paths;
 pub mod permissions;
 pub mod recorder;
 pub mod registry;
+pub mod runtime_guard;
 pub mod service;
 pub mod start;
 pub mod state;

@@ -91,6 +91,17 @@ pub async fn run(
                 Received::Closed => break,
             },
             _ = health_tick.tick() => {
+                let check = store.clone();
+                match tokio::task::spawn_blocking(move || check.recover_if_deleted()).await {
+                    Ok(Ok(Some(done))) => tracing::error!("{done}"),
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "the database file was deleted and could not be rebuilt; tried again in a few seconds");
+                        health.set("database", HealthStatus::Unhealthy, format!("the database file was deleted while Paddock was running and could not be rebuilt ({e}); records stay queued in memory: free space or fix the data directory, or restart Paddock to start a fresh database"));
+                        continue;
+                    }
+                    Err(e) => tracing::error!(error = %e, "the database check task failed"),
+                }
                 let h = store.health();
                 let c = h.component();
                 health.set("database", c.status, c.message);

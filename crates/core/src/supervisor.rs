@@ -324,15 +324,20 @@ impl Supervisor {
             retention_days: config.retention_days,
             // The recorder applies retention at start and daily.
             housekeeping_every: None,
+            // A full disk (or any failing commit) is retried at least every 5 s, so writes
+            // resume within seconds of space returning (ARCHITECTURE.md, "Machine faults").
+            retry_max: std::time::Duration::from_secs(5),
             ..Default::default()
         };
-        let store = match paddock_store::Store::open_with(&db, options) {
+        let store = match paddock_store::Store::open_recovering(&db, options) {
             Ok(store) => {
-                health.set(
-                    "database",
-                    HealthStatus::Healthy,
-                    format!("{}", db.display()),
-                );
+                // A database moved aside at open shows here at once (see Store::open_recovering).
+                let h = store.health();
+                let message = match h.status {
+                    HealthStatus::Healthy => format!("{}", db.display()),
+                    _ => h.message,
+                };
+                health.set("database", h.status, message);
                 Some(store)
             }
             Err(e) => {
@@ -410,6 +415,7 @@ impl Supervisor {
         })?;
         let (shutdown, rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
+        let runtime_dir_for_guard = runtime_dir.clone();
         tasks.spawn(crate::holders::watch(
             runtime_dir,
             handle.clone(),
@@ -421,6 +427,11 @@ impl Supervisor {
             tasks.spawn(async move { registry.run_rechecks(rx).await });
         }
         tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
+        tasks.spawn(crate::runtime_guard::run(
+            runtime_dir_for_guard,
+            handle.clone(),
+            rx.clone(),
+        ));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
         tasks.spawn(crate::mcp::local::serve(
             mcp_listener,
@@ -474,6 +485,12 @@ impl Supervisor {
         let _ = std::fs::remove_file(&self.socket);
         tracing::info!("supervisor stopped; every agent keeps running in its holder");
     }
+}
+
+/// Takes the lock again in a runtime directory that was removed and made again (see
+/// [`crate::runtime_guard`]); refused when another supervisor has taken it meanwhile.
+pub(crate) fn retake_lock(dir: &RuntimeDir) -> Result<nix::fcntl::Flock<File>, SupervisorError> {
+    take_lock(dir)
 }
 
 /// Takes `_supervisor.lock` (flock, released by the kernel if we die) and writes our pid in it.

@@ -453,10 +453,11 @@ async fn serve(
     std_listener: std::os::unix::net::UnixListener,
     report: &mut dyn FnMut(Result<Ready, String>),
 ) -> Result<(), HolderError> {
-    let listener = UnixListener::from_std(std_listener).map_err(|source| HolderError::Listen {
-        path: dir.socket_path(&spec.id),
-        source,
-    })?;
+    let mut listener =
+        UnixListener::from_std(std_listener).map_err(|source| HolderError::Listen {
+            path: dir.socket_path(&spec.id),
+            source,
+        })?;
     let ring = Arc::new(Mutex::new(Ring::new(spec.ring_bytes)));
     let model = ModelHandle::spawn(ring.clone(), spec.size).map_err(HolderError::Runtime)?;
     let (cmds, mut cmd_rx) = mpsc::unbounded_channel();
@@ -536,9 +537,28 @@ async fn serve(
         None
     };
 
+    // The socket comes back if the runtime directory is removed (crate::rebind).
+    let mut socket_guard = crate::rebind::SocketGuard::new(dir.socket_path(&shared.spec.id));
+    let mut socket_tick = tokio::time::interval(crate::rebind::CHECK_EVERY);
+    let mut rebind_failing = false;
     let close_reason = loop {
         let far = Instant::now() + Duration::from_secs(86400 * 365);
         tokio::select! {
+            _ = socket_tick.tick() => match socket_guard.check(&dir).and_then(|l| l.map(UnixListener::from_std).transpose()) {
+                Ok(None) => {}
+                Ok(Some(new)) => {
+                    listener = new;
+                    rebind_failing = false;
+                    shared.write_meta();
+                    tracing::warn!(path = %socket_guard.path().display(), "the session's socket was removed (with the runtime directory?); it is bound again and clients can attach");
+                }
+                Err(e) => {
+                    if !rebind_failing {
+                        tracing::error!(path = %socket_guard.path().display(), error = %e, "the session's socket was removed and cannot be bound again; the session keeps running but cannot be attached until the runtime directory is usable (tried again every few seconds)");
+                    }
+                    rebind_failing = true;
+                }
+            },
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let shared = shared.clone();

@@ -20,6 +20,7 @@ pub(crate) mod os;
 pub mod osc7501;
 pub use os::default_sigpipe;
 pub mod process;
+pub mod rebind;
 pub mod ring;
 pub mod sessions;
 pub mod spec;

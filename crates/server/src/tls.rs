@@ -31,8 +31,55 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
     #[error("cannot use the certificate {path}: {message}; `[server] cert` and `key` must be PEM files you can read (leaf certificate first)")]
     Own { path: PathBuf, message: String },
-    #[error("{path} is damaged ({message}); delete the endpoint's tls directory to make a new certificate (paired devices must pair again)")]
+    #[error("the endpoint's TLS file {path} is damaged ({message}); make a new certificate with `rm -r {}` and start `paddock up` again (paired devices must then pair again: the certificate's pin changes)", tls_dir(path).display())]
     Damaged { path: PathBuf, message: String },
+    #[error("cannot read the endpoint's TLS file {path} ({source}); give it back to the user who runs Paddock (`chown $(id -un) {path}; chmod 600 {path}`), or make a new certificate with `rm -r {}` and start `paddock up` again (paired devices must then pair again)", tls_dir(path).display(), path = path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The directory holding a TLS file (for the command that makes a new certificate).
+fn tls_dir(path: &Path) -> &Path {
+    path.parent().unwrap_or(path)
+}
+
+/// Reads one of the endpoint's TLS files: `None` when it does not exist yet, an error naming
+/// the file when it exists but cannot be read (never silently replaced: a new key changes the
+/// pin every paired device holds).
+fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, TlsError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(TlsError::Unreadable {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Checks that the stored key and certificate load and go together; the error names the
+/// file at fault.
+fn check_pair(cert: &[u8], cert_path: &Path, key: &[u8], key_path: &Path) -> Result<(), TlsError> {
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_vec()));
+    provider()
+        .key_provider
+        .load_private_key(key_der.clone_key())
+        .map_err(|e| TlsError::Damaged {
+            path: key_path.to_owned(),
+            message: e.to_string(),
+        })?;
+    rustls::sign::CertifiedKey::from_der(
+        vec![CertificateDer::from(cert.to_vec())],
+        key_der,
+        &provider(),
+    )
+    .map(|_| ())
+    .map_err(|e| TlsError::Damaged {
+        path: cert_path.to_owned(),
+        message: format!("it is not a certificate for the stored key: {e}"),
+    })
 }
 
 /// The certificate in use.
@@ -81,11 +128,11 @@ pub fn load_or_make(dir: &Path, listen: IpAddr) -> Result<Identity, TlsError> {
             names.push(host);
         }
     }
-    let existing = std::fs::read(&key_path).ok();
-    if let (Some(key), Ok(cert), Ok(meta)) = (
+    let existing = read_existing(&key_path)?;
+    if let (Some(key), Some(cert), Some(meta)) = (
         existing.as_ref(),
-        std::fs::read(&cert_path),
-        std::fs::read(&meta_path),
+        read_existing(&cert_path)?,
+        read_existing(&meta_path)?,
     ) {
         let meta: Meta = serde_json::from_slice(&meta).map_err(|e| TlsError::Damaged {
             path: meta_path.clone(),
@@ -97,6 +144,7 @@ pub fn load_or_make(dir: &Path, listen: IpAddr) -> Result<Identity, TlsError> {
             .is_ok_and(|left| left > RENEW_BEFORE);
         let covers = names.iter().all(|n| meta.names.contains(n));
         if fresh && covers {
+            check_pair(&cert, &cert_path, key, &key_path)?;
             return Ok(Identity {
                 fingerprint: fingerprint(&cert),
                 cert_der: cert,

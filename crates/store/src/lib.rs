@@ -22,6 +22,7 @@ mod notifications;
 mod queue;
 mod read;
 mod records;
+mod recovery;
 mod retention;
 mod schema;
 mod time;
@@ -120,6 +121,10 @@ impl StoreHealth {
 /// Records dropped within this long make the store report itself degraded.
 const RECENT_DROP: Duration = Duration::from_secs(60);
 
+/// How long a recovery (a database moved aside or rebuilt) keeps the store degraded; its
+/// note stays in the health's message after that.
+pub const RECOVERY_NOTICE: Duration = Duration::from_secs(600);
+
 /// A handle on the store; cheap to clone. The writer thread stops, after committing what is
 /// queued, when the last clone is dropped.
 #[derive(Clone)]
@@ -133,6 +138,8 @@ struct Inner {
     read: Arc<Mutex<Connection>>,
     writer: Option<JoinHandle<()>>,
     path: Option<PathBuf>,
+    /// The database file's identity when it was opened, to notice its deletion.
+    file_id: Mutex<Option<recovery::FileId>>,
 }
 
 impl Drop for Inner {
@@ -165,6 +172,67 @@ impl Store {
             options,
             Some(path.to_owned()),
         )
+    }
+
+    /// [`Store::open_with`], but a file that is not a database (garbage, or damaged beyond
+    /// reading) is moved aside to `NAME.corrupt-<unix seconds>` and a fresh database is made
+    /// in its place. The move is logged as an error and shown in the store's health (degraded
+    /// for [`RECOVERY_NOTICE`], then kept in its message).
+    pub fn open_recovering(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        match Self::open_with(path, options.clone()) {
+            Err(e @ StoreError::NotADatabase { .. }) => {
+                let aside = recovery::move_aside(path)?;
+                let note = format!(
+                    "the database {} could not be read ({e}); it was moved aside to {} and a \
+                     fresh, empty one was made: the history before now is in that file",
+                    path.display(),
+                    aside.display()
+                );
+                tracing::error!(path = %path.display(), aside = %aside.display(), "{note}");
+                let store = Self::open_with(path, options)?;
+                store.inner.shared.lock().notice = Some((Instant::now(), note));
+                Ok(store)
+            }
+            other => other,
+        }
+    }
+
+    /// Checks that the database file is still the one opened; when it was deleted (or
+    /// replaced) while Paddock runs, rebuilds it at its path from the open connection
+    /// (`VACUUM INTO`), so nothing committed is lost, and switches to it. Returns what was
+    /// done, for the log; `None` when the file is in place (or the store is in memory).
+    /// Call it from a blocking context: it takes the connections while it copies.
+    pub fn recover_if_deleted(&self) -> Result<Option<String>, StoreError> {
+        let Some(path) = self.inner.path.as_deref() else {
+            return Ok(None);
+        };
+        let mut known = lock(&self.inner.file_id);
+        if known.is_none() || recovery::file_id(path) == *known {
+            return Ok(None);
+        }
+        // Lock order: the write connection, then the read one (nothing takes them the other
+        // way round; they are distinct for a file).
+        let mut write = lock(&self.inner.write);
+        let mut read = lock(&self.inner.read);
+        let tmp = recovery::rebuild_beside(&write, path)?;
+        let placeholder = || schema::open_memory();
+        drop(std::mem::replace(&mut *read, placeholder()?));
+        drop(std::mem::replace(&mut *write, placeholder()?));
+        recovery::finish_rebuild(&tmp, path)?;
+        secure_path(path)?;
+        let mut fresh = schema::open_file(path, schema::Role::Write)?;
+        schema::migrate(&mut fresh, schema::MIGRATIONS, path)?;
+        *write = fresh;
+        *read = schema::open_file(path, schema::Role::Read)?;
+        *known = recovery::file_id(path);
+        let note = format!(
+            "the database {} was deleted while Paddock was running; it was rebuilt from the \
+             copy Paddock still had open, nothing was lost",
+            path.display()
+        );
+        drop((read, write));
+        self.inner.shared.lock().notice = Some((Instant::now(), note.clone()));
+        Ok(Some(note))
     }
 
     /// A private database in memory, for tests: one connection shared by the writer and
@@ -206,6 +274,7 @@ impl Store {
                 write,
                 read,
                 writer: Some(writer),
+                file_id: Mutex::new(path.as_deref().and_then(recovery::file_id)),
                 path,
             }),
         })
@@ -590,14 +659,25 @@ impl Store {
                 st.queue.dropped_metrics, st.queue.dropped_activity
             ));
         }
+        let mut notes = Vec::new();
+        if let Some((at, note)) = &st.notice {
+            if at.elapsed() < RECOVERY_NOTICE {
+                problems.push(note.clone());
+            } else {
+                notes.push(note.clone());
+            }
+        }
         if !problems.is_empty() && status == HealthStatus::Healthy {
             status = HealthStatus::Degraded;
         }
-        let message = if problems.is_empty() {
+        let mut message = if problems.is_empty() {
             format!("ok: {queued} records queued")
         } else {
             problems.join("; ")
         };
+        for note in notes {
+            message.push_str(&format!(" (earlier: {note})"));
+        }
         StoreHealth {
             status,
             message,

@@ -64,7 +64,10 @@ pub(crate) fn open_file(path: &Path, role: Role) -> Result<Connection, StoreErro
         source,
     })?;
     configure(&conn, role, true).map_err(|source| {
-        if source.sqlite_error_code() == Some(ErrorCode::NotADatabase) {
+        if matches!(
+            source.sqlite_error_code(),
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+        ) {
             StoreError::NotADatabase {
                 path: path.to_owned(),
                 source,

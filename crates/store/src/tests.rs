@@ -194,3 +194,54 @@ fn a_flush_with_nothing_queued_returns_at_once() {
     store.flush().expect("flush");
     assert_eq!(store.health().status, HealthStatus::Healthy);
 }
+
+#[test]
+fn a_file_that_is_not_a_database_is_moved_aside_and_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.db");
+    std::fs::write(&path, b"not sqlite at all, just some bytes".repeat(200)).expect("garbage");
+    assert!(matches!(
+        Store::open(&path),
+        Err(StoreError::NotADatabase { .. })
+    ));
+    let store = Store::open_recovering(&path, StoreOptions::default()).expect("recovered");
+    let health = store.health();
+    assert_eq!(health.status, HealthStatus::Degraded, "{health:?}");
+    assert!(health.message.contains("moved aside"), "{}", health.message);
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("p.db.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1);
+    store.log_activity(activity(1, 10));
+    store.flush().expect("the fresh database takes writes");
+    assert_eq!(count_activity(&store), 1);
+}
+
+#[test]
+fn a_database_deleted_while_open_is_rebuilt_with_everything_committed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sub").join("p.db");
+    let store = Store::open(&path).expect("open");
+    assert_eq!(store.recover_if_deleted().expect("check"), None, "in place");
+    for i in 0..20 {
+        store.log_activity(activity(i, 100));
+    }
+    store.flush().expect("flush");
+    std::fs::remove_dir_all(dir.path().join("sub")).expect("rm -rf");
+    store.log_activity(activity(20, 100));
+
+    let done = store.recover_if_deleted().expect("rebuilt");
+    assert!(done.is_some_and(|d| d.contains("nothing was lost")));
+    assert!(path.exists());
+    store.flush().expect("writes go to the rebuilt file");
+    assert_eq!(count_activity(&store), 21);
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+    let reopened = Store::open(&path).expect("reopen");
+    assert_eq!(count_activity(&reopened), 21, "it is the file at the path");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(store.recover_if_deleted().expect("check"), None);
+}

@@ -58,6 +58,8 @@ pub(crate) struct State {
     pub last_commit: Option<UnixMs>,
     pub rejected: u64,
     pub last_drop: Option<Instant>,
+    /// A recovery of the database file (moved aside, rebuilt) and when it happened.
+    pub notice: Option<(Instant, String)>,
     last_drop_log: Option<Instant>,
     /// Tests hold the writer back to fill the queue.
     #[cfg(test)]
@@ -81,6 +83,7 @@ impl State {
             last_commit: None,
             rejected: 0,
             last_drop: None,
+            notice: None,
             last_drop_log: None,
             #[cfg(test)]
             paused: false,

@@ -75,6 +75,20 @@ impl Args {
             std::process::id(),
             socket.display()
         ));
+        // An endpoint that could not start (unreadable TLS files, a port in use) is said here,
+        // where the owner looks, and not only in the log: the supervisor runs without it.
+        if server.is_none() {
+            let endpoint = host.supervisor.handle().health().components();
+            if let Some(c) = endpoint.iter().find(|c| {
+                c.name == "endpoint"
+                    && c.status == paddock_proto::supervisor::HealthStatus::Unhealthy
+            }) {
+                eprintln!(
+                    "paddock up: the endpoint (browser and phone access) did not start: {}",
+                    c.message
+                );
+            }
+        }
         if let Some(fp) = server.as_ref().and_then(|s| s.fingerprint.as_ref()) {
             say(&format!(
                 "Certificate SHA-256 {fp}; pair a device with `paddock pair`."
