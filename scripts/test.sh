@@ -38,6 +38,8 @@ echo "==> UI: lint, unit tests, build within the bundle budget (paddock embeds u
 echo "==> the SMTP server the email channel's tests use (aiosmtpd, pinned, cached once per machine)"
 scripts/install-smtp-server.sh
 
+echo "==> the README's fuzz targets exist in fuzz/ (the fuzz run itself is scripts/fuzz.sh, by hand)"
+scripts/check-fuzz-targets.sh
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
