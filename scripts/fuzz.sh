@@ -3,10 +3,11 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# SECONDS (default 60) is each target's -max_total_time; TARGETs default to all of them.
+# SECONDS (default 60) is each target's -max_total_time; TARGETs default to all of them
+# (`cargo fuzz list --fuzz-dir fuzz`, i.e. every [[bin]] of fuzz/Cargo.toml).
 # Works on stable Rust: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its nightly-only flags
 # (-Zsanitizer=address, -Cpasses=sancov-module, ...). Set FUZZ_SANITIZER=none to build
-# without AddressSanitizer (faster; paddock-proto has no unsafe code) and FUZZ_JOBS to use
+# without AddressSanitizer (faster; Paddock's crates forbid unsafe code) and FUZZ_JOBS to use
 # more than one process. Extra libFuzzer flags can go in FUZZ_ARGS.
 # Seeds from fuzz/seeds/<target>/ are copied into fuzz/corpus/<target>/ (gitignored) first;
 # crashes land in fuzz/artifacts/<target>/.
@@ -22,13 +23,19 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]]; then
     exit 2
 fi
 targets=("$@")
-if [ "${#targets[@]}" -eq 0 ]; then
-    targets=(frame_decoder control_message)
-fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "cargo-fuzz is missing; installing it" >&2
     cargo install cargo-fuzz --locked
+fi
+
+# Every target fuzz/Cargo.toml declares, so the default list cannot drift from it.
+if [ "${#targets[@]}" -eq 0 ]; then
+    mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
+    if [ "${#targets[@]}" -eq 0 ]; then
+        echo "error: cargo fuzz list found no target in fuzz/Cargo.toml" >&2
+        exit 1
+    fi
 fi
 
 export RUSTC_BOOTSTRAP=1

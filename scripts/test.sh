@@ -43,6 +43,8 @@ step "UI: lint, unit tests, build within the bundle budget (paddock embeds ui/di
 step "the SMTP server the email channel's tests use (aiosmtpd, pinned, cached once per machine)"
 scripts/install-smtp-server.sh
 
+step "the README's fuzz targets exist in fuzz/ (the fuzz run itself is scripts/fuzz.sh, by hand)"
+scripts/check-fuzz-targets.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"
