@@ -419,6 +419,11 @@ impl Supervisor {
             tasks.spawn(async move { registry.run_rechecks(rx).await });
         }
         tasks.spawn(crate::status_files::follow(handle.clone(), rx.clone()));
+        // Claude Code background agents (issue 15, item 1).
+        tasks.spawn(crate::agents::claude_bg::follow::run(
+            handle.clone(),
+            rx.clone(),
+        ));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
         tasks.spawn(crate::mcp::local::serve(
             mcp_listener,
