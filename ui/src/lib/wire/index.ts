@@ -9,7 +9,7 @@ export type Signal = "INT" | "TERM" | "KILL" | "HUP" | "STOP" | "CONT";
 
 export type SessionState = "running" | "exited";
 
-export type Backend = "holder" | "tmux" | "external";
+export type Backend = "holder" | "tmux" | "external" | "claude_bg";
 
 export type SessionView = { id: SessionId, name: string, command: string, cwd: string, pid: number, started_at: string, 
 /**
