@@ -143,7 +143,11 @@ impl Drop for Bg {
         // Its PTY hosts outlive the daemon: every process left with this sandbox's HOME goes.
         let home = format!("HOME={}", self.sandbox.home().display());
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<i32>().ok())
+            else {
                 continue;
             };
             let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
@@ -191,7 +195,8 @@ fn a_real_background_agent_is_listed_watched_typed_into_stopped_and_respawned() 
     let listed = rt.block_on(async {
         let web = web::Web::of(&bg.env);
         let token = web.token(&bg.env, "owner").await;
-        web.call("GET", "/api/v1/sessions", Some(&token), None).await
+        web.call("GET", "/api/v1/sessions", Some(&token), None)
+            .await
     });
     assert_eq!(listed.status, 200, "{}", listed.body);
     let rest_row = listed
@@ -210,13 +215,18 @@ fn a_real_background_agent_is_listed_watched_typed_into_stopped_and_respawned() 
         "typed through paddock into the background",
     ]);
     wait_until("the typed message to reach the API", T, || {
-        bg.fake
-            .turns()
-            .iter()
-            .any(|r| r.prompt().contains("typed through paddock into the background"))
+        bg.fake.turns().iter().any(|r| {
+            r.prompt()
+                .contains("typed through paddock into the background")
+        })
     });
     let row = bg.wait_row(&id, "held", |r| r["backend"] == "holder");
-    assert!(row["command"].as_str().is_some_and(|c| c.contains("attach")), "{row:#}");
+    assert!(
+        row["command"]
+            .as_str()
+            .is_some_and(|c| c.contains("attach")),
+        "{row:#}"
+    );
     // Watched like any session: its screen shows the conversation.
     wait_until("the attached screen to show the typed message", T, || {
         bg.screen(&id).contains("typed through paddock")
@@ -227,7 +237,9 @@ fn a_real_background_agent_is_listed_watched_typed_into_stopped_and_respawned() 
     assert!(said.contains("stopped"), "{said}");
     let stopped = bg.claude(&["agents", "--json", "--all"]);
     assert!(stopped.contains("\"stopped\""), "{stopped}");
-    bg.wait_row(&id, "exited", |r| r["state"] == "exited" && r["backend"] == "claude_bg");
+    bg.wait_row(&id, "exited", |r| {
+        r["state"] == "exited" && r["backend"] == "claude_bg"
+    });
 
     // Respawned through `claude respawn`: live again, same id.
     let said = bg.env.ok(&["restart", &id]);

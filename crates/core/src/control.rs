@@ -448,6 +448,14 @@ pub async fn stop(
     view: &SessionView,
     grace: Duration,
 ) -> Result<Stopped, ControlError> {
+    // A Claude Code background agent ends through `claude stop` (its own grace).
+    if crate::agents::claude_bg::ops::job_id(&view.id).is_some() {
+        handle
+            .claude_bg(&view.id, paddock_proto::BgAction::Stop)
+            .await
+            .map_err(|e| ControlError::Unsupported(e.to_string()))?;
+        return Ok(Stopped::Term);
+    }
     let ended = |h: &Handle| h.registry().get(&view.id).is_none_or(|v| !v.is_running());
     let wait = |limit: Duration| async move {
         let mut events = handle.bus().subscribe();

@@ -926,7 +926,12 @@ no_hooks?: boolean,
  * Keep the variables a parent Claude Code session left in the supervisor's environment
  * (CLAUDECODE, CLAUDE_CODE_*_FILE_DESCRIPTOR...); by default they are removed.
  */
-keep_nested_env?: boolean, };
+keep_nested_env?: boolean, 
+/**
+ * A prompt: start a Claude Code background agent (`claude --bg PROMPT`, run by Claude's
+ * own daemon, listed as `cbg-<id>`) in `cwd` instead of a program (give `command: []`).
+ */
+background?: string, };
 
 export type LogRecord = { id: number, 
 /**
