@@ -174,8 +174,9 @@ fn a_real_background_agent_is_listed_watched_typed_into_stopped_and_respawned() 
     let id = format!("cbg-{job}");
 
     // Listed by `paddock ls` with its backend, prompt, process and state from its files.
-    let row = bg.wait_row(&id, "idle after its first answer", |r| {
-        r["state"] == "idle" && r["rss"].as_u64().is_some_and(|b| b > 0)
+    let row = bg.wait_row(&id, "done with its first answer", |r| {
+        (r["state"] == "waiting_input" || r["state"] == "idle")
+            && r["rss"].as_u64().is_some_and(|b| b > 0)
     });
     assert_eq!(row["backend"], "claude_bg", "{row:#}");
     assert_eq!(row["agent"], "claude", "{row:#}");
@@ -194,7 +195,7 @@ fn a_real_background_agent_is_listed_watched_typed_into_stopped_and_respawned() 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let listed = rt.block_on(async {
         let web = web::Web::of(&bg.env);
-        let token = web.token(&bg.env, "owner").await;
+        let token = web.token(&bg.env, "viewer").await;
         web.call("GET", "/api/v1/sessions", Some(&token), None)
             .await
     });

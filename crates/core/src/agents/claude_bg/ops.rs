@@ -14,6 +14,9 @@ use std::time::Duration;
 /// How long an operation waits for the registry to show its effect.
 const SETTLE: Duration = Duration::from_secs(10);
 
+/// Rows `claude attach` has drawn once it shows the agent (its banner and prompt).
+const DRAWN_ROWS: usize = 3;
+
 /// Why an operation on a background agent failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BgError {
@@ -192,10 +195,44 @@ impl Handle {
             .map_err(|_| open_err("interrupted".into()))?
             .map_err(|e| open_err(e.to_string()))?;
         self.rescan();
-        self.claude_bg_wait(id, "attach", |v| {
-            v.backend == Backend::Holder && v.is_running()
-        })
-        .await
+        let view = self
+            .claude_bg_wait(id, "attach", |v| {
+                v.backend == Backend::Holder && v.is_running()
+            })
+            .await?;
+        self.claude_bg_drawn(id).await?;
+        Ok(view)
+    }
+
+    /// Waits until `claude attach` has drawn the agent's screen: typing before it has
+    /// connected would be lost.
+    async fn claude_bg_drawn(&self, id: &SessionId) -> Result<(), BgError> {
+        use paddock_proto::{Hello, Mode, Request, Response};
+        let socket = self.runtime_dir().socket_path(id);
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        loop {
+            let screen = match paddock_host::client::Client::connect(
+                &socket,
+                Hello::control(Mode::ReadOnly),
+            )
+            .await
+            {
+                Ok(mut c) => c.request(Request::Screen).await.ok(),
+                Err(_) => None,
+            };
+            if let Some(Response::Screen { rows, .. }) = screen {
+                if rows.iter().filter(|r| !r.trim().is_empty()).count() >= DRAWN_ROWS {
+                    return Ok(());
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(BgError::Slow {
+                    id: id.clone(),
+                    action: "attach".into(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
