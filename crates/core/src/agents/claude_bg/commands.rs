@@ -44,7 +44,7 @@ async fn run(args: &[String], cwd: Option<&Path>) -> Result<String, CommandError
     let shown = args.join(" ");
     tokio::task::spawn_blocking(move || run_blocking(&args, cwd.as_deref()))
         .await
-        .unwrap_or_else(|_| Err(CommandError::Timeout { args: shown }))
+        .unwrap_or(Err(CommandError::Timeout { args: shown }))
 }
 
 /// Runs `claude ARGS` and returns its stdout. Its output is read on threads of their own
