@@ -251,7 +251,7 @@ fn a_real_background_agent_is_listed_watched_typed_into_stopped_and_respawned() 
 }
 
 #[test]
-fn paddock_run_bg_starts_one_listed_before_it_returns() {
+fn paddock_run_bg_and_rest_start_one_listed_before_they_return() {
     let bg = Bg::new();
     let mut cmd = bg.env.cmd();
     let out = cmd
@@ -280,6 +280,28 @@ fn paddock_run_bg_starts_one_listed_before_it_returns() {
     );
     let agents = bg.claude(&["agents", "--json"]);
     assert!(agents.contains(id.trim_start_matches("cbg-")), "{agents}");
+
+    // REST starts one the same way (`background` instead of a command).
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let started = rt.block_on(async {
+        let web = web::Web::of(&bg.env);
+        let token = web.token(&bg.env, "operator").await;
+        web.call(
+            "POST",
+            "/api/v1/sessions",
+            Some(&token),
+            Some(serde_json::json!({"command": [], "background": "a task from REST",
+                "cwd": bg.sandbox.project().display().to_string()})),
+        )
+        .await
+    });
+    assert_eq!(started.status, 201, "{}", started.body);
+    let rest_id = started.body["id"].as_str().unwrap_or_default().to_owned();
+    assert!(rest_id.starts_with("cbg-") && rest_id != id, "{}", started.body);
+    assert!(
+        bg.env.ls().iter().any(|r| r["id"] == rest_id.as_str()),
+        "{rest_id} is not in the next ls"
+    );
 }
 
 #[test]
