@@ -290,14 +290,20 @@ fn paddock_run_bg_and_rest_start_one_listed_before_they_return() {
             "POST",
             "/api/v1/sessions",
             Some(&token),
-            Some(serde_json::json!({"command": [], "background": "a task from REST",
-                "cwd": bg.sandbox.project().display().to_string()})),
+            Some(
+                serde_json::json!({"command": [], "background": "a task from REST",
+                "cwd": bg.sandbox.project().display().to_string()}),
+            ),
         )
         .await
     });
     assert_eq!(started.status, 201, "{}", started.body);
     let rest_id = started.body["id"].as_str().unwrap_or_default().to_owned();
-    assert!(rest_id.starts_with("cbg-") && rest_id != id, "{}", started.body);
+    assert!(
+        rest_id.starts_with("cbg-") && rest_id != id,
+        "{}",
+        started.body
+    );
     assert!(
         bg.env.ls().iter().any(|r| r["id"] == rest_id.as_str()),
         "{rest_id} is not in the next ls"
