@@ -4,6 +4,8 @@
 //! One module per subcommand under `cmd/`, each an `Args` struct with `run()`.
 #![forbid(unsafe_code)]
 
+// Claude Code background agents (issue 15, item 1).
+mod claude_bg;
 mod cmd;
 mod errors;
 mod remote_client;

@@ -52,6 +52,17 @@ pub async fn find_any(query: &str) -> anyhow::Result<AnyTarget> {
                 return Err(not_held.into());
             };
             match pick(&views, query) {
+                // A Claude Code background agent: its terminal opens on first use.
+                Some(v) if paddock_core::agents::claude_bg::ops::job_id(&v.id).is_some() => {
+                    let opened =
+                        crate::claude_bg::act(&v.id, paddock_proto::BgAction::Open).await?;
+                    let all = sessions::list(&dir).await;
+                    let info = sessions::resolve(&all, opened.id.as_str())?;
+                    Ok(AnyTarget::Held(Target {
+                        dir,
+                        info: info.clone(),
+                    }))
+                }
                 Some(v) => Ok(AnyTarget::Unheld(Unheld { view: v.clone() })),
                 None => Err(not_held.into()),
             }

@@ -1,6 +1,10 @@
 //! The supervisor's side of agent adapters: what a hook event, a screen or a status file means
 //! for the state machine, and how an answer or an interrupt reaches each agent.
 
+// --- begin: Claude Code background agents (issue 15, item 1) ---
+pub mod claude_bg;
+// --- end: Claude Code background agents ---
+
 use crate::state::{HookSignal, ScreenSignal};
 use paddock_agents::claude;
 use paddock_agents::claude::hooks::PermissionDecision;

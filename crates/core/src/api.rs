@@ -95,6 +95,22 @@ async fn connection(stream: UnixStream, handle: Handle) {
                     e.to_string(),
                 )),
             },
+            // --- begin: Claude Code background agents (issue 15, item 1) ---
+            Request::ClaudeBg { session, action } => handle
+                .claude_bg(&session, action)
+                .await
+                .map(|view| Response::Sessions {
+                    sessions: vec![view],
+                })
+                .map_err(|e| bg_error(&e)),
+            Request::StartBackground { prompt, cwd } => handle
+                .start_background(&prompt, std::path::Path::new(&cwd))
+                .await
+                .map(|view| Response::Sessions {
+                    sessions: vec![view],
+                })
+                .map_err(|e| bg_error(&e)),
+            // --- end: Claude Code background agents ---
             Request::Status => Ok(Response::Status {
                 status: Box::new(handle.status()),
             }),
@@ -293,4 +309,15 @@ fn owner_access(handle: &Handle, req: Request) -> Result<Response, ErrorPayload>
             "not an access request",
         )),
     }
+}
+
+/// A background agent's error as the wire says it.
+fn bg_error(e: &crate::agents::claude_bg::ops::BgError) -> ErrorPayload {
+    use crate::agents::claude_bg::ops::BgError as B;
+    let code = match e {
+        B::NotBackground(_) | B::Unknown(_) => ErrorCode::NotFound,
+        e if e.is_bad_request() => ErrorCode::Invalid,
+        _ => ErrorCode::Internal,
+    };
+    ErrorPayload::new(code, e.to_string())
 }

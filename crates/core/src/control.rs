@@ -201,6 +201,13 @@ pub(crate) async fn terminal(handle: &Handle, view: &SessionView) -> Result<Clie
             view.name, view.pid
         )));
     }
+    // A Claude Code background agent's terminal is opened on first use (`claude attach`).
+    if view.backend == Backend::ClaudeBg {
+        handle
+            .claude_bg(&view.id, paddock_proto::BgAction::Open)
+            .await
+            .map_err(|e| ControlError::Unsupported(e.to_string()))?;
+    }
     let mut hello = Hello::control(Mode::ReadWrite);
     hello.client_name = Some("control".into());
     Client::connect(&handle.runtime_dir().socket_path(&view.id), hello)
@@ -317,7 +324,7 @@ async fn wait_not_working(handle: &Handle, view: &SessionView) {
 /// process's group.
 pub async fn signal(handle: &Handle, view: &SessionView, sig: Signal) -> Result<(), ControlError> {
     match view.backend {
-        Backend::External => signal_process(view, sig),
+        Backend::External | Backend::ClaudeBg => signal_process(view, sig),
         Backend::Holder | Backend::Tmux => {
             let mut client = terminal(handle, view).await?;
             client
@@ -441,6 +448,14 @@ pub async fn stop(
     view: &SessionView,
     grace: Duration,
 ) -> Result<Stopped, ControlError> {
+    // A Claude Code background agent ends through `claude stop` (its own grace).
+    if crate::agents::claude_bg::ops::job_id(&view.id).is_some() {
+        handle
+            .claude_bg(&view.id, paddock_proto::BgAction::Stop)
+            .await
+            .map_err(|e| ControlError::Unsupported(e.to_string()))?;
+        return Ok(Stopped::Term);
+    }
     let ended = |h: &Handle| h.registry().get(&view.id).is_none_or(|v| !v.is_running());
     let wait = |limit: Duration| async move {
         let mut events = handle.bus().subscribe();

@@ -50,6 +50,8 @@ pub async fn follow(handle: Handle, mut shutdown: watch::Receiver<bool>) {
             .filter(|v| {
                 v.is_running()
                     && v.agent.as_deref() == Some("claude")
+                    // A background agent's state comes from its own state file.
+                    && crate::agents::claude_bg::ops::job_id(&v.id).is_none()
                     && !handle.agents().facts(&v.id).is_some_and(|f| f.hooked)
             })
             .collect();

@@ -432,6 +432,11 @@ impl Supervisor {
             handle.clone(),
             rx.clone(),
         ));
+        // Claude Code background agents (issue 15, item 1).
+        tasks.spawn(crate::agents::claude_bg::follow::run(
+            handle.clone(),
+            rx.clone(),
+        ));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
         tasks.spawn(crate::mcp::local::serve(
             mcp_listener,

@@ -20,6 +20,8 @@ pub enum TerminalError {
     Holder(ClientError),
     #[error("cannot signal process {pid}: {source}")]
     Os { pid: u32, source: nix::Error },
+    #[error(transparent)]
+    Background(#[from] crate::agents::claude_bg::ops::BgError),
 }
 
 impl From<ClientError> for TerminalError {
@@ -50,6 +52,14 @@ impl Handle {
         hello: Hello,
     ) -> Result<Client, TerminalError> {
         let socket = self.holder_socket(id)?;
+        // A Claude Code background agent's terminal is opened on first use (`claude attach`).
+        if self
+            .registry()
+            .get(id)
+            .is_some_and(|v| v.backend == Backend::ClaudeBg)
+        {
+            self.claude_bg(id, paddock_proto::BgAction::Open).await?;
+        }
         Ok(Client::connect(&socket, hello).await?)
     }
 
@@ -76,7 +86,14 @@ impl Handle {
             .registry()
             .get(id)
             .ok_or_else(|| TerminalError::NoSuchSession(id.clone()))?;
-        if view.backend == Backend::External {
+        // Claude Code's background agents end through Claude's own command.
+        if crate::agents::claude_bg::ops::job_id(id).is_some()
+            && matches!(signal, Signal::Term | Signal::Kill)
+        {
+            self.claude_bg(id, paddock_proto::BgAction::Stop).await?;
+            return Ok(());
+        }
+        if matches!(view.backend, Backend::External | Backend::ClaudeBg) {
             let sig = paddock_host::to_nix(signal);
             let pid = i32::try_from(view.pid).unwrap_or(0);
             if pid <= 0 {

@@ -181,7 +181,8 @@ impl Watcher {
                     ));
                 }
             } else if let Some(view) = self.registry.get(id) {
-                if view.backend != Backend::Holder && !self.is_bridged(id) {
+                if matches!(view.backend, Backend::Tmux | Backend::External) && !self.is_bridged(id)
+                {
                     self.registry.remove(id);
                 }
             }
@@ -198,7 +199,9 @@ impl Watcher {
             .registry
             .list()
             .iter()
-            .filter(|v| v.backend == Backend::Holder || self.is_bridged(&v.id))
+            .filter(|v| {
+                matches!(v.backend, Backend::Holder | Backend::ClaudeBg) || self.is_bridged(&v.id)
+            })
             .map(|v| v.pid)
             .collect();
         if self.tmux_enabled {
@@ -335,6 +338,10 @@ impl Watcher {
 
     fn discover_external(&mut self, seen: &mut HashSet<SessionId>, claimed: &HashSet<u32>) {
         for agent in self.monitor.find_agents() {
+            // Claude's daemon and its spare REPLs: its agents are listed from their files.
+            if crate::agents::claude_bg::is_daemon_process(&agent.cmd) {
+                continue;
+            }
             let inside = std::iter::once(agent.pid)
                 .chain(self.monitor.ancestors(agent.pid))
                 .any(|p| claimed.contains(&p));

@@ -554,6 +554,8 @@ async fn handle_request(
         }
         Request::ListSessions
         | Request::Adopt { .. }
+        | Request::ClaudeBg { .. }
+        | Request::StartBackground { .. }
         | Request::Status
         | Request::Hook(_)
         | Request::Permissions { .. }

@@ -59,6 +59,17 @@ pub enum Request {
     /// session, once the supervisor lists it, so that the starter's next `ls` shows it
     /// (supervisor only).
     Adopt { session: SessionId },
+    // --- begin: Claude Code background agents (issue 15, item 1) ---
+    /// Act on one of Claude Code's background agents through Claude's own commands; answered
+    /// with `sessions` holding it as listed afterwards (supervisor only).
+    ClaudeBg {
+        session: SessionId,
+        action: BgAction,
+    },
+    /// Start a Claude Code background agent (`claude --bg PROMPT` in `cwd`); answered with
+    /// `sessions` holding it once the supervisor lists it (supervisor only).
+    StartBackground { prompt: String, cwd: String },
+    // --- end: Claude Code background agents ---
     /// The supervisor's own status and health (supervisor only).
     Status,
     /// A one-time pairing offer for a new device with this role (supervisor only).
@@ -337,6 +348,18 @@ impl FromStr for Signal {
         };
         Ok(sig)
     }
+}
+
+/// What to do to a Claude Code background agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BgAction {
+    /// Open its terminal: `claude attach <id>` in a holder, linked to the session.
+    Open,
+    /// `claude stop <id>`: it ends; its conversation is kept.
+    Stop,
+    /// `claude respawn <id>`: start it again, same id and conversation.
+    Respawn,
 }
 
 /// A holder's answers.
@@ -807,6 +830,14 @@ mod tests {
             Request::Permissions { all: true },
             Request::Adopt {
                 session: SessionId::parse("abc123").expect("valid"),
+            },
+            Request::ClaudeBg {
+                session: SessionId::parse("cbg-e21643de").expect("valid"),
+                action: BgAction::Respawn,
+            },
+            Request::StartBackground {
+                prompt: "say hello".into(),
+                cwd: "/tmp".into(),
             },
             Request::Notifications { limit: 5 },
             Request::NotifyTest {

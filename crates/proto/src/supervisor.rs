@@ -18,6 +18,9 @@ pub enum Backend {
     /// A process in a terminal Paddock cannot reach (Terminal.app, iTerm, a bare tty):
     /// metrics and signals only.
     External,
+    /// One of Claude Code's background agents (`claude --bg`), run by Claude's own daemon:
+    /// its terminal is opened on demand with `claude attach` in a holder.
+    ClaudeBg,
 }
 
 impl std::fmt::Display for Backend {
@@ -26,6 +29,7 @@ impl std::fmt::Display for Backend {
             Backend::Holder => "holder",
             Backend::Tmux => "tmux",
             Backend::External => "external",
+            Backend::ClaudeBg => "claude-bg",
         })
     }
 }

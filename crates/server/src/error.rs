@@ -107,6 +107,8 @@ impl From<TerminalError> for ApiError {
             },
             TerminalError::Holder(_) => ApiErrorCode::Unavailable,
             TerminalError::Os { .. } => ApiErrorCode::Unavailable,
+            TerminalError::Background(b) if b.is_bad_request() => ApiErrorCode::BadRequest,
+            TerminalError::Background(_) => ApiErrorCode::Unavailable,
         };
         Self::new(code, e.to_string())
     }

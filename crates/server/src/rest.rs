@@ -109,6 +109,11 @@ pub struct StartSessionRequest {
     #[serde(default)]
     #[ts(optional)]
     pub keep_nested_env: Option<bool>,
+    /// A prompt: start a Claude Code background agent (`claude --bg PROMPT`, run by Claude's
+    /// own daemon, listed as `cbg-<id>`) in `cwd` instead of a program (give `command: []`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub background: Option<String>,
 }
 
 /// `GET /api/v1/processes`.
@@ -305,6 +310,18 @@ pub async fn start_session(
     caller: Caller,
     ApiJson(req): ApiJson<StartSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
+    if let Some(prompt) = req.background.clone() {
+        let r = start_background(&st, &prompt, req.cwd).await;
+        let view = audited(
+            &st,
+            &caller,
+            "session.start",
+            format!("claude --bg {prompt:?}"),
+            r,
+        )
+        .await?;
+        return Ok((StatusCode::CREATED, Json(view)));
+    }
     let target = req.command.join(" ");
     let r = start_request(req);
     let r = match r {
@@ -313,6 +330,28 @@ pub async fn start_session(
     };
     let view = audited(&st, &caller, "session.start", target, r).await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `claude --bg PROMPT` in `cwd` (default: the supervisor's home directory).
+async fn start_background(
+    st: &AppState,
+    prompt: &str,
+    cwd: Option<String>,
+) -> Result<SessionView, ApiError> {
+    let cwd = match cwd {
+        Some(cwd) => std::path::PathBuf::from(cwd),
+        None => std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "give `cwd`: the supervisor has no home directory to default to",
+                )
+            })?,
+    };
+    st.handle
+        .start_background(prompt, &cwd)
+        .await
+        .map_err(|e| paddock_core::terminal::TerminalError::from(e).into())
 }
 
 /// The core request for a REST one, with the endpoint's defaults.

@@ -13,6 +13,12 @@ pub struct Args {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
+        // A Claude Code background agent restarts through `claude respawn`.
+        if crate::claude_bg::act_if_background(&self.session, paddock_proto::BgAction::Respawn)
+            .await?
+        {
+            return Ok(());
+        }
         let target = target::find(&self.session).await?;
         let mut client = target.connect(Hello::control(Mode::ReadWrite)).await?;
         client.request(Request::Restart).await?;

@@ -54,8 +54,13 @@ pub struct Args {
     /// names them). A variable given with --env is always kept.
     #[arg(long)]
     pub keep_nested_env: bool,
+    /// Start a Claude Code background agent instead (`claude --bg PROMPT`, run by Claude's
+    /// own daemon; needs `paddock up`): listed as session `cbg-<id>`, opened with `paddock
+    /// attach`, stopped with `paddock kill`, respawned with `paddock restart`.
+    #[arg(long, value_name = "PROMPT", conflicts_with_all = ["command", "attach", "name"])]
+    pub bg: Option<String>,
     /// The command and its arguments (put them after `--`).
-    #[arg(required = true, value_name = "CMD")]
+    #[arg(required_unless_present = "bg", value_name = "CMD")]
     pub command: Vec<String>,
 }
 
@@ -97,6 +102,16 @@ fn parse_bytes(s: &str) -> Result<usize, String> {
 
 impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Some(prompt) = &self.bg {
+            let cwd = match &self.cwd {
+                Some(c) => std::path::absolute(c)
+                    .with_context(|| format!("cannot resolve the directory {}", c.display()))?,
+                None => std::env::current_dir().context("cannot read the current directory")?,
+            };
+            let view = crate::claude_bg::start(prompt, &cwd).await?;
+            println!("{}", view.id);
+            return Ok(());
+        }
         let attach = self.attach;
         let id = start(self).await?;
         if attach {

@@ -112,6 +112,11 @@ impl Args {
 
 impl StopArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        // A Claude Code background agent stops through `claude stop`.
+        if crate::claude_bg::act_if_background(&self.session, paddock_proto::BgAction::Stop).await?
+        {
+            return Ok(());
+        }
         if signal_unheld(&self.session, Signal::Term).await? {
             return Ok(());
         }
@@ -143,6 +148,11 @@ impl StopArgs {
 
 impl KillArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        // A Claude Code background agent stops through `claude stop`.
+        if crate::claude_bg::act_if_background(&self.session, paddock_proto::BgAction::Stop).await?
+        {
+            return Ok(());
+        }
         if signal_unheld(&self.session, Signal::Kill).await? {
             return Ok(());
         }

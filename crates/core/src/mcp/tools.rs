@@ -202,7 +202,8 @@ pub struct Done {
 /// Arguments of `spawn_session`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SpawnArgs {
-    /// The program (looked up in PATH), e.g. `claude`.
+    /// The program (looked up in PATH), e.g. `claude`; leave empty with `background`.
+    #[serde(default)]
     pub command: String,
     #[serde(default)]
     pub args: Vec<String>,
@@ -211,6 +212,10 @@ pub struct SpawnArgs {
     /// A name to refer to it by (unique); default: the program's name made unique.
     #[serde(default)]
     pub name: Option<String>,
+    /// A prompt: start a Claude Code background agent (`claude --bg PROMPT`, run by Claude's
+    /// own daemon, listed as `cbg-<id>`) in `cwd` instead of a program.
+    #[serde(default)]
+    pub background: Option<String>,
 }
 
 /// Arguments of `wait_for`.
@@ -611,12 +616,24 @@ impl PaddockMcp {
     }
 
     #[tool(
-        description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex."
+        description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex; or, with `background`, a Claude Code background agent (`claude --bg`)."
     )]
     async fn spawn_session(&self, args: Parameters<SpawnArgs>) -> ToolResult<Done> {
         self.caller.need(Permission::Control)?;
         self.require_orchestrator("spawning a session")?;
         let args = args.0;
+        if let Some(prompt) = &args.background {
+            let result = self
+                .handle
+                .start_background(prompt, std::path::Path::new(&args.cwd))
+                .await
+                .map(|v| Done {
+                    detail: format!("started background agent {} ({})", v.name, v.id),
+                    session: summary(&v, &self.caller),
+                })
+                .map_err(|e| e.to_string());
+            return result.map(Json);
+        }
         let mut req = crate::start::StartRequest::new(
             args.command.clone(),
             args.args,

@@ -9,7 +9,7 @@ export type Signal = "INT" | "TERM" | "KILL" | "HUP" | "STOP" | "CONT";
 
 export type SessionState = "running" | "exited";
 
-export type Backend = "holder" | "tmux" | "external";
+export type Backend = "holder" | "tmux" | "external" | "claude_bg";
 
 export type SessionView = { id: SessionId, name: string, command: string, cwd: string, pid: number, started_at: string, 
 /**
@@ -935,7 +935,12 @@ no_hooks?: boolean,
  * Keep the variables a parent Claude Code session left in the supervisor's environment
  * (CLAUDECODE, CLAUDE_CODE_*_FILE_DESCRIPTOR...); by default they are removed.
  */
-keep_nested_env?: boolean, };
+keep_nested_env?: boolean, 
+/**
+ * A prompt: start a Claude Code background agent (`claude --bg PROMPT`, run by Claude's
+ * own daemon, listed as `cbg-<id>`) in `cwd` instead of a program (give `command: []`).
+ */
+background?: string, };
 
 export type LogRecord = { id: number, 
 /**
