@@ -161,6 +161,8 @@ fn holder_op(msg: &Message) -> Option<&'static str> {
             | Request::Insight { .. }
             | Request::History { .. }
             | Request::Control { .. }
+            | Request::ClaudeBg { .. }
+            | Request::StartBackground { .. }
             | Request::Unknown => None,
         },
         Message::Response { payload, .. } => match payload {
