@@ -28,22 +28,33 @@ impl Terminal {
     }
 
     fn start_with(env: &Env, name: &str, command: &str, vars: &[(&str, &str)]) -> Self {
+        Self::spawn(env, name, &["script", "-qfc", command, "/dev/null"], vars)
+    }
+
+    /// CMD in a PTY that Python's `pty.spawn` owns: `reptyr -T` takes its master (it does
+    /// not take `script`'s, see docs/design/holder.md).
+    fn start_python(env: &Env, name: &str, command: &str) -> Self {
+        let emulator = "import pty, sys; pty.spawn(['bash', '-c', sys.argv[1]])";
+        Self::spawn(env, name, &["python3", "-c", emulator, command], &[])
+    }
+
+    fn spawn(env: &Env, name: &str, argv: &[&str], vars: &[(&str, &str)]) -> Self {
         let screen = env.dir().join(format!("{name}.screen"));
         let out = std::fs::File::create(&screen).expect("screen file");
-        let mut child = Command::new("script")
-            .args(["-qfc", command, "/dev/null"])
+        let mut child = Command::new(argv[0])
+            .args(&argv[1..])
             .envs(vars.iter().copied())
             .stdin(Stdio::piped())
             .stdout(out)
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
-            .expect("script (util-linux) runs");
+            .expect("the terminal emulator (script or python3) runs");
         let keys = child.stdin.take().expect("stdin");
         let script = child.id();
         let mut program = 0;
         wait_until(
-            "script starts its program on a terminal",
+            "the emulator starts its program on a terminal",
             Duration::from_secs(10),
             || {
                 let children =
@@ -54,7 +65,7 @@ impl Terminal {
                     .next()
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(0);
-                program != 0 && has_terminal(program) && comm(program) != "script"
+                program != 0 && has_terminal(program)
             },
         );
         Self {
@@ -67,6 +78,16 @@ impl Terminal {
 
     fn screen(&self) -> String {
         std::fs::read_to_string(&self.screen).unwrap_or_default()
+    }
+
+    /// The screen as a 120x40 terminal shows it (for full-screen programs).
+    fn rendered(&self) -> String {
+        let bytes = std::fs::read(&self.screen).unwrap_or_default();
+        let size = paddock_proto::Size {
+            cols: 120,
+            rows: 40,
+        };
+        paddock_host::text::render(&bytes, size, 200).join("\n")
     }
 
     fn type_bytes(&mut self, bytes: &[u8]) {
@@ -283,4 +304,81 @@ fn refusals_say_why_and_start_nothing() {
     // Nothing was started, and the old terminal was left alone.
     assert!(env.ls().is_empty(), "{:?}", env.ls());
     assert!(!old.screen().contains("paddock:"), "{}", old.screen());
+}
+
+/// The real Claude Code, started offline in a plain terminal, adopted with its whole
+/// terminal (it runs helper processes in its process group, so alone it is often refused):
+/// the supervisor sees through the relay and recognises the agent.
+#[test]
+fn a_real_claude_code_in_a_plain_terminal_is_adopted_with_its_terminal_and_recognised() {
+    use paddock_fakeapi::agents::{self, ClaudeSandbox};
+    use paddock_fakeapi::{FakeApi, Script};
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let fake = FakeApi::start(Script::new()).expect("fake API");
+    let sb = ClaudeSandbox::new(&fake.url()).expect("sandbox");
+    let env = Env::new();
+    let _up = env.up_with(&[("HOME".into(), sb.home().display().to_string())]);
+    let mut line = format!(
+        "stty cols 120 rows 40; cd '{}' && exec env",
+        sb.project().display()
+    );
+    for k in sb.unset() {
+        line.push_str(&format!(" -u {k}"));
+    }
+    line.push_str(" TERM=xterm-256color");
+    for (k, v) in sb.env() {
+        line.push_str(&format!(" {k}='{v}'"));
+    }
+    line.push_str(&format!(" '{}' --permission-mode manual", claude.display()));
+    let old = Terminal::start_python(&env, "claude", &line);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while !old.rendered().contains("? for shortcuts") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no Claude Code prompt on its terminal within 90 s; it shows:\n{}",
+            old.rendered()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = old.program;
+
+    // Alone it may be refused, or not, depending on whether one of its short-lived helpers
+    // runs in its process group at that instant (the refusal is tested with a pipeline in
+    // `refusals_say_why_and_start_nothing`); its whole terminal always moves.
+    let id = env
+        .ok(&["adopt", "--whole-terminal", &pid.to_string()])
+        .trim()
+        .to_owned();
+    assert!(
+        old.screen()
+            .contains(&format!("moved to Paddock session {id}")),
+        "{}",
+        old.rendered()
+    );
+    let mut row = serde_json::Value::Null;
+    wait_until(
+        "the session is recognised as Claude Code",
+        Duration::from_secs(30),
+        || {
+            row = env
+                .ls()
+                .into_iter()
+                .find(|r| r["id"] == id.as_str())
+                .unwrap_or_default();
+            row["agent"] == "claude"
+        },
+    );
+    assert_eq!(row["pid"], pid, "{row}");
+    assert_eq!(row["name"], "claude", "{row}");
+    // Typed into through Paddock: the text appears in Claude Code's input box.
+    env.ok(&["send", &id, "typed through paddock"]);
+    wait_until(
+        "the typed text on Claude Code's screen",
+        Duration::from_secs(30),
+        || logs(&env, &id).contains("typed through paddock"),
+    );
+    env.ok(&["kill", &id]);
+    wait_until("Claude Code ends", Duration::from_secs(10), || {
+        matches!(proc_state(pid), 'Z' | '?')
+    });
 }

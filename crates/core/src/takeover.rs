@@ -31,6 +31,9 @@ pub struct AdoptRequest {
     pub name: Option<String>,
     /// The new terminal's size.
     pub size: Size,
+    /// Move the whole terminal (`reptyr -T`): every program on it, the shell that started
+    /// the process included, instead of the process alone.
+    pub whole_terminal: bool,
 }
 
 /// Why a process was not taken over. Every message says what to do.
@@ -44,6 +47,8 @@ pub enum TakeoverError {
     NoProcess(u32),
     #[error("process {pid} belongs to another user (uid {uid}); only your own processes can be adopted: run `paddock adopt` as that user")]
     NotYours { pid: u32, uid: u32 },
+    #[error("process {pid} ({command}) is not on a pseudo-terminal (a console, a serial line), whose whole terminal cannot be taken; adopt it alone (without --whole-terminal)")]
+    NotPty { pid: u32, command: String },
     #[error("process {pid} ({command}) has no terminal, so there is nothing to take over; only a program running in a terminal can be adopted")]
     NoTerminal { pid: u32, command: String },
     #[error("process {pid} ({command}) already runs in Paddock session {id}; `paddock attach {id}` shows it")]
@@ -52,7 +57,7 @@ pub enum TakeoverError {
         command: String,
         id: String,
     },
-    #[error("process {pid} ({command}) shares its process group with {others}; only a program alone in its group can be moved (its other processes would stay behind on the old terminal). End them, or start the program under Paddock instead: `paddock run -- {command}`")]
+    #[error("process {pid} ({command}) shares its process group with {others}; only a program alone in its group can be moved by itself (its other processes would stay behind on the old terminal). Move its whole terminal instead, with every program on it: `paddock adopt --whole-terminal {pid}`")]
     SharedGroup {
         pid: u32,
         command: String,
@@ -63,7 +68,12 @@ pub enum TakeoverError {
     #[error("the system refused to let reptyr trace process {pid} (ptrace: operation not permitted). A Yama setting (`kernel.yama.ptrace_scope`, 1 or more), a container without CAP_SYS_PTRACE, or a debugger already attached prevents it; `sudo sysctl kernel.yama.ptrace_scope=0` allows it until reboot. The program stays where it was")]
     PtraceDenied { pid: u32 },
     #[error(
-        "reptyr could not move process {pid}; the program stays where it was. reptyr said: {said}"
+        "reptyr could not move process {pid}; the program stays where it was. reptyr said: {said}{}",
+        if said.contains("process group") {
+            format!(" (it started processes in its group meanwhile; move its whole terminal instead: `paddock adopt --whole-terminal {pid}`)")
+        } else {
+            String::new()
+        }
     )]
     Failed { pid: u32, said: String },
     #[error("process {pid} had not moved {} s after reptyr started (session {id}); `paddock logs {id}` shows what reptyr said", MOVE_WAIT.as_secs())]
@@ -127,10 +137,11 @@ pub async fn adopt(
         ),
     );
     let (dir2, exe2, spec2) = (dir.clone(), exe.to_owned(), spec.clone());
-    tokio::task::spawn_blocking(move || start::spawn(&exe2, &dir2, &spec2))
+    let ready = tokio::task::spawn_blocking(move || start::spawn(&exe2, &dir2, &spec2))
         .await
         .map_err(|_| StartError::Interrupted)??;
-    match wait_moved(dir, &id, &target).await {
+    let whole = spec.args.first().is_some_and(|a| a == "-T");
+    match wait_moved(dir, &id, &target, whole.then_some(ready.holder_pid)).await {
         Ok(()) => Ok(id),
         Err(e) => {
             note(
@@ -185,7 +196,14 @@ fn prepare(
         });
     };
     let others = group_members(&target);
-    if !others.is_empty() {
+    if req.whole_terminal {
+        if !(136..=143).contains(&kernel_dev(target.tty_nr).0) {
+            return Err(TakeoverError::NotPty {
+                pid,
+                command: shown,
+            });
+        }
+    } else if !others.is_empty() {
         return Err(TakeoverError::SharedGroup {
             pid,
             command: shown,
@@ -212,7 +230,15 @@ fn prepare(
         hooks: false,
         mcp: false,
         keep_nested_env: true,
-        ..StartRequest::new(reptyr.display().to_string(), vec![pid.to_string()], cwd)
+        ..StartRequest::new(
+            reptyr.display().to_string(),
+            if req.whole_terminal {
+                vec!["-T".to_owned(), pid.to_string()]
+            } else {
+                vec![pid.to_string()]
+            },
+            cwd,
+        )
     };
     let mut spec = start::prepare(request, dir, existing, exe)?;
     spec.adopted = Some(Adopted {
@@ -227,15 +253,27 @@ fn prepare(
     })
 }
 
-/// Waits until the process's terminal is reptyr's (its controlling terminal changed), or
-/// reptyr ended without moving it (then says why, and removes the session).
-async fn wait_moved(dir: &RuntimeDir, id: &SessionId, target: &Proc) -> Result<(), TakeoverError> {
+/// Waits until the process's terminal is reptyr's, or reptyr ended without moving it (then
+/// says why, and removes the session). Alone, the process's controlling terminal changes to
+/// reptyr's; with its whole terminal (`whole`: the holder's pid) the terminal stays and its
+/// master moves into reptyr, the holder's child.
+async fn wait_moved(
+    dir: &RuntimeDir,
+    id: &SessionId,
+    target: &Proc,
+    whole: Option<u32>,
+) -> Result<(), TakeoverError> {
     let pid = target.pid;
     let socket = dir.socket_path(id);
     let deadline = tokio::time::Instant::now() + MOVE_WAIT;
     loop {
         match read_proc(pid) {
-            Ok(now) if now.tty_nr != target.tty_nr && now.tty_nr != 0 => return Ok(()),
+            Ok(now) if whole.is_none() && now.tty_nr != target.tty_nr && now.tty_nr != 0 => {
+                return Ok(())
+            }
+            Ok(_) if whole.is_some_and(|holder| holds_master(holder, target.tty_nr)) => {
+                return Ok(())
+            }
             Ok(_) => {}
             // The program ended meanwhile: nothing left to move.
             Err(_) => {
@@ -415,6 +453,31 @@ fn user_dev(dev: u64) -> (u64, u64) {
         ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff),
         (dev & 0xff) | ((dev >> 12) & !0xff),
     )
+}
+
+/// Whether a child of `holder` (reptyr) holds the master of the pseudo-terminal `tty_nr`
+/// (`tty-index` in the fd's `fdinfo`, Linux 4.14 and later).
+fn holds_master(holder: u32, tty_nr: u32) -> bool {
+    let index = kernel_dev(tty_nr).1;
+    let children = std::fs::read_to_string(format!("/proc/{holder}/task/{holder}/children"))
+        .unwrap_or_default();
+    children.split_whitespace().any(|child| {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{child}/fd")) else {
+            return false;
+        };
+        fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|l| l == Path::new("/dev/ptmx"))
+                && std::fs::read_to_string(format!(
+                    "/proc/{child}/fdinfo/{}",
+                    fd.file_name().to_string_lossy()
+                ))
+                .is_ok_and(|info| {
+                    info.lines()
+                        .filter_map(|l| l.strip_prefix("tty-index:"))
+                        .any(|n| n.trim().parse() == Ok(index))
+                })
+        })
+    })
 }
 
 /// The other processes in the target's process group, as `pid (name)`.
