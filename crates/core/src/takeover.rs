@@ -76,7 +76,7 @@ pub enum TakeoverError {
         }
     )]
     Failed { pid: u32, said: String },
-    #[error("process {pid} had not moved {} s after reptyr started (session {id}); `paddock logs {id}` shows what reptyr said", MOVE_WAIT.as_secs())]
+    #[error("process {pid} had not moved {} s after reptyr started (session {id}); `paddock logs {id}` shows what reptyr said and `paddock rm --force {id}` ends it", MOVE_WAIT.as_secs())]
     Timeout { pid: u32, id: SessionId },
     #[error("cannot read {path}: {source}")]
     Proc {
