@@ -222,6 +222,11 @@ fn a_loop_started_under_script_is_adopted_listed_typed_into_attached_and_stopped
         stderr(&again)
     );
 
+    // Paddock did not start it, so it cannot start it again.
+    let restart = env.paddock(&["restart", &id]);
+    assert!(!restart.status.success());
+    assert!(stderr(&restart).contains("adopted"), "{}", stderr(&restart));
+
     // Stopping the session ends the adopted program itself.
     env.ok(&["stop", &id]);
     wait_until("the adopted program ends", Duration::from_secs(10), || {
