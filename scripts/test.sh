@@ -24,6 +24,11 @@ need ps || apt_install procps
 # --- end upgrade ---
 # A private session bus for the desktop-notification tests (crates/cli/tests/notifications.rs).
 need dbus-daemon || apt_install dbus
+# adopt: begin. `paddock adopt` moves a process with reptyr; its test starts the process
+# under `script` (util-linux, in Debian's bsdutils) in a PTY Paddock does not own.
+need reptyr || apt_install reptyr
+need script || apt_install bsdutils
+# adopt: end
 if ! need cargo; then
   echo "error: cargo is not installed; install Rust from https://rustup.rs and run this again" >&2
   exit 1

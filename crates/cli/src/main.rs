@@ -59,6 +59,9 @@ enum Command {
     Hook(cmd::hook::Args),
     Rm(cmd::rm::Args),
     TmuxAttach(cmd::tmux_attach::Args),
+    // adopt: begin
+    Adopt(cmd::adopt::Args),
+    // adopt: end
     Completions(cmd::completions::Args),
     DefaultConfig(cmd::default_config::Args),
     Service(cmd::service::Args),
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
             Command::Restart(a) => a.run().await,
             Command::Rm(a) => a.run().await,
             Command::TmuxAttach(a) => a.run().await,
+            Command::Adopt(a) => a.run().await, // adopt
             Command::Completions(a) => a.run(),
             Command::DefaultConfig(a) => a.run(),
             Command::Service(a) => a.run().await,

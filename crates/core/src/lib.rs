@@ -39,6 +39,7 @@ pub mod start;
 pub mod state;
 pub mod status_files;
 pub mod supervisor;
+pub mod takeover;
 pub mod terminal;
 pub mod tmux;
 pub mod transcripts;

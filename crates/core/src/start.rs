@@ -255,6 +255,7 @@ pub fn prepare(
         grace_secs: req.grace.as_secs(),
         max_lag: spec::DEFAULT_MAX_LAG,
         tmux: None,
+        adopted: None,
     })
 }
 
@@ -320,7 +321,7 @@ impl Handle {
 }
 
 /// The program's file name, with `-2`, `-3`... when a session has it already.
-fn unique_name(program: &str, existing: &[SessionInfo]) -> String {
+pub(crate) fn unique_name(program: &str, existing: &[SessionInfo]) -> String {
     let base = Path::new(program)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -89,6 +89,9 @@ pub struct Agent {
     /// Chunks queued for the writer thread and not yet fully written: while any are, input
     /// must queue behind them to keep its order.
     queued: Arc<AtomicUsize>,
+    /// A process outside the agent's group that its signals reach too: the one a takeover
+    /// (reptyr) moved onto this PTY, in a session of its own.
+    adopted: Option<u32>,
 }
 
 impl Agent {
@@ -170,6 +173,7 @@ impl Agent {
             input,
             writer,
             queued,
+            adopted: None,
         })
     }
 
@@ -213,11 +217,26 @@ impl Agent {
             .map_err(|e| AgentError::Resize(e.to_string()))
     }
 
+    /// Makes [`Agent::signal`] reach `pid`'s process group and its terminal's foreground
+    /// group as well (an adopted process, which is not in the agent's group).
+    pub fn also_signal(&mut self, pid: u32) {
+        self.adopted = Some(pid);
+    }
+
     /// Sends `sig` to the agent's process group and, when a job inside it (say a command
     /// a shell started) owns the terminal's foreground, to that group too: what the agent
-    /// would get from a terminal, plus the agent itself.
+    /// would get from a terminal, plus the agent itself (and an adopted process's groups).
     pub fn signal(&self, sig: Signal) -> Result<(), AgentError> {
         let nix_sig = to_nix(sig);
+        if let Some(pid) = self.adopted {
+            // Gone already: the takeover's exit is on its way.
+            let _ = signal::killpg(Pid::from_raw(pid as i32), nix_sig);
+            if let Some(fg) = crate::tmux_pane::foreground_group(pid) {
+                if fg > 0 && fg != pid as i32 {
+                    let _ = signal::killpg(Pid::from_raw(fg), nix_sig);
+                }
+            }
+        }
         let group = Pid::from_raw(self.pid as i32);
         match signal::killpg(group, nix_sig) {
             // The group is already empty: the agent is exiting and its exit is on its way.

@@ -464,8 +464,15 @@ async fn serve(
     let info = SessionInfo {
         id: spec.id.clone(),
         name: spec.name.clone(),
-        command: spec.command.clone(),
-        args: spec.args.clone(),
+        // An adopted process is the session's program; the takeover (reptyr) is plumbing.
+        command: spec
+            .adopted
+            .as_ref()
+            .map_or_else(|| spec.command.clone(), |a| a.command.clone()),
+        args: spec
+            .adopted
+            .as_ref()
+            .map_or_else(|| spec.args.clone(), |a| a.args.clone()),
         cwd: spec.cwd.display().to_string(),
         pid: 0,
         holder_pid: std::process::id(),
@@ -594,6 +601,15 @@ async fn serve(
                     }
                     grace_deadline = Some(Instant::now() + Duration::from_secs(shared.spec.grace_secs));
                 }
+                Cmd::Restart(reply) if shared.spec.adopted.is_some() => {
+                    let _ = reply.send(Err(ErrorPayload::new(
+                        ErrorCode::Unsupported,
+                        format!(
+                            "session {} holds a program Paddock adopted and did not start, so it cannot start it again; stop it and start it anew with `paddock run`",
+                            shared.spec.id
+                        ),
+                    )));
+                }
                 Cmd::Restart(reply) if shared.bridge => {
                     let _ = reply.send(Err(ErrorPayload::new(
                         ErrorCode::Unsupported,
@@ -711,7 +727,7 @@ fn start_agent(shared: &Arc<Shared>, generation: u32) -> Result<(), AgentError> 
     shared.status_tx.send_if_modified(|s| s.take().is_some());
     let out = shared.clone();
     let cmds = shared.cmds.clone();
-    let agent = Agent::spawn(
+    let mut agent = Agent::spawn(
         &launch,
         Some(shared.holds.clone()),
         move |data| out.push_output(data),
@@ -719,8 +735,16 @@ fn start_agent(shared: &Arc<Shared>, generation: u32) -> Result<(), AgentError> 
             let _ = cmds.send(Cmd::Exited { generation, exit });
         },
     )?;
+    if let Some(adopted) = &spec.adopted {
+        agent.also_signal(adopted.pid);
+    }
     let terminal = Terminal::Pty(agent);
-    let pid = terminal.pid();
+    // An adopted process is the session's pid: its tree is what the supervisor measures and
+    // recognises (the takeover program is not its parent).
+    let pid = spec
+        .adopted
+        .as_ref()
+        .map_or_else(|| terminal.pid(), |a| a.pid);
     {
         let mut slot = lock(&shared.terminal);
         shared.answer_late(&terminal);

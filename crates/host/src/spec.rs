@@ -15,6 +15,9 @@
 //!   ```
 //!
 //!   [`HolderSpec::tmux_bridge`] builds it.
+//! - **An adopted process** (`paddock adopt PID`, Linux): `command`/`args` run the takeover
+//!   (`reptyr PID`) in the PTY; `adopted` names the process it moves there, which the session
+//!   then shows as its program and pid (see `paddock_core::takeover`).
 
 use paddock_proto::{SessionId, Size, TmuxTarget};
 use serde::{Deserialize, Serialize};
@@ -59,6 +62,20 @@ pub struct HolderSpec {
     /// Mirror this tmux pane instead of starting `command` in a PTY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmux: Option<TmuxTarget>,
+    /// The running process that `command` (reptyr) moves onto this PTY: the session shows
+    /// it (command, args, pid) instead of the takeover program, and signals reach it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<Adopted>,
+}
+
+/// A process started elsewhere that a session took over (`paddock adopt`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adopted {
+    pub pid: u32,
+    /// Its program and arguments, from `/proc/PID/cmdline`.
+    pub command: String,
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 impl HolderSpec {
@@ -78,6 +95,7 @@ impl HolderSpec {
             grace_secs: DEFAULT_GRACE_SECS,
             max_lag: DEFAULT_MAX_LAG,
             tmux: Some(TmuxTarget { socket, pane }),
+            adopted: None,
         }
     }
 }

@@ -802,7 +802,7 @@ fn tty_size(path: &Path) -> Option<Size> {
 }
 
 /// The foreground process group of `pid`'s terminal.
-fn foreground_group(pid: u32) -> Option<i32> {
+pub(crate) fn foreground_group(pid: u32) -> Option<i32> {
     #[cfg(target_os = "linux")]
     {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

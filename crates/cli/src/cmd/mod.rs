@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod adopt;
 pub mod approvals;
 pub mod attach;
 pub mod claude;
