@@ -187,6 +187,7 @@ impl Handle {
             grace_secs: 5,
             max_lag: paddock_host::spec::DEFAULT_MAX_LAG,
             tmux: None,
+            adopted: None,
         };
         let exe = std::env::current_exe().map_err(|e| open_err(e.to_string()))?;
         let dir = self.runtime_dir().clone();
