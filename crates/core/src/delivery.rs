@@ -27,6 +27,9 @@ use std::time::Duration;
 
 /// How long a message waits for the agent to show that it took it, unless told otherwise.
 pub const TAKE_WAIT: Duration = Duration::from_secs(5);
+/// How long a message may still show in its input box after Enter before Enter is pressed
+/// once more.
+const ENTER_AGAIN: Duration = Duration::from_millis(1500);
 /// How often the screen is looked at meanwhile.
 const LOOK_EVERY: Duration = Duration::from_millis(100);
 
@@ -117,9 +120,9 @@ pub async fn deliver(
     how: How,
 ) -> Result<MessageReceipt, ControlError> {
     check(text, how)?;
-    if let Some(p) = &view.status.permission {
+    if let (Some(p), false) = (&view.status.permission, how.typed) {
         // Keys typed at a permission prompt answer it: the message would be lost and the
-        // tool run.
+        // tool run. (Typed as is, they are meant for the prompt: `paddock send --enter`.)
         return Ok(refused(
             view.clone(),
             format!(
@@ -141,7 +144,21 @@ pub async fn deliver(
             ),
         )
     } else {
-        match taken(handle, &mut client, view, &typed, events, how.wait).await? {
+        match taken(
+            handle,
+            &mut client,
+            view,
+            &typed,
+            events,
+            how.wait,
+            how.typed,
+        )
+        .await?
+        {
+            None if how.typed => (
+                InputOutcome::Submitted,
+                format!("{} took the line", view.name),
+            ),
             None => (
                 InputOutcome::Submitted,
                 format!("{} took the message and is working on it", view.name),
@@ -185,10 +202,12 @@ async fn taken(
     typed: &Typed,
     mut events: crate::events::Subscriber,
     wait: Duration,
+    how_typed: bool,
 ) -> Result<Option<String>, ControlError> {
     let working = |v: &SessionView| v.status.state == AgentState::Working && knows(v);
     let deadline = tokio::time::Instant::now() + wait;
-    let mut rows = typed.rows.clone();
+    let again_at = tokio::time::Instant::now() + ENTER_AGAIN;
+    let mut pressed_again = typed.echo.is_none();
     loop {
         let now_view = handle.registry().get(&view.id);
         if now_view.as_ref().is_some_and(working) {
@@ -200,28 +219,39 @@ async fn taken(
                 view.name
             )));
         }
-        if let Some(echo) = &typed.echo {
-            rows = match client
-                .request(Request::Screen)
-                .await
-                .map_err(holder(view))?
-            {
-                Response::Screen { rows, .. } => rows,
-                _ => Vec::new(),
-            };
-            if !echo.still_in(&rows) {
-                return Ok(None);
-            }
-            // A program that is no known agent (a shell) read the line when it wrote below
-            // it; an agent's screen changes there on its own (hints, status lines).
-            let plain = view.agent.is_none() && now_view.as_ref().is_some_and(|v| !knows(v));
-            if plain && echo.answered_below(&typed.rows, &rows) {
-                return Ok(None);
-            }
+        let rows = match client
+            .request(Request::Screen)
+            .await
+            .map_err(holder(view))?
+        {
+            Response::Screen { rows, .. } => rows,
+            _ => Vec::new(),
+        };
+        if typed
+            .echo
+            .as_ref()
+            .is_some_and(|echo| !echo.still_in(&rows))
+        {
+            return Ok(None);
+        }
+        // A program that is no known agent (a shell) read the line when it wrote below it
+        // (anywhere, when the text did not show); an agent's screen changes there on its own
+        // (hints, status lines).
+        let plain = view.agent.is_none() && now_view.as_ref().is_some_and(|v| !knows(v));
+        if plain && wrote_after(typed, &rows) {
+            return Ok(None);
         }
         let now = tokio::time::Instant::now();
         if now >= deadline {
             return Ok(Some(unseen(view, typed, &rows, now_view.as_ref(), wait)));
+        }
+        // A message still in its input box a while after Enter: a busy machine can make a
+        // TUI take text and Enter as one paste. Press Enter once more, as a person would
+        // (an agent's empty input ignores it). Keys typed as is are left as they were.
+        if !how_typed && !pressed_again && now >= again_at {
+            pressed_again = true;
+            client.send_input(b"\r").await.map_err(holder(view))?;
+            tracing::debug!(session = %view.id, "the message still showed after Enter: pressed Enter again");
         }
         let next = (now + LOOK_EVERY).min(deadline);
         loop {
@@ -240,6 +270,23 @@ async fn taken(
                 }
                 Ok(_) => {}
             }
+        }
+    }
+}
+
+/// Whether the screen changed where only the program writes, since Enter: below the typed
+/// text's row, or anywhere when it did not show (a terminal's echo of Enter only moves the
+/// cursor).
+fn wrote_after(typed: &Typed, rows: &[String]) -> bool {
+    match &typed.echo {
+        Some(echo) => echo.answered_below(&typed.rows, rows),
+        None => {
+            let trimmed = |r: &[String]| -> Vec<String> {
+                r.iter().map(|l| l.trim_end().to_owned()).collect()
+            };
+            !typed.rows.is_empty()
+                && typed.rows.len() == rows.len()
+                && trimmed(&typed.rows) != trimmed(rows)
         }
     }
 }

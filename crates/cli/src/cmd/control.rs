@@ -78,13 +78,18 @@ pub async fn deliver(
         };
         *receipt
     };
-    report(&receipt)
+    report(&receipt, typed)
 }
 
-/// Prints a receipt; refused and unknown become errors with their exit codes.
-fn report(receipt: &MessageReceipt) -> anyhow::Result<()> {
+/// Prints a receipt; refused becomes an error with its exit code, and so does unknown for a
+/// message (keys typed as is often answer a dialog that shows no sign: not an error there).
+fn report(receipt: &MessageReceipt, typed: bool) -> anyhow::Result<()> {
     match receipt.outcome {
         InputOutcome::Submitted | InputOutcome::Queued => {
+            println!("{}: {}", outcome_name(receipt.outcome), receipt.detail);
+            Ok(())
+        }
+        InputOutcome::Unknown if typed => {
             println!("{}: {}", outcome_name(receipt.outcome), receipt.detail);
             Ok(())
         }
