@@ -14,6 +14,9 @@ describe("the message box's note after sending", () => {
       "Submitted: claude took the message",
     );
     expect(receiptNote(receipt("queued", "claude is busy"))).toBe("Queued: claude is busy");
-    expect(receiptNote(receipt("refused", "no sign of it"))).toBe("Not taken: no sign of it");
+    expect(receiptNote(receipt("refused", "claude has exited"))).toBe("Refused: claude has exited");
+    expect(receiptNote(receipt("unknown", "no sign within 5.0 s"))).toBe(
+      "Not confirmed: no sign within 5.0 s",
+    );
   });
 });

@@ -22,6 +22,7 @@ mod mcp;
 mod notify;
 mod notify_cost;
 mod options;
+mod osc;
 mod procfs;
 mod report;
 mod soak;
@@ -155,6 +156,9 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     if opts.wants("mcp") {
         mcp::run(&mut h, &rt, opts, &mut report);
+    }
+    if opts.wants("osc") {
+        osc::run(&mut h, &rt, opts, &mut report);
     }
     report.finish();
 

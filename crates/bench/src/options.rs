@@ -30,9 +30,10 @@ options:
   --transcripts-size SIZE
                    the generated transcript history to index (default 1G)
   --hook-events N  hooks fired in the hook measurement (default 500)
+  --osc-reports N  OSC 7501 reports timed in the osc measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
                    supervisor, hooks, transcripts, endpoint, lossless,
-                   conversation, client, notify, notify-cost, mcp
+                   conversation, client, notify, notify-cost, mcp, osc
   -h, --help       this text
 ";
 
@@ -61,6 +62,8 @@ pub struct Options {
     pub transcripts_size: u64,
     /// Hooks fired in the hook measurement.
     pub hook_events: usize,
+    /// OSC 7501 reports timed in the osc measurement.
+    pub osc_reports: usize,
 }
 
 impl Default for Options {
@@ -82,12 +85,13 @@ impl Default for Options {
             only: Vec::new(),
             transcripts_size: 1 << 30,
             hook_events: 500,
+            osc_reports: 500,
         }
     }
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 14] = [
+pub const MEASUREMENTS: [&str; 15] = [
     "throughput",
     "latency",
     "idle",
@@ -102,6 +106,7 @@ pub const MEASUREMENTS: [&str; 14] = [
     "notify",
     "notify-cost",
     "mcp",
+    "osc",
 ];
 
 impl Options {
@@ -149,6 +154,7 @@ impl Options {
                 }
                 "--transcripts-size" => opts.transcripts_size = parse_bytes(&value()?)?,
                 "--hook-events" => opts.hook_events = parse_count(&flag, &value()?)?,
+                "--osc-reports" => opts.osc_reports = parse_count(&flag, &value()?)?,
                 "--only" => {
                     for name in value()?.split(',').map(str::trim) {
                         if !MEASUREMENTS.contains(&name) {

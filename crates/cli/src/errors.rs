@@ -12,11 +12,15 @@ pub enum CliError {
     NotHeld { id: String, backend: String },
     #[error("host {host} has no session `{query}`; `paddock ls --host {host}` lists them")]
     NoRemoteSession { query: String, host: String },
+    #[error("unknown: {0}")]
+    NotTaken(String),
 }
 
 pub const NOT_FOUND: u8 = 3;
 pub const EXITED: u8 = 4;
 pub const UNREACHABLE: u8 = 5;
+/// Input was typed, but nothing showed within the wait that the program took it.
+pub const NOT_TAKEN: u8 = 6;
 
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
@@ -26,6 +30,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         match cause.downcast_ref::<CliError>() {
             Some(CliError::Exited { .. }) => return EXITED,
             Some(CliError::NoRemoteSession { .. }) => return NOT_FOUND,
+            Some(CliError::NotTaken(_)) => return NOT_TAKEN,
             _ => {}
         }
         if let Some(e) = cause.downcast_ref::<paddock_client::ClientError>() {

@@ -22,7 +22,8 @@ use std::process::ExitCode;
 #[command(name = "paddock", version, about, long_about = None)]
 #[command(
     after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 no such session, \
-4 the session has exited, 5 cannot reach the session's holder.\n\
+4 the session has exited, 5 cannot reach the session's holder, \
+6 no sign that input was taken (message, send --enter).\n\
 Environment: PADDOCK_RUNTIME_DIR (where sessions live), PADDOCK_LOG (log filter, e.g. debug), \
 PADDOCK_SECRET_STORE=file (tokens of `paddock remote` hosts in 0600 files, not the keychain)."
 )]

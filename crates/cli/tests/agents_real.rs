@@ -1167,6 +1167,38 @@ fn a_message_to_claude_at_its_prompt_is_submitted_and_to_a_busy_claude_queued() 
 }
 
 #[test]
+fn a_message_of_several_lines_reaches_claude_as_one_message() {
+    let script = Script::new()
+        .then(Reply::text("Both lines read.").when(When::UserSays("second line".into())));
+    let c = Claude::start_supervised(script);
+    c.wait_ready();
+    let out = c.env.ok(&["message", &c.id, "first line\nsecond line"]);
+    assert!(out.starts_with("submitted: "), "{out}");
+    let turn = c.fake.wait_for("the message at the model", T, |r| {
+        r.is_turn() && r.prompt().contains("second line")
+    });
+    assert!(
+        turn.prompt().contains("first line\nsecond line"),
+        "the lines did not arrive together: {:?}",
+        turn.prompt()
+    );
+    c.wait_screen("the answer", |s| s.contains("Both lines read."));
+    c.wait_state("waiting_input");
+    // The newline did not submit the first line on its own.
+    let turns: Vec<String> = c
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.is_turn())
+        .map(|r| r.prompt())
+        .collect();
+    assert!(
+        turns.iter().all(|p| p.trim() != "first line"),
+        "the first line went alone: {turns:?}"
+    );
+}
+
+#[test]
 fn a_permission_answered_in_the_terminal_is_withdrawn_and_a_late_answer_is_told() {
     let command = "echo answered-at-the-terminal > made.txt";
     let c = Claude::start_supervised(bash_then_text(command, "Done: made.txt exists."));

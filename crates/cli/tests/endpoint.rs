@@ -1604,6 +1604,44 @@ async fn a_message_over_rest_says_whether_the_agent_took_it() {
         "{}",
         r.body
     );
+    // The wait is the caller's: a program that shows nothing is `unknown` after it, with
+    // what was seen; a wait out of range is a 400 that gives the range.
+    let deaf = env.run(&["--name", "deaf"], &["sh", "-c", "stty -echo; sleep 600"]);
+    let post = |id: String, body: serde_json::Value| {
+        let web = &web;
+        let token = &token;
+        async move {
+            web.call(
+                "POST",
+                &format!("/api/v1/sessions/{id}/message"),
+                Some(token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let r = post(deaf.clone(), json!({"text": "hello", "timeout_ms": 800})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["outcome"], "unknown", "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("within 0.8 s") && d.contains("never showed")),
+        "{}",
+        r.body
+    );
+    let r = post(deaf, json!({"text": "hello", "timeout_ms": 600_001})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // Typed as is to a shell (what `paddock send --enter` does): submitted once it ran.
+    let sh = env.run(
+        &["--name", "sh"],
+        &["env", "PS1=ready$ ", "bash", "--norc", "--noprofile", "-i"],
+    );
+    wait_until("bash's prompt", Duration::from_secs(20), || {
+        env.ok(&["logs", &sh]).contains("ready$")
+    });
+    let r = post(sh, json!({"text": "echo over-$((1 + 1))", "typed": true})).await;
+    assert_eq!(r.body["outcome"], "submitted", "{}", r.body);
 }
 
 #[tokio::test]

@@ -494,7 +494,7 @@ fn sessions_quiet_before_the_supervisor_came_are_running_without_it_and_idle_onc
 }
 
 #[test]
-fn a_message_is_submitted_to_a_program_that_takes_it_and_refused_by_one_that_does_not() {
+fn a_message_is_submitted_to_a_program_that_takes_it_and_unknown_when_nothing_shows_it_did() {
     let env = Env::new();
     let _sup = env.up();
     let reader = env.run(&["--name", "reader"], &["cat"]);
@@ -502,11 +502,95 @@ fn a_message_is_submitted_to_a_program_that_takes_it_and_refused_by_one_that_doe
     assert!(out.starts_with("submitted: "), "{out}");
     // A program that neither echoes nor reads: nothing shows that it took the text.
     let deaf = env.run(&["--name", "deaf"], &["sh", "-c", "stty -echo; sleep 600"]);
-    let out = env.paddock(&["message", &deaf, "hello deaf"]);
+    let started = Instant::now();
+    let out = env.paddock(&["message", "--timeout", "1.5", &deaf, "hello deaf"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(6), "{err}");
     assert!(
-        err.contains("refused") && err.contains("paddock attach deaf"),
+        err.contains("unknown")
+            && err.contains("within 1.5 s")
+            && err.contains("never showed")
+            && err.contains("paddock attach deaf"),
         "{err}"
     );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the wait given was not kept: {:?}",
+        started.elapsed()
+    );
+    let bad = env.paddock(&["message", "--timeout", "0", &deaf, "hello"]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("1 to 60000 ms"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_message_to_a_session_that_has_exited_is_refused_and_says_so() {
+    let env = Env::new();
+    let _sup = env.up();
+    let gone = env.run(&["--name", "gone"], &["sh", "-c", "sleep 0.5; exit 3"]);
+    wait_until("the session has exited", T, || {
+        row_of(&env, &gone).is_some_and(|r| !is_live(&r))
+    });
+    let out = env.paddock(&["message", &gone, "hello"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("refused") && err.contains("gone has exited (code 3)"),
+        "{err}"
+    );
+    let out = env.paddock(&["send", "--enter", &gone, "hello"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn send_enter_to_bash_is_submitted_when_bash_runs_the_line_and_unknown_while_it_is_busy_with_a_silent_command(
+) {
+    let env = Env::new();
+    let _sup = env.up();
+    let sh = env.run(
+        &["--name", "sh"],
+        &["env", "PS1=ready$ ", "bash", "--norc", "--noprofile", "-i"],
+    );
+    let screen = |env: &Env| env.ok(&["logs", &sh]);
+    wait_until("bash's prompt", T, || screen(&env).contains("ready$"));
+    let out = env.ok(&["send", "--enter", &sh, "echo receipt-$((40 + 2))"]);
+    assert!(out.starts_with("submitted: "), "{out}");
+    wait_until("the line ran", T, || screen(&env).contains("receipt-42"));
+    // Busy with a silent command (no sign within half a second: it prints nothing yet).
+    let busy = env.ok(&[
+        "send",
+        "--enter",
+        "--timeout",
+        "0.5",
+        &sh,
+        "sleep 8; echo slept",
+    ]);
+    assert!(busy.starts_with("unknown: "), "{busy}");
+    // The terminal echoes the next line, but nothing reads it yet: `unknown`, which for
+    // keys typed as is is no error (exit 0), saying what was seen.
+    let ahead = env.ok(&[
+        "send",
+        "--enter",
+        "--timeout",
+        "1",
+        &sh,
+        "echo typed-$((6 * 7))",
+    ]);
+    assert!(
+        ahead.starts_with("unknown: ") && ahead.contains("still shows where it was typed"),
+        "{ahead}"
+    );
+    // Bash reads the line once `sleep` is done: the receipt said `unknown`, not lost.
+    wait_until("the typed-ahead line ran", T, || {
+        let s = screen(&env);
+        s.contains("slept") && s.contains("typed-42")
+    });
 }

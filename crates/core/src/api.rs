@@ -217,9 +217,17 @@ async fn connection(stream: UnixStream, handle: Handle) {
                 control,
                 by,
             } => match control {
-                paddock_proto::agent::Control::Message { text } => {
-                    crate::delivery::message(&handle, &session, &text, &by)
-                        .await
+                paddock_proto::agent::Control::Message {
+                    text,
+                    timeout_ms,
+                    typed,
+                } => {
+                    let how = crate::delivery::How::new(timeout_ms, typed);
+                    let receipt = match how {
+                        Ok(how) => crate::delivery::message(&handle, &session, &text, &by, how).await,
+                        Err(e) => Err(e),
+                    };
+                    receipt
                         .map(|receipt| Response::Message {
                             receipt: Box::new(receipt),
                         })

@@ -136,8 +136,13 @@ pub async fn control(
 ) -> Result<SessionView, ControlError> {
     let view = running(handle, query, action.name(), by)?;
     match action {
-        Control::Message { text } => {
-            return crate::delivery::deliver(handle, &view, &text)
+        Control::Message {
+            text,
+            timeout_ms,
+            typed,
+        } => {
+            let how = crate::delivery::How::new(timeout_ms, typed)?;
+            return crate::delivery::deliver(handle, &view, &text, how)
                 .await
                 .map(|receipt| receipt.session);
         }
@@ -222,8 +227,32 @@ pub(crate) async fn type_message(
     view: &SessionView,
     text: &str,
 ) -> Result<Option<Echo>, ControlError> {
-    let body = text.trim_end_matches(['\r', '\n']);
-    let bytes = if body.contains('\n') {
+    Ok(type_and_submit(client, view, text, false).await?.echo)
+}
+
+/// What the screen showed when Enter was pressed.
+pub(crate) struct Typed {
+    /// Where the text showed, if it did.
+    pub echo: Option<Echo>,
+    /// The screen's rows just before Enter.
+    pub rows: Vec<String>,
+}
+
+/// Types `text` and presses Enter. As a message (`typed` false), trailing newlines go and
+/// several lines go as one bracketed paste, so that they stay one message; `typed` types it
+/// exactly as given (`paddock send --enter`).
+pub(crate) async fn type_and_submit(
+    client: &mut Client,
+    view: &SessionView,
+    text: &str,
+    typed: bool,
+) -> Result<Typed, ControlError> {
+    let body = if typed {
+        text
+    } else {
+        text.trim_end_matches(['\r', '\n'])
+    };
+    let bytes = if !typed && body.contains('\n') {
         format!("\x1b[200~{body}\x1b[201~").into_bytes()
     } else {
         body.as_bytes().to_vec()
@@ -231,12 +260,12 @@ pub(crate) async fn type_message(
     client.send_input(&bytes).await.map_err(holder(view))?;
     // Enter alone, once the text shows: TUIs that get text and Enter together take them as a
     // paste and the Enter as a newline.
-    let echo = wait_for_echo(client, view, body).await?;
+    let (echo, rows) = wait_for_echo(client, view, body).await?;
     tokio::time::sleep(SUBMIT_PAUSE).await;
     client.send_input(b"\r").await.map_err(holder(view))?;
     // The holder has written the input once it answers a request sent after it.
     client.request(Request::Info).await.map_err(holder(view))?;
-    Ok(echo)
+    Ok(Typed { echo, rows })
 }
 
 /// Where typed text showed on the screen: the end of its last line, and its row counted from
@@ -255,22 +284,48 @@ impl Echo {
             .and_then(|i| rows.get(i))
             .is_some_and(|row| row.contains(&self.tail))
     }
+
+    /// Whether something was written below the text's row since `before` (a shell's
+    /// command printed, or it drew its next prompt): the program read the line.
+    pub fn answered_below(&self, before: &[String], now: &[String]) -> bool {
+        let Some(row) = before.len().checked_sub(self.row_from_bottom + 1) else {
+            return false;
+        };
+        if before.len() != now.len() {
+            return false;
+        }
+        let below = |rows: &[String]| -> Vec<String> {
+            rows.iter()
+                .skip(row + 1)
+                .map(|r| r.trim_end().to_owned())
+                .collect()
+        };
+        below(before) != below(now)
+    }
 }
 
-/// Waits until the screen shows the end of `text` (the agent has drawn what was typed), or
-/// [`ECHO_WAIT`] passed; says where it showed.
+/// Waits until the screen shows the end of `text` (the program has drawn what was typed),
+/// or [`ECHO_WAIT`] passed; says where it showed, with the last screen seen.
 async fn wait_for_echo(
     client: &mut Client,
     view: &SessionView,
     text: &str,
-) -> Result<Option<Echo>, ControlError> {
+) -> Result<(Option<Echo>, Vec<String>), ControlError> {
     let last_line = text.lines().last().unwrap_or_default().trim();
     let tail: String = {
         let chars: Vec<char> = last_line.chars().collect();
         chars[chars.len().saturating_sub(16)..].iter().collect()
     };
+    let mut seen = Vec::new();
     if tail.is_empty() {
-        return Ok(None);
+        if let Response::Screen { rows, .. } = client
+            .request(Request::Screen)
+            .await
+            .map_err(holder(view))?
+        {
+            seen = rows;
+        }
+        return Ok((None, seen));
     }
     let deadline = tokio::time::Instant::now() + ECHO_WAIT;
     while tokio::time::Instant::now() < deadline {
@@ -280,20 +335,22 @@ async fn wait_for_echo(
             .map_err(holder(view))?
         {
             if let Some(i) = rows.iter().rposition(|r| r.contains(&tail)) {
-                return Ok(Some(Echo {
+                let echo = Echo {
                     row_from_bottom: rows.len() - 1 - i,
                     tail,
-                }));
+                };
+                return Ok((Some(echo), rows));
             }
             // The text wrapped onto the next row.
             let joined: String = rows.iter().map(|r| r.trim_end()).collect();
             if joined.contains(&tail) {
-                return Ok(None);
+                return Ok((None, rows));
             }
+            seen = rows;
         }
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
-    Ok(None)
+    Ok((None, seen))
 }
 
 /// Waits (a little) for an interrupted agent to stop working.

@@ -238,8 +238,19 @@ pub enum PermissionOutcome {
 #[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Control {
-    /// Type `text` into the agent's prompt and submit it.
-    Message { text: String },
+    /// Type `text` into the agent's prompt and submit it; the answer is a [`MessageReceipt`].
+    Message {
+        text: String,
+        /// How long to wait for a sign that the agent took it, in milliseconds (default
+        /// 5000, at most [`MAX_TAKE_WAIT_MS`]).
+        #[serde(default)]
+        #[cfg_attr(feature = "wire", ts(type = "number | null"))]
+        timeout_ms: Option<u64>,
+        /// Type `text` exactly as given, then Enter (`paddock send --enter`), instead of as
+        /// one message to an agent's prompt (pasted whole when it has several lines).
+        #[serde(default)]
+        typed: bool,
+    },
     /// What the agent treats as interrupt (Esc for Claude Code and Codex, Ctrl-C for others);
     /// with a message, it is sent once the agent has stopped (feedback).
     Interrupt {
@@ -272,10 +283,16 @@ pub enum InputOutcome {
     Submitted,
     /// The agent was busy: the message waits in its input until its turn allows.
     Queued,
-    /// The agent showed no sign of taking it within the wait: the text may still sit in its
-    /// input box.
+    /// The session does not take input now: it has exited, or a dialog is up (a permission
+    /// prompt) that the text would answer by accident. Nothing was typed.
     Refused,
+    /// No sign either way within the wait: the receipt's detail says what was seen (the
+    /// text may still sit in the input box).
+    Unknown,
 }
+
+/// The longest a caller may have a message wait for its receipt.
+pub const MAX_TAKE_WAIT_MS: u64 = 60_000;
 
 /// What became of a message (`paddock message`, `POST /api/v1/sessions/{id}/message`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -439,7 +456,11 @@ mod tests {
             }
         );
         for c in [
-            Control::Message { text: "go".into() },
+            Control::Message {
+                text: "go".into(),
+                timeout_ms: Some(2000),
+                typed: false,
+            },
             Control::Interrupt { message: None },
             Control::Interrupt {
                 message: Some("stop that".into()),

@@ -44,6 +44,13 @@ impl std::fmt::Debug for RefreshRequest {
 pub struct MessageRequest {
     /// Typed into the agent's prompt and submitted.
     pub text: String,
+    /// How long to wait for a sign that the agent took it, in milliseconds (default 5000).
+    #[serde(default)]
+    #[cfg_attr(feature = "wire", ts(type = "number | null"))]
+    pub timeout_ms: Option<u64>,
+    /// Type `text` exactly as given, then Enter (what `paddock send --enter` does).
+    #[serde(default)]
+    pub typed: bool,
 }
 
 /// `POST /api/v1/permissions/{id}/decide`.

@@ -798,9 +798,11 @@ pub async fn message(
     ApiJson(req): ApiJson<MessageRequest>,
 ) -> Result<Json<MessageReceipt>, ApiError> {
     let who = by(&st, &caller);
-    let r = paddock_core::delivery::message(&st.handle, &id, &req.text, &who)
-        .await
-        .map_err(ApiError::from);
+    let r = match paddock_core::delivery::How::new(req.timeout_ms, req.typed) {
+        Ok(how) => paddock_core::delivery::message(&st.handle, &id, &req.text, &who, how).await,
+        Err(e) => Err(e),
+    }
+    .map_err(ApiError::from);
     audited(&st, &caller, "session.message", id, r)
         .await
         .map(Json)

@@ -148,6 +148,9 @@ pub struct MessageArgs {
     pub session: Option<String>,
     /// What to type into the agent's prompt; submitted with Enter.
     pub text: String,
+    /// How long to wait for a sign that the agent took it, in seconds (default 5, at most 60).
+    #[serde(default)]
+    pub timeout_secs: Option<f64>,
 }
 
 /// `send_message`: whether the agent took it.
@@ -558,17 +561,22 @@ impl PaddockMcp {
     }
 
     #[tool(
-        description = "Type a message into a session's agent and submit it. The result says whether the agent took it: submitted, queued (busy; it reads it when its turn allows) or refused."
+        description = "Type a message into a session's agent and submit it. The result says whether the agent took it: submitted, queued (busy; it reads it when its turn allows), refused (exited, or a permission prompt is up: nothing typed) or unknown (no sign within the wait; the detail says what was seen)."
     )]
     async fn send_message(&self, args: Parameters<MessageArgs>) -> ToolResult<MessageResult> {
         self.caller.need(Permission::Input)?;
         let args = args.0;
         let view = self.target(args.session.as_deref())?;
+        let timeout_ms = args
+            .timeout_secs
+            .map(|s| (s * 1000.0).round().max(0.0) as u64);
+        let how = crate::delivery::How::new(timeout_ms, false).map_err(|e| e.to_string())?;
         let result = crate::delivery::message(
             &self.handle,
             view.id.as_str(),
             &args.text,
             &self.caller.actor,
+            how,
         )
         .await
         .map(|r| MessageResult {

@@ -23,6 +23,7 @@ import type {
   LogRecord,
   Me,
   MessageReceipt,
+  MessageRequest,
   PairRequest,
   PermissionRequest,
   ProcessView,
@@ -148,7 +149,8 @@ export class HttpApi {
   }
   /** Sends a message to the agent: typed into its prompt and submitted; says whether it took it. */
   message(id: string, text: string): Promise<MessageReceipt> {
-    return this.request("POST", `${sid(id)}/message`, { text });
+    const body: MessageRequest = { text, timeout_ms: null, typed: false };
+    return this.request("POST", `${sid(id)}/message`, body);
   }
   /**
    * Interrupt (what the agent treats as interrupt, e.g. Esc for Claude Code), pause and resume

@@ -6,7 +6,8 @@ import type { MessageReceipt } from "../backend/types";
 const HEAD: Record<MessageReceipt["outcome"], string> = {
   submitted: "Submitted",
   queued: "Queued",
-  refused: "Not taken",
+  refused: "Refused",
+  unknown: "Not confirmed",
 };
 
 /** "Submitted: claude took the message and is working on it". */

@@ -318,9 +318,19 @@ export type PermissionOutcome = { "kind": "decided", decision: Decision,
  */
 by: string, at: string, } | { "kind": "withdrawn", reason: string, at: string, };
 
-export type Control = { "action": "message", text: string, } | { "action": "interrupt", message: string | null, } | { "action": "pause" } | { "action": "resume" };
+export type Control = { "action": "message", text: string, 
+/**
+ * How long to wait for a sign that the agent took it, in milliseconds (default
+ * 5000, at most [`MAX_TAKE_WAIT_MS`]).
+ */
+timeout_ms: number | null, 
+/**
+ * Type `text` exactly as given, then Enter (`paddock send --enter`), instead of as
+ * one message to an agent's prompt (pasted whole when it has several lines).
+ */
+typed: boolean, } | { "action": "interrupt", message: string | null, } | { "action": "pause" } | { "action": "resume" };
 
-export type InputOutcome = "submitted" | "queued" | "refused";
+export type InputOutcome = "submitted" | "queued" | "refused" | "unknown";
 
 export type MessageReceipt = { outcome: InputOutcome, 
 /**
@@ -900,7 +910,15 @@ export type MessageRequest = {
 /**
  * Typed into the agent's prompt and submitted.
  */
-text: string, };
+text: string, 
+/**
+ * How long to wait for a sign that the agent took it, in milliseconds (default 5000).
+ */
+timeout_ms: number | null, 
+/**
+ * Type `text` exactly as given, then Enter (what `paddock send --enter` does).
+ */
+typed: boolean, };
 
 export type DecideRequest = { decision: Decision, };
 
