@@ -14,6 +14,10 @@ pub mod control;
 pub mod delivery;
 pub mod doctor;
 pub mod events;
+// worktrees (issue 16): begin
+pub mod git;
+pub mod git_status;
+// worktrees (issue 16): end
 pub mod health;
 pub mod history;
 pub mod holders;
@@ -40,6 +44,9 @@ pub mod terminal;
 pub mod tmux;
 pub mod transcripts;
 pub mod watcher;
+// worktrees (issue 16): begin
+pub mod worktree;
+// worktrees (issue 16): end
 
 pub use config::Config;
 pub use supervisor::{Handle, Supervisor, SupervisorError};

@@ -330,6 +330,7 @@ impl Watcher {
             rss: None,
             paused: false,
             agent_status: None,
+            git: None,
         })
     }
 
@@ -387,6 +388,7 @@ fn external_view(a: &AgentProcess) -> SessionView {
         rss: None,
         paused: false,
         agent_status: None,
+        git: None,
     }
 }
 

@@ -35,6 +35,7 @@ impl Args {
             orchestrator: false,
             no_mcp: false,
             keep_nested_env: false,
+            worktree: None,
             command: std::iter::once(self.claude).chain(self.args).collect(),
         };
         run.run().await
