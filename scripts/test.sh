@@ -17,6 +17,8 @@ apt_install() {
 }
 
 need tmux || apt_install tmux
+# worktrees (issue 16): `paddock run --worktree` runs the git command (crates/cli/tests/worktree.rs).
+need git || apt_install git
 # A private session bus for the desktop-notification tests (crates/cli/tests/notifications.rs).
 need dbus-daemon || apt_install dbus
 if ! need cargo; then

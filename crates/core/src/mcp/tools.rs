@@ -211,6 +211,15 @@ pub struct SpawnArgs {
     /// A name to refer to it by (unique); default: the program's name made unique.
     #[serde(default)]
     pub name: Option<String>,
+    // worktrees (issue 16): begin
+    /// Start it in a new git worktree of `cwd`'s repository, on a new branch named after the
+    /// session (`paddock/<name>`) unless `branch` is given.
+    #[serde(default)]
+    pub worktree: bool,
+    /// The branch for the worktree (implies `worktree`); an existing one is checked out.
+    #[serde(default)]
+    pub branch: Option<String>,
+    // worktrees (issue 16): end
 }
 
 /// Arguments of `wait_for`.
@@ -611,7 +620,7 @@ impl PaddockMcp {
     }
 
     #[tool(
-        description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex."
+        description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex; `worktree` (or `branch`) starts it in a new git worktree of the folder's repository."
     )]
     async fn spawn_session(&self, args: Parameters<SpawnArgs>) -> ToolResult<Done> {
         self.caller.need(Permission::Control)?;
@@ -623,6 +632,13 @@ impl PaddockMcp {
             std::path::PathBuf::from(&args.cwd),
         );
         req.name = args.name;
+        if args.worktree || args.branch.is_some() {
+            // The supervisor sets the directory from its configuration.
+            req.worktree = Some(crate::worktree::WorktreeRequest {
+                branch: args.branch,
+                root: Default::default(),
+            });
+        }
         let result = self
             .handle
             .start_session(req)
