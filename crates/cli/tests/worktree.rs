@@ -429,3 +429,109 @@ async fn rest_create_checks_out_a_named_branch_and_explains_refusals() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["cwd"], repo.display().to_string());
 }
+
+/// The real Claude Code (against the fake API) started with `--worktree` writes a file with its
+/// Bash tool: the file lands in its worktree, not in the repository's folder, and `paddock show`
+/// reports the branch and the new file's lines.
+#[test]
+fn the_real_claude_code_writes_in_its_worktree_and_show_reports_the_file() {
+    use paddock_fakeapi::agents::{self, ClaudeSandbox};
+    use paddock_fakeapi::{FakeApi, Reply, Script, When};
+    const T: Duration = Duration::from_secs(90);
+    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
+    let command = "printf 'one\\ntwo\\nthree\\n' > made.txt";
+    let script = Script::new()
+        .then(
+            Reply::text("I will write it.")
+                .with_tool_use(
+                    "Bash",
+                    json!({"command": command, "description": "Write made.txt"}),
+                )
+                .when(When::UserSays("please make a file".into())),
+        )
+        .then(Reply::text("Done: made.txt exists.").when(When::ToolResult));
+    let fake = FakeApi::start(script).expect("fake API");
+    let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
+    // The repository and the worktrees inside the sandbox's trusted project folder, so the
+    // worktree needs no trust dialog.
+    let repo = sandbox.project().join("repo");
+    std::fs::create_dir_all(&repo).expect("repo dir");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README"), "hello\n").expect("readme");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let root = sandbox.project().join("worktrees");
+    let dir_setting = (
+        "PADDOCK_WORKTREES__DIR".to_owned(),
+        root.display().to_string(),
+    );
+    let env = Env::new();
+    let _sup = env.up_with(std::slice::from_ref(&dir_setting));
+    let mut cmd = env.cmd();
+    sandbox.apply(&mut cmd);
+    let out = cmd
+        .env(&dir_setting.0, &dir_setting.1)
+        .args([
+            "run",
+            "--name",
+            "claude",
+            "--cols",
+            "120",
+            "--rows",
+            "40",
+            "--worktree",
+        ])
+        .arg("--cwd")
+        .arg(&repo)
+        .arg("--")
+        .arg(&claude)
+        .args(["--allowedTools", "Bash"])
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "paddock run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    wait_until("Claude Code at its prompt, said by its hooks", T, || {
+        let r = row(&env, &id);
+        r["state"] == "idle" && r["sources"][0] == "hooks"
+    });
+    let worktree = PathBuf::from(row(&env, &id)["cwd"].as_str().expect("cwd"));
+    assert!(worktree.starts_with(&root), "{worktree:?}");
+    let out = env.ok(&["message", "claude", "please make a file"]);
+    assert!(out.starts_with("submitted: "), "{out}");
+    let mut shown = Value::Null;
+    wait_until("show reports the file Claude Code wrote", T, || {
+        shown = serde_json::from_str(&env.ok(&["show", "--json", "claude"])).unwrap_or(Value::Null);
+        shown["session"]["git"]["files"]
+            .as_array()
+            .is_some_and(|f| {
+                f.iter()
+                    .any(|f| f["path"] == "made.txt" && f["insertions"] == 3)
+            })
+    });
+    let g = &shown["session"]["git"];
+    assert_eq!(g["branch"], "paddock/claude", "{g:#}");
+    assert_eq!(g["base"], "main", "{g:#}");
+    assert_eq!(g["worktree"], worktree.display().to_string(), "{g:#}");
+    assert_eq!(
+        std::fs::read_to_string(worktree.join("made.txt")).expect("made.txt in the worktree"),
+        "one\ntwo\nthree\n"
+    );
+    assert!(
+        !repo.join("made.txt").exists(),
+        "the repository's own folder was left alone"
+    );
+    // Claude Code still runs in it: the worktree is not removed under it, even forced.
+    let rm = env
+        .cmd()
+        .env(&dir_setting.0, &dir_setting.1)
+        .args(["worktree", "rm", "claude", "--force"])
+        .output()
+        .expect("paddock worktree rm");
+    let msg = String::from_utf8_lossy(&rm.stderr);
+    assert!(!rm.status.success() && msg.contains("still runs"), "{msg}");
+    assert!(worktree.is_dir());
+}
