@@ -452,8 +452,7 @@ fn the_real_claude_code_writes_in_its_worktree_and_show_reports_the_file() {
         .then(Reply::text("Done: made.txt exists.").when(When::ToolResult));
     let fake = FakeApi::start(script).expect("fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
-    // The repository and the worktrees inside the sandbox's trusted project folder, so the
-    // worktree needs no trust dialog.
+    // The repository and the worktrees inside the sandbox's project folder.
     let repo = sandbox.project().join("repo");
     std::fs::create_dir_all(&repo).expect("repo dir");
     git(&repo, &["init", "-q", "-b", "main"]);
@@ -494,10 +493,36 @@ fn the_real_claude_code_writes_in_its_worktree_and_show_reports_the_file() {
         String::from_utf8_lossy(&out.stderr)
     );
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    wait_until("Claude Code at its prompt, said by its hooks", T, || {
-        let r = row(&env, &id);
-        r["state"] == "idle" && r["sources"][0] == "hooks"
-    });
+    // A folder Claude Code has not seen: it asks whether to trust it first (its program
+    // status says so), answered at its terminal. Its SessionStart hook does not run before
+    // that answer, so its prompt is then read from the screen.
+    let mut trusted = false;
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        if !trusted {
+            // Down to "Yes, I trust this folder", then Enter, as its owner at the terminal would.
+            if row(&env, &id)["program"]["message"] == "trust this folder" {
+                env.ok(&["send", &id, "\u{1b}[B"]);
+                std::thread::sleep(Duration::from_millis(300));
+                env.ok(&["send", &id, "\r"]);
+                trusted = true;
+            }
+        } else {
+            let r = row(&env, &id);
+            if matches!(r["state"].as_str(), Some("idle" | "waiting_input"))
+                && r["permission"].is_null()
+            {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Claude Code never reached its prompt (trust answered: {trusted}); its session: {:#}\nits screen:\n{}",
+            row(&env, &id),
+            env.ok(&["logs", "-n", "40", &id])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let worktree = PathBuf::from(row(&env, &id)["cwd"].as_str().expect("cwd"));
     assert!(worktree.starts_with(&root), "{worktree:?}");
     let out = env.ok(&["message", "claude", "please make a file"]);

@@ -292,7 +292,11 @@ mod tests {
 
     #[test]
     fn numstat_counts_lines_and_knows_binaries_and_renames() {
-        let files = parse_numstat("3\t1\tsrc/lib.rs\0-\t-\tlogo.png\00\t0\t\0old.rs\0new.rs\0");
+        let files = parse_numstat(concat!(
+            "3\t1\tsrc/lib.rs\0",
+            "-\t-\tlogo.png\0",
+            "0\t0\t\0old.rs\0new.rs\0"
+        ));
         let paths: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["src/lib.rs", "logo.png", "new.rs"]);
         assert_eq!(files[0].insertions, Some(3));
