@@ -22,6 +22,8 @@ need tmux || apt_install tmux
 # --- upgrade: `paddock up` reads a running supervisor's command line with ps (procps) ---
 need ps || apt_install procps
 # --- end upgrade ---
+# worktrees (issue 16): `paddock run --worktree` runs the git command (crates/cli/tests/worktree.rs).
+need git || apt_install git
 # A private session bus for the desktop-notification tests (crates/cli/tests/notifications.rs).
 need dbus-daemon || apt_install dbus
 # adopt: begin. `paddock adopt` moves a process with reptyr; its test starts the process

@@ -71,6 +71,9 @@ enum Command {
     Remote(cmd::remote::Args),
     Notifications(cmd::notifications::Args),
     Mcp(cmd::mcp::Args),
+    // worktrees (issue 16): begin
+    Worktree(cmd::worktree::Args),
+    // worktrees (issue 16): end
     /// Runs a session holder (started by `paddock run`; not for direct use).
     #[command(name = "__holder", hide = true)]
     Holder,
@@ -136,6 +139,8 @@ fn main() -> ExitCode {
             Command::Pair(a) => a.run().await,
             Command::Devices(a) => a.run().await,
             Command::Remote(a) => a.run().await,
+            // worktrees (issue 16)
+            Command::Worktree(a) => a.run().await,
             Command::Holder => Ok(()),
         }
     });

@@ -81,7 +81,8 @@ async fn connection(stream: UnixStream, handle: Handle) {
                 "the first message must be a hello request",
             )),
             Request::ListSessions => Ok(Response::Sessions {
-                sessions: handle.sessions(),
+                // worktrees (issue 16): each folder's git state
+                sessions: handle.with_git(handle.sessions()).await,
             }),
             Request::Adopt { session } => match handle.adopt(&session).await {
                 Ok(view) => Ok(Response::Sessions {
@@ -137,12 +138,17 @@ async fn connection(stream: UnixStream, handle: Handle) {
                 };
                 Ok(Response::HookReply { output: answer })
             }
-            Request::Insight { session } => crate::control::find(&handle, &session)
-                .map(|view| Response::Insight {
-                    insight: handle.insight(&view.id).map(Box::new),
-                    session: Box::new(view),
-                })
-                .map_err(|e| e.payload()),
+            Request::Insight { session } => match crate::control::find(&handle, &session) {
+                Ok(view) => {
+                    // worktrees (issue 16): the folder's git state
+                    let view = handle.view_with_git(view).await;
+                    Ok(Response::Insight {
+                        insight: handle.insight(&view.id).map(Box::new),
+                        session: Box::new(view),
+                    })
+                }
+                Err(e) => Err(e.payload()),
+            },
             Request::History { search, limit } => {
                 let limit = if limit == 0 { 100 } else { limit.min(1000) };
                 let h = handle.clone();

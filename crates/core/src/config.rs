@@ -49,7 +49,20 @@ pub struct Config {
     pub agents: AgentsConfig,
     pub server: ServerConfig,
     pub notify: crate::notify::config::NotifyConfig,
+    // worktrees (issue 16): begin
+    pub worktrees: WorktreesConfig,
+    // worktrees (issue 16): end
 }
+
+// worktrees (issue 16): begin
+/// Git worktrees made for sessions (`paddock run --worktree`, see `crate::worktree`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorktreesConfig {
+    /// Where they are made (default: `worktrees` in the data directory).
+    pub dir: Option<PathBuf>,
+}
+// worktrees (issue 16): end
 
 /// The endpoint: HTTPS REST and WSS for the UI, the apps and browsers on other devices.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -195,6 +208,7 @@ impl Default for Config {
             agents: AgentsConfig::default(),
             server: ServerConfig::default(),
             notify: Default::default(),
+            worktrees: Default::default(),
         }
     }
 }
@@ -287,6 +301,16 @@ impl Config {
             .clone()
             .unwrap_or_else(crate::paths::default_data_dir)
     }
+
+    // worktrees (issue 16): begin
+    /// The directory sessions' worktrees are made in.
+    pub fn worktrees_dir(&self) -> PathBuf {
+        self.worktrees
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join("worktrees"))
+    }
+    // worktrees (issue 16): end
 }
 
 /// `42` → integer, `true` → bool, anything else → string.
@@ -380,6 +404,11 @@ confirm_patterns = ['(?i)[\[(]\s*y(es)?\s*/\s*n(o)?\s*[\])]\s*[:?]?$', '(?i)\b(c
 input_patterns = ['[$#%>❯»›]\s*$', '^(>>>|\.\.\.|In \[\d+\]:)\s*']
 # Output within this many milliseconds means it is working.
 busy_window = 3000
+
+[worktrees]
+# Where `paddock run --worktree` (and New session's worktree option) makes a git worktree
+# for a session, as <repository>-<hash>/<branch>. Default: "worktrees" in the data directory.
+# dir = "/home/me/worktrees"
 
 [server]
 # The HTTPS/WSS endpoint that the UI, the apps and browsers on your other devices use.

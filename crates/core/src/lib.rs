@@ -15,6 +15,10 @@ pub mod control;
 pub mod delivery;
 pub mod doctor;
 pub mod events;
+// worktrees (issue 16): begin
+pub mod git;
+pub mod git_status;
+// worktrees (issue 16): end
 pub mod health;
 pub mod history;
 pub mod holders;
@@ -46,6 +50,9 @@ pub mod transcripts;
 // upgrade: replacing a running supervisor of another build (branch upgrade)
 pub mod upgrade;
 pub mod watcher;
+// worktrees (issue 16): begin
+pub mod worktree;
+// worktrees (issue 16): end
 
 pub use config::Config;
 pub use supervisor::{Handle, Supervisor, SupervisorError};

@@ -53,6 +53,11 @@ pub struct StartRequest {
     /// Keep the inherited variables that break a nested agent (see [`crate::nested`]);
     /// by default they are removed (those set in `env` are always kept).
     pub keep_nested_env: bool,
+    // worktrees (issue 16): begin
+    /// Start in a new git worktree of `cwd`'s repository (see [`crate::worktree`]) rather
+    /// than in `cwd` itself.
+    pub worktree: Option<crate::worktree::WorktreeRequest>,
+    // worktrees (issue 16): end
 }
 
 impl StartRequest {
@@ -71,6 +76,7 @@ impl StartRequest {
             orchestrator: false,
             mcp: true,
             keep_nested_env: false,
+            worktree: None,
         }
     }
 }
@@ -107,6 +113,8 @@ pub enum StartError {
     Hooks(#[from] InjectError),
     #[error(transparent)]
     Launch(#[from] LaunchError),
+    #[error(transparent)]
+    Worktree(#[from] crate::worktree::WorktreeError),
     #[error("the system's random number generator failed; try again")]
     Random,
     #[error("cannot record the orchestrator role in {path}: {source}")]
@@ -135,6 +143,13 @@ impl StartError {
                 | StartError::Interrupted
                 | StartError::NotAdopted(_)
                 | StartError::NoHolder(_)
+                | StartError::Worktree(
+                    crate::worktree::WorktreeError::Dir { .. }
+                        | crate::worktree::WorktreeError::Record { .. }
+                        | crate::worktree::WorktreeError::Git(
+                            crate::git::GitError::Missing | crate::git::GitError::Spawn(_)
+                        )
+                )
         )
     }
 }
@@ -242,6 +257,11 @@ pub fn prepare(
         names.retain(|n| !req.env.iter().any(|(k, _)| k == n));
         names
     };
+    // Last, so that nothing above can fail once the worktree exists.
+    let cwd = match &req.worktree {
+        Some(w) => crate::worktree::create(&cwd, &id, &name, w)?.cwd,
+        None => cwd,
+    };
     Ok(HolderSpec {
         id,
         name,
@@ -259,6 +279,25 @@ pub fn prepare(
     })
 }
 
+/// [`prepare`] then [`spawn`]; a worktree made for a session that then fails to start is
+/// removed again. Blocking.
+pub fn prepare_and_spawn(
+    req: StartRequest,
+    dir: &RuntimeDir,
+    existing: &[SessionInfo],
+    exe: &Path,
+) -> Result<SessionId, StartError> {
+    let root = req.worktree.as_ref().map(|w| w.root.clone());
+    let spec = prepare(req, dir, existing, exe)?;
+    if let Err(e) = spawn(exe, dir, &spec) {
+        if let Some(root) = root {
+            crate::worktree::abandon(&root, &spec.id);
+        }
+        return Err(e);
+    }
+    Ok(spec.id)
+}
+
 /// Starts a detached holder for `spec`; returns once its agent runs (blocking: call it off
 /// the async runtime).
 pub fn spawn(exe: &Path, dir: &RuntimeDir, spec: &HolderSpec) -> Result<Ready, StartError> {
@@ -270,6 +309,9 @@ impl Handle {
     pub async fn start_session(&self, mut req: StartRequest) -> Result<SessionView, StartError> {
         req.mcp &= self.config().agents.mcp_server;
         req.keep_nested_env |= self.config().agents.keep_nested_env;
+        if let Some(w) = &mut req.worktree {
+            w.root = self.config().worktrees_dir();
+        }
         if self.config().agents.login_env {
             // Read once (up to a few seconds), then cached.
             let handle = self.clone();
@@ -281,9 +323,8 @@ impl Handle {
         let dir = self.runtime_dir().clone();
         let existing = paddock_host::sessions::list(&dir).await;
         let exe = std::env::current_exe().map_err(StartError::Exe)?;
-        let spec = prepare(req, &dir, &existing, &exe)?;
-        let id = spec.id.clone();
-        tokio::task::spawn_blocking(move || spawn(&exe, &dir, &spec))
+        // Off the runtime: a worktree runs git, the spawn waits for the agent to start.
+        let id = tokio::task::spawn_blocking(move || prepare_and_spawn(req, &dir, &existing, &exe))
             .await
             .map_err(|_| StartError::Interrupted)??;
         self.adopt(&id).await

@@ -333,6 +333,7 @@ impl Watcher {
             rss: None,
             paused: false,
             agent_status: None,
+            git: None,
         })
     }
 
@@ -394,6 +395,7 @@ fn external_view(a: &AgentProcess) -> SessionView {
         rss: None,
         paused: false,
         agent_status: None,
+        git: None,
     }
 }
 

@@ -13,6 +13,9 @@ pub mod agent;
 pub mod conversation;
 pub mod doctor;
 pub mod frame;
+// worktrees (issue 16): begin
+pub mod git;
+// worktrees (issue 16): end
 pub mod ids;
 pub mod insight;
 pub mod message;

@@ -67,6 +67,14 @@ pub struct SessionView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "wire", ts(optional))]
     pub agent_status: Option<AgentStatus>,
+    // worktrees (issue 16): begin
+    /// The git state of its folder (branch, ahead/behind, changed files, diff stat), filled
+    /// in by the REST session routes and `paddock ls`/`show`; absent outside a repository and
+    /// in events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "wire", ts(optional))]
+    pub git: Option<crate::git::GitStatus>,
+    // worktrees (issue 16): end
 }
 
 /// An agent's own account of its work, set through MCP `set_status` and shown beside its
@@ -162,6 +170,7 @@ impl SessionView {
             rss: None,
             paused: false,
             agent_status: None,
+            git: None,
         }
     }
 }

@@ -114,7 +114,36 @@ pub struct StartSessionRequest {
     #[serde(default)]
     #[ts(optional)]
     pub background: Option<String>,
+    // worktrees (issue 16): begin
+    /// Start in a new git worktree of `cwd`'s repository: `""` (or `true`) for a new branch
+    /// named after the session, else the branch to check out (made when it does not exist).
+    #[serde(default, deserialize_with = "worktree_option")]
+    #[ts(optional, type = "string | boolean")]
+    #[schema(value_type = Option<String>)]
+    pub worktree: Option<Option<String>>,
+    // worktrees (issue 16): end
 }
+
+// worktrees (issue 16): begin
+/// `worktree`: a branch name, `""` or `true` (a new branch named after the session), `false`
+/// or null (none).
+fn worktree_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Flag(bool),
+        Branch(String),
+    }
+    Ok(match Option::<Given>::deserialize(d)? {
+        None | Some(Given::Flag(false)) => None,
+        Some(Given::Flag(true)) => Some(None),
+        Some(Given::Branch(b)) if b.trim().is_empty() => Some(None),
+        Some(Given::Branch(b)) => Some(Some(b)),
+    })
+}
+// worktrees (issue 16): end
 
 /// `GET /api/v1/processes`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -299,7 +328,7 @@ pub async fn me(State(st): State<AppState>, caller: Caller) -> Result<Json<Me>, 
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])),
     responses((status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)))]
 pub async fn sessions(State(st): State<AppState>) -> Json<Vec<SessionView>> {
-    Json(st.handle.sessions())
+    Json(st.handle.with_git(st.handle.sessions()).await)
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = [])),
@@ -377,6 +406,13 @@ fn start_request(req: StartSessionRequest) -> Result<StartRequest, ApiError> {
         }),
         hooks: !req.no_hooks.unwrap_or(false),
         keep_nested_env: req.keep_nested_env.unwrap_or(false),
+        // The supervisor sets the directory from its configuration.
+        worktree: req
+            .worktree
+            .map(|branch| paddock_core::worktree::WorktreeRequest {
+                branch,
+                root: Default::default(),
+            }),
         ..StartRequest::new(command, parts.collect(), cwd)
     })
 }
@@ -389,11 +425,12 @@ pub async fn session(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SessionView>, ApiError> {
     let id = session_id(&id)?;
-    st.handle.registry().get(&id).map(Json).ok_or_else(|| {
+    let view = st.handle.registry().get(&id).ok_or_else(|| {
         ApiError::not_found(format!(
             "no session `{id}`; GET /api/v1/sessions lists them"
         ))
-    })
+    })?;
+    Ok(Json(st.handle.view_with_git(view).await))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/input", tag = "sessions", security(("bearer" = [])),

@@ -120,6 +120,9 @@ pub fn typescript() -> String {
     add(paddock_core::notify::settings::PushRoute::decl());
     add(paddock_core::notify::settings::ChannelStatus::decl());
     add(paddock_core::notify::settings::NotifySettingsView::decl());
+    // Worktrees (issue 16).
+    add(paddock_proto::git::GitStatus::decl());
+    add(paddock_proto::git::ChangedFile::decl());
     out.push_str(BINARY_FRAMES);
     out
 }

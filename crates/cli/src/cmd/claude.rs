@@ -36,6 +36,7 @@ impl Args {
             no_mcp: false,
             keep_nested_env: false,
             bg: None,
+            worktree: None,
             command: std::iter::once(self.claude).chain(self.args).collect(),
         };
         run.run().await

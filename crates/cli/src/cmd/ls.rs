@@ -4,6 +4,7 @@ use crate::supervisor_client;
 use paddock_host::sessions;
 use paddock_proto::agent::AgentState;
 use paddock_proto::supervisor::SessionView;
+use std::path::Path;
 use std::time::SystemTime;
 
 /// List sessions: from the supervisor when it runs (every backend, with cpu and memory),
@@ -15,7 +16,9 @@ pub struct Args {
     /// exited; without the supervisor running or exited), tool, permission, reason, exit_code, sources, since,
     /// program (what the program last reported to its terminal, OSC 7501: state, kind, app,
     /// message, title, progress, at), started_at, clients,
-    /// backend, agent, cpu (percent of one core), rss (bytes).
+    /// backend, agent, cpu (percent of one core), rss (bytes), git (its folder's branch,
+    /// commit, base, ahead, behind, worktree, files, files_changed, insertions, deletions,
+    /// uncommitted; absent outside a git repository).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -58,10 +61,16 @@ fn print(all: &[SessionView], json: bool) -> anyhow::Result<()> {
 /// Without a supervisor: the holders in the runtime directory (no cpu or memory figures).
 async fn from_runtime_dir() -> anyhow::Result<Vec<SessionView>> {
     let dir = paddock_host::runtime_dir()?;
+    // worktrees (issue 16): each folder's git state, as the supervisor gives it.
+    let worktrees = super::run::settings()?.worktrees_dir();
     Ok(sessions::list(&dir)
         .await
         .iter()
-        .map(|info| SessionView::from_holder(info, paddock_core::holders::agent_of(info)))
+        .map(|info| {
+            let mut view = SessionView::from_holder(info, paddock_core::holders::agent_of(info));
+            view.git = paddock_core::git_status::status(Path::new(&view.cwd), &worktrees);
+            view
+        })
         .collect())
 }
 
@@ -113,7 +122,7 @@ fn state_word(s: &SessionView) -> String {
 }
 
 fn table(all: &[SessionView], now: SystemTime) -> String {
-    let rows: Vec<[String; 12]> = all
+    let rows: Vec<[String; 13]> = all
         .iter()
         .map(|s| {
             // The agent's own word (MCP `set_status`) follows the observed state.
@@ -134,13 +143,18 @@ fn table(all: &[SessionView], now: SystemTime) -> String {
                 s.rss.map(human_bytes).unwrap_or_else(|| "-".into()),
                 s.clients.to_string(),
                 age(&s.started_at, now),
+                // worktrees (issue 16): branch, ahead/behind, `*` when dirty; kept narrow.
+                s.git
+                    .as_ref()
+                    .map(|g| narrow(&g.short(), 28))
+                    .unwrap_or_else(|| "-".into()),
                 s.command.clone(),
                 s.cwd.clone(),
             ]
         })
         .collect();
     let header = [
-        "ID", "NAME", "BACKEND", "AGENT", "STATE", "PID", "CPU", "MEM", "CLIENTS", "AGE",
+        "ID", "NAME", "BACKEND", "AGENT", "STATE", "PID", "CPU", "MEM", "CLIENTS", "AGE", "GIT",
         "COMMAND", "CWD",
     ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -166,6 +180,16 @@ fn table(all: &[SessionView], now: SystemTime) -> String {
         let cells: Vec<&str> = r.iter().map(String::as_str).collect();
         line(&cells, &mut out);
     }
+    out
+}
+
+/// `text` cut to `max` characters, the cut marked with `…`.
+fn narrow(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
     out
 }
 

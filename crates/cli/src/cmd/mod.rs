@@ -28,3 +28,6 @@ pub mod signal;
 pub mod status;
 pub mod tmux_attach;
 pub mod up;
+// worktrees (issue 16): begin
+pub mod worktree;
+// worktrees (issue 16): end

@@ -59,6 +59,13 @@ pub struct Args {
     /// attach`, stopped with `paddock kill`, respawned with `paddock restart`.
     #[arg(long, value_name = "PROMPT", conflicts_with_all = ["command", "attach", "name"])]
     pub bg: Option<String>,
+    // worktrees (issue 16): begin
+    /// Start in a new git worktree of the folder's repository (made under the `worktrees.dir`
+    /// setting), on BRANCH, or on a new branch `paddock/<session name>` when none is given.
+    /// An existing BRANCH is checked out there. Put the command after `--`.
+    #[arg(long, value_name = "BRANCH", num_args = 0..=1, default_missing_value = "")]
+    pub worktree: Option<String>,
+    // worktrees (issue 16): end
     /// The command and its arguments (put them after `--`).
     #[arg(required_unless_present = "bg", value_name = "CMD")]
     pub command: Vec<String>,
@@ -145,6 +152,13 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         (Some(cols), Some(rows)) => Size { cols, rows },
         _ => crate::term::size().unwrap_or(Size { cols: 80, rows: 24 }),
     };
+    let settings = settings()?;
+    let worktree = args
+        .worktree
+        .map(|b| paddock_core::worktree::WorktreeRequest {
+            branch: Some(b).filter(|b| !b.trim().is_empty()),
+            root: settings.worktrees_dir(),
+        });
     let request = StartRequest {
         name: args.name,
         env: args.env,
@@ -153,21 +167,21 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         grace: args.grace.into(),
         hooks: !args.no_hooks,
         orchestrator: args.orchestrator,
-        mcp: !args.no_mcp && mcp_setting()?,
+        mcp: !args.no_mcp && settings.agents.mcp_server,
         keep_nested_env: args.keep_nested_env,
+        worktree,
         ..StartRequest::new(program, command.collect(), cwd)
     };
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
-    let spec = start::prepare(request, &dir, &existing, &exe)?;
-    start::spawn(&exe, &dir, &spec)?;
-    crate::supervisor_client::adopt(&spec.id).await;
-    Ok(spec.id)
+    let id = start::prepare_and_spawn(request, &dir, &existing, &exe)?;
+    crate::supervisor_client::adopt(&id).await;
+    Ok(id)
 }
 
-/// The `agents.mcp_server` setting (config.toml, `PADDOCK_AGENTS__MCP_SERVER`). Only the
-/// `PADDOCK_AGENTS__*` variables are read: the agent's own environment may hold other
-/// `PADDOCK_` variables that are not settings.
-fn mcp_setting() -> anyhow::Result<bool> {
+/// The settings `run` uses (config.toml): `agents.mcp_server` and the worktrees directory.
+/// Only the `PADDOCK_AGENTS__*` and `PADDOCK_WORKTREES__*` variables are read: the agent's own
+/// environment may hold other `PADDOCK_` variables that are not settings.
+pub fn settings() -> anyhow::Result<paddock_core::Config> {
     use paddock_core::config::Config;
     let path = Config::default_path();
     let file = match std::fs::read_to_string(&path) {
@@ -175,10 +189,9 @@ fn mcp_setting() -> anyhow::Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => anyhow::bail!("cannot read the configuration {}: {e}", path.display()),
     };
-    let env = std::env::vars().filter(|(k, _)| k.starts_with("PADDOCK_AGENTS__"));
-    Ok(Config::layered(&path, file.as_deref(), env)?
-        .agents
-        .mcp_server)
+    let env = std::env::vars()
+        .filter(|(k, _)| k.starts_with("PADDOCK_AGENTS__") || k.starts_with("PADDOCK_WORKTREES__"));
+    Ok(Config::layered(&path, file.as_deref(), env)?)
 }
 
 #[cfg(test)]

@@ -54,6 +54,11 @@ impl Args {
         if let Some(p) = &session.status.permission {
             println!("  waiting for permission {}: {} {}", p.id, p.tool, p.input);
         }
+        // worktrees (issue 16): begin
+        if let Some(g) = &session.git {
+            print_git(g);
+        }
+        // worktrees (issue 16): end
         if let Some(a) = &session.agent_status {
             println!("status: {} (set by the agent at {})", a.line(), a.at);
         }
@@ -98,3 +103,32 @@ impl Args {
         Ok(())
     }
 }
+
+// worktrees (issue 16): begin
+/// `git: paddock/fix ↑2 against main · 3 files +42 -7, 1 uncommitted`, then the files.
+fn print_git(g: &paddock_proto::git::GitStatus) {
+    let mut line = format!("git: {}", g.short());
+    if let Some(base) = &g.base {
+        line.push_str(&format!(" against {base}"));
+    }
+    line.push_str(&format!(" · {}", g.stat()));
+    if g.uncommitted > 0 {
+        line.push_str(&format!(", {} uncommitted", g.uncommitted));
+    }
+    println!("{line}");
+    if let Some(w) = &g.worktree {
+        println!("  in the worktree {w}");
+    }
+    for f in &g.files {
+        let counts = match (f.insertions, f.deletions) {
+            (Some(i), Some(d)) => format!("+{i} -{d}"),
+            _ => "binary".to_owned(),
+        };
+        let mark = if f.uncommitted { " (uncommitted)" } else { "" };
+        println!("  {} {counts}{mark}", f.path);
+    }
+    if g.files_changed as usize > g.files.len() {
+        println!("  … and {} more", g.files_changed as usize - g.files.len());
+    }
+}
+// worktrees (issue 16): end

@@ -219,6 +219,15 @@ pub struct SpawnArgs {
     /// own daemon, listed as `cbg-<id>`) in `cwd` instead of a program.
     #[serde(default)]
     pub background: Option<String>,
+    // worktrees (issue 16): begin
+    /// Start it in a new git worktree of `cwd`'s repository, on a new branch named after the
+    /// session (`paddock/<name>`) unless `branch` is given.
+    #[serde(default)]
+    pub worktree: bool,
+    /// The branch for the worktree (implies `worktree`); an existing one is checked out.
+    #[serde(default)]
+    pub branch: Option<String>,
+    // worktrees (issue 16): end
 }
 
 /// Arguments of `wait_for`.
@@ -624,7 +633,7 @@ impl PaddockMcp {
     }
 
     #[tool(
-        description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex; or, with `background`, a Claude Code background agent (`claude --bg`)."
+        description = "Start a new session (orchestrator only): a program in a folder, with Paddock's hooks for Claude Code and Codex; `worktree` (or `branch`) starts it in a new git worktree of the folder's repository; or, with `background`, a Claude Code background agent (`claude --bg`)."
     )]
     async fn spawn_session(&self, args: Parameters<SpawnArgs>) -> ToolResult<Done> {
         self.caller.need(Permission::Control)?;
@@ -648,6 +657,13 @@ impl PaddockMcp {
             std::path::PathBuf::from(&args.cwd),
         );
         req.name = args.name;
+        if args.worktree || args.branch.is_some() {
+            // The supervisor sets the directory from its configuration.
+            req.worktree = Some(crate::worktree::WorktreeRequest {
+                branch: args.branch,
+                root: Default::default(),
+            });
+        }
         let result = self
             .handle
             .start_session(req)

@@ -307,6 +307,7 @@ pub(crate) mod tests {
             rss: None,
             paused: false,
             agent_status: None,
+            git: None,
         }
     }
 

@@ -81,4 +81,6 @@ export type {
   WebPushInfo,
   WebPushSubscription,
 } from "../wire";
+// Worktrees (issue 16).
+export type { ChangedFile, GitStatus } from "../wire";
 export { decodeTerminalFrame, type TerminalFrame } from "../wire";

@@ -37,7 +37,13 @@ paused: boolean,
 /**
  * What the agent says it is doing (MCP `set_status`); absent until it says.
  */
-agent_status?: AgentStatus, state: AgentState, 
+agent_status?: AgentStatus, 
+/**
+ * The git state of its folder (branch, ahead/behind, changed files, diff stat), filled
+ * in by the REST session routes and `paddock ls`/`show`; absent outside a repository and
+ * in events.
+ */
+git?: GitStatus, state: AgentState, 
 /**
  * The tool running (`working`), when known.
  */
@@ -958,7 +964,12 @@ keep_nested_env?: boolean,
  * A prompt: start a Claude Code background agent (`claude --bg PROMPT`, run by Claude's
  * own daemon, listed as `cbg-<id>`) in `cwd` instead of a program (give `command: []`).
  */
-background?: string, };
+background?: string, 
+/**
+ * Start in a new git worktree of `cwd`'s repository: `""` (or `true`) for a new branch
+ * named after the session, else the branch to check out (made when it does not exist).
+ */
+worktree?: string | boolean, };
 
 export type LogRecord = { id: number, 
 /**
@@ -1189,6 +1200,61 @@ enabled: boolean,
  * Where the settings are kept.
  */
 config_file: string, };
+
+export type GitStatus = { 
+/**
+ * The checked-out branch; null on a detached HEAD.
+ */
+branch: string | null, 
+/**
+ * The abbreviated commit at HEAD; null before the first commit.
+ */
+commit: string | null, 
+/**
+ * What `ahead` and `behind` count against: the branch's upstream, else the branch the
+ * session's worktree was made from; null when there is neither.
+ */
+base: string | null, 
+/**
+ * Commits on HEAD that `base` lacks.
+ */
+ahead: number, 
+/**
+ * Commits on `base` that HEAD lacks.
+ */
+behind: number, 
+/**
+ * The worktree Paddock made for the session (`paddock run --worktree`), if it is in one.
+ */
+worktree: string | null, 
+/**
+ * Files changed against `base` (where HEAD left it) or, without a base, against HEAD:
+ * committed, uncommitted and untracked. At most [`GitStatus::MAX_FILES`]; `files_changed`
+ * counts them all.
+ */
+files: Array<ChangedFile>, files_changed: number, 
+/**
+ * Lines added and removed over all changed text files.
+ */
+insertions: number, deletions: number, 
+/**
+ * Files with changes not committed yet (untracked ones included).
+ */
+uncommitted: number, };
+
+export type ChangedFile = { 
+/**
+ * Relative to the repository's top folder.
+ */
+path: string, 
+/**
+ * Lines added and removed; null for a binary file.
+ */
+insertions: number | null, deletions: number | null, 
+/**
+ * The change is not committed yet (or the file is untracked).
+ */
+uncommitted: boolean, };
 
 /** Binary WebSocket frames (server to client): terminal data, never JSON.
  *  tag u8 | id_len u8 | session id (UTF-8) | offset u64 LE | rest

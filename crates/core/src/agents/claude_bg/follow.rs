@@ -168,6 +168,7 @@ pub fn view(job: &Job, roster: &Roster) -> Option<SessionView> {
         rss: None,
         paused: false,
         agent_status: None,
+        git: None,
     })
 }
 
