@@ -72,9 +72,9 @@ fn find_agents_finds_native_and_node_agents_but_not_their_descendants() {
     assert_eq!(n.cmd, vec!["node".to_owned(), cli.display().to_string()]);
 
     // Its child `claude` runs (it is a descendant) but is not listed.
+    // Found in /proc first, then the monitor looks: a look taken before the inner process
+    // started could not know it (that was a race in this test, not in the monitor).
     let inner = wait_until("the inner claude to start", DEADLINE, || {
-        let agents = m.find_agents();
-        let listed: Vec<u32> = agents.iter().map(|a| a.pid).collect();
         let inner = std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -87,6 +87,8 @@ fn find_agents_finds_native_and_node_agents_but_not_their_descendants() {
                 .ok()?;
             (ppid == node.pid()).then_some(pid)
         })?;
+        let agents = m.find_agents();
+        let listed: Vec<u32> = agents.iter().map(|a| a.pid).collect();
         Some((inner, listed))
     });
     assert!(!inner.1.contains(&inner.0), "descendant {} listed", inner.0);
