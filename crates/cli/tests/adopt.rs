@@ -27,8 +27,11 @@ impl Terminal {
         Self::start_with(env, name, command, &[])
     }
 
+    /// `script` hands COMMAND to the user's `$SHELL -c`; `exec` makes COMMAND itself the
+    /// terminal's program whichever shell that is (dash, CI's `/bin/sh`, forks instead).
     fn start_with(env: &Env, name: &str, command: &str, vars: &[(&str, &str)]) -> Self {
-        Self::spawn(env, name, &["script", "-qfc", command, "/dev/null"], vars)
+        let command = format!("exec {command}");
+        Self::spawn(env, name, &["script", "-qfc", &command, "/dev/null"], vars)
     }
 
     /// CMD in a PTY that Python's `pty.spawn` owns: `reptyr -T` takes its master (it does
