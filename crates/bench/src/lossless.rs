@@ -15,11 +15,13 @@
 use crate::follower::Follower;
 use crate::harness::{self, Harness, Session};
 use crate::options::Options;
+use crate::procfs::{self, ThreadStats};
 use crate::report::{mb_per_s, Report, Row};
 use crate::throughput::{raw_pty, ECHO};
 use anyhow::{bail, Context};
 use paddock_proto::{Frame, FrameDecoder, Hello, Message, Mode, Notification, Start};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
@@ -90,6 +92,14 @@ struct FollowRun {
     mismatch: Option<u64>,
     /// What `paddock logs` said on stderr.
     said: String,
+    /// CPU time from the keystroke to the last byte: the holder's, by thread name, and
+    /// `paddock logs`'s (all its threads).
+    holder_cpu: BTreeMap<String, ThreadStats>,
+    logs_cpu_ns: u64,
+}
+
+fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
 }
 
 fn median(v: &[Duration]) -> Option<Duration> {
@@ -179,8 +189,72 @@ fn follower_rows(
             raw.as_secs_f64()
         )),
     );
+    cpu_row(report, json, runs);
     json["follower"]["mb_per_s"] = json!(rate);
     json["follower"]["bare_pty_mb_per_s"] = json!(raw_rate);
+}
+
+/// Where the follower's CPU goes: medians over the runs of the holder's threads and of
+/// `paddock logs`, from the keystroke to the last byte.
+fn cpu_row(report: &mut Report, json: &mut serde_json::Value, runs: &[FollowRun]) {
+    let median_ns = |mut v: Vec<u64>| -> u64 {
+        v.sort_unstable();
+        v.get(v.len() / 2).copied().unwrap_or(0)
+    };
+    let mut names: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.holder_cpu.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    let per_thread: Vec<(String, u64, u64)> = names
+        .iter()
+        .map(|n| {
+            let get = |f: fn(&ThreadStats) -> u64| {
+                median_ns(
+                    runs.iter()
+                        .map(|r| r.holder_cpu.get(n).map_or(0, f))
+                        .collect(),
+                )
+            };
+            (n.clone(), get(|t| t.cpu_ns), get(|t| t.wait_ns))
+        })
+        .collect();
+    let holder = median_ns(
+        runs.iter()
+            .map(|r| r.holder_cpu.values().map(|t| t.cpu_ns).sum())
+            .collect(),
+    );
+    let logs = median_ns(runs.iter().map(|r| r.logs_cpu_ns).collect());
+    let threads: Vec<String> = per_thread
+        .iter()
+        .map(|(n, cpu, wait)| {
+            format!(
+                "{n} {:.2} s (waited {:.2} s for a core)",
+                secs(*cpu),
+                secs(*wait)
+            )
+        })
+        .collect();
+    report.add(
+        Row::new(
+            "`logs --follow --raw`, CPU per run",
+            format!(
+                "holder {:.2} s, `paddock logs` {:.2} s",
+                secs(holder),
+                secs(logs)
+            ),
+        )
+        .beside(format!(
+            "medians from the keystroke to the last byte; the holder's threads: {}",
+            threads.join(", ")
+        )),
+    );
+    json["follower"]["cpu"] = json!({
+        "holder_secs": secs(holder),
+        "logs_secs": secs(logs),
+        "holder_threads": per_thread.iter().map(|(n, cpu, wait)| (n.clone(), json!({"cpu_secs": secs(*cpu), "wait_secs": secs(*wait)}))).collect::<serde_json::Map<_, _>>(),
+    });
 }
 
 fn follow_run(h: &mut Harness, script: &str, bytes: u64) -> anyhow::Result<FollowRun> {
@@ -208,10 +282,12 @@ fn follow_session(h: &Harness, session: &Session, bytes: u64) -> anyhow::Result<
     let cleanup = h.cleanup_handle();
     cleanup.track(child.id(), false);
     let mut stdout = child.stdout.take().context("no stdout")?;
-    let reader = std::thread::spawn(move || -> (u64, Option<u64>, Option<Instant>) {
+    let (holder_pid, logs_pid) = (session.holder_pid, child.id());
+    let reader = std::thread::spawn(move || {
         let mut expected = Expected::new(bytes);
         let mut buf = vec![0u8; 1 << 20];
         let mut done = None;
+        let mut cpu = None;
         loop {
             match stdout.read(&mut buf) {
                 Ok(0) | Err(_) => break,
@@ -219,11 +295,13 @@ fn follow_session(h: &Harness, session: &Session, bytes: u64) -> anyhow::Result<
                     expected.check(&buf[..n]);
                     if expected.pos >= bytes && done.is_none() {
                         done = Some(Instant::now());
+                        // Both still run: `logs` ends when it is told the agent exited.
+                        cpu = Some((procfs::threads(holder_pid), procfs::threads(logs_pid)));
                     }
                 }
             }
         }
-        (expected.pos, expected.mismatch, done)
+        (expected.pos, expected.mismatch, done, cpu)
     });
     let attached = harness::wait_for(Duration::from_secs(10), || {
         control.info(deadline).is_ok_and(|info| info.clients >= 1)
@@ -232,13 +310,25 @@ fn follow_session(h: &Harness, session: &Session, bytes: u64) -> anyhow::Result<
         let _ = child.kill();
         bail!("`paddock logs --follow` did not attach within 10 s");
     }
+    let holder_before = procfs::threads(session.holder_pid)?;
+    let logs_before = procfs::threads(child.id())?;
     let t0 = Instant::now();
     control.send_input(b"\r")?;
     let agent_end = control.wait_exited(deadline);
     let status = wait_child(&mut child, deadline);
-    let (received, mismatch, done) = reader
+    let (received, mismatch, done, cpu) = reader
         .join()
         .map_err(|_| anyhow::anyhow!("reader panicked"))?;
+    let (holder_cpu, logs_cpu_ns) = match cpu {
+        Some((Ok(holder), Ok(logs))) => (
+            procfs::growth(&holder_before, &holder),
+            procfs::growth(&logs_before, &logs)
+                .values()
+                .map(|t| t.cpu_ns)
+                .sum(),
+        ),
+        _ => (BTreeMap::new(), 0),
+    };
     cleanup.forget(child.id());
     let mut said = String::new();
     if let Some(mut e) = child.stderr.take() {
@@ -260,6 +350,8 @@ fn follow_session(h: &Harness, session: &Session, bytes: u64) -> anyhow::Result<
         received,
         mismatch,
         said,
+        holder_cpu,
+        logs_cpu_ns,
     })
 }
 

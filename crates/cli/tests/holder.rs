@@ -469,3 +469,71 @@ async fn a_thousand_disconnect_resume_cycles_during_a_flood_lose_and_double_noth
         "only {cycles_in_flood} cycles happened while the flood ran"
     );
 }
+
+/// The model fast-forwards through plain floods (crates/host/src/fastforward.rs); what a
+/// client is shown afterwards, the attach snapshot and the screen's text (`paddock show`),
+/// must be exactly what a terminal fed every byte shows. The flood is larger than the ring,
+/// so the model works through it in many steps while the ring wraps.
+#[tokio::test]
+async fn after_a_flood_a_snapshot_shows_what_a_terminal_shows() {
+    let env = Env::new();
+    let script = r#"
+        printf '\033]2;flood test\007\033[1;31mred before\033[0m\r\n'
+        read x
+        seq 1 800000
+        printf '\033[44mblue\033[0m after the flood\r\n'
+        seq 1 100 | tr '\n' ' '
+        printf '\033[3;7Hplaced'
+        read y"#;
+    let id = env.run(&["--cols", "60", "--rows", "15"], &["sh", "-c", script]);
+    // Held (the agent waits for it), so it gets every byte though the flood outgrows the ring.
+    let mut hello = Hello::new(Mode::ReadOnly);
+    hello.start = Start::RingStart;
+    hello.lossless = true;
+    hello.backpressure = Some(paddock_proto::Backpressure { stall_ms: 30_000 });
+    let mut all = env.connect(&id, hello).await;
+    let mut control = env.connect(&id, Hello::control(Mode::ReadWrite)).await;
+    control.send_input(b"\r").await.expect("input");
+    let got = collect_until(&mut all, Duration::from_secs(120), "the flood", |c| {
+        c.saw(b"\x1b[3;7Hplaced")
+    })
+    .await;
+    assert!(got.bytes.len() > 6_000_000, "{} bytes", got.bytes.len());
+
+    let size = Size { cols: 60, rows: 15 };
+    let mut terminal = ScreenModel::eager(size, 0);
+    terminal.feed(&got.bytes);
+
+    let mut late = env.connect(&id, Hello::new(Mode::ReadOnly)).await;
+    let Some(Event::Snapshot { offset, data, .. }) = late.next_event().await.expect("event") else {
+        panic!("the first thing after hello must be the snapshot");
+    };
+    assert_eq!(
+        Some(offset),
+        got.next,
+        "the snapshot is of the end of the output"
+    );
+    let mut shown = ScreenModel::eager(size, 0);
+    shown.feed(&data);
+    assert_eq!(
+        shown.screen().contents_formatted(),
+        terminal.screen().contents_formatted()
+    );
+    assert_eq!(
+        shown.screen().cursor_position(),
+        terminal.screen().cursor_position()
+    );
+    assert_eq!(shown.title(), "flood test");
+    assert!(shown
+        .screen()
+        .contents()
+        .contains("800000\nblue after the flood\n1 2 3"));
+
+    let Response::Screen { rows, offset, .. } =
+        control.request(Request::Screen).await.expect("screen")
+    else {
+        panic!("a screen request is answered with the screen");
+    };
+    assert_eq!(Some(offset), got.next);
+    assert_eq!(rows, terminal.text().rows);
+}

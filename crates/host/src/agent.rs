@@ -406,24 +406,37 @@ async fn read_task(
         if room == 0 {
             continue;
         }
-        // One read per readiness check: `readable()` returns at once while data remains and
-        // counts against the task's cooperative budget, so a flood of output cannot starve the
-        // other tasks of this single-threaded runtime (new clients' hello, their input).
-        match guard.try_io(|inner| inner.get_ref().read(&mut buf[..room])) {
-            Ok(Ok(0)) => break,
-            Ok(Ok(n)) => {
-                on_output(&buf[..n]);
-                drop(guard);
-                // Let the clients' writers send this chunk before the next is read: the
-                // cooperative budget alone would allow 128 reads (8 MiB) in a row and leave
-                // even a fast client behind.
-                tokio::task::yield_now().await;
+        // Reads until the master has nothing more (or `room` is full), then hands the whole
+        // batch on at once: in a flood that is one append, one wakeup of each client and one
+        // large frame per batch instead of one per 4 KiB read (the PTY's own chunk). Bounded
+        // by `room`, so a flood cannot starve the other tasks of this single-threaded runtime
+        // (new clients' hello, their input) and the reader yields after every batch.
+        let mut got = 0;
+        let mut end = false;
+        while got < room {
+            let read = guard.get_inner().read(&mut buf[got..room]);
+            match read {
+                Ok(0) => end = true,
+                Ok(n) => {
+                    got += n;
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // Not ready (any more): the next check waits for the master.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => guard.clear_ready(),
+                // EIO: every slave fd is closed (the agent and its children are gone).
+                Err(_) => end = true,
             }
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            // EIO: every slave fd is closed (the agent and its children are gone).
-            Ok(Err(_)) => break,
-            // Not ready after all: readiness is cleared and the next check waits.
-            Err(_would_block) => {}
+            break;
+        }
+        drop(guard);
+        if got > 0 {
+            on_output(&buf[..got]);
+            // Let the clients' writers send this batch before the next is read.
+            tokio::task::yield_now().await;
+        }
+        if end {
+            break;
         }
     }
     let _ = drained.send(());

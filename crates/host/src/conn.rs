@@ -33,6 +33,11 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_CLIENT_FRAME: usize = 1024 * 1024;
 /// Output bytes per frame.
 const OUTPUT_CHUNK: usize = 64 * 1024;
+/// Output bytes per frame for a client the agent waits for (`paddock logs --follow`): in a
+/// flood it is a whole ring behind most of the time, and fewer, larger frames cost it and
+/// the holder fewer writes, reads and wakeups. Only such clients, which are few, get them:
+/// each client's frame buffer grows to its largest frame.
+const HELD_CHUNK: usize = 256 * 1024;
 /// Control messages queued for one client.
 const CONTROL_QUEUE: usize = 64;
 
@@ -696,7 +701,12 @@ async fn drain(
             if !output.lossless && behind > shared.spec.max_lag as u64 {
                 Step::Lagged { from: *cursor }
             } else {
-                match ring.slices_from(*cursor, OUTPUT_CHUNK) {
+                let chunk = if output.hold.is_some() {
+                    HELD_CHUNK
+                } else {
+                    OUTPUT_CHUNK
+                };
+                match ring.slices_from(*cursor, chunk) {
                     Ok((a, b)) if a.is_empty() && b.is_empty() => Step::CaughtUp,
                     Ok((a, b)) => {
                         encode_output_parts(*cursor, a, b, buf);

@@ -12,6 +12,7 @@ mod agent;
 pub mod client;
 mod conn;
 pub mod dirs;
+pub(crate) mod fastforward;
 mod hold;
 pub mod holder;
 pub mod launch;

@@ -6,7 +6,12 @@
 //! holds, it skips ahead to the ring's start (the screen heals with the next redraw) instead
 //! of slowing the agent. Snapshots and resizes are requests to this thread, so they apply at
 //! an exact offset of the stream.
+//!
+//! A flood of plain text is not parsed whole: the model fast-forwards through it to the last
+//! screenful (see [`crate::fastforward`]), which gives the very screen parsing every byte
+//! would, for a small part of the CPU.
 
+use crate::fastforward::{self, Watch};
 use crate::ring::{Position, Ring};
 use crate::sync::lock;
 use paddock_proto::Size;
@@ -18,8 +23,9 @@ use tokio::sync::oneshot;
 
 /// Lines of scrollback the model keeps; history lives in the byte ring, not here.
 const MODEL_SCROLLBACK: usize = 0;
-/// Bytes copied out of the ring per step, so the ring lock is held only briefly.
-const STEP: usize = 64 * 1024;
+/// Bytes copied out of the ring per step, so the ring lock is held only briefly (a few tens
+/// of microseconds), yet a step holds many screenfuls to fast-forward through.
+const STEP: usize = 256 * 1024;
 /// Unparsed output that makes the reader wake the model. Below it the model waits: a
 /// keystroke's echo costs no extra thread wakeup, and snapshots catch up on demand (parsing at
 /// most this much more before they answer).
@@ -55,6 +61,18 @@ pub struct ScreenModel {
     parser: vt100::Parser<Titles>,
     /// How many bytes of the stream have been fed.
     offset: u64,
+    /// How many of them were parsed (the rest were fast-forwarded through).
+    parsed: u64,
+    /// Fast-forwarding through plain runs, with what proves it exact (`None`: every byte is
+    /// parsed, as with scrollback, which keeps what a fast-forward would skip).
+    skim: Option<Skim>,
+}
+
+/// The fast-forward's state: a watch on the parser and whether it is known to be in its
+/// ground state at `offset`.
+struct Skim {
+    watch: Watch,
+    ground: bool,
 }
 
 fn nz(n: u16) -> NonZeroU16 {
@@ -67,6 +85,18 @@ impl ScreenModel {
     }
 
     pub fn with_scrollback(size: Size, scrollback: usize) -> Self {
+        let mut model = Self::eager(size, scrollback);
+        if scrollback == 0 {
+            model.skim = Some(Skim {
+                watch: Watch::new(nz(size.rows).get()),
+                ground: true,
+            });
+        }
+        model
+    }
+
+    /// A model that parses every byte (to compare the fast-forward with).
+    pub fn eager(size: Size, scrollback: usize) -> Self {
         Self {
             parser: vt100::Parser::new_with_callbacks(
                 nz(size.rows),
@@ -75,22 +105,112 @@ impl ScreenModel {
                 Titles::default(),
             ),
             offset: 0,
+            parsed: 0,
+            skim: None,
         }
     }
 
+    /// Feeds the next bytes of the stream. The screen afterwards is exactly what parsing
+    /// every byte gives; long plain runs are fast-forwarded ([`crate::fastforward`]).
     pub fn feed(&mut self, bytes: &[u8]) {
+        if self.skim.is_none() {
+            self.parser.process(bytes);
+            self.offset += bytes.len() as u64;
+            self.parsed += bytes.len() as u64;
+            return;
+        }
+        let rows = usize::from(self.parser.screen().size().0.get());
+        let skimmable = |run: &[u8]| run.len() >= 4 * rows;
+        // `bytes[..done]` are fed; the scan looks for the next long plain run from `at`.
+        let (mut done, mut at) = (0, 0);
+        while at < bytes.len() {
+            let start = at
+                + bytes[at..]
+                    .iter()
+                    .position(|&b| fastforward::is_plain(b))
+                    .unwrap_or(bytes.len() - at);
+            let end = start
+                + bytes[start..]
+                    .iter()
+                    .position(|&b| !fastforward::is_plain(b))
+                    .unwrap_or(bytes.len() - start);
+            if skimmable(&bytes[start..end]) {
+                self.parse(&bytes[done..start]);
+                self.plain_run(&bytes[start..end], rows);
+                done = end;
+            }
+            at = end;
+        }
+        self.parse(&bytes[done..]);
+    }
+
+    /// Parses `bytes` (the model and its watch); the parser's ground state is known after
+    /// them if it was before and they are plain, or if a character was printed in a plain
+    /// tail of them.
+    fn parse(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
         self.parser.process(bytes);
         self.offset += bytes.len() as u64;
+        self.parsed += bytes.len() as u64;
+        if let Some(skim) = &mut self.skim {
+            let printed = skim.watch.advance(bytes);
+            let all_plain = bytes.iter().all(|&b| fastforward::is_plain(b));
+            skim.ground = if all_plain {
+                skim.ground || printed
+            } else {
+                false
+            };
+        }
+    }
+
+    /// A plain run: its first line parsed if the ground state is not known yet (a print
+    /// proves it), then fast-forwarded to its last screenful if the watch allows.
+    fn plain_run(&mut self, mut run: &[u8], rows: usize) {
+        let ground = self.skim.as_ref().is_some_and(|s| s.ground);
+        if !ground {
+            // Up to the end of the line with the first printable character, which prints
+            // only if the parser is in its ground state.
+            let first = run.iter().position(|b| (b' '..=b'~').contains(b));
+            let line = first
+                .and_then(|f| memchr::memchr(b'\n', &run[f..]).map(|i| f + i + 1))
+                .unwrap_or(run.len());
+            self.parse(&run[..line]);
+            run = &run[line..];
+        }
+        let ready = self
+            .skim
+            .as_ref()
+            .is_some_and(|s| s.ground && !s.watch.region());
+        if let Some(q) = ready.then(|| fastforward::skip_point(run, rows)).flatten() {
+            let sub = fastforward::substitute(rows);
+            self.parser.process(&sub);
+            if let Some(skim) = &mut self.skim {
+                skim.watch.advance(&sub);
+            }
+            self.offset += q as u64;
+            run = &run[q..];
+        }
+        self.parse(run);
     }
 
     pub fn offset(&self) -> u64 {
         self.offset
     }
 
+    /// How many of the bytes fed were parsed; the others were fast-forwarded through.
+    pub fn parsed(&self) -> u64 {
+        self.parsed
+    }
+
     pub fn resize(&mut self, size: Size) {
         self.parser
             .screen_mut()
             .set_size(nz(size.rows), nz(size.cols));
+        if let Some(skim) = &mut self.skim {
+            skim.watch.set_rows(nz(size.rows).get());
+        }
     }
 
     pub fn size(&self) -> Size {
@@ -332,6 +452,165 @@ mod tests {
         let mut model = ScreenModel::new(Size { cols: 20, rows: 4 });
         model.feed(b"\x1b]2;a\x1bb\x07");
         assert!(model.title().chars().all(|c| !c.is_control()));
+    }
+
+    /// Streams that a fast-forward must get exactly right: plain floods after and around
+    /// modes, colours, titles, an unterminated OSC, scrolling regions (with the cursor
+    /// outside them), the alternate screen, bare line feeds, long wrapping lines, tabs and a
+    /// UTF-8 character cut in two.
+    fn streams() -> Vec<Vec<u8>> {
+        let lines = |n: usize, tag: &str| -> Vec<u8> {
+            (0..n)
+                .flat_map(|i| format!("{tag} {i}\t{}\r\n", "x".repeat(i % 37)).into_bytes())
+                .collect()
+        };
+        let cat = |parts: &[&[u8]]| parts.concat();
+        vec![
+            cat(&[
+                b"\x1b]2;flood\x07\x1b[1;31mred\x1b[0m\r\n",
+                &lines(900, "a"),
+                b"\x1b[32mgreen ",
+                &lines(300, "b"),
+                b"tail",
+            ]),
+            cat(&[
+                &lines(200, "before"),
+                b"\x1b]0;",
+                &lines(400, "inside an osc"),
+                b"\x07",
+                &lines(150, "after"),
+            ]),
+            cat(&[
+                b"\x1b[5;10r",
+                &lines(500, "region"),
+                b"\x1b[r",
+                &lines(300, "whole"),
+            ]),
+            cat(&[b"\x1b[2;5r\x1b[20;1H", &lines(400, "below the region")]),
+            cat(&[b"\x1b[44mblue\r\n", &lines(500, "on blue"), b"\x1b[0m"]),
+            cat(&[
+                b"\x1b[?1049h\x1b[H",
+                &lines(300, "alt"),
+                b"\x1b[?1049l",
+                &lines(300, "main"),
+            ]),
+            (0..600)
+                .flat_map(|i| format!("bare {i}\n").into_bytes())
+                .collect(),
+            cat(&[
+                &lines(50, "short"),
+                &b"w".repeat(5000),
+                b"\r\n",
+                &lines(400, "after a long line"),
+            ]),
+            cat(&[
+                b"\xe6\xbc",
+                &lines(400, "after half a character"),
+                "漢字\r\n".as_bytes(),
+                &lines(200, "c"),
+            ]),
+            cat(&[b"\x1b[", &lines(300, "5;10r then text")]),
+            cat(&[
+                b"\x1b[10;1H\x1b[?6h",
+                &lines(300, "origin mode"),
+                b"\x1bc",
+                &lines(300, "after reset"),
+            ]),
+        ]
+    }
+
+    /// Cuts `data` into chunks of pseudo-random sizes up to `max`.
+    fn chunks(data: &[u8], max: usize, seed: u64) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        let (mut at, mut x) = (0, seed);
+        while at < data.len() {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = (((x >> 33) as usize) % max + 1).min(data.len() - at);
+            out.push(&data[at..at + n]);
+            at += n;
+        }
+        out
+    }
+
+    fn assert_same_screen(skimmed: &ScreenModel, eager: &ScreenModel, what: &str) {
+        assert_eq!(skimmed.offset(), eager.offset(), "{what}: offset");
+        assert_eq!(
+            skimmed.screen().contents_formatted(),
+            eager.screen().contents_formatted(),
+            "{what}: screen"
+        );
+        assert_eq!(
+            skimmed.screen().cursor_position(),
+            eager.screen().cursor_position(),
+            "{what}: cursor"
+        );
+        assert_eq!(
+            skimmed.snapshot().data,
+            eager.snapshot().data,
+            "{what}: snapshot"
+        );
+        assert_eq!(skimmed.text(), eager.text(), "{what}: text");
+    }
+
+    #[test]
+    fn fast_forwarding_gives_the_screen_that_parsing_every_byte_gives() {
+        let size = Size { cols: 40, rows: 8 };
+        for (i, stream) in streams().iter().enumerate() {
+            for (max, seed) in [(stream.len(), 0), (1, 0), (7, 1), (300, 2), (5000, 3)] {
+                let mut skimmed = ScreenModel::new(size);
+                let mut eager = ScreenModel::eager(size, 0);
+                for chunk in chunks(stream, max, seed) {
+                    skimmed.feed(chunk);
+                    eager.feed(chunk);
+                }
+                assert_same_screen(&skimmed, &eager, &format!("stream {i}, chunks up to {max}"));
+            }
+        }
+    }
+
+    #[test]
+    fn fast_forwarding_stays_exact_across_a_resize() {
+        let stream = streams().concat();
+        let mut skimmed = ScreenModel::new(Size { cols: 40, rows: 8 });
+        let mut eager = ScreenModel::eager(Size { cols: 40, rows: 8 }, 0);
+        for (n, chunk) in chunks(&stream, 4000, 9).into_iter().enumerate() {
+            if n % 5 == 4 {
+                let size = Size {
+                    cols: 30 + (n % 20) as u16,
+                    rows: 5 + (n % 7) as u16,
+                };
+                skimmed.resize(size);
+                eager.resize(size);
+            }
+            skimmed.feed(chunk);
+            eager.feed(chunk);
+            assert_same_screen(&skimmed, &eager, &format!("after chunk {n}"));
+        }
+    }
+
+    #[test]
+    fn a_plain_flood_is_fast_forwarded_not_parsed_whole() {
+        // Per step of the model thread, a screenful or two is parsed, not the whole step.
+        let size = Size { cols: 80, rows: 24 };
+        let mut model = ScreenModel::new(size);
+        let flood: Vec<u8> = (0..100_000)
+            .flat_map(|i| format!("{i:>8} plain output line\r\n").into_bytes())
+            .collect();
+        for chunk in flood.chunks(STEP) {
+            model.feed(chunk);
+        }
+        assert_eq!(model.offset(), flood.len() as u64);
+        assert!(
+            model.parsed() * 50 < flood.len() as u64,
+            "parsed {} of {} bytes",
+            model.parsed(),
+            flood.len()
+        );
+        let mut eager = ScreenModel::eager(size, 0);
+        eager.feed(&flood);
+        assert_same_screen(&model, &eager, "flood");
     }
 
     #[tokio::test]
