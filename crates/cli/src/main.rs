@@ -10,6 +10,7 @@ mod cmd;
 mod errors;
 mod remote_client;
 mod supervisor_client;
+mod table;
 mod target;
 mod term;
 
