@@ -409,7 +409,7 @@ async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_dup
 #[tokio::test]
 async fn resuming_from_an_offset_the_host_no_longer_has_reports_the_gap() {
     let paired = Paired::new("operator").await;
-    let (env, hosts, host) = (&paired.env, &paired.hosts, &paired.host);
+    let env = &paired.env;
     // 20,000 lines (128,894 bytes on the terminal) through a 4 KiB ring.
     const PRINTED: u64 = 128_894;
     let id = env.run(&["--ring", "4K"], &["sh", "-c", "seq 1 20000; sleep 60"]);
@@ -469,7 +469,7 @@ async fn resuming_from_an_offset_the_host_no_longer_has_reports_the_gap() {
 #[tokio::test]
 async fn events_start_with_every_session_then_follow_the_host() {
     let paired = Paired::new("viewer").await;
-    let (env, hosts, host) = (&paired.env, &paired.hosts, &paired.host);
+    let env = &paired.env;
     let client = paired.client();
     let mut events = client.events().await.expect("subscribe");
     let deadline = Instant::now() + Duration::from_secs(30);
