@@ -86,7 +86,7 @@ impl Watched {
             loop {
                 match events.recv().await {
                     Received::Event(Event::SessionUpdate { session: s })
-                        if s.id == self.id && want(&s) =>
+                        if s.id == self.id && want(s.as_ref()) =>
                     {
                         return Ok(());
                     }

@@ -15,7 +15,6 @@ mod sessions;
 mod watch;
 
 use crate::endpoint::Endpoint;
-use crate::harness::Harness;
 use anyhow::Context;
 use options::SoakOptions;
 use std::process::ExitCode;
