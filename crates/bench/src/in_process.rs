@@ -22,7 +22,8 @@ impl DataDir {
     pub fn create(bench: &str) -> anyhow::Result<Self> {
         let dir =
             std::env::temp_dir().join(format!("paddock-bench-{bench}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(Self(dir))
     }
 
@@ -57,8 +58,7 @@ impl Watched {
         let sup = paddock_core::Supervisor::start(config, data.path().join("config.toml"), dir)
             .context("cannot start the supervisor")?;
         let handle = sup.handle().clone();
-        let id =
-            SessionId::parse(session).map_err(|e| anyhow::anyhow!("bad session id: {e}"))?;
+        let id = SessionId::parse(session).map_err(|e| anyhow::anyhow!("bad session id: {e}"))?;
         let deadline = Instant::now() + EVENT_LIMIT;
         while handle.registry().get(&id).is_none() {
             if Instant::now() > deadline {

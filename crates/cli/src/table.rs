@@ -38,7 +38,11 @@ mod tests {
     fn columns_line_up_under_the_widest_cell_and_the_last_is_not_padded() {
         let rows = [
             ["a".to_owned(), "wide cell".to_owned(), "x".to_owned()],
-            ["longer".to_owned(), "b".to_owned(), "last column".to_owned()],
+            [
+                "longer".to_owned(),
+                "b".to_owned(),
+                "last column".to_owned(),
+            ],
         ];
         let text = columns(["ID", "NAME", "PATH"], &rows);
         assert_eq!(

@@ -3,9 +3,9 @@
 //! `paddock send`, their hooks, transcripts, rollouts and notify calls checked. These tests
 //! fail (they never skip) when the CLIs are not installed; the message says how to install.
 
-mod common;
 #[path = "common/claude.rs"]
 mod claude;
+mod common;
 
 use common::*;
 use paddock_fakeapi::agents::{self, ClaudeSandbox, CodexSandbox};
@@ -662,7 +662,10 @@ fn codex_interactive_asks_before_an_escalated_command_and_y_runs_it() {
         if std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-codex\n") {
             return true;
         }
-        if env.screen(&id).contains("Would you like to run the following command?") {
+        if env
+            .screen(&id)
+            .contains("Would you like to run the following command?")
+        {
             env.ok(&["send", &id, "y"]);
             std::thread::sleep(Duration::from_millis(500));
         }

@@ -5,9 +5,9 @@
 //! its terminal opens through `claude attach` in a holder and is watched and typed into; it is
 //! stopped and respawned through Claude's own commands; `paddock run --bg` starts one.
 
-mod common;
 #[path = "common/claude.rs"]
 mod claude;
+mod common;
 #[path = "common/web.rs"]
 mod web;
 

@@ -5,9 +5,9 @@
 //! desktop notification, `paddock show`) and what the model gets back (the tool results the
 //! fake API records).
 
-mod common;
 #[path = "common/claude.rs"]
 mod claude;
+mod common;
 
 use common::*;
 use paddock_fakeapi::agents::{self, ClaudeSandbox};

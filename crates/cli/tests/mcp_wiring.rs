@@ -4,9 +4,9 @@
 //! `uninstall` takes exactly it away; a session `paddock run` starts offers the model
 //! Paddock's tools next to the owner's own servers, and `--no-mcp` leaves them out.
 
-mod common;
 #[path = "common/claude.rs"]
 mod claude;
+mod common;
 
 use common::*;
 use paddock_fakeapi::agents::{self, ClaudeSandbox, CodexSandbox};

@@ -5,9 +5,9 @@
 //! and the owner is told who answered. An AskUserQuestion's notification carries the
 //! question and its options: pressing one answers it, once, and the agent goes on with it.
 
-mod common;
 #[path = "common/claude.rs"]
 mod claude;
+mod common;
 
 use common::*;
 use paddock_fakeapi::agents::ClaudeSandbox;
