@@ -43,6 +43,8 @@ fn init_logging() {
 /// Runs the app until Quit.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    // The commit this app was built from, for its supervisor's status (see build.rs).
+    paddock_core::upgrade::record_commit(env!("PADDOCK_COMMIT"));
     init_logging();
     let builder = tauri::Builder::default();
     #[cfg(desktop)]

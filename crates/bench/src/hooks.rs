@@ -10,10 +10,10 @@
 //! Beside them, the cost of spawning `/bin/true` the same way: a process's floor here.
 
 use crate::harness::Harness;
+use crate::in_process::{DataDir, Watched};
 use crate::options::Options;
 use crate::report::{latency_summary, micros, percentile, Report, Row};
 use anyhow::{bail, Context};
-use paddock_core::events::{Event, Received};
 use paddock_proto::agent::AgentState;
 use serde_json::json;
 use std::io::Write;
@@ -23,8 +23,6 @@ use tokio::runtime::Runtime;
 
 /// Target: a transition is on the bus within this time of its hook firing (p99).
 const TARGET_P99: Duration = Duration::from_millis(100);
-/// How long one event may take before the run is called failed.
-const EVENT_LIMIT: Duration = Duration::from_secs(10);
 
 pub fn run(h: &mut Harness, rt: &Runtime, opts: &Options, report: &mut Report) {
     if let Err(e) = measure(h, rt, opts, report) {
@@ -38,29 +36,13 @@ fn measure(
     opts: &Options,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let data = tempfile_dir()?;
-    let config = paddock_core::Config {
-        data_dir: Some(data.clone()),
-        ..Default::default()
-    };
-    let dir = paddock_host::RuntimeDir::open(h.dir().to_owned())
-        .context("cannot open the bench's runtime directory")?;
+    let data = DataDir::create("hooks")?;
     let session = h.start_session(&[], &["sleep", "100000"])?;
     let paddock = h.paddock().to_owned();
     let n = opts.hook_events;
+    let runtime = h.dir().to_owned();
     let result = rt.block_on(async {
-        let sup = paddock_core::Supervisor::start(config, data.join("config.toml"), dir)
-            .context("cannot start the supervisor")?;
-        let handle = sup.handle().clone();
-        let id = paddock_proto::SessionId::parse(&session.id)
-            .map_err(|e| anyhow::anyhow!("bad session id: {e}"))?;
-        let deadline = Instant::now() + EVENT_LIMIT;
-        while handle.registry().get(&id).is_none() {
-            if Instant::now() > deadline {
-                bail!("the supervisor did not adopt the bench session");
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let watched = Watched::start(&runtime, &data, &session.id).await?;
         let mut to_bus = Vec::with_capacity(n);
         let mut process = Vec::with_capacity(n);
         for i in 0..n {
@@ -75,11 +57,11 @@ fn measure(
                     AgentState::WaitingInput,
                 )
             };
-            let mut events = handle.bus().subscribe();
+            let mut events = watched.subscribe();
             let start = Instant::now();
             let mut child = Command::new(&paddock)
                 .args(["hook", "--agent", "claude"])
-                .env("PADDOCK_RUNTIME_DIR", handle.runtime_dir().path())
+                .env("PADDOCK_RUNTIME_DIR", watched.handle.runtime_dir().path())
                 .env("PADDOCK_SESSION_ID", &session.id)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())
@@ -88,33 +70,21 @@ fn measure(
             if let Some(mut stdin) = child.stdin.take() {
                 stdin.write_all(event.to_string().as_bytes())?;
             }
-            let seen = tokio::time::timeout(EVENT_LIMIT, async {
-                loop {
-                    match events.recv().await {
-                        Received::Event(Event::SessionUpdate { session: s })
-                            if s.id == id && s.status.state == want =>
-                        {
-                            return Ok(start.elapsed());
-                        }
-                        Received::Closed => bail!("the bus closed"),
-                        _ => {}
-                    }
-                }
-            })
-            .await
-            .context("no session_update within 10 s of the hook")??;
-            to_bus.push(seen);
+            watched
+                .next_state(&mut events, "the hook", |s| s.status.state == want)
+                .await?;
+            to_bus.push(start.elapsed());
             let status = tokio::task::spawn_blocking(move || child.wait()).await??;
             if !status.success() {
                 bail!("`paddock hook` failed: {status}");
             }
             process.push(start.elapsed());
         }
-        sup.stop().await;
+        watched.stop().await;
         anyhow::Ok((to_bus, process))
     });
     h.stop(&session);
-    let _ = std::fs::remove_dir_all(&data);
+    drop(data);
     let (to_bus, process) = result?;
     let mut floor = Vec::with_capacity(n);
     for _ in 0..n {
@@ -153,10 +123,4 @@ fn measure(
         }),
     );
     Ok(())
-}
-
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("paddock-bench-hooks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
 }

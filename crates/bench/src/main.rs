@@ -16,6 +16,7 @@ mod haltpoll;
 mod harness;
 mod hooks;
 mod idle;
+mod in_process;
 mod latency;
 mod lossless;
 mod mcp;
@@ -26,13 +27,13 @@ mod osc;
 mod procfs;
 mod report;
 mod soak;
+mod startup;
 mod supervisor;
 mod throughput;
 mod tmux;
 mod transcripts;
 
 use anyhow::Context;
-use harness::Harness;
 use options::Options;
 use report::Report;
 use std::process::ExitCode;
@@ -60,16 +61,13 @@ fn main() -> ExitCode {
             }
         };
     }
-    let opts = match Options::parse(std::env::args().skip(1)) {
-        Ok(Some(opts)) => opts,
-        Ok(None) => {
-            print!("{}", options::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("paddock-bench: {e:#}\n\n{}", options::USAGE);
-            return ExitCode::from(2);
-        }
+    let opts = match startup::options(
+        Options::parse(std::env::args().skip(1)),
+        "paddock-bench",
+        options::USAGE,
+    ) {
+        Ok(opts) => opts,
+        Err(code) => return code,
     };
     match run(&opts) {
         Ok(report) if report.failures() == 0 => ExitCode::SUCCESS,
@@ -89,25 +87,7 @@ fn main() -> ExitCode {
 
 /// Runs every measurement, each recording its figures (or its failure) in the report.
 fn run(opts: &Options) -> anyhow::Result<Report> {
-    let mut h = Harness::new(opts)?;
-    // Ctrl-C, TERM or HUP: kill what was started, then exit. The handler is tokio's (a
-    // caught signal, reset to the default in every child at exec), not a blocked mask,
-    // which children would inherit: a tmux server with TERM blocked survives kill-server.
-    let cleanup = h.cleanup_handle();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            if let Some(name) = wait_for_signal() {
-                eprintln!("paddock-bench: {name}; killing the holders it started and exiting");
-                cleanup.run();
-                std::process::exit(130);
-            }
-        })
-        .context("cannot start the signal thread")?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let (mut h, rt) = startup::start(opts, "paddock-bench")?;
 
     let mut report = Report::new(opts, &h);
     eprintln!(
@@ -170,23 +150,4 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(report)
-}
-
-/// Blocks until SIGINT, SIGTERM or SIGHUP arrives; `None` if they cannot be watched.
-pub(crate) fn wait_for_signal() -> Option<&'static str> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()?;
-    rt.block_on(async {
-        let mut int = signal(SignalKind::interrupt()).ok()?;
-        let mut term = signal(SignalKind::terminate()).ok()?;
-        let mut hup = signal(SignalKind::hangup()).ok()?;
-        Some(tokio::select! {
-            _ = int.recv() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
-            _ = hup.recv() => "SIGHUP",
-        })
-    })
 }

@@ -120,16 +120,8 @@ impl Options {
         let mut opts = Self::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| anyhow!("{flag} needs a value"))
-            };
+            let Flag { name: flag, inline } = Flag::split(&arg);
+            let mut value = || Flag::value(&flag, inline.clone(), &mut args);
             match flag.as_str() {
                 "-h" | "--help" => return Ok(None),
                 "--paddock" => opts.paddock = Some(PathBuf::from(value()?)),
@@ -167,6 +159,41 @@ impl Options {
             }
         }
         Ok(Some(opts))
+    }
+}
+
+/// One command-line argument read as a flag: `--flag=value` split at the `=`, anything
+/// else whole (its value, if it takes one, is then the next argument). Shared with the
+/// soak's options.
+pub struct Flag {
+    pub name: String,
+    pub inline: Option<String>,
+}
+
+impl Flag {
+    pub fn split(arg: &str) -> Self {
+        match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => Self {
+                name: f.to_owned(),
+                inline: Some(v.to_owned()),
+            },
+            _ => Self {
+                name: arg.to_owned(),
+                inline: None,
+            },
+        }
+    }
+
+    /// The value of flag `name`: `inline`, else the next of `rest`; an error naming the flag
+    /// when there is none.
+    pub fn value(
+        name: &str,
+        inline: Option<String>,
+        rest: &mut impl Iterator<Item = String>,
+    ) -> anyhow::Result<String> {
+        inline
+            .or_else(|| rest.next())
+            .ok_or_else(|| anyhow!("{name} needs a value"))
     }
 }
 

@@ -2,7 +2,7 @@
 //! its terminal) reaches the supervisor's event bus as the session's new state, which is
 //! where the UI's WebSocket and the REST long-poll (`wait_for`) read it.
 //!
-//! A supervisor runs in this process (as in `hooks.rs`) on the harness's runtime directory,
+//! A supervisor runs in this process (`in_process.rs`, as in `hooks.rs`) on the harness's runtime directory,
 //! with one session held by a real holder: a bash loop that, for each line typed into it,
 //! takes the time (`$EPOCHREALTIME`, no process spawned), writes
 //! `ESC ] 7501 ; state=<line>:app=bench BEL` to its terminal, and then appends that time to a
@@ -12,10 +12,10 @@
 //! arrives). Both clocks are this machine's `CLOCK_REALTIME`.
 
 use crate::harness::Harness;
+use crate::in_process::{DataDir, Watched, EVENT_LIMIT};
 use crate::options::Options;
 use crate::report::{latency_summary, micros, percentile, Report, Row};
 use anyhow::{bail, Context};
-use paddock_core::events::{Event, Received};
 use paddock_proto::agent::{AgentState, StateSource};
 use serde_json::json;
 use std::path::Path;
@@ -24,8 +24,6 @@ use tokio::runtime::Runtime;
 
 /// Target: a report's state is on the bus within this time of the program's write (p99).
 const TARGET_P99: Duration = Duration::from_millis(100);
-/// How long one report may take before the run is called failed.
-const EVENT_LIMIT: Duration = Duration::from_secs(10);
 
 /// The program in the session: one report per line typed, its write time after it.
 const PROGRAM: &str = r#"stty -echo
@@ -47,15 +45,8 @@ fn measure(
     opts: &Options,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let data = std::env::temp_dir().join(format!("paddock-bench-osc-{}", std::process::id()));
-    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
-    let times = data.join("writes");
-    let config = paddock_core::Config {
-        data_dir: Some(data.clone()),
-        ..Default::default()
-    };
-    let dir = paddock_host::RuntimeDir::open(h.dir().to_owned())
-        .context("cannot open the bench's runtime directory")?;
+    let data = DataDir::create("osc")?;
+    let times = data.path().join("writes");
     let times_arg = times.to_string_lossy().into_owned();
     let session = h.start_session(
         &[],
@@ -70,19 +61,9 @@ fn measure(
         ],
     )?;
     let n = opts.osc_reports;
+    let runtime = h.dir().to_owned();
     let result = rt.block_on(async {
-        let sup = paddock_core::Supervisor::start(config, data.join("config.toml"), dir)
-            .context("cannot start the supervisor")?;
-        let handle = sup.handle().clone();
-        let id = paddock_proto::SessionId::parse(&session.id)
-            .map_err(|e| anyhow::anyhow!("bad session id: {e}"))?;
-        let deadline = Instant::now() + EVENT_LIMIT;
-        while handle.registry().get(&id).is_none() {
-            if Instant::now() > deadline {
-                bail!("the supervisor did not adopt the bench session");
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let watched = Watched::start(&runtime, &data, &session.id).await?;
         let mut seen = Vec::with_capacity(n);
         for i in 0..n {
             let (line, want) = if i % 2 == 0 {
@@ -90,36 +71,27 @@ fn measure(
             } else {
                 ("done", AgentState::WaitingInput)
             };
-            let mut events = handle.bus().subscribe();
-            handle
-                .send_input(&id, format!("{line}\r").as_bytes())
+            let mut events = watched.subscribe();
+            watched
+                .handle
+                .send_input(&watched.id, format!("{line}\r").as_bytes())
                 .await
                 .context("cannot type into the bench session")?;
-            let at = tokio::time::timeout(EVENT_LIMIT, async {
-                loop {
-                    match events.recv().await {
-                        Received::Event(Event::SessionUpdate { session: s })
-                            if s.id == id
-                                && s.status.state == want
-                                && s.status.sources.first() == Some(&StateSource::Program) =>
-                        {
-                            return Ok(SystemTime::now());
-                        }
-                        Received::Closed => bail!("the bus closed"),
-                        _ => {}
-                    }
-                }
-            })
-            .await
-            .context("no session_update within 10 s of the report")??;
+            watched
+                .next_state(&mut events, "the report", |s| {
+                    s.status.state == want
+                        && s.status.sources.first() == Some(&StateSource::Program)
+                })
+                .await?;
+            let at = SystemTime::now();
             let wrote = write_time(&times, i).await?;
             seen.push(at.duration_since(wrote).unwrap_or_default());
         }
-        sup.stop().await;
+        watched.stop().await;
         anyhow::Ok(seen)
     });
     h.stop(&session);
-    let _ = std::fs::remove_dir_all(&data);
+    drop(data);
     let seen = result?;
     let p = |s: &[Duration], q| micros(percentile(s, q)) / 1000.0;
     let p99 = percentile(&seen, 99.0);

@@ -10,6 +10,7 @@ mod cmd;
 mod errors;
 mod remote_client;
 mod supervisor_client;
+mod table;
 mod target;
 mod term;
 
@@ -80,6 +81,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    paddock_core::upgrade::record_commit(env!("PADDOCK_COMMIT"));
     // A holder lives as long as its agent: keep its resident set small by not touching the
     // argument parser's code at all.
     if std::env::args_os().nth(1).is_some_and(|a| a == "__holder") {

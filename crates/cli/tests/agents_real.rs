@@ -3,58 +3,19 @@
 //! `paddock send`, their hooks, transcripts, rollouts and notify calls checked. These tests
 //! fail (they never skip) when the CLIs are not installed; the message says how to install.
 
+#[path = "common/claude.rs"]
+mod claude;
 mod common;
 
 use common::*;
 use paddock_fakeapi::agents::{self, ClaudeSandbox, CodexSandbox};
+use paddock_fakeapi::claude_session::prompt_ready;
 use paddock_fakeapi::{FakeApi, Recorded, Reply, Script, Usage, When};
-use paddock_proto::{Hello, Mode};
 use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Generous: the CLIs are large programs and the machine is shared.
 const T: Duration = Duration::from_secs(90);
-
-/// What the session's terminal shows now, as text (a snapshot, as `paddock attach` gets it).
-fn screen(env: &Env, id: &str) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let mut client = env.connect(id, Hello::new(Mode::ReadOnly)).await;
-        loop {
-            match client.next_event().await.expect("event from the holder") {
-                Some(paddock_host::client::Event::Snapshot { size, data, .. }) => {
-                    let mut model = paddock_host::model::ScreenModel::new(size);
-                    model.feed(&data);
-                    return model.screen().contents();
-                }
-                Some(_) => continue,
-                None => return String::new(),
-            }
-        }
-    })
-}
-
-/// Polls the screen until `pred` holds; panics with the last screen after `timeout`.
-fn wait_screen(env: &Env, id: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
-    let deadline = std::time::Instant::now() + T;
-    loop {
-        let s = screen(env, id);
-        if pred(&s) {
-            return s;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {T:?} waiting for the screen to show {what}; it shows:\n{s}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Claude Code's prompt is ready for typing once its footer is drawn.
-const CLAUDE_READY: &str = "? for shortcuts";
 
 /// A real `claude` in manual permission mode under `paddock run`, in a sandbox talking to a
 /// fake API, every hook recorded; waits until its prompt is ready.
@@ -117,7 +78,6 @@ impl Claude {
         inherited: &[(&str, &str)],
         run_args: &[&str],
     ) -> Self {
-        let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
         let env = Env::new();
         let sup = supervised.then(|| env.up());
         let fake = FakeApi::start(script).expect("fake API");
@@ -126,31 +86,21 @@ impl Claude {
             sandbox = sandbox.with_task_tools();
         }
         let settings = sandbox.recording_settings();
-        let mut cmd = env.cmd();
-        sandbox.apply(&mut cmd);
-        cmd.envs(inherited.iter().copied());
-        cmd.args(["run", "--name", "claude", "--cols", "120", "--rows", "40"]);
-        cmd.args(run_args);
+        let mut args = vec!["--name", "claude"];
+        args.extend_from_slice(run_args);
         if !hooks {
             // The harness and the CLI alone, with the sandbox's recording hooks only;
             // supervised flows add Paddock's injected hooks to them.
-            cmd.arg("--no-hooks");
+            args.push("--no-hooks");
         }
-        let out = cmd
-            .arg("--")
-            .arg(&claude)
-            .args(["--permission-mode", "manual", "--settings", &settings])
-            .output()
-            .expect("paddock run");
-        assert!(
-            out.status.success(),
-            "paddock run failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let id = claude::start_claude_with(
+            &env,
+            &sandbox,
+            inherited,
+            &args,
+            &["--permission-mode", "manual", "--settings", &settings],
+            T,
         );
-        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        wait_screen(&env, &id, "Claude Code's prompt", |s| {
-            s.contains(CLAUDE_READY)
-        });
         Self {
             env,
             fake,
@@ -162,26 +112,7 @@ impl Claude {
 
     /// This session's `ls --json` row once `pred` holds for it.
     fn wait_row(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let mut row = Value::Null;
-        let deadline = std::time::Instant::now() + T;
-        loop {
-            if let Some(r) = self
-                .env
-                .ls()
-                .into_iter()
-                .find(|r| r["id"] == self.id.as_str())
-            {
-                if pred(&r) {
-                    return r;
-                }
-                row = r;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out after {T:?} waiting for {what}; the session is now {row:#}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.env.wait_row(&self.id, what, T, pred)
     }
 
     fn wait_state(&self, state: &str) -> Value {
@@ -207,7 +138,7 @@ impl Claude {
     }
 
     fn wait_screen(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        wait_screen(&self.env, &self.id, what, pred)
+        self.env.wait_screen(&self.id, what, T, pred)
     }
 
     /// Enter at Claude Code's permission prompt picks "1. Yes", as its owner at the terminal
@@ -219,10 +150,10 @@ impl Claude {
         for _ in 0..5 {
             self.env.ok(&["send", &self.id, "--enter", ""]);
             let gone = std::time::Instant::now() + Duration::from_secs(2);
-            while std::time::Instant::now() < gone && screen(&self.env, &self.id).contains(PROMPT) {
+            while std::time::Instant::now() < gone && self.env.screen(&self.id).contains(PROMPT) {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            if !screen(&self.env, &self.id).contains(PROMPT) {
+            if !self.env.screen(&self.id).contains(PROMPT) {
                 break;
             }
         }
@@ -249,7 +180,7 @@ impl Drop for Claude {
                 .map(|p| p["hook_event_name"].as_str().unwrap_or("?").to_owned())
                 .collect();
             eprintln!("--- hooks that ran: {events:?}");
-            eprintln!("--- claude's screen:\n{}", screen(&self.env, &self.id));
+            eprintln!("--- claude's screen:\n{}", self.env.screen(&self.id));
         }
     }
 }
@@ -651,18 +582,18 @@ fn codex_interactive_under_paddock_run_runs_a_typed_turn() {
     );
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     // Ready once the footer names the model (the logo animation comes first).
-    wait_screen(&env, &id, "Codex's prompt", |s| {
+    env.wait_screen(&id, "Codex's prompt", T, |s| {
         s.contains("gpt-fake") && s.contains("? for shortcuts")
     });
     // Text and Enter in one write would be taken as a paste (Enter inserts a newline), so
     // type, wait for the text to show, then press Enter alone.
     env.ok(&["send", &id, "please make a file"]);
-    wait_screen(&env, &id, "the typed prompt", |s| {
+    env.wait_screen(&id, "the typed prompt", T, |s| {
         s.contains("please make a file")
     });
     env.ok(&["send", &id, "--enter", ""]);
     assert_codex_turn(&sb, &fake, cmd);
-    wait_screen(&env, &id, "the answer", |s| {
+    env.wait_screen(&id, "the answer", T, |s| {
         s.contains("Done, made.txt is there.")
     });
 }
@@ -707,15 +638,15 @@ fn codex_interactive_asks_before_an_escalated_command_and_y_runs_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    wait_screen(&env, &id, "Codex's prompt", |s| {
+    env.wait_screen(&id, "Codex's prompt", T, |s| {
         s.contains("gpt-fake") && s.contains("? for shortcuts")
     });
     env.ok(&["send", &id, "please make a file"]);
-    wait_screen(&env, &id, "the typed prompt", |s| {
+    env.wait_screen(&id, "the typed prompt", T, |s| {
         s.contains("please make a file")
     });
     env.ok(&["send", &id, "--enter", ""]);
-    let prompt = wait_screen(&env, &id, "the approval prompt", |s| {
+    let prompt = env.wait_screen(&id, "the approval prompt", T, |s| {
         s.contains("Would you like to run the following command?")
     });
     assert!(
@@ -731,7 +662,10 @@ fn codex_interactive_asks_before_an_escalated_command_and_y_runs_it() {
         if std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-codex\n") {
             return true;
         }
-        if screen(&env, &id).contains("Would you like to run the following command?") {
+        if env
+            .screen(&id)
+            .contains("Would you like to run the following command?")
+        {
             env.ok(&["send", &id, "y"]);
             std::thread::sleep(Duration::from_millis(500));
         }
@@ -745,7 +679,7 @@ fn codex_interactive_asks_before_an_escalated_command_and_y_runs_it() {
         "{:?}",
         result.tool_results()
     );
-    wait_screen(&env, &id, "the answer", |s| {
+    env.wait_screen(&id, "the answer", T, |s| {
         s.contains("Done, made.txt is there.")
     });
 }
@@ -956,7 +890,7 @@ fn claude_in_tmux_that_paddock_did_not_start_waits_for_permission_and_is_approve
     let _kill = KillServer(&tmux);
     let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
     wait_until("Claude Code's prompt in the pane", T, || {
-        capture().contains(CLAUDE_READY)
+        prompt_ready(&capture())
     });
     let mut row = Value::Null;
     wait_until("paddock to find and bridge the pane", T, || {
@@ -1062,7 +996,7 @@ fn codex_through_paddock_works_runs_its_tool_and_waits_with_the_rollouts_actions
         String::from_utf8_lossy(&out.stderr)
     );
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    wait_screen(&env, &id, "Codex's prompt", |s| {
+    env.wait_screen(&id, "Codex's prompt", T, |s| {
         s.contains("gpt-fake") && s.contains("? for shortcuts")
     });
     let row = |env: &Env| {

@@ -5,6 +5,8 @@
 //! its terminal opens through `claude attach` in a holder and is watched and typed into; it is
 //! stopped and respawned through Claude's own commands; `paddock run --bg` starts one.
 
+#[path = "common/claude.rs"]
+mod claude;
 mod common;
 #[path = "common/web.rs"]
 mod web;
@@ -12,7 +14,6 @@ mod web;
 use common::{wait_until, Env, Supervisor};
 use paddock_fakeapi::agents::{self, ClaudeSandbox};
 use paddock_fakeapi::{FakeApi, Script};
-use paddock_proto::{Hello, Mode};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -47,21 +48,14 @@ impl Bg {
             tmp,
             sup: None,
         };
-        let mut up = bg.env.cmd();
-        bg.claude_env(&mut up);
-        let path = std::env::var("PATH").unwrap_or_default();
-        up.env("PATH", format!("{}:{path}", bin.display()))
-            .envs(web::relaxed())
-            .arg("up")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
-        let mut child = up.spawn().expect("paddock up");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("read");
-        assert!(line.starts_with("paddock supervisor ready"), "{line:?}");
-        bg.sup = Some(Supervisor { child });
+        let sup = bg.env.up_in(|up| {
+            bg.claude_env(up);
+            let path = std::env::var("PATH").unwrap_or_default();
+            up.env("PATH", format!("{}:{path}", bin.display()))
+                .envs(web::relaxed())
+                .stderr(std::process::Stdio::null());
+        });
+        bg.sup = Some(sup);
         bg
     }
 
@@ -73,10 +67,9 @@ impl Bg {
 
     /// `claude ARGS` in the sandbox, as a user would type it.
     fn claude(&self, args: &[&str]) -> String {
-        let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
-        let mut cmd = Command::new(claude);
-        self.claude_env(&mut cmd);
+        let mut cmd = claude::claude(&self.sandbox);
         let out = cmd
+            .env("TMPDIR", &self.tmp)
             .args(args)
             .stdin(std::process::Stdio::null())
             .output()
@@ -91,54 +84,18 @@ impl Bg {
 
     /// This session's `ls --json` row once `pred` holds for it.
     fn wait_row(&self, id: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let mut last = Value::Null;
-        let deadline = std::time::Instant::now() + T;
-        loop {
-            if let Some(r) = self.env.ls().into_iter().find(|r| r["id"] == id) {
-                if pred(&r) {
-                    return r;
-                }
-                last = r;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out after {T:?} waiting for {id} to be {what}; it is {last:#}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// What the session's terminal shows, as text (the snapshot `paddock attach` starts with).
-    fn screen(&self, id: &str) -> String {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            let mut client = self.env.connect(id, Hello::new(Mode::ReadOnly)).await;
-            loop {
-                match client.next_event().await.expect("event from the holder") {
-                    Some(paddock_host::client::Event::Snapshot { size, data, .. }) => {
-                        let mut model = paddock_host::model::ScreenModel::new(size);
-                        model.feed(&data);
-                        return model.screen().contents();
-                    }
-                    Some(_) => continue,
-                    None => return String::new(),
-                }
-            }
-        })
+        self.env.wait_row(id, what, T, pred)
     }
 }
 
 impl Drop for Bg {
     fn drop(&mut self) {
         drop(self.sup.take());
-        let claude = agents::claude_bin();
-        if let Ok(claude) = claude {
-            let mut cmd = Command::new(claude);
-            self.claude_env(&mut cmd);
-            let _ = cmd.args(["daemon", "stop", "--any"]).output();
+        if let Ok(mut cmd) = self.sandbox.claude_command() {
+            let _ = cmd
+                .env("TMPDIR", &self.tmp)
+                .args(["daemon", "stop", "--any"])
+                .output();
         }
         // Its PTY hosts outlive the daemon: every process left with this sandbox's HOME goes.
         let home = format!("HOME={}", self.sandbox.home().display());
@@ -230,7 +187,7 @@ fn a_real_background_agent_is_listed_watched_typed_into_stopped_and_respawned() 
     );
     // Watched like any session: its screen shows the conversation.
     wait_until("the attached screen to show the typed message", T, || {
-        bg.screen(&id).contains("typed through paddock")
+        bg.env.screen(&id).contains("typed through paddock")
     });
 
     // Stopped through `claude stop`: listed as ended, with Claude's word for it.

@@ -6,8 +6,10 @@
 
 mod common;
 
-use common::Env;
-use paddock_client::{AttachOptions, ClientError, Hosts, PairingLink, SecretStore, TerminalEvent};
+use common::{Env, Supervisor};
+use paddock_client::{
+    AttachOptions, ClientError, Host, HostClient, Hosts, PairingLink, SecretStore, TerminalEvent,
+};
 use paddock_proto::supervisor::SessionView;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -15,25 +17,44 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
-/// The endpoint's URL and fingerprint, from `paddock status --json`.
-fn endpoint(env: &Env) -> (String, String) {
-    let s: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("status json");
-    (
-        s["url"].as_str().expect("url").to_owned(),
-        s["fingerprint"].as_str().expect("fingerprint").to_owned(),
-    )
-}
-
-/// A fresh pairing offer (`paddock pair --json`).
-fn offer(env: &Env, role: &str) -> Value {
-    serde_json::from_str(&env.ok(&["pair", "--json", "--role", role])).expect("offer json")
-}
-
 /// The known hosts of another "machine": its own config dir, tokens in 0600 files.
 fn client_side() -> (tempfile::TempDir, Hosts) {
     let dir = tempfile::tempdir().expect("client dir");
     let hosts = Hosts::open(dir.path().to_owned(), SecretStore::file(dir.path()));
     (dir, hosts)
+}
+
+/// A running supervisor and another machine paired with it as `role` (device `laptop`),
+/// where most tests start. Dropped in field order: the supervisor, then the sessions.
+struct Paired {
+    _sup: Supervisor,
+    env: Env,
+    hosts: Hosts,
+    host: Host,
+    _dir: tempfile::TempDir,
+}
+
+impl Paired {
+    async fn new(role: &str) -> Self {
+        let env = Env::new();
+        let sup = env.up();
+        let (dir, hosts) = client_side();
+        let host = paddock_client::pair(&hosts, &qr_link(&env.pair_offer(role)), "laptop", None)
+            .await
+            .expect("pairs");
+        Self {
+            _sup: sup,
+            env,
+            hosts,
+            host,
+            _dir: dir,
+        }
+    }
+
+    /// A client of the paired host.
+    fn client(&self) -> HostClient {
+        self.hosts.client(&self.host.name).expect("client")
+    }
 }
 
 /// Waits until the host lists session `id` (the supervisor adopts new holders within a
@@ -58,7 +79,7 @@ fn qr_link(offer: &Value) -> PairingLink {
 async fn a_wrong_fingerprint_is_refused_before_the_secret_leaves_and_the_right_one_pairs() {
     let env = Env::new();
     let _sup = env.up();
-    let offer = offer(&env, "operator");
+    let offer = env.pair_offer("operator");
     let (_dir, hosts) = client_side();
 
     let mut wrong = qr_link(&offer);
@@ -93,8 +114,8 @@ async fn a_wrong_fingerprint_is_refused_before_the_secret_leaves_and_the_right_o
 async fn a_short_code_with_url_and_fingerprint_pairs_and_a_bad_code_says_so() {
     let env = Env::new();
     let _sup = env.up();
-    let offer = offer(&env, "viewer");
-    let (url, fp) = endpoint(&env);
+    let offer = env.pair_offer("viewer");
+    let (url, fp) = env.endpoint();
     let (_dir, hosts) = client_side();
     let bad = PairingLink::short_code("ZZZZ-ZZZZ", &url, Some(&fp)).expect("parses");
     let err = paddock_client::pair(&hosts, &bad, "phone", None)
@@ -119,14 +140,14 @@ async fn a_changed_certificate_is_reported_as_such() {
     let env = Env::new();
     let sup = env.up();
     let (_dir, hosts) = client_side();
-    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "viewer")), "laptop", None)
+    let host = paddock_client::pair(&hosts, &qr_link(&env.pair_offer("viewer")), "laptop", None)
         .await
         .expect("pairs");
     // The host makes a new certificate (its TLS directory is gone) and comes back.
     drop(sup);
     std::fs::remove_dir_all(env.dir().join("data/endpoint/tls")).expect("remove the tls dir");
     let _sup = env.up();
-    let (url, new_fp) = endpoint(&env);
+    let (url, new_fp) = env.endpoint();
     assert_ne!(new_fp, host.fingerprint);
     let mut moved = host.clone();
     moved.url = paddock_client::HostUrl::parse(&url).expect("url");
@@ -203,7 +224,7 @@ async fn impostor(cert_der: Vec<u8>) -> (String, Arc<Mutex<usize>>) {
 async fn a_server_with_the_right_certificate_but_not_its_key_is_refused() {
     let env = Env::new();
     let _sup = env.up();
-    let offer = offer(&env, "admin");
+    let offer = env.pair_offer("admin");
     let cert = std::fs::read(env.dir().join("data/endpoint/tls/cert.der")).expect("cert");
     let (url, received) = impostor(cert).await;
     let (_dir, hosts) = client_side();
@@ -226,12 +247,8 @@ async fn a_server_with_the_right_certificate_but_not_its_key_is_refused() {
 
 #[tokio::test]
 async fn an_expired_access_token_is_refreshed_and_a_revoked_device_is_told() {
-    let env = Env::new();
-    let _sup = env.up();
-    let (_dir, hosts) = client_side();
-    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "viewer")), "laptop", None)
-        .await
-        .expect("pairs");
+    let paired = Paired::new("viewer").await;
+    let (env, hosts, host) = (&paired.env, &paired.hosts, &paired.host);
     let key = host.device_id.0.clone();
     let before = hosts
         .secrets()
@@ -243,7 +260,7 @@ async fn an_expired_access_token_is_refreshed_and_a_revoked_device_is_told() {
     let mut stale = before.clone();
     stale.access_token = "expired".into();
     hosts.secrets().save(&key, &stale).await.expect("save");
-    let client = hosts.client(&host.name).expect("client");
+    let client = paired.client();
     let _: Vec<SessionView> = client
         .get("/sessions")
         .await
@@ -311,13 +328,9 @@ impl Relay {
 
 #[tokio::test]
 async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_duplication() {
-    let env = Env::new();
-    let _sup = env.up();
-    let (_dir, hosts) = client_side();
-    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "operator")), "laptop", None)
-        .await
-        .expect("pairs");
-    let (url, _) = endpoint(&env);
+    let paired = Paired::new("operator").await;
+    let (env, hosts, host) = (&paired.env, &paired.hosts, &paired.host);
+    let (url, _) = env.endpoint();
     let relay = Relay::to(url.trim_start_matches("https://").to_owned()).await;
     let mut via = host.clone();
     via.url = paddock_client::HostUrl::parse(&format!("https://{}", relay.addr)).expect("url");
@@ -335,7 +348,7 @@ async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_dup
     let expected: Vec<u8> = (1..=LINES)
         .flat_map(|i| format!("line-{i}\r\n").into_bytes())
         .collect();
-    let client = hosts.client(&host.name).expect("client");
+    let client = paired.client();
     listed(&client, &id).await;
     let mut stream = client
         .attach(
@@ -395,16 +408,12 @@ async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_dup
 /// continuous output.
 #[tokio::test]
 async fn resuming_from_an_offset_the_host_no_longer_has_reports_the_gap() {
-    let env = Env::new();
-    let _sup = env.up();
-    let (_dir, hosts) = client_side();
-    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "operator")), "laptop", None)
-        .await
-        .expect("pairs");
+    let paired = Paired::new("operator").await;
+    let env = &paired.env;
     // 20,000 lines (128,894 bytes on the terminal) through a 4 KiB ring.
     const PRINTED: u64 = 128_894;
     let id = env.run(&["--ring", "4K"], &["sh", "-c", "seq 1 20000; sleep 60"]);
-    let client = hosts.client(&host.name).expect("client");
+    let client = paired.client();
     listed(&client, &id).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     // Wait until the agent printed everything (the ring wrapped many times).
@@ -459,13 +468,9 @@ async fn resuming_from_an_offset_the_host_no_longer_has_reports_the_gap() {
 
 #[tokio::test]
 async fn events_start_with_every_session_then_follow_the_host() {
-    let env = Env::new();
-    let _sup = env.up();
-    let (_dir, hosts) = client_side();
-    let host = paddock_client::pair(&hosts, &qr_link(&offer(&env, "viewer")), "laptop", None)
-        .await
-        .expect("pairs");
-    let client = hosts.client(&host.name).expect("client");
+    let paired = Paired::new("viewer").await;
+    let env = &paired.env;
+    let client = paired.client();
     let mut events = client.events().await.expect("subscribe");
     let deadline = Instant::now() + Duration::from_secs(30);
     match next(&mut events, deadline).await {

@@ -5,6 +5,8 @@
 //! desktop notification, `paddock show`) and what the model gets back (the tool results the
 //! fake API records).
 
+#[path = "common/claude.rs"]
+mod claude;
 mod common;
 
 use common::*;
@@ -12,7 +14,6 @@ use paddock_fakeapi::agents::{self, ClaudeSandbox};
 use paddock_fakeapi::desktop::NotificationServer;
 use paddock_fakeapi::{FakeApi, Recorded, Reply, Script, When};
 use serde_json::{json, Value};
-use std::path::Path;
 use std::time::Duration;
 
 /// Generous: Claude Code is a large program and the machine is shared.
@@ -26,44 +27,25 @@ fn mcp_config() -> String {
 /// Starts the real Claude Code under `paddock run --name NAME [opts]` in `sandbox`, with
 /// Paddock's MCP server configured and its tools allowed, then waits until the session is
 /// idle at its prompt (known from the hooks Paddock injects): the session's id.
-fn start_claude(
-    env: &Env,
-    sandbox: &ClaudeSandbox,
-    claude: &Path,
-    name: &str,
-    opts: &[&str],
-) -> String {
-    let mut cmd = env.cmd();
-    sandbox.apply(&mut cmd);
-    let out = cmd
-        .args(["run", "--name", name, "--cols", "120", "--rows", "40"])
-        .args(opts)
-        .arg("--")
-        .arg(claude)
-        .args([
+fn start_claude(env: &Env, sandbox: &ClaudeSandbox, name: &str, opts: &[&str]) -> String {
+    let mut run_args = vec!["--name", name];
+    run_args.extend_from_slice(opts);
+    let mcp = mcp_config();
+    let id = claude::start_claude(
+        env,
+        sandbox,
+        &run_args,
+        &[
             "--permission-mode",
             "manual",
             "--mcp-config",
-            &mcp_config(),
+            &mcp,
             "--allowedTools",
             "mcp__paddock",
-        ])
-        .output()
-        .expect("paddock run");
-    assert!(
-        out.status.success(),
-        "paddock run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        T,
     );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    wait_until(&format!("{name}: Claude Code's prompt"), T, || {
-        env.ok(&["logs", &id]).contains("? for shortcuts")
-    });
-    wait_until(&format!("{name}: idle, known by its hooks"), T, || {
-        env.ls()
-            .iter()
-            .any(|r| r["id"] == id.as_str() && r["state"] == "idle")
-    });
+    env.wait_row(&id, "idle, known by its hooks", T, |r| r["state"] == "idle");
     id
 }
 
@@ -96,7 +78,6 @@ fn wait_result(fake: &FakeApi, what: &str, pred: impl Fn(&str) -> bool) -> (Stri
 
 #[test]
 fn a_worker_claude_asks_its_owner_through_paddock_and_gets_the_answer_as_its_tool_result() {
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     let env = Env::new();
     let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
     let _sup = env.up_with(&[(
@@ -127,7 +108,7 @@ fn a_worker_claude_asks_its_owner_through_paddock_and_gets_the_answer_as_its_too
     )
     .expect("fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
-    let id = start_claude(&env, &sandbox, &claude, "worker", &[]);
+    let id = start_claude(&env, &sandbox, "worker", &[]);
     env.ok(&["message", "worker", "ask the owner whether to ship"]);
 
     // Its status, in its own words: `paddock show` and `paddock ls`.
@@ -237,7 +218,7 @@ fn an_orchestrator_claude_spawns_a_worker_and_approves_its_request_but_never_its
     )
     .expect("orchestrator's fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("orchestrator sandbox");
-    let boss = start_claude(&env, &sandbox, &claude, "boss", &["--orchestrator"]);
+    let boss = start_claude(&env, &sandbox, "boss", &["--orchestrator"]);
     env.ok(&["message", "boss", "run a worker and get its file made"]);
 
     let own = wait_approval(&env, "the orchestrator's own open question", |r| {
@@ -317,7 +298,6 @@ fn an_orchestrator_claude_spawns_a_worker_and_approves_its_request_but_never_its
 
 #[test]
 fn claude_p_asks_permission_through_paddock_one_tool_approved_runs_and_one_denied_is_told_why() {
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     let env = Env::new();
     let _sup = env.up();
     let fake = FakeApi::start(
@@ -340,29 +320,22 @@ fn claude_p_asks_permission_through_paddock_one_tool_approved_runs_and_one_denie
     )
     .expect("fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
-    let mut cmd = env.cmd();
-    sandbox.apply(&mut cmd);
-    let out = cmd
-        .args(["run", "--name", "headless", "--"])
-        .arg(&claude)
-        .args([
+    let mcp = mcp_config();
+    let id = claude::run_claude(
+        &env,
+        &sandbox,
+        &["--name", "headless"],
+        &[
             "-p",
             "make two files",
             "--permission-mode",
             "manual",
             "--mcp-config",
-            &mcp_config(),
+            &mcp,
             "--permission-prompt-tool",
             "mcp__paddock__approval_prompt",
-        ])
-        .output()
-        .expect("paddock run");
-    assert!(
-        out.status.success(),
-        "paddock run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let (a, b) = (
         sandbox.project().join("a.txt"),
         sandbox.project().join("b.txt"),

@@ -4,6 +4,8 @@
 //! `uninstall` takes exactly it away; a session `paddock run` starts offers the model
 //! Paddock's tools next to the owner's own servers, and `--no-mcp` leaves them out.
 
+#[path = "common/claude.rs"]
+mod claude;
 mod common;
 
 use common::*;
@@ -146,7 +148,6 @@ fn first_request(fake: &FakeApi) -> String {
 
 #[test]
 fn a_claude_session_paddock_runs_offers_paddocks_tools_next_to_the_owners_servers() {
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     let env = Env::new();
     let _sup = env.up();
     let run = |no_mcp: bool| {
@@ -161,23 +162,13 @@ fn a_claude_session_paddock_runs_offers_paddocks_tools_next_to_the_owners_server
         let theirs = sb.root().join("theirs.json");
         let given = serde_json::json!({ "mcpServers": owner_server("theirs") });
         std::fs::write(&theirs, given.to_string()).expect("write");
-        let mut cmd = env.cmd();
-        sb.apply(&mut cmd);
-        cmd.arg("run");
-        if no_mcp {
-            cmd.arg("--no-mcp");
-        }
-        let out = cmd
-            .arg("--")
-            .arg(&claude)
-            .args(["-p", "say hello", "--mcp-config"])
-            .arg(&theirs)
-            .output()
-            .expect("paddock run");
-        assert!(
-            out.status.success(),
-            "paddock run failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let theirs = theirs.display().to_string();
+        let run_args: &[&str] = if no_mcp { &["--no-mcp"] } else { &[] };
+        claude::run_claude(
+            &env,
+            &sb,
+            run_args,
+            &["-p", "say hello", "--mcp-config", &theirs],
         );
         first_request(&fake)
     };
@@ -429,7 +420,6 @@ async fn read_resource(
 
 #[tokio::test]
 async fn sessions_screens_and_transcripts_are_resources_within_the_callers_profile() {
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     let env = Env::new();
     let _sup = env.up();
     let worker = env.run(
@@ -440,25 +430,7 @@ async fn sessions_screens_and_transcripts_are_resources_within_the_callers_profi
     let fake =
         FakeApi::start(Script::new().then(Reply::text("Hello from the fake."))).expect("fake API");
     let sb = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
-    let mut cmd = env.cmd();
-    sb.apply(&mut cmd);
-    let out = cmd
-        .args([
-            "run",
-            "--name",
-            "claude",
-            "--",
-            claude.to_str().expect("path"),
-            "-p",
-            "say hello",
-        ])
-        .output()
-        .expect("paddock run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    claude::run_claude(&env, &sb, &["--name", "claude"], &["-p", "say hello"]);
 
     let (_, c) = mcp_client::client_in_session(&env, "orch", &["--orchestrator"]).await;
     let listed: Vec<String> = c

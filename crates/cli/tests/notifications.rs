@@ -5,10 +5,12 @@
 //! and the owner is told who answered. An AskUserQuestion's notification carries the
 //! question and its options: pressing one answers it, once, and the agent goes on with it.
 
+#[path = "common/claude.rs"]
+mod claude;
 mod common;
 
 use common::*;
-use paddock_fakeapi::agents::{self, ClaudeSandbox};
+use paddock_fakeapi::agents::ClaudeSandbox;
 use paddock_fakeapi::desktop::NotificationServer;
 use paddock_fakeapi::push::{BrowserKeys, PushService};
 use paddock_fakeapi::{FakeApi, Reply, Script, Usage, When};
@@ -52,36 +54,16 @@ fn script(command: &str) -> Script {
 
 /// Starts the real Claude Code under `paddock run` in `sandbox` (permissions asked, hooks to
 /// Paddock) and waits until it is idle at its prompt: its session id.
-fn run_claude(env: &Env, sandbox: &ClaudeSandbox, claude: &std::path::Path) -> String {
-    let mut cmd = env.cmd();
-    sandbox.apply(&mut cmd);
-    let out = cmd
-        .args([
-            "run", "--name", "claude", "--cols", "120", "--rows", "40", "--",
-        ])
-        .arg(claude)
-        .args([
-            "--permission-mode",
-            "manual",
-            "--settings",
-            &sandbox.recording_settings(),
-        ])
-        .output()
-        .expect("paddock run");
-    assert!(
-        out.status.success(),
-        "paddock run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+fn run_claude(env: &Env, sandbox: &ClaudeSandbox) -> String {
+    let settings = sandbox.recording_settings();
+    let id = claude::start_claude(
+        env,
+        sandbox,
+        &["--name", "claude"],
+        &["--permission-mode", "manual", "--settings", &settings],
+        T,
     );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    wait_until("Claude Code's prompt", T, || {
-        env.ok(&["logs", &id]).contains("? for shortcuts")
-    });
-    wait_until("the session idle, known by its hooks", T, || {
-        env.ls()
-            .iter()
-            .any(|r| r["id"] == id.as_str() && r["state"] == "idle")
-    });
+    env.wait_row(&id, "idle, known by its hooks", T, |r| r["state"] == "idle");
     id
 }
 
@@ -103,7 +85,6 @@ fn up(env: &Env, desktop: &NotificationServer, browser: &BrowserKeys) -> Supervi
 #[test]
 fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desktop_runs_the_tool()
 {
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     let env = Env::new();
     let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
     let push = PushService::start().expect("push service");
@@ -113,7 +94,7 @@ fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desk
     let command = "echo approved-from-the-desktop > made.txt";
     let fake = FakeApi::start(script(command)).expect("fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
-    let id = run_claude(&env, &sandbox, &claude);
+    let id = run_claude(&env, &sandbox);
     env.ok(&["message", "claude", "please make a file"]);
 
     // Web Push: VAPID checked and the payload decrypted by the push service.
@@ -232,7 +213,6 @@ fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desk
 
 #[test]
 fn an_ask_user_question_notification_offers_its_options_and_pressing_one_answers_it_once() {
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     let env = Env::new();
     let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
     let push = PushService::start().expect("push service");
@@ -249,7 +229,7 @@ fn an_ask_user_question_notification_offers_its_options_and_pressing_one_answers
     )
     .expect("fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
-    run_claude(&env, &sandbox, &claude);
+    run_claude(&env, &sandbox);
     env.ok(&["message", "claude", "paint the button"]);
 
     // Web Push carries the question and a token per option, then Deny.
@@ -394,7 +374,6 @@ fn pushed_about(push: &PushService, request: &str) -> bool {
 #[test]
 fn while_the_owner_types_into_an_attached_terminal_push_waits_and_once_they_leave_it_goes_at_once()
 {
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     let env = Env::new();
     let desktop = NotificationServer::start(true).unwrap_or_else(|e| panic!("{e}"));
     let push = PushService::start().expect("push service");
@@ -418,25 +397,13 @@ fn while_the_owner_types_into_an_attached_terminal_push_waits_and_once_they_leav
     ]);
     let fake = FakeApi::start(touch_script(&["one", "two", "three"])).expect("fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
-    let mut cmd = env.cmd();
-    sandbox.apply(&mut cmd);
-    let out = cmd
-        .args([
-            "run", "--name", "claude", "--cols", "120", "--rows", "40", "--",
-        ])
-        .arg(&claude)
-        .args(["--permission-mode", "manual"])
-        .output()
-        .expect("paddock run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    claude::start_claude(
+        &env,
+        &sandbox,
+        &["--name", "claude"],
+        &["--permission-mode", "manual"],
+        T,
     );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    wait_until("Claude Code's prompt", T, || {
-        env.ok(&["logs", &id]).contains("? for shortcuts")
-    });
     let status = || -> serde_json::Value {
         serde_json::from_str(&env.ok(&["status", "--json"])).expect("status JSON")
     };

@@ -20,6 +20,18 @@ fn up_runs_on_embedded_defaults_and_a_second_one_says_where_the_first_is() {
     assert_eq!(st["running"], true);
     assert_eq!(st["pid"], sup.pid());
     assert_eq!(st["health"], "healthy");
+    // The build it is: the commit `paddock`'s build recorded and handed to the supervisor
+    // (absent only in a build made outside a git checkout).
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    match head {
+        Some(head) => assert_eq!(st["commit"], head.as_str(), "{st:#}"),
+        None => assert!(st["commit"].is_null(), "{st:#}"),
+    }
     assert!(
         env.dir().join("data/logs/paddock.log").exists(),
         "logs in the data dir"

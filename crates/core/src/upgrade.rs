@@ -29,13 +29,25 @@ pub struct Build {
     pub commit: Option<String>,
 }
 
+/// The commit this process's binary was built from, as its `main` recorded it.
+static COMMIT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records the commit the running binary was built from (its build script's
+/// `PADDOCK_COMMIT`; empty when not known). The binaries call it first thing in `main`: the
+/// commit is recorded there, not in this library, so a new commit relinks only them. The
+/// first call wins.
+pub fn record_commit(commit: &str) {
+    let _ = COMMIT.set(commit.trim().to_owned());
+}
+
 impl Build {
-    /// This build.
+    /// This build: the package version and the commit [`record_commit`] was given (none when
+    /// it was never called, as in a library's own tests).
     pub fn current() -> Self {
-        let commit = env!("PADDOCK_COMMIT");
+        let commit = COMMIT.get().filter(|c| !c.is_empty()).cloned();
         Self {
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            commit: (!commit.is_empty()).then(|| commit.to_owned()),
+            commit,
         }
     }
 

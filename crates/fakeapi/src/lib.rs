@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agents;
+pub mod claude_session;
 pub mod desktop;
 pub mod http;
 pub mod push;

@@ -15,7 +15,6 @@ mod sessions;
 mod watch;
 
 use crate::endpoint::Endpoint;
-use crate::harness::Harness;
 use anyhow::Context;
 use options::SoakOptions;
 use std::process::ExitCode;
@@ -46,16 +45,13 @@ impl Violations {
 /// `paddock-bench soak ARGS`: runs the soak, prints its figures, and exits 1 on any
 /// violation, 2 on bad arguments.
 pub fn main(args: Vec<String>) -> ExitCode {
-    let opts = match SoakOptions::parse(args) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            print!("{}", options::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("paddock-bench soak: {e:#}\n\n{}", options::USAGE);
-            return ExitCode::from(2);
-        }
+    let opts = match crate::startup::options(
+        SoakOptions::parse(args),
+        "paddock-bench soak",
+        options::USAGE,
+    ) {
+        Ok(opts) => opts,
+        Err(code) => return code,
     };
     match run(&opts) {
         Ok(violations) if violations.is_empty() => {
@@ -81,22 +77,7 @@ fn run(opts: &SoakOptions) -> anyhow::Result<Vec<String>> {
         paddock: opts.paddock.clone(),
         ..Default::default()
     };
-    let mut h = Harness::new(&bench_opts)?;
-    let cleanup = h.cleanup_handle();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            if let Some(name) = crate::wait_for_signal() {
-                eprintln!("soak: {name}; killing what it started and exiting");
-                cleanup.run();
-                std::process::exit(130);
-            }
-        })
-        .context("cannot start the signal thread")?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let (mut h, rt) = crate::startup::start(&bench_opts, "soak")?;
     let violations = Violations::default();
     eprintln!(
         "soak: {} sessions, {} WSS clients, {:.1} min, faults every {} s, seed {}; runtime dir {}",

@@ -1,6 +1,7 @@
 //! The soak's command-line options.
 
-use anyhow::{anyhow, bail, Context};
+use crate::options::Flag;
+use anyhow::{bail, Context};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -63,16 +64,8 @@ impl SoakOptions {
             if arg == "-h" || arg == "--help" {
                 return Ok(None);
             }
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| anyhow!("{flag} needs a value"))
-            };
+            let Flag { name: flag, inline } = Flag::split(&arg);
+            let mut value = || Flag::value(&flag, inline.clone(), &mut args);
             let secs = |v: String| -> anyhow::Result<Duration> {
                 let s: f64 = v
                     .parse()

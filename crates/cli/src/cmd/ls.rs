@@ -157,30 +157,7 @@ fn table(all: &[SessionView], now: SystemTime) -> String {
         "ID", "NAME", "BACKEND", "AGENT", "STATE", "PID", "CPU", "MEM", "CLIENTS", "AGE", "GIT",
         "COMMAND", "CWD",
     ];
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r.iter()) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |cells: &[&str], out: &mut String| {
-        let last = cells.len() - 1;
-        for (i, c) in cells.iter().enumerate() {
-            if i == last {
-                out.push_str(c);
-            } else {
-                out.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            }
-        }
-        out.push('\n');
-    };
-    line(&header, &mut out);
-    for r in &rows {
-        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
-        line(&cells, &mut out);
-    }
-    out
+    crate::table::columns(header, &rows)
 }
 
 /// `text` cut to `max` characters, the cut marked with `…`.

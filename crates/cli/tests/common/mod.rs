@@ -56,15 +56,20 @@ impl Env {
 
     /// [`Env::up`] with extra environment variables (e.g. the HOME whose agents it reads).
     pub fn up_with(&self, vars: &[(String, String)]) -> Supervisor {
-        let mut child = self
-            .cmd()
-            .envs(vars.iter().cloned())
-            .arg("up")
-            .stdin(std::process::Stdio::null())
+        self.up_in(|cmd| {
+            cmd.envs(vars.iter().cloned());
+        })
+    }
+
+    /// [`Env::up`] with its command set up by `setup` (e.g. put in an agent's sandbox, or
+    /// its stderr sent elsewhere than the pipe nobody reads).
+    pub fn up_in(&self, setup: impl FnOnce(&mut Command)) -> Supervisor {
+        let mut cmd = self.cmd();
+        cmd.stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("paddock up");
+            .stderr(std::process::Stdio::piped());
+        setup(&mut cmd);
+        let mut child = cmd.arg("up").spawn().expect("paddock up");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("read");
@@ -111,8 +116,99 @@ impl Env {
         serde_json::from_slice(&bytes).expect("meta json")
     }
 
+    /// The running supervisor's endpoint: its URL (`https://127.0.0.1:PORT`) and certificate
+    /// fingerprint, from `paddock status --json`.
+    pub fn endpoint(&self) -> (String, String) {
+        let status: serde_json::Value =
+            serde_json::from_str(&self.ok(&["status", "--json"])).expect("status json");
+        let field = |k: &str| {
+            status[k]
+                .as_str()
+                .unwrap_or_else(|| panic!("status has no {k}: {status}"))
+                .to_owned()
+        };
+        (field("url"), field("fingerprint"))
+    }
+
+    /// A fresh pairing offer for `role` (`paddock pair --json`).
+    pub fn pair_offer(&self, role: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["pair", "--json", "--role", role])).expect("offer json")
+    }
+
     pub fn ls(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.ok(&["ls", "--json"])).expect("ls json")
+    }
+
+    /// This session's `ls --json` row once `pred` holds for it; panics with the last row
+    /// seen after `timeout`.
+    pub fn wait_row(
+        &self,
+        id: &str,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(r) = self.ls().into_iter().find(|r| r["id"] == id) {
+                if pred(&r) {
+                    return r;
+                }
+                last = r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {id} to be {what}; it is {last:#}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What the session's terminal shows now, as text (the snapshot `paddock attach` starts
+    /// with). Blocks on a runtime of its own: for synchronous tests.
+    pub fn screen(&self, id: &str) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut client = self.connect(id, Hello::new(Mode::ReadOnly)).await;
+            loop {
+                match client.next_event().await.expect("event from the holder") {
+                    Some(Event::Snapshot { size, data, .. }) => {
+                        let mut model = paddock_host::model::ScreenModel::new(size);
+                        model.feed(&data);
+                        return model.screen().contents();
+                    }
+                    Some(_) => continue,
+                    None => return String::new(),
+                }
+            }
+        })
+    }
+
+    /// Polls the session's screen until `pred` holds; panics with the last screen after
+    /// `timeout`.
+    pub fn wait_screen(
+        &self,
+        id: &str,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let s = self.screen(id);
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for the screen to show {what}; it shows:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     pub async fn connect(&self, id: &str, hello: Hello) -> Client {

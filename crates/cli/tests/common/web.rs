@@ -31,15 +31,7 @@ pub struct Reply {
 
 impl Web {
     pub fn of(env: &Env) -> Self {
-        let status: Value = serde_json::from_str(&env.ok(&["status", "--json"])).expect("json");
-        let url = status["url"]
-            .as_str()
-            .expect("status has the endpoint's url")
-            .to_owned();
-        let fingerprint = status["fingerprint"]
-            .as_str()
-            .expect("fingerprint")
-            .to_owned();
+        let (url, fingerprint) = env.endpoint();
         let addr = url.strip_prefix("https://").expect("https").to_owned();
         let tls = paddock_client::tls::pinned_config(&fingerprint);
         Self {
@@ -151,8 +143,7 @@ impl Web {
 
     /// Pairs a new device with `role` through `paddock pair` and the public pairing route.
     pub async fn pair(&self, env: &Env, role: &str) -> Value {
-        let offer: Value =
-            serde_json::from_str(&env.ok(&["pair", "--json", "--role", role])).expect("offer");
+        let offer = env.pair_offer(role);
         assert_eq!(
             offer["fingerprint"].as_str(),
             Some(self.fingerprint.as_str())

@@ -1,6 +1,9 @@
-//! Records the commit this build was made from (`PADDOCK_COMMIT`, empty outside a git
+//! Records the commit a binary is built from (`PADDOCK_COMMIT`, empty outside a git
 //! checkout), so a supervisor can say exactly which build it is (`paddock status`) and a newer
-//! `paddock up` can tell it apart from its own build when it replaces it.
+//! `paddock up` can tell it apart from its own build when it replaces it. The build scripts of
+//! the binaries (`paddock`, the desktop app) include it; each hands the commit to
+//! `paddock_core::upgrade::record_commit` at start. Only the binaries record it: in a library
+//! it would rebuild that library and everything above it after every commit.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,8 +18,9 @@ fn git(args: &[&str]) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
+/// Sets `PADDOCK_COMMIT` for the crate being built and asks cargo to run the build script
+/// again when HEAD moves (the build script names its own files).
+pub fn record() {
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_default();
     println!("cargo:rustc-env=PADDOCK_COMMIT={commit}");
     // Build again when HEAD moves: HEAD itself (a checkout), the branch it names (a commit),
