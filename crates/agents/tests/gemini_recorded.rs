@@ -18,10 +18,9 @@ fn screen(name: &str) -> String {
 
 #[test]
 fn the_real_hook_payloads_become_the_common_events_with_their_state() {
-    let all: Vec<serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(data("gemini-hooks-0.61.0.json")).expect("samples"),
-    )
-    .expect("samples are JSON");
+    let all: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(data("gemini-hooks-0.61.0.json")).expect("samples"))
+            .expect("samples are JSON");
     let gemini = adapter_for(&AgentKind::Gemini);
     let parsed: Vec<_> = all
         .iter()
@@ -125,10 +124,7 @@ fn the_real_confirmation_box_is_a_permission_prompt_with_the_command() {
     let rows: Vec<&str> = text.lines().collect();
     let gemini = adapter_for(&AgentKind::Gemini);
     let ScreenState::Prompt(p) = gemini.classify_screen(&rows, None) else {
-        panic!(
-            "not a prompt: {:?}",
-            gemini.classify_screen(&rows, None)
-        )
+        panic!("not a prompt: {:?}", gemini.classify_screen(&rows, None))
     };
     assert_eq!(p.kind, PromptKind::Permission);
     assert_eq!(p.tool.as_deref(), Some("Shell"));
@@ -136,7 +132,11 @@ fn the_real_confirmation_box_is_a_permission_prompt_with_the_command() {
     assert_eq!(p.question, "Allow execution of [Shell]?");
     assert_eq!(
         p.options,
-        ["Allow once", "Allow for this session", "No, suggest changes (esc)"]
+        [
+            "Allow once",
+            "Allow for this session",
+            "No, suggest changes (esc)"
+        ]
     );
     assert_eq!(p.selected, Some(0));
 }

@@ -629,7 +629,8 @@ impl GeminiSandbox {
         let hooks: serde_json::Map<String, Value> = GEMINI_HOOK_EVENTS
             .iter()
             .map(|e| {
-                let mut list = vec![json!({"type": "command", "command": recorder, "timeout": 10_000})];
+                let mut list =
+                    vec![json!({"type": "command", "command": recorder, "timeout": 10_000})];
                 if let Some(c) = command {
                     list.push(json!({"type": "command", "command": c, "timeout": 10_000}));
                 }

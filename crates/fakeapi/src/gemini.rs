@@ -132,13 +132,15 @@ pub fn prompt(body: &Value) -> String {
 
 /// Whether the request offers the model functions (`tools[].functionDeclarations`).
 pub fn offers_tools(body: &Value) -> bool {
-    body.get("tools").and_then(Value::as_array).is_some_and(|t| {
-        t.iter().any(|t| {
-            t.get("functionDeclarations")
-                .and_then(Value::as_array)
-                .is_some_and(|d| !d.is_empty())
+    body.get("tools")
+        .and_then(Value::as_array)
+        .is_some_and(|t| {
+            t.iter().any(|t| {
+                t.get("functionDeclarations")
+                    .and_then(Value::as_array)
+                    .is_some_and(|d| !d.is_empty())
+            })
         })
-    })
 }
 
 fn usage_metadata(u: &Usage) -> Value {

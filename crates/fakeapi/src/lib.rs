@@ -318,9 +318,8 @@ async fn answer(shared: &Shared, req: &http::Request) -> (Response, Duration) {
     let (picked, n) = {
         let mut st = shared.lock();
         rec.seq = st.requests.len();
-        let picked = if matches!(api, Api::Messages | Api::Responses | Api::Gemini)
-            && encoded.is_none()
-        {
+        let scripted = matches!(api, Api::Messages | Api::Responses | Api::Gemini);
+        let picked = if scripted && encoded.is_none() {
             let index = pick(&st, &rec);
             if let Some(i) = index {
                 st.used[i] += 1;
