@@ -4,6 +4,7 @@
 #
 #   @anthropic-ai/claude-code  ->  $PADDOCK_AGENTS_DIR/claude-code-<version>/
 #   @openai/codex              ->  $PADDOCK_AGENTS_DIR/codex-<version>/
+#   @google/gemini-cli         ->  $PADDOCK_AGENTS_DIR/gemini-cli-<version>/ (needs Node.js 20+)
 #
 # PADDOCK_AGENTS_DIR defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/paddock/agents. Each package
 # is a native binary of about 400 MB fetched from the npm registry. A package is installed into
@@ -12,7 +13,7 @@
 #
 # Usage: scripts/install-agents.sh           install what is missing, print the binaries
 #        scripts/install-agents.sh --check   install nothing; exit 1 naming what is missing
-# Prints one line per agent, `claude=/path/to/claude` and `codex=/path/to/codex`.
+# Prints one line per agent: `claude=/path/to/claude`, `codex=/path/to/codex`, `gemini=...`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=agent-versions.env
@@ -22,7 +23,7 @@ check_only=0
 case "${1:-}" in
   "") ;;
   --check) check_only=1 ;;
-  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "error: unknown argument '$1' (try --check or --help)" >&2; exit 2 ;;
 esac
 
@@ -78,4 +79,21 @@ install_one() {
 status=0
 install_one @anthropic-ai/claude-code "$CLAUDE_CODE_VERSION" claude-code claude || status=1
 install_one @openai/codex "$CODEX_VERSION" codex codex || status=1
+# --- begin: Gemini CLI (issue 15, item 4) ---
+# Gemini CLI is a Node program (engines: node >= 20); an older node would install it and then
+# fail at its first line, so say so first, with what to do.
+gemini_node_ok() {
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if [ "$major" -lt 20 ]; then
+    echo "error: @google/gemini-cli@$GEMINI_CLI_VERSION needs Node.js 20 or newer; this machine has $(node --version 2>/dev/null || echo 'no node'). Install a newer Node.js (e.g. from https://nodejs.org or NodeSource) and run this again" >&2
+    return 1
+  fi
+}
+if [ "$check_only" = 1 ] || gemini_node_ok; then
+  install_one @google/gemini-cli "$GEMINI_CLI_VERSION" gemini-cli gemini || status=1
+else
+  status=1
+fi
+# --- end: Gemini CLI ---
 exit $status

@@ -41,7 +41,7 @@ if ! need npm; then
 fi
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 
-step "the real agent CLIs (Claude Code, Codex), pinned, cached once per machine"
+step "the real agent CLIs (Claude Code, Codex, Gemini CLI), pinned, cached once per machine"
 scripts/install-agents.sh
 
 step "UI: lint, unit tests, build within the bundle budget (paddock embeds ui/dist)"

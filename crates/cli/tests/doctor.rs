@@ -71,6 +71,7 @@ fn doctor_json_has_every_check_and_a_missing_supervisor_is_broken_with_exit_1() 
         "env.login",
         "agent.claude",
         "agent.codex",
+        "agent.gemini",
         "env.nested",
         "tmux",
         "runtime_dir",

@@ -49,6 +49,22 @@ pub fn hook_event(agent: &str, payload: &Value) -> (HookEvent, Option<HookPayloa
                 Err(_) => (codex_notify(payload), None),
             }
         }
+        // --- begin: Gemini CLI (issue 15, item 4) ---
+        // Gemini CLI's hooks (its settings.json `hooks`, calling `paddock hook --agent
+        // gemini`) map onto the same common events as Claude Code's; it has no permission
+        // hook that waits for an answer, so a ToolPermission notification is a wait for
+        // permission that the screen's prompt answers.
+        "gemini" => {
+            let bytes = serde_json::to_vec(payload).unwrap_or_default();
+            match paddock_agents::gemini::parse_hook(&bytes) {
+                Ok(p) => (claude_event(&p), Some(p)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "ignoring a Gemini CLI hook payload Paddock cannot read");
+                    (HookEvent::Ignored, None)
+                }
+            }
+        }
+        // --- end: Gemini CLI ---
         _ => match claude::hooks::parse_value(payload.clone()) {
             Ok(p) => (claude_event(&p), Some(p)),
             Err(e) => {

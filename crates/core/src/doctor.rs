@@ -190,6 +190,15 @@ const AGENTS: &[Agent] = &[
         tested_key: "CODEX_VERSION",
         install: "npm install -g @openai/codex",
     },
+    // --- begin: Gemini CLI (issue 15, item 4) ---
+    Agent {
+        id: "gemini",
+        title: "Gemini CLI",
+        program: "gemini",
+        tested_key: "GEMINI_CLI_VERSION",
+        install: "npm install -g @google/gemini-cli (needs Node.js 20 or newer)",
+    },
+    // --- end: Gemini CLI ---
 ];
 
 /// The version of `key` in `scripts/agent-versions.env`.
@@ -315,6 +324,23 @@ fn auth_check(agent: &Agent, lookup: &[(String, String)], own: &[(String, String
                 })
                 .collect(),
         ),
+        // --- begin: Gemini CLI (issue 15, item 4) ---
+        // An API key (Gemini API or Vertex AI), or the "Login with Google" credentials it
+        // caches in `$GEMINI_CLI_HOME/.gemini` (else `~/.gemini`).
+        "gemini" => (
+            &[
+                "GEMINI_API_KEY",
+                "GOOGLE_API_KEY",
+                "GOOGLE_APPLICATION_CREDENTIALS",
+            ],
+            var(lookup, "GEMINI_CLI_HOME")
+                .map(PathBuf::from)
+                .or_else(|| home.clone())
+                .iter()
+                .map(|h| h.join(".gemini").join("oauth_creds.json"))
+                .collect(),
+        ),
+        // --- end: Gemini CLI ---
         _ => (
             &["OPENAI_API_KEY", "CODEX_API_KEY"],
             home.iter()
@@ -803,6 +829,11 @@ mod tests {
         assert_eq!(version_in("tmux 3.4").as_deref(), Some("3.4"));
         assert_eq!(version_in("no version here"), None);
         assert!(tested_version("CLAUDE_CODE_VERSION").is_some());
+        assert_eq!(
+            version_in("0.61.0").as_deref(),
+            tested_version("GEMINI_CLI_VERSION"),
+            "gemini --version prints the bare version"
+        );
     }
 
     #[test]

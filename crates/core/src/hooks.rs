@@ -76,6 +76,13 @@ fn follow_transcript(
         return;
     };
     let kind = paddock_agents::AgentKind::from_name(agent);
+    // --- begin: Gemini CLI (issue 15, item 4) ---
+    // Gemini CLI's chat files (`~/.gemini/tmp/<project>/chats/*.jsonl`) are not read yet:
+    // its hooks give the state, its screen the prompts.
+    if kind == paddock_agents::AgentKind::Gemini {
+        return;
+    }
+    // --- end: Gemini CLI ---
     let path = match (&kind, &p.transcript_path, &p.session_id) {
         (_, Some(path), _) => {
             let roots = crate::transcripts::agent_roots(&kind, call.agent_home.as_deref());

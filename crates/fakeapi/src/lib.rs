@@ -7,6 +7,9 @@
 pub mod agents;
 pub mod claude_session;
 pub mod desktop;
+// --- begin: Gemini CLI (issue 15, item 4) ---
+pub mod gemini;
+// --- end: Gemini CLI ---
 pub mod http;
 pub mod push;
 mod recorded;
@@ -290,6 +293,13 @@ async fn answer(shared: &Shared, req: &http::Request) -> (Response, Duration) {
         ("POST", "/v1/messages") => Api::Messages,
         ("POST", "/v1/messages/count_tokens") => Api::CountTokens,
         ("POST", "/v1/responses") => Api::Responses,
+        // --- begin: Gemini CLI (issue 15, item 4) ---
+        ("POST", path) => match gemini::route(path) {
+            Some((_, gemini::Method::CountTokens)) => Api::GeminiCountTokens,
+            Some(_) => Api::Gemini,
+            None => Api::Other,
+        },
+        // --- end: Gemini CLI ---
         _ => Api::Other,
     };
     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
@@ -309,7 +319,8 @@ async fn answer(shared: &Shared, req: &http::Request) -> (Response, Duration) {
     let (picked, n) = {
         let mut st = shared.lock();
         rec.seq = st.requests.len();
-        let picked = if matches!(api, Api::Messages | Api::Responses) && encoded.is_none() {
+        let scripted = matches!(api, Api::Messages | Api::Responses | Api::Gemini);
+        let picked = if scripted && encoded.is_none() {
             let index = pick(&st, &rec);
             if let Some(i) = index {
                 st.used[i] += 1;
@@ -334,6 +345,9 @@ async fn answer(shared: &Shared, req: &http::Request) -> (Response, Duration) {
                 &json!({"error": {"type": "invalid_request_error",
                         "message": format!("the fake API cannot read {enc}-encoded bodies")}}),
             ),
+            (Api::GeminiCountTokens, _) => {
+                Response::json(200, &json!({"totalTokens": (req.body.len() / 4).max(1)}))
+            }
             (Api::CountTokens, _) => {
                 // A rough count, like the real one: about 4 bytes a token.
                 Response::json(200, &json!({"input_tokens": (req.body.len() / 4).max(1)}))
@@ -355,6 +369,8 @@ async fn answer(shared: &Shared, req: &http::Request) -> (Response, Duration) {
     let model = rec.model().unwrap_or("fake-model").to_owned();
     let response = if api == Api::Responses {
         render::openai(&reply.answer, &model, rec.stream(), n)
+    } else if api == Api::Gemini {
+        gemini::render(&reply.answer, &model, rec.stream(), n)
     } else {
         render::anthropic(&reply.answer, &model, rec.stream(), n)
     };
@@ -402,7 +418,7 @@ fn summarize(rec: &Recorded) -> String {
                 s.push_str(&format!(" tool_result {} {text:?}", r.id));
             }
         }
-    } else if matches!(rec.api, Api::Messages | Api::Responses) {
+    } else if matches!(rec.api, Api::Messages | Api::Responses | Api::Gemini) {
         s.push_str(" (side request, no tools)");
     }
     s

@@ -13,6 +13,10 @@ pub enum Api {
     CountTokens,
     /// `POST /v1/responses`.
     Responses,
+    /// `POST /v1beta/models/<model>:streamGenerateContent` or `:generateContent` (Gemini).
+    Gemini,
+    /// `POST /v1beta/models/<model>:countTokens` (Gemini).
+    GeminiCountTokens,
     /// Anything else (answered 404).
     Other,
 }
@@ -57,6 +61,9 @@ impl Recorded {
 
     /// A conversation turn: the request offers tools.
     pub fn is_turn(&self) -> bool {
+        if self.api == Api::Gemini {
+            return crate::gemini::offers_tools(&self.body);
+        }
         matches!(self.api, Api::Messages | Api::Responses)
             && self
                 .body
@@ -82,6 +89,9 @@ impl Recorded {
     /// Tool results in the request's last user message (Anthropic) or trailing
     /// `function_call_output` items (OpenAI).
     pub fn tool_results(&self) -> Vec<ToolResult> {
+        if self.api == Api::Gemini {
+            return crate::gemini::tool_results(&self.body);
+        }
         let items = self.items();
         if self.api == Api::Responses {
             return items
@@ -123,6 +133,9 @@ impl Recorded {
 
     /// All tool results anywhere in the conversation the request carries.
     pub fn all_tool_results(&self) -> Vec<ToolResult> {
+        if self.api == Api::Gemini {
+            return crate::gemini::all_tool_results(&self.body);
+        }
         let mut out = Vec::new();
         for item in self.items() {
             if self.api == Api::Responses {
@@ -156,6 +169,9 @@ impl Recorded {
     /// The text of the last user message (all its text parts joined by newlines; Claude Code
     /// adds `<system-reminder>` parts, so search it with `contains`). Empty when there is none.
     pub fn last_user_text(&self) -> String {
+        if self.api == Api::Gemini {
+            return crate::gemini::last_user_text(&self.body);
+        }
         self.items()
             .iter()
             .rev()
@@ -175,6 +191,9 @@ impl Recorded {
     /// prompts that got no answer (e.g. after an API error) into one message, so this is the
     /// newest of them. Empty when there is none.
     pub fn prompt(&self) -> String {
+        if self.api == Api::Gemini {
+            return crate::gemini::prompt(&self.body);
+        }
         let Some(message) = self.items().iter().rev().find(|i| {
             i.get("role").and_then(Value::as_str) == Some("user")
                 && (self.api == Api::Responses
@@ -203,11 +222,18 @@ impl Recorded {
 
     /// The model the agent asked for.
     pub fn model(&self) -> Option<&str> {
+        if self.api == Api::Gemini {
+            let path = self.target.split('?').next().unwrap_or("");
+            return crate::gemini::route(path).map(|(model, _)| model);
+        }
         self.body.get("model").and_then(Value::as_str)
     }
 
     /// Whether the agent asked for a streamed answer.
     pub fn stream(&self) -> bool {
+        if self.api == Api::Gemini {
+            return self.target.contains(":streamGenerateContent");
+        }
         self.body
             .get("stream")
             .and_then(Value::as_bool)

@@ -38,7 +38,7 @@ fn sse(event: &str, data: &Value) -> String {
 }
 
 /// Splits text into a few pieces so it streams as several deltas, like a model would.
-fn pieces(text: &str) -> Vec<String> {
+pub(crate) fn pieces(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for (i, word) in text.split_inclusive(' ').enumerate() {

@@ -18,7 +18,8 @@ const QUICK: Duration = Duration::from_secs(5);
 /// claude` and `paddock run` add it for you).
 #[derive(clap::Args)]
 pub struct Args {
-    /// Which agent calls: `claude` (JSON on stdin) or `codex` (JSON as the last argument).
+    /// Which agent calls: `claude` or `gemini` (JSON on stdin), or `codex` (JSON as the last
+    /// argument).
     #[arg(long, default_value = "claude")]
     pub agent: String,
     /// The owner's own notify program (a JSON array), run after forwarding, with the same
@@ -56,14 +57,14 @@ impl Args {
         // Where the agent keeps its files, as its environment says (`CODEX_HOME` or
         // `~/.codex`; `CLAUDE_CONFIG_DIR` or `~/.claude`): the supervisor follows only
         // transcripts inside them.
-        let (var, dot) = match self.agent.as_str() {
-            "codex" => ("CODEX_HOME", ".codex"),
-            _ => ("CLAUDE_CONFIG_DIR", ".claude"),
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let home_dot = |home: Option<String>, dot: &str| home.map(|h| format!("{h}/{dot}"));
+        let agent_home = match self.agent.as_str() {
+            "codex" => var("CODEX_HOME").or_else(|| home_dot(var("HOME"), ".codex")),
+            // Gemini CLI's `GEMINI_CLI_HOME` stands for the home that holds `.gemini`.
+            "gemini" => home_dot(var("GEMINI_CLI_HOME").or_else(|| var("HOME")), ".gemini"),
+            _ => var("CLAUDE_CONFIG_DIR").or_else(|| home_dot(var("HOME"), ".claude")),
         };
-        let agent_home = std::env::var(var)
-            .ok()
-            .filter(|h| !h.is_empty())
-            .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/{dot}")));
         let call = HookCall {
             agent_home,
             agent: self.agent,

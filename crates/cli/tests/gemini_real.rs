@@ -1,0 +1,247 @@
+//! The real Gemini CLI (pinned in `scripts/agent-versions.env`, installed by
+//! `scripts/install-agents.sh`) driven offline against `paddock-fakeapi`'s Gemini API in a
+//! `paddock run` session: it answers a prompt (working, then waiting_input) and asks before a
+//! shell command (waiting_permission, the box on its screen), its hooks (in its settings.json,
+//! calling `paddock hook --agent gemini` as an owner's would) giving the session's state. These tests fail (they
+//! never skip) when the CLI is not installed; the message says how to install it.
+
+mod common;
+
+use common::*;
+use paddock_fakeapi::agents::{self, GeminiSandbox};
+use paddock_fakeapi::{FakeApi, Reply, Script, When};
+use paddock_proto::{Hello, Mode};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Generous: the CLI is a large Node program and the machine is shared.
+const T: Duration = Duration::from_secs(90);
+
+/// Gemini CLI's input box, drawn once it is ready for typing.
+const READY: &str = "Type your message";
+
+/// What the session's terminal shows now, as text (a snapshot, as `paddock attach` gets it).
+fn screen(env: &Env, id: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut client = env.connect(id, Hello::new(Mode::ReadOnly)).await;
+        loop {
+            match client.next_event().await.expect("event from the holder") {
+                Some(paddock_host::client::Event::Snapshot { size, data, .. }) => {
+                    let mut model = paddock_host::model::ScreenModel::new(size);
+                    model.feed(&data);
+                    return model.screen().contents();
+                }
+                Some(_) => continue,
+                None => return String::new(),
+            }
+        }
+    })
+}
+
+/// Polls the screen until `pred` holds; panics with the last screen after [`T`].
+fn wait_screen(env: &Env, id: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    wait_until(what, T, || {
+        last = screen(env, id);
+        pred(&last)
+    });
+    last
+}
+
+/// Gemini CLI's routing side request (`:generateContent`, no tools) wants JSON back and
+/// retries, with growing pauses, on anything else; `{}` makes it keep its default model.
+fn script() -> Script {
+    Script::new().fallback(Reply::text("{}").times(0))
+}
+
+/// A real `gemini` under `paddock run` with a supervisor, in a sandbox talking to `fake`,
+/// its hooks going to the supervisor through `paddock hook --agent gemini`.
+struct Gemini {
+    env: Env,
+    _sup: Supervisor,
+    sandbox: GeminiSandbox,
+    id: String,
+}
+
+impl Gemini {
+    fn start(fake: &FakeApi) -> Self {
+        let gemini = agents::gemini_bin().unwrap_or_else(|e| panic!("{e}"));
+        let hook = format!("'{PADDOCK}' hook --agent gemini");
+        let sandbox = GeminiSandbox::with_hook(&fake.url(), Some(&hook)).expect("sandbox");
+        let env = Env::new();
+        let sup = env.up();
+        let mut run = env.cmd();
+        sandbox.apply(&mut run);
+        let out = run
+            .args(["run", "--name", "gemini", "--cols", "120", "--rows", "40"])
+            .arg("--")
+            .arg(&gemini)
+            .output()
+            .expect("paddock run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let g = Self {
+            env,
+            _sup: sup,
+            sandbox,
+            id,
+        };
+        wait_screen(&g.env, &g.id, "Gemini CLI's input box", |s| {
+            s.contains(READY)
+        });
+        g
+    }
+
+    fn row(&self) -> Value {
+        self.env
+            .ls()
+            .into_iter()
+            .find(|r| r["id"] == self.id.as_str())
+            .unwrap_or(Value::Null)
+    }
+
+    fn wait_state(&self, state: &str) -> Value {
+        let mut row = Value::Null;
+        wait_until(&format!("the session to be {state}"), T, || {
+            row = self.row();
+            row["state"] == state
+        });
+        row
+    }
+
+    /// Types `text` and presses Enter until the CLI took it (its BeforeAgent hook fired):
+    /// an Enter that lands with the typed text can be read as part of a paste.
+    fn submit(&self, text: &str) {
+        let before = self.sandbox.hooks_of("BeforeAgent").len();
+        self.env.ok(&["send", &self.id, text]);
+        wait_screen(&self.env, &self.id, "the typed prompt", |s| {
+            s.contains(text)
+        });
+        wait_until("the CLI to take the prompt", T, || {
+            if self.sandbox.hooks_of("BeforeAgent").len() > before {
+                return true;
+            }
+            if screen(&self.env, &self.id).contains(text) {
+                self.env.ok(&["send", &self.id, "--enter", ""]);
+            }
+            std::thread::sleep(Duration::from_millis(700));
+            self.sandbox.hooks_of("BeforeAgent").len() > before
+        });
+    }
+}
+
+fn sources(row: &Value) -> Vec<String> {
+    row["sources"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn gemini_through_paddock_answers_a_prompt_working_then_waiting_input_from_its_hooks() {
+    let fake = FakeApi::start(
+        script().then(
+            Reply::text("Hello from the fake Gemini API.")
+                .when(When::UserSays("say hello".into()))
+                .gate("hello"),
+        ),
+    )
+    .expect("fake API");
+    let g = Gemini::start(&fake);
+    let mut row = Value::Null;
+    wait_until("the supervisor to recognise Gemini CLI", T, || {
+        row = g.row();
+        row["agent"] == "gemini"
+    });
+    g.submit("say hello");
+    // The fake holds the answer: the agent is working on it.
+    let turn = fake.wait_for("the prompt as a turn", T, |r| {
+        r.is_turn() && r.prompt() == "say hello"
+    });
+    assert_eq!(turn.header("x-goog-api-key"), Some("fake-gemini-key"));
+    assert!(
+        turn.target.contains(":streamGenerateContent?alt=sse"),
+        "{}",
+        turn.target
+    );
+    let working = g.wait_state("working");
+    assert!(
+        sources(&working).iter().any(|s| s == "hooks"),
+        "the state comes from the hooks: {working}"
+    );
+    fake.open_gate("hello");
+    wait_screen(&g.env, &g.id, "the fake's answer", |s| {
+        s.contains("Hello from the fake Gemini API.")
+    });
+    let waiting = g.wait_state("waiting_input");
+    assert!(sources(&waiting).iter().any(|s| s == "hooks"), "{waiting}");
+    // 0.61.0's AfterAgent `prompt_response` was seen to repeat the last streamed piece
+    // ("... fake Gemini API. Gemini API."), though the screen shows the text once.
+    let after = g.sandbox.hooks_of("AfterAgent");
+    assert!(
+        after
+            .last()
+            .and_then(|p| p["prompt_response"].as_str())
+            .is_some_and(|r| r.starts_with("Hello from the fake Gemini API.")),
+        "{after:#?}"
+    );
+}
+
+#[test]
+fn gemini_through_paddock_waits_for_permission_from_its_hooks_with_the_box_on_its_screen() {
+    let command = "echo approved-in-gemini > made.txt";
+    let fake = FakeApi::start(
+        script().then(
+            Reply::text("I will make the file.")
+                .with_tool_use(
+                    "run_shell_command",
+                    json!({"command": command, "description": "Make made.txt"}),
+                )
+                .when(When::UserSays("please make a file".into())),
+        ),
+    )
+    .expect("fake API");
+    let g = Gemini::start(&fake);
+    g.submit("please make a file");
+    let row = g.wait_state("waiting_permission");
+    assert!(sources(&row).iter().any(|s| s == "hooks"), "{row}");
+    wait_screen(&g.env, &g.id, "the confirmation box", |s| {
+        s.contains("Allow execution of") && s.contains(command)
+    });
+    let made = g.sandbox.project().join("made.txt");
+    assert!(!made.exists(), "the command ran before anyone allowed it");
+    let notes = g.sandbox.hooks_of("Notification");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["notification_type"] == "ToolPermission"
+                && n["details"]["command"] == command),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn gemini_version_is_the_pinned_version() {
+    let gemini = agents::gemini_bin().unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(&gemini)
+        .arg("--version")
+        .output()
+        .expect("gemini --version");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        agents::gemini_cli_version()
+    );
+}
