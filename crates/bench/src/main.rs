@@ -26,6 +26,9 @@ mod options;
 mod osc;
 mod procfs;
 mod report;
+// screens: begin
+mod screens;
+// screens: end
 mod soak;
 mod startup;
 mod supervisor;
@@ -48,6 +51,11 @@ fn main() -> ExitCode {
         _ => {}
     }
     // soak: end
+    // screens: begin
+    if args.first().map(String::as_str) == Some(screens::RECORD) {
+        return screens::record_main(&args[1..]);
+    }
+    // screens: end
     if args.first().map(String::as_str) == Some(transcripts::CHILD) {
         let (Some(root), Some(db)) = (args.get(1), args.get(2)) else {
             eprintln!("paddock-bench: {} needs ROOT and DB", transcripts::CHILD);
@@ -140,6 +148,11 @@ fn run(opts: &Options) -> anyhow::Result<Report> {
     if opts.wants("osc") {
         osc::run(&mut h, &rt, opts, &mut report);
     }
+    // screens: begin
+    if opts.wants("screens") {
+        screens::run(&mut report);
+    }
+    // screens: end
     report.finish();
 
     let table = report.markdown();

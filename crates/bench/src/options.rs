@@ -33,7 +33,7 @@ options:
   --osc-reports N  OSC 7501 reports timed in the osc measurement (default 500)
   --only LIST      run only these, comma-separated: throughput, latency, idle, attach,
                    supervisor, hooks, transcripts, endpoint, lossless,
-                   conversation, client, notify, notify-cost, mcp, osc
+                   conversation, client, notify, notify-cost, mcp, osc, screens
   -h, --help       this text
 ";
 
@@ -91,7 +91,7 @@ impl Default for Options {
 }
 
 /// The measurements, in the order they run.
-pub const MEASUREMENTS: [&str; 15] = [
+pub const MEASUREMENTS: [&str; 16] = [
     "throughput",
     "latency",
     "idle",
@@ -107,6 +107,9 @@ pub const MEASUREMENTS: [&str; 15] = [
     "notify-cost",
     "mcp",
     "osc",
+    // screens: begin
+    "screens",
+    // screens: end
 ];
 
 impl Options {

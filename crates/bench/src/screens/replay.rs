@@ -1,0 +1,181 @@
+//! Replays a recording through the supervisor's screen path for a session without hooks and
+//! compares the state it decides with the agent's own labels.
+//!
+//! The screen path, as `core::holders` runs it for a held session: every output chunk goes
+//! into the holder's screen model ([`paddock_host::model::ScreenModel`], vt100) and marks the
+//! state machine's output time; the screen's rows are then read by the agent's adapter
+//! ([`paddock_core::agents::classify_screen`]); a permission prompt on the screen opens a
+//! request answered by typing, withdrawn when the screen shows the agent working or at its
+//! prompt; the signal goes to [`paddock_core::state::Machine::screen`]. The OSC 7501 reports
+//! are not fed to it (the holder takes them out of the stream; this measures the screen alone).
+//!
+//! The label: a second state machine fed only the agent's OSC 7501 reports, so the report is
+//! read exactly as the supervisor reads it (`blocked:permission` is `waiting_permission`,
+//! `done` is `waiting_input`, ...).
+//!
+//! Samples every [`SAMPLE`], from the first report to the process's end, except within
+//! [`SETTLE`] after the label's state changed (the screen draws after the agent reports).
+
+use super::corpus::Recording;
+use paddock_core::state::{Machine, ScreenSignal};
+use paddock_host::model::ScreenModel;
+use paddock_proto::agent::{AgentState, AnswerChannel, PermissionRequest};
+use paddock_proto::Size;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// How often the states are compared.
+pub const SAMPLE: Duration = Duration::from_millis(100);
+/// Samples this soon after the label's state changed are not compared.
+pub const SETTLE: Duration = Duration::from_millis(500);
+
+/// How many samples agreed, per labelled state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Agreement {
+    /// Label state → (agreeing samples, samples).
+    pub per_state: BTreeMap<String, (u64, u64)>,
+    /// (label, screen) → samples, for the samples that disagreed.
+    pub misses: BTreeMap<(String, String), u64>,
+}
+
+impl Agreement {
+    pub fn add(&mut self, other: &Agreement) {
+        for (k, (a, n)) in &other.per_state {
+            let e = self.per_state.entry(k.clone()).or_default();
+            e.0 += a;
+            e.1 += n;
+        }
+        for (k, n) in &other.misses {
+            *self.misses.entry(k.clone()).or_default() += n;
+        }
+    }
+
+    /// (agreeing, samples) over every state.
+    pub fn overall(&self) -> (u64, u64) {
+        self.per_state
+            .values()
+            .fold((0, 0), |(a, n), (x, y)| (a + x, n + y))
+    }
+
+    /// The lowest share (0..=1) of any state, and the overall share.
+    pub fn worst_and_overall(&self) -> (f64, f64) {
+        let share = |(a, n): (u64, u64)| if n == 0 { 1.0 } else { a as f64 / n as f64 };
+        let worst = self
+            .per_state
+            .values()
+            .map(|v| share(*v))
+            .fold(1.0, f64::min);
+        (worst, share(self.overall()))
+    }
+}
+
+fn name(s: AgentState) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{s:?}"))
+}
+
+/// What one recording's screens agree with its labels.
+pub fn replay(rec: &Recording) -> Agreement {
+    let t0 = Instant::now();
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    let adapter = paddock_core::agents::adapter(Some(&rec.agent), &Default::default());
+    let mut model = ScreenModel::new(Size {
+        cols: rec.cols,
+        rows: rec.rows,
+    });
+    let mut screen = Machine::default();
+    let mut label = Machine::default();
+    screen.started(t0);
+    label.started(t0);
+    let mut request_open = false;
+    let stop = rec.exited.unwrap_or(rec.end).min(rec.end);
+    let first_label = rec.reports.first().map(|(t, _)| *t);
+    let (mut out_i, mut rep_i) = (0, 0);
+    let mut label_state: Option<AgentState> = None;
+    let mut label_changed = 0u64;
+    let mut result = Agreement::default();
+    let mut tick = 0u64;
+    while tick <= stop {
+        // Everything that happened up to this sample, in time order.
+        loop {
+            let next_out = rec
+                .output
+                .get(out_i)
+                .map(|(t, _)| *t)
+                .filter(|t| *t <= tick);
+            let next_rep = rec
+                .reports
+                .get(rep_i)
+                .map(|(t, _)| *t)
+                .filter(|t| *t <= tick);
+            match (next_out, next_rep) {
+                (Some(o), r) if r.is_none_or(|r| o <= r) => {
+                    let (t, text) = &rec.output[out_i];
+                    out_i += 1;
+                    model.feed(text.as_bytes());
+                    screen.output(at(*t));
+                    let rows = model.text().rows;
+                    let signal = paddock_core::agents::classify_screen(adapter.as_ref(), &rows);
+                    match (&signal, request_open) {
+                        (ScreenSignal::Permission { tool, .. }, false) => {
+                            screen.permission(Some(terminal_request(tool.as_deref())));
+                            request_open = true;
+                        }
+                        (ScreenSignal::Working | ScreenSignal::Prompt, true) => {
+                            screen.permission(None);
+                            request_open = false;
+                        }
+                        _ => {}
+                    }
+                    screen.screen(signal, at(*t));
+                }
+                (_, Some(r)) => {
+                    let (_, status) = &rec.reports[rep_i];
+                    rep_i += 1;
+                    label.program(status.clone());
+                    let state = label.decide(at(r), String::new).detail.state;
+                    if label_state != Some(state) {
+                        label_state = Some(state);
+                        label_changed = r;
+                    }
+                }
+                (None, None) => break,
+                (Some(_), None) => unreachable!("matched by the first arm"),
+            }
+        }
+        let settled = tick >= label_changed + SETTLE.as_millis() as u64;
+        if let (Some(want), true, true) =
+            (label_state, settled, first_label.is_some_and(|f| tick >= f))
+        {
+            let got = screen.decide(at(tick), String::new).detail.state;
+            let e = result.per_state.entry(name(want)).or_default();
+            e.1 += 1;
+            if got == want {
+                e.0 += 1;
+            } else {
+                *result.misses.entry((name(want), name(got))).or_default() += 1;
+            }
+        }
+        tick += SAMPLE.as_millis() as u64;
+    }
+    result
+}
+
+/// The request the supervisor opens for a permission prompt seen on a screen without hooks.
+fn terminal_request(tool: Option<&str>) -> PermissionRequest {
+    PermissionRequest {
+        id: "screen".into(),
+        session: paddock_proto::SessionId::from_random(0),
+        agent_session: None,
+        tool: tool.unwrap_or("tool").to_owned(),
+        input: serde_json::Value::Null,
+        suggestions: Vec::new(),
+        created_at: String::new(),
+        expires_at: String::new(),
+        channel: AnswerChannel::Terminal,
+        questions: Vec::new(),
+        outcome: None,
+    }
+}

@@ -1,0 +1,414 @@
+//! What the recorder does with each agent: one list of scenarios per agent, each a scripted
+//! fake API and the keys a person would press. Adding an agent (Gemini CLI once it is pinned)
+//! is one more [`Agent`] with its sandbox in `record.rs` and one more list here.
+
+use paddock_fakeapi::{Reply, Script, When};
+use serde_json::json;
+use std::path::Path;
+
+/// The agents the recorder drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    Claude,
+    Codex,
+}
+
+impl Agent {
+    pub const ALL: &'static [Agent] = &[Agent::Claude, Agent::Codex];
+
+    /// Paddock's name for it (the adapter's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Agent::Claude => "claude",
+            Agent::Codex => "codex",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Agent> {
+        Self::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
+    /// How a person leaves it, at its prompt.
+    pub fn exit_steps(self) -> Vec<Step> {
+        match self {
+            Agent::Claude => vec![
+                Step::Type("/exit"),
+                Step::Pause(400),
+                Step::Key("Enter", b"\r"),
+                Step::Exit,
+            ],
+            Agent::Codex => vec![
+                Step::Key("Ctrl-C", b"\x03"),
+                Step::Pause(300),
+                Step::Key("Ctrl-C", b"\x03"),
+                Step::Exit,
+            ],
+        }
+    }
+}
+
+/// One thing the recorder does, in order.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Wait (up to 30 s) until a screen row contains this text.
+    Screen(&'static str),
+    /// Wait (up to 30 s) for a new OSC 7501 report of one of these states (`done|idle`).
+    Report(&'static str),
+    /// Let the screen stay as it is for this many milliseconds (what is being measured).
+    Pause(u64),
+    /// Type text, a few characters at a time.
+    Type(&'static str),
+    /// Press a key: (its name, its bytes).
+    Key(&'static str, &'static [u8]),
+    /// Wait (up to 15 s) for the process to end.
+    Exit,
+}
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub script: Script,
+    /// Arguments after the agent's command.
+    pub args: Vec<String>,
+    /// Prepares the project folder.
+    pub setup: fn(&Path) -> std::io::Result<()>,
+    pub steps: Vec<Step>,
+}
+
+const LONG_MESSAGE: &str = "please read every file in this project, then write a short summary of \
+what each one does, which parts look unfinished, and a plan of three steps to finish them, \
+keeping the answer under two hundred words";
+
+const LONG_ANSWER: &str = "Here is a long answer, streamed slowly so that the screen shows the \
+agent at work for several seconds. It goes on about nothing in particular: the weather in the \
+paddock, the horses grazing by the fence, the gate that squeaks, the water trough that needs \
+cleaning, the hay that came on Tuesday, and the farrier who is due next week. That is all.";
+
+const THINKING: &str = "Let me think about this carefully, one step after another, weighing \
+each option before I answer, since the question deserves a considered reply and not a quick \
+one, and there are several ways to look at it that I should compare first.";
+
+fn nothing(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+fn a_file(project: &Path) -> std::io::Result<()> {
+    std::fs::write(project.join("notes.txt"), "first line\nsecond line\n")
+}
+
+/// The agent is at its prompt, ready for input.
+fn ready(agent: Agent) -> Step {
+    match agent {
+        Agent::Claude => Step::Report("idle"),
+        Agent::Codex => Step::Screen("gpt-fake"),
+    }
+}
+
+/// Types `text`, waits for it on the screen, then presses Enter (both agents take a fast
+/// Enter right after the text as part of a paste).
+fn say(text: &'static str, shown: &'static str) -> Vec<Step> {
+    vec![
+        Step::Type(text),
+        Step::Screen(shown),
+        Step::Pause(300),
+        Step::Key("Enter", b"\r"),
+    ]
+}
+
+fn scenario(
+    name: &'static str,
+    script: Script,
+    setup: fn(&Path) -> std::io::Result<()>,
+    steps: Vec<Vec<Step>>,
+) -> Scenario {
+    Scenario {
+        name,
+        script,
+        args: Vec::new(),
+        setup,
+        steps: steps.into_iter().flatten().collect(),
+    }
+}
+
+/// The scenarios of one agent.
+pub fn of(agent: Agent) -> Vec<Scenario> {
+    match agent {
+        Agent::Claude => claude(),
+        Agent::Codex => codex(),
+    }
+}
+
+fn claude() -> Vec<Scenario> {
+    let a = Agent::Claude;
+    let approve = || vec![Step::Pause(2500), Step::Key("Enter", b"\r")];
+    vec![
+        scenario(
+            "idle-and-typing",
+            Script::new(),
+            nothing,
+            vec![
+                vec![ready(a), Step::Pause(3000), Step::Type(LONG_MESSAGE)],
+                vec![Step::Pause(3000), Step::Key("Ctrl-U", b"\x15"), Step::Pause(1500)],
+            ],
+        ),
+        scenario(
+            "thinking",
+            Script::new().then(
+                Reply::text(LONG_ANSWER)
+                    .with_thinking(THINKING)
+                    .pace_ms(250)
+                    .when(When::UserSays("think it over".into())),
+            ),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("think it over", "think it over"),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
+        scenario(
+            "bash-permission-and-tool",
+            Script::new()
+                .then(
+                    Reply::tool_use(
+                        "Bash",
+                        json!({"command": "sleep 5; echo slept > slept.txt", "description": "Wait five seconds"}),
+                    )
+                    .when(When::UserSays("wait five seconds".into())),
+                )
+                .then(Reply::text("Waited.").when(When::ToolResult)),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("wait five seconds", "wait five seconds"),
+                vec![Step::Report("blocked")],
+                approve(),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
+        scenario(
+            "write-permission",
+            Script::new()
+                .then(
+                    Reply::tool_use(
+                        "Write",
+                        json!({"file_path": "made.txt", "content": "made by the agent\n"}),
+                    )
+                    .when(When::UserSays("make a file".into())),
+                )
+                .then(Reply::text("Made it.").when(When::ToolResult)),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("make a file", "make a file"),
+                vec![Step::Report("blocked")],
+                approve(),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
+        scenario(
+            "edit-permission",
+            Script::new()
+                .then(
+                    Reply::tool_use("Read", json!({"file_path": "notes.txt"}))
+                        .when(When::UserSays("fix the notes".into())),
+                )
+                .then(
+                    Reply::tool_use(
+                        "Edit",
+                        json!({"file_path": "notes.txt", "old_string": "second line",
+                               "new_string": "second line, edited"}),
+                    )
+                    .when(When::ToolResult),
+                )
+                .then(Reply::text("Edited.").when(When::ToolResult)),
+            a_file,
+            vec![
+                vec![ready(a)],
+                say("fix the notes", "fix the notes"),
+                vec![Step::Report("blocked")],
+                approve(),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
+        scenario(
+            "question",
+            Script::new()
+                .then(
+                    Reply::tool_use(
+                        "AskUserQuestion",
+                        json!({"questions": [{
+                            "question": "Which database should I use?",
+                            "header": "Database",
+                            "multiSelect": false,
+                            "options": [
+                                {"label": "SQLite", "description": "A file, no server"},
+                                {"label": "Postgres", "description": "A server"}
+                            ]
+                        }]}),
+                    )
+                    .when(When::UserSays("pick a database".into())),
+                )
+                .then(Reply::text("SQLite it is.").when(When::ToolResult)),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("pick a database", "pick a database"),
+                vec![Step::Screen("Which database should I use?")],
+                approve(),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
+        scenario(
+            "api-error",
+            Script::new().then(
+                Reply::error(529, "overloaded_error", "Overloaded")
+                    .should_retry(false)
+                    .when(When::UserSays("are you there".into())),
+            ),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("are you there?", "are you there?"),
+                vec![Step::Report("done|idle|error"), Step::Pause(3000)],
+            ],
+        ),
+        scenario(
+            "interrupt",
+            Script::new().then(
+                Reply::text("This will take a long while.")
+                    .gate("never")
+                    .when(When::UserSays("start the long job".into())),
+            ),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("start the long job", "start the long job"),
+                vec![
+                    Step::Report("working"),
+                    Step::Pause(3000),
+                    Step::Key("Esc", b"\x1b"),
+                    Step::Pause(3000),
+                ],
+            ],
+        ),
+    ]
+}
+
+fn codex() -> Vec<Scenario> {
+    let a = Agent::Codex;
+    let ask = |mut s: Scenario| {
+        s.args = [
+            "-c",
+            "approval_policy=on-request",
+            "-c",
+            "sandbox_mode=read-only",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        s
+    };
+    vec![
+        scenario(
+            "idle-and-typing",
+            Script::new(),
+            nothing,
+            vec![
+                vec![ready(a), Step::Pause(3000), Step::Type(LONG_MESSAGE)],
+                vec![
+                    Step::Pause(3000),
+                    Step::Key("Ctrl-U", b"\x15"),
+                    Step::Pause(1500),
+                ],
+            ],
+        ),
+        scenario(
+            "thinking",
+            Script::new().then(
+                Reply::text(LONG_ANSWER)
+                    .with_thinking(THINKING)
+                    .pace_ms(250)
+                    .when(When::UserSays("think it over".into())),
+            ),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("think it over", "think it over"),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
+        scenario(
+            "tool-running",
+            Script::new()
+                .then(
+                    Reply::tool_use("exec_command", json!({"cmd": "sleep 5; echo slept"}))
+                        .when(When::UserSays("wait five seconds".into())),
+                )
+                .then(Reply::text("Waited.").when(When::ToolResult)),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("wait five seconds", "wait five seconds"),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
+        ask(scenario(
+            "command-approval",
+            Script::new()
+                .then(
+                    Reply::tool_use(
+                        "exec_command",
+                        json!({"cmd": "echo approved > made.txt",
+                               "sandbox_permissions": "require_escalated",
+                               "justification": "Write made.txt in the project?"}),
+                    )
+                    .when(When::UserSays("please make a file".into())),
+                )
+                .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("please make a file", "please make a file"),
+                vec![
+                    Step::Screen("Would you like to run the following command?"),
+                    Step::Pause(2500),
+                    Step::Key("y", b"y"),
+                    Step::Report("done|idle"),
+                    Step::Pause(2000),
+                ],
+            ],
+        )),
+        scenario(
+            "api-error",
+            Script::new().then(
+                Reply::error(500, "server_error", "The server had an error")
+                    .should_retry(false)
+                    .when(When::UserSays("are you there".into())),
+            ),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("are you there?", "are you there?"),
+                vec![Step::Report("done|idle|error"), Step::Pause(3000)],
+            ],
+        ),
+        scenario(
+            "interrupt",
+            Script::new().then(
+                Reply::text("This will take a long while.")
+                    .gate("never")
+                    .when(When::UserSays("start the long job".into())),
+            ),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("start the long job", "start the long job"),
+                vec![
+                    Step::Report("working"),
+                    Step::Pause(3000),
+                    Step::Key("Esc", b"\x1b"),
+                    Step::Pause(3000),
+                ],
+            ],
+        ),
+    ]
+}
