@@ -116,6 +116,12 @@ impl RuntimeDir {
         self.path.join(format!("{id}.settings"))
     }
 
+    /// `<dir>/<id>.codex-app-server`: the socket of the Codex app-server a session runs
+    /// (`codex_app_server`; Codex makes it a symlink to its real socket under `/tmp`).
+    pub fn codex_socket_path(&self, id: &SessionId) -> PathBuf {
+        self.path.join(format!("{id}.codex-app-server"))
+    }
+
     /// `<dir>/<id>.orchestrator`: the owner granted the session the MCP orchestrator role.
     pub fn orchestrator_path(&self, id: &SessionId) -> PathBuf {
         self.path.join(format!("{id}.orchestrator"))
@@ -130,6 +136,7 @@ impl RuntimeDir {
             self.log_path(id),
             self.fifo_path(id),
             self.settings_path(id),
+            self.codex_socket_path(id),
             self.orchestrator_path(id),
         ] {
             let _ = fs::remove_file(p);
