@@ -1427,9 +1427,12 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let socket = env.dir().join(format!("{id}.codex-app-server"));
     wait_until("the session's app-server socket", T, || socket.exists());
-    wait_screen(&env, &id, "Codex's prompt (the UI attached to the app-server)", |s| {
-        s.contains("gpt-fake") && s.contains("? for shortcuts")
-    });
+    wait_screen(
+        &env,
+        &id,
+        "Codex's prompt (the UI attached to the app-server)",
+        |s| s.contains("gpt-fake") && s.contains("? for shortcuts"),
+    );
     let row = |env: &Env| {
         env.ls()
             .into_iter()
@@ -1445,10 +1448,14 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
         r.prompt().contains("please make a file")
     });
     // Codex's notify reports only ends of turns: `working` from hooks is the protocol's.
-    wait_until("working (from the protocol) while the model thinks", T, || {
-        let r = row(&env);
-        r["state"] == "working" && r["sources"][0] == "hooks"
-    });
+    wait_until(
+        "working (from the protocol) while the model thinks",
+        T,
+        || {
+            let r = row(&env);
+            r["state"] == "working" && r["sources"][0] == "hooks"
+        },
+    );
     fake.open_gate("think");
     let mut waiting = Value::Null;
     wait_until("waiting_permission with the command", T, || {

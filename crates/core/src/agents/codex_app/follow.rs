@@ -47,8 +47,7 @@ pub enum FollowError {
 
 /// Follows every session's app-server until shutdown.
 pub async fn run(handle: Handle, mut shutdown: watch::Receiver<bool>) {
-    let mut following: HashMap<SessionId, (tokio::task::JoinHandle<()>, Instant)> =
-        HashMap::new();
+    let mut following: HashMap<SessionId, (tokio::task::JoinHandle<()>, Instant)> = HashMap::new();
     loop {
         tokio::select! {
             // The signal only ever turns on (or its sender goes): either way, stop.

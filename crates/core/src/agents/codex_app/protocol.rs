@@ -13,7 +13,9 @@ pub const MAX_FRAME: usize = 16 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ThreadStatus {
     /// Running a turn; whether it waits on an approval or on the user's answer.
-    Active { waiting: bool },
+    Active {
+        waiting: bool,
+    },
     Idle,
     /// The thread broke (Codex's `systemError`).
     Failed,
@@ -251,7 +253,10 @@ mod tests {
         assert!(!a.for_session, "not offered here");
         let yes = reply(&a.rpc_id, &Decision::Allow).expect("a word for it");
         let yes: Value = serde_json::from_str(&yes).expect("json");
-        assert_eq!(yes, json!({"jsonrpc": "2.0", "id": 0, "result": {"decision": "accept"}}));
+        assert_eq!(
+            yes,
+            json!({"jsonrpc": "2.0", "id": 0, "result": {"decision": "accept"}})
+        );
         let no = reply(&a.rpc_id, &Decision::Deny { message: None }).expect("word");
         assert!(no.contains("\"decline\""), "{no}");
     }
@@ -278,20 +283,36 @@ mod tests {
         assert_eq!(status(r#"{"type":"idle"}"#), of(ThreadStatus::Idle));
         assert_eq!(status(r#"{"type":"later"}"#), of(ThreadStatus::Other));
         assert_eq!(
-            parse(r#"{"method":"turn/completed","params":{"threadId":"t","turn":{"id":"u","status":"failed","error":{"message":"overloaded"}}}}"#),
-            Message::TurnCompleted { thread: "t".into(), error: Some("overloaded".into()) }
+            parse(
+                r#"{"method":"turn/completed","params":{"threadId":"t","turn":{"id":"u","status":"failed","error":{"message":"overloaded"}}}}"#
+            ),
+            Message::TurnCompleted {
+                thread: "t".into(),
+                error: Some("overloaded".into())
+            }
         );
         assert_eq!(
             parse(r#"{"method":"serverRequest/resolved","params":{"threadId":"t","requestId":0}}"#),
-            Message::Resolved { thread: "t".into(), rpc_id: json!(0) }
+            Message::Resolved {
+                thread: "t".into(),
+                rpc_id: json!(0)
+            }
         );
         assert_eq!(
             parse(r#"{"id":3,"error":{"code":-32600,"message":"no rollout found"}}"#),
-            Message::Reply { id: 3, result: Err("no rollout found".into()) }
+            Message::Reply {
+                id: 3,
+                result: Err("no rollout found".into())
+            }
         );
-        for bad in ["", "nope", "[]", r#"{"method":"thread/status/changed"}"#,
+        for bad in [
+            "",
+            "nope",
+            "[]",
+            r#"{"method":"thread/status/changed"}"#,
             r#"{"method":"item/commandExecution/requestApproval","id":1,"params":{}}"#,
-            r#"{"id":"x","result":{}}"#] {
+            r#"{"id":"x","result":{}}"#,
+        ] {
             assert_eq!(parse(bad), Message::Other, "{bad}");
         }
     }
