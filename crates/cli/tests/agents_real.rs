@@ -1508,9 +1508,15 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
         !processes_with(&needle).is_empty(),
         "no app-server process runs for the session"
     );
+    let real = std::fs::read_link(&socket).expect("the socket is Codex's symlink");
     env.ok(&["kill", &id]);
     wait_until("the session's app-server processes to end", T, || {
         processes_with(&needle).is_empty()
+    });
+    // Killed, the server could not remove its socket under /tmp: removing the session does.
+    env.ok(&["rm", &id]);
+    wait_until("Codex's socket file removed with the session", T, || {
+        !real.exists() && !socket.exists()
     });
 }
 // --- end: Codex through its app-server ---

@@ -130,6 +130,19 @@ impl RuntimeDir {
     /// Removes a session's socket, metadata, log, FIFO and settings, ignoring files already
     /// gone.
     pub fn remove_session_files(&self, id: &SessionId) {
+        // Codex's real socket (and its lock), which the session's symlink names: left behind
+        // when its app-server was killed. Only ever one under Codex's own folder.
+        if let Ok(real) = fs::read_link(self.codex_socket_path(id)) {
+            let in_codex_folder = real
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("codex-daemon-"));
+            if in_codex_folder {
+                let _ = fs::remove_file(real.with_extension("lock"));
+                let _ = fs::remove_file(&real);
+            }
+        }
         for p in [
             self.socket_path(id),
             self.meta_path(id),
