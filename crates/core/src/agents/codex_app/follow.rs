@@ -8,8 +8,8 @@
 //! So: the thread's status and turns feed the state machine as hook signals (exact), each
 //! approval request opens a permission request on the hook channel (answered from any
 //! device: the decision goes back as the JSON-RPC reply), and one answered in Codex's
-//! terminal is withdrawn. A session whose app-server cannot be reached keeps today's path
-//! (notify + screen), said in the log.
+//! terminal is withdrawn. A session whose app-server cannot be reached is read from its
+//! screen meanwhile, said in the log.
 
 use super::protocol::{self, Approval, Message, ThreadStatus};
 use crate::agents::PermissionAsk;
@@ -90,7 +90,7 @@ async fn follow(handle: Handle, id: SessionId, path: PathBuf, shutdown: watch::R
         Ok(()) => tracing::debug!(%id, "Codex's app-server closed"),
         Err(e) => tracing::warn!(
             %id, error = %e,
-            "this Codex session's state comes from notify and its screen instead of its app-server"
+            "cannot follow this Codex session's app-server: its state comes from its screen until Paddock can (tried again in 5 s)"
         ),
     }
 }
