@@ -95,6 +95,9 @@ async fn follow(handle: Handle, id: SessionId, path: PathBuf, shutdown: watch::R
     }
 }
 
+/// A decision for the approval request with this JSON-RPC id.
+type Answer = (Value, Decision);
+
 /// What woke the connection's loop.
 enum Next {
     Stop,
@@ -129,9 +132,10 @@ struct Conn {
     in_turn: bool,
     /// Approval requests opened, by JSON-RPC id: the permission request's id.
     open: HashMap<String, String>,
+    /// Decisions to send back, by JSON-RPC id (from the tasks waiting on the owner).
     decided: (
-        mpsc::UnboundedSender<(Value, Decision)>,
-        mpsc::UnboundedReceiver<(Value, Decision)>,
+        mpsc::UnboundedSender<Answer>,
+        mpsc::UnboundedReceiver<Answer>,
     ),
 }
 
