@@ -1513,8 +1513,9 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
     wait_until("the session's app-server processes to end", T, || {
         processes_with(&needle).is_empty()
     });
-    // Killed, the server could not remove its socket under /tmp: removing the session does.
-    env.ok(&["rm", &id]);
+    // Killed, the server may leave its socket under /tmp: the session's removal takes it
+    // (the holder's own, or `paddock rm`'s when the holder still shows the exit).
+    let _ = env.paddock(&["rm", &id]);
     wait_until("Codex's socket file removed with the session", T, || {
         !real.exists() && !socket.exists()
     });
