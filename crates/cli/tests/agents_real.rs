@@ -1299,3 +1299,159 @@ fn claude_without_hooks_shows_its_states_from_its_own_osc_7501_reports() {
         "an OSC 7501 sequence reached the output"
     );
 }
+
+// --- begin: Codex through its app-server (issue 15, item 2) ---
+
+/// Live processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .filter(|c| c.contains(needle))
+        .collect()
+}
+
+#[test]
+fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and_takes_paddock_approve(
+) {
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let cmd = "echo approved-through-the-protocol > made.txt";
+    let fake = FakeApi::start(
+        Script::new()
+            .then(
+                Reply::tool_use(
+                    "exec_command",
+                    json!({"cmd": cmd, "sandbox_permissions": "require_escalated",
+                           "justification": "Write made.txt in the project?"}),
+                )
+                .gate("think")
+                .when(When::UserSays("please make a file".into())),
+            )
+            .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
+    )
+    .expect("fake API");
+    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+    let env = Env::new();
+    let _sup = env.up();
+    let mut run = env.cmd();
+    sb.apply(&mut run);
+    let out = run
+        .env("PADDOCK_AGENTS__CODEX_APP_SERVER", "true")
+        .args([
+            "run", "--name", "codex", "--cols", "120", "--rows", "40", "--",
+        ])
+        .arg(&codex)
+        .args([
+            "-c",
+            "approval_policy=on-request",
+            "-c",
+            "sandbox_mode=read-only",
+        ])
+        .output()
+        .expect("paddock run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let socket = env.dir().join(format!("{id}.codex-app-server"));
+    wait_until("the session's app-server socket", T, || socket.exists());
+    wait_screen(
+        &env,
+        &id,
+        "Codex's prompt (the UI attached to the app-server)",
+        |s| s.contains("gpt-fake") && s.contains("? for shortcuts"),
+    );
+    let row = |env: &Env| {
+        env.ls()
+            .into_iter()
+            .find(|r| r["id"] == id.as_str())
+            .unwrap_or(Value::Null)
+    };
+    wait_until("the supervisor to recognise the session's agent", T, || {
+        row(&env)["agent"] == "codex"
+    });
+    env.ok(&["message", "codex", "please make a file"]);
+    // The model is still thinking (the fake holds its answer): the protocol says working.
+    fake.wait_for("the turn's request", T, |r| {
+        r.prompt().contains("please make a file")
+    });
+    // Codex's notify reports only ends of turns: `working` from hooks is the protocol's.
+    wait_until(
+        "working (from the protocol) while the model thinks",
+        T,
+        || {
+            let r = row(&env);
+            r["state"] == "working" && r["sources"][0] == "hooks"
+        },
+    );
+    fake.open_gate("think");
+    let mut waiting = Value::Null;
+    wait_until("waiting_permission with the command", T, || {
+        waiting = row(&env);
+        waiting["state"] == "waiting_permission"
+    });
+    let pending: Vec<Value> =
+        serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("approvals JSON");
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    let req = &pending[0];
+    // From the protocol, not the screen: answered over Paddock's own channel, with the
+    // command exactly as the model wrote it and Codex's reason.
+    assert_eq!(req["channel"], "hook", "{req:#}");
+    assert_eq!(req["tool"], "exec_command", "{req:#}");
+    assert_eq!(req["input"]["command"], cmd, "{req:#}");
+    assert_eq!(
+        req["input"]["reason"], "Write made.txt in the project?",
+        "{req:#}"
+    );
+    assert_eq!(waiting["permission"]["id"], req["id"], "{waiting:#}");
+    let made = sb.project().join("made.txt");
+    assert!(!made.exists(), "the command ran before it was approved");
+    env.ok(&["approve", req["id"].as_str().expect("id")]);
+    wait_until("made.txt written by the approved command", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-through-the-protocol\n")
+    });
+    let result = fake.wait_for("the approved command's output", T, |r| {
+        r.ends_with_tool_result()
+    });
+    assert!(
+        result.tool_results()[0].text.contains("exited with code 0"),
+        "{:?}",
+        result.tool_results()
+    );
+    // The terminal UI moved on: its dialog closed and it shows the answer.
+    let shown = wait_screen(&env, &id, "the answer", |s| {
+        s.contains("Done, made.txt is there.")
+    });
+    assert!(
+        !shown.contains("Would you like to run the following command?"),
+        "{shown}"
+    );
+    wait_until("waiting_input at the end of the turn", T, || {
+        let r = row(&env);
+        r["state"] == "waiting_input" && r["sources"][0] == "hooks"
+    });
+    // The app-server lives and ends with the session: nothing lingers.
+    let needle = format!("{id}.codex-app-server");
+    assert!(
+        !processes_with(&needle).is_empty(),
+        "no app-server process runs for the session"
+    );
+    let real = std::fs::read_link(&socket).expect("the socket is Codex's symlink");
+    env.ok(&["kill", &id]);
+    wait_until("the session's app-server processes to end", T, || {
+        processes_with(&needle).is_empty()
+    });
+    // Killed, the server may leave its socket under /tmp: the session's removal takes it
+    // (the holder's own, or `paddock rm`'s when the holder still shows the exit).
+    let _ = env.paddock(&["rm", &id]);
+    wait_until("Codex's socket file removed with the session", T, || {
+        !real.exists() && !socket.exists()
+    });
+}
+// --- end: Codex through its app-server ---

@@ -4,6 +4,9 @@
 // --- begin: Claude Code background agents (issue 15, item 1) ---
 pub mod claude_bg;
 // --- end: Claude Code background agents ---
+// --- begin: Codex through its app-server (issue 15, item 2) ---
+pub mod codex_app;
+// --- end: Codex through its app-server ---
 
 use crate::state::{HookSignal, ScreenSignal};
 use paddock_agents::claude;

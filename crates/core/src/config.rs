@@ -181,6 +181,12 @@ pub struct AgentsConfig {
     /// Give the sessions the supervisor starts the owner's login-shell environment (see
     /// `crate::login_env`); their own variables still win.
     pub login_env: bool,
+    /// Run the Codex sessions Paddock starts through Codex's app-server (`codex app-server`
+    /// on a socket in the runtime directory, the terminal UI attached with `--remote`), so
+    /// that their state and approval requests come from its protocol (issue 15, item 2;
+    /// docs/design/agents.md, "Codex through its app-server"). Off by default: upstream
+    /// marks the app-server experimental.
+    pub codex_app_server: bool,
 }
 
 impl Default for AgentsConfig {
@@ -192,6 +198,7 @@ impl Default for AgentsConfig {
             mcp_server: true,
             keep_nested_env: false,
             login_env: true,
+            codex_app_server: false,
         }
     }
 }
@@ -395,6 +402,11 @@ keep_nested_env = false
 # environment of your login shell ($SHELL -l -i, read once, again by `paddock doctor`):
 # PATH, API keys, nvm/asdf. A session's own variables win over it.
 login_env = true
+# Run the Codex sessions Paddock starts through `codex app-server` (experimental upstream):
+# their state and approval requests then come from Codex's own protocol, exactly, and
+# `paddock approve` answers them there; the terminal UI still shows in the session. Falls
+# back to notify + screen when the app-server does not start (older Codex).
+codex_app_server = false
 
 [agents.generic]
 # How a plain program's screen is read. Regular expressions (regex-lite syntax) matched

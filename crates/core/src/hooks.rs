@@ -5,7 +5,7 @@
 use crate::permissions::NewRequest;
 use crate::state::HookSignal;
 use crate::supervisor::Handle;
-use paddock_proto::agent::{AnswerChannel, HookCall, PermissionRequest};
+use paddock_proto::agent::{AnswerChannel, Decision, HookCall, PermissionRequest};
 use paddock_proto::SessionId;
 use serde_json::Value;
 
@@ -167,7 +167,26 @@ pub(crate) async fn permission_within(
     timeout: std::time::Duration,
     then: &str,
 ) -> Option<Value> {
-    let suggestions = ask.suggestions.clone();
+    let (request, decided) = open_permission(handle, &session, &ask, timeout);
+    let id = request.id.clone();
+    let decision = await_permission(handle, &session, request, decided, timeout, then).await?;
+    Some(crate::agents::permission_output(
+        &decision,
+        &ask.input,
+        &ask.suggestions,
+        &by_of(handle, &id),
+    ))
+}
+
+/// Opens a permission request answered over an exact channel (an agent's hook, Codex's
+/// app-server protocol) and marks the session as waiting for it. The receiver gets the
+/// decision ([`await_permission`]).
+pub(crate) fn open_permission(
+    handle: &Handle,
+    session: &SessionId,
+    ask: &crate::agents::PermissionAsk,
+    timeout: std::time::Duration,
+) -> (PermissionRequest, tokio::sync::oneshot::Receiver<Decision>) {
     let (request, decided) = handle.permissions().open(NewRequest {
         session: session.clone(),
         agent_session: ask.agent_session.clone(),
@@ -177,14 +196,8 @@ pub(crate) async fn permission_within(
         channel: AnswerChannel::Hook,
         timeout,
     });
-    let mut guard = WithdrawOnDrop {
-        handle,
-        id: request.id.clone(),
-        session: session.clone(),
-        armed: true,
-    };
     let pending: PermissionRequest = request.clone();
-    handle.registry().observe(&session, |m, now| {
+    handle.registry().observe(session, |m, now| {
         m.hook(
             HookSignal::ToolStarted {
                 tool: ask.tool.clone(),
@@ -193,20 +206,35 @@ pub(crate) async fn permission_within(
         );
         m.permission(Some(pending));
     });
+    (request, decided)
+}
+
+/// Waits up to `timeout` for the decision on a request [`open_permission`] opened: `None`
+/// when it was withdrawn, or on time-out (withdrawn then, saying `then` to the owner). The
+/// session's state no longer shows the request when this returns.
+pub(crate) async fn await_permission(
+    handle: &Handle,
+    session: &SessionId,
+    request: PermissionRequest,
+    decided: tokio::sync::oneshot::Receiver<Decision>,
+    timeout: std::time::Duration,
+    then: &str,
+) -> Option<Decision> {
+    let mut guard = WithdrawOnDrop {
+        handle,
+        id: request.id.clone(),
+        session: session.clone(),
+        armed: true,
+    };
     let answer = tokio::time::timeout(timeout, decided).await;
     guard.armed = false;
     match answer {
         Ok(Ok(decision)) => {
-            clear(handle, &session, &request.id);
-            Some(crate::agents::permission_output(
-                &decision,
-                &ask.input,
-                &suggestions,
-                &by_of(handle, &request.id),
-            ))
+            clear(handle, session, &request.id);
+            Some(decision)
         }
         Ok(Err(_)) => {
-            clear(handle, &session, &request.id);
+            clear(handle, session, &request.id);
             None
         }
         Err(_) => {
@@ -217,7 +245,7 @@ pub(crate) async fn permission_within(
                     humantime::format_duration(timeout)
                 ),
             );
-            clear(handle, &session, &request.id);
+            clear(handle, session, &request.id);
             None
         }
     }

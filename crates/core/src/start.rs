@@ -58,6 +58,11 @@ pub struct StartRequest {
     /// than in `cwd` itself.
     pub worktree: Option<crate::worktree::WorktreeRequest>,
     // worktrees (issue 16): end
+    // codex app-server (issue 15, item 2): begin
+    /// Run Codex through its app-server (`[agents] codex_app_server`; needs `hooks`): its
+    /// state and approvals then come from its protocol (see [`crate::agents::codex_app`]).
+    pub codex_app_server: bool,
+    // codex app-server (issue 15, item 2): end
 }
 
 impl StartRequest {
@@ -77,6 +82,7 @@ impl StartRequest {
             mcp: true,
             keep_nested_env: false,
             worktree: None,
+            codex_app_server: false,
         }
     }
 }
@@ -220,8 +226,12 @@ pub fn prepare(
         }
     };
     let agent = paddock_monitor::classify(std::slice::from_ref(&req.command), None);
+    // Through its app-server, Codex's turns are reported by its protocol; Paddock's `notify`
+    // goes only to plain Codex, should the server not start.
+    let via_app_server =
+        agent == Some(paddock_monitor::AgentKind::Codex) && req.codex_app_server && req.hooks;
     let args = match agent {
-        _ if !req.hooks => req.args,
+        _ if !req.hooks || via_app_server => req.args,
         Some(paddock_monitor::AgentKind::Claude) => {
             inject::claude_args_with_file(&req.args, exe, &dir.settings_path(&id))?
         }
@@ -244,6 +254,12 @@ pub fn prepare(
         }
         _ => args,
     };
+    let (command, args) = if via_app_server {
+        let notify = inject::codex_args(&[], exe, inject::codex_config(&req.env).as_deref());
+        codex_app_server(req.command, notify, args, dir, &id)
+    } else {
+        (req.command, args)
+    };
     if req.orchestrator {
         crate::mcp::caller::grant_orchestrator(dir, &id).map_err(|source| StartError::Grant {
             path: dir.orchestrator_path(&id),
@@ -265,7 +281,7 @@ pub fn prepare(
     Ok(HolderSpec {
         id,
         name,
-        command: req.command,
+        command,
         args,
         cwd,
         env: req.env,
@@ -277,6 +293,28 @@ pub fn prepare(
         tmux: None,
         adopted: None,
     })
+}
+
+/// Codex through its app-server (`[agents] codex_app_server`): the launcher runs `codex` with
+/// its app-server beside it; when the launcher cannot be written, plain Codex (said in the log).
+fn codex_app_server(
+    codex: String,
+    notify: Vec<String>,
+    args: Vec<String>,
+    dir: &RuntimeDir,
+    id: &SessionId,
+) -> (String, Vec<String>) {
+    use crate::agents::codex_app::launch;
+    match launch::install(dir) {
+        Ok(launcher) => launch::command(&launcher, &codex, dir, id, notify, args),
+        Err(e) => {
+            tracing::warn!(%id, path = %launch::launcher_path(dir).display(), error = %e,
+                "cannot write the Codex app-server launcher; this session runs plain Codex, its state read from notify and the screen");
+            let mut all = notify;
+            all.extend(args);
+            (codex, all)
+        }
+    }
 }
 
 /// [`prepare`] then [`spawn`]; a worktree made for a session that then fails to start is
@@ -309,6 +347,7 @@ impl Handle {
     pub async fn start_session(&self, mut req: StartRequest) -> Result<SessionView, StartError> {
         req.mcp &= self.config().agents.mcp_server;
         req.keep_nested_env |= self.config().agents.keep_nested_env;
+        req.codex_app_server |= self.config().agents.codex_app_server;
         if let Some(w) = &mut req.worktree {
             w.root = self.config().worktrees_dir();
         }

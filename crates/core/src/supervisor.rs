@@ -437,6 +437,11 @@ impl Supervisor {
             handle.clone(),
             rx.clone(),
         ));
+        // Codex sessions run through their app-server (issue 15, item 2).
+        tasks.spawn(crate::agents::codex_app::follow::run(
+            handle.clone(),
+            rx.clone(),
+        ));
         tasks.spawn(crate::api::serve(listener, handle.clone(), rx.clone()));
         tasks.spawn(crate::mcp::local::serve(
             mcp_listener,

@@ -116,6 +116,12 @@ impl RuntimeDir {
         self.path.join(format!("{id}.settings"))
     }
 
+    /// `<dir>/<id>.codex-app-server`: the socket of the Codex app-server a session runs
+    /// (`codex_app_server`; Codex makes it a symlink to its real socket under `/tmp`).
+    pub fn codex_socket_path(&self, id: &SessionId) -> PathBuf {
+        self.path.join(format!("{id}.codex-app-server"))
+    }
+
     /// `<dir>/<id>.orchestrator`: the owner granted the session the MCP orchestrator role.
     pub fn orchestrator_path(&self, id: &SessionId) -> PathBuf {
         self.path.join(format!("{id}.orchestrator"))
@@ -124,12 +130,26 @@ impl RuntimeDir {
     /// Removes a session's socket, metadata, log, FIFO and settings, ignoring files already
     /// gone.
     pub fn remove_session_files(&self, id: &SessionId) {
+        // Codex's real socket (and its lock), which the session's symlink names: left behind
+        // when its app-server was killed. Only ever one under Codex's own folder.
+        if let Ok(real) = fs::read_link(self.codex_socket_path(id)) {
+            let in_codex_folder = real
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("codex-daemon-"));
+            if in_codex_folder {
+                let _ = fs::remove_file(real.with_extension("lock"));
+                let _ = fs::remove_file(&real);
+            }
+        }
         for p in [
             self.socket_path(id),
             self.meta_path(id),
             self.log_path(id),
             self.fifo_path(id),
             self.settings_path(id),
+            self.codex_socket_path(id),
             self.orchestrator_path(id),
         ] {
             let _ = fs::remove_file(p);

@@ -170,6 +170,7 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
         mcp: !args.no_mcp && settings.agents.mcp_server,
         keep_nested_env: args.keep_nested_env,
         worktree,
+        codex_app_server: settings.agents.codex_app_server,
         ..StartRequest::new(program, command.collect(), cwd)
     };
     let exe = std::env::current_exe().context("cannot find the paddock executable")?;
@@ -178,7 +179,8 @@ pub async fn start(args: Args) -> anyhow::Result<SessionId> {
     Ok(id)
 }
 
-/// The settings `run` uses (config.toml): `agents.mcp_server` and the worktrees directory.
+/// The settings `run` uses (config.toml): `agents.mcp_server`, `agents.codex_app_server` and
+/// the worktrees directory.
 /// Only the `PADDOCK_AGENTS__*` and `PADDOCK_WORKTREES__*` variables are read: the agent's own
 /// environment may hold other `PADDOCK_` variables that are not settings.
 pub fn settings() -> anyhow::Result<paddock_core::Config> {
