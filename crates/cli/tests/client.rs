@@ -309,6 +309,24 @@ impl Relay {
     }
 }
 
+/// A session printing 600 numbered lines over about 3 s, then waiting: its id, and every
+/// byte it prints, in order.
+fn counting(env: &Env) -> (String, Vec<u8>) {
+    const LINES: usize = 600;
+    let id = env.run(
+        &[],
+        &[
+            "sh",
+            "-c",
+            &format!("for i in $(seq 1 {LINES}); do echo line-$i; sleep 0.005; done; sleep 60"),
+        ],
+    );
+    let expected = (1..=LINES)
+        .flat_map(|i| format!("line-{i}\r\n").into_bytes())
+        .collect();
+    (id, expected)
+}
+
 #[tokio::test]
 async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_duplication() {
     let env = Env::new();
@@ -323,18 +341,7 @@ async fn a_terminal_stream_resumes_after_dropped_connections_without_loss_or_dup
     via.url = paddock_client::HostUrl::parse(&format!("https://{}", relay.addr)).expect("url");
     hosts.update(via).expect("update");
 
-    const LINES: usize = 600;
-    let id = env.run(
-        &[],
-        &[
-            "sh",
-            "-c",
-            &format!("for i in $(seq 1 {LINES}); do echo line-$i; sleep 0.005; done; sleep 60"),
-        ],
-    );
-    let expected: Vec<u8> = (1..=LINES)
-        .flat_map(|i| format!("line-{i}\r\n").into_bytes())
-        .collect();
+    let (id, expected) = counting(&env);
     let client = hosts.client(&host.name).expect("client");
     listed(&client, &id).await;
     let mut stream = client
@@ -559,18 +566,7 @@ async fn the_apps_relayed_socket_carries_a_terminal_that_resumes_without_loss_or
     let proxy = Relay::to(url.trim_start_matches("https://").to_owned()).await;
     let ws_url = format!("wss://{}/api/v1/ws", proxy.addr);
 
-    const LINES: usize = 600;
-    let id = env.run(
-        &[],
-        &[
-            "sh",
-            "-c",
-            &format!("for i in $(seq 1 {LINES}); do echo line-$i; sleep 0.005; done; sleep 60"),
-        ],
-    );
-    let expected: Vec<u8> = (1..=LINES)
-        .flat_map(|i| format!("line-{i}\r\n").into_bytes())
-        .collect();
+    let (id, expected) = counting(&env);
     listed(&hosts.client(&host.name).expect("client"), &id).await;
     let session = paddock_proto::SessionId::parse(&id).expect("a session id");
 
