@@ -111,15 +111,17 @@ impl State {
         }
         self.last_drop_log = Some(now);
         let (queued, max) = (self.queue.len(), self.queue.max_queued());
-        if self.queue.dropped_activity > 0 {
+        if self.queue.dropped_activity > 0 || self.queue.dropped_durable > 0 {
             tracing::error!(
                 queued,
                 max,
                 dropped_metrics = self.queue.dropped_metrics,
                 dropped_activity = self.queue.dropped_activity,
-                "the store's queue is far beyond its limit, so the oldest activity entries are \
-                 being dropped; the database has not accepted writes for a long time: see the \
-                 errors before this one (disk full?)"
+                dropped_audit_device_notification = self.queue.dropped_durable,
+                "the store's queue is far beyond its limit, so the oldest activity entries (and \
+                 audit, device or notification records) are being dropped; the database has \
+                 not accepted writes for a long time: see the errors before this one (disk \
+                 full?)"
             );
         } else {
             tracing::warn!(
@@ -189,12 +191,22 @@ pub(crate) fn run(shared: Arc<Shared>, conn: Arc<Mutex<Connection>>) {
             Job::Write { batch, upto, last } => {
                 attempt(&shared, &conn, batch, upto, &mut retry);
                 if last {
-                    let lost = shared.lock().queue.len();
+                    let st = shared.lock();
+                    let lost = st.queue.len();
                     if lost > 0 {
                         tracing::error!(
                             lost,
+                            audit_device_notification = st.queue.durable_len(),
                             "closing the store with records that could not be written; they \
                              are lost"
+                        );
+                    }
+                    for id in st.queue.revocations() {
+                        tracing::error!(
+                            device = %id,
+                            "the revocation of device {id} could not be written before Paddock \
+                             stopped (is the disk full?): once it has space again, revoke it \
+                             again with `paddock devices revoke {id}`"
                         );
                     }
                     return;
