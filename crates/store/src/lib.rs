@@ -415,8 +415,18 @@ impl Store {
 
     /// Adds a paired device; written before this returns, or refused (a full disk is
     /// [`StoreError::DiskFull`]): a device known only in memory would be forgotten at the
-    /// next start, so pairing waits for space instead.
+    /// next start, so pairing waits for space instead. While the writer's commits fail for
+    /// a full disk it is refused without trying (a small write may still fit in space SQLite
+    /// had taken before, but the disk is full all the same and the queue waits).
     pub fn insert_device(&self, d: &DeviceRecord) -> Result<(), StoreError> {
+        if self.inner.shared.lock().last_error_code == Some("disk_full") {
+            return Err(StoreError::DiskFull {
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    Some("the store's queued records cannot be committed".to_owned()),
+                ),
+            });
+        }
         self.write_now("adding a device", |c| access::insert_device(c, d))
     }
 

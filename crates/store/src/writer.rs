@@ -55,6 +55,8 @@ pub(crate) struct State {
     pub failed_attempts: u64,
     pub consecutive_failures: u32,
     pub last_error: Option<String>,
+    /// [`StoreError::code`] of the last failed commit, while failing.
+    pub last_error_code: Option<&'static str>,
     pub last_commit: Option<UnixMs>,
     pub rejected: u64,
     pub last_drop: Option<Instant>,
@@ -80,6 +82,7 @@ impl State {
             failed_attempts: 0,
             consecutive_failures: 0,
             last_error: None,
+            last_error_code: None,
             last_commit: None,
             rejected: 0,
             last_drop: None,
@@ -291,6 +294,7 @@ fn attempt(
             }
             st.consecutive_failures = 0;
             st.last_error = None;
+            st.last_error_code = None;
             st.last_commit = Some(UnixMs::now());
             st.rejected += outcome.rejected;
             *retry = None;
@@ -309,6 +313,7 @@ fn attempt(
             st.failed_attempts += 1;
             st.consecutive_failures = st.consecutive_failures.saturating_add(1);
             st.last_error = Some(err.to_string());
+            st.last_error_code = Some(err.code());
             tracing::error!(
                 error = %err,
                 code = err.code(),
