@@ -214,7 +214,7 @@ pub struct ComponentHealth {
     /// a moment is normal; it grows while the database refuses writes (a full disk) and goes
     /// back to 0 once they are written. Absent for other components.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "wire", ts(optional))]
+    #[cfg_attr(feature = "wire", ts(optional, type = "number"))]
     pub pending_writes: Option<u64>,
 }
 
