@@ -98,6 +98,15 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
     wait_until("the database to be healthy", T, || {
         database(&env)["status"] == "healthy"
     });
+    // Devices paired while there is space: an admin, and a viewer revoked while it is full.
+    let admin = web.token(&env, "admin").await;
+    let viewer = web.pair(&env, "viewer").await;
+    let viewer_id = viewer["device_id"].as_str().expect("id").to_owned();
+    let viewer_token = viewer["access_token"].as_str().expect("token").to_owned();
+    let viewer_refresh = viewer["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
 
     fill(&data.join("filler"));
     // Sessions that start and end while the disk is full: their records cannot be written.
@@ -133,6 +142,94 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
         doctor.contains("degraded: database:") && doctor.contains("free some space"),
         "doctor says it too: {doctor}"
     );
+    // The count of records kept in memory is a field of its own, and said by status and
+    // doctor.
+    let pending = database(&env)["pending_writes"].as_u64().unwrap_or(0);
+    assert!(
+        pending > 0,
+        "pending_writes counts them: {}",
+        database(&env)
+    );
+    assert!(
+        text.contains("records not written yet, kept in memory"),
+        "status says how many wait: {text}"
+    );
+    assert!(
+        doctor.contains("records not written yet, kept in memory"),
+        "doctor says how many wait: {doctor}"
+    );
+    let r = web.call("GET", "/api/v1/health", None, None).await;
+    let line = r.body["components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "database").cloned())
+        .unwrap_or(Value::Null);
+    assert!(
+        line["pending_writes"].as_u64().is_some_and(|n| n > 0),
+        "{line}"
+    );
+
+    // An audited refusal, a notification, and a revocation while the disk is full.
+    let refused = web
+        .call("GET", "/api/v1/processes", Some("not-a-token"), None)
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let test = web
+        .call(
+            "POST",
+            "/api/v1/notifications/test/web_push",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_ne!(
+        test.status, 404,
+        "the web_push channel exists: {}",
+        test.body
+    );
+    let r = web
+        .call(
+            "DELETE",
+            &format!("/api/v1/devices/{viewer_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "a revocation is not refused for a full disk: {}",
+        r.body
+    );
+    assert!(!r.body["revoked_at"].is_null(), "{}", r.body);
+    let r = web
+        .call("GET", "/api/v1/sessions", Some(&viewer_token), None)
+        .await;
+    assert_eq!(
+        r.status, 401,
+        "a revoked device is refused at once: {}",
+        r.body
+    );
+    let r = web
+        .call(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(serde_json::json!({"refresh_token": viewer_refresh})),
+        )
+        .await;
+    assert_eq!(r.status, 401, "its refresh token too: {}", r.body);
+    // Pairing a new device waits for space, saying so; its offer is not used up.
+    let offer: Value =
+        serde_json::from_str(&env.ok(&["pair", "--json", "--role", "operator"])).expect("offer");
+    let claim = serde_json::json!({"secret": offer["secret"], "device_name": "late phone"});
+    let r = web
+        .call("POST", "/api/v1/pair", None, Some(claim.clone()))
+        .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    let message = r.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("disk") && message.contains("full") && message.contains("same offer"),
+        "says why and what to do: {message}"
+    );
 
     // The supervisor stays up; typing and a new attach keep working.
     assert_eq!(status(&env)["pid"], sup.pid());
@@ -156,6 +253,30 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
         c.saw(b"got:after")
     })
     .await;
+    let r = web.call("POST", "/api/v1/pair", None, Some(claim)).await;
+    assert_eq!(
+        r.status, 200,
+        "the offer works once there is space: {}",
+        r.body
+    );
+
+    // The revocation was written: after a restart the device is still refused.
+    drop(sup);
+    let sup = env.up();
+    let web = web::Web::of(&env);
+    let r = web
+        .call("GET", "/api/v1/sessions", Some(&viewer_token), None)
+        .await;
+    assert_eq!(r.status, 401, "still revoked after a restart: {}", r.body);
+    let r = web
+        .call(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(serde_json::json!({"refresh_token": viewer_refresh})),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
     drop(sup);
 
     let store = paddock_store::Store::open(&data.join("paddock.db")).expect("reopen the database");
@@ -173,6 +294,35 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
              returned: {stored:?}"
         );
     }
+    let audit = store
+        .audit(&paddock_store::AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .expect("audit");
+    assert!(
+        audit.iter().any(|a| a.action == "auth.unauthenticated"
+            && a.target.as_deref() == Some("GET /api/v1/processes")),
+        "the refusal made while the disk was full is in the audit log: {audit:#?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "device.revoke" && a.target.as_deref() == Some(&viewer_id)),
+        "and the revocation's entry: {audit:#?}"
+    );
+    let devices = store.devices().expect("devices");
+    let revoked = devices
+        .iter()
+        .find(|d| d.id == viewer_id)
+        .expect("the viewer");
+    assert!(revoked.revoked.is_some(), "stored as revoked: {revoked:?}");
+    let log = store.notifications(100).expect("the delivery log");
+    assert!(
+        log.iter()
+            .any(|n| n.notification.title == "Paddock test notification"),
+        "the notification made while the disk was full is in the delivery log: {log:#?}"
+    );
 }
 
 /// The ids of the sessions stored in the database at `db` (opened beside a running supervisor:

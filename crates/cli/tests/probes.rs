@@ -280,6 +280,100 @@ async fn tampered_expired_early_revoked_and_foreign_tokens_are_refused_and_audit
     audited(&web, &admin, "auth.refresh", "not known").await;
 }
 
+/// `POST /api/v1/auth/refresh` with `token`.
+async fn refresh(web: &Web, token: &str) -> web::Reply {
+    web.call(
+        "POST",
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": token})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_refresh_token_reused_after_its_grace_is_refused_audited_and_revokes_its_device() {
+    let env = Env::new();
+    let mut vars = relaxed().to_vec();
+    // The shortest grace allowed (`server.refresh_grace`), so the probe waits a second.
+    vars.push(("PADDOCK_SERVER__REFRESH_GRACE", "1s"));
+    let _sup = up_env(&env, &vars);
+    let web = Web::of(&env);
+    let admin = web.token(&env, "admin").await;
+    let phone = web.pair(&env, "operator").await;
+    let id = phone["device_id"].as_str().expect("id").to_owned();
+    let first = phone["refresh_token"].as_str().expect("refresh").to_owned();
+    let rotated = refresh(&web, &first).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let newer_access = rotated.body["access_token"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let newer_refresh = rotated.body["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+
+    // The spent token, presented again until its grace is over: the same new token within
+    // it, then the refusal.
+    let deadline = Instant::now() + T;
+    let refused = loop {
+        let r = refresh(&web, &first).await;
+        if r.status != 200 {
+            break r;
+        }
+        assert_eq!(
+            r.body["refresh_token"],
+            newer_refresh.as_str(),
+            "within the grace"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the spent refresh token was still accepted {T:?} after its rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.body["error"]["code"], "unauthorized");
+    let reason = refused.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("already used") && reason.contains(&format!("device {id} was revoked")),
+        "the answer says why: {reason}"
+    );
+    let e = audited(&web, &admin, "auth.refresh", "already used").await;
+    names_peer(&e);
+    assert_eq!(e["result"], "unauthenticated");
+    let e = audited_at(
+        &web,
+        &admin,
+        "device.revoke",
+        &id,
+        "reused after its rotation grace",
+    )
+    .await;
+    assert_eq!(e["device_id"], id.as_str());
+
+    // Whoever holds the newer tokens (the copy's holder, or the owner) is out too.
+    let r = web
+        .call("GET", "/api/v1/sessions", Some(&newer_access), None)
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = refresh(&web, &newer_refresh).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let devices = web.call("GET", "/api/v1/devices", Some(&admin), None).await;
+    let device = devices
+        .body
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["id"] == id.as_str()).cloned())
+        .unwrap_or(Value::Null);
+    assert!(
+        !device["revoked_at"].is_null(),
+        "listed as revoked: {device}"
+    );
+}
+
 #[tokio::test]
 async fn foreign_origins_malformed_and_oversize_socket_messages_are_refused_and_audited() {
     let env = Env::new();

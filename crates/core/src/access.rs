@@ -54,6 +54,10 @@ pub enum AccessError {
     Revoked,
     #[error("the refresh token is not known (or its device was revoked); pair again with `paddock pair` on the host")]
     BadRefresh,
+    #[error("this refresh token was already used and replaced more than {grace_secs} s ago; a second use means a copy of it is elsewhere, so device {device} was revoked: pair it again with `paddock pair` on the host (and revoke any device you do not know in `paddock devices list`)")]
+    RefreshReused { device: String, grace_secs: u64 },
+    #[error("the disk holding Paddock's database is full, so no device can be paired now (a device kept only in memory would be forgotten at the next start); free some space on it and pair again: the same offer still works")]
+    DiskFull,
     #[error("that pairing secret or code is not valid; check it, or run `paddock pair` on the host for a new one")]
     PairingInvalid,
     #[error("that pairing offer has expired; run `paddock pair` on the host for a new one")]
@@ -127,11 +131,17 @@ struct CachedDevice {
     record: DeviceRecord,
     role: Role,
     last_touch: Option<std::time::Instant>,
-    /// The refresh token this device had before its last rotation, still accepted for
-    /// [`ROTATION_GRACE`] so that two requests racing with it (two tabs, a retry after a
-    /// lost answer) both get the new one.
+    /// The refresh token this device had before its last rotation, still accepted for the
+    /// rotation grace (`server.refresh_grace`) so that two requests racing with it (two tabs,
+    /// a retry after a lost answer) both get the new one.
     previous: Option<Rotated>,
+    /// Hashes of refresh tokens this device rotated away (newest last, at most [`SPENT`]):
+    /// one presented after its grace is a copy in someone else's hands.
+    spent: std::collections::VecDeque<String>,
 }
+
+/// Rotated-away refresh tokens remembered per device (memory only), to notice reuse.
+const SPENT: usize = 8;
 
 /// A rotation remembered for its grace period (memory only).
 struct Rotated {
@@ -140,8 +150,9 @@ struct Rotated {
     at: std::time::Instant,
 }
 
-/// How long a refresh token stays usable after it was rotated.
-const ROTATION_GRACE: Duration = Duration::from_secs(60);
+/// How long a refresh token stays usable after it was rotated, unless configured
+/// (`server.refresh_grace`).
+pub const ROTATION_GRACE: Duration = Duration::from_secs(60);
 
 struct Offer {
     secret: String,
@@ -158,6 +169,7 @@ struct Offer {
 struct State {
     devices: HashMap<String, CachedDevice>,
     offers: Vec<Offer>,
+    refresh_grace: Duration,
 }
 
 /// The access component. Cheap to clone.
@@ -209,6 +221,7 @@ impl Access {
                         role,
                         last_touch: None,
                         previous: None,
+                        spent: Default::default(),
                     },
                 );
             }
@@ -220,6 +233,7 @@ impl Access {
                 state: Mutex::new(State {
                     devices,
                     offers: Vec::new(),
+                    refresh_grace: ROTATION_GRACE,
                 }),
                 rng,
                 pairing_ttl,
@@ -228,6 +242,12 @@ impl Access {
                 clock,
             }),
         })
+    }
+
+    /// Sets how long a rotated refresh token is still accepted (`server.refresh_grace`).
+    pub fn with_refresh_grace(self, grace: Duration) -> Self {
+        self.lock().refresh_grace = grace;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -295,7 +315,7 @@ impl Access {
             .filter(|c| c.is_ascii_alphanumeric())
             .map(|c| c.to_ascii_uppercase())
             .collect();
-        let role = {
+        let (role, offer_secret) = {
             let mut st = self.lock();
             let (now, mono) = (self.inner.clock.wall(), self.inner.clock.mono());
             let offer = st.offers.iter_mut().find(|o| {
@@ -312,7 +332,7 @@ impl Access {
                 return Err(AccessError::PairingExpired);
             }
             offer.used = true;
-            offer.role
+            (offer.role, offer.secret.clone())
         };
         let id = format!("dev-{}", paddock_proto::SessionId::from_random(self.u64()?));
         let refresh = format!("pdr_{}", b64(&self.random(32)?));
@@ -325,7 +345,21 @@ impl Access {
             last_seen: Some(UnixMs::now()),
             revoked: None,
         };
-        store.insert_device(&record)?;
+        if let Err(e) = store.insert_device(&record) {
+            // Nothing is lost: the offer can be used again once the database takes writes.
+            if let Some(o) = self
+                .lock()
+                .offers
+                .iter_mut()
+                .find(|o| o.secret == offer_secret)
+            {
+                o.used = false;
+            }
+            return Err(match e {
+                paddock_store::StoreError::DiskFull { .. } => AccessError::DiskFull,
+                e => AccessError::Store(e),
+            });
+        }
         self.lock().devices.insert(
             id.clone(),
             CachedDevice {
@@ -333,6 +367,7 @@ impl Access {
                 role,
                 last_touch: Some(self.inner.clock.mono()),
                 previous: None,
+                spent: Default::default(),
             },
         );
         let device_id = DeviceId(id);
@@ -356,36 +391,48 @@ impl Access {
     /// A new access token, and a new refresh token, for the device holding `refresh_token`.
     /// The refresh token is rotated: the one presented stops working (after a short grace
     /// for requests racing with this one), so a copied token is good for one use at most.
+    /// A rotated-away token presented after its grace means two parties hold the device's
+    /// tokens (RFC 9700, 4.14.2): the device is revoked, and the answer says so.
+    /// Blocks (store write).
     pub fn refresh(&self, refresh_token: &str) -> Result<TokenGrant, AccessError> {
         let hash = sha256_hex(refresh_token.trim().as_bytes());
         let new_token = format!("pdr_{}", b64(&self.random(32)?));
         let new_hash = sha256_hex(new_token.as_bytes());
-        let (device_id, role, refresh) = {
+        let (device_id, role, refresh, rotated) = {
             let mut st = self.lock();
             let now = self.inner.clock.mono();
-            let d = st
-                .devices
-                .values_mut()
-                .find(|d| {
-                    ct_eq(d.record.token_hash.as_bytes(), hash.as_bytes())
-                        || d.previous.as_ref().is_some_and(|p| {
-                            now.duration_since(p.at) < ROTATION_GRACE
-                                && ct_eq(p.old_hash.as_bytes(), hash.as_bytes())
-                        })
-                })
-                .ok_or(AccessError::BadRefresh)?;
+            let grace = st.refresh_grace;
+            let found = st.devices.values_mut().find(|d| {
+                ct_eq(d.record.token_hash.as_bytes(), hash.as_bytes())
+                    || d.previous.as_ref().is_some_and(|p| {
+                        now.duration_since(p.at) < grace
+                            && ct_eq(p.old_hash.as_bytes(), hash.as_bytes())
+                    })
+            });
+            let Some(d) = found else {
+                let reused = st
+                    .devices
+                    .values()
+                    .find(|d| d.spent.iter().any(|h| ct_eq(h.as_bytes(), hash.as_bytes())))
+                    .map(|d| (d.record.id.clone(), d.record.revoked.is_some()));
+                drop(st);
+                return Err(match reused {
+                    Some((_, true)) => AccessError::Revoked,
+                    Some((id, false)) => self.revoke_for_reuse(id, grace),
+                    None => AccessError::BadRefresh,
+                });
+            };
             if d.record.revoked.is_some() {
                 return Err(AccessError::Revoked);
             }
             let id = d.record.id.clone();
             let current = ct_eq(d.record.token_hash.as_bytes(), hash.as_bytes());
             let refresh = if current {
-                if let Some(store) = &self.inner.store {
-                    if !store.set_device_token(&id, &new_hash)? {
-                        return Err(AccessError::NoSuchDevice(id));
-                    }
+                d.record.token_hash = new_hash.clone();
+                d.spent.push_back(hash.clone());
+                while d.spent.len() > SPENT {
+                    d.spent.pop_front();
                 }
-                d.record.token_hash = new_hash;
                 d.previous = Some(Rotated {
                     old_hash: hash,
                     new_token: new_token.clone(),
@@ -399,8 +446,19 @@ impl Access {
                     .map(|p| p.new_token.clone())
                     .ok_or(AccessError::BadRefresh)?
             };
-            (DeviceId(id), d.role, refresh)
+            (DeviceId(id), d.role, refresh, current)
         };
+        if rotated {
+            if let Some(store) = &self.inner.store {
+                // The rotation holds in memory at once; on a full disk it is written later
+                // (until then a restart would bring the previous token back).
+                if let paddock_store::Persisted::Queued(why) =
+                    store.set_device_token(&device_id.0, &new_hash)
+                {
+                    tracing::warn!(device = %device_id, "a refresh token was rotated in memory but not written yet ({why}); it is written when the database accepts writes again");
+                }
+            }
+        }
         let (access_token, exp) = self.sign(&device_id, role)?;
         Ok(TokenGrant {
             device_id,
@@ -409,6 +467,32 @@ impl Access {
             access_expires_at: crate::clock::rfc3339(exp),
             refresh_token: refresh,
         })
+    }
+
+    /// A rotated-away refresh token of device `id` came back after its grace: revokes the
+    /// device (both its refresh and access tokens) and writes why in the audit log.
+    fn revoke_for_reuse(&self, id: String, grace: Duration) -> AccessError {
+        let device = DeviceId(id.clone());
+        match self.revoke(&device) {
+            Ok(_) => {
+                tracing::warn!(device = %device, "a rotated-away refresh token was used again after its grace; the device is revoked")
+            }
+            Err(e) => {
+                tracing::error!(device = %device, error = %e, "a reused refresh token's device could not be revoked")
+            }
+        }
+        self.audit(AuditInput {
+            actor: "paddock".into(),
+            device_id: Some(device),
+            action: "device.revoke".into(),
+            target: Some(id.clone()),
+            result: "ok".into(),
+            detail: Some("its refresh token was reused after its rotation grace".into()),
+        });
+        AccessError::RefreshReused {
+            device: id,
+            grace_secs: grace.as_secs(),
+        }
     }
 
     /// Makes every remembered rotation `by` older (tests of the grace period).
@@ -538,9 +622,7 @@ impl Access {
         };
         if due {
             if let Some(store) = &self.inner.store {
-                if let Err(e) = store.touch_device(&device.0, UnixMs::now()) {
-                    tracing::warn!(device = %device, error = %e, "cannot record when a device was last seen");
-                }
+                store.touch_device(&device.0, UnixMs::now());
             }
         }
     }
@@ -564,46 +646,51 @@ impl Access {
             .map(|d| view(&d.record, d.role))
     }
 
-    /// Renames a device. Blocks (store write).
+    /// Renames a device: at once in memory, then written (on a full disk, queued and
+    /// written when space returns). Blocks (store write).
     pub fn rename(&self, id: &DeviceId, name: &str) -> Result<DeviceView, AccessError> {
         let name = clean_name(name)?;
         let store = self.inner.store.as_ref().ok_or(AccessError::NoDatabase)?;
-        if !self.lock().devices.contains_key(&id.0) {
-            return Err(AccessError::NoSuchDevice(id.0.clone()));
-        }
-        store.rename_device(&id.0, &name)?;
-        let mut st = self.lock();
-        let d = st
-            .devices
-            .get_mut(&id.0)
-            .ok_or_else(|| AccessError::NoSuchDevice(id.0.clone()))?;
-        d.record.name = name;
-        Ok(view(&d.record, d.role))
-    }
-
-    /// Revokes a device: its tokens fail from now on and its live sockets are told to close.
-    /// Blocks (store write).
-    pub fn revoke(&self, id: &DeviceId) -> Result<DeviceView, AccessError> {
-        let store = self.inner.store.as_ref().ok_or(AccessError::NoDatabase)?;
-        if !self.lock().devices.contains_key(&id.0) {
-            return Err(AccessError::NoSuchDevice(id.0.clone()));
-        }
-        let at = UnixMs::now();
-        store.revoke_device(&id.0, at)?;
         let v = {
             let mut st = self.lock();
             let d = st
                 .devices
                 .get_mut(&id.0)
                 .ok_or_else(|| AccessError::NoSuchDevice(id.0.clone()))?;
-            d.record.revoked.get_or_insert(at);
+            d.record.name = name.clone();
             view(&d.record, d.role)
         };
-        self.inner.changes.send_modify(|n| *n += 1);
+        if let paddock_store::Persisted::Queued(why) = store.rename_device(&id.0, &name) {
+            tracing::warn!(device = %id, "a device was renamed but the name is not written yet ({why}); it is written when the database accepts writes again");
+        }
         Ok(v)
     }
 
-    /// Writes an audit entry. Blocks (store write); a failure is logged, never returned.
+    /// Revokes a device: its tokens fail from now on and its live sockets are told to close.
+    /// The revocation takes effect in memory before anything is written, so a full disk
+    /// never lets a revoked device in; it is written at once if the disk takes it, else
+    /// queued and written when space returns (docs/design/faults.md). Blocks (store write).
+    pub fn revoke(&self, id: &DeviceId) -> Result<DeviceView, AccessError> {
+        let store = self.inner.store.as_ref().ok_or(AccessError::NoDatabase)?;
+        let at = UnixMs::now();
+        let (v, at) = {
+            let mut st = self.lock();
+            let d = st
+                .devices
+                .get_mut(&id.0)
+                .ok_or_else(|| AccessError::NoSuchDevice(id.0.clone()))?;
+            let at = *d.record.revoked.get_or_insert(at);
+            (view(&d.record, d.role), at)
+        };
+        self.inner.changes.send_modify(|n| *n += 1);
+        if let paddock_store::Persisted::Queued(why) = store.revoke_device(&id.0, at) {
+            tracing::error!(device = %id, "device {id} is revoked (refused from now on) but the revocation is not written yet ({why}); it is written when the database accepts writes again: if Paddock stops before that, revoke it again");
+        }
+        Ok(v)
+    }
+
+    /// Writes an audit entry. Blocks (store write); when the database refuses writes (a full
+    /// disk) the entry is kept in memory and written when it accepts them again.
     pub fn audit(&self, entry: AuditInput) {
         let Some(store) = &self.inner.store else {
             tracing::warn!(action = %entry.action, actor = %entry.actor, result = %entry.result, "audit entry not stored: the database is not available");
@@ -619,8 +706,8 @@ impl Access {
             result: entry.result,
             details: entry.detail.map(serde_json::Value::String),
         };
-        if let Err(e) = store.append_audit(&record) {
-            tracing::error!(error = %e, action = %record.action, "cannot write the audit log");
+        if let paddock_store::Persisted::Queued(why) = store.append_audit(&record) {
+            tracing::warn!(action = %record.action, "an audit entry is kept in memory until the database accepts writes again ({why})");
         }
     }
 
@@ -854,7 +941,7 @@ mod tests {
         clock.advance(ROTATION_GRACE);
         assert!(matches!(
             a.refresh(&grant.refresh_token),
-            Err(AccessError::BadRefresh)
+            Err(AccessError::RefreshReused { .. })
         ));
     }
 
@@ -940,12 +1027,8 @@ mod tests {
         // Another tab refreshing with the same old token just now gets the same new token.
         let racing = a.refresh(&first.refresh_token).expect("within the grace");
         assert_eq!(racing.refresh_token, second.refresh_token);
-        // Once the grace is over the old token is dead; the new one works, and rotates.
+        // Once the grace is over the new one works, and rotates.
         a.age_rotations(ROTATION_GRACE);
-        assert!(matches!(
-            a.refresh(&first.refresh_token),
-            Err(AccessError::BadRefresh)
-        ));
         let third = a.refresh(&second.refresh_token).expect("the new one works");
         assert_ne!(third.refresh_token, second.refresh_token);
         // The rotation is stored: after a restart only the newest token works.
@@ -956,6 +1039,51 @@ mod tests {
             Err(AccessError::BadRefresh)
         ));
         assert!(a.refresh(&third.refresh_token).is_ok());
+    }
+
+    #[test]
+    fn a_refresh_token_reused_after_its_grace_revokes_the_device_and_is_audited() {
+        let (_dir, a) = access(Duration::from_secs(60));
+        let a = a.with_refresh_grace(Duration::from_secs(5));
+        let offer = a
+            .create_pairing(Role::Operator, None, "https://h:1", "ab")
+            .expect("offer");
+        let first = a.claim(&offer.secret, "phone").expect("claim");
+        let second = a.refresh(&first.refresh_token).expect("rotate");
+        a.refresh(&first.refresh_token)
+            .expect("within the configured grace");
+        a.age_rotations(Duration::from_secs(5));
+        let err = a
+            .refresh(&first.refresh_token)
+            .expect_err("reused after the grace");
+        assert!(
+            matches!(&err, AccessError::RefreshReused { device, grace_secs: 5 } if *device == first.device_id.0),
+            "{err}"
+        );
+        assert!(err.to_string().contains("pair it again"), "{err}");
+        // Whoever holds the newer tokens is out too: the device is revoked.
+        assert!(matches!(
+            a.verify(&second.access_token),
+            Err(AccessError::Revoked)
+        ));
+        assert!(matches!(
+            a.refresh(&second.refresh_token),
+            Err(AccessError::Revoked)
+        ));
+        assert!(a
+            .device(&first.device_id)
+            .is_some_and(|d| d.revoked_at.is_some()));
+        let log = a.audit_log(10, None, None).expect("audit");
+        assert!(
+            log.iter().any(|e| e.action == "device.revoke"
+                && e.detail.as_deref().is_some_and(|d| d.contains("reused"))),
+            "{log:?}"
+        );
+        // A token never issued is only unknown, and revokes nothing.
+        assert!(matches!(
+            a.refresh("pdr_made_up"),
+            Err(AccessError::BadRefresh)
+        ));
     }
 
     #[test]

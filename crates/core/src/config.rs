@@ -87,6 +87,14 @@ pub struct ServerConfig {
     /// How long an access token lasts; clients refresh it with their refresh token.
     #[serde(with = "humantime_serde")]
     pub access_token_ttl: Duration,
+    /// How long a refresh token still works after it was rotated, for requests racing with
+    /// the rotation (two tabs, a retry). Used again after that, it revokes its device (a
+    /// copy is in someone else's hands). At least 1 s.
+    #[serde(
+        serialize_with = "humantime_serde::serialize",
+        deserialize_with = "refresh_grace"
+    )]
+    pub refresh_grace: Duration,
     /// Browser origins besides the endpoint's own that may call it (e.g. the desktop app's
     /// `tauri://localhost`). Never a wildcard.
     pub allowed_origins: Vec<String>,
@@ -123,6 +131,7 @@ impl Default for ServerConfig {
             pairing_attempts_per_minute: 5,
             pairing_ttl: Duration::from_secs(300),
             access_token_ttl: Duration::from_secs(900),
+            refresh_grace: crate::access::ROTATION_GRACE,
             allowed_origins: Vec::new(),
             ws_input_bytes_per_second: 1 << 20,
             ws_max_message_bytes: 1 << 20,
@@ -320,6 +329,22 @@ impl Config {
     // worktrees (issue 16): end
 }
 
+/// The shortest `server.refresh_grace`: a client's own retry must fit in it.
+pub const MIN_REFRESH_GRACE: Duration = Duration::from_secs(1);
+
+/// `server.refresh_grace`, refused below [`MIN_REFRESH_GRACE`].
+fn refresh_grace<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let grace: Duration = humantime_serde::deserialize(d)?;
+    if grace < MIN_REFRESH_GRACE {
+        return Err(serde::de::Error::custom(format!(
+            "server.refresh_grace is {}, below its floor of 1s: a client retrying a refresh \
+             would revoke its own device; set it to \"1s\" or more (default \"60s\")",
+            humantime::format_duration(grace)
+        )));
+    }
+    Ok(grace)
+}
+
 /// `42` → integer, `true` → bool, anything else → string.
 fn parse_env_value(value: &str) -> toml::Value {
     if let Ok(i) = value.parse::<i64>() {
@@ -440,6 +465,10 @@ pairing_attempts_per_minute = 5
 pairing_ttl = "5m"
 # How long an access token lasts before the client refreshes it.
 access_token_ttl = "15m"
+# How long a refresh token still works after it was rotated (for two tabs or a retry racing
+# with the rotation). Used again after that, it revokes its device: a copy is elsewhere.
+# At least "1s".
+refresh_grace = "1m"
 # Browser origins besides the endpoint's own allowed to call it, e.g. ["tauri://localhost"].
 allowed_origins = []
 # Terminal input per WebSocket, bytes per second.
@@ -624,6 +653,24 @@ mod tests {
             c.log.level, "info",
             "PADDOCK_LOG is the log filter, not a setting"
         );
+    }
+
+    #[test]
+    fn a_refresh_grace_below_its_floor_is_refused_with_the_floor_named() {
+        let err = Config::layered(
+            Path::new("/c.toml"),
+            Some("[server]\nrefresh_grace = \"500ms\"\n"),
+            env(&[]),
+        )
+        .expect_err("below the floor");
+        assert!(err.to_string().contains("floor of 1s"), "{err}");
+        let c = Config::layered(
+            Path::new("x"),
+            None,
+            env(&[("PADDOCK_SERVER__REFRESH_GRACE", "2s")]),
+        )
+        .expect("valid");
+        assert_eq!(c.server.refresh_grace, Duration::from_secs(2));
     }
 
     #[test]

@@ -529,7 +529,13 @@ fn supervisor_check(status: Option<&SupervisorStatus>, runtime: &Path) -> Doctor
         .components
         .iter()
         .filter(|c| c.status != HealthStatus::Healthy)
-        .map(|c| format!("{}: {}", c.name, c.message))
+        .map(|c| match c.pending_writes {
+            Some(n) if n > 0 => format!(
+                "{}: {} ({n} records not written yet, kept in memory)",
+                c.name, c.message
+            ),
+            _ => format!("{}: {}", c.name, c.message),
+        })
         .collect();
     match s.health {
         HealthStatus::Healthy => check("supervisor", TITLE, CheckStatus::Ok, detail),

@@ -24,11 +24,18 @@ impl Health {
 
     /// Records a component's state; publishes a `system_alert` when its status changed.
     pub fn set(&self, name: &str, status: HealthStatus, message: impl Into<String>) {
-        let entry = ComponentHealth {
+        self.put(ComponentHealth {
             name: name.to_owned(),
             status,
             message: message.into(),
-        };
+            pending_writes: None,
+        });
+    }
+
+    /// [`Health::set`] with every field of the component (the database's pending writes).
+    pub fn put(&self, entry: ComponentHealth) {
+        let (name, status) = (entry.name.clone(), entry.status);
+        let name = name.as_str();
         let changed = {
             let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             let changed = map.get(name).map(|c| c.status) != Some(status);

@@ -102,9 +102,7 @@ pub async fn run(
                     }
                     Err(e) => tracing::error!(error = %e, "the database check task failed"),
                 }
-                let h = store.health();
-                let c = h.component();
-                health.set("database", c.status, c.message);
+                health.put(store.health().component());
             }
             _ = retention_tick.tick() => {
                 let store = store.clone();

@@ -332,12 +332,11 @@ impl Supervisor {
         let store = match paddock_store::Store::open_recovering(&db, options) {
             Ok(store) => {
                 // A database moved aside at open shows here at once (see Store::open_recovering).
-                let h = store.health();
-                let message = match h.status {
-                    HealthStatus::Healthy => format!("{}", db.display()),
-                    _ => h.message,
-                };
-                health.set("database", h.status, message);
+                let mut c = store.health().component();
+                if c.status == HealthStatus::Healthy {
+                    c.message = format!("{}", db.display());
+                }
+                health.put(c);
                 Some(store)
             }
             Err(e) => {
@@ -352,7 +351,8 @@ impl Supervisor {
             store.clone(),
             config.server.pairing_ttl,
             config.server.access_token_ttl,
-        )?;
+        )?
+        .with_refresh_grace(config.server.refresh_grace);
         let notifier = crate::notify::Notifier::new(
             config.notify.clone(),
             health.clone(),

@@ -209,6 +209,13 @@ pub struct ComponentHealth {
     pub name: String,
     pub status: HealthStatus,
     pub message: String,
+    /// The `database` component only: records (activity, audit entries, device changes,
+    /// notification records, ...) kept in memory because they are not written yet. A few for
+    /// a moment is normal; it grows while the database refuses writes (a full disk) and goes
+    /// back to 0 once they are written. Absent for other components.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "wire", ts(optional, type = "number"))]
+    pub pending_writes: Option<u64>,
 }
 
 /// `paddock status --json`.

@@ -79,13 +79,16 @@ impl From<AccessError> for ApiError {
             | AccessError::BadToken(_)
             | AccessError::Expired
             | AccessError::Revoked
-            | AccessError::BadRefresh => ApiErrorCode::Unauthorized,
+            | AccessError::BadRefresh
+            | AccessError::RefreshReused { .. } => ApiErrorCode::Unauthorized,
             AccessError::PairingInvalid
             | AccessError::PairingExpired
             | AccessError::PairingUsed => ApiErrorCode::PairingFailed,
             AccessError::NoSuchDevice(_) => ApiErrorCode::NotFound,
             AccessError::BadName => ApiErrorCode::BadRequest,
-            AccessError::NoDatabase | AccessError::Store(_) => ApiErrorCode::Unavailable,
+            AccessError::NoDatabase | AccessError::Store(_) | AccessError::DiskFull => {
+                ApiErrorCode::Unavailable
+            }
             AccessError::Key { .. } | AccessError::Random => ApiErrorCode::Internal,
         };
         Self::new(code, e.to_string())

@@ -253,7 +253,8 @@ pub async fn health(State(st): State<AppState>) -> Json<HealthReport> {
 
 #[utoipa::path(post, path = "/api/v1/pair", tag = "auth", request_body = PairRequest,
     responses((status = 200, body = TokenGrant), (status = 401, body = ErrorBody),
-              (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 400, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
 pub async fn pair(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
@@ -290,7 +291,11 @@ pub async fn refresh(
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenGrant>, ApiError> {
     let access = st.handle.access();
-    let r = access.refresh(&req.refresh_token).map_err(ApiError::from);
+    // Rotating writes the new token's hash (and a reuse revokes the device): off the runtime.
+    let r = {
+        let access = access.clone();
+        blocking(move || access.refresh(&req.refresh_token).map_err(ApiError::from)).await
+    };
     if let Err(e) = &r {
         let written = st.refusals.record(
             access,

@@ -1,6 +1,8 @@
-//! Paired devices and the audit log (the `devices` and `audit_log` tables). Unlike sessions
-//! and metrics these are written at once, not queued: a revocation or an audit entry must be
-//! on disk when the call returns. Call them from a blocking context.
+//! Paired devices and the audit log (the `devices` and `audit_log` tables). A new device is
+//! written at once (pairing is refused when it cannot be). Audit entries and changes to a
+//! device ([`DeviceChange`]) go through the writer's queue in order and are waited for, so
+//! they are on disk when the call returns if the disk takes them, and kept in memory and
+//! written when it does again if not (a full disk; docs/design/faults.md).
 
 use crate::time::UnixMs;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -39,6 +41,40 @@ pub struct AuditQuery {
     pub before_id: Option<i64>,
     pub device_id: Option<String>,
     pub limit: u32,
+}
+
+/// A change to a stored device, queued and written in order with the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceChange {
+    Rename {
+        id: String,
+        name: String,
+    },
+    /// A rotated refresh token: its new SHA-256 (hex).
+    Token {
+        id: String,
+        token_hash: String,
+    },
+    /// Revoked at this time (the first revocation's time is kept).
+    Revoke {
+        id: String,
+        at: UnixMs,
+    },
+    /// Last seen at this time.
+    Touch {
+        id: String,
+        at: UnixMs,
+    },
+}
+
+/// Applies a queued device change (a device that is gone changes nothing).
+pub(crate) fn apply_device_change(c: &Connection, change: &DeviceChange) -> rusqlite::Result<()> {
+    match change {
+        DeviceChange::Rename { id, name } => rename_device(c, id, name).map(drop),
+        DeviceChange::Token { id, token_hash } => set_device_token(c, id, token_hash).map(drop),
+        DeviceChange::Revoke { id, at } => revoke_device(c, id, *at).map(drop),
+        DeviceChange::Touch { id, at } => touch_device(c, id, *at),
+    }
 }
 
 fn device(row: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
@@ -122,7 +158,7 @@ pub(crate) fn touch_device(c: &Connection, id: &str, at: UnixMs) -> rusqlite::Re
     Ok(())
 }
 
-pub(crate) fn append_audit(c: &Connection, a: &AuditRecord) -> rusqlite::Result<i64> {
+pub(crate) fn append_audit(c: &Connection, a: &AuditRecord) -> rusqlite::Result<()> {
     let details = a.details.as_ref().map(|d| d.to_string());
     c.execute(
         "INSERT INTO audit_log (time_ms, actor, device_id, action, target, result, details)
@@ -137,7 +173,7 @@ pub(crate) fn append_audit(c: &Connection, a: &AuditRecord) -> rusqlite::Result<
             details
         ],
     )?;
-    Ok(c.last_insert_rowid())
+    Ok(())
 }
 
 pub(crate) fn audit(c: &Connection, q: &AuditQuery) -> rusqlite::Result<Vec<AuditRecord>> {

@@ -30,7 +30,7 @@ mod transcripts;
 mod write;
 mod writer;
 
-pub use access::{AuditQuery, AuditRecord, DeviceRecord};
+pub use access::{AuditQuery, AuditRecord, DeviceChange, DeviceRecord};
 pub use error::StoreError;
 pub use notifications::{seq_of, AttemptRecord, StoredNotification};
 pub use records::{
@@ -85,6 +85,18 @@ impl Default for StoreOptions {
     }
 }
 
+/// Whether a record the caller waited for ([`Store::append_audit`], the device changes) is in
+/// the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Persisted {
+    /// Committed before the call returned.
+    Written,
+    /// The database did not take it (why, for people): it is kept in memory, counted in the
+    /// store's health, and written as soon as the database accepts writes again.
+    Queued(String),
+}
+
 /// The store's state for `paddock status` and `/health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreHealth {
@@ -93,12 +105,16 @@ pub struct StoreHealth {
     pub status: HealthStatus,
     /// What is wrong and what happens next, for people.
     pub message: String,
-    /// Records waiting to be written.
+    /// Records waiting to be written (kept in memory only until they are).
     pub queued: usize,
+    /// Of those, audit entries, device changes and delivery-log records.
+    pub queued_durable: usize,
     /// Metric samples dropped because the queue was full, since the store was opened.
     pub dropped_metrics: u64,
     /// Activity entries dropped (only far beyond the queue's limit), since opened.
     pub dropped_activity: u64,
+    /// Audit, device and delivery-log records dropped (the same last resort), since opened.
+    pub dropped_durable: u64,
     /// Records the database refused for their own data (a bug), since opened.
     pub rejected: u64,
     /// Failed commits in a row; 0 when the last one succeeded.
@@ -108,12 +124,14 @@ pub struct StoreHealth {
 }
 
 impl StoreHealth {
-    /// The store's line in the supervisor's status.
+    /// The store's line (`database`) in the supervisor's status, with the records kept in
+    /// memory as `pending_writes`.
     pub fn component(&self) -> ComponentHealth {
         ComponentHealth {
-            name: "store".to_owned(),
+            name: "database".to_owned(),
             status: self.status,
             message: self.message.clone(),
+            pending_writes: Some(self.queued as u64),
         }
     }
 }
@@ -384,8 +402,31 @@ impl Store {
         f(&lock(&self.inner.write)).map_err(|e| StoreError::sqlite(action, e))
     }
 
-    /// Adds a paired device; written before this returns.
+    /// Queues a record that must not be lost and waits for the writer to commit it (and
+    /// everything queued before it): [`Persisted::Written`] when it did, else it stays
+    /// queued and is written once the database accepts writes again.
+    fn write_durable(&self, d: queue::Durable) -> Persisted {
+        self.enqueue(|q| q.push_durable(d));
+        match self.flush() {
+            Ok(()) => Persisted::Written,
+            Err(e) => Persisted::Queued(e.to_string()),
+        }
+    }
+
+    /// Adds a paired device; written before this returns, or refused (a full disk is
+    /// [`StoreError::DiskFull`]): a device known only in memory would be forgotten at the
+    /// next start, so pairing waits for space instead. While the writer's commits fail for
+    /// a full disk it is refused without trying (a small write may still fit in space SQLite
+    /// had taken before, but the disk is full all the same and the queue waits).
     pub fn insert_device(&self, d: &DeviceRecord) -> Result<(), StoreError> {
+        if self.inner.shared.lock().last_error_code == Some("disk_full") {
+            return Err(StoreError::DiskFull {
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    Some("the store's queued records cannot be committed".to_owned()),
+                ),
+            });
+        }
         self.write_now("adding a device", |c| access::insert_device(c, d))
     }
 
@@ -394,71 +435,74 @@ impl Store {
         self.read("reading devices", access::devices)
     }
 
-    /// Renames a device; `false` when there is no such device.
-    pub fn rename_device(&self, id: &str, name: &str) -> Result<bool, StoreError> {
-        self.write_now("renaming a device", |c| access::rename_device(c, id, name))
+    /// Renames a device (an unknown id changes nothing); waits for the write.
+    pub fn rename_device(&self, id: &str, name: &str) -> Persisted {
+        self.write_durable(queue::Durable::Device(DeviceChange::Rename {
+            id: id.to_owned(),
+            name: name.to_owned(),
+        }))
     }
 
-    /// Replaces a device's refresh-token hash (rotation); `false` when there is no such device.
-    pub fn set_device_token(&self, id: &str, token_hash: &str) -> Result<bool, StoreError> {
-        self.write_now("rotating a device's refresh token", |c| {
-            access::set_device_token(c, id, token_hash)
-        })
+    /// Replaces a device's refresh-token hash (rotation); waits for the write.
+    pub fn set_device_token(&self, id: &str, token_hash: &str) -> Persisted {
+        self.write_durable(queue::Durable::Device(DeviceChange::Token {
+            id: id.to_owned(),
+            token_hash: token_hash.to_owned(),
+        }))
     }
 
-    /// Revokes a device (keeps the first revocation time); `false` when there is no such device.
-    pub fn revoke_device(&self, id: &str, at: UnixMs) -> Result<bool, StoreError> {
-        self.write_now("revoking a device", |c| access::revoke_device(c, id, at))
+    /// Revokes a device (keeps the first revocation time); waits for the write.
+    pub fn revoke_device(&self, id: &str, at: UnixMs) -> Persisted {
+        self.write_durable(queue::Durable::Device(DeviceChange::Revoke {
+            id: id.to_owned(),
+            at,
+        }))
     }
 
-    /// Records when a device was last seen.
-    pub fn touch_device(&self, id: &str, at: UnixMs) -> Result<(), StoreError> {
-        self.write_now("updating a device", |c| access::touch_device(c, id, at))
+    /// Queues when a device was last seen (not waited for).
+    pub fn touch_device(&self, id: &str, at: UnixMs) {
+        self.enqueue(|q| {
+            q.push_durable(queue::Durable::Device(DeviceChange::Touch {
+                id: id.to_owned(),
+                at,
+            }))
+        });
     }
 
-    /// Appends an audit entry (a `device_id` that is not a paired device is stored as NULL);
-    /// returns its id. Written before this returns.
-    pub fn append_audit(&self, a: &AuditRecord) -> Result<i64, StoreError> {
-        self.write_now("writing the audit log", |c| access::append_audit(c, a))
+    /// Appends an audit entry (a `device_id` that is not a paired device is stored as NULL;
+    /// `id` is ignored); waits for the write.
+    pub fn append_audit(&self, a: &AuditRecord) -> Persisted {
+        self.write_durable(queue::Durable::Audit(a.clone()))
     }
 
-    /// Audit entries, newest first.
+    /// Audit entries, newest first (after writing what is queued, if the database takes it).
     pub fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let _ = self.flush();
         self.write_now("reading the audit log", |c| access::audit(c, q))
     }
 
-    /// Records a notification (again, when its state changed); written before this returns.
-    /// Its id must be `n<seq>`.
-    pub fn save_notification(
-        &self,
-        n: &paddock_proto::notify::Notification,
-        created: UnixMs,
-    ) -> Result<(), StoreError> {
-        self.write_now("writing the delivery log", |c| {
-            notifications::save_notification(c, n, created)
-        })
+    /// Queues a notification (again, when its state changed). Its id must be `n<seq>`.
+    pub fn save_notification(&self, n: &paddock_proto::notify::Notification, created: UnixMs) {
+        let d = queue::Durable::Notification(Box::new(n.clone()), created);
+        self.enqueue(|q| q.push_durable(d));
     }
 
-    /// Records a channel's delivery of a notification as it is now.
-    pub fn save_delivery(
-        &self,
-        d: &paddock_proto::notify::DeliveryView,
-        at: UnixMs,
-    ) -> Result<(), StoreError> {
-        self.write_now("writing the delivery log", |c| {
-            notifications::save_delivery(c, d, at)
-        })
+    /// Queues a channel's delivery of a notification as it is now.
+    pub fn save_delivery(&self, d: &paddock_proto::notify::DeliveryView, at: UnixMs) {
+        let d = queue::Durable::Delivery(d.clone(), at);
+        self.enqueue(|q| q.push_durable(d));
     }
 
-    /// Records one channel attempt.
-    pub fn add_notification_attempt(&self, a: &AttemptRecord) -> Result<(), StoreError> {
-        self.write_now("writing the delivery log", |c| {
-            notifications::add_attempt(c, a)
-        })
+    /// Queues one channel attempt.
+    pub fn add_notification_attempt(&self, a: &AttemptRecord) {
+        let d = queue::Durable::Attempt(a.clone());
+        self.enqueue(|q| q.push_durable(d));
     }
 
-    /// The newest `limit` notifications, newest first, with their deliveries.
+    /// The newest `limit` notifications, newest first, with their deliveries (after writing
+    /// what is queued, if the database takes it).
     pub fn notifications(&self, limit: u32) -> Result<Vec<StoredNotification>, StoreError> {
+        let _ = self.flush();
         self.read("reading the delivery log", |c| {
             notifications::notifications(c, limit)
         })
@@ -466,6 +510,7 @@ impl Store {
 
     /// Every attempt of the notification `seq`, oldest first.
     pub fn notification_attempts(&self, seq: i64) -> Result<Vec<AttemptRecord>, StoreError> {
+        let _ = self.flush();
         self.read("reading the delivery log", |c| {
             notifications::attempts(c, seq)
         })
@@ -628,6 +673,7 @@ impl Store {
         let shared = &self.inner.shared;
         let st = shared.lock();
         let queued = st.queue.len();
+        let queued_durable = st.queue.durable_len();
         let max = st.queue.max_queued();
         let mut problems = Vec::new();
         let mut status = HealthStatus::Healthy;
@@ -641,7 +687,8 @@ impl Store {
         if st.consecutive_failures > 0 {
             problems.push(format!(
                 "the last {} attempt(s) to write failed ({}); {queued} records are kept in \
-                 memory and written again",
+                 memory and written again ({queued_durable} of them audit entries, device \
+                 changes or notification records)",
                 st.consecutive_failures,
                 st.last_error.as_deref().unwrap_or("unknown error")
             ));
@@ -655,8 +702,9 @@ impl Store {
         if st.last_drop.is_some_and(|t| t.elapsed() < RECENT_DROP) {
             problems.push(format!(
                 "records were dropped in the last minute because the queue was full ({} metric \
-                 samples and {} activity entries since the store was opened)",
-                st.queue.dropped_metrics, st.queue.dropped_activity
+                 samples, {} activity entries and {} audit, device or notification records \
+                 since the store was opened)",
+                st.queue.dropped_metrics, st.queue.dropped_activity, st.queue.dropped_durable
             ));
         }
         let mut notes = Vec::new();
@@ -682,8 +730,10 @@ impl Store {
             status,
             message,
             queued,
+            queued_durable,
             dropped_metrics: st.queue.dropped_metrics,
             dropped_activity: st.queue.dropped_activity,
+            dropped_durable: st.queue.dropped_durable,
             rejected: st.rejected,
             consecutive_failures: st.consecutive_failures,
             last_error: st.last_error.clone(),

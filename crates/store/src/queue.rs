@@ -8,8 +8,17 @@
 //! except as a last resort against running out of memory: past `10 × max_queued` queued
 //! entries (only reachable when SQLite has been failing for a long time) the oldest go, and
 //! are counted.
+//!
+//! Audit entries, device changes and the notifications' delivery log ([`Durable`]) wait in one
+//! ordered list of their own: they are never dropped to make room (a flood of audited refusals
+//! is already bounded by the endpoint's audit budget), only by the same last resort as
+//! activity, past `10 × max_queued`, counted and logged as an error.
 
+use crate::access::{AuditRecord, DeviceChange};
+use crate::notifications::AttemptRecord;
 use crate::records::{ActivityRecord, MetricSample, ProcessRecord, SessionRecord};
+use crate::time::UnixMs;
+use paddock_proto::notify::{DeliveryView, Notification};
 use paddock_proto::SessionId;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -17,16 +26,28 @@ use std::collections::{HashMap, VecDeque};
 /// Activity may exceed `max_queued` by this factor before the oldest is dropped.
 const ACTIVITY_HARD_FACTOR: usize = 10;
 
+/// A record that must reach the database in the order it was made, and that nothing but
+/// the last resort drops: the audit log, device changes, the delivery log.
+#[derive(Debug, Clone)]
+pub(crate) enum Durable {
+    Audit(AuditRecord),
+    Device(DeviceChange),
+    Notification(Box<Notification>, UnixMs),
+    Delivery(DeliveryView, UnixMs),
+    Attempt(AttemptRecord),
+}
+
 /// What one push or requeue had to drop.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Shed {
     pub metrics: u64,
     pub activity: u64,
+    pub durable: u64,
 }
 
 impl Shed {
     pub fn any(self) -> bool {
-        self.metrics > 0 || self.activity > 0
+        self.metrics > 0 || self.activity > 0 || self.durable > 0
     }
 }
 
@@ -37,11 +58,16 @@ pub(crate) struct Batch {
     pub processes: Vec<ProcessRecord>,
     pub activity: VecDeque<ActivityRecord>,
     pub metrics: VecDeque<MetricSample>,
+    pub durable: VecDeque<Durable>,
 }
 
 impl Batch {
     pub fn len(&self) -> usize {
-        self.sessions.len() + self.processes.len() + self.activity.len() + self.metrics.len()
+        self.sessions.len()
+            + self.processes.len()
+            + self.activity.len()
+            + self.metrics.len()
+            + self.durable.len()
     }
 }
 
@@ -51,10 +77,12 @@ pub(crate) struct Queue {
     processes: HashMap<(u32, i64), ProcessRecord>,
     activity: VecDeque<ActivityRecord>,
     metrics: VecDeque<MetricSample>,
+    durable: VecDeque<Durable>,
     max_queued: usize,
     /// Since the store was opened.
     pub dropped_metrics: u64,
     pub dropped_activity: u64,
+    pub dropped_durable: u64,
 }
 
 impl Queue {
@@ -64,14 +92,25 @@ impl Queue {
             processes: HashMap::new(),
             activity: VecDeque::new(),
             metrics: VecDeque::new(),
+            durable: VecDeque::new(),
             max_queued: max_queued.max(1),
             dropped_metrics: 0,
             dropped_activity: 0,
+            dropped_durable: 0,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.sessions.len() + self.processes.len() + self.activity.len() + self.metrics.len()
+        self.sessions.len()
+            + self.processes.len()
+            + self.activity.len()
+            + self.metrics.len()
+            + self.durable.len()
+    }
+
+    /// Audit entries, device changes and delivery-log records waiting.
+    pub fn durable_len(&self) -> usize {
+        self.durable.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -107,6 +146,22 @@ impl Queue {
         self.shed()
     }
 
+    /// The devices whose revocation is still waiting to be written.
+    pub fn revocations(&self) -> Vec<&str> {
+        self.durable
+            .iter()
+            .filter_map(|d| match d {
+                Durable::Device(DeviceChange::Revoke { id, .. }) => Some(id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn push_durable(&mut self, d: Durable) -> Shed {
+        self.durable.push_back(d);
+        self.shed()
+    }
+
     /// Takes everything queued.
     pub fn take(&mut self) -> Batch {
         Batch {
@@ -114,6 +169,7 @@ impl Queue {
             processes: self.processes.drain().map(|(_, p)| p).collect(),
             activity: std::mem::take(&mut self.activity),
             metrics: std::mem::take(&mut self.metrics),
+            durable: std::mem::take(&mut self.durable),
         }
     }
 
@@ -125,6 +181,7 @@ impl Queue {
             processes,
             mut activity,
             mut metrics,
+            mut durable,
         } = batch;
         for s in sessions {
             self.sessions.entry(s.id.clone()).or_insert(s);
@@ -144,6 +201,8 @@ impl Queue {
         self.activity = activity;
         metrics.append(&mut self.metrics);
         self.metrics = metrics;
+        durable.append(&mut self.durable);
+        self.durable = durable;
         self.shed()
     }
 
@@ -161,8 +220,14 @@ impl Queue {
             self.activity.drain(..activity);
             shed.activity = activity as u64;
         }
+        let durable = self.durable.len().saturating_sub(hard);
+        if durable > 0 {
+            self.durable.drain(..durable);
+            shed.durable = durable as u64;
+        }
         self.dropped_metrics += shed.metrics;
         self.dropped_activity += shed.activity;
+        self.dropped_durable += shed.durable;
         shed
     }
 }
@@ -236,6 +301,38 @@ mod tests {
         let b = q.take();
         assert_eq!(b.activity.front().map(|a| a.time.0), Some(1));
         assert_eq!(b.sessions.len(), 1);
+    }
+
+    fn revoke(id: &str) -> Durable {
+        Durable::Device(DeviceChange::Revoke {
+            id: id.into(),
+            at: UnixMs(1),
+        })
+    }
+
+    #[test]
+    fn durable_records_outlive_metrics_keep_their_order_through_a_requeue_and_only_the_last_resort_drops_them(
+    ) {
+        let mut q = Queue::new(2);
+        q.push_metric(metric(1));
+        q.push_durable(revoke("a"));
+        assert_eq!(
+            q.push_durable(revoke("b")).metrics,
+            1,
+            "the metric goes first"
+        );
+        let failed = q.take();
+        q.push_durable(revoke("c"));
+        q.requeue(failed);
+        assert_eq!(q.revocations(), ["a", "b", "c"]);
+        for i in 0..17 {
+            assert!(!q.push_durable(revoke(&format!("x{i}"))).any());
+        }
+        assert_eq!(q.durable_len(), 20);
+        // 10 × 2 = 20 at most: the 21st pushes out the oldest, counted.
+        assert_eq!(q.push_durable(revoke("y")).durable, 1);
+        assert_eq!(q.dropped_durable, 1);
+        assert_eq!(q.revocations().first(), Some(&"b"));
     }
 
     #[test]

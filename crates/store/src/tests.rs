@@ -89,6 +89,163 @@ fn a_full_disk_keeps_the_queue_reports_degraded_and_recovers() {
     assert_eq!(store.integrity_check().expect("check"), "ok");
 }
 
+/// A notification of sequence `seq`, for the delivery log.
+fn notification(seq: i64) -> paddock_proto::notify::Notification {
+    use paddock_proto::notify::{Notification, NotificationKind, NotificationState};
+    Notification {
+        id: format!("n{seq}"),
+        kind: NotificationKind::Test,
+        rule: "test".into(),
+        session: None,
+        session_name: None,
+        title: "Paddock test notification".into(),
+        body: "made while the disk was full".into(),
+        link: "/".into(),
+        request: None,
+        tool: None,
+        detail: None,
+        actions: Vec::new(),
+        created_at: "2027-01-15T08:00:00Z".into(),
+        state: NotificationState::Pending,
+    }
+}
+
+fn audit_entry(action: &str) -> AuditRecord {
+    AuditRecord {
+        id: 0,
+        time: UnixMs(2_000),
+        actor: "ip:127.0.0.1".into(),
+        device_id: None,
+        action: action.into(),
+        target: None,
+        result: "unauthenticated".into(),
+        details: Some(serde_json::json!("bad signature")),
+    }
+}
+
+#[test]
+fn on_a_full_disk_audit_device_and_delivery_log_records_wait_in_memory_and_are_written_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions {
+        retry_min: Duration::from_millis(20),
+        retry_max: Duration::from_millis(50),
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(&dir.path().join("p.db"), options).expect("open");
+    let device = DeviceRecord {
+        id: "dev-a".into(),
+        name: "phone".into(),
+        role: "viewer".into(),
+        token_hash: "h0".into(),
+        created: UnixMs(1_000),
+        last_seen: None,
+        revoked: None,
+    };
+    store
+        .insert_device(&device)
+        .expect("a device, while there is space");
+    assert_eq!(
+        store.append_audit(&audit_entry("before")),
+        Persisted::Written
+    );
+    store.with_write_conn(|c| {
+        let pages: i64 = c
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .expect("pages");
+        c.pragma_update(None, "max_page_count", pages)
+            .expect("limit");
+    });
+
+    // What the activity needs fills the disk (the batch holding it fails as a whole).
+    for i in 1..=300 {
+        store.log_activity(activity(i, 1_000));
+    }
+    store.flush().expect_err("the disk is full");
+    // Pairing a new device is refused, with the cause named (even if its row would fit).
+    let mut other = device.clone();
+    other.id = "dev-b".into();
+    other.token_hash = "hb".into();
+    let err = store
+        .insert_device(&other)
+        .expect_err("no room for a device");
+    assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+
+    // Everything else is kept, in order, and counted.
+    for i in 0..50 {
+        assert!(matches!(
+            store.append_audit(&audit_entry(&format!("during{i}"))),
+            Persisted::Queued(why) if why.contains("full")
+        ));
+    }
+    assert!(matches!(
+        store.set_device_token("dev-a", "h1"),
+        Persisted::Queued(_)
+    ));
+    assert!(matches!(
+        store.rename_device("dev-a", "old phone"),
+        Persisted::Queued(_)
+    ));
+    assert!(matches!(
+        store.revoke_device("dev-a", UnixMs(3_000)),
+        Persisted::Queued(_)
+    ));
+    store.save_notification(&notification(1), UnixMs(3_000));
+    store.save_delivery(
+        &paddock_proto::notify::DeliveryView {
+            notification: "n1".into(),
+            channel: "web_push".into(),
+            status: paddock_proto::notify::DeliveryStatus::Failed,
+            attempts: 1,
+            error: Some("no subscriptions".into()),
+            latency_ms: None,
+        },
+        UnixMs(3_001),
+    );
+    let health = store.health();
+    assert_eq!(health.status, HealthStatus::Degraded, "{health:?}");
+    assert_eq!(health.queued_durable, 55, "{health:?}");
+    assert_eq!(health.component().pending_writes, Some(355));
+    assert_eq!(health.component().name, "database");
+    assert!(
+        health.message.contains("55 of them audit entries"),
+        "{}",
+        health.message
+    );
+    let written = store.audit(&AuditQuery {
+        limit: 100,
+        ..Default::default()
+    });
+    assert_eq!(written.expect("audit").len(), 1, "only what came before");
+
+    store.with_write_conn(|c| {
+        c.pragma_update(None, "max_page_count", 1_073_741_823_i64)
+            .expect("unlimit")
+    });
+    wait_for("the queue to be written", Duration::from_secs(5), || {
+        store.health().queued == 0
+    });
+    let audit = store
+        .audit(&AuditQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .expect("audit");
+    let actions: Vec<&str> = audit.iter().rev().map(|a| a.action.as_str()).collect();
+    let mut want = vec!["before".to_owned()];
+    want.extend((0..50).map(|i| format!("during{i}")));
+    assert_eq!(actions, want, "all of them, in order");
+    let devices = store.devices().expect("devices");
+    assert_eq!(devices.len(), 1, "{devices:?}");
+    assert_eq!(devices[0].token_hash, "h1");
+    assert_eq!(devices[0].name, "old phone");
+    assert_eq!(devices[0].revoked, Some(UnixMs(3_000)));
+    let log = store.notifications(10).expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].deliveries.len(), 1);
+    assert_eq!(store.health().status, HealthStatus::Healthy);
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+}
+
 #[test]
 fn a_backed_up_queue_drops_the_oldest_metrics_but_keeps_activity_and_sessions() {
     let store = Store::open_in_memory_with(StoreOptions {

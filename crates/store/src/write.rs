@@ -7,7 +7,7 @@
 //! writer keeps and retries.
 
 use crate::error::is_data_error;
-use crate::queue::Batch;
+use crate::queue::{Batch, Durable};
 use crate::records::{
     ActivityRecord, MetricSample, MetricTarget, ProcessRecord, SessionRecord, Tier,
 };
@@ -77,6 +77,14 @@ fn write_all(tx: &Transaction<'_>, batch: &Batch, isolate: bool) -> rusqlite::Re
         &mut out,
         insert_metric,
     )?;
+    each(
+        tx,
+        &batch.durable,
+        isolate,
+        "audit, device or delivery-log record",
+        &mut out,
+        write_durable,
+    )?;
     Ok(out)
 }
 
@@ -109,6 +117,18 @@ fn each<'a, T: std::fmt::Debug + 'a>(
         }
     }
     Ok(())
+}
+
+fn write_durable(tx: &Transaction<'_>, d: &Durable) -> rusqlite::Result<()> {
+    match d {
+        Durable::Audit(a) => crate::access::append_audit(tx, a),
+        Durable::Device(change) => crate::access::apply_device_change(tx, change),
+        Durable::Notification(n, created) => {
+            crate::notifications::save_notification(tx, n, *created)
+        }
+        Durable::Delivery(d, at) => crate::notifications::save_delivery(tx, d, *at),
+        Durable::Attempt(a) => crate::notifications::add_attempt(tx, a),
+    }
 }
 
 /// An unsigned count as SQLite's signed integer, saturating.

@@ -55,6 +55,8 @@ pub(crate) struct State {
     pub failed_attempts: u64,
     pub consecutive_failures: u32,
     pub last_error: Option<String>,
+    /// [`StoreError::code`] of the last failed commit, while failing.
+    pub last_error_code: Option<&'static str>,
     pub last_commit: Option<UnixMs>,
     pub rejected: u64,
     pub last_drop: Option<Instant>,
@@ -80,6 +82,7 @@ impl State {
             failed_attempts: 0,
             consecutive_failures: 0,
             last_error: None,
+            last_error_code: None,
             last_commit: None,
             rejected: 0,
             last_drop: None,
@@ -111,15 +114,17 @@ impl State {
         }
         self.last_drop_log = Some(now);
         let (queued, max) = (self.queue.len(), self.queue.max_queued());
-        if self.queue.dropped_activity > 0 {
+        if self.queue.dropped_activity > 0 || self.queue.dropped_durable > 0 {
             tracing::error!(
                 queued,
                 max,
                 dropped_metrics = self.queue.dropped_metrics,
                 dropped_activity = self.queue.dropped_activity,
-                "the store's queue is far beyond its limit, so the oldest activity entries are \
-                 being dropped; the database has not accepted writes for a long time: see the \
-                 errors before this one (disk full?)"
+                dropped_audit_device_notification = self.queue.dropped_durable,
+                "the store's queue is far beyond its limit, so the oldest activity entries (and \
+                 audit, device or notification records) are being dropped; the database has \
+                 not accepted writes for a long time: see the errors before this one (disk \
+                 full?)"
             );
         } else {
             tracing::warn!(
@@ -189,12 +194,22 @@ pub(crate) fn run(shared: Arc<Shared>, conn: Arc<Mutex<Connection>>) {
             Job::Write { batch, upto, last } => {
                 attempt(&shared, &conn, batch, upto, &mut retry);
                 if last {
-                    let lost = shared.lock().queue.len();
+                    let st = shared.lock();
+                    let lost = st.queue.len();
                     if lost > 0 {
                         tracing::error!(
                             lost,
+                            audit_device_notification = st.queue.durable_len(),
                             "closing the store with records that could not be written; they \
                              are lost"
+                        );
+                    }
+                    for id in st.queue.revocations() {
+                        tracing::error!(
+                            device = %id,
+                            "the revocation of device {id} could not be written before Paddock \
+                             stopped (is the disk full?): once it has space again, revoke it \
+                             again with `paddock devices revoke {id}`"
                         );
                     }
                     return;
@@ -279,6 +294,7 @@ fn attempt(
             }
             st.consecutive_failures = 0;
             st.last_error = None;
+            st.last_error_code = None;
             st.last_commit = Some(UnixMs::now());
             st.rejected += outcome.rejected;
             *retry = None;
@@ -297,6 +313,7 @@ fn attempt(
             st.failed_attempts += 1;
             st.consecutive_failures = st.consecutive_failures.saturating_add(1);
             st.last_error = Some(err.to_string());
+            st.last_error_code = Some(err.code());
             tracing::error!(
                 error = %err,
                 code = err.code(),

@@ -40,7 +40,13 @@ impl Args {
             status.sessions, status.running, status.holders, status.tmux, status.external
         );
         for c in &status.components {
-            println!("  {:<10} {:?}: {}", c.name, c.status, c.message);
+            println!(
+                "  {:<10} {:?}: {}{}",
+                c.name,
+                c.status,
+                c.message,
+                pending(c)
+            );
         }
         match status.presence.first() {
             Some(p) => println!(
@@ -66,5 +72,16 @@ impl Args {
         println!("data        {}", status.data_dir);
         println!("config      {}", status.config_file);
         Ok(())
+    }
+}
+
+/// The database's records kept in memory, when it is not healthy: " (N records not written
+/// yet, kept in memory)".
+fn pending(c: &paddock_proto::supervisor::ComponentHealth) -> String {
+    match c.pending_writes {
+        Some(n) if n > 0 && c.status != HealthStatus::Healthy => {
+            format!(" ({n} records not written yet, kept in memory)")
+        }
+        _ => String::new(),
     }
 }

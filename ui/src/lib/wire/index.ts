@@ -136,7 +136,14 @@ tty: string | null, };
 
 export type HealthStatus = "healthy" | "degraded" | "unhealthy";
 
-export type ComponentHealth = { name: string, status: HealthStatus, message: string, };
+export type ComponentHealth = { name: string, status: HealthStatus, message: string, 
+/**
+ * The `database` component only: records (activity, audit entries, device changes,
+ * notification records, ...) kept in memory because they are not written yet. A few for
+ * a moment is normal; it grows while the database refuses writes (a full disk) and goes
+ * back to 0 once they are written. Absent for other components.
+ */
+pending_writes?: number, };
 
 export type SupervisorStatus = { pid: number, version: string, 
 /**
