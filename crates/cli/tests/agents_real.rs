@@ -1361,10 +1361,10 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
     let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let socket = env.dir().join(format!("{id}.codex-app-server"));
     wait_until("the session's app-server socket", T, || socket.exists());
-    wait_screen(
-        &env,
+    env.wait_screen(
         &id,
         "Codex's prompt (the UI attached to the app-server)",
+        T,
         |s| s.contains("gpt-fake") && s.contains("? for shortcuts"),
     );
     let row = |env: &Env| {
@@ -1425,7 +1425,7 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
         result.tool_results()
     );
     // The terminal UI moved on: its dialog closed and it shows the answer.
-    let shown = wait_screen(&env, &id, "the answer", |s| {
+    let shown = env.wait_screen(&id, "the answer", T, |s| {
         s.contains("Done, made.txt is there.")
     });
     assert!(
