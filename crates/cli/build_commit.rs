@@ -1,4 +1,4 @@
-//! Records the commit a binary is built from (`PADDOCK_COMMIT`, empty outside a git
+//! Records the commit a binary is built from (`BUILD_GIT_COMMIT`, empty outside a git
 //! checkout), so a supervisor can say exactly which build it is (`paddock status`) and a newer
 //! `paddock up` can tell it apart from its own build when it replaces it. The build scripts of
 //! the binaries (`paddock`, the desktop app) include it; each hands the commit to
@@ -18,11 +18,11 @@ fn git(args: &[&str]) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-/// Sets `PADDOCK_COMMIT` for the crate being built and asks cargo to run the build script
+/// Sets `BUILD_GIT_COMMIT` for the crate being built and asks cargo to run the build script
 /// again when HEAD moves (the build script names its own files).
 pub fn record() {
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_default();
-    println!("cargo:rustc-env=PADDOCK_COMMIT={commit}");
+    println!("cargo:rustc-env=BUILD_GIT_COMMIT={commit}");
     // Build again when HEAD moves: HEAD itself (a checkout), the branch it names (a commit),
     // and packed refs.
     let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];

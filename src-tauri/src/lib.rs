@@ -43,7 +43,7 @@ fn init_logging() {
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     // The commit this app was built from, for its supervisor's status (see build.rs).
-    paddock_core::upgrade::record_commit(env!("PADDOCK_COMMIT"));
+    paddock_core::upgrade::record_commit(env!("BUILD_GIT_COMMIT"));
     init_logging();
     let builder = tauri::Builder::default();
     #[cfg(desktop)]

@@ -81,7 +81,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    paddock_core::upgrade::record_commit(env!("PADDOCK_COMMIT"));
+    paddock_core::upgrade::record_commit(env!("BUILD_GIT_COMMIT"));
     // A holder lives as long as its agent: keep its resident set small by not touching the
     // argument parser's code at all.
     if std::env::args_os().nth(1).is_some_and(|a| a == "__holder") {

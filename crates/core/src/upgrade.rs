@@ -33,7 +33,7 @@ pub struct Build {
 static COMMIT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Records the commit the running binary was built from (its build script's
-/// `PADDOCK_COMMIT`; empty when not known). The binaries call it first thing in `main`: the
+/// `BUILD_GIT_COMMIT`; empty when not known). The binaries call it first thing in `main`: the
 /// commit is recorded there, not in this library, so a new commit relinks only them. The
 /// first call wins.
 pub fn record_commit(commit: &str) {

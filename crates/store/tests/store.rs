@@ -740,7 +740,7 @@ fn a_fresh_store_is_healthy() {
         (h.queued, h.dropped_metrics, h.consecutive_failures),
         (0, 0, 0)
     );
-    assert_eq!(h.component().name, "store");
+    assert_eq!(h.component().name, "database");
     assert_eq!(store.integrity_check().expect("check"), "ok");
 }
 

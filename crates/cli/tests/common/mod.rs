@@ -73,10 +73,15 @@ impl Env {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("read");
-        assert!(
-            line.starts_with("paddock supervisor ready"),
-            "unexpected first line: {line:?}"
-        );
+        if !line.starts_with("paddock supervisor ready") {
+            // It ended or said something else: what it wrote to stderr says why.
+            let _ = child.kill();
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            panic!("unexpected first line from `paddock up`: {line:?}\nstderr: {err}");
+        }
         Supervisor { child }
     }
 
