@@ -105,6 +105,13 @@ fn configured_patterns_find_other_agents() {
             .arg("-c")
             .arg("exec -a paddock-test-agent sleep 1000"),
     );
+    // The monitor classifies a process once and notices a later `exec` only at its periodic
+    // full rescan: look once bash has become the agent, as a user's agent already is.
+    wait_until("bash to exec the agent", DEADLINE, || {
+        std::fs::read(format!("/proc/{}/cmdline", agent.pid()))
+            .ok()
+            .filter(|c| c.starts_with(b"paddock-test-agent\0"))
+    });
     let mut m = Monitor::new(MonitorConfig {
         agents: vec![AgentPattern {
             name: "testagent".into(),
