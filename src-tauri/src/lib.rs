@@ -12,6 +12,7 @@ pub mod commands;
 pub mod host;
 pub mod links;
 #[cfg(desktop)]
+#[cfg(desktop)]
 pub mod pairing;
 #[cfg(desktop)]
 pub mod shell;
@@ -71,7 +72,7 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_notification::init());
     let builder = builder
         .manage(paddock_client::relay::Relay::new())
-        .manage(paddock_client::relay::Sockets::new());
+        .manage(transport::Streams::default());
     #[cfg(desktop)]
     let builder = builder.invoke_handler(tauri::generate_handler![
         transport::capabilities,
