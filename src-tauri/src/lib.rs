@@ -12,7 +12,6 @@ pub mod commands;
 pub mod host;
 pub mod links;
 #[cfg(desktop)]
-#[cfg(desktop)]
 pub mod pairing;
 #[cfg(desktop)]
 pub mod shell;
@@ -72,7 +71,7 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_notification::init());
     let builder = builder
         .manage(paddock_client::relay::Relay::new())
-        .manage(transport::Streams::default());
+        .manage(paddock_client::relay::Sockets::new());
     #[cfg(desktop)]
     let builder = builder.invoke_handler(tauri::generate_handler![
         transport::capabilities,

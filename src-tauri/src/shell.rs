@@ -4,26 +4,18 @@
 //! tray asks when the supervisor's bus says a session, a permission request or the
 //! notification settings changed, so an idle app asks nothing; joined to another process's
 //! supervisor, whose events it cannot hear, it asks every second. Either way the Pause check
-//! box shows the host's pause, whoever made it (the CLI, the UI's settings, the tray).
+//! box shows the host's pause, whoever made it (the CLI, the UI's settings, the tray). When to
+//! ask and what is `paddock_core::needs_watch`; this file shows the answer.
 use crate::host::HostMode;
 use crate::links::encode;
 use crate::tray_model::TrayModel;
-use paddock_core::events::{Bus, Event, Received};
+use paddock_core::events::Bus;
 use paddock_core::local_client::LocalClient;
+use paddock_core::needs_watch::{NeedsSnapshot, NeedsWatch};
 use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::Decision;
 use std::sync::Mutex;
-use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
-
-/// How often the tray asks a supervisor it cannot hear (joined) what waits.
-const POLL: Duration = Duration::from_secs(1);
-/// Embedded: a safety net beside the bus (nothing the tray shows should change without an
-/// event; this only bounds how long a missed one could go unseen).
-const POLL_EMBEDDED: Duration = Duration::from_secs(30);
-/// Embedded: events that come together (a permission request and its session's new state)
-/// are answered with one question.
-const SETTLE: Duration = Duration::from_millis(50);
 
 /// The desktop app's state (managed by Tauri).
 pub struct Shell {
@@ -144,13 +136,9 @@ impl Shell {
 /// Asks the supervisor once and shows the answer if it changed (or always, `force`).
 async fn refresh<R: Runtime>(app: &AppHandle<R>, force: bool) {
     let shell = app.state::<Shell>();
-    let (sessions, pending, status) = match (
-        shell.local.sessions().await,
-        shell.local.permissions().await,
-        shell.local.status().await,
-    ) {
-        (Ok(s), Ok(p), Ok(st)) => (s, p, st),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+    let now = match NeedsSnapshot::ask(&shell.local).await {
+        Ok(now) => now,
+        Err(e) => {
             tracing::debug!(error = %e, "the tray could not ask the supervisor");
             return;
         }
@@ -159,12 +147,12 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>, force: bool) {
     {
         let mut endpoint = shell.endpoint.lock().unwrap_or_else(|p| p.into_inner());
         if endpoint.is_none() {
-            endpoint.clone_from(&status.url);
+            endpoint.clone_from(&now.status.url);
         }
     }
     let model = TrayModel {
-        paused: status.notifications_paused,
-        ..TrayModel::build(&sessions, &pending)
+        paused: now.status.notifications_paused,
+        ..TrayModel::build(&now.sessions, &now.pending)
     };
     {
         let mut current = shell.model.lock().unwrap_or_else(|p| p.into_inner());
@@ -183,42 +171,15 @@ async fn refresh<R: Runtime>(app: &AppHandle<R>, force: bool) {
 }
 
 /// Keeps the tray in step with the supervisor for as long as the app runs: on the embedded
-/// supervisor's events when there is a `bus`, else by polling.
+/// supervisor's events when there is a `bus`, else by polling (`NeedsWatch`).
 pub fn spawn_tray_loop<R: Runtime>(app: AppHandle<R>, bus: Option<Bus>) {
     tauri::async_runtime::spawn(async move {
+        let mut watch = NeedsWatch::new(bus.as_ref());
         refresh(&app, false).await;
-        let Some(bus) = bus else {
-            let mut tick = tokio::time::interval(POLL);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                refresh(&app, false).await;
-            }
-        };
-        let mut events = bus.subscribe();
-        loop {
-            match tokio::time::timeout(POLL_EMBEDDED, events.recv()).await {
-                Ok(Received::Event(e)) if !shown_in_tray(&e) => continue,
-                Ok(Received::Closed) => return,
-                // A change the tray shows, missed events (resync), or the safety net.
-                Ok(Received::Event(_)) | Ok(Received::Lagged(_)) | Err(_) => {}
-            }
-            tokio::time::sleep(SETTLE).await;
+        while watch.changed().await.is_some() {
             refresh(&app, false).await;
         }
     });
-}
-
-/// Whether an event can change what the tray shows (sessions' states and names, permission
-/// requests, the pause of notifications); resource figures, logs and transcripts cannot.
-fn shown_in_tray(e: &Event) -> bool {
-    matches!(
-        e,
-        Event::SessionUpdate { .. }
-            | Event::SessionRemoved { .. }
-            | Event::PermissionUpdate { .. }
-            | Event::NotifySettingsUpdate { .. }
-    )
 }
 
 /// Opens (or focuses) the pairing window with a fresh offer.

@@ -1,6 +1,9 @@
 //! The app's IPC commands through Tauri's mock runtime (no display, no webview): a real
 //! supervisor and endpoint started in-process as the app starts them (host mode), in private
 //! runtime, data and config directories, with the endpoint on a free port.
+mod common;
+
+use common::private_dirs;
 use paddock_app::host::{start_or_join, HostMode};
 use paddock_app::shell::Shell;
 use paddock_core::local_client::LocalClient;
@@ -35,23 +38,6 @@ fn call(
         },
     )
     .map(|b| b.deserialize::<Value>().expect("JSON"))
-}
-
-/// Private Paddock directories for this test process (each test file is its own process).
-fn private_dirs() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    for d in ["run", "data", "config"] {
-        std::fs::create_dir(dir.path().join(d)).expect("a dir");
-    }
-    std::fs::write(
-        dir.path().join("config/config.toml"),
-        "[tmux]\nenabled = false\n[server]\nport = 0\n",
-    )
-    .expect("config");
-    std::env::set_var("PADDOCK_RUNTIME_DIR", dir.path().join("run"));
-    std::env::set_var("PADDOCK_DATA_DIR", dir.path().join("data"));
-    std::env::set_var("PADDOCK_CONFIG_DIR", dir.path().join("config"));
-    dir
 }
 
 #[test]

@@ -4,29 +4,15 @@
 //! force), and the tray's own item. A real supervisor runs in-process as the app runs it
 //! (host mode) in private directories; the tray's loop runs on Tauri's mock runtime and hears
 //! the supervisor's events.
+mod common;
+
+use common::private_dirs;
 use paddock_app::host::{start_or_join, HostMode};
 use paddock_app::shell::{spawn_tray_loop, Shell};
 use paddock_core::local_client::LocalClient;
 use std::time::{Duration, Instant};
 use tauri::test::mock_builder;
 use tauri::Manager;
-
-/// Private Paddock directories for this test process (each test file is its own process).
-fn private_dirs() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    for d in ["run", "data", "config"] {
-        std::fs::create_dir(dir.path().join(d)).expect("a dir");
-    }
-    std::fs::write(
-        dir.path().join("config/config.toml"),
-        "[tmux]\nenabled = false\n[server]\nport = 0\n",
-    )
-    .expect("config");
-    std::env::set_var("PADDOCK_RUNTIME_DIR", dir.path().join("run"));
-    std::env::set_var("PADDOCK_DATA_DIR", dir.path().join("data"));
-    std::env::set_var("PADDOCK_CONFIG_DIR", dir.path().join("config"));
-    dir
-}
 
 /// Waits (at most 10 s) until `f` holds; fails naming `what`.
 fn wait_until(what: &str, f: impl Fn() -> bool) {

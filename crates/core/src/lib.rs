@@ -31,6 +31,7 @@ pub mod login_env;
 pub mod loglayer;
 pub mod mcp;
 pub mod needs;
+pub mod needs_watch;
 pub mod nested;
 pub mod notify;
 pub mod paths;
