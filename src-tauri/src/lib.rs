@@ -42,7 +42,9 @@ fn init_logging() {
 /// Runs the app until Quit.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    // The commit this app was built from, for its supervisor's status (see build.rs).
+    // The commit this app was built from, for its supervisor's status (see build.rs). Only
+    // the desktop app runs a supervisor (paddock-core is a desktop dependency).
+    #[cfg(desktop)]
     paddock_core::upgrade::record_commit(env!("BUILD_GIT_COMMIT"));
     init_logging();
     let builder = tauri::Builder::default();
