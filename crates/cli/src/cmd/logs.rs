@@ -342,7 +342,9 @@ impl Write for Sink {
 
 /// Into a pipe, asks for a pipe as large as one write (1 MiB, the default limit for
 /// anyone), so a write of the buffer is one copy and one wakeup of the reader rather than
-/// sixteen of the default 64 KiB. Nothing changes if the pipe cannot grow.
+/// sixteen of the default 64 KiB. Nothing changes if the pipe cannot grow. Linux only:
+/// other systems size their pipes themselves.
+#[cfg(target_os = "linux")]
 fn widen_pipe(file: &std::fs::File) {
     use nix::fcntl::{fcntl, FcntlArg};
     use std::os::fd::AsRawFd;
@@ -353,6 +355,9 @@ fn widen_pipe(file: &std::fs::File) {
         let _ = fcntl(fd, FcntlArg::F_SETPIPE_SZ(OUT_BUFFER as nix::libc::c_int));
     }
 }
+
+#[cfg(not(target_os = "linux"))]
+fn widen_pipe(_file: &std::fs::File) {}
 
 fn warn_lost(from: u64, to: u64) {
     eprintln!(
