@@ -150,6 +150,10 @@ const FOREIGN_VARS: &[&str] = &[
     "all_proxy",
     "TMUX",
     "TMUX_PANE",
+    // A CI runner sets these; Gemini CLI then runs headless (no input box, exit 42 with no
+    // prompt) whatever its terminal, and other CLIs quietly change behaviour too.
+    "CI",
+    "GITHUB_ACTIONS",
 ];
 
 fn write(path: &Path, text: &str) -> std::io::Result<()> {
