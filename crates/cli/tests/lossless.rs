@@ -213,6 +213,79 @@ async fn a_follower_that_stops_reading_is_demoted_after_its_limit_and_told() {
     assert!(kept > 0, "what came before the gap is intact");
 }
 
+/// A held follower gets its output in batches; what a quiet agent printed last must not
+/// wait for a batch to fill, and batches must arrive in order, each starting where the last
+/// ended, whatever their size.
+#[tokio::test]
+async fn a_held_follower_gets_a_quiet_agents_last_line_at_once_and_every_byte_in_order() {
+    let env = Env::new();
+    let id = env.run(
+        &["--ring", "1M"],
+        &[
+            "sh",
+            "-c",
+            "read x; echo first; read y; seq 1 600000; read z",
+        ],
+    );
+    let mut hello = Hello::new(Mode::ReadOnly);
+    hello.start = Start::End;
+    hello.backpressure = Some(Backpressure {
+        stall_ms: Backpressure::DEFAULT_STALL_MS,
+    });
+    let mut held = env.connect(&id, hello).await;
+    let mut next = held.welcome.stream.offset;
+    let mut got = Vec::new();
+    let mut frames = 0usize;
+    wait_attached(&env, &id, 1).await;
+    start_flood(&env, &id).await;
+
+    // One short line, then the agent waits for input: it arrives without more output.
+    let first = b"\r\nfirst\r\n";
+    let deadline = tokio::time::Instant::now() + T;
+    while got.len() < first.len() {
+        let ev = tokio::time::timeout_at(deadline, held.next_event())
+            .await
+            .expect("the quiet agent's line within the limit")
+            .expect("event")
+            .expect("open");
+        if let Event::Output { offset, data } = ev {
+            assert_eq!(offset, next, "output out of order");
+            next += data.len() as u64;
+            got.extend_from_slice(&data);
+        }
+    }
+    assert_eq!(got, first);
+
+    // Then a flood: every byte, each frame where the previous one ended.
+    start_flood(&env, &id).await;
+    let mut want = first.to_vec();
+    want.extend_from_slice(&flood_bytes());
+    while got.len() < want.len() {
+        let ev = tokio::time::timeout_at(deadline, held.next_event())
+            .await
+            .expect("the whole flood within the limit")
+            .expect("event")
+            .expect("open");
+        match ev {
+            Event::Output { offset, data } => {
+                assert_eq!(offset, next, "output out of order after {frames} frames");
+                next += data.len() as u64;
+                got.extend_from_slice(&data);
+                frames += 1;
+            }
+            Event::Notification(
+                n @ (Notification::Lagged { .. } | Notification::Demoted { .. }),
+            ) => {
+                panic!("a held follower that keeps reading lost output: {n:?}")
+            }
+            _ => {}
+        }
+    }
+    if let Some(at) = first_difference(&got, &want) {
+        panic!("the followed bytes differ from byte {at} on ({frames} frames)");
+    }
+}
+
 #[tokio::test]
 async fn fifty_clients_with_one_stalled_the_rest_get_every_byte_and_the_stalled_one_is_resynced() {
     const HELD: usize = 49;

@@ -25,6 +25,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::UnixStream;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::Instant;
 use tracing::Instrument;
 
 /// A client must say hello within this time.
@@ -38,6 +39,14 @@ const OUTPUT_CHUNK: usize = 64 * 1024;
 /// the holder fewer writes, reads and wakeups. Only such clients, which are few, get them:
 /// each client's frame buffer grows to its largest frame.
 const HELD_CHUNK: usize = 256 * 1024;
+/// A client the agent waits for is sent its output once this much has gathered (or
+/// [`HELD_LINGER`] after the first unsent byte): in a flood the PTY gives a few KiB per
+/// read, and a frame per read would wake the follower, and the reader behind it, once per
+/// few KiB. Far below the ring, so the agent never waits for the batching itself.
+const HELD_BATCH: u64 = 64 * 1024;
+/// How long a held client's first unsent byte may wait for more to gather: short enough
+/// that a person watching `paddock logs --follow` sees no delay.
+const HELD_LINGER: Duration = Duration::from_millis(2);
 /// Control messages queued for one client.
 const CONTROL_QUEUE: usize = 64;
 
@@ -179,6 +188,7 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             Output {
                 lossless: hello.lossless || hello.backpressure.is_some(),
                 hold,
+                batch: HELD_BATCH.min(shared.spec.ring_bytes as u64 / 4).max(1),
             },
         )
         .in_current_span(),
@@ -602,6 +612,34 @@ struct Output {
     lossless: bool,
     /// The agent waits for this client (until it is demoted).
     hold: Option<Hold>,
+    /// A held client's batch: [`HELD_BATCH`], or a quarter of a smaller ring.
+    batch: u64,
+}
+
+impl Output {
+    /// Whether to send the output from `cursor` to the ring's `end` now. A client the
+    /// agent does not wait for gets every change at once (a person at a screen); a held
+    /// one gets it in batches (`batch`), or [`HELD_LINGER`] after the first unsent
+    /// byte (`linger`, set here, is that moment), or at once when it has been demoted.
+    fn send_now(&self, end: u64, cursor: u64, linger: &mut Option<Instant>) -> bool {
+        let Some(hold) = &self.hold else {
+            return true;
+        };
+        if end < cursor {
+            // Past the end (never in practice): `drain` puts the cursor back.
+            return true;
+        }
+        let backlog = end - cursor;
+        let due = linger.is_some_and(|at| at <= Instant::now());
+        if backlog >= self.batch || due || hold.demoted() {
+            *linger = None;
+            return true;
+        }
+        if backlog > 0 && linger.is_none() {
+            *linger = Some(Instant::now() + HELD_LINGER);
+        }
+        false
+    }
 }
 
 /// Writes control messages, notifications and this client's output, in stream order.
@@ -615,15 +653,19 @@ async fn write_loop(
 ) {
     let mut end = shared.end_tx.subscribe();
     let mut buf = Vec::with_capacity(OUTPUT_CHUNK + 64);
+    // When a held client's output is sent although less than a batch has gathered.
+    let mut linger: Option<Instant> = None;
     loop {
         if let Some(c) = cursor.as_mut() {
-            if drain(&shared, &mut wr, c, &mut buf, &mut output, &mut ctl)
-                .await
-                .is_err()
+            if output.send_now(*end.borrow_and_update(), *c, &mut linger)
+                && drain(&shared, &mut wr, c, &mut buf, &mut output, &mut ctl)
+                    .await
+                    .is_err()
             {
                 return;
             }
         }
+        let far = Instant::now() + Duration::from_secs(86400);
         let msg = tokio::select! {
             biased;
             m = ctl.recv() => match m {
@@ -640,6 +682,10 @@ async fn write_loop(
                 if changed.is_err() {
                     return;
                 }
+                continue;
+            }
+            () = tokio::time::sleep_until(linger.unwrap_or(far)), if linger.is_some() => {
+                linger = Some(Instant::now());
                 continue;
             }
         };

@@ -179,6 +179,11 @@ impl Hold {
         self.holds.moved.notify_one();
     }
 
+    /// Whether the agent stopped waiting for this client (and it has not been told yet).
+    pub fn demoted(&self) -> bool {
+        lock(&self.demoted).is_some()
+    }
+
     /// Why the agent stopped waiting for this client, once.
     pub fn take_demotion(&self) -> Option<String> {
         lock(&self.demoted).take()
