@@ -341,6 +341,39 @@ async fn fifty_clients_with_one_stalled_the_rest_get_every_byte_and_the_stalled_
     assert!(to > from);
 }
 
+/// An ordinary client that reads nothing is never waited for: the agent prints its whole
+/// flood and exits while that client has not taken a byte, and the client is then resynced.
+#[tokio::test]
+async fn an_ordinary_client_that_reads_nothing_does_not_hold_the_agent_back() {
+    let env = Env::new();
+    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let mut stalled = env.connect(&id, Hello::new(Mode::ReadOnly)).await;
+    wait_attached(&env, &id, 1).await;
+    start_flood(&env, &id).await;
+    wait_until_async(
+        "the agent to finish beside a client reading nothing",
+        T,
+        || async { info(&env, &id).await.state == SessionState::Exited },
+    )
+    .await;
+    assert_eq!(info(&env, &id).await.output_end, flood_bytes().len() as u64);
+    let mut lagged = false;
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let ev = tokio::time::timeout_at(deadline, stalled.next_event())
+            .await
+            .expect("the stalled client's events in time")
+            .expect("event")
+            .expect("open");
+        match ev {
+            Event::Notification(Notification::Lagged { .. }) => lagged = true,
+            Event::Notification(Notification::Exited { .. }) => break,
+            _ => {}
+        }
+    }
+    assert!(lagged, "the client that fell behind was not told");
+}
+
 /// The resident memory of `pid`, in KiB.
 fn vm_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
