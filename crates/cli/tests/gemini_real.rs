@@ -2,7 +2,8 @@
 //! `scripts/install-agents.sh`) driven offline against `paddock-fakeapi`'s Gemini API in a
 //! `paddock run` session: it answers a prompt (working, then waiting_input) and asks before a
 //! shell command (waiting_permission, the box on its screen), its hooks (in its settings.json,
-//! calling `paddock hook --agent gemini` as an owner's would) giving the session's state. These tests fail (they
+//! calling `paddock hook --agent gemini` as an owner's would) giving the session's state; the
+//! request is in `paddock approvals`, and `paddock approve` / `deny` answer its box. These tests fail (they
 //! never skip) when the CLI is not installed; the message says how to install it.
 
 mod common;
@@ -106,6 +107,10 @@ impl Gemini {
             .into_iter()
             .find(|r| r["id"] == self.id.as_str())
             .unwrap_or(Value::Null)
+    }
+
+    fn approvals(&self) -> Vec<Value> {
+        serde_json::from_str(&self.env.ok(&["approvals", "--json"])).expect("approvals JSON")
     }
 
     fn wait_state(&self, state: &str) -> Value {
@@ -232,6 +237,101 @@ fn gemini_through_paddock_waits_for_permission_from_its_hooks_with_the_box_on_it
         "{notes:#?}"
     );
 }
+
+// --- begin: approve / deny through Paddock (issue 15, item 4) ---
+/// A session asking to run `command` (the fake's script for "please make a file"), then
+/// answering `after` once the command's result comes back. Returns it with the request.
+fn asking(command: &str, after: &str) -> (FakeApi, Gemini, Value) {
+    let fake = FakeApi::start(
+        script()
+            .then(
+                Reply::text("I will make the file.")
+                    .with_tool_use(
+                        "run_shell_command",
+                        json!({"command": command, "description": "Make made.txt"}),
+                    )
+                    .when(When::UserSays("please make a file".into())),
+            )
+            .then(Reply::text(after).when(When::ToolResult)),
+    )
+    .expect("fake API");
+    let g = Gemini::start(&fake);
+    g.submit("please make a file");
+    let mut row = Value::Null;
+    wait_until("the permission request in the session's state", T, || {
+        row = g.row();
+        row["state"] == "waiting_permission" && row["permission"]["input"]["command"] == command
+    });
+    assert_eq!(row["tool"], "run_shell_command", "{row}");
+    assert!(sources(&row).iter().any(|s| s == "hooks"), "{row}");
+    let pending = g.approvals();
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    assert_eq!(pending[0]["session"], g.id.as_str());
+    assert_eq!(pending[0]["input"]["command"], command);
+    let request = pending[0].clone();
+    (fake, g, request)
+}
+
+#[test]
+fn gemini_approved_through_paddock_runs_the_command_and_the_model_gets_its_output() {
+    let command = "echo approved-in-gemini > made.txt && cat made.txt";
+    let (fake, g, request) = asking(command, "The file is made.");
+    let made = g.sandbox.project().join("made.txt");
+    assert!(!made.exists(), "the command ran before anyone allowed it");
+    let id = request["id"].as_str().expect("request id");
+    let out = g.env.ok(&["approve", id]);
+    assert!(out.contains("allowed"), "{out}");
+    wait_until("made.txt written by Gemini's shell tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-gemini\n")
+    });
+    let result = fake.wait_for("the command's functionResponse", T, |r| {
+        r.is_turn() && !r.tool_results().is_empty()
+    });
+    let results = result.tool_results();
+    assert!(
+        results[0].text.contains("approved-in-gemini"),
+        "the model did not get the command's output: {results:?}"
+    );
+    wait_screen(&g.env, &g.id, "the answer after the command", |s| {
+        s.contains("The file is made.")
+    });
+    let row = g.wait_state("waiting_input");
+    assert!(row["permission"].is_null(), "{row}");
+    assert!(g.approvals().is_empty(), "nothing left to answer");
+    // A late answer is refused and says who answered first.
+    let late = g.env.paddock(&["deny", id]);
+    assert!(!late.status.success());
+    let err = String::from_utf8_lossy(&late.stderr);
+    assert!(err.contains("already allowed by cli"), "{err}");
+}
+
+#[test]
+fn gemini_denied_through_paddock_does_not_run_the_command_and_says_so() {
+    let command = "echo must-not-run > made.txt";
+    let (fake, g, request) = asking(command, "It ran anyway.");
+    let id = request["id"].as_str().expect("request id");
+    let out = g.env.ok(&["deny", id]);
+    assert!(out.contains("denied"), "{out}");
+    let row = g.wait_state("waiting_input");
+    assert!(row["permission"].is_null(), "{row}");
+    let shown = wait_screen(
+        &g.env,
+        &g.id,
+        "Gemini saying the command was cancelled",
+        |s| !s.contains("Allow execution of") && s.to_lowercase().contains("cancel"),
+    );
+    assert!(!shown.contains("It ran anyway."), "{shown}");
+    assert!(
+        !g.sandbox.project().join("made.txt").exists(),
+        "the denied command ran"
+    );
+    assert!(
+        fake.requests().iter().all(|r| r.tool_results().is_empty()),
+        "the denied command's output reached the model"
+    );
+    assert!(g.approvals().is_empty(), "nothing left to answer");
+}
+// --- end: approve / deny through Paddock ---
 
 #[test]
 fn gemini_version_is_the_pinned_version() {

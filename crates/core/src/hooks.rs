@@ -60,9 +60,46 @@ pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
             None
         }
         crate::agents::HookEvent::Permission(ask) => permission(handle, session, ask).await,
+        // --- begin: Gemini CLI (issue 15, item 4) ---
+        crate::agents::HookEvent::TypedPermission(ask) => {
+            typed_permission(handle, &session, ask);
+            None
+        }
+        // --- end: Gemini CLI ---
         crate::agents::HookEvent::Ignored => None,
     }
 }
+
+// --- begin: Gemini CLI (issue 15, item 4) ---
+/// Opens a permission request that a hook announced but cannot answer (Gemini CLI's
+/// `ToolPermission` notification, sent just before its confirmation box is drawn): the
+/// session waits for permission, and `control::decide` types the answer into the box. The
+/// hook returns at once (the agent awaits it before drawing the box). One answered in the
+/// terminal is withdrawn when the box leaves the screen (`holders::read_screen`) or the next
+/// hook comes.
+fn typed_permission(handle: &Handle, session: &SessionId, ask: crate::agents::PermissionAsk) {
+    let permissions = handle.permissions();
+    if let Some(old) = permissions
+        .pending_for(session)
+        .filter(|p| !handle.mcp_asks().holds(&p.id))
+    {
+        permissions.withdraw(&old.id, "the agent asked for another tool");
+    }
+    let (request, _) = permissions.open(NewRequest {
+        session: session.clone(),
+        agent_session: ask.agent_session,
+        tool: ask.tool,
+        input: ask.input,
+        suggestions: ask.suggestions,
+        channel: AnswerChannel::Terminal,
+        timeout: handle.config().agents.permission_timeout,
+    });
+    handle.registry().observe(session, |m, now| {
+        m.hook(HookSignal::Waiting { permission: true }, now);
+        m.permission(Some(request));
+    });
+}
+// --- end: Gemini CLI ---
 
 /// Follows the transcript a hook names (Claude Code gives its path; Codex its thread id).
 fn follow_transcript(
