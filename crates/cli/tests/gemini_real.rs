@@ -298,6 +298,14 @@ fn gemini_approved_through_paddock_runs_the_command_and_the_model_gets_its_outpu
     let row = g.wait_state("waiting_input");
     assert!(row["permission"].is_null(), "{row}");
     assert!(g.approvals().is_empty(), "nothing left to answer");
+    std::process::Command::new("cp")
+        .args([
+            "-r",
+            &g.sandbox.home().join(".gemini").display().to_string(),
+            "/tmp/gemini2-sample",
+        ])
+        .status()
+        .ok();
     // A late answer is refused and says who answered first.
     let late = g.env.paddock(&["deny", id]);
     assert!(!late.status.success());
