@@ -105,17 +105,15 @@ impl GeminiConversation {
         match str_of(m, "type").unwrap_or("") {
             "user" => self.user(conv, id, m, ts),
             "gemini" => self.gemini(conv, id, m, ts),
-            "error" => {
-                if !self.seen.contains_key(id) {
-                    self.seen.insert(id.to_owned(), Seen::default());
-                    conv.push(
-                        Item::ApiError {
-                            status: None,
-                            message: keep(&text_of(m.get("content"))),
-                        },
-                        ts,
-                    );
-                }
+            "error" if !self.seen.contains_key(id) => {
+                self.seen.insert(id.to_owned(), Seen::default());
+                conv.push(
+                    Item::ApiError {
+                        status: None,
+                        message: keep(&text_of(m.get("content"))),
+                    },
+                    ts,
+                );
             }
             "info" | "warning" => {
                 let text = text_of(m.get("content"));
