@@ -33,6 +33,16 @@ impl Adapter for Gemini {
     }
 }
 
+/// Gemini CLI's own folder as its environment says: `$GEMINI_CLI_HOME/.gemini` (that
+/// variable stands for the home holding `.gemini`) or `~/.gemini`. Its chat files are under
+/// `tmp/<project>/chats/`.
+pub fn gemini_home() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    var("GEMINI_CLI_HOME")
+        .or_else(|| var("HOME"))
+        .map(|h| PathBuf::from(h).join(".gemini"))
+}
+
 /// Parses a Gemini CLI hook payload.
 pub fn parse_hook(payload: &[u8]) -> Result<HookPayload, AgentError> {
     let raw: Value = serde_json::from_slice(payload).map_err(|e| AgentError::BadHookPayload {

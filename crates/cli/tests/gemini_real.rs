@@ -3,10 +3,13 @@
 //! `paddock run` session: it answers a prompt (working, then waiting_input) and asks before a
 //! shell command (waiting_permission, the box on its screen), its hooks (in its settings.json,
 //! calling `paddock hook --agent gemini` as an owner's would) giving the session's state; the
-//! request is in `paddock approvals`, and `paddock approve` / `deny` answer its box. These tests fail (they
+//! request is in `paddock approvals`, and `paddock approve` / `deny` answer its box; its
+//! conversation is read from the chat file it writes. These tests fail (they
 //! never skip) when the CLI is not installed; the message says how to install it.
 
 mod common;
+#[path = "common/web.rs"]
+mod web;
 
 use common::*;
 use paddock_fakeapi::agents::{self, GeminiSandbox};
@@ -193,6 +196,37 @@ fn gemini_through_paddock_answers_a_prompt_working_then_waiting_input_from_its_h
     });
     let waiting = g.wait_state("waiting_input");
     assert!(sources(&waiting).iter().any(|s| s == "hooks"), "{waiting}");
+    // The conversation, read from the chat file Gemini CLI wrote (its hooks name it), as
+    // the UI gets it over REST: the prompt and the answer.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let page = rt.block_on(async {
+        let web = web::Web::of(&g.env);
+        let token = web.token(&g.env, "viewer").await;
+        let url = format!("/api/v1/sessions/{}/conversation", g.id);
+        let mut page = Value::Null;
+        let deadline = std::time::Instant::now() + T;
+        while std::time::Instant::now() < deadline {
+            let r = web.call("GET", &url, Some(&token), None).await;
+            if r.status == 200 && r.body["turns"][0]["items"][0]["text"].is_string() {
+                page = r.body;
+                break;
+            }
+            page = r.body;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        page
+    });
+    assert_eq!(page["agent"], "gemini", "{page}");
+    let turns = page["turns"].as_array().expect("turns");
+    assert_eq!(turns.len(), 1, "{page:#}");
+    assert_eq!(turns[0]["prompt"], "say hello");
+    let items = turns[0]["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{page:#}");
+    assert_eq!(items[0]["kind"], "text");
+    assert_eq!(
+        items[0]["text"], "Hello from the fake Gemini API.",
+        "{page:#}"
+    );
     // 0.61.0's AfterAgent `prompt_response` was seen to repeat the last streamed piece
     // ("... fake Gemini API. Gemini API."), though the screen shows the text once.
     let after = g.sandbox.hooks_of("AfterAgent");

@@ -101,7 +101,8 @@ fn typed_permission(handle: &Handle, session: &SessionId, ask: crate::agents::Pe
 }
 // --- end: Gemini CLI ---
 
-/// Follows the transcript a hook names (Claude Code gives its path; Codex its thread id).
+/// Follows the transcript a hook names (Claude Code and Gemini CLI give its path; Codex its
+/// thread id).
 fn follow_transcript(
     handle: &Handle,
     session: &SessionId,
@@ -113,20 +114,13 @@ fn follow_transcript(
         return;
     };
     let kind = paddock_agents::AgentKind::from_name(agent);
-    // --- begin: Gemini CLI (issue 15, item 4) ---
-    // Gemini CLI's chat files (`~/.gemini/tmp/<project>/chats/*.jsonl`) are not read yet:
-    // its hooks give the state, its screen the prompts.
-    if kind == paddock_agents::AgentKind::Gemini {
-        return;
-    }
-    // --- end: Gemini CLI ---
     let path = match (&kind, &p.transcript_path, &p.session_id) {
         (_, Some(path), _) => {
             let roots = crate::transcripts::agent_roots(&kind, call.agent_home.as_deref());
             match crate::transcripts::under_roots(path, &roots) {
                 Some(path) => Some(path),
                 None => {
-                    tracing::warn!(%session, path = %path.display(), "a hook named a transcript outside the agents' own folders (~/.claude/projects, ~/.codex/sessions); it is not followed or served");
+                    tracing::warn!(%session, path = %path.display(), "a hook named a transcript outside the agents' own folders (~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp); it is not followed or served");
                     None
                 }
             }
