@@ -274,21 +274,23 @@ fn gemini_through_paddock_waits_for_permission_from_its_hooks_with_the_box_on_it
 
 // --- begin: approve / deny through Paddock (issue 15, item 4) ---
 /// A session asking to run `command` (the fake's script for "please make a file"), then
-/// answering `after` once the command's result comes back. Returns it with the request.
-fn asking(command: &str, after: &str) -> (FakeApi, Gemini, Value) {
-    let fake = FakeApi::start(
-        script()
-            .then(
-                Reply::text("I will make the file.")
-                    .with_tool_use(
-                        "run_shell_command",
-                        json!({"command": command, "description": "Make made.txt"}),
-                    )
-                    .when(When::UserSays("please make a file".into())),
-            )
-            .then(Reply::text(after).when(When::ToolResult)),
-    )
-    .expect("fake API");
+/// answering `after` once the command's result comes back (and the `more` replies).
+/// Returns it with the request.
+fn asking(command: &str, after: &str, more: Vec<Reply>) -> (FakeApi, Gemini, Value) {
+    let mut script = script()
+        .then(
+            Reply::text("I will make the file.")
+                .with_tool_use(
+                    "run_shell_command",
+                    json!({"command": command, "description": "Make made.txt"}),
+                )
+                .when(When::UserSays("please make a file".into())),
+        )
+        .then(Reply::text(after).when(When::ToolResult));
+    for reply in more {
+        script = script.then(reply);
+    }
+    let fake = FakeApi::start(script).expect("fake API");
     let g = Gemini::start(&fake);
     g.submit("please make a file");
     let mut row = Value::Null;
@@ -309,7 +311,7 @@ fn asking(command: &str, after: &str) -> (FakeApi, Gemini, Value) {
 #[test]
 fn gemini_approved_through_paddock_runs_the_command_and_the_model_gets_its_output() {
     let command = "echo approved-in-gemini > made.txt && cat made.txt";
-    let (fake, g, request) = asking(command, "The file is made.");
+    let (fake, g, request) = asking(command, "The file is made.", Vec::new());
     let made = g.sandbox.project().join("made.txt");
     assert!(!made.exists(), "the command ran before anyone allowed it");
     let id = request["id"].as_str().expect("request id");
@@ -350,7 +352,7 @@ fn gemini_approved_through_paddock_runs_the_command_and_the_model_gets_its_outpu
 #[test]
 fn gemini_denied_through_paddock_does_not_run_the_command_and_says_so() {
     let command = "echo must-not-run > made.txt";
-    let (fake, g, request) = asking(command, "It ran anyway.");
+    let (fake, g, request) = asking(command, "It ran anyway.", Vec::new());
     let id = request["id"].as_str().expect("request id");
     let out = g.env.ok(&["deny", id]);
     assert!(out.contains("denied"), "{out}");
@@ -372,6 +374,29 @@ fn gemini_denied_through_paddock_does_not_run_the_command_and_says_so() {
         "the denied command's output reached the model"
     );
     assert!(g.approvals().is_empty(), "nothing left to answer");
+}
+#[test]
+fn gemini_denied_with_a_message_through_paddock_gets_the_message_as_its_next_prompt() {
+    let command = "echo must-not-run > made.txt";
+    let why = "not in this folder, use /tmp";
+    let (fake, g, request) = asking(
+        command,
+        "It ran anyway.",
+        vec![Reply::text("Creating it in /tmp then.").when(When::UserSays("use /tmp".into()))],
+    );
+    let id = request["id"].as_str().expect("request id");
+    g.env.ok(&["deny", id, "--message", why]);
+    fake.wait_for("the message as the next prompt", T, |r| {
+        r.is_turn() && r.prompt() == why
+    });
+    wait_screen(&g.env, &g.id, "the answer to the message", |s| {
+        s.contains("Creating it in /tmp then.")
+    });
+    g.wait_state("waiting_input");
+    assert!(
+        !g.sandbox.project().join("made.txt").exists(),
+        "the denied command ran"
+    );
 }
 // --- end: approve / deny through Paddock ---
 
