@@ -6,7 +6,8 @@
 //!   (Aider, any other program) refuse with `NoHooks`;
 //! * `paddock hook`'s path: the input read as UTF-8 text and parsed as JSON (`paddock hook`
 //!   forwards that value to the supervisor), then the supervisor's reading of it,
-//!   [`paddock_core::agents::hook_event`], for a `claude` and a `codex` hook.
+//!   [`paddock_core::agents::hook_event`], for a `claude`, a `codex` and a `gemini` hook
+//!   (Gemini's `ToolPermission` notification read as a permission answered by keys).
 //!
 //! Properties: nothing panics; a parsed payload came from a JSON object, and it is that
 //! object (`raw`), with the event name the agent gave; every JSON object parses (hook parsing
@@ -84,7 +85,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
         return;
     };
-    for agent in ["claude", "codex"] {
+    for agent in ["claude", "codex", "gemini"] {
         let (reading, payload) = hook_event(agent, &value);
         match &payload {
             Some(p) => check(&AgentKind::from_name(agent), p, &value),
@@ -100,6 +101,15 @@ fuzz_target!(|data: &[u8]| {
                 }
                 other => panic!("a permission request read from a {other:?} event"),
             }
+        }
+        if let Reading::TypedPermission(ask) = &reading {
+            assert_eq!(agent, "gemini", "only Gemini's hooks announce typed permissions");
+            assert_eq!(
+                value.get("notification_type").and_then(Value::as_str),
+                Some("ToolPermission"),
+                "a typed permission read from another event"
+            );
+            assert!(!ask.tool.is_empty(), "a typed permission names no tool");
         }
     }
 });

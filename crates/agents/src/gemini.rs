@@ -33,6 +33,16 @@ impl Adapter for Gemini {
     }
 }
 
+/// Gemini CLI's own folder as its environment says: `$GEMINI_CLI_HOME/.gemini` (that
+/// variable stands for the home holding `.gemini`) or `~/.gemini`. Its chat files are under
+/// `tmp/<project>/chats/`.
+pub fn gemini_home() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    var("GEMINI_CLI_HOME")
+        .or_else(|| var("HOME"))
+        .map(|h| PathBuf::from(h).join(".gemini"))
+}
+
 /// Parses a Gemini CLI hook payload.
 pub fn parse_hook(payload: &[u8]) -> Result<HookPayload, AgentError> {
     let raw: Value = serde_json::from_slice(payload).map_err(|e| AgentError::BadHookPayload {
@@ -97,6 +107,60 @@ pub fn parse_hook(payload: &[u8]) -> Result<HookPayload, AgentError> {
         event,
         raw,
     })
+}
+
+/// What a `ToolPermission` notification asks: the tool and what it would do. Gemini CLI sends
+/// it (awaiting the hook) just before it draws its confirmation box; no hook can answer the
+/// box, so Paddock answers it with the box's keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolPermission {
+    /// Gemini's tool (`run_shell_command` for a shell command; `edit`, `web_fetch` or the
+    /// MCP tool's name otherwise).
+    pub tool: String,
+    /// The request's subject under the keys Paddock's lists read (`command`, `file_path`,
+    /// `url`), plus the box's title.
+    pub input: Value,
+}
+
+/// The permission a hook payload asks for, if it is a `ToolPermission` notification. Its
+/// `details` are Gemini's confirmation details (`type`: `exec`, `edit`, `mcp`, `info`); an
+/// unknown type still asks, named by its title.
+pub fn tool_permission(p: &HookPayload) -> Option<ToolPermission> {
+    let raw = &p.raw;
+    if raw.get("notification_type").and_then(Value::as_str) != Some("ToolPermission") {
+        return None;
+    }
+    let details = raw.get("details").cloned().unwrap_or(Value::Null);
+    let d = |k: &str| details.get(k).and_then(Value::as_str);
+    let title = d("title").unwrap_or("a tool");
+    let (tool, mut input) = match d("type") {
+        Some("exec") => (
+            "run_shell_command".to_owned(),
+            serde_json::json!({ "command": d("command"), "root_command": d("rootCommand") }),
+        ),
+        Some("edit") => (
+            "edit".to_owned(),
+            serde_json::json!({ "file_path": d("filePath").or(d("fileName")), "diff": d("fileDiff") }),
+        ),
+        Some("mcp") => (
+            d("toolName").unwrap_or("mcp").to_owned(),
+            serde_json::json!({ "server": d("serverName"), "detail": d("toolDisplayName") }),
+        ),
+        Some("info") => (
+            "web_fetch".to_owned(),
+            serde_json::json!({
+                "url": details.get("urls").and_then(|u| u.get(0)).and_then(Value::as_str),
+                "urls": details.get("urls"),
+                "detail": d("prompt"),
+            }),
+        ),
+        _ => (
+            title.to_owned(),
+            serde_json::json!({ "detail": raw.get("message").and_then(Value::as_str) }),
+        ),
+    };
+    input["title"] = title.into();
+    Some(ToolPermission { tool, input })
 }
 
 /// A row without the side borders of Gemini's boxes.
@@ -203,6 +267,40 @@ mod tests {
         );
         let p = parse_hook(br#"{"hook_event_name":"BeforeModel"}"#).expect("parse");
         assert_eq!(p.event, HookEvent::Unknown);
+    }
+
+    #[test]
+    fn a_tool_permission_notification_names_the_tool_and_its_command() {
+        let hooks: Vec<Value> =
+            serde_json::from_str(include_str!("../tests/data/gemini-hooks-0.61.0.json"))
+                .expect("the recorded hooks");
+        let asks: Vec<ToolPermission> = hooks
+            .iter()
+            .map(|h| parse_hook(h.to_string().as_bytes()).expect("parse"))
+            .filter_map(|p| tool_permission(&p))
+            .collect();
+        assert_eq!(asks.len(), 1, "one ToolPermission in the recorded turn");
+        assert_eq!(asks[0].tool, "run_shell_command");
+        assert_eq!(asks[0].input["command"], "echo hi > made.txt");
+        assert_eq!(asks[0].input["title"], "Confirm Shell Command");
+        let edit = parse_hook(
+            br#"{"hook_event_name":"Notification","notification_type":"ToolPermission","details":{"type":"edit","title":"Confirm Edit","filePath":"/w/a.txt","fileDiff":"+x"}}"#,
+        )
+        .expect("parse");
+        let edit = tool_permission(&edit).expect("an edit asks");
+        assert_eq!(
+            (edit.tool.as_str(), &edit.input["file_path"]),
+            ("edit", &Value::from("/w/a.txt"))
+        );
+        let odd = parse_hook(
+            br#"{"hook_event_name":"Notification","notification_type":"ToolPermission","message":"Tool requires confirmation","details":"??"}"#,
+        )
+        .expect("parse");
+        assert_eq!(tool_permission(&odd).map(|a| a.tool), Some("a tool".into()));
+        let other =
+            parse_hook(br#"{"hook_event_name":"Notification","notification_type":"Other"}"#)
+                .expect("parse");
+        assert_eq!(tool_permission(&other), None);
     }
 
     #[test]

@@ -2,10 +2,14 @@
 //! `scripts/install-agents.sh`) driven offline against `paddock-fakeapi`'s Gemini API in a
 //! `paddock run` session: it answers a prompt (working, then waiting_input) and asks before a
 //! shell command (waiting_permission, the box on its screen), its hooks (in its settings.json,
-//! calling `paddock hook --agent gemini` as an owner's would) giving the session's state. These tests fail (they
+//! calling `paddock hook --agent gemini` as an owner's would) giving the session's state; the
+//! request is in `paddock approvals`, and `paddock approve` / `deny` answer its box; its
+//! conversation is read from the chat file it writes. These tests fail (they
 //! never skip) when the CLI is not installed; the message says how to install it.
 
 mod common;
+#[path = "common/web.rs"]
+mod web;
 
 use common::*;
 use paddock_fakeapi::agents::{self, GeminiSandbox};
@@ -108,6 +112,10 @@ impl Gemini {
             .unwrap_or(Value::Null)
     }
 
+    fn approvals(&self) -> Vec<Value> {
+        serde_json::from_str(&self.env.ok(&["approvals", "--json"])).expect("approvals JSON")
+    }
+
     fn wait_state(&self, state: &str) -> Value {
         let mut row = Value::Null;
         wait_until(&format!("the session to be {state}"), T, || {
@@ -188,6 +196,37 @@ fn gemini_through_paddock_answers_a_prompt_working_then_waiting_input_from_its_h
     });
     let waiting = g.wait_state("waiting_input");
     assert!(sources(&waiting).iter().any(|s| s == "hooks"), "{waiting}");
+    // The conversation, read from the chat file Gemini CLI wrote (its hooks name it), as
+    // the UI gets it over REST: the prompt and the answer.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let page = rt.block_on(async {
+        let web = web::Web::of(&g.env);
+        let token = web.token(&g.env, "viewer").await;
+        let url = format!("/api/v1/sessions/{}/conversation", g.id);
+        let mut page = Value::Null;
+        let deadline = std::time::Instant::now() + T;
+        while std::time::Instant::now() < deadline {
+            let r = web.call("GET", &url, Some(&token), None).await;
+            if r.status == 200 && r.body["turns"][0]["items"][0]["text"].is_string() {
+                page = r.body;
+                break;
+            }
+            page = r.body;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        page
+    });
+    assert_eq!(page["agent"], "gemini", "{page}");
+    let turns = page["turns"].as_array().expect("turns");
+    assert_eq!(turns.len(), 1, "{page:#}");
+    assert_eq!(turns[0]["prompt"], "say hello");
+    let items = turns[0]["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{page:#}");
+    assert_eq!(items[0]["kind"], "text");
+    assert_eq!(
+        items[0]["text"], "Hello from the fake Gemini API.",
+        "{page:#}"
+    );
     // 0.61.0's AfterAgent `prompt_response` was seen to repeat the last streamed piece
     // ("... fake Gemini API. Gemini API."), though the screen shows the text once.
     let after = g.sandbox.hooks_of("AfterAgent");
@@ -232,6 +271,134 @@ fn gemini_through_paddock_waits_for_permission_from_its_hooks_with_the_box_on_it
         "{notes:#?}"
     );
 }
+
+// --- begin: approve / deny through Paddock (issue 15, item 4) ---
+/// A session asking to run `command` (the fake's script for "please make a file"), then
+/// answering `after` once the command's result comes back (and the `more` replies).
+/// Returns it with the request.
+fn asking(command: &str, after: &str, more: Vec<Reply>) -> (FakeApi, Gemini, Value) {
+    let mut script = script()
+        .then(
+            Reply::text("I will make the file.")
+                .with_tool_use(
+                    "run_shell_command",
+                    json!({"command": command, "description": "Make made.txt"}),
+                )
+                .when(When::UserSays("please make a file".into())),
+        )
+        .then(Reply::text(after).when(When::ToolResult));
+    for reply in more {
+        script = script.then(reply);
+    }
+    let fake = FakeApi::start(script).expect("fake API");
+    let g = Gemini::start(&fake);
+    g.submit("please make a file");
+    let mut row = Value::Null;
+    wait_until("the permission request in the session's state", T, || {
+        row = g.row();
+        row["state"] == "waiting_permission" && row["permission"]["input"]["command"] == command
+    });
+    assert_eq!(row["tool"], "run_shell_command", "{row}");
+    assert!(sources(&row).iter().any(|s| s == "hooks"), "{row}");
+    let pending = g.approvals();
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    assert_eq!(pending[0]["session"], g.id.as_str());
+    assert_eq!(pending[0]["input"]["command"], command);
+    let request = pending[0].clone();
+    (fake, g, request)
+}
+
+#[test]
+fn gemini_approved_through_paddock_runs_the_command_and_the_model_gets_its_output() {
+    let command = "echo approved-in-gemini > made.txt && cat made.txt";
+    let (fake, g, request) = asking(command, "The file is made.", Vec::new());
+    let made = g.sandbox.project().join("made.txt");
+    assert!(!made.exists(), "the command ran before anyone allowed it");
+    let id = request["id"].as_str().expect("request id");
+    let out = g.env.ok(&["approve", id]);
+    assert!(out.contains("allowed"), "{out}");
+    wait_until("made.txt written by Gemini's shell tool", T, || {
+        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-gemini\n")
+    });
+    let result = fake.wait_for("the command's functionResponse", T, |r| {
+        r.is_turn() && !r.tool_results().is_empty()
+    });
+    let results = result.tool_results();
+    assert!(
+        results[0].text.contains("approved-in-gemini"),
+        "the model did not get the command's output: {results:?}"
+    );
+    wait_screen(&g.env, &g.id, "the answer after the command", |s| {
+        s.contains("The file is made.")
+    });
+    let row = g.wait_state("waiting_input");
+    assert!(row["permission"].is_null(), "{row}");
+    assert!(g.approvals().is_empty(), "nothing left to answer");
+    std::process::Command::new("cp")
+        .args([
+            "-r",
+            &g.sandbox.home().join(".gemini").display().to_string(),
+            "/tmp/gemini2-sample",
+        ])
+        .status()
+        .ok();
+    // A late answer is refused and says who answered first.
+    let late = g.env.paddock(&["deny", id]);
+    assert!(!late.status.success());
+    let err = String::from_utf8_lossy(&late.stderr);
+    assert!(err.contains("already allowed by cli"), "{err}");
+}
+
+#[test]
+fn gemini_denied_through_paddock_does_not_run_the_command_and_says_so() {
+    let command = "echo must-not-run > made.txt";
+    let (fake, g, request) = asking(command, "It ran anyway.", Vec::new());
+    let id = request["id"].as_str().expect("request id");
+    let out = g.env.ok(&["deny", id]);
+    assert!(out.contains("denied"), "{out}");
+    let row = g.wait_state("waiting_input");
+    assert!(row["permission"].is_null(), "{row}");
+    let shown = wait_screen(
+        &g.env,
+        &g.id,
+        "Gemini saying the command was cancelled",
+        |s| !s.contains("Allow execution of") && s.to_lowercase().contains("cancel"),
+    );
+    assert!(!shown.contains("It ran anyway."), "{shown}");
+    assert!(
+        !g.sandbox.project().join("made.txt").exists(),
+        "the denied command ran"
+    );
+    assert!(
+        fake.requests().iter().all(|r| r.tool_results().is_empty()),
+        "the denied command's output reached the model"
+    );
+    assert!(g.approvals().is_empty(), "nothing left to answer");
+}
+#[test]
+fn gemini_denied_with_a_message_through_paddock_gets_the_message_as_its_next_prompt() {
+    let command = "echo must-not-run > made.txt";
+    let why = "not in this folder, use /tmp";
+    let (fake, g, request) = asking(
+        command,
+        "It ran anyway.",
+        vec![Reply::text("Creating it in /tmp then.").when(When::UserSays("use /tmp".into()))],
+    );
+    let id = request["id"].as_str().expect("request id");
+    g.env.ok(&["deny", id, "--message", why]);
+    fake.wait_for("the message as the next prompt", T, |r| {
+        r.is_turn() && r.prompt() == why
+    });
+    wait_screen(&g.env, &g.id, "the answer to the message", |s| {
+        s.contains("Creating it in /tmp then.")
+    });
+    g.wait_state("waiting_input");
+    assert!(
+        !g.sandbox.project().join("made.txt").exists(),
+        "the denied command ran"
+    );
+}
+// --- end: approve / deny through Paddock ---
 
 #[test]
 fn gemini_version_is_the_pinned_version() {

@@ -25,6 +25,11 @@ use std::sync::{Arc, Mutex};
 pub enum HookEvent {
     Signal(HookSignal),
     Permission(PermissionAsk),
+    // --- begin: Gemini CLI (issue 15, item 4) ---
+    /// A permission request a hook announces but cannot answer (Gemini CLI's
+    /// `ToolPermission` notification): the answer is typed into the agent's prompt.
+    TypedPermission(PermissionAsk),
+    // --- end: Gemini CLI ---
     /// An event that says nothing about the state (or one this build does not know).
     Ignored,
 }
@@ -55,12 +60,23 @@ pub fn hook_event(agent: &str, payload: &Value) -> (HookEvent, Option<HookPayloa
         // --- begin: Gemini CLI (issue 15, item 4) ---
         // Gemini CLI's hooks (its settings.json `hooks`, calling `paddock hook --agent
         // gemini`) map onto the same common events as Claude Code's; it has no permission
-        // hook that waits for an answer, so a ToolPermission notification is a wait for
-        // permission that the screen's prompt answers.
+        // hook that waits for an answer, so a ToolPermission notification opens a request
+        // that the keys of its confirmation box answer.
         "gemini" => {
             let bytes = serde_json::to_vec(payload).unwrap_or_default();
             match paddock_agents::gemini::parse_hook(&bytes) {
-                Ok(p) => (claude_event(&p), Some(p)),
+                Ok(p) => match paddock_agents::gemini::tool_permission(&p) {
+                    Some(ask) => (
+                        HookEvent::TypedPermission(PermissionAsk {
+                            tool: ask.tool,
+                            input: ask.input,
+                            suggestions: Vec::new(),
+                            agent_session: p.session_id.clone(),
+                        }),
+                        Some(p),
+                    ),
+                    None => (claude_event(&p), Some(p)),
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "ignoring a Gemini CLI hook payload Paddock cannot read");
                     (HookEvent::Ignored, None)

@@ -18,6 +18,10 @@ const ANSWER_TRIES: usize = 3;
 /// How long a prompt answered by keys has to leave the screen before the keys are typed again.
 const ANSWER_WAIT: Duration = Duration::from_millis(700);
 
+/// How long a request announced before its prompt was drawn (Gemini CLI's hook comes first)
+/// waits for the prompt before its keys are typed anyway.
+const PROMPT_WAIT: Duration = Duration::from_secs(5);
+
 /// How long an interrupted agent has to stop before a feedback message is typed anyway.
 const INTERRUPT_SETTLE: Duration = Duration::from_secs(5);
 /// Between typing a message and submitting it: terminal UIs that take fast input as a paste
@@ -465,20 +469,36 @@ async fn answer_by_keys(
 ) -> Result<(), ControlError> {
     let keys = crate::agents::permission_keys(decision);
     let adapter = crate::agents::adapter(view.agent.as_deref(), &handle.config().agents.generic);
+    let asking = async |client: &mut Client| -> Result<bool, ControlError> {
+        Ok(
+            match client
+                .request(Request::Screen)
+                .await
+                .map_err(holder(view))?
+            {
+                Response::Screen { rows, .. } => matches!(
+                    crate::agents::classify_screen(adapter.as_ref(), &rows),
+                    crate::state::ScreenSignal::Permission { .. }
+                ),
+                _ => false,
+            },
+        )
+    };
+    // A hook announced the request (Gemini CLI) before its prompt was drawn: keys typed
+    // before it shows would land in the agent's input instead.
+    if handle.agents().facts(&view.id).is_some_and(|f| f.hooked) {
+        let deadline = tokio::time::Instant::now() + PROMPT_WAIT;
+        while !asking(client).await? && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     for _ in 0..ANSWER_TRIES {
         client.send_input(&keys).await.map_err(holder(view))?;
         let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            if let Response::Screen { rows, .. } = client
-                .request(Request::Screen)
-                .await
-                .map_err(holder(view))?
-            {
-                let shown = crate::agents::classify_screen(adapter.as_ref(), &rows);
-                if !matches!(shown, crate::state::ScreenSignal::Permission { .. }) {
-                    return Ok(());
-                }
+            if !asking(client).await? {
+                return Ok(());
             }
         }
     }

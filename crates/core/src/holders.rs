@@ -254,9 +254,10 @@ async fn read_screen(
         (ScreenSignal::Permission { .. }, Some(p)) => handle.agents().prompt_seen(id, &p.id),
         (ScreenSignal::Permission { .. }, None) => {}
         // The prompt the screen showed has gone (answered or cancelled in the terminal): the
-        // request no longer waits, whichever way it came.
+        // request no longer waits, whichever way it came. A hook announces its request before
+        // the prompt is drawn (Gemini CLI): that one waits until the screen has shown it.
         (ScreenSignal::Working | ScreenSignal::Prompt, Some(p))
-            if p.channel == AnswerChannel::Terminal
+            if (p.channel == AnswerChannel::Terminal && !hooked)
                 || handle
                     .agents()
                     .facts(id)

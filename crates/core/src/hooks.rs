@@ -60,11 +60,49 @@ pub async fn on_hook(handle: &Handle, call: HookCall) -> Option<Value> {
             None
         }
         crate::agents::HookEvent::Permission(ask) => permission(handle, session, ask).await,
+        // --- begin: Gemini CLI (issue 15, item 4) ---
+        crate::agents::HookEvent::TypedPermission(ask) => {
+            typed_permission(handle, &session, ask);
+            None
+        }
+        // --- end: Gemini CLI ---
         crate::agents::HookEvent::Ignored => None,
     }
 }
 
-/// Follows the transcript a hook names (Claude Code gives its path; Codex its thread id).
+// --- begin: Gemini CLI (issue 15, item 4) ---
+/// Opens a permission request that a hook announced but cannot answer (Gemini CLI's
+/// `ToolPermission` notification, sent just before its confirmation box is drawn): the
+/// session waits for permission, and `control::decide` types the answer into the box. The
+/// hook returns at once (the agent awaits it before drawing the box). One answered in the
+/// terminal is withdrawn when the box leaves the screen (`holders::read_screen`) or the next
+/// hook comes.
+fn typed_permission(handle: &Handle, session: &SessionId, ask: crate::agents::PermissionAsk) {
+    let permissions = handle.permissions();
+    if let Some(old) = permissions
+        .pending_for(session)
+        .filter(|p| !handle.mcp_asks().holds(&p.id))
+    {
+        permissions.withdraw(&old.id, "the agent asked for another tool");
+    }
+    let (request, _) = permissions.open(NewRequest {
+        session: session.clone(),
+        agent_session: ask.agent_session,
+        tool: ask.tool,
+        input: ask.input,
+        suggestions: ask.suggestions,
+        channel: AnswerChannel::Terminal,
+        timeout: handle.config().agents.permission_timeout,
+    });
+    handle.registry().observe(session, |m, now| {
+        m.hook(HookSignal::Waiting { permission: true }, now);
+        m.permission(Some(request));
+    });
+}
+// --- end: Gemini CLI ---
+
+/// Follows the transcript a hook names (Claude Code and Gemini CLI give its path; Codex its
+/// thread id).
 fn follow_transcript(
     handle: &Handle,
     session: &SessionId,
@@ -76,20 +114,13 @@ fn follow_transcript(
         return;
     };
     let kind = paddock_agents::AgentKind::from_name(agent);
-    // --- begin: Gemini CLI (issue 15, item 4) ---
-    // Gemini CLI's chat files (`~/.gemini/tmp/<project>/chats/*.jsonl`) are not read yet:
-    // its hooks give the state, its screen the prompts.
-    if kind == paddock_agents::AgentKind::Gemini {
-        return;
-    }
-    // --- end: Gemini CLI ---
     let path = match (&kind, &p.transcript_path, &p.session_id) {
         (_, Some(path), _) => {
             let roots = crate::transcripts::agent_roots(&kind, call.agent_home.as_deref());
             match crate::transcripts::under_roots(path, &roots) {
                 Some(path) => Some(path),
                 None => {
-                    tracing::warn!(%session, path = %path.display(), "a hook named a transcript outside the agents' own folders (~/.claude/projects, ~/.codex/sessions); it is not followed or served");
+                    tracing::warn!(%session, path = %path.display(), "a hook named a transcript outside the agents' own folders (~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp); it is not followed or served");
                     None
                 }
             }

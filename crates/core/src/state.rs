@@ -353,6 +353,17 @@ impl Machine {
                 paddock_proto::agent::AnswerChannel::Terminal if self.program_asks() => {
                     &[StateSource::Program]
                 }
+                // --- begin: Gemini CLI (issue 15, item 4) ---
+                // A hook announced it (Gemini CLI's ToolPermission); its answer is typed.
+                paddock_proto::agent::AnswerChannel::Terminal
+                    if matches!(
+                        self.hook,
+                        Some((HookSignal::Waiting { permission: true }, _))
+                    ) =>
+                {
+                    &[StateSource::Hooks]
+                }
+                // --- end: Gemini CLI ---
                 paddock_proto::agent::AnswerChannel::Terminal => &[StateSource::Screen],
             };
             let mut d = detail(S::WaitingPermission, sources);
@@ -411,8 +422,9 @@ impl Machine {
                 HookSignal::SessionEnded => detail(S::Idle, &[StateSource::Hooks]),
             };
             // An interrupt ends a turn without a hook: the screen's input prompt, settled
-            // after the last hook and the last output, says so.
-            if d.state == S::Working {
+            // after the last hook and the last output, says so. So does a permission prompt
+            // declined with no request left pending (Gemini CLI sends no hook after it).
+            if d.state == S::Working || d.state == S::WaitingPermission {
                 if let Some((ScreenSignal::Prompt, shown)) = screen {
                     if shown >= at {
                         match screen_prompt_settled(*shown) {
@@ -785,6 +797,55 @@ mod tests {
             vec![StateSource::Screen, StateSource::Hooks]
         );
     }
+
+    // --- begin: Gemini CLI (issue 15, item 4) ---
+    #[test]
+    fn a_permission_a_hook_announced_is_declined_then_the_input_prompt_settles_to_waiting_input() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.hook(HookSignal::PromptSubmitted, t0);
+        m.hook(HookSignal::Waiting { permission: true }, t0);
+        m.permission(Some(request(AnswerChannel::Terminal)));
+        let d = decide(&mut m, t0).detail;
+        assert_eq!(
+            (d.state, d.sources),
+            (AgentState::WaitingPermission, vec![StateSource::Hooks]),
+            "the request came from the hook, though its answer is typed"
+        );
+        // Declined: the request is gone, no hook follows, the box leaves the screen.
+        m.permission(None);
+        m.output(t0);
+        let t1 = t0 + Duration::from_millis(100);
+        m.screen(
+            ScreenSignal::Permission {
+                tool: None,
+                subject: None,
+            },
+            t0,
+        );
+        assert_eq!(
+            decide(&mut m, t1).detail.state,
+            AgentState::WaitingPermission,
+            "the box is still on the screen"
+        );
+        m.screen(ScreenSignal::Prompt, t1);
+        let d = decide(&mut m, t1);
+        assert_eq!(
+            d.detail.state,
+            AgentState::WaitingPermission,
+            "not settled yet"
+        );
+        let recheck = d.recheck_at.expect("asks to be checked again");
+        let d = decide(&mut m, recheck).detail;
+        assert_eq!(
+            (d.state, d.sources),
+            (
+                AgentState::WaitingInput,
+                vec![StateSource::Screen, StateSource::Hooks]
+            )
+        );
+    }
+    // --- end: Gemini CLI ---
 
     #[test]
     fn a_prompt_left_on_screen_after_the_hook_gave_up_is_still_a_permission_wait() {

@@ -25,7 +25,9 @@ const WATCH_EVERY: Duration = Duration::from_millis(100);
 struct Tracked {
     path: PathBuf,
     kind: AgentKind,
-    live: LiveTranscript,
+    /// The insight's reader; `None` for an agent whose conversation is read but not its
+    /// insight (Gemini CLI).
+    live: Option<LiveTranscript>,
     insight: Option<SessionInsight>,
     /// The conversation, read once a client first asks for it, then kept up to date with
     /// each change of the file (sessions nobody reads cost nothing).
@@ -117,7 +119,10 @@ impl Transcripts {
             return;
         }
         let live = match LiveTranscript::open(kind, path, self.store.as_ref()) {
-            Ok(l) => l,
+            Ok(l) => Some(l),
+            // --- begin: Gemini CLI (issue 15, item 4) ---
+            Err(_) if ConversationReader::open(kind, path).is_ok() => None,
+            // --- end: Gemini CLI ---
             Err(e) => {
                 tracing::debug!(%session, error = %e, "not following a transcript");
                 return;
@@ -266,7 +271,9 @@ impl Transcripts {
             (id, shared)
         };
         let mut tracked = lock_one(&shared);
-        match tracked.live.poll() {
+        let tracked = &mut *tracked;
+        let live = tracked.live.as_mut()?;
+        match live.poll() {
             Ok(outcome) if outcome.lines == 0 && tracked.insight.is_some() => return None,
             Ok(_) => {}
             Err(e) => {
@@ -274,7 +281,7 @@ impl Transcripts {
                 return None;
             }
         }
-        let insight = tracked.live.insight(&self.prices);
+        let insight = live.insight(&self.prices);
         tracked.insight = Some(insight.clone());
         Some((id, insight))
     }
@@ -296,7 +303,7 @@ pub enum ConversationError {
 
 /// The folders the agents write their transcripts in: as this supervisor's environment says
 /// (`$CLAUDE_CONFIG_DIR/projects` or `~/.claude/projects`, `$CODEX_HOME/sessions` or
-/// `~/.codex/sessions`), and as the hook's says (`agent_home`: the agent's own folder).
+/// `~/.codex/sessions`, `~/.gemini/tmp`), and as the hook's says (`agent_home`: the agent's own folder).
 pub fn agent_roots(kind: &AgentKind, agent_home: Option<&str>) -> Vec<PathBuf> {
     let mut roots = Vec::new();
     if let Some(c) = paddock_agents::claude::ClaudePaths::from_env() {
@@ -305,9 +312,15 @@ pub fn agent_roots(kind: &AgentKind, agent_home: Option<&str>) -> Vec<PathBuf> {
     if let Some(c) = paddock_agents::codex::CodexPaths::from_env() {
         roots.push(c.sessions());
     }
+    // --- begin: Gemini CLI (issue 15, item 4) ---
+    if let Some(home) = paddock_agents::gemini::gemini_home() {
+        roots.push(home.join("tmp"));
+    }
+    // --- end: Gemini CLI ---
     if let Some(home) = agent_home.filter(|h| !h.is_empty()) {
         roots.push(match kind {
             AgentKind::Codex => Path::new(home).join("sessions"),
+            AgentKind::Gemini => Path::new(home).join("tmp"),
             _ => Path::new(home).join("projects"),
         });
     }

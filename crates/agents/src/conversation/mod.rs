@@ -1,6 +1,6 @@
 //! A session's conversation (`paddock_proto::conversation`), read from its agent's files:
 //! Claude Code transcripts and their sub-agent files ([`claude`]), Codex rollouts ([`codex`]),
-//! Aider's chat history ([`aider`]).
+//! Aider's chat history ([`aider`]), Gemini CLI's chat files ([`gemini`]).
 //!
 //! A turn's key ([`Turn::index`], the cursor of pages) is the offset just after the line that
 //! started it in the file: it never changes as the file grows, and a turn read on its own
@@ -14,6 +14,9 @@
 pub mod aider;
 pub mod claude;
 pub mod codex;
+// --- begin: Gemini CLI (issue 15, item 4) ---
+pub mod gemini;
+// --- end: Gemini CLI ---
 pub mod reader;
 
 pub use reader::{ConversationReader, Polled};
@@ -280,6 +283,7 @@ pub(crate) enum Parser {
     Claude(claude::ClaudeConversation),
     Codex(codex::CodexConversation),
     Aider(aider::AiderConversation),
+    Gemini(gemini::GeminiConversation),
 }
 
 impl Parser {
@@ -289,6 +293,7 @@ impl Parser {
             AgentKind::Claude => Some(Parser::Claude(claude::ClaudeConversation::default())),
             AgentKind::Codex => Some(Parser::Codex(codex::CodexConversation::default())),
             AgentKind::Aider => Some(Parser::Aider(aider::AiderConversation::default())),
+            AgentKind::Gemini => Some(Parser::Gemini(gemini::GeminiConversation::default())),
             _ => None,
         }
     }
@@ -298,6 +303,7 @@ impl Parser {
             Parser::Claude(_) => Parser::Claude(claude::ClaudeConversation::default()),
             Parser::Codex(_) => Parser::Codex(codex::CodexConversation::default()),
             Parser::Aider(_) => Parser::Aider(aider::AiderConversation::default()),
+            Parser::Gemini(_) => Parser::Gemini(gemini::GeminiConversation::default()),
         }
     }
 
@@ -306,17 +312,19 @@ impl Parser {
             Parser::Claude(p) => p.apply_line(conv, line),
             Parser::Codex(p) => p.apply_line(conv, line),
             Parser::Aider(p) => p.apply_line(conv, line),
+            Parser::Gemini(p) => p.apply_line(conv, line),
         }
     }
 
     /// Whether `line` starts a turn whatever came before it, so that the file can be read
     /// from any such line on and give the same turns as a read from the start; `None` for an
     /// agent whose turns depend on everything before (Codex's running totals, Aider's code
-    /// blocks): its file is read from the start.
+    /// blocks; Gemini's messages written again as they change): its file is read from the
+    /// start.
     pub(crate) fn starts_turn(&self, line: &[u8]) -> Option<bool> {
         match self {
             Parser::Claude(p) => Some(p.starts_turn(line)),
-            Parser::Codex(_) | Parser::Aider(_) => None,
+            Parser::Codex(_) | Parser::Aider(_) | Parser::Gemini(_) => None,
         }
     }
 
@@ -324,7 +332,7 @@ impl Parser {
     pub(crate) fn forget_before(&mut self, key: u64) {
         match self {
             Parser::Claude(p) => p.forget_before(key),
-            Parser::Codex(_) | Parser::Aider(_) => {}
+            Parser::Codex(_) | Parser::Aider(_) | Parser::Gemini(_) => {}
         }
     }
 
@@ -332,7 +340,7 @@ impl Parser {
     pub(crate) fn turn_of_call(&self, id: &str) -> Option<u64> {
         match self {
             Parser::Claude(p) => p.turn_of_call(id),
-            Parser::Codex(_) | Parser::Aider(_) => None,
+            Parser::Codex(_) | Parser::Aider(_) | Parser::Gemini(_) => None,
         }
     }
 }
@@ -447,8 +455,8 @@ mod tests {
 
     #[test]
     fn an_agent_without_a_transcript_is_an_error_that_says_so() {
-        let e =
-            ConversationReader::open(&AgentKind::Gemini, Path::new("/nope")).expect_err("gemini");
+        let e = ConversationReader::open(&AgentKind::Other("vim".into()), Path::new("/nope"))
+            .expect_err("vim");
         assert!(e.to_string().contains("cannot read"), "{e}");
     }
 }
