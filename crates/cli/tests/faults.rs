@@ -87,10 +87,12 @@ fn database(env: &Env) -> Value {
 
 /// Checks that the revoked device's access and refresh tokens are both refused.
 async fn assert_refused(web: &web::Web, token: &str, refresh: &str, when: &str) {
-    let r = web
-        .call("GET", "/api/v1/sessions", Some(token), None)
-        .await;
-    assert_eq!(r.status, 401, "a revoked device is refused {when}: {}", r.body);
+    let r = web.call("GET", "/api/v1/sessions", Some(token), None).await;
+    assert_eq!(
+        r.status, 401,
+        "a revoked device is refused {when}: {}",
+        r.body
+    );
     let r = web
         .call(
             "POST",
