@@ -249,18 +249,6 @@ pub fn decoded_len(data: &[u8]) -> usize {
     data.len() - 3 * data.iter().filter(|&&b| b == b'\\').count()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn octal_escapes_count_as_one_byte() {
-        assert_eq!(decoded_len(br"abc\015\012"), 5);
-        assert_eq!(decoded_len(br"\134"), 1);
-        assert_eq!(decoded_len(b""), 0);
-    }
-}
-
 /// Runs `tmux` (`cmd`, which names the server) with `args` and returns what it printed; a
 /// failure says which command failed and what tmux said.
 pub(crate) fn run(mut cmd: Command, args: &[&str]) -> anyhow::Result<String> {
@@ -277,4 +265,16 @@ pub(crate) fn run(mut cmd: Command, args: &[&str]) -> anyhow::Result<String> {
         );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn octal_escapes_count_as_one_byte() {
+        assert_eq!(decoded_len(br"abc\015\012"), 5);
+        assert_eq!(decoded_len(br"\134"), 1);
+        assert_eq!(decoded_len(b""), 0);
+    }
 }
