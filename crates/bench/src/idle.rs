@@ -266,10 +266,7 @@ impl Rss {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .with_context(|| format!("holder {pid} is gone"))?;
         let field = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            crate::supervisor::status_kib(&status, key)
                 .with_context(|| format!("no {key} in the holder's status"))
         };
         Ok(Self {

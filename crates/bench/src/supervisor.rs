@@ -33,7 +33,7 @@ mod readopt;
 pub(crate) use daemon::{hello, wait_listed, Supervisor};
 pub(crate) use env::Env;
 pub(crate) use fleet::Fleet;
-pub(crate) use procstat::{Memory, ProcStat};
+pub(crate) use procstat::{status_kib, Memory, ProcStat};
 
 use crate::harness::Harness;
 use crate::options::Options;

@@ -34,21 +34,10 @@ impl Tmux {
             pids: Vec::new(),
             cleanup: h.cleanup_handle(),
         };
-        let out = tmux
-            .cmd()
-            .args(["new-session", "-d", "-s", session, "-x", &cols, "-y", &rows])
-            .args(["-P", "-F", "#{pane_id}"])
-            .args(command)
-            .stdin(Stdio::null())
-            .output()
-            .context("cannot run tmux; install it or pass --no-tmux")?;
-        if !out.status.success() {
-            bail!(
-                "tmux new-session failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        tmux.pane = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let mut args = vec!["new-session", "-d", "-s", session, "-x", &cols, "-y", &rows];
+        args.extend(["-P", "-F", "#{pane_id}"]);
+        args.extend(command);
+        tmux.pane = run(tmux.cmd(), &args)?.trim().to_owned();
         // Killed by pid at cleanup: `kill-server` waits for clients, and a control client
         // blocked on a full stdout pipe never leaves.
         let out = tmux
@@ -258,6 +247,24 @@ impl Drop for Control {
 /// stands for one byte.
 pub fn decoded_len(data: &[u8]) -> usize {
     data.len() - 3 * data.iter().filter(|&&b| b == b'\\').count()
+}
+
+/// Runs `tmux` (`cmd`, which names the server) with `args` and returns what it printed; a
+/// failure says which command failed and what tmux said.
+pub(crate) fn run(mut cmd: Command, args: &[&str]) -> anyhow::Result<String> {
+    let out = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("cannot run tmux; install it or pass --no-tmux")?;
+    if !out.status.success() {
+        bail!(
+            "tmux {} failed: {}",
+            args.first().unwrap_or(&""),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[cfg(test)]

@@ -72,12 +72,36 @@ fn status(env: &Env) -> Value {
     serde_json::from_str(&env.ok(&["status", "--json"])).expect("status json")
 }
 
+/// The line of the component `name` in a status or health report (null when absent).
+fn component(report: &Value, name: &str) -> Value {
+    report["components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == name).cloned())
+        .unwrap_or(Value::Null)
+}
+
 /// The `database` line of `paddock status --json`.
 fn database(env: &Env) -> Value {
-    status(env)["components"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["name"] == "database").cloned())
-        .unwrap_or(Value::Null)
+    component(&status(env), "database")
+}
+
+/// Checks that the revoked device's access and refresh tokens are both refused.
+async fn assert_refused(web: &web::Web, token: &str, refresh: &str, when: &str) {
+    let r = web.call("GET", "/api/v1/sessions", Some(token), None).await;
+    assert_eq!(
+        r.status, 401,
+        "a revoked device is refused {when}: {}",
+        r.body
+    );
+    let r = web
+        .call(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(serde_json::json!({"refresh_token": refresh})),
+        )
+        .await;
+    assert_eq!(r.status, 401, "its refresh token too {when}: {}", r.body);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -159,10 +183,7 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
         "doctor says how many wait: {doctor}"
     );
     let r = web.call("GET", "/api/v1/health", None, None).await;
-    let line = r.body["components"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["name"] == "database").cloned())
-        .unwrap_or(Value::Null);
+    let line = component(&r.body, "database");
     assert!(
         line["pending_writes"].as_u64().is_some_and(|n| n > 0),
         "{line}"
@@ -200,23 +221,7 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
         r.body
     );
     assert!(!r.body["revoked_at"].is_null(), "{}", r.body);
-    let r = web
-        .call("GET", "/api/v1/sessions", Some(&viewer_token), None)
-        .await;
-    assert_eq!(
-        r.status, 401,
-        "a revoked device is refused at once: {}",
-        r.body
-    );
-    let r = web
-        .call(
-            "POST",
-            "/api/v1/auth/refresh",
-            None,
-            Some(serde_json::json!({"refresh_token": viewer_refresh})),
-        )
-        .await;
-    assert_eq!(r.status, 401, "its refresh token too: {}", r.body);
+    assert_refused(&web, &viewer_token, &viewer_refresh, "at once").await;
     // Pairing a new device waits for space, saying so; its offer is not used up.
     let offer: Value =
         serde_json::from_str(&env.ok(&["pair", "--json", "--role", "operator"])).expect("offer");
@@ -264,29 +269,12 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
     drop(sup);
     let sup = env.up();
     let web = web::Web::of(&env);
-    let r = web
-        .call("GET", "/api/v1/sessions", Some(&viewer_token), None)
-        .await;
-    assert_eq!(r.status, 401, "still revoked after a restart: {}", r.body);
-    let r = web
-        .call(
-            "POST",
-            "/api/v1/auth/refresh",
-            None,
-            Some(serde_json::json!({"refresh_token": viewer_refresh})),
-        )
-        .await;
-    assert_eq!(r.status, 401, "{}", r.body);
+    assert_refused(&web, &viewer_token, &viewer_refresh, "after a restart").await;
     drop(sup);
 
     let store = paddock_store::Store::open(&data.join("paddock.db")).expect("reopen the database");
     assert_eq!(store.integrity_check().expect("integrity_check"), "ok");
-    let stored: Vec<String> = store
-        .sessions()
-        .expect("sessions")
-        .into_iter()
-        .map(|s| s.id.to_string())
-        .collect();
+    let stored = stored_sessions(&data.join("paddock.db"));
     for id in &during {
         assert!(
             stored.contains(id),
@@ -445,10 +433,7 @@ fn up_saying(env: &Env, want: &str) -> (Supervisor, String) {
 }
 
 fn endpoint(env: &Env) -> Value {
-    status(env)["components"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["name"] == "endpoint").cloned())
-        .unwrap_or(Value::Null)
+    component(&status(env), "endpoint")
 }
 
 #[test]
@@ -522,10 +507,7 @@ fn runtime(env: &Env) -> Value {
     let Ok(st) = serde_json::from_slice::<Value>(&out.stdout) else {
         return Value::Null;
     };
-    st["components"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["name"] == "runtime").cloned())
-        .unwrap_or(Value::Null)
+    component(&st, "runtime")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,17 +33,18 @@ fn wait_for(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn a_full_disk_keeps_the_queue_reports_degraded_and_recovers() {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// A store in `dir` that retries a failed write after 20 to 50 ms, so tests see retries soon.
+fn store_retrying_fast(dir: &std::path::Path) -> Store {
     let options = StoreOptions {
         retry_min: Duration::from_millis(20),
         retry_max: Duration::from_millis(50),
         ..StoreOptions::default()
     };
-    let store = Store::open_with(&dir.path().join("p.db"), options).expect("open");
-    store.log_activity(activity(0, 10));
-    store.flush().expect("first flush");
+    Store::open_with(&dir.join("p.db"), options).expect("open")
+}
+
+/// Makes the disk full for the writer: the database may not grow past its current pages.
+fn fill_the_disk(store: &Store) {
     store.with_write_conn(|c| {
         let pages: i64 = c
             .query_row("PRAGMA page_count", [], |r| r.get(0))
@@ -51,6 +52,23 @@ fn a_full_disk_keeps_the_queue_reports_degraded_and_recovers() {
         c.pragma_update(None, "max_page_count", pages)
             .expect("limit");
     });
+}
+
+/// Gives the writer room again (SQLite's largest page count).
+fn free_the_disk(store: &Store) {
+    store.with_write_conn(|c| {
+        c.pragma_update(None, "max_page_count", 1_073_741_823_i64)
+            .expect("unlimit")
+    });
+}
+
+#[test]
+fn a_full_disk_keeps_the_queue_reports_degraded_and_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store_retrying_fast(dir.path());
+    store.log_activity(activity(0, 10));
+    store.flush().expect("first flush");
+    fill_the_disk(&store);
 
     for i in 1..=300 {
         store.log_activity(activity(i, 1_000));
@@ -77,10 +95,7 @@ fn a_full_disk_keeps_the_queue_reports_degraded_and_recovers() {
         store.health().consecutive_failures >= 2
     });
 
-    store.with_write_conn(|c| {
-        c.pragma_update(None, "max_page_count", 1_073_741_823_i64)
-            .expect("unlimit")
-    });
+    free_the_disk(&store);
     store.flush().expect("flush after space was freed");
     assert_eq!(count_activity(&store), 301);
     let health = store.health();
@@ -126,12 +141,7 @@ fn audit_entry(action: &str) -> AuditRecord {
 #[test]
 fn on_a_full_disk_audit_device_and_delivery_log_records_wait_in_memory_and_are_written_in_order() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let options = StoreOptions {
-        retry_min: Duration::from_millis(20),
-        retry_max: Duration::from_millis(50),
-        ..StoreOptions::default()
-    };
-    let store = Store::open_with(&dir.path().join("p.db"), options).expect("open");
+    let store = store_retrying_fast(dir.path());
     let device = DeviceRecord {
         id: "dev-a".into(),
         name: "phone".into(),
@@ -148,13 +158,7 @@ fn on_a_full_disk_audit_device_and_delivery_log_records_wait_in_memory_and_are_w
         store.append_audit(&audit_entry("before")),
         Persisted::Written
     );
-    store.with_write_conn(|c| {
-        let pages: i64 = c
-            .query_row("PRAGMA page_count", [], |r| r.get(0))
-            .expect("pages");
-        c.pragma_update(None, "max_page_count", pages)
-            .expect("limit");
-    });
+    fill_the_disk(&store);
 
     // What the activity needs fills the disk (the batch holding it fails as a whole).
     for i in 1..=300 {
@@ -217,10 +221,7 @@ fn on_a_full_disk_audit_device_and_delivery_log_records_wait_in_memory_and_are_w
     });
     assert_eq!(written.expect("audit").len(), 1, "only what came before");
 
-    store.with_write_conn(|c| {
-        c.pragma_update(None, "max_page_count", 1_073_741_823_i64)
-            .expect("unlimit")
-    });
+    free_the_disk(&store);
     wait_for("the queue to be written", Duration::from_secs(5), || {
         store.health().queued == 0
     });

@@ -4,7 +4,7 @@
 use super::env::Env;
 use super::procstat::ProcStat;
 use crate::harness::{sessions_in, Cleanup, Harness, Session};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use std::collections::HashMap;
@@ -82,28 +82,19 @@ const TMUX_SESSION: &str = "bench";
 impl TmuxServer {
     fn start(h: &Harness, env: &Env) -> anyhow::Result<Self> {
         let claude = env.claude.to_string_lossy();
-        let out = env
-            .tmux()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                TMUX_SESSION,
-                "-x",
-                "200",
-                "-y",
-                "50",
-            ])
-            .args([&*claude, "100000"])
-            .stdin(Stdio::null())
-            .output()
-            .context("cannot run tmux; install it or pass --no-tmux")?;
-        if !out.status.success() {
-            bail!(
-                "tmux new-session failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
+        let new_session = [
+            "new-session",
+            "-d",
+            "-s",
+            TMUX_SESSION,
+            "-x",
+            "200",
+            "-y",
+            "50",
+            &claude,
+            "100000",
+        ];
+        tmux_output(env, &new_session)?;
         let pid = tmux_output(env, &["display-message", "-p", "#{pid}"])?;
         let server_pid: u32 = pid.trim().parse().context("tmux printed a bad pid")?;
         let cleanup = h.cleanup_handle();
@@ -175,19 +166,7 @@ impl Drop for TmuxServer {
     }
 }
 
+/// Runs tmux on the measurement's private server.
 fn tmux_output(env: &Env, args: &[&str]) -> anyhow::Result<String> {
-    let out = env
-        .tmux()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .context("cannot run tmux")?;
-    if !out.status.success() {
-        bail!(
-            "tmux {} failed: {}",
-            args.first().unwrap_or(&""),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    crate::tmux::run(env.tmux(), args)
 }

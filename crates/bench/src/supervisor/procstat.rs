@@ -51,13 +51,7 @@ impl Memory {
     pub(crate) fn of(pid: u32) -> anyhow::Result<Self> {
         let status = fs::read_to_string(format!("/proc/{pid}/status"))
             .with_context(|| format!("process {pid} is gone"))?;
-        let field = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                .unwrap_or(0)
-        };
+        let field = |key: &str| status_kib(&status, key).unwrap_or(0);
         Ok(Self {
             rss: field("VmRSS:"),
             hwm: field("VmHWM:"),
@@ -65,6 +59,14 @@ impl Memory {
             file: field("RssFile:"),
         })
     }
+}
+
+/// The value in KiB of the line `key` (`VmRSS:`) of a `/proc/<pid>/status` text.
+pub(crate) fn status_kib(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Processes created since boot, from `/proc/stat`.
