@@ -15,6 +15,10 @@ pub enum ScreenState {
     Working { activity: Option<String> },
     /// The agent waits at its input prompt for the user's next message.
     WaitingInput,
+    /// The agent's last turn failed: its error is the last thing it printed and the input
+    /// box is still empty (it clears once the user types or a new turn starts). `message`
+    /// is the error as shown ("API Error: 529 Overloaded. ...").
+    Errored { message: String },
     /// No output for a while and no prompt recognised (generic programs).
     Idle,
     /// Nothing recognised.
