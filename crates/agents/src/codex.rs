@@ -12,7 +12,7 @@
 use crate::claude::tools::one_line;
 use crate::hook::{HookEvent, HookPayload};
 use crate::prices::Prices;
-use crate::screen::{is_rule, numbered_option, trimmed_rows, PromptKind, ScreenPrompt};
+use crate::screen::{block_text, is_rule, numbered_option, trimmed_rows, PromptKind, ScreenPrompt};
 use crate::{Adapter, AgentError, AgentKind, ScreenState};
 use paddock_proto::insight::{
     Action, ActionStatus, FileChange, FileOperation, ModelUsage, SessionInsight, ThinkingView,
@@ -305,16 +305,7 @@ fn failed_turn(rows: &[&str]) -> Option<String> {
     if text.starts_with("Conversation interrupted") {
         return None;
     }
-    let continued = rows[start + 1..input]
-        .iter()
-        .take_while(|r| r.starts_with("  ") && !r.trim().is_empty())
-        .map(|r| r.trim());
-    Some(
-        std::iter::once(text)
-            .chain(continued)
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+    Some(block_text(text, &rows[start + 1..input]))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

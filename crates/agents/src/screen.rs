@@ -72,6 +72,20 @@ pub(crate) fn is_rule(row: &str, ch: char) -> bool {
     t.chars().count() >= 8 && t.chars().all(|c| c == ch)
 }
 
+/// The text of a block in an agent's history: its first row's text (`first`, without its
+/// glyph) and the rows of `rest` that continue it (indented by two spaces), joined by
+/// spaces.
+pub(crate) fn block_text(first: &str, rest: &[&str]) -> String {
+    let continued = rest
+        .iter()
+        .take_while(|r| r.starts_with("  ") && !r.starts_with("   ") && !r.trim().is_empty())
+        .map(|r| r.trim());
+    std::iter::once(first.trim())
+        .chain(continued)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A numbered choice, "❯ 1. Yes" or "  2. No": `(selected, number, text)`.
 pub(crate) fn numbered_option(row: &str) -> Option<(bool, u32, &str)> {
     let t = row.trim_start();

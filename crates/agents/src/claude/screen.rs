@@ -21,7 +21,7 @@
 //! borders are removed before reading.
 
 use crate::screen::{
-    is_rule, numbered_option, trimmed_rows, PromptKind, ScreenPrompt, ScreenState,
+    block_text, is_rule, numbered_option, trimmed_rows, PromptKind, ScreenPrompt, ScreenState,
 };
 
 /// How many rows may follow the last option of a prompt (footer hints, the input box of
@@ -78,16 +78,7 @@ fn failed_turn(rows: &[&str]) -> Option<String> {
     if !(text.starts_with("API Error") || typed == RESEND_HINT) {
         return None;
     }
-    let continued = rows[start + 1..input - 1]
-        .iter()
-        .take_while(|r| r.starts_with("  ") && !r.starts_with("   ") && !r.trim().is_empty())
-        .map(|r| r.trim());
-    Some(
-        std::iter::once(text)
-            .chain(continued)
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+    Some(block_text(text, &rows[start + 1..input - 1]))
 }
 
 /// A row without the side borders of a box (`│ text │`).
