@@ -265,20 +265,26 @@ fn status_line<'a>(tail: &[&'a str]) -> Option<&'a str> {
 }
 
 /// Whether the history shows a turn that has not ended: the user's last prompt (`› …` above
-/// the input box) with no end after it. 0.169.0 ends every turn with "Worked for 3s • 05:48"
-/// ("Worked for <1s" for the quickest), an interrupt or an error with a `■` cell; while it
-/// streams its answer it hides the status line (`tests/data/codex-streaming-screen-0.169.0.txt`).
+/// the input box) answered by the agent (a `•` cell) with no end after it. 0.169.0 ends every
+/// turn with "Worked for 3s • 05:48" ("Worked for <1s" for the quickest, a `!` shell command
+/// too), an interrupt or an error with a `■` cell; while it streams its answer it hides the
+/// status line (`tests/data/codex-streaming-screen-0.169.0.txt`). The slash-command menu
+/// marks its choice with `›` too, with no `•` below it (`codex-slash-popup-screen-0.169.0.txt`).
 fn turn_unfinished(rows: &[&str]) -> bool {
     let Some(input) = rows.iter().rposition(|r| r.starts_with('›')) else {
         return false;
     };
+    let mut answered = false;
     for row in rows[..input].iter().rev() {
         if row.starts_with('■') || (row.starts_with("  ") && row.trim().starts_with("Worked for "))
         {
             return false;
         }
+        if row.starts_with("• ") || row.starts_with("◦ ") {
+            answered = true;
+        }
         if row.starts_with('›') {
-            return true;
+            return answered;
         }
     }
     false
@@ -971,6 +977,12 @@ mod tests {
         );
         assert_eq!(
             classify_screen(&recorded(&ended), None),
+            ScreenState::WaitingInput
+        );
+        // The slash-command menu's choice is not the user's prompt.
+        let text = include_str!("../tests/data/codex-slash-popup-screen-0.169.0.txt");
+        assert_eq!(
+            classify_screen(&recorded(text), None),
             ScreenState::WaitingInput
         );
         // Before any turn, the banner is above the input box: waiting, not working.
