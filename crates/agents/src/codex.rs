@@ -232,9 +232,13 @@ pub fn classify_screen(rows: &[&str], _quiet_for: Option<Duration>) -> ScreenSta
     if turn_unfinished(bottom) {
         return ScreenState::Working { activity: None };
     }
-    if tail
-        .iter()
-        .any(|r| r.trim_start().starts_with('›') || r.trim_start().starts_with("▌"))
+    // Shell mode (the user typed `!`): the box reads "! command", the footer "Shell mode".
+    let shell_mode = tail.last().is_some_and(|r| r.trim() == "Shell mode")
+        && tail.iter().any(|r| r.starts_with('!'));
+    if shell_mode
+        || tail
+            .iter()
+            .any(|r| r.trim_start().starts_with('›') || r.trim_start().starts_with("▌"))
         || tail
             .windows(2)
             .any(|w| is_rule(w[0], '─') && w[1].trim_start().starts_with('>'))
@@ -981,6 +985,12 @@ mod tests {
         );
         // The slash-command menu's choice is not the user's prompt.
         let text = include_str!("../tests/data/codex-slash-popup-screen-0.169.0.txt");
+        assert_eq!(
+            classify_screen(&recorded(text), None),
+            ScreenState::WaitingInput
+        );
+        // Shell mode: "! echo hi" typed into the box, not sent.
+        let text = include_str!("../tests/data/codex-shell-mode-screen-0.169.0.txt");
         assert_eq!(
             classify_screen(&recorded(text), None),
             ScreenState::WaitingInput

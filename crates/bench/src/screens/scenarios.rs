@@ -427,5 +427,18 @@ fn codex() -> Vec<Scenario> {
                 ],
             ],
         ),
+        scenario(
+            "slash-and-shell",
+            Script::new(),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("/status", "/status"),
+                vec![Step::Pause(2000)],
+                // `!` switches the box to shell mode ("! echo hi").
+                say("!echo hi", "echo hi"),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
     ]
 }
