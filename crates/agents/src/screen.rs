@@ -15,6 +15,10 @@ pub enum ScreenState {
     Working { activity: Option<String> },
     /// The agent waits at its input prompt for the user's next message.
     WaitingInput,
+    /// The agent's last turn failed: its error is the last thing it printed and the input
+    /// box is still empty (it clears once the user types or a new turn starts). `message`
+    /// is the error as shown ("API Error: 529 Overloaded. ...").
+    Errored { message: String },
     /// No output for a while and no prompt recognised (generic programs).
     Idle,
     /// Nothing recognised.
@@ -66,6 +70,20 @@ pub(crate) fn is_rule(row: &str, ch: char) -> bool {
     let t = t.strip_prefix(['╭', '╰', '┌', '└', '├']).unwrap_or(t);
     let t = t.strip_suffix(['╮', '╯', '┐', '┘', '┤']).unwrap_or(t);
     t.chars().count() >= 8 && t.chars().all(|c| c == ch)
+}
+
+/// The text of a block in an agent's history: its first row's text (`first`, without its
+/// glyph) and the rows of `rest` that continue it (indented by two spaces), joined by
+/// spaces.
+pub(crate) fn block_text(first: &str, rest: &[&str]) -> String {
+    let continued = rest
+        .iter()
+        .take_while(|r| r.starts_with("  ") && !r.starts_with("   ") && !r.trim().is_empty())
+        .map(|r| r.trim());
+    std::iter::once(first.trim())
+        .chain(continued)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A numbered choice, "❯ 1. Yes" or "  2. No": `(selected, number, text)`.

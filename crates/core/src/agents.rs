@@ -208,8 +208,12 @@ pub fn classify_screen(adapter: &dyn Adapter, rows: &[String]) -> ScreenSignal {
             tool: p.tool,
             subject: p.detail.or(p.description),
         },
+        // A known agent's question waits for the user's answer, like its input box (its
+        // animated banner keeps printing, so the output rule would call it working).
+        ScreenState::Prompt(_) if known_agent => ScreenSignal::Prompt,
         ScreenState::Prompt(_) => ScreenSignal::PatternPrompt,
         ScreenState::Working { .. } => ScreenSignal::Working,
+        ScreenState::Errored { message } => ScreenSignal::Errored { reason: message },
         ScreenState::WaitingInput if known_agent => ScreenSignal::Prompt,
         ScreenState::WaitingInput => ScreenSignal::PatternPrompt,
         ScreenState::Idle | ScreenState::Unknown => ScreenSignal::Unknown,
@@ -271,5 +275,34 @@ impl Agents {
             .unwrap_or_else(|p| p.into_inner())
             .get(session)
             .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_known_agents_question_waits_for_its_answer_like_its_input_box() {
+        // Claude Code 2.1.328 asking (AskUserQuestion), from the screen corpus: its banner
+        // keeps animating, so as a pattern prompt the output rule would call it working.
+        let screen = rows(include_str!(
+            "../../agents/tests/data/claude-question-screen-2.1.328.txt"
+        ));
+        let claude = adapter(Some("claude"), &Default::default());
+        assert_eq!(
+            classify_screen(claude.as_ref(), &screen),
+            ScreenSignal::Prompt
+        );
+        // A plain program's prompt is still a pattern, timed by its output.
+        let plain = adapter(None, &Default::default());
+        assert_eq!(
+            classify_screen(plain.as_ref(), &rows("Overwrite config.toml? [y/N]")),
+            ScreenSignal::PatternPrompt
+        );
     }
 }

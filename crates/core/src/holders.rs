@@ -197,11 +197,11 @@ fn program_status(handle: &Handle, id: &SessionId, status: Option<ProgramStatus>
         }
         _ => {}
     }
-    handle.registry().observe(id, |m, _| {
+    handle.registry().observe(id, |m, now| {
         if let Some(request) = request {
             m.permission(request);
         }
-        m.program(status);
+        m.program(status, now);
     });
 }
 
@@ -256,7 +256,7 @@ async fn read_screen(
         // The prompt the screen showed has gone (answered or cancelled in the terminal): the
         // request no longer waits, whichever way it came. A hook announces its request before
         // the prompt is drawn (Gemini CLI): that one waits until the screen has shown it.
-        (ScreenSignal::Working | ScreenSignal::Prompt, Some(p))
+        (ScreenSignal::Working | ScreenSignal::Prompt | ScreenSignal::Errored { .. }, Some(p))
             if (p.channel == AnswerChannel::Terminal && !hooked)
                 || handle
                     .agents()

@@ -13,7 +13,8 @@
 //!    `waiting_input` with the message as the reason), `idle`, `done` (`waiting_input`)
 //!    and `error` (`errored`). Hooks go first: they carry the exact request and answer it;
 //! 5. **status file** (Claude Code sessions Paddock did not start): busy / idle / waiting;
-//! 6. **screen**: an agent's recognised prompt, spinner or input box;
+//! 6. **screen**: an agent's recognised prompt, spinner, failed turn (`errored` until the
+//!    user types or a new turn starts) or input box;
 //! 7. **output**: printed in the last few seconds is `working`, else `idle` (or
 //!    `waiting_input` when a prompt pattern matches); a program that never printed is
 //!    `starting` for its first [`OUTPUT_WORKING`], then `idle`; one whose terminal Paddock
@@ -34,6 +35,12 @@ pub const OUTPUT_WORKING: Duration = Duration::from_secs(3);
 /// A turn that hooks call running but whose screen has shown the input prompt, with no output,
 /// for this long has ended (Claude Code fires no `Stop` after an interrupt).
 pub const SCREEN_SETTLE: Duration = Duration::from_millis(1500);
+
+/// A program's `working` record replaced this soon was no work: Codex 0.169 reports
+/// `working` and at once `idle` while it starts (and again, 50 ms long, once it is ready; see
+/// crates/agents/tests/corpus/README.md), and a session that has done nothing is `idle`, not
+/// `waiting_input`.
+pub const PROGRAM_BLIP: Duration = Duration::from_millis(250);
 
 /// What a hook event means for the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +75,8 @@ pub enum ScreenSignal {
     Working,
     /// The agent's input box, nothing running.
     Prompt,
+    /// The agent's last turn failed: its error is on the screen above the empty input box.
+    Errored { reason: String },
     /// A configured prompt pattern matched (plain programs).
     PatternPrompt,
     /// Nothing recognisable.
@@ -104,6 +113,8 @@ pub struct Machine {
     file: Option<FileStatus>,
     /// The program's own record (OSC 7501).
     program: Option<ProgramStatus>,
+    /// Since when its record has said `working`.
+    program_working_since: Option<Instant>,
     screen: Option<(ScreenSignal, Instant)>,
     last_output: Option<Instant>,
     permission: Option<PermissionRequest>,
@@ -125,6 +136,7 @@ impl Default for Machine {
             hook_tool: None,
             file: None,
             program: None,
+            program_working_since: None,
             screen: None,
             last_output: None,
             permission: None,
@@ -203,21 +215,33 @@ impl Machine {
         self.file = status;
     }
 
-    /// The program reported its status to its terminal (`None`: it cleared its record).
-    pub fn program(&mut self, status: Option<ProgramStatus>) {
-        if status.as_ref().is_some_and(|s| {
-            matches!(
-                s.state,
-                ProgramState::Working | ProgramState::Blocked | ProgramState::Done
-            )
-        }) {
+    /// The program reported its status to its terminal at `now` (`None`: it cleared its
+    /// record). Blocked or done is work done; `working` is once it lasted [`PROGRAM_BLIP`].
+    pub fn program(&mut self, status: Option<ProgramStatus>, now: Instant) {
+        let working = |s: &Option<ProgramStatus>| {
+            s.as_ref().is_some_and(|s| s.state == ProgramState::Working)
+        };
+        if let Some(since) = self.program_working_since {
+            if now.saturating_duration_since(since) >= PROGRAM_BLIP {
+                self.worked = true;
+            }
+        }
+        if status
+            .as_ref()
+            .is_some_and(|s| matches!(s.state, ProgramState::Blocked | ProgramState::Done))
+        {
             self.worked = true;
+        }
+        if !working(&status) {
+            self.program_working_since = None;
+        } else if !working(&self.program) {
+            self.program_working_since = Some(now);
         }
         self.program = status;
     }
 
     pub fn screen(&mut self, signal: ScreenSignal, now: Instant) {
-        if matches!(signal, ScreenSignal::Working) {
+        if matches!(signal, ScreenSignal::Working | ScreenSignal::Errored { .. }) {
             self.worked = true;
         }
         let same = self.screen.as_ref().is_some_and(|(s, _)| *s == signal);
@@ -499,6 +523,11 @@ impl Machine {
                 d.tool = self.transcript_tool.clone();
                 return (d, None);
             }
+            Some((ScreenSignal::Errored { reason }, _)) => {
+                let mut d = detail(S::Errored, &[StateSource::Screen]);
+                d.reason = Some(reason.clone());
+                return (d, None);
+            }
             Some((ScreenSignal::Prompt, _)) => {
                 return (
                     detail(
@@ -592,20 +621,20 @@ mod tests {
         let t0 = Instant::now();
         let mut m = Machine::default();
         m.screen(ScreenSignal::Unknown, t0);
-        m.program(Some(record(ProgramState::Idle, None, None)));
+        m.program(Some(record(ProgramState::Idle, None, None)), t0);
         let d = decide(&mut m, t0).detail;
         assert_eq!(
             (d.state, d.sources.clone()),
             (AgentState::Idle, vec![StateSource::Program])
         );
-        m.program(Some(record(ProgramState::Working, None, None)));
+        m.program(Some(record(ProgramState::Working, None, None)), t0);
         assert_eq!(decide(&mut m, t0).detail.state, AgentState::Working);
         let ask = record(
             ProgramState::Blocked,
             Some(BlockedKind::Permission),
             Some("approve Bash: echo hi > osc.txt"),
         );
-        m.program(Some(ask.clone()));
+        m.program(Some(ask.clone()), t0);
         let d = decide(&mut m, t0).detail;
         assert_eq!(d.state, AgentState::WaitingPermission);
         assert_eq!(d.tool.as_deref(), Some("Bash"));
@@ -622,11 +651,11 @@ mod tests {
             (AgentState::WaitingPermission, vec![StateSource::Program])
         );
         m.permission(None);
-        m.program(Some(record(ProgramState::Working, None, None)));
+        m.program(Some(record(ProgramState::Working, None, None)), t0);
         assert_eq!(decide(&mut m, t0).detail.state, AgentState::Working);
-        m.program(Some(record(ProgramState::Done, None, None)));
+        m.program(Some(record(ProgramState::Done, None, None)), t0);
         assert_eq!(decide(&mut m, t0).detail.state, AgentState::WaitingInput);
-        m.program(Some(record(ProgramState::Idle, None, None)));
+        m.program(Some(record(ProgramState::Idle, None, None)), t0);
         assert_eq!(
             decide(&mut m, t0).detail.state,
             AgentState::WaitingInput,
@@ -638,28 +667,30 @@ mod tests {
     fn other_blocks_and_errors_carry_the_programs_message() {
         let t0 = Instant::now();
         let mut m = Machine::default();
-        m.program(Some(record(
-            ProgramState::Blocked,
-            Some(BlockedKind::Auth),
-            Some("Not logged in · Please run /login"),
-        )));
+        m.program(
+            Some(record(
+                ProgramState::Blocked,
+                Some(BlockedKind::Auth),
+                Some("Not logged in · Please run /login"),
+            )),
+            t0,
+        );
         let d = decide(&mut m, t0).detail;
         assert_eq!(d.state, AgentState::WaitingInput);
         assert_eq!(
             d.reason.as_deref(),
             Some("Not logged in · Please run /login")
         );
-        m.program(Some(record(
-            ProgramState::Error,
-            None,
-            Some("rate limited"),
-        )));
+        m.program(
+            Some(record(ProgramState::Error, None, Some("rate limited"))),
+            t0,
+        );
         let d = decide(&mut m, t0).detail;
         assert_eq!(
             (d.state, d.reason.as_deref()),
             (AgentState::Errored, Some("rate limited"))
         );
-        m.program(None);
+        m.program(None, t0);
         assert_ne!(
             decide(&mut m, t0).detail.sources.first(),
             Some(&StateSource::Program),
@@ -672,7 +703,7 @@ mod tests {
         let t0 = Instant::now();
         let mut m = Machine::default();
         m.screen(ScreenSignal::Prompt, t0);
-        m.program(Some(record(ProgramState::Working, None, None)));
+        m.program(Some(record(ProgramState::Working, None, None)), t0);
         let d = decide(&mut m, t0).detail;
         assert_eq!(
             (d.state, d.sources),
@@ -914,6 +945,80 @@ mod tests {
     const MS: fn(u64) -> Duration = Duration::from_millis;
 
     #[test]
+    fn a_programs_working_blip_is_no_work_and_a_turn_that_lasted_is() {
+        // Codex 0.169.0 as it starts (crates/agents/tests/corpus/codex-idle-and-typing):
+        // `working` and `idle` in one read, and 50 ms of `working` once it is ready.
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.program(Some(record(ProgramState::Working, None, None)), t0);
+        m.program(Some(record(ProgramState::Idle, None, None)), t0);
+        assert_eq!(decide(&mut m, t0).detail.state, AgentState::Idle);
+        m.program(
+            Some(record(ProgramState::Working, None, None)),
+            t0 + MS(3000),
+        );
+        m.program(Some(record(ProgramState::Idle, None, None)), t0 + MS(3050));
+        assert_eq!(
+            decide(&mut m, t0 + MS(3050)).detail.state,
+            AgentState::Idle,
+            "nothing was done yet"
+        );
+        // A turn interrupted after 3 s (Claude Code reports `idle`, not `done`).
+        m.program(
+            Some(record(ProgramState::Working, None, None)),
+            t0 + MS(5000),
+        );
+        m.program(
+            Some(record(
+                ProgramState::Working,
+                None,
+                Some("Reading notes.txt"),
+            )),
+            t0 + MS(5100),
+        );
+        m.program(Some(record(ProgramState::Idle, None, None)), t0 + MS(8000));
+        assert_eq!(
+            decide(&mut m, t0 + MS(8000)).detail.state,
+            AgentState::WaitingInput
+        );
+    }
+
+    #[test]
+    fn a_failed_turn_on_the_screen_is_errored_until_the_user_types_or_a_new_turn_starts() {
+        let t0 = Instant::now();
+        let mut m = Machine::default();
+        m.started(t0);
+        let failed = || ScreenSignal::Errored {
+            reason: "API Error: 529 Overloaded".into(),
+        };
+        m.screen(ScreenSignal::Working, t0);
+        m.output(t0 + MS(2900));
+        m.screen(failed(), t0 + MS(3000));
+        let d = decide(&mut m, t0 + MS(3000)).detail;
+        assert_eq!(
+            (d.state, d.reason.as_deref(), d.sources),
+            (
+                AgentState::Errored,
+                Some("API Error: 529 Overloaded"),
+                vec![StateSource::Screen]
+            )
+        );
+        // It holds while the screen does, without a clock.
+        let later = t0 + Duration::from_secs(600);
+        assert_eq!(decide(&mut m, later).detail.state, AgentState::Errored);
+        // The user types: the input box holds their text.
+        m.screen(ScreenSignal::Prompt, later);
+        assert_eq!(decide(&mut m, later).detail.state, AgentState::WaitingInput);
+        // Or sends it: a new turn.
+        m.screen(failed(), later + MS(100));
+        m.screen(ScreenSignal::Working, later + MS(200));
+        assert_eq!(
+            decide(&mut m, later + MS(200)).detail.state,
+            AgentState::Working
+        );
+    }
+
+    #[test]
     fn a_program_that_never_prints_is_starting_for_three_seconds_from_its_start_then_idle() {
         let t0 = Instant::now();
         let mut m = Machine::default();
@@ -1117,7 +1222,10 @@ mod tests {
                             ScreenSignal::Prompt,
                             ScreenSignal::PatternPrompt,
                             ScreenSignal::Unknown,
-                        ][rng.below(4) as usize]
+                            ScreenSignal::Errored {
+                                reason: "API Error: 529 Overloaded".into(),
+                            },
+                        ][rng.below(5) as usize]
                             .clone(),
                         at,
                     ),

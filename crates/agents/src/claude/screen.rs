@@ -1,5 +1,6 @@
 //! Reading Claude Code's screen: a permission prompt (and for which tool and command), a
-//! turn in progress (the spinner line with "esc to interrupt"), or the input prompt.
+//! turn in progress (the spinner line with "esc to interrupt"), a turn that failed (its "API
+//! Error" above the empty input box), or the input prompt.
 //!
 //! The layout of 2.1.328 (see `tests/data/claude-permission-screen-2.1.328.txt`):
 //!
@@ -20,7 +21,7 @@
 //! borders are removed before reading.
 
 use crate::screen::{
-    is_rule, numbered_option, trimmed_rows, PromptKind, ScreenPrompt, ScreenState,
+    block_text, is_rule, numbered_option, trimmed_rows, PromptKind, ScreenPrompt, ScreenState,
 };
 
 /// How many rows may follow the last option of a prompt (footer hints, the input box of
@@ -41,10 +42,43 @@ pub fn classify(rows: &[&str]) -> ScreenState {
             activity: Some(activity.to_owned()),
         };
     }
+    if let Some(message) = failed_turn(&rows) {
+        return ScreenState::Errored { message };
+    }
     if at_input_prompt(bottom) {
         return ScreenState::WaitingInput;
     }
     ScreenState::Unknown
+}
+
+/// What the input box shows after a failed turn until the user types.
+const RESEND_HINT: &str = "Resend your message to try again";
+
+/// A turn that failed (2.1.328, `tests/data/claude-api-error-screen-2.1.328.txt`): the last
+/// message above the input box is "● API Error: …" (wrapped onto indented rows), and the box
+/// is empty or shows its hint to resend. Typing replaces the hint; a new turn brings the
+/// spinner back.
+fn failed_turn(rows: &[&str]) -> Option<String> {
+    let input = (1..rows.len()).rev().find(|&i| {
+        is_rule(rows[i - 1], '─')
+            && rows[i].trim_start().starts_with('❯')
+            && numbered_option(rows[i]).is_none()
+    })?;
+    let typed = rows[input].trim_start().trim_start_matches('❯').trim();
+    if !typed.is_empty() && typed != RESEND_HINT {
+        return None;
+    }
+    // The last message: the nearest row above the box that starts a block (`●`) or a
+    // prompt (`❯`); its continuation rows are indented.
+    let start = (0..input - 1).rev().find(|&i| {
+        let t = rows[i];
+        t.starts_with('●') || t.starts_with('❯')
+    })?;
+    let text = rows[start].strip_prefix('●')?.trim();
+    if !(text.starts_with("API Error") || typed == RESEND_HINT) {
+        return None;
+    }
+    Some(block_text(text, &rows[start + 1..input - 1]))
 }
 
 /// A row without the side borders of a box (`│ text │`).
@@ -317,6 +351,35 @@ mod tests {
         assert_eq!(p.kind, PromptKind::Question);
         assert_eq!(p.question, "Which database should I use?");
         assert_eq!(p.options, vec!["SQLite", "Postgres", "Type something."]);
+    }
+
+    #[test]
+    fn an_api_error_above_the_empty_input_box_is_a_failed_turn_until_the_user_types() {
+        let text = include_str!("../../tests/data/claude-api-error-screen-2.1.328.txt");
+        assert_eq!(
+            state(text),
+            ScreenState::Errored {
+                message: "API Error: 529 Overloaded. This is a server-side issue, usually temporary — try again in a moment. If it persists, check your inference gateway (127.0.0.1:41611).".into()
+            }
+        );
+        // The user types: the hint gives way to their text.
+        let typed = text.replace("Resend your message to try again", "are you there now?");
+        assert_eq!(state(&typed), ScreenState::WaitingInput);
+        // A new turn: its spinner above the box, the box empty.
+        let again: Vec<&str> = text
+            .lines()
+            .map(|r| match r {
+                r if r.contains("◐ medium") => "✻ Pondering… (1s · esc to interrupt)",
+                r if r.contains("Resend your message") => "❯",
+                r => r,
+            })
+            .collect();
+        assert!(matches!(classify(&again), ScreenState::Working { .. }));
+        // An answer that merely quotes an API error is not one (the box has no hint then).
+        let quoted = text
+            .replace("● API Error: 529", "● The log says API Error: 529")
+            .replace("Resend your message to try again", "");
+        assert_eq!(state(&quoted), ScreenState::WaitingInput);
     }
 
     #[test]

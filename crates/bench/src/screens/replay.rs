@@ -13,7 +13,8 @@
 //! read exactly as the supervisor reads it (`blocked:permission` is `waiting_permission`,
 //! `done` is `waiting_input`, ...).
 //!
-//! Samples every [`SAMPLE`], from the first report to the process's end, except within
+//! Samples every [`SAMPLE`], from the first report to the process's end, while the agent
+//! holds a record (once it cleared it, on its way out, it says nothing), except within
 //! [`SETTLE`] after the label's state changed (the screen draws after the agent reports).
 
 use super::corpus::Recording;
@@ -26,8 +27,11 @@ use std::time::{Duration, Instant};
 
 /// How often the states are compared.
 pub const SAMPLE: Duration = Duration::from_millis(100);
-/// Samples this soon after the label's state changed are not compared.
-pub const SETTLE: Duration = Duration::from_millis(500);
+/// Samples this soon after the label's state changed are not compared: the agents draw
+/// after they report. The longest lag on the corpus is Codex 0.169.0's approval prompt, drawn
+/// 706 ms after its `blocked` report (its "Running" cell comes first); Claude Code's turn
+/// end shows up to 515 ms after its `done` (the Stop hook's spinner).
+pub const SETTLE: Duration = Duration::from_millis(750);
 
 /// How many samples agreed, per labelled state.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -123,7 +127,12 @@ pub fn replay(rec: &Recording) -> Agreement {
                             screen.permission(Some(terminal_request(tool.as_deref())));
                             request_open = true;
                         }
-                        (ScreenSignal::Working | ScreenSignal::Prompt, true) => {
+                        (
+                            ScreenSignal::Working
+                            | ScreenSignal::Prompt
+                            | ScreenSignal::Errored { .. },
+                            true,
+                        ) => {
                             screen.permission(None);
                             request_open = false;
                         }
@@ -134,10 +143,13 @@ pub fn replay(rec: &Recording) -> Agreement {
                 (_, Some(r)) => {
                     let (_, status) = &rec.reports[rep_i];
                     rep_i += 1;
-                    label.program(status.clone());
+                    label.program(status.clone(), at(r));
                     let state = label.decide(at(r), String::new).detail.state;
-                    if label_state != Some(state) {
-                        label_state = Some(state);
+                    // A cleared record labels nothing: the agent no longer says what it
+                    // does (it is leaving), and the machine's fallback is no report.
+                    let state = status.is_some().then_some(state);
+                    if label_state != state {
+                        label_state = state;
                         label_changed = r;
                     }
                 }

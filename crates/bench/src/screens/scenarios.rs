@@ -103,6 +103,14 @@ fn ready(agent: Agent) -> Step {
     }
 }
 
+/// Empties Claude Code's input box of [`LONG_MESSAGE`] (two rows at 120 columns) the way a
+/// person does, one Ctrl-U per row.
+fn clear_input() -> Vec<Step> {
+    (0..3)
+        .flat_map(|_| [Step::Key("Ctrl-U", b"\x15"), Step::Pause(200)])
+        .collect()
+}
+
 /// Types `text`, waits for it on the screen, then presses Enter (both agents take a fast
 /// Enter right after the text as part of a paste).
 fn say(text: &'static str, shown: &'static str) -> Vec<Step> {
@@ -140,6 +148,12 @@ pub fn of(agent: Agent) -> Vec<Scenario> {
 fn claude() -> Vec<Scenario> {
     let a = Agent::Claude;
     let approve = || vec![Step::Pause(2500), Step::Key("Enter", b"\r")];
+    // 2.1.x defaults to `auto` mode, which runs these tools without asking: the manual mode
+    // (`default`) shows the permission prompt a person answers.
+    let ask = |mut s: Scenario| {
+        s.args = ["--permission-mode", "manual"].map(str::to_owned).to_vec();
+        s
+    };
     vec![
         scenario(
             "idle-and-typing",
@@ -147,7 +161,10 @@ fn claude() -> Vec<Scenario> {
             nothing,
             vec![
                 vec![ready(a), Step::Pause(3000), Step::Type(LONG_MESSAGE)],
-                vec![Step::Pause(3000), Step::Key("Ctrl-U", b"\x15"), Step::Pause(1500)],
+                // Ctrl-U deletes one row of the wrapped message: as many as it wraps onto.
+                vec![Step::Pause(3000)],
+                clear_input(),
+                vec![Step::Pause(1500)],
             ],
         ),
         scenario(
@@ -165,7 +182,7 @@ fn claude() -> Vec<Scenario> {
                 vec![Step::Report("done|idle"), Step::Pause(2000)],
             ],
         ),
-        scenario(
+        ask(scenario(
             "bash-permission-and-tool",
             Script::new()
                 .then(
@@ -184,8 +201,8 @@ fn claude() -> Vec<Scenario> {
                 approve(),
                 vec![Step::Report("done|idle"), Step::Pause(2000)],
             ],
-        ),
-        scenario(
+        )),
+        ask(scenario(
             "write-permission",
             Script::new()
                 .then(
@@ -204,8 +221,8 @@ fn claude() -> Vec<Scenario> {
                 approve(),
                 vec![Step::Report("done|idle"), Step::Pause(2000)],
             ],
-        ),
-        scenario(
+        )),
+        ask(scenario(
             "edit-permission",
             Script::new()
                 .then(
@@ -229,7 +246,7 @@ fn claude() -> Vec<Scenario> {
                 approve(),
                 vec![Step::Report("done|idle"), Step::Pause(2000)],
             ],
-        ),
+        )),
         scenario(
             "question",
             Script::new()
@@ -408,6 +425,19 @@ fn codex() -> Vec<Scenario> {
                     Step::Key("Esc", b"\x1b"),
                     Step::Pause(3000),
                 ],
+            ],
+        ),
+        scenario(
+            "slash-and-shell",
+            Script::new(),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("/status", "/status"),
+                vec![Step::Pause(2000)],
+                // `!` switches the box to shell mode ("! echo hi").
+                say("!echo hi", "echo hi"),
+                vec![Step::Report("done|idle"), Step::Pause(2000)],
             ],
         ),
     ]
