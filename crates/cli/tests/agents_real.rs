@@ -1315,108 +1315,174 @@ fn processes_with(needle: &str) -> Vec<String> {
         .collect()
 }
 
+/// A Codex session that `paddock run` starts through its app-server (under a supervisor),
+/// its model asking to run `cmd` outside the read-only sandbox once told "please make a file"
+/// (held until the "think" gate opens), then ending its turn with "Done with made.txt.".
+/// `codex` is the program given to `paddock run` (the pinned Codex, or a stand-in for it).
+/// Fields drop in order: the supervisor first, then the sessions, the sandbox, the fake.
+struct CodexApp {
+    sup: Option<Supervisor>,
+    env: Env,
+    sb: CodexSandbox,
+    fake: FakeApi,
+    id: String,
+}
+
+impl CodexApp {
+    fn start(cmd: &str) -> Self {
+        let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+        Self::start_as(cmd, &codex.display().to_string())
+    }
+
+    fn start_as(cmd: &str, codex: &str) -> Self {
+        let fake = FakeApi::start(
+            Script::new()
+                .then(
+                    Reply::tool_use(
+                        "exec_command",
+                        json!({"cmd": cmd, "sandbox_permissions": "require_escalated",
+                               "justification": "Write made.txt in the project?"}),
+                    )
+                    .gate("think")
+                    .when(When::UserSays("please make a file".into())),
+                )
+                .then(Reply::text("Done with made.txt.").when(When::ToolResult)),
+        )
+        .expect("fake API");
+        let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+        let env = Env::new();
+        let sup = Some(env.up());
+        let mut run = env.cmd();
+        sb.apply(&mut run);
+        let out = run
+            .env("PADDOCK_AGENTS__CODEX_APP_SERVER", "true")
+            .args([
+                "run", "--name", "codex", "--cols", "120", "--rows", "40", "--", codex,
+            ])
+            .args([
+                "-c",
+                "approval_policy=on-request",
+                "-c",
+                "sandbox_mode=read-only",
+            ])
+            .output()
+            .expect("paddock run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let app = Self {
+            sup,
+            env,
+            sb,
+            fake,
+            id,
+        };
+        app.env.wait_screen(&app.id, "Codex's prompt", T, |s| {
+            s.contains("gpt-fake") && s.contains("? for shortcuts")
+        });
+        app.wait_row("recognised as Codex", |r| r["agent"] == "codex");
+        app
+    }
+
+    /// The session's app-server socket (a symlink to Codex's own).
+    fn socket(&self) -> std::path::PathBuf {
+        self.env.dir().join(format!("{}.codex-app-server", self.id))
+    }
+
+    fn made(&self) -> std::path::PathBuf {
+        self.sb.project().join("made.txt")
+    }
+
+    fn wait_row(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        self.env.wait_row(&self.id, what, T, pred)
+    }
+
+    /// Gives the task; returns once the model has it (and thinks until the gate opens).
+    fn say(&self) {
+        self.env.ok(&["message", "codex", "please make a file"]);
+        self.fake.wait_for("the turn's request", T, |r| {
+            r.prompt().contains("please make a file")
+        });
+    }
+
+    /// Lets the model ask for the command; returns the one pending request once the session
+    /// waits for permission with it.
+    fn ask(&self) -> Value {
+        self.fake.open_gate("think");
+        self.wait_row("waiting_permission", |r| {
+            r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+        });
+        self.pending()
+    }
+
+    /// The one pending permission request.
+    fn pending(&self) -> Value {
+        let pending: Vec<Value> =
+            serde_json::from_str(&self.env.ok(&["approvals", "--json"])).expect("approvals JSON");
+        assert_eq!(pending.len(), 1, "{pending:#?}");
+        pending.into_iter().next().expect("one")
+    }
+
+    /// Asserts a request comes from the protocol, not the screen: answered over Paddock's
+    /// own channel, with the command exactly as the model wrote it and Codex's reason.
+    fn assert_from_the_protocol(&self, req: &Value, cmd: &str) {
+        assert_eq!(req["channel"], "hook", "{req:#}");
+        assert_eq!(req["session"], self.id.as_str(), "{req:#}");
+        assert_eq!(req["tool"], "exec_command", "{req:#}");
+        assert_eq!(req["input"]["command"], cmd, "{req:#}");
+        assert_eq!(
+            req["input"]["reason"], "Write made.txt in the project?",
+            "{req:#}"
+        );
+        assert!(
+            !self.made().exists(),
+            "the command ran before it was decided"
+        );
+    }
+
+    /// The TUI moved on (its dialog closed, the answer shown) and the protocol says the turn
+    /// ended.
+    fn assert_turn_ended(&self) {
+        let shown = self.env.wait_screen(&self.id, "the answer", T, |s| {
+            s.contains("Done with made.txt.")
+        });
+        assert!(
+            !shown.contains("Would you like to run the following command?"),
+            "{shown}"
+        );
+        self.wait_row("waiting_input from the protocol", |r| {
+            r["state"] == "waiting_input" && r["sources"][0] == "hooks"
+        });
+    }
+}
+
 #[test]
 fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and_takes_paddock_approve(
 ) {
-    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
     let cmd = "echo approved-through-the-protocol > made.txt";
-    let fake = FakeApi::start(
-        Script::new()
-            .then(
-                Reply::tool_use(
-                    "exec_command",
-                    json!({"cmd": cmd, "sandbox_permissions": "require_escalated",
-                           "justification": "Write made.txt in the project?"}),
-                )
-                .gate("think")
-                .when(When::UserSays("please make a file".into())),
-            )
-            .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
-    )
-    .expect("fake API");
-    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
-    let env = Env::new();
-    let _sup = env.up();
-    let mut run = env.cmd();
-    sb.apply(&mut run);
-    let out = run
-        .env("PADDOCK_AGENTS__CODEX_APP_SERVER", "true")
-        .args([
-            "run", "--name", "codex", "--cols", "120", "--rows", "40", "--",
-        ])
-        .arg(&codex)
-        .args([
-            "-c",
-            "approval_policy=on-request",
-            "-c",
-            "sandbox_mode=read-only",
-        ])
-        .output()
-        .expect("paddock run");
+    let app = CodexApp::start(cmd);
+    let socket = app.socket();
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        socket.exists(),
+        "the TUI runs without the session's app-server"
     );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let socket = env.dir().join(format!("{id}.codex-app-server"));
-    wait_until("the session's app-server socket", T, || socket.exists());
-    env.wait_screen(
-        &id,
-        "Codex's prompt (the UI attached to the app-server)",
-        T,
-        |s| s.contains("gpt-fake") && s.contains("? for shortcuts"),
-    );
-    let row = |env: &Env| {
-        env.ls()
-            .into_iter()
-            .find(|r| r["id"] == id.as_str())
-            .unwrap_or(Value::Null)
-    };
-    wait_until("the supervisor to recognise the session's agent", T, || {
-        row(&env)["agent"] == "codex"
-    });
-    env.ok(&["message", "codex", "please make a file"]);
-    // The model is still thinking (the fake holds its answer): the protocol says working.
-    fake.wait_for("the turn's request", T, |r| {
-        r.prompt().contains("please make a file")
-    });
+    app.say();
     // Codex's notify reports only ends of turns: `working` from hooks is the protocol's.
-    wait_until(
-        "working (from the protocol) while the model thinks",
-        T,
-        || {
-            let r = row(&env);
-            r["state"] == "working" && r["sources"][0] == "hooks"
-        },
-    );
-    fake.open_gate("think");
-    let mut waiting = Value::Null;
-    wait_until("waiting_permission with the command", T, || {
-        waiting = row(&env);
-        waiting["state"] == "waiting_permission"
+    app.wait_row("working (from the protocol) while the model thinks", |r| {
+        r["state"] == "working" && r["sources"][0] == "hooks"
     });
-    let pending: Vec<Value> =
-        serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("approvals JSON");
-    assert_eq!(pending.len(), 1, "{pending:#?}");
-    let req = &pending[0];
-    // From the protocol, not the screen: answered over Paddock's own channel, with the
-    // command exactly as the model wrote it and Codex's reason.
-    assert_eq!(req["channel"], "hook", "{req:#}");
-    assert_eq!(req["tool"], "exec_command", "{req:#}");
-    assert_eq!(req["input"]["command"], cmd, "{req:#}");
-    assert_eq!(
-        req["input"]["reason"], "Write made.txt in the project?",
-        "{req:#}"
-    );
-    assert_eq!(waiting["permission"]["id"], req["id"], "{waiting:#}");
-    let made = sb.project().join("made.txt");
-    assert!(!made.exists(), "the command ran before it was approved");
-    env.ok(&["approve", req["id"].as_str().expect("id")]);
+    let req = app.ask();
+    app.assert_from_the_protocol(&req, cmd);
+    let row = app.wait_row("waiting_permission", |_| true);
+    assert_eq!(row["permission"]["id"], req["id"], "{row:#}");
+    app.env.ok(&["approve", req["id"].as_str().expect("id")]);
     wait_until("made.txt written by the approved command", T, || {
-        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-through-the-protocol\n")
+        std::fs::read_to_string(app.made()).is_ok_and(|s| s == "approved-through-the-protocol\n")
     });
-    let result = fake.wait_for("the approved command's output", T, |r| {
+    let result = app.fake.wait_for("the approved command's output", T, |r| {
         r.ends_with_tool_result()
     });
     assert!(
@@ -1424,34 +1490,156 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
         "{:?}",
         result.tool_results()
     );
-    // The terminal UI moved on: its dialog closed and it shows the answer.
-    let shown = env.wait_screen(&id, "the answer", T, |s| {
-        s.contains("Done, made.txt is there.")
-    });
-    assert!(
-        !shown.contains("Would you like to run the following command?"),
-        "{shown}"
-    );
-    wait_until("waiting_input at the end of the turn", T, || {
-        let r = row(&env);
-        r["state"] == "waiting_input" && r["sources"][0] == "hooks"
-    });
+    app.assert_turn_ended();
     // The app-server lives and ends with the session: nothing lingers.
+    let env = &app.env;
+    let id = app.id.as_str();
     let needle = format!("{id}.codex-app-server");
     assert!(
         !processes_with(&needle).is_empty(),
         "no app-server process runs for the session"
     );
     let real = std::fs::read_link(&socket).expect("the socket is Codex's symlink");
-    env.ok(&["kill", &id]);
+    env.ok(&["kill", id]);
     wait_until("the session's app-server processes to end", T, || {
         processes_with(&needle).is_empty()
     });
     // Killed, the server may leave its socket under /tmp: the session's removal takes it
     // (the holder's own, or `paddock rm`'s when the holder still shows the exit).
-    let _ = env.paddock(&["rm", &id]);
+    let _ = env.paddock(&["rm", id]);
     wait_until("Codex's socket file removed with the session", T, || {
         !real.exists() && !socket.exists()
     });
+}
+
+#[test]
+fn codex_through_its_app_server_denied_by_paddock_does_not_run_the_command_and_tells_the_model() {
+    let cmd = "echo denied-through-the-protocol > made.txt";
+    let app = CodexApp::start(cmd);
+    app.say();
+    let req = app.ask();
+    app.assert_from_the_protocol(&req, cmd);
+    let out = app.env.ok(&["deny", req["id"].as_str().expect("id")]);
+    assert!(out.starts_with("denied "), "{out}");
+    // Codex tells the model the command was declined, and the model ends its turn.
+    let result = app.fake.wait_for("the declined command's output", T, |r| {
+        r.ends_with_tool_result()
+    });
+    let told = &result.tool_results()[0].text;
+    assert!(
+        told.contains("rejected") && !told.contains("exited with code"),
+        "{told}"
+    );
+    app.assert_turn_ended();
+    assert!(!app.made().exists(), "the denied command ran");
+    let pending: Vec<Value> =
+        serde_json::from_str(&app.env.ok(&["approvals", "--json"])).expect("JSON");
+    assert!(pending.is_empty(), "{pending:#?}");
+}
+
+#[test]
+fn codex_through_its_app_server_is_followed_again_after_the_supervisor_restarts_and_its_approval_offered_again(
+) {
+    let cmd = "echo approved-after-a-restart > made.txt";
+    let mut app = CodexApp::start(cmd);
+    app.say();
+    let first = app.ask();
+    app.assert_from_the_protocol(&first, cmd);
+    // The supervisor dies; the session (and Codex's app-server in its holder) lives on.
+    app.sup.take().expect("the supervisor").kill9();
+    app.sup = Some(app.env.up());
+    // The new supervisor follows the app-server again: the pending approval is replayed
+    // to it, and offered again over the protocol.
+    app.wait_row("waiting_permission again, from the protocol", |r| {
+        r["state"] == "waiting_permission"
+            && r["sources"][0] == "hooks"
+            && !r["permission"]["id"].is_null()
+    });
+    let again = app.pending();
+    app.assert_from_the_protocol(&again, cmd);
+    app.env.ok(&["approve", again["id"].as_str().expect("id")]);
+    wait_until(
+        "made.txt written by the command approved after the restart",
+        T,
+        || std::fs::read_to_string(app.made()).is_ok_and(|s| s == "approved-after-a-restart\n"),
+    );
+    app.assert_turn_ended();
+}
+
+#[test]
+fn codex_whose_app_server_cannot_start_runs_plain_says_why_and_is_read_as_before() {
+    // A Codex that refuses `app-server` (as one older than the subcommand would), otherwise
+    // the pinned one.
+    let real = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let bin = tempfile::tempdir().expect("temp dir");
+    let stand_in = bin.path().join("codex");
+    std::fs::write(
+        &stand_in,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = app-server ]; then\n  echo \"error: unrecognized subcommand 'app-server'\" >&2\n  exit 2\nfi\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .expect("write the stand-in");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let cmd = "echo approved-in-the-terminal > made.txt";
+    let app = CodexApp::start_as(cmd, &stand_in.display().to_string());
+    // The terminal says why, and Codex runs without a server.
+    let said = app.env.ok(&["logs", "--raw", &app.id]);
+    assert!(
+        said.contains("unrecognized subcommand 'app-server'")
+            && said.contains("Codex's app-server did not start")
+            && said.contains("running Codex without it"),
+        "{said}"
+    );
+    assert!(!app.socket().exists(), "a socket without a server");
+    assert!(
+        processes_with(&format!("{}.codex-app-server", app.id)).is_empty(),
+        "an app-server runs for the session"
+    );
+    // Its state comes from today's path (Codex's own status reports and its screen, not
+    // the protocol): the approval waits in the terminal, and is answered there.
+    app.say();
+    app.fake.open_gate("think");
+    let row = app.wait_row("waiting_permission", |r| {
+        r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+    });
+    let sources: Vec<&str> = row["sources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        !sources.contains(&"hooks")
+            && (sources.contains(&"program") || sources.contains(&"screen")),
+        "{row:#}"
+    );
+    assert_eq!(app.pending()["channel"], "terminal", "{row:#}");
+    let made = app.made();
+    wait_until(
+        "made.txt written by the command approved in the terminal",
+        T,
+        || {
+            if std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-the-terminal\n") {
+                return true;
+            }
+            // A key landing while the dialog is drawn can be lost: press it again while asked.
+            if app
+                .env
+                .screen(&app.id)
+                .contains("Would you like to run the following command?")
+            {
+                app.env.ok(&["send", &app.id, "y"]);
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            false
+        },
+    );
+    app.env.wait_screen(&app.id, "the answer", T, |s| {
+        s.contains("Done with made.txt.")
+    });
+    app.wait_row("waiting_input", |r| r["state"] == "waiting_input");
 }
 // --- end: Codex through its app-server ---
