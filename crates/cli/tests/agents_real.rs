@@ -1335,20 +1335,23 @@ impl CodexApp {
     }
 
     fn start_as(cmd: &str, codex: &str) -> Self {
-        let fake = FakeApi::start(
-            Script::new()
-                .then(
-                    Reply::tool_use(
-                        "exec_command",
-                        json!({"cmd": cmd, "sandbox_permissions": "require_escalated",
-                               "justification": "Write made.txt in the project?"}),
-                    )
-                    .gate("think")
-                    .when(When::UserSays("please make a file".into())),
+        let script = Script::new()
+            .then(
+                Reply::tool_use(
+                    "exec_command",
+                    json!({"cmd": cmd, "sandbox_permissions": "require_escalated",
+                           "justification": "Write made.txt in the project?"}),
                 )
-                .then(Reply::text("Done with made.txt.").when(When::ToolResult)),
-        )
-        .expect("fake API");
+                .gate("think")
+                .when(When::UserSays("please make a file".into())),
+            )
+            .then(Reply::text("Done with made.txt.").when(When::ToolResult));
+        Self::launch(script, codex, &[])
+    }
+
+    /// `codex` (with `extra` arguments) through its app-server, its model following `script`.
+    fn launch(script: Script, codex: &str, extra: &[&str]) -> Self {
+        let fake = FakeApi::start(script).expect("fake API");
         let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
         let env = Env::new();
         let sup = Some(env.up());
@@ -1365,6 +1368,7 @@ impl CodexApp {
                 "-c",
                 "sandbox_mode=read-only",
             ])
+            .args(extra)
             .output()
             .expect("paddock run");
         assert!(
@@ -1641,5 +1645,53 @@ fn codex_whose_app_server_cannot_start_runs_plain_says_why_and_is_read_as_before
         s.contains("Done with made.txt.")
     });
     app.wait_row("waiting_input", |r| r["state"] == "waiting_input");
+}
+
+#[test]
+fn codex_through_its_app_server_asks_its_question_in_paddock_and_takes_the_answer() {
+    // Codex's `request_user_input` tool (in its default mode behind a feature flag).
+    let question = json!({"questions": [{"id": "colour", "header": "Colour",
+        "question": "Which colour should made.txt say?",
+        "options": [{"label": "Red (Recommended)", "description": "Warm"},
+                    {"label": "Blue", "description": "Calm"}]}]});
+    let script = Script::new()
+        .then(
+            Reply::tool_use("request_user_input", question)
+                .when(When::UserSays("please make a file".into())),
+        )
+        .then(Reply::text("Done with made.txt.").when(When::ToolResult));
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let app = CodexApp::launch(
+        script,
+        &codex.display().to_string(),
+        &["--enable", "default_mode_request_user_input"],
+    );
+    app.say();
+    let row = app.wait_row("waiting for the owner's answer", |r| {
+        r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+    });
+    let req = app.pending();
+    assert_eq!(req["channel"], "hook", "{req:#}");
+    assert_eq!(row["permission"]["id"], req["id"], "{row:#}");
+    let q = &req["questions"][0];
+    assert_eq!(
+        q["question"], "Which colour should made.txt say?",
+        "{req:#}"
+    );
+    assert_eq!(q["header"], "Colour", "{req:#}");
+    assert_eq!(q["options"][1]["label"], "Blue", "{req:#}");
+    app.env.ok(&[
+        "approve",
+        req["id"].as_str().expect("id"),
+        "--answer",
+        "Blue",
+    ]);
+    // The model gets the answer as the tool's output, and the TUI moves on.
+    let result = app
+        .fake
+        .wait_for("the question's answer", T, |r| r.ends_with_tool_result());
+    let told = &result.tool_results()[0].text;
+    assert!(told.contains("Blue") && told.contains("colour"), "{told}");
+    app.assert_turn_ended();
 }
 // --- end: Codex through its app-server ---

@@ -95,13 +95,13 @@ async fn follow(handle: Handle, id: SessionId, path: PathBuf, shutdown: watch::R
     }
 }
 
-/// A decision for the approval request with this JSON-RPC id.
-type Answer = (Value, Decision);
+/// A decision for the request with this JSON-RPC id, and how to word it.
+type Answer = (Value, protocol::Answering, Decision);
 
 /// What woke the connection's loop.
 enum Next {
     Stop,
-    Decided(Value, Decision),
+    Decided(Answer),
     Frame(Option<Result<tungstenite::Message, tungstenite::Error>>),
 }
 
@@ -185,13 +185,13 @@ impl Conn {
         loop {
             let next = tokio::select! {
                 _ = shutdown.changed() => Next::Stop,
-                Some((rpc_id, decision)) = self.decided.1.recv() => Next::Decided(rpc_id, decision),
+                Some(answer) = self.decided.1.recv() => Next::Decided(answer),
                 frame = ws.next() => Next::Frame(frame),
             };
             let out = match next {
                 Next::Stop => return Ok(()),
-                Next::Decided(rpc_id, decision) => {
-                    protocol::reply(&rpc_id, &decision).into_iter().collect()
+                Next::Decided((rpc_id, answering, decision)) => {
+                    vec![protocol::reply(&rpc_id, &answering, &decision)]
                 }
                 Next::Frame(None | Some(Ok(tungstenite::Message::Close(_)))) => return Ok(()),
                 Next::Frame(Some(Err(e))) => return Err(FollowError::Broken(e)),
@@ -353,6 +353,7 @@ impl Conn {
             tool,
             input,
             for_session,
+            answering,
         } = a;
         let key = rpc_id.to_string();
         if self.open.contains_key(&key) {
@@ -380,7 +381,7 @@ impl Conn {
             if let Some(d) =
                 crate::hooks::await_permission(&handle, &id, request, decided, timeout, then).await
             {
-                let _ = tx.send((rpc_id, d));
+                let _ = tx.send((rpc_id, answering, d));
             }
         });
     }
