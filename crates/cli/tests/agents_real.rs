@@ -1694,4 +1694,42 @@ fn codex_through_its_app_server_asks_its_question_in_paddock_and_takes_the_answe
     assert!(told.contains("Blue") && told.contains("colour"), "{told}");
     app.assert_turn_ended();
 }
+
+#[test]
+fn codex_through_its_app_server_asks_for_more_permissions_in_paddock_and_is_granted_them() {
+    // Codex's `request_permissions` tool (behind a feature flag in 0.169.0).
+    let ask = json!({"reason": "Fetch the crate index",
+        "permissions": {"network": {"enabled": true}}});
+    let script = Script::new()
+        .then(
+            Reply::tool_use("request_permissions", ask)
+                .when(When::UserSays("please make a file".into())),
+        )
+        .then(Reply::text("Done with made.txt.").when(When::ToolResult));
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let app = CodexApp::launch(
+        script,
+        &codex.display().to_string(),
+        &["--enable", "request_permissions_tool"],
+    );
+    app.say();
+    app.wait_row("waiting for permission", |r| {
+        r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+    });
+    let req = app.pending();
+    assert_eq!(req["channel"], "hook", "{req:#}");
+    assert_eq!(req["tool"], "permissions", "{req:#}");
+    assert_eq!(req["input"]["reason"], "Fetch the crate index", "{req:#}");
+    assert_eq!(
+        req["input"]["permissions"]["network"]["enabled"], true,
+        "{req:#}"
+    );
+    app.env.ok(&["approve", req["id"].as_str().expect("id")]);
+    let result = app
+        .fake
+        .wait_for("the grant", T, |r| r.ends_with_tool_result());
+    let told = &result.tool_results()[0].text;
+    assert!(told.contains("network"), "{told}");
+    app.assert_turn_ended();
+}
 // --- end: Codex through its app-server ---
