@@ -1732,4 +1732,58 @@ fn codex_through_its_app_server_asks_for_more_permissions_in_paddock_and_is_gran
     assert!(told.contains("network"), "{told}");
     app.assert_turn_ended();
 }
+
+#[test]
+fn codex_through_its_app_server_asks_before_an_mcp_tool_in_paddock_and_a_denial_tells_the_model() {
+    // Codex asks (an MCP elicitation) before a tool of an MCP server runs: here Paddock's own,
+    // which every session Paddock starts has.
+    let call = |n: &str| {
+        Reply::tool_use(
+            "mcp__paddock::notify_owner",
+            json!({"title": "From Codex", "message": format!("hello owner {n}")}),
+        )
+    };
+    let script = Script::new()
+        .then(call("one").when(When::UserSays("please make a file".into())))
+        .then(call("two").when(When::ToolResult))
+        .then(Reply::text("Done with made.txt.").when(When::ToolResult));
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let app = CodexApp::launch(script, &codex.display().to_string(), &[]);
+    app.say();
+    let asked = |n: &str| {
+        app.wait_row("waiting for permission to run the MCP tool", |r| {
+            r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+        });
+        let req = app.pending();
+        assert_eq!(req["channel"], "hook", "{req:#}");
+        assert_eq!(req["tool"], "mcp", "{req:#}");
+        assert_eq!(req["input"]["server"], "paddock", "{req:#}");
+        assert_eq!(req["input"]["tool"], "notify_owner", "{req:#}");
+        assert_eq!(
+            req["input"]["arguments"]["message"],
+            format!("hello owner {n}"),
+            "{req:#}"
+        );
+        req["id"].as_str().expect("id").to_owned()
+    };
+    let first = asked("one");
+    app.env.ok(&["approve", &first]);
+    let result = app
+        .fake
+        .wait_for("the tool's result", T, |r| r.ends_with_tool_result());
+    // Approved, the tool ran: Paddock's own MCP server sent the notification.
+    let ran = &result.tool_results()[0].text;
+    assert!(
+        ran.contains("sent to the owner's notification channels"),
+        "{ran}"
+    );
+    let second = asked("two");
+    app.env.ok(&["deny", &second]);
+    let result = app.fake.wait_for("the declined tool's result", T, |r| {
+        r.ends_with_tool_result() && r.tool_results().len() == 2
+    });
+    let told = &result.tool_results()[1].text;
+    assert!(told.contains("user rejected MCP tool call"), "{told}");
+    app.assert_turn_ended();
+}
 // --- end: Codex through its app-server ---

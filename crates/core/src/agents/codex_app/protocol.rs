@@ -55,6 +55,9 @@ pub enum Answering {
     /// `item/permissions/requestApproval`: the profile asked for, granted whole (for the
     /// turn, or the session) or not at all.
     Permissions(Value),
+    /// `mcpServer/elicitation/request` that only asks whether an MCP tool may run (Codex's
+    /// `codex_approval_kind: mcp_tool_call`, no fields to fill): `accept` or `decline`.
+    Elicitation,
 }
 
 /// One message from the app-server, as far as Paddock cares.
@@ -234,6 +237,25 @@ fn approval(method: &str, id: &Value, params: &Value, thread: Option<String>) ->
                 Answering::Permissions(asked),
             )
         }
+        "mcpServer/elicitation/request" => {
+            // Only Codex's yes/no question before an MCP tool runs; a form with fields to
+            // fill stays in the terminal UI.
+            let meta = params.get("_meta")?;
+            let no_fields = params
+                .pointer("/requestedSchema/properties")
+                .and_then(Value::as_object)
+                .is_none_or(|p| p.is_empty());
+            if meta.get("codex_approval_kind").and_then(Value::as_str) != Some("mcp_tool_call")
+                || params.get("mode").and_then(Value::as_str) != Some("form")
+                || !no_fields
+            {
+                return None;
+            }
+            let input = json!({"server": text(params, "serverName"),
+                "tool": text(meta, "tool_name"), "arguments": meta.get("tool_params"),
+                "message": text(params, "message")});
+            (thread?, "mcp", input, false, Answering::Elicitation)
+        }
         _ => return None,
     };
     Some(Message::Approval(Approval {
@@ -373,6 +395,10 @@ pub fn reply(rpc_id: &Value, answering: &Answering, decision: &Decision) -> Stri
             json!({"permissions": asked, "scope": "session"})
         }
         (Answering::Permissions(_), _) => json!({"permissions": {}}),
+        (Answering::Elicitation, Decision::Allow | Decision::AllowAlways { .. }) => {
+            json!({"action": "accept", "content": {}})
+        }
+        (Answering::Elicitation, _) => json!({"action": "decline"}),
     };
     json!({"jsonrpc": "2.0", "id": rpc_id, "result": result}).to_string()
 }
@@ -541,11 +567,29 @@ mod tests {
             json!({"answers": {}})
         );
 
+        // Codex asking before an MCP tool runs (as the pinned Codex sent it, trimmed).
+        let mcp = r#"{"method":"mcpServer/elicitation/request","id":0,"params":{"threadId":"t","turnId":"u","serverName":"paddock","mode":"form","_meta":{"codex_approval_kind":"mcp_tool_call","persist":["session","always"],"tool_name":"notify_owner","tool_params":{"message":"hello owner"}},"message":"Allow the paddock MCP server to run tool \"notify_owner\"?","requestedSchema":{"type":"object","properties":{}}}}"#;
+        let Message::Approval(a) = parse(mcp) else {
+            panic!("not read: {:?}", parse(mcp));
+        };
+        assert_eq!(a.tool, "mcp");
+        assert_eq!(a.input["tool"], "notify_owner");
+        assert_eq!(a.input["arguments"]["message"], "hello owner");
+        assert_eq!(
+            word(&a, Decision::Allow),
+            json!({"action": "accept", "content": {}})
+        );
+        assert_eq!(
+            word(&a, Decision::Deny { message: None }),
+            json!({"action": "decline"})
+        );
+
         // Malformed ones are left alone (the terminal UI still shows them).
         for bad in [
             r#"{"method":"execCommandApproval","id":6,"params":{"conversationId":"c","command":[1]}}"#,
             r#"{"method":"item/tool/requestUserInput","id":7,"params":{"threadId":"t","questions":[]}}"#,
             r#"{"method":"mcpServer/elicitation/request","id":8,"params":{"threadId":"t","serverName":"s"}}"#,
+            r#"{"method":"mcpServer/elicitation/request","id":9,"params":{"threadId":"t","serverName":"s","mode":"form","_meta":{"codex_approval_kind":"mcp_tool_call"},"message":"Name?","requestedSchema":{"type":"object","properties":{"name":{"type":"string"}}}}}"#,
         ] {
             assert_eq!(parse(bad), Message::Other, "{bad}");
         }
