@@ -1786,4 +1786,126 @@ fn codex_through_its_app_server_asks_before_an_mcp_tool_in_paddock_and_a_denial_
     assert!(told.contains("user rejected MCP tool call"), "{told}");
     app.assert_turn_ended();
 }
+
+/// A stand-in app-server on `socket` (WebSocket over the unix socket, as Codex's): answers
+/// `initialize` and `thread/loaded/list`, then sends each of `asks` (JSON-RPC requests), the
+/// next once the previous one's reply came; the replies are passed on.
+fn app_server_asking(
+    socket: std::path::PathBuf,
+    asks: Vec<Value>,
+) -> std::sync::mpsc::Receiver<Value> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind the socket");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::UnixListener::from_std(listener).expect("listener");
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                return;
+            };
+            let mut asks = asks.into_iter();
+            while let Some(Ok(frame)) = ws.next().await {
+                let Message::Text(text) = frame else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else {
+                    continue;
+                };
+                let out = match v["method"].as_str() {
+                    Some("initialize") => {
+                        json!({"id": v["id"], "result": {"userAgent": "stand-in"}})
+                    }
+                    Some("thread/loaded/list") => {
+                        let list = json!({"id": v["id"], "result": {"data": []}});
+                        if ws.send(Message::text(list.to_string())).await.is_err() {
+                            return;
+                        }
+                        match asks.next() {
+                            Some(ask) => ask,
+                            None => continue,
+                        }
+                    }
+                    Some(_) => continue,
+                    None => {
+                        if tx.send(v).is_err() {
+                            return;
+                        }
+                        match asks.next() {
+                            Some(ask) => ask,
+                            None => continue,
+                        }
+                    }
+                };
+                if ws.send(Message::text(out.to_string())).await.is_err() {
+                    return;
+                }
+            }
+        });
+    });
+    rx
+}
+
+#[test]
+fn codex_v1_approvals_from_an_app_server_are_answered_from_paddock_in_their_own_words() {
+    // The pinned Codex has no v1 conversation API left, so it never sends these offline:
+    // schema-valid ones (`codex app-server generate-json-schema`) from a stand-in server on
+    // a real socket, followed by the real supervisor.
+    let env = Env::new();
+    let _sup = env.up();
+    let id = env.run(&["--name", "stand-in"], &["sleep", "300"]);
+    env.wait_row(&id, "known to the supervisor", T, |_| true);
+    let replies = app_server_asking(
+        env.dir().join(format!("{id}.codex-app-server")),
+        vec![
+            json!({"id": "v1-exec", "method": "execCommandApproval", "params": {
+                "conversationId": "c1", "callId": "call_1", "cwd": "/p", "parsedCmd": [],
+                "command": ["/bin/bash", "-lc", "rm -rf build"], "reason": "Clean the build?"}}),
+            json!({"id": 7, "method": "applyPatchApproval", "params": {
+                "conversationId": "c1", "callId": "call_2", "grantRoot": null, "reason": null,
+                "fileChanges": {"/p/src/a.rs": {"type": "add", "content": "fn a() {}\n"}}}}),
+        ],
+    );
+    let pending = |tool: &str| {
+        let mut req = Value::Null;
+        wait_until(&format!("the {tool} request in Paddock"), T, || {
+            let all: Vec<Value> =
+                serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("JSON");
+            req = all.into_iter().next().unwrap_or(Value::Null);
+            req["tool"] == tool
+        });
+        assert_eq!(req["channel"], "hook", "{req:#}");
+        assert_eq!(req["session"], id.as_str(), "{req:#}");
+        req
+    };
+    let reply = || {
+        replies
+            .recv_timeout(T)
+            .expect("the supervisor's reply to the stand-in server")
+    };
+    let exec = pending("exec_command");
+    assert_eq!(exec["input"]["command"], "rm -rf build", "{exec:#}");
+    assert_eq!(exec["input"]["reason"], "Clean the build?", "{exec:#}");
+    env.wait_row(&id, "waiting_permission", T, |r| {
+        r["state"] == "waiting_permission" && r["permission"]["id"] == exec["id"]
+    });
+    env.ok(&["deny", exec["id"].as_str().expect("id")]);
+    assert_eq!(
+        reply(),
+        json!({"jsonrpc": "2.0", "id": "v1-exec", "result": {"decision": "denied"}})
+    );
+    let patch = pending("apply_patch");
+    assert_eq!(patch["input"]["files"], json!(["/p/src/a.rs"]), "{patch:#}");
+    env.ok(&["approve", patch["id"].as_str().expect("id")]);
+    assert_eq!(
+        reply(),
+        json!({"jsonrpc": "2.0", "id": 7, "result": {"decision": "approved"}})
+    );
+}
 // --- end: Codex through its app-server ---
