@@ -6,9 +6,10 @@
 //! client is `serverRequest/resolved` for all, and the terminal UI's dialog closes.
 //!
 //! So: the thread's status and turns feed the state machine as hook signals (exact), each
-//! approval request opens a permission request on the hook channel (answered from any
-//! device: the decision goes back as the JSON-RPC reply), and one answered in Codex's
-//! terminal is withdrawn. A session whose app-server cannot be reached is read from its
+//! request Codex makes of its clients (approvals, its questions, permission and MCP-tool
+//! requests: `protocol::approval`) opens a permission request on the hook channel (answered
+//! from any device: the decision goes back as the JSON-RPC reply, in the words of its
+//! kind), and one answered in Codex's terminal is withdrawn. A session whose app-server cannot be reached is read from its
 //! screen meanwhile, said in the log.
 
 use super::protocol::{self, Approval, Message, ThreadStatus};
