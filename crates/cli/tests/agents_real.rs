@@ -1551,9 +1551,19 @@ fn codex_through_its_app_server_is_followed_again_after_the_supervisor_restarts_
     app.assert_from_the_protocol(&first, cmd);
     // The supervisor dies; the session (and Codex's app-server in its holder) lives on.
     app.sup.take().expect("the supervisor").kill9();
+    // Until the new supervisor reaches the app-server, it reads the approval from Codex's
+    // status report and screen, as a request answered in the terminal (the socket is kept
+    // from it for that long here; connecting may also take a moment).
+    let socket = app.socket();
+    let aside = socket.with_extension("aside");
+    std::fs::rename(&socket, &aside).expect("move the socket aside");
     app.sup = Some(app.env.up());
+    app.wait_row("waiting_permission read from the terminal", |r| {
+        r["state"] == "waiting_permission" && r["permission"]["channel"] == "terminal"
+    });
+    std::fs::rename(&aside, &socket).expect("put the socket back");
     // The new supervisor follows the app-server again: the pending approval is replayed
-    // to it, and offered again over the protocol.
+    // to it, and offered again over the protocol, replacing the guess.
     app.wait_row("waiting_permission again, from the protocol", |r| {
         r["state"] == "waiting_permission"
             && r["sources"][0] == "hooks"

@@ -17,7 +17,7 @@ use crate::agents::PermissionAsk;
 use crate::state::HookSignal;
 use crate::supervisor::Handle;
 use futures_util::{SinkExt, StreamExt};
-use paddock_proto::agent::Decision;
+use paddock_proto::agent::{AnswerChannel, Decision};
 use paddock_proto::supervisor::Backend;
 use paddock_proto::SessionId;
 use serde_json::{json, Value};
@@ -372,6 +372,19 @@ impl Conn {
             suggestions,
             agent_session: Some(thread),
         };
+        // A request the screen or Codex's status report opened before this connection
+        // (a supervisor that just restarted) is the same prompt, guessed: the exact one
+        // replaces it.
+        let permissions = self.handle.permissions();
+        if let Some(guess) = permissions
+            .pending_for(&self.id)
+            .filter(|p| p.channel == AnswerChannel::Terminal)
+        {
+            permissions.withdraw(
+                &guess.id,
+                "Codex's app-server asks this exactly: answer the request that replaces it",
+            );
+        }
         let timeout = self.handle.config().agents.permission_timeout;
         let (request, decided) =
             crate::hooks::open_permission(&self.handle, &self.id, &ask, timeout);
