@@ -1918,4 +1918,41 @@ fn codex_v1_approvals_from_an_app_server_are_answered_from_paddock_in_their_own_
         json!({"jsonrpc": "2.0", "id": 7, "result": {"decision": "approved"}})
     );
 }
+
+#[test]
+fn codex_whose_app_server_dies_under_its_terminal_ui_is_errored_with_what_to_do() {
+    let app = CodexApp::start("echo never > made.txt");
+    app.wait_row("waiting_input", |r| r["state"] == "waiting_input");
+    // The server dies; Codex's terminal UI lives on, waiting to reconnect.
+    let needle = format!("{}.codex-app-server", app.id);
+    let servers: Vec<String> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline")).is_ok_and(|b| {
+                let c = String::from_utf8_lossy(&b).replace('\0', " ");
+                c.contains("app-server --listen") && c.contains(&needle)
+            })
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!servers.is_empty(), "no app-server runs for the session");
+    for pid in &servers {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", pid])
+            .status();
+    }
+    let row = app.wait_row("errored, saying why", |r| r["state"] == "errored");
+    assert!(
+        row["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("app-server ended") && r.contains("paddock restart")),
+        "{row:#}"
+    );
+    assert!(row["exit_code"].is_null(), "{row:#}");
+    app.env
+        .wait_screen(&app.id, "the UI waiting for its server", T, |s| {
+            s.contains("Reconnecting to server")
+        });
+}
 // --- end: Codex through its app-server ---

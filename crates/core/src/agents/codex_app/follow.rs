@@ -32,6 +32,11 @@ const EVERY: Duration = Duration::from_millis(250);
 /// A session whose app-server could not be followed is tried again after this long.
 const RETRY: Duration = Duration::from_secs(5);
 
+/// How long a session whose app-server closed may take to end with it.
+const GONE_GRACE: Duration = Duration::from_secs(3);
+/// The state's reason when the app-server died under a running session.
+const SERVER_GONE: &str = "Codex's app-server ended and its terminal UI cannot go on without it (it shows \"Reconnecting to server\"): restart the session with `paddock restart`";
+
 /// Why a session's app-server could not be followed.
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
@@ -84,8 +89,8 @@ pub async fn run(handle: Handle, mut shutdown: watch::Receiver<bool>) {
 }
 
 async fn follow(handle: Handle, id: SessionId, path: PathBuf, shutdown: watch::Receiver<bool>) {
-    let mut conn = Conn::new(handle, id.clone());
-    let result = conn.serve(&path, shutdown).await;
+    let mut conn = Conn::new(handle.clone(), id.clone());
+    let result = conn.serve(&path, shutdown.clone()).await;
     conn.withdraw_all();
     match result {
         Ok(()) => tracing::debug!(%id, "Codex's app-server closed"),
@@ -93,6 +98,18 @@ async fn follow(handle: Handle, id: SessionId, path: PathBuf, shutdown: watch::R
             %id, error = %e,
             "cannot follow this Codex session's app-server: its state comes from its screen until Paddock can (tried again in 5 s)"
         ),
+    }
+    if conn.connected && !*shutdown.borrow() {
+        // The server closes as the session ends (its UI exited); if the session still
+        // runs a moment later, the server died under Codex's terminal UI, which then only
+        // waits to reconnect: say so instead of the UI's last state.
+        tokio::time::sleep(GONE_GRACE).await;
+        if handle.registry().get(&id).is_some_and(|v| v.is_running()) {
+            tracing::warn!(%id, "Codex's app-server ended while its terminal UI runs");
+            conn.signal(HookSignal::TurnFailed {
+                reason: SERVER_GONE.into(),
+            });
+        }
     }
 }
 
@@ -131,6 +148,8 @@ struct Conn {
     /// ephemeral): other threads' statuses (the title turn's) are not the session's.
     main: Option<String>,
     in_turn: bool,
+    /// Whether the WebSocket handshake was made (the server was there).
+    connected: bool,
     /// Approval requests opened, by JSON-RPC id: the permission request's id.
     open: HashMap<String, String>,
     /// Decisions to send back, by JSON-RPC id (from the tasks waiting on the owner).
@@ -150,6 +169,7 @@ impl Conn {
             threads: HashMap::new(),
             main: None,
             in_turn: false,
+            connected: false,
             open: HashMap::new(),
             decided: mpsc::unbounded_channel(),
         }
@@ -173,6 +193,7 @@ impl Conn {
             tokio_tungstenite::client_async_with_config("ws://localhost/", stream, Some(config))
                 .await
                 .map_err(FollowError::Handshake)?;
+        self.connected = true;
         tracing::info!(id = %self.id, "following the session's Codex app-server");
         self.handle.agents().hook_seen(&self.id, "codex", None);
         let hello = self.ask(
