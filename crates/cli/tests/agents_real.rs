@@ -1922,7 +1922,13 @@ fn codex_v1_approvals_from_an_app_server_are_answered_from_paddock_in_their_own_
 #[test]
 fn codex_whose_app_server_dies_under_its_terminal_ui_is_errored_with_what_to_do() {
     let app = CodexApp::start("echo never > made.txt");
-    app.wait_row("waiting_input", |r| r["state"] == "waiting_input");
+    let log = app.env.dir().join("data/logs/paddock.log");
+    let following = format!("following the session's Codex app-server id={}", app.id);
+    wait_until(
+        "the supervisor to follow the session's app-server",
+        T,
+        || std::fs::read_to_string(&log).is_ok_and(|l| l.contains(&following)),
+    );
     // The server dies; Codex's terminal UI lives on, waiting to reconnect.
     let needle = format!("{}.codex-app-server", app.id);
     let servers: Vec<String> = std::fs::read_dir("/proc")
