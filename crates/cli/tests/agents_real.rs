@@ -1315,13 +1315,27 @@ fn processes_with(needle: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and_takes_paddock_approve(
-) {
-    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
-    let cmd = "echo approved-through-the-protocol > made.txt";
-    let fake = FakeApi::start(
-        Script::new()
+/// A Codex session that `paddock run` starts through its app-server (under a supervisor),
+/// its model asking to run `cmd` outside the read-only sandbox once told "please make a file"
+/// (held until the "think" gate opens), then ending its turn with "Done with made.txt.".
+/// `codex` is the program given to `paddock run` (the pinned Codex, or a stand-in for it).
+/// Fields drop in order: the supervisor first, then the sessions, the sandbox, the fake.
+struct CodexApp {
+    sup: Option<Supervisor>,
+    env: Env,
+    sb: CodexSandbox,
+    fake: FakeApi,
+    id: String,
+}
+
+impl CodexApp {
+    fn start(cmd: &str) -> Self {
+        let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+        Self::start_as(cmd, &codex.display().to_string())
+    }
+
+    fn start_as(cmd: &str, codex: &str) -> Self {
+        let script = Script::new()
             .then(
                 Reply::tool_use(
                     "exec_command",
@@ -1331,92 +1345,148 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
                 .gate("think")
                 .when(When::UserSays("please make a file".into())),
             )
-            .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
-    )
-    .expect("fake API");
-    let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
-    let env = Env::new();
-    let _sup = env.up();
-    let mut run = env.cmd();
-    sb.apply(&mut run);
-    let out = run
-        .env("PADDOCK_AGENTS__CODEX_APP_SERVER", "true")
-        .args([
-            "run", "--name", "codex", "--cols", "120", "--rows", "40", "--",
-        ])
-        .arg(&codex)
-        .args([
-            "-c",
-            "approval_policy=on-request",
-            "-c",
-            "sandbox_mode=read-only",
-        ])
-        .output()
-        .expect("paddock run");
+            .then(Reply::text("Done with made.txt.").when(When::ToolResult));
+        Self::launch(script, codex, &[])
+    }
+
+    /// `codex` (with `extra` arguments) through its app-server, its model following `script`.
+    fn launch(script: Script, codex: &str, extra: &[&str]) -> Self {
+        let fake = FakeApi::start(script).expect("fake API");
+        let sb = CodexSandbox::new(&fake.url()).expect("codex sandbox");
+        let env = Env::new();
+        let sup = Some(env.up());
+        let mut run = env.cmd();
+        sb.apply(&mut run);
+        let out = run
+            .env("PADDOCK_AGENTS__CODEX_APP_SERVER", "true")
+            .args([
+                "run", "--name", "codex", "--cols", "120", "--rows", "40", "--", codex,
+            ])
+            .args([
+                "-c",
+                "approval_policy=on-request",
+                "-c",
+                "sandbox_mode=read-only",
+            ])
+            .args(extra)
+            .output()
+            .expect("paddock run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let app = Self {
+            sup,
+            env,
+            sb,
+            fake,
+            id,
+        };
+        app.env.wait_screen(&app.id, "Codex's prompt", T, |s| {
+            s.contains("gpt-fake") && s.contains("? for shortcuts")
+        });
+        app.wait_row("recognised as Codex", |r| r["agent"] == "codex");
+        app
+    }
+
+    /// The session's app-server socket (a symlink to Codex's own).
+    fn socket(&self) -> std::path::PathBuf {
+        self.env.dir().join(format!("{}.codex-app-server", self.id))
+    }
+
+    fn made(&self) -> std::path::PathBuf {
+        self.sb.project().join("made.txt")
+    }
+
+    fn wait_row(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        self.env.wait_row(&self.id, what, T, pred)
+    }
+
+    /// Gives the task; returns once the model has it (and thinks until the gate opens).
+    fn say(&self) {
+        self.env.ok(&["message", "codex", "please make a file"]);
+        self.fake.wait_for("the turn's request", T, |r| {
+            r.prompt().contains("please make a file")
+        });
+    }
+
+    /// Lets the model ask for the command; returns the one pending request once the session
+    /// waits for permission with it.
+    fn ask(&self) -> Value {
+        self.fake.open_gate("think");
+        self.wait_row("waiting_permission", |r| {
+            r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+        });
+        self.pending()
+    }
+
+    /// The one pending permission request.
+    fn pending(&self) -> Value {
+        let pending: Vec<Value> =
+            serde_json::from_str(&self.env.ok(&["approvals", "--json"])).expect("approvals JSON");
+        assert_eq!(pending.len(), 1, "{pending:#?}");
+        pending.into_iter().next().expect("one")
+    }
+
+    /// Asserts a request comes from the protocol, not the screen: answered over Paddock's
+    /// own channel, with the command exactly as the model wrote it and Codex's reason.
+    fn assert_from_the_protocol(&self, req: &Value, cmd: &str) {
+        assert_eq!(req["channel"], "hook", "{req:#}");
+        assert_eq!(req["session"], self.id.as_str(), "{req:#}");
+        assert_eq!(req["tool"], "exec_command", "{req:#}");
+        assert_eq!(req["input"]["command"], cmd, "{req:#}");
+        assert_eq!(
+            req["input"]["reason"], "Write made.txt in the project?",
+            "{req:#}"
+        );
+        assert!(
+            !self.made().exists(),
+            "the command ran before it was decided"
+        );
+    }
+
+    /// The TUI moved on (its dialog closed, the answer shown) and the protocol says the turn
+    /// ended.
+    fn assert_turn_ended(&self) {
+        let shown = self.env.wait_screen(&self.id, "the answer", T, |s| {
+            s.contains("Done with made.txt.")
+        });
+        assert!(
+            !shown.contains("Would you like to run the following command?"),
+            "{shown}"
+        );
+        self.wait_row("waiting_input from the protocol", |r| {
+            r["state"] == "waiting_input" && r["sources"][0] == "hooks"
+        });
+    }
+}
+
+#[test]
+fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and_takes_paddock_approve(
+) {
+    let cmd = "echo approved-through-the-protocol > made.txt";
+    let app = CodexApp::start(cmd);
+    let socket = app.socket();
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        socket.exists(),
+        "the TUI runs without the session's app-server"
     );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let socket = env.dir().join(format!("{id}.codex-app-server"));
-    wait_until("the session's app-server socket", T, || socket.exists());
-    env.wait_screen(
-        &id,
-        "Codex's prompt (the UI attached to the app-server)",
-        T,
-        |s| s.contains("gpt-fake") && s.contains("? for shortcuts"),
-    );
-    let row = |env: &Env| {
-        env.ls()
-            .into_iter()
-            .find(|r| r["id"] == id.as_str())
-            .unwrap_or(Value::Null)
-    };
-    wait_until("the supervisor to recognise the session's agent", T, || {
-        row(&env)["agent"] == "codex"
-    });
-    env.ok(&["message", "codex", "please make a file"]);
-    // The model is still thinking (the fake holds its answer): the protocol says working.
-    fake.wait_for("the turn's request", T, |r| {
-        r.prompt().contains("please make a file")
-    });
+    app.say();
     // Codex's notify reports only ends of turns: `working` from hooks is the protocol's.
-    wait_until(
-        "working (from the protocol) while the model thinks",
-        T,
-        || {
-            let r = row(&env);
-            r["state"] == "working" && r["sources"][0] == "hooks"
-        },
-    );
-    fake.open_gate("think");
-    let mut waiting = Value::Null;
-    wait_until("waiting_permission with the command", T, || {
-        waiting = row(&env);
-        waiting["state"] == "waiting_permission"
+    app.wait_row("working (from the protocol) while the model thinks", |r| {
+        r["state"] == "working" && r["sources"][0] == "hooks"
     });
-    let pending: Vec<Value> =
-        serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("approvals JSON");
-    assert_eq!(pending.len(), 1, "{pending:#?}");
-    let req = &pending[0];
-    // From the protocol, not the screen: answered over Paddock's own channel, with the
-    // command exactly as the model wrote it and Codex's reason.
-    assert_eq!(req["channel"], "hook", "{req:#}");
-    assert_eq!(req["tool"], "exec_command", "{req:#}");
-    assert_eq!(req["input"]["command"], cmd, "{req:#}");
-    assert_eq!(
-        req["input"]["reason"], "Write made.txt in the project?",
-        "{req:#}"
-    );
-    assert_eq!(waiting["permission"]["id"], req["id"], "{waiting:#}");
-    let made = sb.project().join("made.txt");
-    assert!(!made.exists(), "the command ran before it was approved");
-    env.ok(&["approve", req["id"].as_str().expect("id")]);
+    let req = app.ask();
+    app.assert_from_the_protocol(&req, cmd);
+    let row = app.wait_row("waiting_permission", |_| true);
+    assert_eq!(row["permission"]["id"], req["id"], "{row:#}");
+    app.env.ok(&["approve", req["id"].as_str().expect("id")]);
     wait_until("made.txt written by the approved command", T, || {
-        std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-through-the-protocol\n")
+        std::fs::read_to_string(app.made()).is_ok_and(|s| s == "approved-through-the-protocol\n")
     });
-    let result = fake.wait_for("the approved command's output", T, |r| {
+    let result = app.fake.wait_for("the approved command's output", T, |r| {
         r.ends_with_tool_result()
     });
     assert!(
@@ -1424,34 +1494,471 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
         "{:?}",
         result.tool_results()
     );
-    // The terminal UI moved on: its dialog closed and it shows the answer.
-    let shown = env.wait_screen(&id, "the answer", T, |s| {
-        s.contains("Done, made.txt is there.")
-    });
-    assert!(
-        !shown.contains("Would you like to run the following command?"),
-        "{shown}"
-    );
-    wait_until("waiting_input at the end of the turn", T, || {
-        let r = row(&env);
-        r["state"] == "waiting_input" && r["sources"][0] == "hooks"
-    });
+    app.assert_turn_ended();
     // The app-server lives and ends with the session: nothing lingers.
+    let env = &app.env;
+    let id = app.id.as_str();
     let needle = format!("{id}.codex-app-server");
     assert!(
         !processes_with(&needle).is_empty(),
         "no app-server process runs for the session"
     );
     let real = std::fs::read_link(&socket).expect("the socket is Codex's symlink");
-    env.ok(&["kill", &id]);
+    env.ok(&["kill", id]);
     wait_until("the session's app-server processes to end", T, || {
         processes_with(&needle).is_empty()
     });
     // Killed, the server may leave its socket under /tmp: the session's removal takes it
     // (the holder's own, or `paddock rm`'s when the holder still shows the exit).
-    let _ = env.paddock(&["rm", &id]);
+    let _ = env.paddock(&["rm", id]);
     wait_until("Codex's socket file removed with the session", T, || {
         !real.exists() && !socket.exists()
     });
+}
+
+#[test]
+fn codex_through_its_app_server_denied_by_paddock_does_not_run_the_command_and_tells_the_model() {
+    let cmd = "echo denied-through-the-protocol > made.txt";
+    let app = CodexApp::start(cmd);
+    app.say();
+    let req = app.ask();
+    app.assert_from_the_protocol(&req, cmd);
+    let out = app.env.ok(&["deny", req["id"].as_str().expect("id")]);
+    assert!(out.starts_with("denied "), "{out}");
+    // Codex tells the model the command was declined, and the model ends its turn.
+    let result = app.fake.wait_for("the declined command's output", T, |r| {
+        r.ends_with_tool_result()
+    });
+    let told = &result.tool_results()[0].text;
+    assert!(
+        told.contains("rejected") && !told.contains("exited with code"),
+        "{told}"
+    );
+    app.assert_turn_ended();
+    assert!(!app.made().exists(), "the denied command ran");
+    let pending: Vec<Value> =
+        serde_json::from_str(&app.env.ok(&["approvals", "--json"])).expect("JSON");
+    assert!(pending.is_empty(), "{pending:#?}");
+}
+
+#[test]
+fn codex_through_its_app_server_is_followed_again_after_the_supervisor_restarts_and_its_approval_offered_again(
+) {
+    let cmd = "echo approved-after-a-restart > made.txt";
+    let mut app = CodexApp::start(cmd);
+    app.say();
+    let first = app.ask();
+    app.assert_from_the_protocol(&first, cmd);
+    // The supervisor dies; the session (and Codex's app-server in its holder) lives on.
+    app.sup.take().expect("the supervisor").kill9();
+    // Until the new supervisor reaches the app-server, it reads the approval from Codex's
+    // status report and screen, as a request answered in the terminal (the socket is kept
+    // from it for that long here; connecting may also take a moment).
+    let socket = app.socket();
+    let aside = socket.with_extension("aside");
+    std::fs::rename(&socket, &aside).expect("move the socket aside");
+    app.sup = Some(app.env.up());
+    app.wait_row("waiting_permission read from the terminal", |r| {
+        r["state"] == "waiting_permission" && r["permission"]["channel"] == "terminal"
+    });
+    std::fs::rename(&aside, &socket).expect("put the socket back");
+    // The new supervisor follows the app-server again: the pending approval is replayed
+    // to it, and offered again over the protocol, replacing the guess.
+    app.wait_row("waiting_permission again, from the protocol", |r| {
+        r["state"] == "waiting_permission"
+            && r["sources"][0] == "hooks"
+            && !r["permission"]["id"].is_null()
+    });
+    let again = app.pending();
+    app.assert_from_the_protocol(&again, cmd);
+    app.env.ok(&["approve", again["id"].as_str().expect("id")]);
+    wait_until(
+        "made.txt written by the command approved after the restart",
+        T,
+        || std::fs::read_to_string(app.made()).is_ok_and(|s| s == "approved-after-a-restart\n"),
+    );
+    app.assert_turn_ended();
+}
+
+#[test]
+fn codex_whose_app_server_cannot_start_runs_plain_says_why_and_is_read_as_before() {
+    // A Codex that refuses `app-server` (as one older than the subcommand would), otherwise
+    // the pinned one.
+    let real = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let bin = tempfile::tempdir().expect("temp dir");
+    let stand_in = bin.path().join("codex");
+    std::fs::write(
+        &stand_in,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = app-server ]; then\n  echo \"error: unrecognized subcommand 'app-server'\" >&2\n  exit 2\nfi\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .expect("write the stand-in");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let cmd = "echo approved-in-the-terminal > made.txt";
+    let app = CodexApp::start_as(cmd, &stand_in.display().to_string());
+    // The terminal says why, and Codex runs without a server.
+    let said = app.env.ok(&["logs", "--raw", &app.id]);
+    assert!(
+        said.contains("unrecognized subcommand 'app-server'")
+            && said.contains("Codex's app-server did not start")
+            && said.contains("running Codex without it"),
+        "{said}"
+    );
+    assert!(!app.socket().exists(), "a socket without a server");
+    assert!(
+        processes_with(&format!("{}.codex-app-server", app.id)).is_empty(),
+        "an app-server runs for the session"
+    );
+    // Its state comes from today's path (Codex's own status reports and its screen, not
+    // the protocol): the approval waits in the terminal, and is answered there.
+    app.say();
+    app.fake.open_gate("think");
+    let row = app.wait_row("waiting_permission", |r| {
+        r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+    });
+    let sources: Vec<&str> = row["sources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        !sources.contains(&"hooks")
+            && (sources.contains(&"program") || sources.contains(&"screen")),
+        "{row:#}"
+    );
+    assert_eq!(app.pending()["channel"], "terminal", "{row:#}");
+    let made = app.made();
+    wait_until(
+        "made.txt written by the command approved in the terminal",
+        T,
+        || {
+            if std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-the-terminal\n") {
+                return true;
+            }
+            // A key landing while the dialog is drawn can be lost: press it again while asked.
+            if app
+                .env
+                .screen(&app.id)
+                .contains("Would you like to run the following command?")
+            {
+                app.env.ok(&["send", &app.id, "y"]);
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            false
+        },
+    );
+    app.env.wait_screen(&app.id, "the answer", T, |s| {
+        s.contains("Done with made.txt.")
+    });
+    app.wait_row("waiting_input", |r| r["state"] == "waiting_input");
+}
+
+#[test]
+fn codex_through_its_app_server_asks_its_question_in_paddock_and_takes_the_answer() {
+    // Codex's `request_user_input` tool (in its default mode behind a feature flag).
+    let question = json!({"questions": [{"id": "colour", "header": "Colour",
+        "question": "Which colour should made.txt say?",
+        "options": [{"label": "Red (Recommended)", "description": "Warm"},
+                    {"label": "Blue", "description": "Calm"}]}]});
+    let script = Script::new()
+        .then(
+            Reply::tool_use("request_user_input", question)
+                .when(When::UserSays("please make a file".into())),
+        )
+        .then(Reply::text("Done with made.txt.").when(When::ToolResult));
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let app = CodexApp::launch(
+        script,
+        &codex.display().to_string(),
+        &["--enable", "default_mode_request_user_input"],
+    );
+    app.say();
+    let row = app.wait_row("waiting for the owner's answer", |r| {
+        r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+    });
+    let req = app.pending();
+    assert_eq!(req["channel"], "hook", "{req:#}");
+    assert_eq!(row["permission"]["id"], req["id"], "{row:#}");
+    let q = &req["questions"][0];
+    assert_eq!(
+        q["question"], "Which colour should made.txt say?",
+        "{req:#}"
+    );
+    assert_eq!(q["header"], "Colour", "{req:#}");
+    assert_eq!(q["options"][1]["label"], "Blue", "{req:#}");
+    app.env.ok(&[
+        "approve",
+        req["id"].as_str().expect("id"),
+        "--answer",
+        "Blue",
+    ]);
+    // The model gets the answer as the tool's output, and the TUI moves on.
+    let result = app
+        .fake
+        .wait_for("the question's answer", T, |r| r.ends_with_tool_result());
+    let told = &result.tool_results()[0].text;
+    assert!(told.contains("Blue") && told.contains("colour"), "{told}");
+    app.assert_turn_ended();
+}
+
+#[test]
+fn codex_through_its_app_server_asks_for_more_permissions_in_paddock_and_is_granted_them() {
+    // Codex's `request_permissions` tool (behind a feature flag in 0.169.0).
+    let ask = json!({"reason": "Fetch the crate index",
+        "permissions": {"network": {"enabled": true}}});
+    let script = Script::new()
+        .then(
+            Reply::tool_use("request_permissions", ask)
+                .when(When::UserSays("please make a file".into())),
+        )
+        .then(Reply::text("Done with made.txt.").when(When::ToolResult));
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let app = CodexApp::launch(
+        script,
+        &codex.display().to_string(),
+        &["--enable", "request_permissions_tool"],
+    );
+    app.say();
+    app.wait_row("waiting for permission", |r| {
+        r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+    });
+    let req = app.pending();
+    assert_eq!(req["channel"], "hook", "{req:#}");
+    assert_eq!(req["tool"], "permissions", "{req:#}");
+    assert_eq!(req["input"]["reason"], "Fetch the crate index", "{req:#}");
+    assert_eq!(
+        req["input"]["permissions"]["network"]["enabled"], true,
+        "{req:#}"
+    );
+    app.env.ok(&["approve", req["id"].as_str().expect("id")]);
+    let result = app
+        .fake
+        .wait_for("the grant", T, |r| r.ends_with_tool_result());
+    let told = &result.tool_results()[0].text;
+    assert!(told.contains("network"), "{told}");
+    app.assert_turn_ended();
+}
+
+#[test]
+fn codex_through_its_app_server_asks_before_an_mcp_tool_in_paddock_and_a_denial_tells_the_model() {
+    // Codex asks (an MCP elicitation) before a tool of an MCP server runs: here Paddock's own,
+    // which every session Paddock starts has.
+    let call = |n: &str| {
+        Reply::tool_use(
+            "mcp__paddock::notify_owner",
+            json!({"title": "From Codex", "message": format!("hello owner {n}")}),
+        )
+    };
+    let script = Script::new()
+        .then(call("one").when(When::UserSays("please make a file".into())))
+        .then(call("two").when(When::ToolResult))
+        .then(Reply::text("Done with made.txt.").when(When::ToolResult));
+    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
+    let app = CodexApp::launch(script, &codex.display().to_string(), &[]);
+    app.say();
+    let asked = |n: &str| {
+        app.wait_row("waiting for permission to run the MCP tool", |r| {
+            r["state"] == "waiting_permission" && !r["permission"]["id"].is_null()
+        });
+        let req = app.pending();
+        assert_eq!(req["channel"], "hook", "{req:#}");
+        assert_eq!(req["tool"], "mcp", "{req:#}");
+        assert_eq!(req["input"]["server"], "paddock", "{req:#}");
+        assert_eq!(req["input"]["tool"], "notify_owner", "{req:#}");
+        assert_eq!(
+            req["input"]["arguments"]["message"],
+            format!("hello owner {n}"),
+            "{req:#}"
+        );
+        req["id"].as_str().expect("id").to_owned()
+    };
+    let first = asked("one");
+    app.env.ok(&["approve", &first]);
+    let result = app
+        .fake
+        .wait_for("the tool's result", T, |r| r.ends_with_tool_result());
+    // Approved, the tool ran: Paddock's own MCP server sent the notification.
+    let ran = &result.tool_results()[0].text;
+    assert!(
+        ran.contains("sent to the owner's notification channels"),
+        "{ran}"
+    );
+    let second = asked("two");
+    app.env.ok(&["deny", &second]);
+    let result = app.fake.wait_for("the declined tool's result", T, |r| {
+        r.ends_with_tool_result() && r.tool_results().len() == 2
+    });
+    let told = &result.tool_results()[1].text;
+    assert!(told.contains("user rejected MCP tool call"), "{told}");
+    app.assert_turn_ended();
+}
+
+/// A stand-in app-server on `socket` (WebSocket over the unix socket, as Codex's): answers
+/// `initialize` and `thread/loaded/list`, then sends each of `asks` (JSON-RPC requests), the
+/// next once the previous one's reply came; the replies are passed on.
+fn app_server_asking(
+    socket: std::path::PathBuf,
+    asks: Vec<Value>,
+) -> std::sync::mpsc::Receiver<Value> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind the socket");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::UnixListener::from_std(listener).expect("listener");
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                return;
+            };
+            let mut asks = asks.into_iter();
+            while let Some(Ok(frame)) = ws.next().await {
+                let Message::Text(text) = frame else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else {
+                    continue;
+                };
+                let out = match v["method"].as_str() {
+                    Some("initialize") => {
+                        json!({"id": v["id"], "result": {"userAgent": "stand-in"}})
+                    }
+                    Some("thread/loaded/list") => {
+                        let list = json!({"id": v["id"], "result": {"data": []}});
+                        if ws.send(Message::text(list.to_string())).await.is_err() {
+                            return;
+                        }
+                        match asks.next() {
+                            Some(ask) => ask,
+                            None => continue,
+                        }
+                    }
+                    Some(_) => continue,
+                    None => {
+                        if tx.send(v).is_err() {
+                            return;
+                        }
+                        match asks.next() {
+                            Some(ask) => ask,
+                            None => continue,
+                        }
+                    }
+                };
+                if ws.send(Message::text(out.to_string())).await.is_err() {
+                    return;
+                }
+            }
+        });
+    });
+    rx
+}
+
+#[test]
+fn codex_v1_approvals_from_an_app_server_are_answered_from_paddock_in_their_own_words() {
+    // The pinned Codex has no v1 conversation API left, so it never sends these offline:
+    // schema-valid ones (`codex app-server generate-json-schema`) from a stand-in server on
+    // a real socket, followed by the real supervisor.
+    let env = Env::new();
+    let _sup = env.up();
+    let id = env.run(&["--name", "stand-in"], &["sleep", "300"]);
+    env.wait_row(&id, "known to the supervisor", T, |_| true);
+    let replies = app_server_asking(
+        env.dir().join(format!("{id}.codex-app-server")),
+        vec![
+            json!({"id": "v1-exec", "method": "execCommandApproval", "params": {
+                "conversationId": "c1", "callId": "call_1", "cwd": "/p", "parsedCmd": [],
+                "command": ["/bin/bash", "-lc", "rm -rf build"], "reason": "Clean the build?"}}),
+            json!({"id": 7, "method": "applyPatchApproval", "params": {
+                "conversationId": "c1", "callId": "call_2", "grantRoot": null, "reason": null,
+                "fileChanges": {"/p/src/a.rs": {"type": "add", "content": "fn a() {}\n"}}}}),
+        ],
+    );
+    let pending = |tool: &str| {
+        let mut req = Value::Null;
+        wait_until(&format!("the {tool} request in Paddock"), T, || {
+            let all: Vec<Value> =
+                serde_json::from_str(&env.ok(&["approvals", "--json"])).expect("JSON");
+            req = all.into_iter().next().unwrap_or(Value::Null);
+            req["tool"] == tool
+        });
+        assert_eq!(req["channel"], "hook", "{req:#}");
+        assert_eq!(req["session"], id.as_str(), "{req:#}");
+        req
+    };
+    let reply = || {
+        replies
+            .recv_timeout(T)
+            .expect("the supervisor's reply to the stand-in server")
+    };
+    let exec = pending("exec_command");
+    assert_eq!(exec["input"]["command"], "rm -rf build", "{exec:#}");
+    assert_eq!(exec["input"]["reason"], "Clean the build?", "{exec:#}");
+    env.wait_row(&id, "waiting_permission", T, |r| {
+        r["state"] == "waiting_permission" && r["permission"]["id"] == exec["id"]
+    });
+    env.ok(&["deny", exec["id"].as_str().expect("id")]);
+    assert_eq!(
+        reply(),
+        json!({"jsonrpc": "2.0", "id": "v1-exec", "result": {"decision": "denied"}})
+    );
+    let patch = pending("apply_patch");
+    assert_eq!(patch["input"]["files"], json!(["/p/src/a.rs"]), "{patch:#}");
+    env.ok(&["approve", patch["id"].as_str().expect("id")]);
+    assert_eq!(
+        reply(),
+        json!({"jsonrpc": "2.0", "id": 7, "result": {"decision": "approved"}})
+    );
+}
+
+#[test]
+fn codex_whose_app_server_dies_under_its_terminal_ui_is_errored_with_what_to_do() {
+    let app = CodexApp::start("echo never > made.txt");
+    let log = app.env.dir().join("data/logs/paddock.log");
+    let following = format!("following the session's Codex app-server id={}", app.id);
+    wait_until(
+        "the supervisor to follow the session's app-server",
+        T,
+        || std::fs::read_to_string(&log).is_ok_and(|l| l.contains(&following)),
+    );
+    // The server dies; Codex's terminal UI lives on, waiting to reconnect.
+    let needle = format!("{}.codex-app-server", app.id);
+    let servers: Vec<String> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline")).is_ok_and(|b| {
+                let c = String::from_utf8_lossy(&b).replace('\0', " ");
+                c.contains("app-server --listen") && c.contains(&needle)
+            })
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!servers.is_empty(), "no app-server runs for the session");
+    for pid in &servers {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", pid])
+            .status();
+    }
+    let row = app.wait_row("errored, saying why", |r| r["state"] == "errored");
+    assert!(
+        row["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("app-server ended") && r.contains("paddock restart")),
+        "{row:#}"
+    );
+    assert!(row["exit_code"].is_null(), "{row:#}");
+    app.env
+        .wait_screen(&app.id, "the UI waiting for its server", T, |s| {
+            s.contains("Reconnecting to server")
+        });
 }
 // --- end: Codex through its app-server ---

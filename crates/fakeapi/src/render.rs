@@ -242,9 +242,18 @@ pub fn openai(answer: &Answer, model: &str, stream: bool, n: usize) -> Response 
                 id: tid,
                 name,
                 input,
-            } => json!({"id": format!("fc_fake_{n}_{i}"), "type": "function_call",
+            } => {
+                let mut item = json!({"id": format!("fc_fake_{n}_{i}"), "type": "function_call",
                 "status": "completed", "call_id": tool_id(tid, "call_fake", n, i), "name": name,
-                "arguments": input.to_string()}),
+                "arguments": input.to_string()});
+                // Codex names an MCP server's tools in a namespace (`mcp__paddock`): a
+                // scripted `NAMESPACE::NAME` calls one (issue 15, Codex app-server).
+                if let Some((ns, short)) = name.split_once("::") {
+                    item["namespace"] = json!(ns);
+                    item["name"] = json!(short);
+                }
+                item
+            }
         })
         .collect();
     let usage_json = json!({

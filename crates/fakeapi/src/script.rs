@@ -142,7 +142,8 @@ impl Reply {
         Self::message(vec![Block::Text { text: text.into() }])
     }
 
-    /// A tool call (and no text).
+    /// A tool call (and no text). On the Responses API a name `NAMESPACE::NAME` calls a
+    /// namespaced tool (Codex puts an MCP server's tools in `mcp__SERVER`).
     pub fn tool_use(name: impl Into<String>, input: Value) -> Self {
         Self::message(Vec::new()).with_tool_use(name, input)
     }

@@ -6,9 +6,10 @@
 //! client is `serverRequest/resolved` for all, and the terminal UI's dialog closes.
 //!
 //! So: the thread's status and turns feed the state machine as hook signals (exact), each
-//! approval request opens a permission request on the hook channel (answered from any
-//! device: the decision goes back as the JSON-RPC reply), and one answered in Codex's
-//! terminal is withdrawn. A session whose app-server cannot be reached is read from its
+//! request Codex makes of its clients (approvals, its questions, permission and MCP-tool
+//! requests: `protocol::approval`) opens a permission request on the hook channel (answered
+//! from any device: the decision goes back as the JSON-RPC reply, in the words of its
+//! kind), and one answered in Codex's terminal is withdrawn. A session whose app-server cannot be reached is read from its
 //! screen meanwhile, said in the log.
 
 use super::protocol::{self, Approval, Message, ThreadStatus};
@@ -16,7 +17,7 @@ use crate::agents::PermissionAsk;
 use crate::state::HookSignal;
 use crate::supervisor::Handle;
 use futures_util::{SinkExt, StreamExt};
-use paddock_proto::agent::Decision;
+use paddock_proto::agent::{AnswerChannel, Decision};
 use paddock_proto::supervisor::Backend;
 use paddock_proto::SessionId;
 use serde_json::{json, Value};
@@ -30,6 +31,11 @@ use tokio_tungstenite::tungstenite::{self, protocol::WebSocketConfig};
 const EVERY: Duration = Duration::from_millis(250);
 /// A session whose app-server could not be followed is tried again after this long.
 const RETRY: Duration = Duration::from_secs(5);
+
+/// How long a session whose app-server closed may take to end with it.
+const GONE_GRACE: Duration = Duration::from_secs(3);
+/// The state's reason when the app-server died under a running session.
+const SERVER_GONE: &str = "Codex's app-server ended and its terminal UI cannot go on without it (it shows \"Reconnecting to server\"): restart the session with `paddock restart`";
 
 /// Why a session's app-server could not be followed.
 #[derive(Debug, thiserror::Error)]
@@ -83,8 +89,8 @@ pub async fn run(handle: Handle, mut shutdown: watch::Receiver<bool>) {
 }
 
 async fn follow(handle: Handle, id: SessionId, path: PathBuf, shutdown: watch::Receiver<bool>) {
-    let mut conn = Conn::new(handle, id.clone());
-    let result = conn.serve(&path, shutdown).await;
+    let mut conn = Conn::new(handle.clone(), id.clone());
+    let result = conn.serve(&path, shutdown.clone()).await;
     conn.withdraw_all();
     match result {
         Ok(()) => tracing::debug!(%id, "Codex's app-server closed"),
@@ -93,15 +99,27 @@ async fn follow(handle: Handle, id: SessionId, path: PathBuf, shutdown: watch::R
             "cannot follow this Codex session's app-server: its state comes from its screen until Paddock can (tried again in 5 s)"
         ),
     }
+    if conn.connected && !*shutdown.borrow() {
+        // The server closes as the session ends (its UI exited); if the session still
+        // runs a moment later, the server died under Codex's terminal UI, which then only
+        // waits to reconnect: say so instead of the UI's last state.
+        tokio::time::sleep(GONE_GRACE).await;
+        if handle.registry().get(&id).is_some_and(|v| v.is_running()) {
+            tracing::warn!(%id, "Codex's app-server ended while its terminal UI runs");
+            conn.signal(HookSignal::TurnFailed {
+                reason: SERVER_GONE.into(),
+            });
+        }
+    }
 }
 
-/// A decision for the approval request with this JSON-RPC id.
-type Answer = (Value, Decision);
+/// A decision for the request with this JSON-RPC id, and how to word it.
+type Answer = (Value, protocol::Answering, Decision);
 
 /// What woke the connection's loop.
 enum Next {
     Stop,
-    Decided(Value, Decision),
+    Decided(Answer),
     Frame(Option<Result<tungstenite::Message, tungstenite::Error>>),
 }
 
@@ -130,6 +148,8 @@ struct Conn {
     /// ephemeral): other threads' statuses (the title turn's) are not the session's.
     main: Option<String>,
     in_turn: bool,
+    /// Whether the WebSocket handshake was made (the server was there).
+    connected: bool,
     /// Approval requests opened, by JSON-RPC id: the permission request's id.
     open: HashMap<String, String>,
     /// Decisions to send back, by JSON-RPC id (from the tasks waiting on the owner).
@@ -149,6 +169,7 @@ impl Conn {
             threads: HashMap::new(),
             main: None,
             in_turn: false,
+            connected: false,
             open: HashMap::new(),
             decided: mpsc::unbounded_channel(),
         }
@@ -172,6 +193,7 @@ impl Conn {
             tokio_tungstenite::client_async_with_config("ws://localhost/", stream, Some(config))
                 .await
                 .map_err(FollowError::Handshake)?;
+        self.connected = true;
         tracing::info!(id = %self.id, "following the session's Codex app-server");
         self.handle.agents().hook_seen(&self.id, "codex", None);
         let hello = self.ask(
@@ -185,13 +207,13 @@ impl Conn {
         loop {
             let next = tokio::select! {
                 _ = shutdown.changed() => Next::Stop,
-                Some((rpc_id, decision)) = self.decided.1.recv() => Next::Decided(rpc_id, decision),
+                Some(answer) = self.decided.1.recv() => Next::Decided(answer),
                 frame = ws.next() => Next::Frame(frame),
             };
             let out = match next {
                 Next::Stop => return Ok(()),
-                Next::Decided(rpc_id, decision) => {
-                    protocol::reply(&rpc_id, &decision).into_iter().collect()
+                Next::Decided((rpc_id, answering, decision)) => {
+                    vec![protocol::reply(&rpc_id, &answering, &decision)]
                 }
                 Next::Frame(None | Some(Ok(tungstenite::Message::Close(_)))) => return Ok(()),
                 Next::Frame(Some(Err(e))) => return Err(FollowError::Broken(e)),
@@ -353,6 +375,7 @@ impl Conn {
             tool,
             input,
             for_session,
+            answering,
         } = a;
         let key = rpc_id.to_string();
         if self.open.contains_key(&key) {
@@ -370,6 +393,19 @@ impl Conn {
             suggestions,
             agent_session: Some(thread),
         };
+        // A request the screen or Codex's status report opened before this connection
+        // (a supervisor that just restarted) is the same prompt, guessed: the exact one
+        // replaces it.
+        let permissions = self.handle.permissions();
+        if let Some(guess) = permissions
+            .pending_for(&self.id)
+            .filter(|p| p.channel == AnswerChannel::Terminal)
+        {
+            permissions.withdraw(
+                &guess.id,
+                "Codex's app-server asks this exactly: answer the request that replaces it",
+            );
+        }
         let timeout = self.handle.config().agents.permission_timeout;
         let (request, decided) =
             crate::hooks::open_permission(&self.handle, &self.id, &ask, timeout);
@@ -380,7 +416,7 @@ impl Conn {
             if let Some(d) =
                 crate::hooks::await_permission(&handle, &id, request, decided, timeout, then).await
             {
-                let _ = tx.send((rpc_id, d));
+                let _ = tx.send((rpc_id, answering, d));
             }
         });
     }

@@ -23,18 +23,41 @@ pub enum ThreadStatus {
     Other,
 }
 
-/// An approval the app-server asks its clients for.
+/// An approval (or a question) the app-server asks its clients for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Approval {
     /// The JSON-RPC request id, given back in the reply.
     pub rpc_id: Value,
     pub thread: String,
-    /// `exec_command` (a shell command) or `apply_patch` (file changes).
+    /// `exec_command` (a shell command), `apply_patch` (file changes), `permissions` (more
+    /// sandbox access), or `AskUserQuestion` (Codex's question: Paddock's question kind).
     pub tool: &'static str,
-    /// What the owner is shown: `command`, `cwd`, `reason` (or `grant_root`).
+    /// What the owner is shown: `command`, `cwd`, `reason` (or `grant_root`, `files`,
+    /// `permissions`), or the questions in the shape Paddock reads questions in.
     pub input: Value,
     /// Whether "for the rest of the session" is offered.
     pub for_session: bool,
+    /// How the decision goes back.
+    pub answering: Answering,
+}
+
+/// The protocol's words for a decision, which depend on the request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answering {
+    /// v2 `item/commandExecution|fileChange/requestApproval`: `accept`, `acceptForSession`,
+    /// `decline`.
+    Review,
+    /// v1 `execCommandApproval` / `applyPatchApproval`: `approved`, `approved_for_session`,
+    /// `denied`.
+    ReviewV1,
+    /// `item/tool/requestUserInput`: the answers by question id; `(question, id)` pairs.
+    Questions(Vec<(String, String)>),
+    /// `item/permissions/requestApproval`: the profile asked for, granted whole (for the
+    /// turn, or the session) or not at all.
+    Permissions(Value),
+    /// `mcpServer/elicitation/request` that only asks whether an MCP tool may run (Codex's
+    /// `codex_approval_kind: mcp_tool_call`, no fields to fill): `accept` or `decline`.
+    Elicitation,
 }
 
 /// One message from the app-server, as far as Paddock cares.
@@ -123,8 +146,7 @@ pub fn parse(frame: &str) -> Message {
 }
 
 fn approval(method: &str, id: &Value, params: &Value, thread: Option<String>) -> Option<Message> {
-    let thread = thread?;
-    let (tool, input, for_session) = match method {
+    let (thread, tool, input, for_session, answering) = match method {
         "item/commandExecution/requestApproval" => {
             // The command as the model wrote it (the request's `command` is wrapped in a
             // login shell: `/bin/bash -lc '…'`).
@@ -140,12 +162,99 @@ fn approval(method: &str, id: &Value, params: &Value, thread: Option<String>) ->
                 .is_none_or(|d| d.iter().any(|d| d == "acceptForSession"));
             let input = json!({"command": command, "cwd": text(params, "cwd"),
                 "reason": text(params, "reason")});
-            ("exec_command", input, for_session)
+            (
+                thread?,
+                "exec_command",
+                input,
+                for_session,
+                Answering::Review,
+            )
         }
         "item/fileChange/requestApproval" => {
             let input = json!({"reason": text(params, "reason"),
                 "grant_root": text(params, "grantRoot")});
-            ("apply_patch", input, true)
+            (thread?, "apply_patch", input, true, Answering::Review)
+        }
+        "execCommandApproval" => {
+            let argv: Vec<&str> = params
+                .get("command")?
+                .as_array()?
+                .iter()
+                .map(Value::as_str)
+                .collect::<Option<_>>()?;
+            let input = json!({"command": command_line(&argv), "cwd": text(params, "cwd"),
+                "reason": text(params, "reason")});
+            let thread = text(params, "conversationId")?;
+            (thread, "exec_command", input, true, Answering::ReviewV1)
+        }
+        "applyPatchApproval" => {
+            let files: Vec<&String> = params.get("fileChanges")?.as_object()?.keys().collect();
+            let input = json!({"reason": text(params, "reason"),
+                "grant_root": text(params, "grantRoot"), "files": files});
+            let thread = text(params, "conversationId")?;
+            (thread, "apply_patch", input, true, Answering::ReviewV1)
+        }
+        "item/tool/requestUserInput" => {
+            let mut ids = Vec::new();
+            let mut questions = Vec::new();
+            for q in params.get("questions")?.as_array()? {
+                let (id, question) = (text(q, "id")?, text(q, "question")?);
+                let options: Vec<Value> = q
+                    .get("options")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| {
+                        Some(json!({"label": text(o, "label")?,
+                            "description": text(o, "description")}))
+                    })
+                    .collect();
+                questions.push(json!({"question": question, "header": text(q, "header"),
+                    "multiSelect": false, "options": options}));
+                ids.push((question, id));
+            }
+            if ids.is_empty() {
+                return None;
+            }
+            let input = json!({"questions": questions});
+            (
+                thread?,
+                "AskUserQuestion",
+                input,
+                false,
+                Answering::Questions(ids),
+            )
+        }
+        "item/permissions/requestApproval" => {
+            let asked = params.get("permissions")?.clone();
+            let input = json!({"permissions": asked, "cwd": text(params, "cwd"),
+                "reason": text(params, "reason")});
+            (
+                thread?,
+                "permissions",
+                input,
+                true,
+                Answering::Permissions(asked),
+            )
+        }
+        "mcpServer/elicitation/request" => {
+            // Only Codex's yes/no question before an MCP tool runs; a form with fields to
+            // fill stays in the terminal UI.
+            let meta = params.get("_meta")?;
+            let no_fields = params
+                .pointer("/requestedSchema/properties")
+                .and_then(Value::as_object)
+                .is_none_or(|p| p.is_empty());
+            if meta.get("codex_approval_kind").and_then(Value::as_str) != Some("mcp_tool_call")
+                || params.get("mode").and_then(Value::as_str) != Some("form")
+                || !no_fields
+            {
+                return None;
+            }
+            let input = json!({"server": text(params, "serverName"),
+                "tool": text(meta, "tool_name"), "arguments": meta.get("tool_params"),
+                "message": text(params, "message")});
+            (thread?, "mcp", input, false, Answering::Elicitation)
         }
         _ => return None,
     };
@@ -155,7 +264,32 @@ fn approval(method: &str, id: &Value, params: &Value, thread: Option<String>) ->
         tool,
         input,
         for_session,
+        answering,
     }))
+}
+
+/// A v1 request's argv as the line the owner reads: the script of a `sh -c`/`bash -lc`
+/// wrapper, else the words joined (quoted where they need it).
+fn command_line(argv: &[&str]) -> String {
+    if let [shell, flag, script] = argv {
+        let shell = shell.rsplit('/').next().unwrap_or(shell);
+        if matches!(shell, "sh" | "bash" | "zsh") && matches!(*flag, "-c" | "-lc") {
+            return (*script).to_owned();
+        }
+    }
+    argv.iter()
+        .map(|w| {
+            if !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+            {
+                (*w).to_owned()
+            } else {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn notification(method: &str, params: &Value, thread: Option<String>) -> Option<Message> {
@@ -222,16 +356,51 @@ pub fn request(id: u64, method: &str, params: Value) -> String {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
 }
 
-/// The reply that gives `decision` to an approval request; `None` for a decision the
-/// protocol has no word for (answers to questions).
-pub fn reply(rpc_id: &Value, decision: &Decision) -> Option<String> {
-    let word = match decision {
-        Decision::Allow => "accept",
-        Decision::AllowAlways { .. } => "acceptForSession",
-        Decision::Deny { .. } => "decline",
-        Decision::Answer { .. } => return None,
+/// The reply that gives `decision` to a request, in the words its kind takes.
+pub fn reply(rpc_id: &Value, answering: &Answering, decision: &Decision) -> String {
+    let result = match (answering, decision) {
+        (Answering::Review, d) => {
+            let word = match d {
+                Decision::Allow => "accept",
+                Decision::AllowAlways { .. } => "acceptForSession",
+                // An answer is refused by Paddock for a request without questions.
+                Decision::Deny { .. } | Decision::Answer { .. } => "decline",
+            };
+            json!({"decision": word})
+        }
+        (Answering::ReviewV1, d) => {
+            let word = match d {
+                Decision::Allow => "approved",
+                Decision::AllowAlways { .. } => "approved_for_session",
+                Decision::Deny { .. } | Decision::Answer { .. } => "denied",
+            };
+            json!({"decision": word})
+        }
+        (Answering::Questions(ids), Decision::Answer { answers }) => {
+            let by_id: serde_json::Map<String, Value> = ids
+                .iter()
+                .filter_map(|(question, id)| {
+                    let a = answers.get(question)?;
+                    Some((id.clone(), json!({"answers": [a]})))
+                })
+                .collect();
+            json!({"answers": by_id})
+        }
+        // Approved or denied without words: no answer (the model hears none was given).
+        (Answering::Questions(_), _) => json!({"answers": {}}),
+        (Answering::Permissions(asked), Decision::Allow) => {
+            json!({"permissions": asked, "scope": "turn"})
+        }
+        (Answering::Permissions(asked), Decision::AllowAlways { .. }) => {
+            json!({"permissions": asked, "scope": "session"})
+        }
+        (Answering::Permissions(_), _) => json!({"permissions": {}}),
+        (Answering::Elicitation, Decision::Allow | Decision::AllowAlways { .. }) => {
+            json!({"action": "accept", "content": {}})
+        }
+        (Answering::Elicitation, _) => json!({"action": "decline"}),
     };
-    Some(json!({"jsonrpc": "2.0", "id": rpc_id, "result": {"decision": word}}).to_string())
+    json!({"jsonrpc": "2.0", "id": rpc_id, "result": result}).to_string()
 }
 
 #[cfg(test)]
@@ -251,13 +420,13 @@ mod tests {
         assert_eq!(a.input["command"], "echo approved > made.txt");
         assert_eq!(a.input["reason"], "Write made.txt?");
         assert!(!a.for_session, "not offered here");
-        let yes = reply(&a.rpc_id, &Decision::Allow).expect("a word for it");
+        let yes = reply(&a.rpc_id, &a.answering, &Decision::Allow);
         let yes: Value = serde_json::from_str(&yes).expect("json");
         assert_eq!(
             yes,
             json!({"jsonrpc": "2.0", "id": 0, "result": {"decision": "accept"}})
         );
-        let no = reply(&a.rpc_id, &Decision::Deny { message: None }).expect("word");
+        let no = reply(&a.rpc_id, &a.answering, &Decision::Deny { message: None });
         assert!(no.contains("\"decline\""), "{no}");
     }
 
@@ -312,6 +481,115 @@ mod tests {
             r#"{"method":"thread/status/changed"}"#,
             r#"{"method":"item/commandExecution/requestApproval","id":1,"params":{}}"#,
             r#"{"id":"x","result":{}}"#,
+        ] {
+            assert_eq!(parse(bad), Message::Other, "{bad}");
+        }
+    }
+
+    /// Schema-valid requests (`codex app-server generate-json-schema`, 0.169.0) of the kinds
+    /// the pinned Codex does not send offline in the tests: each is read, and each decision
+    /// goes back in the words its kind takes.
+    #[test]
+    fn v1_approvals_and_permission_requests_are_read_and_answered_in_their_own_words() {
+        let exec = r#"{"method":"execCommandApproval","id":"a1","params":{"conversationId":"c1","callId":"call_1","command":["/bin/bash","-lc","rm -rf build"],"cwd":"/p","parsedCmd":[],"reason":"Clean the build?"}}"#;
+        let Message::Approval(a) = parse(exec) else {
+            panic!("not read: {:?}", parse(exec));
+        };
+        assert_eq!((a.thread.as_str(), a.tool), ("c1", "exec_command"));
+        assert_eq!(a.input["command"], "rm -rf build");
+        assert_eq!(a.input["reason"], "Clean the build?");
+        let word = |a: &Approval, d: Decision| -> Value {
+            let r: Value = serde_json::from_str(&reply(&a.rpc_id, &a.answering, &d)).expect("json");
+            assert_eq!(r["id"], a.rpc_id);
+            r["result"].clone()
+        };
+        assert_eq!(word(&a, Decision::Allow), json!({"decision": "approved"}));
+        assert_eq!(
+            word(&a, Decision::AllowAlways { suggestion: 0 }),
+            json!({"decision": "approved_for_session"})
+        );
+        assert_eq!(
+            word(&a, Decision::Deny { message: None }),
+            json!({"decision": "denied"})
+        );
+        let argv = r#"{"method":"execCommandApproval","id":2,"params":{"conversationId":"c1","callId":"x","command":["git","commit","-m","a b"],"cwd":"/p","parsedCmd":[]}}"#;
+        let Message::Approval(a) = parse(argv) else {
+            panic!("not read");
+        };
+        assert_eq!(a.input["command"], "git commit -m 'a b'");
+
+        let patch = r#"{"method":"applyPatchApproval","id":3,"params":{"conversationId":"c1","callId":"p","fileChanges":{"/p/a.rs":{"type":"add","content":"x"}},"grantRoot":"/p","reason":null}}"#;
+        let Message::Approval(a) = parse(patch) else {
+            panic!("not read");
+        };
+        assert_eq!(a.tool, "apply_patch");
+        assert_eq!(a.input["files"], json!(["/p/a.rs"]));
+        assert_eq!(a.input["grant_root"], "/p");
+        assert_eq!(word(&a, Decision::Allow), json!({"decision": "approved"}));
+
+        let perms = r#"{"method":"item/permissions/requestApproval","id":4,"params":{"threadId":"t","turnId":"u","itemId":"i","cwd":"/p","startedAtMs":1,"reason":"Fetch the crate index","permissions":{"network":{"enabled":true}}}}"#;
+        let Message::Approval(a) = parse(perms) else {
+            panic!("not read");
+        };
+        assert_eq!(a.tool, "permissions");
+        assert_eq!(a.input["reason"], "Fetch the crate index");
+        assert_eq!(
+            word(&a, Decision::Allow),
+            json!({"permissions": {"network": {"enabled": true}}, "scope": "turn"})
+        );
+        assert_eq!(
+            word(&a, Decision::AllowAlways { suggestion: 0 }),
+            json!({"permissions": {"network": {"enabled": true}}, "scope": "session"})
+        );
+        assert_eq!(
+            word(&a, Decision::Deny { message: None }),
+            json!({"permissions": {}})
+        );
+
+        // A question: the answers go back by question id; none when only denied.
+        let ask = r#"{"method":"item/tool/requestUserInput","id":5,"params":{"threadId":"t","turnId":"u","itemId":"i","isBlocking":true,"questions":[{"id":"c","header":"Colour","question":"Which colour?","options":[{"label":"Red","description":"Warm"}]},{"id":"n","header":"Name","question":"Its name?","options":null,"isOther":true}]}}"#;
+        let Message::Approval(a) = parse(ask) else {
+            panic!("not read");
+        };
+        assert_eq!(a.tool, "AskUserQuestion");
+        assert_eq!(a.input["questions"][0]["options"][0]["label"], "Red");
+        assert_eq!(a.input["questions"][1]["options"], json!([]));
+        let answers = [("Which colour?", "Red"), ("Its name?", "Rex")]
+            .iter()
+            .map(|(q, a)| (q.to_string(), a.to_string()))
+            .collect();
+        assert_eq!(
+            word(&a, Decision::Answer { answers }),
+            json!({"answers": {"c": {"answers": ["Red"]}, "n": {"answers": ["Rex"]}}})
+        );
+        assert_eq!(
+            word(&a, Decision::Deny { message: None }),
+            json!({"answers": {}})
+        );
+
+        // Codex asking before an MCP tool runs (as the pinned Codex sent it, trimmed).
+        let mcp = r#"{"method":"mcpServer/elicitation/request","id":0,"params":{"threadId":"t","turnId":"u","serverName":"paddock","mode":"form","_meta":{"codex_approval_kind":"mcp_tool_call","persist":["session","always"],"tool_name":"notify_owner","tool_params":{"message":"hello owner"}},"message":"Allow the paddock MCP server to run tool \"notify_owner\"?","requestedSchema":{"type":"object","properties":{}}}}"#;
+        let Message::Approval(a) = parse(mcp) else {
+            panic!("not read: {:?}", parse(mcp));
+        };
+        assert_eq!(a.tool, "mcp");
+        assert_eq!(a.input["tool"], "notify_owner");
+        assert_eq!(a.input["arguments"]["message"], "hello owner");
+        assert_eq!(
+            word(&a, Decision::Allow),
+            json!({"action": "accept", "content": {}})
+        );
+        assert_eq!(
+            word(&a, Decision::Deny { message: None }),
+            json!({"action": "decline"})
+        );
+
+        // Malformed ones are left alone (the terminal UI still shows them).
+        for bad in [
+            r#"{"method":"execCommandApproval","id":6,"params":{"conversationId":"c","command":[1]}}"#,
+            r#"{"method":"item/tool/requestUserInput","id":7,"params":{"threadId":"t","questions":[]}}"#,
+            r#"{"method":"mcpServer/elicitation/request","id":8,"params":{"threadId":"t","serverName":"s"}}"#,
+            r#"{"method":"mcpServer/elicitation/request","id":9,"params":{"threadId":"t","serverName":"s","mode":"form","_meta":{"codex_approval_kind":"mcp_tool_call"},"message":"Name?","requestedSchema":{"type":"object","properties":{"name":{"type":"string"}}}}}"#,
         ] {
             assert_eq!(parse(bad), Message::Other, "{bad}");
         }
