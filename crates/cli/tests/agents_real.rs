@@ -119,6 +119,19 @@ impl Claude {
         self.wait_row(&format!("state {state}"), |r| r["state"] == state)
     }
 
+    /// Waits for the pending permission request and returns its id. The screen can show
+    /// the prompt (and the session be `waiting_permission`) a moment before Claude Code's
+    /// PermissionRequest hook reaches the supervisor and opens the request.
+    fn wait_request(&self) -> String {
+        let row = self.wait_row("a pending permission request", |r| {
+            r["state"] == "waiting_permission" && r["permission"]["id"].is_string()
+        });
+        row["permission"]["id"]
+            .as_str()
+            .expect("request id")
+            .to_owned()
+    }
+
     /// Waits until Claude Code's hooks say it sits at its fresh prompt: ready for a message.
     /// (A Claude Code slow to boot can be `idle` a moment earlier, from its silence alone.)
     fn wait_ready(&self) -> Value {
@@ -784,11 +797,7 @@ fn claude_denied_through_paddock_is_told_why_and_a_question_is_answered_by_messa
     let c = Claude::start_supervised(script);
     c.wait_ready();
     c.env.ok(&["message", "claude", "please make a file"]);
-    let row = c.wait_state("waiting_permission");
-    let id = row["permission"]["id"]
-        .as_str()
-        .expect("request id")
-        .to_owned();
+    let id = c.wait_request();
     c.env.ok(&["deny", &id, "--message", why]);
     let tool_id = c
         .wait_hook("PreToolUse", |p| p["tool_name"] == "Bash")
@@ -1138,11 +1147,7 @@ fn a_permission_answered_in_the_terminal_is_withdrawn_and_a_late_answer_is_told(
     let c = Claude::start_supervised(bash_then_text(command, "Done: made.txt exists."));
     c.wait_ready();
     c.env.ok(&["message", &c.id, "please make a file"]);
-    let row = c.wait_state("waiting_permission");
-    let id = row["permission"]["id"]
-        .as_str()
-        .expect("request id")
-        .to_owned();
+    let id = c.wait_request();
     // A message now would answer the prompt by accident: refused.
     let out = c.env.paddock(&["message", &c.id, "hello"]);
     assert!(!out.status.success());
