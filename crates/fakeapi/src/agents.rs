@@ -689,9 +689,19 @@ impl GeminiSandbox {
         .collect()
     }
 
+    /// The variables to remove from the environment `gemini` inherits (a CI runner's, or
+    /// ones that send it elsewhere).
+    pub fn unset(&self) -> Vec<&'static str> {
+        FOREIGN_VARS
+            .iter()
+            .chain(GEMINI_FOREIGN_VARS)
+            .copied()
+            .collect()
+    }
+
     /// Sets up `cmd` to run `gemini` in this sandbox.
     pub fn apply(&self, cmd: &mut Command) {
-        for k in FOREIGN_VARS.iter().chain(GEMINI_FOREIGN_VARS) {
+        for k in self.unset() {
             cmd.env_remove(k);
         }
         cmd.envs(self.env()).current_dir(self.project());

@@ -34,6 +34,10 @@ pub struct Recording {
     /// Hook events (Claude Code): (ms from start, `Event` or `Event:Tool`).
     #[serde(default)]
     pub hooks: Vec<(u64, String)>,
+    /// Hook payloads whole (Gemini CLI, which sends no OSC 7501: its hooks are its labels),
+    /// read as the supervisor reads them ([`paddock_core::agents::hook_event`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hook_payloads: Vec<(u64, serde_json::Value)>,
     /// The keys sent: (ms from start, what), for a person reading the file.
     #[serde(default)]
     pub input: Vec<(u64, String)>,

@@ -32,6 +32,12 @@ const BASELINE: &[(&str, &str, f64)] = &[
     ("codex", "waiting_permission", 1.0),
     ("codex", "idle", 1.0),
     ("codex", "errored", 1.0),
+    // Gemini CLI 0.61.0, labelled by its hooks (it sends no OSC 7501; no hook says
+    // `errored`, so that state has no label), recorded 2026-12-07.
+    ("gemini", "working", 1.0),
+    ("gemini", "waiting_input", 0.963),
+    ("gemini", "waiting_permission", 0.95),
+    ("gemini", "idle", 0.975),
 ];
 
 /// The subcommand that records the corpus.
@@ -114,7 +120,7 @@ pub fn run(report: &mut Report) {
     report.record("screens", serde_json::Value::Object(json));
 }
 
-/// `paddock-bench record-screens [--agent claude|codex] [--scenario NAME] [--out DIR]`.
+/// `paddock-bench record-screens [--agent claude|codex|gemini] [--scenario NAME] [--out DIR]`.
 pub fn record_main(args: &[String]) -> std::process::ExitCode {
     let mut agents: Vec<scenarios::Agent> = Vec::new();
     let mut only = None;
@@ -126,7 +132,7 @@ pub fn record_main(args: &[String]) -> std::process::ExitCode {
             ("--agent", Some(v)) => match scenarios::Agent::parse(v) {
                 Some(a) => agents.push(a),
                 None => {
-                    eprintln!("paddock-bench {RECORD}: no agent `{v}`; claude or codex");
+                    eprintln!("paddock-bench {RECORD}: no agent `{v}`; claude, codex or gemini");
                     return std::process::ExitCode::from(2);
                 }
             },
@@ -134,7 +140,7 @@ pub fn record_main(args: &[String]) -> std::process::ExitCode {
             ("--out", Some(v)) => out = v.into(),
             _ => {
                 eprintln!(
-                    "usage: paddock-bench {RECORD} [--agent claude|codex]... [--scenario NAME] [--out DIR]"
+                    "usage: paddock-bench {RECORD} [--agent claude|codex|gemini]... [--scenario NAME] [--out DIR]"
                 );
                 return std::process::ExitCode::from(2);
             }

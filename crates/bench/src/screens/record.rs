@@ -1,18 +1,20 @@
-//! `paddock-bench record-screens`: drives the real agents (the pinned Claude Code and Codex)
+//! `paddock-bench record-screens`: drives the real agents (the pinned Claude Code, Codex and
+//! Gemini CLI)
 //! in a PTY against the local fake API through the scenarios of [`super::scenarios`], and
 //! writes each as a [`Recording`] into the corpus.
 //!
 //! The PTY's reader is the terminal: it answers the OSC 7501 query at once (so the agent
 //! reports its state) and takes the reports out of the stream, as Paddock's holder does;
 //! the reports, with their times, are the labels. Claude Code's hooks are recorded too
-//! (each payload kept by the sandbox's hook script, timed by the wall clock).
+//! (each payload kept by the sandbox's hook script, timed by the wall clock). Gemini CLI
+//! sends no OSC 7501: its hook payloads, kept whole, are its labels.
 
 use super::corpus::Recording;
 use super::scenarios::{Agent, Scenario, Step};
 use anyhow::{bail, Context};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use paddock_fakeapi::agents::{ClaudeSandbox, CodexSandbox, CLAUDE_HOOK_EVENTS};
+use paddock_fakeapi::agents::{ClaudeSandbox, CodexSandbox, GeminiSandbox, CLAUDE_HOOK_EVENTS};
 use paddock_fakeapi::FakeApi;
 use paddock_host::model::ScreenModel;
 use paddock_host::osc7501::{self, Found};
@@ -75,7 +77,8 @@ pub fn record_all(dir: &Path, agents: &[Agent], only: Option<&str>) -> anyhow::R
 
 fn record(agent: Agent, scenario: Scenario) -> anyhow::Result<Recording> {
     let fake = FakeApi::start(scenario.script).context("cannot start the fake API")?;
-    let (mut cmd, version, claude, _codex) = match agent {
+    // The sandbox whose `hooks/` folder holds the hook payloads, kept until the end.
+    let (mut cmd, version, hooks_dir, _sandbox): (_, _, _, Box<dyn std::any::Any>) = match agent {
         Agent::Claude => {
             let sb = ClaudeSandbox::new(&fake.url())?;
             let mut cmd = CommandBuilder::new(paddock_fakeapi::agents::claude_bin()?);
@@ -92,8 +95,8 @@ fn record(agent: Agent, scenario: Scenario) -> anyhow::Result<Recording> {
             (
                 cmd,
                 paddock_fakeapi::agents::claude_code_version(),
-                Some(sb),
-                None,
+                Some(sb.root().join("hooks")),
+                Box::new(sb),
             )
         }
         Agent::Codex => {
@@ -111,7 +114,25 @@ fn record(agent: Agent, scenario: Scenario) -> anyhow::Result<Recording> {
                 cmd,
                 paddock_fakeapi::agents::codex_version(),
                 None,
-                Some(sb),
+                Box::new(sb),
+            )
+        }
+        Agent::Gemini => {
+            let sb = GeminiSandbox::new(&fake.url())?;
+            let mut cmd = CommandBuilder::new(paddock_fakeapi::agents::gemini_bin()?);
+            for k in sb.unset() {
+                cmd.env_remove(k);
+            }
+            for (k, v) in sb.env() {
+                cmd.env(k, v);
+            }
+            cmd.cwd(sb.project());
+            (scenario.setup)(&sb.project())?;
+            (
+                cmd,
+                paddock_fakeapi::agents::gemini_cli_version(),
+                Some(sb.root().join("hooks")),
+                Box::new(sb),
             )
         }
     };
@@ -276,16 +297,32 @@ fn record(agent: Agent, scenario: Scenario) -> anyhow::Result<Recording> {
     drop(pair.master);
     let end = ms(start);
     let _ = reader_thread.join();
-    let hooks = claude
-        .as_ref()
-        .map(|sb| hook_events(sb, wall_start))
+    let payloads = hooks_dir
+        .as_deref()
+        .map(|d| hook_payloads(d, wall_start))
         .unwrap_or_default();
+    let hooks = payloads
+        .iter()
+        .filter_map(|(t, p)| {
+            let event = p["hook_event_name"].as_str()?;
+            Some(match p["tool_name"].as_str() {
+                Some(tool) => (*t, format!("{event}:{tool}")),
+                None => (*t, event.to_owned()),
+            })
+        })
+        .collect();
+    // Gemini CLI's hooks are its labels (it sends no OSC 7501).
+    let hook_payloads = if agent == Agent::Gemini {
+        payloads
+    } else {
+        Vec::new()
+    };
     let l = live
         .lock()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
-    if l.reports.is_empty() {
+    if l.reports.is_empty() && hook_payloads.is_empty() {
         bail!(
-            "{} sent no OSC 7501 report: without them nothing labels the recording",
+            "{} sent no OSC 7501 report and no labelling hook ran: without them nothing labels the recording",
             agent.name()
         );
     }
@@ -298,6 +335,7 @@ fn record(agent: Agent, scenario: Scenario) -> anyhow::Result<Recording> {
         output: l.output.clone(),
         reports: l.reports.clone(),
         hooks,
+        hook_payloads,
         input,
         exited,
         end,
@@ -330,31 +368,26 @@ fn hook_settings(sb: &ClaudeSandbox) -> String {
     serde_json::json!({ "hooks": hooks }).to_string()
 }
 
-/// The hook events the sandbox kept, timed from the recording's start (their files are named
-/// by the wall clock in nanoseconds).
-fn hook_events(sb: &ClaudeSandbox, wall_start: SystemTime) -> Vec<(u64, String)> {
+/// The hook payloads a sandbox kept in `dir`, timed from the recording's start (their files
+/// are named by the wall clock in nanoseconds).
+fn hook_payloads(dir: &Path, wall_start: SystemTime) -> Vec<(u64, serde_json::Value)> {
     let start_ns = wall_start
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let Ok(entries) = std::fs::read_dir(sb.root().join("hooks")) else {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut out: Vec<(u64, String)> = entries
+    let mut out: Vec<(u64, serde_json::Value)> = entries
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let ns: u128 = name.split('-').next()?.parse().ok()?;
             let payload: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
-            let event = payload["hook_event_name"].as_str()?.to_owned();
-            let what = match payload["tool_name"].as_str() {
-                Some(tool) => format!("{event}:{tool}"),
-                None => event,
-            };
-            Some(((ns.saturating_sub(start_ns) / 1_000_000) as u64, what))
+            Some(((ns.saturating_sub(start_ns) / 1_000_000) as u64, payload))
         })
         .collect();
-    out.sort();
+    out.sort_by_key(|(t, _)| *t);
     out
 }

@@ -11,7 +11,10 @@
 //!
 //! The label: a second state machine fed only the agent's OSC 7501 reports, so the report is
 //! read exactly as the supervisor reads it (`blocked:permission` is `waiting_permission`,
-//! `done` is `waiting_input`, ...).
+//! `done` is `waiting_input`, ...). Gemini CLI sends no OSC 7501: its label machine is fed
+//! its hook payloads instead, read by [`paddock_core::agents::hook_event`] and applied as
+//! `core::hooks` applies them (a `ToolPermission` notification opens a request, any later
+//! hook but a reminder withdraws it).
 //!
 //! Samples every [`SAMPLE`], from the first report to the process's end, while the agent
 //! holds a record (once it cleared it, on its way out, it says nothing), except within
@@ -95,7 +98,8 @@ pub fn replay(rec: &Recording) -> Agreement {
     label.started(t0);
     let mut request_open = false;
     let stop = rec.exited.unwrap_or(rec.end).min(rec.end);
-    let first_label = rec.reports.first().map(|(t, _)| *t);
+    let labels = labels(rec);
+    let first_label = labels.first().map(|(t, _)| *t);
     let (mut out_i, mut rep_i) = (0, 0);
     let mut label_state: Option<AgentState> = None;
     let mut label_changed = 0u64;
@@ -109,11 +113,7 @@ pub fn replay(rec: &Recording) -> Agreement {
                 .get(out_i)
                 .map(|(t, _)| *t)
                 .filter(|t| *t <= tick);
-            let next_rep = rec
-                .reports
-                .get(rep_i)
-                .map(|(t, _)| *t)
-                .filter(|t| *t <= tick);
+            let next_rep = labels.get(rep_i).map(|(t, _)| *t).filter(|t| *t <= tick);
             match (next_out, next_rep) {
                 (Some(o), r) if r.is_none_or(|r| o <= r) => {
                     let (t, text) = &rec.output[out_i];
@@ -141,13 +141,23 @@ pub fn replay(rec: &Recording) -> Agreement {
                     screen.screen(signal, at(*t));
                 }
                 (_, Some(r)) => {
-                    let (_, status) = &rec.reports[rep_i];
+                    let (_, event) = &labels[rep_i];
                     rep_i += 1;
-                    label.program(status.clone(), at(r));
+                    let labelled = match event {
+                        Label::Report(status) => {
+                            label.program((*status).clone(), at(r));
+                            // A cleared record labels nothing: the agent no longer says
+                            // what it does (it is leaving), and the machine's fallback is no
+                            // report.
+                            status.is_some()
+                        }
+                        Label::Hook(payload) => {
+                            hook(&mut label, &rec.agent, payload, at(r));
+                            true
+                        }
+                    };
                     let state = label.decide(at(r), String::new).detail.state;
-                    // A cleared record labels nothing: the agent no longer says what it
-                    // does (it is leaving), and the machine's fallback is no report.
-                    let state = status.is_some().then_some(state);
+                    let state = labelled.then_some(state);
                     if label_state != state {
                         label_state = state;
                         label_changed = r;
@@ -173,6 +183,46 @@ pub fn replay(rec: &Recording) -> Agreement {
         tick += SAMPLE.as_millis() as u64;
     }
     result
+}
+
+/// One thing that labels a recording.
+enum Label<'a> {
+    Report(&'a Option<paddock_proto::program_status::ProgramStatus>),
+    Hook(&'a serde_json::Value),
+}
+
+/// The recording's labels in time order: its OSC 7501 reports and its hook payloads kept
+/// whole (only Gemini CLI's are).
+fn labels(rec: &Recording) -> Vec<(u64, Label<'_>)> {
+    let mut out: Vec<(u64, Label<'_>)> = rec
+        .reports
+        .iter()
+        .map(|(t, s)| (*t, Label::Report(s)))
+        .chain(rec.hook_payloads.iter().map(|(t, p)| (*t, Label::Hook(p))))
+        .collect();
+    out.sort_by_key(|(t, _)| *t);
+    out
+}
+
+/// Applies a hook call to `m` as `core::hooks` does for a session.
+fn hook(m: &mut Machine, agent: &str, payload: &serde_json::Value, now: Instant) {
+    use paddock_core::agents::HookEvent;
+    match paddock_core::agents::hook_event(agent, payload).0 {
+        HookEvent::Signal(signal) => {
+            if !matches!(signal, paddock_core::state::HookSignal::Waiting { .. }) {
+                m.permission(None);
+            }
+            m.hook(signal, now);
+        }
+        HookEvent::Permission(ask) | HookEvent::TypedPermission(ask) => {
+            m.hook(
+                paddock_core::state::HookSignal::Waiting { permission: true },
+                now,
+            );
+            m.permission(Some(terminal_request(Some(&ask.tool))));
+        }
+        HookEvent::Ignored => {}
+    }
 }
 
 /// The request the supervisor opens for a permission prompt seen on a screen without hooks.

@@ -1,6 +1,6 @@
 //! What the recorder does with each agent: one list of scenarios per agent, each a scripted
-//! fake API and the keys a person would press. Adding an agent (Gemini CLI once it is pinned)
-//! is one more [`Agent`] with its sandbox in `record.rs` and one more list here.
+//! fake API and the keys a person would press. Adding an agent is one more [`Agent`] with
+//! its sandbox in `record.rs` and one more list here.
 
 use paddock_fakeapi::{Reply, Script, When};
 use serde_json::json;
@@ -11,16 +11,18 @@ use std::path::Path;
 pub enum Agent {
     Claude,
     Codex,
+    Gemini,
 }
 
 impl Agent {
-    pub const ALL: &'static [Agent] = &[Agent::Claude, Agent::Codex];
+    pub const ALL: &'static [Agent] = &[Agent::Claude, Agent::Codex, Agent::Gemini];
 
     /// Paddock's name for it (the adapter's).
     pub fn name(self) -> &'static str {
         match self {
             Agent::Claude => "claude",
             Agent::Codex => "codex",
+            Agent::Gemini => "gemini",
         }
     }
 
@@ -37,7 +39,7 @@ impl Agent {
                 Step::Key("Enter", b"\r"),
                 Step::Exit,
             ],
-            Agent::Codex => vec![
+            Agent::Codex | Agent::Gemini => vec![
                 Step::Key("Ctrl-C", b"\x03"),
                 Step::Pause(300),
                 Step::Key("Ctrl-C", b"\x03"),
@@ -100,6 +102,7 @@ fn ready(agent: Agent) -> Step {
     match agent {
         Agent::Claude => Step::Report("idle"),
         Agent::Codex => Step::Screen("gpt-fake"),
+        Agent::Gemini => Step::Screen("Type your message"),
     }
 }
 
@@ -142,6 +145,7 @@ pub fn of(agent: Agent) -> Vec<Scenario> {
     match agent {
         Agent::Claude => claude(),
         Agent::Codex => codex(),
+        Agent::Gemini => gemini(),
     }
 }
 
@@ -438,6 +442,85 @@ fn codex() -> Vec<Scenario> {
                 // `!` switches the box to shell mode ("! echo hi").
                 say("!echo hi", "echo hi"),
                 vec![Step::Report("done|idle"), Step::Pause(2000)],
+            ],
+        ),
+    ]
+}
+
+/// Gemini CLI's routing side request (`:generateContent`, no tools) wants JSON back and
+/// retries, with growing pauses, on anything else; `{}` keeps its default model.
+fn gemini_script() -> Script {
+    Script::new().fallback(Reply::text("{}").times(0))
+}
+
+fn gemini() -> Vec<Scenario> {
+    let a = Agent::Gemini;
+    let command = "echo approved > made.txt";
+    vec![
+        scenario(
+            "idle-and-typing",
+            gemini_script(),
+            nothing,
+            vec![
+                vec![ready(a), Step::Pause(3000), Step::Type(LONG_MESSAGE)],
+                vec![
+                    Step::Pause(3000),
+                    Step::Key("Ctrl-U", b"\x15"),
+                    Step::Pause(1500),
+                ],
+            ],
+        ),
+        scenario(
+            "answered",
+            gemini_script().then(
+                Reply::text(LONG_ANSWER)
+                    .pace_ms(250)
+                    .when(When::UserSays("tell me about the paddock".into())),
+            ),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("tell me about the paddock", "tell me about the paddock"),
+                vec![Step::Screen("That is all."), Step::Pause(3000)],
+            ],
+        ),
+        scenario(
+            "shell-permission",
+            gemini_script()
+                .then(
+                    Reply::text("I will make the file.")
+                        .with_tool_use(
+                            "run_shell_command",
+                            json!({"command": command, "description": "Make made.txt"}),
+                        )
+                        .when(When::UserSays("please make a file".into())),
+                )
+                .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
+            nothing,
+            vec![
+                vec![ready(a)],
+                say("please make a file", "please make a file"),
+                vec![
+                    Step::Screen("Allow execution of"),
+                    Step::Pause(2500),
+                    Step::Key("Enter", b"\r"),
+                    Step::Screen("made.txt is there"),
+                    Step::Pause(3000),
+                ],
+            ],
+        ),
+        scenario(
+            "api-error",
+            gemini_script().then(
+                Reply::error(400, "INVALID_ARGUMENT", "The request was refused")
+                    .when(When::UserSays("are you there".into())),
+            ),
+            nothing,
+            vec![
+                vec![ready(a)],
+                // No `?`: typed into an empty box it opens the shortcuts help.
+                say("are you there", "are you there"),
+                vec![Step::Pause(6000)],
             ],
         ),
     ]
