@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     fileParallelism: false,
     sequence: { concurrent: false },
+    // A failed test runs once more before the suite fails; the README ("UI end-to-end tests")
+    // names the tests that have needed it, so a retry is never silent.
+    retry: 1,
   },
 });
