@@ -1226,7 +1226,14 @@ describe("the conversation on a phone, 390×844, touch only", () => {
       );
     }
     writeFileSync(path, lines.join("\n") + "\n");
-    const out = await host.paddock("run", "--name", "long-chat", "--", "sleep", "100000");
+    const out = await host.paddock(
+      "run",
+      "--name",
+      `long-chat-${Date.now()}`,
+      "--",
+      "sleep",
+      "100000",
+    );
     const long = out.trim().split(/\s+/).pop()!;
     execFileSync(PADDOCK, ["hook", "--agent", "claude"], {
       env: { ...host.env, PADDOCK_SESSION_ID: long, CLAUDE_CONFIG_DIR: claudeDir },
