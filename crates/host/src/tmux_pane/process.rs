@@ -33,7 +33,7 @@ pub(crate) fn foreground_group(pid: u32) -> Option<i32> {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let out = Command::new("ps")
+        let out = std::process::Command::new("ps")
             .args(["-o", "tpgid=", "-p", &pid.to_string()])
             .output()
             .ok()?;
