@@ -10,5 +10,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     fileParallelism: false,
     sequence: { concurrent: false },
+    // As the browser suite: a failed test runs once more, and the report marks it (README,
+    // "The desktop app", names the tests that have needed it).
+    retry: 1,
   },
 });

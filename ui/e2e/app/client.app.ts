@@ -59,12 +59,7 @@ describe("the desktop app as a client of another host", () => {
 
     // The other host's session is listed; open it and type.
     await app.waitText("on-the-other-host", 30_000);
-    await app.click(`[data-session="${id}"]`);
-    await until("a writable terminal of the remote session", () =>
-      app!.exec<boolean>(
-        'return !!document.querySelector(\'[data-testid="terminal"][data-writable="true"]\');',
-      ),
-    );
+    await app.openSession(id);
     await app.type(".xterm-helper-textarea", 'echo "remote-$((40+2))"\uE007');
     await until("the typed command's output on the other host", async () => {
       // What the session got, when it is not that: typed keys lost or out of order.

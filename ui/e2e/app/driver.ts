@@ -101,6 +101,48 @@ export class AppWindow {
     return got.rows;
   }
 
+  /**
+   * Opens a session from the dashboard by clicking its card, as the owner does, and waits
+   * for its terminal to take input. A click that lands while the list is still being laid
+   * out (cards sort by urgency and move as states arrive) can miss; the owner would click
+   * again, and so does this, once the window still shows the dashboard a few seconds later.
+   * On a timeout the error says what the window showed: the route, whether the terminal
+   * pane exists, its writable flag and the pane's status and problem lines.
+   */
+  async openSession(id: string, ms = 45_000): Promise<void> {
+    const card = `[data-session="${id}"]`;
+    await this.click(card);
+    let clicked = Date.now();
+    await until(
+      `a writable terminal of session ${id}`,
+      async () => {
+        const seen = await this.exec<{
+          hash: string;
+          card: boolean;
+          pane: boolean;
+          writable: string | null;
+          said: string;
+        }>(
+          `
+          const t = document.querySelector('[data-testid="terminal"]');
+          const wrap = t && t.closest('.term-wrap');
+          return { hash: location.hash, card: !!document.querySelector(arguments[0]),
+                   pane: !!t, writable: t && t.dataset.writable,
+                   said: wrap ? [...wrap.querySelectorAll('[role="status"],[role="alert"]')]
+                     .map((e) => e.textContent.trim()).join(' | ') : '' };`,
+          card,
+        );
+        if (seen.writable === "true") return true;
+        if (!seen.pane && seen.card && Date.now() - clicked > 3_000) {
+          await this.click(card);
+          clicked = Date.now();
+        }
+        throw new Error(`the window shows ${JSON.stringify(seen)}`);
+      },
+      ms,
+    );
+  }
+
   /** Clicks the first element matching a CSS selector. */
   async click(css: string): Promise<void> {
     const el = await wd<Record<string, string>>("POST", `/session/${this.session}/element`, {

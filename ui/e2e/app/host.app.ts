@@ -51,6 +51,12 @@ describe("the desktop app in host mode", () => {
   });
 
   it("runs the supervisor, shows the UI, and quitting leaves the agent running", async () => {
+    // A retried attempt (vitest.app.config.ts) starts from nothing: the last attempt's app
+    // and agent end, and this attempt's session has a name of its own.
+    await app?.close();
+    app = null;
+    if (agentPid && alive(agentPid)) process.kill(agentPid, "SIGKILL");
+    const name = `app-e2e-${Date.now().toString(36)}`;
     app = await AppWindow.launch(["--open"], process.env);
     // The embedded supervisor answers on the local socket; its pid is the app's.
     const status = (await until("the app's embedded supervisor", async () => {
@@ -80,7 +86,7 @@ describe("the desktop app in host mode", () => {
       await paddock(
         "run",
         "--name",
-        "app-e2e",
+        name,
         "--env",
         "PS1=$ ",
         "--env",
@@ -104,13 +110,8 @@ describe("the desktop app in host mode", () => {
 
     // The window paired itself with its own host (pinned client over IPC) and shows the
     // session live; typing into its terminal reaches the shell.
-    await app.waitText("app-e2e", 30_000);
-    await app.click(`[data-session="${id}"]`);
-    await until("a writable terminal", () =>
-      app!.exec<boolean>(
-        'return !!document.querySelector(\'[data-testid="terminal"][data-writable="true"]\');',
-      ),
-    );
+    await app.waitText(name, 30_000);
+    await app.openSession(id);
     await app.type(".xterm-helper-textarea", 'echo "app-$((6*7))-ok"\uE007');
     await until("the command's output in the session", async () => {
       // What the session got, when it is not that: typed keys lost or out of order.
@@ -160,9 +161,11 @@ describe("the desktop app in host mode", () => {
       "--fingerprint",
       status.fingerprint!,
       "--name",
-      "this-app",
+      `${name}-remote`,
     );
-    const remote = JSON.parse(await paddock("ls", "--host", "this-app", "--json")) as Listed[];
+    const remote = JSON.parse(
+      await paddock("ls", "--host", `${name}-remote`, "--json"),
+    ) as Listed[];
     expect(remote.map((s) => s.id)).toContain(id);
     await app.switchTo(main);
 
