@@ -748,10 +748,15 @@ describe("session controls on a shell loop, desktop", () => {
       // The controls come back once the host confirmed the resume (a moment after the badge).
       await until("Pause offered again", () => button("Pause").isEnabled());
       await button("Interrupt").click();
-      await until(
-        "a second trap line after Resume",
-        async () => (await outputLines(d, /^(\^C)?got-INT$/)).length === 2,
-      );
+      await until("a second trap line after Resume", async () => {
+        if ((await outputLines(d, /^(\^C)?got-INT$/)).length === 2) return true;
+        // When it fails: what the window shows, what the host recorded, the shell's state.
+        const shown = (await terminalLines(page)).filter((l) => l.trim()).slice(-6);
+        const logged = (await host.paddock("logs", id)).slice(-200);
+        throw new Error(
+          `the window shows ${JSON.stringify(shown)}, the host has ${JSON.stringify(logged)}, the shell is ${procState(pid)}`,
+        );
+      });
 
       // Stop asks first; Cancel leaves it running.
       const dialog = page.getByRole("dialog", { name: "Stop ctl-loop?" });
