@@ -8,7 +8,7 @@ use crate::claude::transcript::ClaudeTranscript;
 use crate::prices::Prices;
 use crate::tail::{read_new_lines, TailPosition, DEFAULT_MAX_LINE};
 use crate::{AgentError, AgentKind};
-use paddock_proto::insight::SessionInsight;
+use paddock_proto::insight::{FileChange, FileOperation, SessionInsight};
 use paddock_store::{Store, TranscriptCommit, TranscriptCursor};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -30,6 +30,38 @@ pub(crate) fn bound_texts<T>(texts: &mut Vec<T>) {
     if texts.len() > MAX_PENDING_TEXTS {
         texts.drain(..texts.len() - MAX_PENDING_TEXTS / 2);
     }
+}
+
+/// The entry for `path` in a session's list of changed files, added (as created or
+/// modified) when the list has none yet; `None` for a new file once the list holds `max`.
+pub(crate) fn file_entry(
+    files: &mut Vec<FileChange>,
+    path: String,
+    created: bool,
+    max: usize,
+) -> Option<&mut FileChange> {
+    let i = match files.iter().position(|f| f.path == path) {
+        Some(i) => i,
+        None if files.len() >= max => return None,
+        None => {
+            files.push(FileChange {
+                path,
+                operation: if created {
+                    FileOperation::Created
+                } else {
+                    FileOperation::Modified
+                },
+                changes: 0,
+                lines_added: 0,
+                lines_removed: 0,
+                diff: None,
+                diff_truncated: false,
+                last_changed_at_ms: None,
+            });
+            files.len() - 1
+        }
+    };
+    files.get_mut(i)
 }
 
 /// One agent's transcript reader, whichever the agent.

@@ -17,10 +17,12 @@
 //! request (`requestRef`, or `requestId` in older versions).
 
 use super::tools::{input_summary, one_line};
+use crate::json::str_of;
+use crate::live::file_entry;
 use crate::prices::Prices;
 use paddock_proto::insight::{
-    Action, ActionStatus, CompletionEstimate, FileChange, FileOperation, ModelUsage, Progress,
-    SessionInsight, ThinkingView, TodoItem, TodoStatus, TokenUsage,
+    Action, ActionStatus, CompletionEstimate, FileChange, ModelUsage, Progress, SessionInsight,
+    ThinkingView, TodoItem, TodoStatus, TokenUsage,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -114,10 +116,6 @@ pub fn parse_time(s: &str) -> Option<u64> {
     t.duration_since(std::time::UNIX_EPOCH)
         .ok()
         .and_then(|d| u64::try_from(d.as_millis()).ok())
-}
-
-fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str)
 }
 
 fn u64_of(v: &Value, k: &str) -> u64 {
@@ -647,31 +645,9 @@ impl ClaudeTranscript {
         let created =
             call.tool == "Write" && result.and_then(|r| str_of(r, "type")) == Some("create");
         let (diff, added, removed) = edit_diff(&call.tool, input, result);
-        let idx = self.files.iter().position(|f| f.path == path);
-        let file = match idx {
-            Some(i) => &mut self.files[i],
-            None => {
-                if self.files.len() >= MAX_FILES {
-                    self.files_over_limit += 1;
-                    return;
-                }
-                self.files.push(FileChange {
-                    path,
-                    operation: if created {
-                        FileOperation::Created
-                    } else {
-                        FileOperation::Modified
-                    },
-                    changes: 0,
-                    lines_added: 0,
-                    lines_removed: 0,
-                    diff: None,
-                    diff_truncated: false,
-                    last_changed_at_ms: None,
-                });
-                let last = self.files.len() - 1;
-                &mut self.files[last]
-            }
+        let Some(file) = file_entry(&mut self.files, path, created, MAX_FILES) else {
+            self.files_over_limit += 1;
+            return;
         };
         file.changes += 1;
         file.lines_added += added;

@@ -8,14 +8,11 @@
 use super::{keep, Conversation};
 use crate::claude::transcript::parse_time;
 use crate::codex::{codex_summary, patch_files, tool_output};
+use crate::json::str_of;
 use paddock_proto::conversation::{FileDiff, Item, ToolCall, ToolStatus};
 use paddock_proto::insight::ModelUsage;
 use serde_json::Value;
 use std::collections::HashMap;
-
-fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str)
-}
 
 /// The reading state of one rollout.
 #[derive(Debug, Default)]
