@@ -32,10 +32,10 @@ mod blocks;
 mod calls;
 mod insight;
 
-use blocks::{cut, summarize_result, tail_chars, u64_of};
+use blocks::{summarize_result, tail_chars, u64_of};
 
 pub use blocks::parse_time;
-pub(crate) use blocks::{content_text, edit_diff, readable_prompt, result_text};
+pub(crate) use blocks::{content_text, cut, edit_diff, readable_prompt, result_text};
 pub use insight::duration_text;
 
 /// Actions kept (the most recent).

@@ -67,7 +67,7 @@ pub(crate) fn readable_prompt(text: &str) -> Option<String> {
 }
 
 /// `s` cut to `max` characters with an ellipsis.
-pub(super) fn cut(s: &str, max: usize) -> String {
+pub(crate) fn cut(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
