@@ -25,8 +25,8 @@
 //! again (quiet output turns `working` into `idle`, a silent start turns `starting` into
 //! `idle`). What each state's bound is: docs/design/supervisor.md, "What the state machine guarantees".
 
-use paddock_proto::agent::{AgentState, PermissionRequest, StateDetail, StateSource};
-use paddock_proto::program_status::{BlockedKind, ProgramState, ProgramStatus};
+use paddock_proto::agent::{PermissionRequest, StateDetail};
+use paddock_proto::program_status::{ProgramState, ProgramStatus};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Output this recent means a plain program is working; a program that has printed nothing

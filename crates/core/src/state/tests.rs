@@ -2,7 +2,8 @@
 //! speak. The bounds it guarantees are in `bounds`.
 
 use super::*;
-use paddock_proto::agent::AnswerChannel;
+use paddock_proto::agent::{AgentState, AnswerChannel, StateSource};
+use paddock_proto::program_status::BlockedKind;
 
 fn decide(m: &mut Machine, now: Instant) -> Decided {
     m.decide(now, || "t".into())
