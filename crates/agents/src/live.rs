@@ -8,9 +8,10 @@ use crate::claude::transcript::ClaudeTranscript;
 use crate::prices::Prices;
 use crate::tail::{read_new_lines, TailPosition, DEFAULT_MAX_LINE};
 use crate::{AgentError, AgentKind};
-use paddock_proto::insight::{FileChange, FileOperation, SessionInsight};
+use paddock_proto::insight::{Action, ActionStatus, FileChange, FileOperation, SessionInsight};
 use paddock_store::{Store, TranscriptCommit, TranscriptCursor};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,25 @@ pub(crate) fn file_entry(
         }
     };
     files.get_mut(i)
+}
+
+/// The tool call `id` among a session's recent actions, marked finished (failed or
+/// succeeded); `None` once it has left the list.
+pub(crate) fn finish_action<'a>(
+    actions: &'a mut VecDeque<Action>,
+    id: &str,
+    failed: bool,
+) -> Option<&'a mut Action> {
+    let a = actions
+        .iter_mut()
+        .rev()
+        .find(|a| a.id.as_deref() == Some(id))?;
+    a.status = if failed {
+        ActionStatus::Failed
+    } else {
+        ActionStatus::Succeeded
+    };
+    Some(a)
 }
 
 /// One agent's transcript reader, whichever the agent.

@@ -4,7 +4,7 @@
 use super::tools::{codex_summary, patch_files, tool_output};
 use crate::claude::tools::one_line;
 use crate::json::str_of;
-use crate::live::file_entry;
+use crate::live::{file_entry, finish_action};
 use crate::prices::Prices;
 use paddock_proto::insight::{
     Action, ActionStatus, FileChange, ModelUsage, SessionInsight, ThinkingView, TokenUsage,
@@ -291,17 +291,7 @@ impl CodexRollout {
                         self.record_patch(&patch, ts);
                     }
                 }
-                if let Some(a) = self
-                    .actions
-                    .iter_mut()
-                    .rev()
-                    .find(|a| a.id.as_deref() == Some(id))
-                {
-                    a.status = if failed {
-                        ActionStatus::Failed
-                    } else {
-                        ActionStatus::Succeeded
-                    };
+                if let Some(a) = finish_action(&mut self.actions, id, failed) {
                     let first = text
                         .lines()
                         .map(str::trim)

@@ -2,6 +2,7 @@
 //! the todo list, tasks).
 
 use super::*;
+use crate::live::finish_action;
 
 fn is_file_tool(tool: &str) -> bool {
     matches!(tool, "Edit" | "Write" | "MultiEdit" | "NotebookEdit")
@@ -34,17 +35,7 @@ impl ClaudeTranscript {
             .position(|(pid, _)| pid == id)
             .and_then(|i| self.pending.remove(i))
             .map(|(_, c)| c);
-        if let Some(a) = self
-            .actions
-            .iter_mut()
-            .rev()
-            .find(|a| a.id.as_deref() == Some(id))
-        {
-            a.status = if is_error {
-                ActionStatus::Failed
-            } else {
-                ActionStatus::Succeeded
-            };
+        if let Some(a) = finish_action(&mut self.actions, id, is_error) {
             if is_error {
                 a.error = Some(one_line(text.trim(), 300));
             } else {
