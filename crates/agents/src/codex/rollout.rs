@@ -1,7 +1,7 @@
 //! A Codex rollout, read line by line into a bounded, serializable record of the session:
 //! its metadata, prompts, tool calls, changed files, reasoning and token counts.
 
-use super::tools::{codex_summary, patch_files, tool_output};
+use super::tools::{call_args, codex_summary, patch_files, tool_output};
 use crate::claude::tools::one_line;
 use crate::json::str_of;
 use crate::live::{file_entry, finish_action};
@@ -224,18 +224,7 @@ impl CodexRollout {
             }
             "function_call" | "custom_tool_call" | "local_shell_call" => {
                 let name = str_of(p, "name").unwrap_or("shell").to_owned();
-                // function_call arguments are a JSON string; custom tools take raw input.
-                let args: Value = match p.get("arguments") {
-                    Some(Value::String(s)) => {
-                        serde_json::from_str(s).unwrap_or(Value::String(s.clone()))
-                    }
-                    Some(other) => other.clone(),
-                    None => p
-                        .get("input")
-                        .or_else(|| p.get("action"))
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                };
+                let args = call_args(p);
                 let summary = codex_summary(&name, &args);
                 let id = str_of(p, "call_id")
                     .or_else(|| str_of(p, "id"))

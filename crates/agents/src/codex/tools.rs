@@ -27,6 +27,21 @@ pub(crate) fn patch_files(patch: &str) -> Vec<(String, bool, u64, u64)> {
     out
 }
 
+/// A tool call's arguments (`function_call`, `custom_tool_call`, `local_shell_call`):
+/// `arguments` is a JSON string (kept as text when it does not parse); custom tools take
+/// their raw `input`, shell calls an `action`.
+pub(crate) fn call_args(call: &Value) -> Value {
+    match call.get("arguments") {
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::String(s.clone())),
+        Some(other) => other.clone(),
+        None => call
+            .get("input")
+            .or_else(|| call.get("action"))
+            .cloned()
+            .unwrap_or(Value::Null),
+    }
+}
+
 /// What a Codex tool call does, in one line.
 pub(crate) fn codex_summary(tool: &str, args: &Value) -> String {
     let cmd = args
