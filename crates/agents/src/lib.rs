@@ -40,6 +40,7 @@ pub mod gemini;
 pub mod generic;
 pub mod history;
 pub mod hook;
+mod json;
 pub mod live;
 pub mod prices;
 pub mod screen;

@@ -5,6 +5,7 @@
 //! written when it does again if not (a full disk; docs/design/faults.md).
 
 use crate::time::UnixMs;
+use crate::{queue, Persisted, Store, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// One paired device.
@@ -196,4 +197,74 @@ pub(crate) fn audit(c: &Connection, q: &AuditQuery) -> rusqlite::Result<Vec<Audi
         })
     })?;
     rows.collect()
+}
+
+impl Store {
+    /// Adds a paired device; written before this returns, or refused (a full disk is
+    /// [`StoreError::DiskFull`]): a device known only in memory would be forgotten at the
+    /// next start, so pairing waits for space instead. While the writer's commits fail for
+    /// a full disk it is refused without trying (a small write may still fit in space SQLite
+    /// had taken before, but the disk is full all the same and the queue waits).
+    pub fn insert_device(&self, d: &DeviceRecord) -> Result<(), StoreError> {
+        if self.inner.shared.lock().last_error_code == Some("disk_full") {
+            return Err(StoreError::DiskFull {
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    Some("the store's queued records cannot be committed".to_owned()),
+                ),
+            });
+        }
+        self.write_now("adding a device", |c| insert_device(c, d))
+    }
+
+    /// Every paired device, revoked ones included, oldest first.
+    pub fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.read("reading devices", devices)
+    }
+
+    /// Renames a device (an unknown id changes nothing); waits for the write.
+    pub fn rename_device(&self, id: &str, name: &str) -> Persisted {
+        self.write_durable(queue::Durable::Device(DeviceChange::Rename {
+            id: id.to_owned(),
+            name: name.to_owned(),
+        }))
+    }
+
+    /// Replaces a device's refresh-token hash (rotation); waits for the write.
+    pub fn set_device_token(&self, id: &str, token_hash: &str) -> Persisted {
+        self.write_durable(queue::Durable::Device(DeviceChange::Token {
+            id: id.to_owned(),
+            token_hash: token_hash.to_owned(),
+        }))
+    }
+
+    /// Revokes a device (keeps the first revocation time); waits for the write.
+    pub fn revoke_device(&self, id: &str, at: UnixMs) -> Persisted {
+        self.write_durable(queue::Durable::Device(DeviceChange::Revoke {
+            id: id.to_owned(),
+            at,
+        }))
+    }
+
+    /// Queues when a device was last seen (not waited for).
+    pub fn touch_device(&self, id: &str, at: UnixMs) {
+        self.enqueue(|q| {
+            q.push_durable(queue::Durable::Device(DeviceChange::Touch {
+                id: id.to_owned(),
+                at,
+            }))
+        });
+    }
+
+    /// Appends an audit entry (a `device_id` that is not a paired device is stored as NULL;
+    /// `id` is ignored); waits for the write.
+    pub fn append_audit(&self, a: &AuditRecord) -> Persisted {
+        self.write_durable(queue::Durable::Audit(a.clone()))
+    }
+
+    /// Audit entries, newest first (after writing what is queued, if the database takes it).
+    pub fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let _ = self.flush();
+        self.write_now("reading the audit log", |c| audit(c, q))
+    }
 }

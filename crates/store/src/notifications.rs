@@ -3,6 +3,7 @@
 //! notifications` and the REST log; pruned by retention with the rest of the history.
 
 use crate::time::UnixMs;
+use crate::{queue, Store, StoreError};
 use paddock_proto::notify::{DeliveryStatus, DeliveryView, Notification};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -185,4 +186,42 @@ pub(crate) fn last_seq(c: &Connection) -> rusqlite::Result<i64> {
     .optional()?
     .flatten()
     .unwrap_or(0))
+}
+
+impl Store {
+    /// Queues a notification (again, when its state changed). Its id must be `n<seq>`.
+    pub fn save_notification(&self, n: &paddock_proto::notify::Notification, created: UnixMs) {
+        let d = queue::Durable::Notification(Box::new(n.clone()), created);
+        self.enqueue(|q| q.push_durable(d));
+    }
+
+    /// Queues a channel's delivery of a notification as it is now.
+    pub fn save_delivery(&self, d: &paddock_proto::notify::DeliveryView, at: UnixMs) {
+        let d = queue::Durable::Delivery(d.clone(), at);
+        self.enqueue(|q| q.push_durable(d));
+    }
+
+    /// Queues one channel attempt.
+    pub fn add_notification_attempt(&self, a: &AttemptRecord) {
+        let d = queue::Durable::Attempt(a.clone());
+        self.enqueue(|q| q.push_durable(d));
+    }
+
+    /// The newest `limit` notifications, newest first, with their deliveries (after writing
+    /// what is queued, if the database takes it).
+    pub fn notifications(&self, limit: u32) -> Result<Vec<StoredNotification>, StoreError> {
+        let _ = self.flush();
+        self.read("reading the delivery log", |c| notifications(c, limit))
+    }
+
+    /// Every attempt of the notification `seq`, oldest first.
+    pub fn notification_attempts(&self, seq: i64) -> Result<Vec<AttemptRecord>, StoreError> {
+        let _ = self.flush();
+        self.read("reading the delivery log", |c| attempts(c, seq))
+    }
+
+    /// The highest notification sequence number stored (0 for none): new ones go on after it.
+    pub fn last_notification_seq(&self) -> Result<i64, StoreError> {
+        self.read("reading the delivery log", last_seq)
+    }
 }

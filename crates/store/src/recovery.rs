@@ -6,9 +6,13 @@
 //!
 //! Called by [`crate::Store::open_recovering`] and [`crate::Store::recover_if_deleted`].
 
+use crate::open::secure_path;
+use crate::writer::lock;
 use crate::StoreError;
+use crate::{schema, Store, StoreOptions};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The identity of a file (device and inode), to notice it was deleted or replaced.
@@ -95,4 +99,67 @@ pub(crate) fn finish_rebuild(tmp: &Path, path: &Path) -> Result<(), StoreError> 
         path: path.to_owned(),
         source,
     })
+}
+
+impl Store {
+    /// [`Store::open_with`], but a file that is not a database (garbage, or damaged beyond
+    /// reading) is moved aside to `NAME.corrupt-<unix seconds>` and a fresh database is made
+    /// in its place. The move is logged as an error and shown in the store's health (degraded
+    /// for [`RECOVERY_NOTICE`], then kept in its message).
+    pub fn open_recovering(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        match Self::open_with(path, options.clone()) {
+            Err(e @ StoreError::NotADatabase { .. }) => {
+                let aside = move_aside(path)?;
+                let note = format!(
+                    "the database {} could not be read ({e}); it was moved aside to {} and a \
+                     fresh, empty one was made: the history before now is in that file",
+                    path.display(),
+                    aside.display()
+                );
+                tracing::error!(path = %path.display(), aside = %aside.display(), "{note}");
+                let store = Self::open_with(path, options)?;
+                store.inner.shared.lock().notice = Some((Instant::now(), note));
+                Ok(store)
+            }
+            other => other,
+        }
+    }
+
+    /// Checks that the database file is still the one opened; when it was deleted (or
+    /// replaced) while Paddock runs, rebuilds it at its path from the open connection
+    /// (`VACUUM INTO`), so nothing committed is lost, and switches to it. Returns what was
+    /// done, for the log; `None` when the file is in place (or the store is in memory).
+    /// Call it from a blocking context: it takes the connections while it copies.
+    pub fn recover_if_deleted(&self) -> Result<Option<String>, StoreError> {
+        let Some(path) = self.inner.path.as_deref() else {
+            return Ok(None);
+        };
+        let mut known = lock(&self.inner.file_id);
+        if known.is_none() || file_id(path) == *known {
+            return Ok(None);
+        }
+        // Lock order: the write connection, then the read one (nothing takes them the other
+        // way round; they are distinct for a file).
+        let mut write = lock(&self.inner.write);
+        let mut read = lock(&self.inner.read);
+        let tmp = rebuild_beside(&write, path)?;
+        let placeholder = || schema::open_memory();
+        drop(std::mem::replace(&mut *read, placeholder()?));
+        drop(std::mem::replace(&mut *write, placeholder()?));
+        finish_rebuild(&tmp, path)?;
+        secure_path(path)?;
+        let mut fresh = schema::open_file(path, schema::Role::Write)?;
+        schema::migrate(&mut fresh, schema::MIGRATIONS, path)?;
+        *write = fresh;
+        *read = schema::open_file(path, schema::Role::Read)?;
+        *known = file_id(path);
+        let note = format!(
+            "the database {} was deleted while Paddock was running; it was rebuilt from the \
+             copy Paddock still had open, nothing was lost",
+            path.display()
+        );
+        drop((read, write));
+        self.inner.shared.lock().notice = Some((Instant::now(), note.clone()));
+        Ok(Some(note))
+    }
 }

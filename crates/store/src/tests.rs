@@ -2,6 +2,7 @@
 //! writer's connection) and a held-back writer (to fill the queue).
 
 use super::*;
+use paddock_proto::supervisor::HealthStatus;
 use paddock_proto::SessionId;
 use std::time::Duration;
 

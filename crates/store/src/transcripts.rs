@@ -6,6 +6,8 @@
 //! ([`crate::Store::commit_transcripts`]): a cursor must never be saved ahead of what it
 //! read, nor the index behind it. Call from a blocking context.
 
+use crate::writer::lock;
+use crate::{Store, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
@@ -350,6 +352,82 @@ pub(crate) fn search(
         })
     })?;
     rows.collect()
+}
+
+impl Store {
+    /// The cursor of `consumer` on the transcript `path`, with its state.
+    pub fn transcript_cursor(
+        &self,
+        consumer: &str,
+        path: &str,
+    ) -> Result<Option<TranscriptCursor>, StoreError> {
+        self.read("reading a transcript cursor", |c| cursor(c, consumer, path))
+    }
+
+    /// Every cursor of `consumer`, without their states.
+    pub fn transcript_cursors(&self, consumer: &str) -> Result<Vec<TranscriptCursor>, StoreError> {
+        self.read("reading transcript cursors", |c| cursors(c, consumer))
+    }
+
+    /// Saves what transcript readers read, in one transaction, on the caller's thread: each
+    /// cursor with its state, the history rows and the text to index. Either all of it is
+    /// saved or none.
+    pub fn commit_transcripts(&self, commits: &[TranscriptCommit]) -> Result<(), StoreError> {
+        if commits.is_empty() {
+            return Ok(());
+        }
+        commit(&mut lock(&self.inner.write), commits)
+            .map_err(|e| StoreError::sqlite("saving transcript progress", e))
+    }
+
+    /// Forgets a transcript (its file is gone): the cursor of `consumer`, and for `history`
+    /// its row and its indexed text.
+    pub fn forget_transcript(&self, consumer: &str, path: &str) -> Result<(), StoreError> {
+        forget(&mut lock(&self.inner.write), consumer, path)
+            .map_err(|e| StoreError::sqlite("forgetting a transcript", e))
+    }
+
+    /// History sessions matching `q`, the most recently ended first.
+    pub fn history_sessions(&self, q: &HistoryQuery) -> Result<Vec<HistorySession>, StoreError> {
+        self.read("reading the history", |c| sessions(c, q))
+    }
+
+    /// The history row of one transcript.
+    pub fn history_session(&self, path: &str) -> Result<Option<HistorySession>, StoreError> {
+        self.read("reading the history", |c| session(c, path))
+    }
+
+    /// Full-text search over indexed prompts and assistant text, best matches first: every
+    /// word of `words` must appear (taken literally, `hello.txt` included); `"…"` is a phrase,
+    /// a trailing `*` makes a word a prefix, `OR` between two terms takes either. A search the
+    /// engine cannot read (an unclosed `"`) is [`StoreError::BadSearch`].
+    pub fn search_history(&self, words: &str, limit: u32) -> Result<Vec<HistoryHit>, StoreError> {
+        self.search_history_page(words, limit, 0)
+    }
+
+    /// [`Store::search_history`], skipping the first `offset` hits (for paging).
+    pub fn search_history_page(
+        &self,
+        words: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<HistoryHit>, StoreError> {
+        let Some(query) = fts_query(words).map_err(StoreError::BadSearch)? else {
+            return Ok(Vec::new());
+        };
+        self.read("searching the history", |c| {
+            search(c, &query, limit, offset)
+        })
+        .map_err(|e| match e {
+            StoreError::Sqlite { source, .. } if is_fts_syntax_error(&source) => {
+                StoreError::BadSearch(format!(
+                    "the search `{words}` cannot be read ({source}); use plain words, \"a phrase\", \
+                     word* or a OR b"
+                ))
+            }
+            e => e,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 use super::{keep, Conversation};
 use crate::claude::tools::input_summary;
 use crate::claude::transcript::{edit_diff, parse_time, readable_prompt, result_text};
+use crate::json::str_of;
 use paddock_proto::conversation::{
     FileDiff, Item, Question, QuestionOption, SubAgentRun, ToolCall, ToolStatus,
 };
@@ -22,10 +23,6 @@ use std::path::Path;
 
 /// Response keys remembered to count each response's usage once.
 const MAX_SEEN: usize = 512;
-
-fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str)
-}
 
 fn u64_of(v: &Value, k: &str) -> u64 {
     v.get(k).and_then(Value::as_u64).unwrap_or(0)

@@ -7,15 +7,12 @@
 
 use super::{keep, Conversation};
 use crate::claude::transcript::parse_time;
-use crate::codex::{codex_summary, patch_files, tool_output};
+use crate::codex::{call_args, codex_summary, patch_files, tool_output};
+use crate::json::str_of;
 use paddock_proto::conversation::{FileDiff, Item, ToolCall, ToolStatus};
 use paddock_proto::insight::ModelUsage;
 use serde_json::Value;
 use std::collections::HashMap;
-
-fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str)
-}
 
 /// The reading state of one rollout.
 #[derive(Debug, Default)]
@@ -130,17 +127,7 @@ impl CodexConversation {
             }
             "function_call" | "custom_tool_call" | "local_shell_call" => {
                 let tool = str_of(p, "name").unwrap_or("shell").to_owned();
-                let input = match p.get("arguments") {
-                    Some(Value::String(s)) => {
-                        serde_json::from_str(s).unwrap_or(Value::String(s.clone()))
-                    }
-                    Some(other) => other.clone(),
-                    None => p
-                        .get("input")
-                        .or_else(|| p.get("action"))
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                };
+                let input = call_args(p);
                 let id = str_of(p, "call_id")
                     .or_else(|| str_of(p, "id"))
                     .unwrap_or_default()

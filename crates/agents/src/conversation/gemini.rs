@@ -14,14 +14,11 @@
 
 use super::{keep, Conversation};
 use crate::claude::transcript::parse_time;
+use crate::json::str_of;
 use paddock_proto::conversation::{Item, ToolCall, ToolStatus};
 use paddock_proto::insight::ModelUsage;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-
-fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str)
-}
 
 /// What was taken from one message so far (a later copy adds only the rest).
 #[derive(Debug, Default)]

@@ -58,3 +58,16 @@ pub fn wait_for(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+pub const MIN: i64 = 60_000;
+pub const HOUR: i64 = 3_600_000;
+pub const DAY: i64 = 86_400_000;
+
+pub fn sid(s: &str) -> paddock_proto::SessionId {
+    paddock_proto::SessionId::parse(s).expect("session id")
+}
+
+/// The wall-clock time of `ms` unix milliseconds.
+pub fn st(ms: i64) -> std::time::SystemTime {
+    paddock_store::UnixMs(ms).to_system_time()
+}

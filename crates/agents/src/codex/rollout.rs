@@ -1,0 +1,372 @@
+//! A Codex rollout, read line by line into a bounded, serializable record of the session:
+//! its metadata, prompts, tool calls, changed files, reasoning and token counts.
+
+use super::tools::{call_args, codex_summary, patch_files, tool_output};
+use crate::claude::tools::one_line;
+use crate::json::str_of;
+use crate::live::{file_entry, finish_action};
+use crate::prices::Prices;
+use paddock_proto::insight::{
+    Action, ActionStatus, FileChange, ModelUsage, SessionInsight, ThinkingView, TokenUsage,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::VecDeque;
+
+const MAX_ACTIONS: usize = 50;
+const MAX_FILES: usize = 500;
+const MAX_PENDING: usize = 256;
+const MAX_TEXT: usize = 2000;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Pending {
+    id: String,
+    tool: String,
+    started_ms: Option<u64>,
+    /// An `apply_patch` body, applied to the file list once the tool succeeded.
+    #[serde(default)]
+    patch: Option<String>,
+}
+
+/// Everything read from one Codex rollout so far (serializable, bounded, like
+/// [`crate::claude::transcript::ClaudeTranscript`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CodexRollout {
+    session_id: Option<String>,
+    cwd: Option<String>,
+    git_branch: Option<String>,
+    model: Option<String>,
+    version: Option<String>,
+    current_task: Option<String>,
+    first_prompt: Option<String>,
+    prompts: u64,
+    turns: u64,
+    turn_active: bool,
+    last_agent_message: Option<String>,
+    reasoning: Option<(String, Option<u64>)>,
+    actions: VecDeque<Action>,
+    total_actions: u64,
+    pending: VecDeque<Pending>,
+    files: Vec<FileChange>,
+    /// The latest cumulative totals of `token_count` (Codex reports running totals).
+    input: u64,
+    cached_input: u64,
+    output: u64,
+    context: u64,
+    started_ms: Option<u64>,
+    last_ms: Option<u64>,
+    skipped_lines: u64,
+    #[serde(skip)]
+    new_texts: Vec<(String, Option<u64>, String)>,
+}
+
+impl CodexRollout {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether a turn is running (between `task_started` and `task_complete`).
+    pub fn turn_active(&self) -> bool {
+        self.turn_active
+    }
+
+    /// Turns completed.
+    pub fn turns(&self) -> u64 {
+        self.turns
+    }
+
+    pub fn note_skipped(&mut self, n: u64) {
+        self.skipped_lines += n;
+    }
+
+    pub fn take_new_texts(&mut self) -> Vec<(String, Option<u64>, String)> {
+        std::mem::take(&mut self.new_texts)
+    }
+
+    pub fn apply_line(&mut self, line: &[u8]) {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match serde_json::from_slice::<Value>(line) {
+            Ok(v) if v.is_object() => {
+                self.apply(&v);
+                crate::live::bound_texts(&mut self.new_texts);
+            }
+            _ => self.skipped_lines += 1,
+        }
+    }
+
+    pub fn apply(&mut self, v: &Value) {
+        let ts = str_of(v, "timestamp").and_then(crate::claude::transcript::parse_time);
+        if let Some(t) = ts {
+            self.started_ms = Some(self.started_ms.map_or(t, |s| s.min(t)));
+            self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
+        }
+        let p = v.get("payload").unwrap_or(&Value::Null);
+        match str_of(v, "type").unwrap_or("") {
+            "session_meta" => {
+                let meta = p.get("meta").unwrap_or(p);
+                if let Some(id) = str_of(meta, "id").or_else(|| str_of(meta, "session_id")) {
+                    self.session_id = Some(id.to_owned());
+                }
+                if let Some(c) = str_of(meta, "cwd") {
+                    self.cwd = Some(c.to_owned());
+                }
+                if let Some(ver) = str_of(meta, "cli_version").or_else(|| str_of(meta, "version")) {
+                    self.version = Some(ver.to_owned());
+                }
+                let git = p.get("git").or_else(|| meta.get("git"));
+                if let Some(b) = git.and_then(|g| str_of(g, "branch")) {
+                    self.git_branch = Some(b.to_owned());
+                }
+            }
+            "turn_context" => {
+                if let Some(m) = str_of(p, "model") {
+                    self.model = Some(m.to_owned());
+                }
+                if let Some(c) = str_of(p, "cwd") {
+                    self.cwd = Some(c.to_owned());
+                }
+            }
+            "response_item" => self.apply_item(p, ts),
+            "event_msg" => self.apply_event(p, ts),
+            _ => {}
+        }
+    }
+
+    fn set_prompt(&mut self, text: &str, ts: Option<u64>) {
+        let t = text.trim();
+        if t.is_empty() || t.starts_with('<') {
+            return;
+        }
+        let t = crate::claude::tools::one_line(t, MAX_TEXT);
+        if self.current_task.as_deref() == Some(t.as_str()) {
+            return;
+        }
+        self.prompts += 1;
+        if self.first_prompt.is_none() {
+            self.first_prompt = Some(t.clone());
+        }
+        self.new_texts.push(("user".into(), ts, t.clone()));
+        self.current_task = Some(t);
+    }
+
+    fn apply_event(&mut self, p: &Value, ts: Option<u64>) {
+        match str_of(p, "type").unwrap_or("") {
+            "task_started" => self.turn_active = true,
+            "task_complete" => {
+                self.turn_active = false;
+                self.turns += 1;
+                if let Some(m) = str_of(p, "last_agent_message") {
+                    self.last_agent_message = Some(one_line(m, MAX_TEXT));
+                }
+            }
+            "user_message" => {
+                if let Some(m) = str_of(p, "message") {
+                    self.set_prompt(m, ts);
+                }
+            }
+            "agent_reasoning" => {
+                if let Some(t) = str_of(p, "text") {
+                    self.reasoning = Some((one_line(t, 4000), ts));
+                }
+            }
+            "token_count" => {
+                let info = p.get("info").unwrap_or(&Value::Null);
+                if let Some(total) = info.get("total_token_usage") {
+                    let n = |k: &str| total.get(k).and_then(Value::as_u64).unwrap_or(0);
+                    self.input = n("input_tokens");
+                    self.cached_input = n("cached_input_tokens");
+                    self.output = n("output_tokens");
+                }
+                if let Some(last) = info.get("last_token_usage") {
+                    self.context = last
+                        .get("input_tokens")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_item(&mut self, p: &Value, ts: Option<u64>) {
+        match str_of(p, "type").unwrap_or("") {
+            "message" => {
+                let text: Vec<&str> = p
+                    .get("content")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| str_of(c, "text"))
+                    .collect();
+                let text = text.join("\n");
+                match str_of(p, "role") {
+                    Some("user") => self.set_prompt(&text, ts),
+                    Some("assistant") if !text.trim().is_empty() => {
+                        self.new_texts
+                            .push(("assistant".into(), ts, one_line(&text, MAX_TEXT)));
+                    }
+                    _ => {}
+                }
+            }
+            "reasoning" => {
+                let text: Vec<&str> = p
+                    .get("summary")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| str_of(s, "text"))
+                    .collect();
+                if !text.is_empty() {
+                    self.reasoning = Some((one_line(&text.join("\n"), 4000), ts));
+                }
+            }
+            "function_call" | "custom_tool_call" | "local_shell_call" => {
+                let name = str_of(p, "name").unwrap_or("shell").to_owned();
+                let args = call_args(p);
+                let summary = codex_summary(&name, &args);
+                let id = str_of(p, "call_id")
+                    .or_else(|| str_of(p, "id"))
+                    .map(str::to_owned);
+                self.total_actions += 1;
+                self.actions.push_back(Action {
+                    id: id.clone(),
+                    tool: name.clone(),
+                    input_summary: summary,
+                    status: ActionStatus::Running,
+                    result_summary: None,
+                    error: None,
+                    started_at_ms: ts,
+                    duration_ms: None,
+                });
+                if self.actions.len() > MAX_ACTIONS {
+                    self.actions.pop_front();
+                }
+                let patch = (name == "apply_patch")
+                    .then(|| match &args {
+                        Value::String(s) => Some(s.clone()),
+                        v => str_of(v, "input")
+                            .or_else(|| str_of(v, "patch"))
+                            .map(str::to_owned),
+                    })
+                    .flatten();
+                if let Some(id) = id {
+                    self.pending.push_back(Pending {
+                        id,
+                        tool: name,
+                        started_ms: ts,
+                        patch,
+                    });
+                    if self.pending.len() > MAX_PENDING {
+                        self.pending.pop_front();
+                    }
+                }
+            }
+            "function_call_output" | "custom_tool_call_output" => {
+                let Some(id) = str_of(p, "call_id") else {
+                    return;
+                };
+                let pending = self
+                    .pending
+                    .iter()
+                    .position(|c| c.id == id)
+                    .and_then(|i| self.pending.remove(i));
+                let out = tool_output(p.get("output").unwrap_or(&Value::Null));
+                let (text, exit_code, secs) = (out.text, out.exit_code, out.secs);
+                let failed = exit_code.is_some_and(|c| c != 0) || out.refused;
+                if !failed {
+                    if let Some(patch) = pending.as_ref().and_then(|p| p.patch.clone()) {
+                        self.record_patch(&patch, ts);
+                    }
+                }
+                if let Some(a) = finish_action(&mut self.actions, id, failed) {
+                    let first = text
+                        .lines()
+                        .map(str::trim)
+                        .find(|l| !l.is_empty())
+                        .unwrap_or("");
+                    if failed {
+                        a.error = Some(match exit_code {
+                            Some(code) => format!("exit code {code}: {}", one_line(first, 200)),
+                            None => one_line(first, 200),
+                        });
+                    } else {
+                        a.result_summary = Some(one_line(first, 160));
+                    }
+                    a.duration_ms = secs.map(|s| (s * 1000.0).round() as u64).or_else(|| {
+                        match (pending.as_ref().and_then(|p| p.started_ms), ts) {
+                            (Some(s), Some(e)) if e >= s => Some(e - s),
+                            _ => None,
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn record_patch(&mut self, patch: &str, ts: Option<u64>) {
+        for (path, created, added, removed) in patch_files(patch) {
+            let Some(file) = file_entry(&mut self.files, path, created, MAX_FILES) else {
+                continue;
+            };
+            file.changes += 1;
+            file.lines_added += added;
+            file.lines_removed += removed;
+            file.last_changed_at_ms = ts;
+        }
+    }
+
+    pub fn insight(&self, prices: &Prices) -> SessionInsight {
+        let model = self.model.clone().unwrap_or_else(|| "unknown".into());
+        let usage = ModelUsage {
+            model,
+            input: self.input.saturating_sub(self.cached_input),
+            output: self.output,
+            cache_creation: 0,
+            cache_read: self.cached_input,
+        };
+        let tokens = TokenUsage {
+            input: usage.input,
+            output: usage.output,
+            cache_creation: 0,
+            cache_read: usage.cache_read,
+            context: self.context,
+            by_model: if self.input + self.output > 0 {
+                vec![usage]
+            } else {
+                Vec::new()
+            },
+        };
+        let cost = prices.cost(&tokens.by_model, None);
+        SessionInsight {
+            agent_session_id: self.session_id.clone(),
+            title: None,
+            current_task: self.current_task.clone(),
+            first_prompt: self.first_prompt.clone(),
+            cwd: self.cwd.clone(),
+            git_branch: self.git_branch.clone(),
+            model: self.model.clone(),
+            agent_version: self.version.clone(),
+            recent_actions: self.actions.iter().cloned().collect(),
+            total_actions: self.total_actions,
+            files_modified: self.files.clone(),
+            progress: None,
+            thinking: ThinkingView {
+                current_reasoning: self.reasoning.as_ref().map(|r| r.0.clone()),
+                reasoning_at_ms: self.reasoning.as_ref().and_then(|r| r.1),
+                next_actions: Vec::new(),
+                context_summary: self.last_agent_message.clone(),
+                decision_factors: Vec::new(),
+            },
+            tokens,
+            cost,
+            prompts: self.prompts,
+            responses: self.turns,
+            started_at_ms: self.started_ms,
+            last_activity_ms: self.last_ms,
+            skipped_lines: self.skipped_lines,
+        }
+    }
+}
