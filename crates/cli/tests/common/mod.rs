@@ -4,6 +4,7 @@
 
 use paddock_host::client::{Client, Event};
 use paddock_proto::{Hello, Mode, SessionInfo, Start};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -92,7 +93,16 @@ impl Env {
 
     /// Runs `paddock ARGS`, asserting success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.paddock(args);
+        self.ok_with(|_| {}, args)
+    }
+
+    /// [`Env::ok`] with the command set up by `setup` first (put in an agent's sandbox, given
+    /// variables from the shell it is typed in).
+    pub fn ok_with<S: AsRef<OsStr>>(&self, setup: impl FnOnce(&mut Command), args: &[S]) -> String {
+        let mut cmd = self.cmd();
+        setup(&mut cmd);
+        let out = cmd.args(args).output().expect("run paddock");
+        let args: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
         assert!(
             out.status.success(),
             "paddock {args:?} failed with {:?}\nstdout: {}\nstderr: {}",
@@ -105,11 +115,21 @@ impl Env {
 
     /// `paddock run [opts] -- CMD...`; returns the new session's id.
     pub fn run(&self, opts: &[&str], command: &[&str]) -> String {
-        let mut args = vec!["run"];
-        args.extend_from_slice(opts);
-        args.push("--");
-        args.extend_from_slice(command);
-        self.ok(&args).trim().to_owned()
+        self.run_in(|_| {}, opts, command)
+    }
+
+    /// [`Env::run`] with the command set up by `setup` first (see [`Env::ok_with`]).
+    pub fn run_in<S: AsRef<OsStr>>(
+        &self,
+        setup: impl FnOnce(&mut Command),
+        opts: &[&str],
+        command: &[S],
+    ) -> String {
+        let mut args: Vec<&OsStr> = vec!["run".as_ref()];
+        args.extend(opts.iter().map(OsStr::new));
+        args.push("--".as_ref());
+        args.extend(command.iter().map(AsRef::as_ref));
+        self.ok_with(setup, &args).trim().to_owned()
     }
 
     pub fn socket(&self, id: &str) -> PathBuf {
@@ -138,6 +158,11 @@ impl Env {
     /// A fresh pairing offer for `role` (`paddock pair --json`).
     pub fn pair_offer(&self, role: &str) -> serde_json::Value {
         serde_json::from_str(&self.ok(&["pair", "--json", "--role", role])).expect("offer json")
+    }
+
+    /// The pending permission requests (`paddock approvals --json`).
+    pub fn approvals(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.ok(&["approvals", "--json"])).expect("approvals JSON")
     }
 
     pub fn ls(&self) -> Vec<serde_json::Value> {
