@@ -658,29 +658,6 @@ async fn every_path_parameter_refuses_traversal_and_odd_encodings_without_harm()
     assert_eq!(r.status, 200, "the endpoint still serves");
 }
 
-/// Tells the supervisor, as Claude Code's hook does, that session `id` writes `path`, from an
-/// agent whose Claude folder is `claude_dir`.
-fn announce(env: &Env, id: &str, path: &std::path::Path, claude_dir: &std::path::Path) {
-    use std::io::Write;
-    let payload = json!({"hook_event_name": "UserPromptSubmit", "session_id": "probe",
-        "transcript_path": path.display().to_string(), "cwd": "/", "prompt": "hi"});
-    let mut hook = env
-        .cmd()
-        .args(["hook", "--agent", "claude"])
-        .env("PADDOCK_SESSION_ID", id)
-        .env("CLAUDE_CONFIG_DIR", claude_dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("paddock hook");
-    hook.stdin
-        .take()
-        .expect("stdin")
-        .write_all(payload.to_string().as_bytes())
-        .expect("payload");
-    assert!(hook.wait().expect("hook").success());
-}
-
 #[tokio::test]
 async fn the_transcript_route_serves_only_the_agents_own_transcripts() {
     let env = Env::new();
@@ -705,7 +682,7 @@ async fn the_transcript_route_serves_only_the_agents_own_transcripts() {
         projects.join("link.jsonl"),
         projects.join("../../../secrets.jsonl"),
     ] {
-        announce(&env, &id, &named, &claude);
+        env.announce_transcript(&id, &named, Some(&claude));
         let r = web.call("GET", &url, Some(&viewer), None).await;
         assert_eq!(r.status, 404, "{}: {}", named.display(), r.body);
         assert!(!r.body.to_string().contains("secret plans"), "{}", r.body);
@@ -716,7 +693,7 @@ async fn the_transcript_route_serves_only_the_agents_own_transcripts() {
         format!("{}\n", line.replace("secret plans", "fix the bug")),
     )
     .expect("transcript");
-    announce(&env, &id, &real, &claude);
+    env.announce_transcript(&id, &real, Some(&claude));
     let deadline = Instant::now() + T;
     loop {
         let r = web.call("GET", &url, Some(&viewer), None).await;
@@ -732,7 +709,7 @@ async fn the_transcript_route_serves_only_the_agents_own_transcripts() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Named again after the real one, the outside file does not replace it.
-    announce(&env, &id, &secret, &claude);
+    env.announce_transcript(&id, &secret, Some(&claude));
     let r = web.call("GET", &url, Some(&viewer), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(!r.body.to_string().contains("secret plans"), "{}", r.body);

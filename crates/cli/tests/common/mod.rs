@@ -165,6 +165,36 @@ impl Env {
         serde_json::from_str(&self.ok(&["approvals", "--json"])).expect("approvals JSON")
     }
 
+    /// Tells the supervisor, as Claude Code's hook does, that session `id` writes the
+    /// transcript `path` (from an agent whose Claude folder is `claude_dir`, if given).
+    pub fn announce_transcript(&self, id: &str, path: &Path, claude_dir: Option<&Path>) {
+        use std::io::Write;
+        let payload = serde_json::json!({
+            "hook_event_name": "UserPromptSubmit",
+            "session_id": "4f9d",
+            "transcript_path": path.display().to_string(),
+            "cwd": "/",
+            "prompt": "fix the bug",
+        });
+        let mut cmd = self.cmd();
+        if let Some(dir) = claude_dir {
+            cmd.env("CLAUDE_CONFIG_DIR", dir);
+        }
+        let mut hook = cmd
+            .args(["hook", "--agent", "claude"])
+            .env("PADDOCK_SESSION_ID", id)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("paddock hook");
+        hook.stdin
+            .take()
+            .expect("stdin")
+            .write_all(payload.to_string().as_bytes())
+            .expect("payload");
+        assert!(hook.wait().expect("hook").success());
+    }
+
     pub fn ls(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.ok(&["ls", "--json"])).expect("ls json")
     }

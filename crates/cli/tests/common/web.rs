@@ -211,6 +211,17 @@ pub async fn next_json(ws: &mut Ws) -> Option<Value> {
     }
 }
 
+/// The next message of one of `types`, passing over others (an `error` fails the test).
+pub async fn next_json_of(ws: &mut Ws, types: &[&str]) -> Value {
+    loop {
+        let m = next_json(ws).await.expect("message");
+        if types.iter().any(|t| m["type"] == *t) {
+            return m;
+        }
+        assert_ne!(m["type"], "error", "expected one of {types:?}, got {m}");
+    }
+}
+
 pub async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into()))
         .await
