@@ -7,7 +7,7 @@ mod common;
 #[path = "common/web.rs"]
 mod web;
 
-use common::{wait_until, Env, Supervisor};
+use common::{numbered_lines, wait_until, Env, Supervisor};
 use futures_util::StreamExt;
 use paddock_proto::web::{ServerMessage, TerminalFrame};
 use serde_json::{json, Value};
@@ -202,51 +202,97 @@ async fn an_operator_starts_a_session_over_rest_and_reads_the_stored_log() {
     assert!(starts.iter().filter(|e| e["result"] == "failed").count() >= 2);
 }
 
+/// A viewer of a `paddock up` whose HOME is in the test's directory, with a session (`cat`)
+/// the supervisor knows; the folder of Claude Code's projects there (transcripts are
+/// followed only inside the agents' own folders).
+struct Transcripts {
+    _sup: Supervisor,
+    web: Web,
+    projects: std::path::PathBuf,
+    token: String,
+    id: String,
+}
+
+impl Transcripts {
+    async fn start(env: &Env) -> Self {
+        let home = env.dir().join("home");
+        let projects = home.join(".claude/projects/-work-app");
+        std::fs::create_dir_all(&projects).expect("projects folder");
+        let home = home.display().to_string();
+        let mut vars = relaxed().to_vec();
+        vars.push(("HOME", &home));
+        let sup = up_env(env, &vars);
+        let web = Web::of(env);
+        let token = web.token(env, "viewer").await;
+        let id = env.run(&[], &["cat"]);
+        wait_until(
+            "the supervisor knows the session",
+            Duration::from_secs(10),
+            || env.ok(&["ls", "--json"]).contains(&id),
+        );
+        Self {
+            _sup: sup,
+            web,
+            projects,
+            token,
+            id,
+        }
+    }
+
+    /// `GET url` as the viewer.
+    async fn get(&self, url: &str) -> web::Reply {
+        self.web.call("GET", url, Some(&self.token), None).await
+    }
+
+    /// Asserts `url` answers 404 saying the session has no transcript yet.
+    async fn assert_none_yet(&self, url: &str) {
+        let none = self.get(url).await;
+        assert_eq!(none.status, 404, "no transcript yet: {}", none.body);
+        assert!(
+            none.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no transcript")),
+            "{}",
+            none.body
+        );
+    }
+
+    /// `GET url` once the session follows its transcript (within 10 s): the body.
+    async fn followed(&self, url: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = self.get(url).await;
+            if r.status == 200 {
+                return r.body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never followed: {} {}",
+                r.status,
+                r.body
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
     use std::io::Write;
     let env = Env::new();
-    let (_sup, web, projects) = up_with_projects(&env);
-    let token = web.token(&env, "viewer").await;
-    let id = env.run(&[], &["cat"]);
-    wait_until(
-        "the supervisor knows the session",
-        Duration::from_secs(10),
-        || env.ok(&["ls", "--json"]).contains(&id),
-    );
+    let t = Transcripts::start(&env).await;
+    let (web, token, id) = (&t.web, &t.token, &t.id);
     let url = format!("/api/v1/sessions/{id}/transcript");
-    let none = web.call("GET", &url, Some(&token), None).await;
-    assert_eq!(none.status, 404, "no transcript yet: {}", none.body);
-    assert!(
-        none.body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("no transcript"),
-        "{}",
-        none.body
-    );
+    t.assert_none_yet(&url).await;
 
     // Claude Code names its transcript in every hook; this is how the session learns it.
-    let path = projects.join("session.jsonl");
+    let path = t.projects.join("session.jsonl");
     let first = r#"{"type":"user","message":{"role":"user","content":"fix the bug"},"uuid":"u1","timestamp":"2026-11-22T08:00:00Z"}"#;
     let second = r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"Looking."}]},"uuid":"a1","timestamp":"2026-11-22T08:00:01Z"}"#;
     std::fs::write(&path, format!("{first}\n{second}\n")).expect("transcript");
-    env.announce_transcript(&id, &path, None);
+    env.announce_transcript(id, &path, None);
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let page = loop {
-        let r = web.call("GET", &url, Some(&token), None).await;
-        if r.status == 200 {
-            break r.body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never followed: {} {}",
-            r.status,
-            r.body
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let page = t.followed(&url).await;
     assert_eq!(page["path"], path.display().to_string());
     let lines = page["lines"].as_array().expect("lines");
     assert_eq!(lines.len(), 2, "{page}");
@@ -281,44 +327,17 @@ async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
     }
 }
 
-/// `paddock up` whose HOME is in the test's directory; the folder of Claude Code's projects
-/// there (transcripts are followed only inside the agents' own folders).
-fn up_with_projects(env: &Env) -> (Supervisor, Web, std::path::PathBuf) {
-    let home = env.dir().join("home");
-    let projects = home.join(".claude/projects/-work-app");
-    std::fs::create_dir_all(&projects).expect("projects folder");
-    let home = home.display().to_string();
-    let mut vars = relaxed().to_vec();
-    vars.push(("HOME", &home));
-    let sup = up_env(env, &vars);
-    (sup, Web::of(env), projects)
-}
-
 #[tokio::test]
 async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_over_the_socket() {
     use std::io::Write;
     let env = Env::new();
-    let (_sup, web, projects) = up_with_projects(&env);
-    let token = web.token(&env, "viewer").await;
-    let id = env.run(&[], &["cat"]);
-    wait_until(
-        "the supervisor knows the session",
-        Duration::from_secs(10),
-        || env.ok(&["ls", "--json"]).contains(&id),
-    );
+    let t = Transcripts::start(&env).await;
+    let (web, token, id) = (&t.web, &t.token, &t.id);
     let url = format!("/api/v1/sessions/{id}/conversation");
-    let none = web.call("GET", &url, Some(&token), None).await;
-    assert_eq!(none.status, 404, "no transcript yet: {}", none.body);
-    assert!(
-        none.body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("no transcript")),
-        "{}",
-        none.body
-    );
+    t.assert_none_yet(&url).await;
 
     // Five turns, each a prompt, a tool call with a long output and an answer.
-    let path = projects.join("conversation.jsonl");
+    let path = t.projects.join("conversation.jsonl");
     let mut text = String::new();
     let long = "line of output\n".repeat(500);
     // Each turn's key: where its prompt's line ends.
@@ -348,24 +367,9 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
         );
     }
     std::fs::write(&path, &text).expect("transcript");
-    env.announce_transcript(&id, &path, None);
+    env.announce_transcript(id, &path, None);
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let page = loop {
-        let r = web
-            .call("GET", &format!("{url}?limit=2"), Some(&token), None)
-            .await;
-        if r.status == 200 {
-            break r.body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never followed: {} {}",
-            r.status,
-            r.body
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let page = t.followed(&format!("{url}?limit=2")).await;
     assert_eq!(page["agent"], "claude");
     assert_eq!(page["total"], 5);
     assert_eq!(page["older"], keys[3], "{page}");
@@ -766,19 +770,7 @@ async fn a_thousand_wss_disconnect_resume_cycles_during_a_flood_lose_and_double_
         cycles += 1;
         assert!(cycles < 100_000, "the flood never finished");
     }
-    let text = String::from_utf8(all).expect("utf8");
-    let mut expected = 0u32;
-    for line in text.split("\r\n").filter(|l| !l.is_empty()) {
-        if line == "END" {
-            break;
-        }
-        assert_eq!(
-            line.parse::<u32>().ok(),
-            Some(expected),
-            "byte lost or doubled near line {expected}"
-        );
-        expected += 1;
-    }
+    let (text, expected) = numbered_lines(all);
     assert!(text.ends_with("\r\nEND\r\n"));
     assert!(expected > 1000, "a real flood: {expected} lines");
     assert!(

@@ -448,6 +448,25 @@ pub async fn collect_until(
     c
 }
 
+/// A numbered flood's output (`0\r\n1\r\n…END\r\n`) as text, and how many numbered lines
+/// came before `END`; panics where a line was lost or doubled.
+pub fn numbered_lines(bytes: Vec<u8>) -> (String, u32) {
+    let text = String::from_utf8(bytes).expect("utf8");
+    let mut expected = 0u32;
+    for line in text.split("\r\n").filter(|l| !l.is_empty()) {
+        if line == "END" {
+            break;
+        }
+        assert_eq!(
+            line.parse::<u32>().ok(),
+            Some(expected),
+            "byte lost or doubled near line {expected}"
+        );
+        expected += 1;
+    }
+    (text, expected)
+}
+
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
