@@ -40,24 +40,6 @@ fn subscribe(env: &Env, keys: &BrowserKeys) {
     std::fs::write(dir.join("web_push.json"), subs.to_string()).expect("subscriptions");
 }
 
-fn script(command: &str) -> Script {
-    Script::new()
-        .then(
-            Reply::text("I will create the file.")
-                .with_tool_use(
-                    "Bash",
-                    json!({"command": command, "description": "Create made.txt"}),
-                )
-                .when(When::UserSays("please make a file".into()))
-                .usage(Usage::new(1200, 40)),
-        )
-        .then(
-            Reply::text("Done: made.txt exists.")
-                .when(When::ToolResult)
-                .usage(Usage::new(1300, 12)),
-        )
-}
-
 /// Starts the real Claude Code under `paddock run` in `sandbox` (permissions asked, hooks to
 /// Paddock) and waits until it is idle at its prompt: its session id.
 fn run_claude(env: &Env, sandbox: &ClaudeSandbox) -> String {
@@ -98,7 +80,8 @@ fn a_permission_request_reaches_web_push_and_the_desktop_and_approve_on_the_desk
     let _sup = up(&env, &desktop, &browser);
 
     let command = "echo approved-from-the-desktop > made.txt";
-    let fake = FakeApi::start(script(command)).expect("fake API");
+    let fake = FakeApi::start(claude::bash_then_text(command, "Done: made.txt exists."))
+        .expect("fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
     let id = run_claude(&env, &sandbox);
     env.ok(&["message", "claude", "please make a file"]);

@@ -1,6 +1,7 @@
 //! A client of a real `paddock up`'s endpoint for the tests: pinned TLS, raw and JSON
-//! requests, pairing through `paddock pair`, WebSockets. Included by endpoint.rs and
-//! probes.rs as `#[path = "common/web.rs"] mod web;`.
+//! requests, pairing through `paddock pair`, WebSockets. Included by endpoint.rs,
+//! endpoint_sessions.rs, notifications.rs, probes.rs (and others) as
+//! `#[path = "common/web.rs"] mod web;`.
 
 #![allow(dead_code)]
 
