@@ -89,17 +89,20 @@ fn claude_permission_denied_by_a_hook_tells_the_model_why() {
     );
 }
 
+/// The API answers "are you there" with 529 Overloaded, not to be retried: `should_retry(false)`
+/// sends `x-should-retry: false`; without it Claude Code retries (up to 10 attempts with
+/// backoff) before giving up.
+fn overloaded() -> Script {
+    Script::new().then(
+        Reply::error(529, "overloaded_error", "Overloaded")
+            .should_retry(false)
+            .when(When::UserSays("are you there".into())),
+    )
+}
+
 #[test]
 fn claude_api_error_ends_the_turn_with_stop_failure_and_shows_the_error() {
-    // `should_retry(false)` sends `x-should-retry: false`: without it Claude Code retries
-    // (up to 10 attempts with backoff) before giving up.
-    let c = Claude::start(
-        Script::new().then(
-            Reply::error(529, "overloaded_error", "Overloaded")
-                .should_retry(false)
-                .when(When::UserSays("are you there".into())),
-        ),
-    );
+    let c = Claude::start(overloaded());
     c.say("are you there?");
     let failure = c.wait_hook("StopFailure", |_| true);
     assert_eq!(failure["error"], "server_error", "{failure}");
@@ -332,13 +335,7 @@ fn claude_denied_through_paddock_is_told_why_and_a_question_is_answered_by_messa
 
 #[test]
 fn claude_api_failure_is_errored_with_the_reason() {
-    let c = Claude::start_supervised(
-        Script::new().then(
-            Reply::error(529, "overloaded_error", "Overloaded")
-                .should_retry(false)
-                .when(When::UserSays("are you there".into())),
-        ),
-    );
+    let c = Claude::start_supervised(overloaded());
     c.wait_ready();
     c.env.ok(&["message", "claude", "are you there?"]);
     let row = c.wait_state("errored");

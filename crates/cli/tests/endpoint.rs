@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use web::{next_json, next_json_of, send, up, up_env, AnyCert, Web};
+use web::{next_json, next_json_of, send, up, up_env, Web};
 
 #[tokio::test]
 async fn only_tls_1_3_is_spoken_and_a_pinned_client_trusts_exactly_that_certificate() {
@@ -37,13 +37,7 @@ async fn only_tls_1_3_is_spoken_and_a_pinned_client_trusts_exactly_that_certific
     assert_eq!(r.status, 200);
     assert_eq!(r.body["status"], "healthy");
     // A TLS 1.2-only client is refused.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls12 = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .expect("tls12")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCert))
-        .with_no_client_auth();
+    let tls12 = web::tls12_only();
     let err = web
         .tls_with(Arc::new(tls12))
         .await

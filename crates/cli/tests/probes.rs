@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use web::{next_json, relaxed, send, up_env, AnyCert, Web};
+use web::{next_json, relaxed, send, up_env, Web};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -500,13 +500,7 @@ async fn slow_headers_stalled_handshakes_one_connection_too_many_and_tls_1_2_are
     names_peer(&e);
 
     // TLS 1.2 only: refused at the handshake.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls12 = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .expect("tls12")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCert))
-        .with_no_client_auth();
+    let tls12 = web::tls12_only();
     web.tls_with(Arc::new(tls12))
         .await
         .expect_err("TLS 1.2 must be refused");

@@ -252,6 +252,18 @@ pub fn up(env: &Env) -> (Supervisor, Web) {
     (sup, web)
 }
 
+/// A client that speaks TLS 1.2 only (and trusts any certificate): the endpoint must refuse
+/// it at the handshake.
+pub fn tls12_only() -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .expect("tls12")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert))
+        .with_no_client_auth()
+}
+
 #[derive(Debug)]
 pub struct AnyCert;
 
