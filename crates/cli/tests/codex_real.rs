@@ -121,19 +121,26 @@ fn approve_with_y(env: &Env, id: &str, made: &std::path::Path, text: &str) {
     );
 }
 
+/// What the model was told by tool result `nth` of its turn, once a request carries it.
+fn told(fake: &FakeApi, what: &str, nth: usize) -> String {
+    let result = fake.wait_for(what, T, |r| {
+        r.ends_with_tool_result() && r.tool_results().len() > nth
+    });
+    result.tool_results()[nth].text.clone()
+}
+
+/// The command the model asked for ran, and it was told so.
+fn assert_ran(fake: &FakeApi, what: &str) {
+    let told = told(fake, what, 0);
+    assert!(told.contains("exited with code 0"), "{told}");
+}
+
 fn assert_codex_turn(sb: &CodexSandbox, fake: &FakeApi, cmd: &str) {
     let made = sb.project().join("made.txt");
     wait_until("made.txt written by codex's shell tool", T, || {
         std::fs::read_to_string(&made).is_ok_and(|s| s == "made-by-codex\n")
     });
-    let result = fake.wait_for("the shell command's output", T, |r| {
-        r.ends_with_tool_result()
-    });
-    assert!(
-        result.tool_results()[0].text.contains("exited with code 0"),
-        "{:?}",
-        result.tool_results()
-    );
+    assert_ran(&fake, "the shell command's output");
 
     let mut records = Vec::new();
     wait_until("the rollout's task_complete", T, || {
@@ -283,14 +290,7 @@ fn codex_interactive_asks_before_an_escalated_command_and_y_runs_it() {
     let made = sb.project().join("made.txt");
     assert!(!made.exists(), "the command ran before it was approved");
     approve_with_y(&env, &id, &made, "approved-in-codex\n");
-    let result = fake.wait_for("the approved command's output", T, |r| {
-        r.ends_with_tool_result()
-    });
-    assert!(
-        result.tool_results()[0].text.contains("exited with code 0"),
-        "{:?}",
-        result.tool_results()
-    );
+    assert_ran(&fake, "the approved command's output");
     env.wait_screen(&id, "the answer", T, |s| {
         s.contains("Done, made.txt is there.")
     });
@@ -526,14 +526,7 @@ fn codex_through_its_app_server_works_waits_for_permission_from_the_protocol_and
     wait_until("made.txt written by the approved command", T, || {
         std::fs::read_to_string(app.made()).is_ok_and(|s| s == "approved-through-the-protocol\n")
     });
-    let result = app.fake.wait_for("the approved command's output", T, |r| {
-        r.ends_with_tool_result()
-    });
-    assert!(
-        result.tool_results()[0].text.contains("exited with code 0"),
-        "{:?}",
-        result.tool_results()
-    );
+    assert_ran(&app.fake, "the approved command's output");
     app.assert_turn_ended();
     // The app-server lives and ends with the session: nothing lingers.
     let env = &app.env;
@@ -566,10 +559,7 @@ fn codex_through_its_app_server_denied_by_paddock_does_not_run_the_command_and_t
     let out = app.env.ok(&["deny", req["id"].as_str().expect("id")]);
     assert!(out.starts_with("denied "), "{out}");
     // Codex tells the model the command was declined, and the model ends its turn.
-    let result = app.fake.wait_for("the declined command's output", T, |r| {
-        r.ends_with_tool_result()
-    });
-    let told = &result.tool_results()[0].text;
+    let told = told(&app.fake, "the declined command's output", 0);
     assert!(
         told.contains("rejected") && !told.contains("exited with code"),
         "{told}"
@@ -705,10 +695,7 @@ fn codex_through_its_app_server_asks_its_question_in_paddock_and_takes_the_answe
         "Blue",
     ]);
     // The model gets the answer as the tool's output, and the TUI moves on.
-    let result = app
-        .fake
-        .wait_for("the question's answer", T, |r| r.ends_with_tool_result());
-    let told = &result.tool_results()[0].text;
+    let told = told(&app.fake, "the question's answer", 0);
     assert!(told.contains("Blue") && told.contains("colour"), "{told}");
     app.assert_turn_ended();
 }
@@ -733,10 +720,7 @@ fn codex_through_its_app_server_asks_for_more_permissions_in_paddock_and_is_gran
         "{req:#}"
     );
     app.env.ok(&["approve", req["id"].as_str().expect("id")]);
-    let result = app
-        .fake
-        .wait_for("the grant", T, |r| r.ends_with_tool_result());
-    let told = &result.tool_results()[0].text;
+    let told = told(&app.fake, "the grant", 0);
     assert!(told.contains("network"), "{told}");
     app.assert_turn_ended();
 }
@@ -768,21 +752,15 @@ fn codex_through_its_app_server_asks_before_an_mcp_tool_in_paddock_and_a_denial_
     };
     let first = asked("one");
     app.env.ok(&["approve", &first]);
-    let result = app
-        .fake
-        .wait_for("the tool's result", T, |r| r.ends_with_tool_result());
     // Approved, the tool ran: Paddock's own MCP server sent the notification.
-    let ran = &result.tool_results()[0].text;
+    let ran = told(&app.fake, "the tool's result", 0);
     assert!(
         ran.contains("sent to the owner's notification channels"),
         "{ran}"
     );
     let second = asked("two");
     app.env.ok(&["deny", &second]);
-    let result = app.fake.wait_for("the declined tool's result", T, |r| {
-        r.ends_with_tool_result() && r.tool_results().len() == 2
-    });
-    let told = &result.tool_results()[1].text;
+    let told = told(&app.fake, "the declined tool's result", 1);
     assert!(told.contains("user rejected MCP tool call"), "{told}");
     app.assert_turn_ended();
 }
