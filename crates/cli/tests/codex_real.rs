@@ -140,7 +140,7 @@ fn assert_codex_turn(sb: &CodexSandbox, fake: &FakeApi, cmd: &str) {
     wait_until("made.txt written by codex's shell tool", T, || {
         std::fs::read_to_string(&made).is_ok_and(|s| s == "made-by-codex\n")
     });
-    assert_ran(&fake, "the shell command's output");
+    assert_ran(fake, "the shell command's output");
 
     let mut records = Vec::new();
     wait_until("the rollout's task_complete", T, || {

@@ -281,7 +281,7 @@ async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
     use std::io::Write;
     let env = Env::new();
     let t = Transcripts::start(&env).await;
-    let (web, token, id) = (&t.web, &t.token, &t.id);
+    let id = &t.id;
     let url = format!("/api/v1/sessions/{id}/transcript");
     t.assert_none_yet(&url).await;
 
@@ -307,22 +307,16 @@ async fn a_sessions_raw_transcript_is_read_by_tail_and_followed_by_offset() {
         .expect("append");
     write!(f, "{third}\n{{\"type\":\"us").expect("append");
     let next = page["next"].as_u64().expect("next");
-    let more = web
-        .call("GET", &format!("{url}?after={next}"), Some(&token), None)
-        .await;
+    let more = t.get(&format!("{url}?after={next}")).await;
     assert_eq!(more.status, 200, "{}", more.body);
     let lines = more.body["lines"].as_array().expect("lines");
     assert_eq!(lines.len(), 1, "{}", more.body);
     assert_eq!(lines[0]["uuid"], "a2");
     assert!(more.body["next"].as_u64() < more.body["size"].as_u64());
-    let tail = web
-        .call("GET", &format!("{url}?limit=1"), Some(&token), None)
-        .await;
+    let tail = t.get(&format!("{url}?limit=1")).await;
     assert_eq!(tail.body["lines"][0]["uuid"], "a2", "{}", tail.body);
     for bad in ["?limit=0", "?after=999999"] {
-        let r = web
-            .call("GET", &format!("{url}{bad}"), Some(&token), None)
-            .await;
+        let r = t.get(&format!("{url}{bad}")).await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
     }
 }
@@ -392,14 +386,7 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
         t4["cost_usd"].as_f64().is_some_and(|c| c > 0.0),
         "priced: {t4}"
     );
-    let older = web
-        .call(
-            "GET",
-            &format!("{url}?limit=2&before={}", keys[3]),
-            Some(&token),
-            None,
-        )
-        .await;
+    let older = t.get(&format!("{url}?limit=2&before={}", keys[3])).await;
     let prompts: Vec<&str> = older.body["turns"]
         .as_array()
         .expect("turns")
@@ -408,14 +395,7 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
         .collect();
     assert_eq!(prompts, ["task 1", "task 2"]);
     assert_eq!(older.body["older"], keys[1]);
-    let whole = web
-        .call(
-            "GET",
-            &format!("{url}/turns/{}", keys[4]),
-            Some(&token),
-            None,
-        )
-        .await;
+    let whole = t.get(&format!("{url}/turns/{}", keys[4])).await;
     assert_eq!(whole.status, 200, "{}", whole.body);
     assert_eq!(whole.body["items"][0]["output"], long.as_str());
     assert_eq!(whole.body["cut"], false);
@@ -425,15 +405,13 @@ async fn a_sessions_conversation_is_served_a_page_of_turns_at_a_time_and_live_ov
         ("/turns/9", 404),
         ("/turns/x", 400),
     ] {
-        let r = web
-            .call("GET", &format!("{url}{bad}"), Some(&token), None)
-            .await;
+        let r = t.get(&format!("{url}{bad}")).await;
         assert_eq!(r.status, status, "{bad}: {}", r.body);
         assert!(r.body["error"]["message"].is_string(), "{bad}: {}", r.body);
     }
 
     // Live: a new prompt and an answer appended reach an open socket as conversation updates.
-    let mut ws = web.ws(Some(&token)).await;
+    let mut ws = web.ws(Some(token)).await;
     send(&mut ws, json!({"type": "subscribe"})).await;
     let mut f = std::fs::OpenOptions::new()
         .append(true)
