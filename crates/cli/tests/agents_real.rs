@@ -237,13 +237,7 @@ fn claude_through_paddock_idle_working_waiting_permission_approved_then_waiting_
     wait_until("made.txt written by the real Bash tool", T, || {
         std::fs::read_to_string(&made).is_ok_and(|s| s == "approved-in-paddock\n")
     });
-    let tool_id = c
-        .wait_hook("PreToolUse", |p| p["tool_name"] == "Bash")
-        .get("tool_use_id")
-        .and_then(Value::as_str)
-        .expect("tool_use_id")
-        .to_owned();
-    let result = tool_result_turn(&c.fake, &tool_id);
+    let result = tool_result_turn(&c.fake, &c.bash_call_id());
     assert!(
         !result.tool_results()[0].is_error,
         "{:?}",
@@ -306,13 +300,7 @@ fn claude_denied_through_paddock_is_told_why_and_a_question_is_answered_by_messa
     c.env.ok(&["message", "claude", "please make a file"]);
     let id = c.wait_request();
     c.env.ok(&["deny", &id, "--message", why]);
-    let tool_id = c
-        .wait_hook("PreToolUse", |p| p["tool_name"] == "Bash")
-        .get("tool_use_id")
-        .and_then(Value::as_str)
-        .expect("tool_use_id")
-        .to_owned();
-    let result = tool_result_turn(&c.fake, &tool_id);
+    let result = tool_result_turn(&c.fake, &c.bash_call_id());
     let tr = &result.tool_results()[0];
     assert!(
         tr.is_error && tr.text.contains(why),

@@ -251,6 +251,15 @@ impl Claude {
         }
     }
 
+    /// The id of the Bash call the model made, from Claude Code's PreToolUse hook.
+    pub fn bash_call_id(&self) -> String {
+        let pre = self.wait_hook("PreToolUse", |p| p["tool_name"] == "Bash");
+        pre["tool_use_id"]
+            .as_str()
+            .expect("PreToolUse carries tool_use_id")
+            .to_owned()
+    }
+
     /// Waits for a hook payload of `event` that satisfies `pred`.
     pub fn wait_hook(&self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let mut found = None;
@@ -314,9 +323,5 @@ pub fn wait_for_permission_prompt(c: &Claude, command: &str) -> String {
     c.wait_screen("the permission prompt", |s| {
         s.contains("Do you want to proceed?") && s.contains(command)
     });
-    let pre = c.wait_hook("PreToolUse", |p| p["tool_name"] == "Bash");
-    pre["tool_use_id"]
-        .as_str()
-        .expect("PreToolUse carries tool_use_id")
-        .to_owned()
+    c.bash_call_id()
 }
