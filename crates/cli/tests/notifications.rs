@@ -666,14 +666,7 @@ async fn a_browser_subscribes_to_web_push_a_test_reaches_it_and_a_bad_action_tok
     assert_eq!(sub.status, 200, "{}", sub.body);
     assert_eq!(sub.body["device_name"], "operator device", "{}", sub.body);
 
-    let sent = web
-        .call(
-            "POST",
-            "/api/v1/notifications/test/web_push",
-            Some(&admin),
-            None,
-        )
-        .await;
+    let sent = web.test_notification("web_push", &admin).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert_eq!(sent.body["status"], "delivered", "{}", sent.body);
     let got = push.wait_for("the test notification", Duration::from_secs(10), |d| {
@@ -685,14 +678,7 @@ async fn a_browser_subscribes_to_web_push_a_test_reaches_it_and_a_bad_action_tok
         .await;
     assert_eq!(log.body["notifications"][0]["kind"], "test", "{}", log.body);
 
-    let none = web
-        .call(
-            "POST",
-            "/api/v1/notifications/test/pager",
-            Some(&admin),
-            None,
-        )
-        .await;
+    let none = web.test_notification("pager", &admin).await;
     assert_eq!(none.status, 404, "{}", none.body);
     assert!(
         none.body["error"]["message"]

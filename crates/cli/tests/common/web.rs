@@ -105,6 +105,13 @@ impl Web {
         (status, headers, body)
     }
 
+    /// `POST /api/v1/notifications/test/CHANNEL` as `token`: a test notification through
+    /// one channel.
+    pub async fn test_notification(&self, channel: &str, token: &str) -> Reply {
+        let path = format!("/api/v1/notifications/test/{channel}");
+        self.call("POST", &path, Some(token), None).await
+    }
+
     pub async fn call(
         &self,
         method: &str,
