@@ -5,7 +5,7 @@
 # not match the document. Revoking devices is left out (the fuzzer would revoke its own
 # device through the links of the document; tests/endpoint.rs covers revocation), and so is
 # starting sessions (it would run whatever programs the fuzzer makes up on this machine;
-# tests/endpoint.rs covers the route and its errors). Usage: scripts/schemathesis.sh [PADDOCK_BINARY] [MAX_EXAMPLES]
+# tests/endpoint_sessions.rs covers the route and its errors). Usage: scripts/schemathesis.sh [PADDOCK_BINARY] [MAX_EXAMPLES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -194,14 +194,7 @@ async fn a_full_data_disk_degrades_the_database_keeps_sessions_and_recovers_when
         .call("GET", "/api/v1/processes", Some("not-a-token"), None)
         .await;
     assert_eq!(refused.status, 401, "{}", refused.body);
-    let test = web
-        .call(
-            "POST",
-            "/api/v1/notifications/test/web_push",
-            Some(&admin),
-            None,
-        )
-        .await;
+    let test = web.test_notification("web_push", &admin).await;
     assert_ne!(
         test.status, 404,
         "the web_push channel exists: {}",

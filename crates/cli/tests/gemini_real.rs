@@ -14,7 +14,6 @@ mod web;
 use common::*;
 use paddock_fakeapi::agents::{self, GeminiSandbox};
 use paddock_fakeapi::{FakeApi, Reply, Script, When};
-use paddock_proto::{Hello, Mode};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -23,38 +22,6 @@ const T: Duration = Duration::from_secs(90);
 
 /// Gemini CLI's input box, drawn once it is ready for typing.
 const READY: &str = "Type your message";
-
-/// What the session's terminal shows now, as text (a snapshot, as `paddock attach` gets it).
-fn screen(env: &Env, id: &str) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let mut client = env.connect(id, Hello::new(Mode::ReadOnly)).await;
-        loop {
-            match client.next_event().await.expect("event from the holder") {
-                Some(paddock_host::client::Event::Snapshot { size, data, .. }) => {
-                    let mut model = paddock_host::model::ScreenModel::new(size);
-                    model.feed(&data);
-                    return model.screen().contents();
-                }
-                Some(_) => continue,
-                None => return String::new(),
-            }
-        }
-    })
-}
-
-/// Polls the screen until `pred` holds; panics with the last screen after [`T`].
-fn wait_screen(env: &Env, id: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
-    let mut last = String::new();
-    wait_until(what, T, || {
-        last = screen(env, id);
-        pred(&last)
-    });
-    last
-}
 
 /// Gemini CLI's routing side request (`:generateContent`, no tools) wants JSON back and
 /// retries, with growing pauses, on anything else; `{}` makes it keep its default model.
@@ -78,51 +45,31 @@ impl Gemini {
         let sandbox = GeminiSandbox::with_hook(&fake.url(), Some(&hook)).expect("sandbox");
         let env = Env::new();
         let sup = env.up();
-        let mut run = env.cmd();
-        sandbox.apply(&mut run);
-        let out = run
-            .args(["run", "--name", "gemini", "--cols", "120", "--rows", "40"])
-            .arg("--")
-            .arg(&gemini)
-            .output()
-            .expect("paddock run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let id = env.run_in(
+            |cmd| sandbox.apply(cmd),
+            &["--name", "gemini", "--cols", "120", "--rows", "40"],
+            &[gemini],
         );
-        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         let g = Self {
             env,
             _sup: sup,
             sandbox,
             id,
         };
-        wait_screen(&g.env, &g.id, "Gemini CLI's input box", |s| {
-            s.contains(READY)
-        });
+        g.env
+            .wait_screen(&g.id, "Gemini CLI's input box", T, |s| s.contains(READY));
         g
     }
 
-    fn row(&self) -> Value {
-        self.env
-            .ls()
-            .into_iter()
-            .find(|r| r["id"] == self.id.as_str())
-            .unwrap_or(Value::Null)
-    }
-
-    fn approvals(&self) -> Vec<Value> {
-        serde_json::from_str(&self.env.ok(&["approvals", "--json"])).expect("approvals JSON")
+    /// This session's `ls --json` row once `pred` holds for it.
+    fn wait_row(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        self.env.wait_row(&self.id, what, T, pred)
     }
 
     fn wait_state(&self, state: &str) -> Value {
-        let mut row = Value::Null;
-        wait_until(&format!("the session to be {state}"), T, || {
-            row = self.row();
-            row["state"] == state
-        });
-        row
+        self.wait_row(&format!("the session to be {state}"), |r| {
+            r["state"] == state
+        })
     }
 
     /// Types `text` and presses Enter until the CLI took it (its BeforeAgent hook fired):
@@ -130,14 +77,13 @@ impl Gemini {
     fn submit(&self, text: &str) {
         let before = self.sandbox.hooks_of("BeforeAgent").len();
         self.env.ok(&["send", &self.id, text]);
-        wait_screen(&self.env, &self.id, "the typed prompt", |s| {
-            s.contains(text)
-        });
+        self.env
+            .wait_screen(&self.id, "the typed prompt", T, |s| s.contains(text));
         wait_until("the CLI to take the prompt", T, || {
             if self.sandbox.hooks_of("BeforeAgent").len() > before {
                 return true;
             }
-            if screen(&self.env, &self.id).contains(text) {
+            if self.env.screen(&self.id).contains(text) {
                 self.env.ok(&["send", &self.id, "--enter", ""]);
             }
             std::thread::sleep(Duration::from_millis(700));
@@ -169,10 +115,8 @@ fn gemini_through_paddock_answers_a_prompt_working_then_waiting_input_from_its_h
     )
     .expect("fake API");
     let g = Gemini::start(&fake);
-    let mut row = Value::Null;
-    wait_until("the supervisor to recognise Gemini CLI", T, || {
-        row = g.row();
-        row["agent"] == "gemini"
+    g.wait_row("recognised as Gemini CLI by the supervisor", |r| {
+        r["agent"] == "gemini"
     });
     g.submit("say hello");
     // The fake holds the answer: the agent is working on it.
@@ -191,7 +135,7 @@ fn gemini_through_paddock_answers_a_prompt_working_then_waiting_input_from_its_h
         "the state comes from the hooks: {working}"
     );
     fake.open_gate("hello");
-    wait_screen(&g.env, &g.id, "the fake's answer", |s| {
+    g.env.wait_screen(&g.id, "the fake's answer", T, |s| {
         s.contains("Hello from the fake Gemini API.")
     });
     let waiting = g.wait_state("waiting_input");
@@ -257,7 +201,7 @@ fn gemini_through_paddock_waits_for_permission_from_its_hooks_with_the_box_on_it
     g.submit("please make a file");
     let row = g.wait_state("waiting_permission");
     assert!(sources(&row).iter().any(|s| s == "hooks"), "{row}");
-    wait_screen(&g.env, &g.id, "the confirmation box", |s| {
+    g.env.wait_screen(&g.id, "the confirmation box", T, |s| {
         s.contains("Allow execution of") && s.contains(command)
     });
     let made = g.sandbox.project().join("made.txt");
@@ -293,14 +237,12 @@ fn asking(command: &str, after: &str, more: Vec<Reply>) -> (FakeApi, Gemini, Val
     let fake = FakeApi::start(script).expect("fake API");
     let g = Gemini::start(&fake);
     g.submit("please make a file");
-    let mut row = Value::Null;
-    wait_until("the permission request in the session's state", T, || {
-        row = g.row();
-        row["state"] == "waiting_permission" && row["permission"]["input"]["command"] == command
+    let row = g.wait_row("the permission request in the session's state", |r| {
+        r["state"] == "waiting_permission" && r["permission"]["input"]["command"] == command
     });
     assert_eq!(row["tool"], "run_shell_command", "{row}");
     assert!(sources(&row).iter().any(|s| s == "hooks"), "{row}");
-    let pending = g.approvals();
+    let pending = g.env.approvals();
     assert_eq!(pending.len(), 1, "{pending:#?}");
     assert_eq!(pending[0]["session"], g.id.as_str());
     assert_eq!(pending[0]["input"]["command"], command);
@@ -328,12 +270,13 @@ fn gemini_approved_through_paddock_runs_the_command_and_the_model_gets_its_outpu
         results[0].text.contains("approved-in-gemini"),
         "the model did not get the command's output: {results:?}"
     );
-    wait_screen(&g.env, &g.id, "the answer after the command", |s| {
-        s.contains("The file is made.")
-    });
+    g.env
+        .wait_screen(&g.id, "the answer after the command", T, |s| {
+            s.contains("The file is made.")
+        });
     let row = g.wait_state("waiting_input");
     assert!(row["permission"].is_null(), "{row}");
-    assert!(g.approvals().is_empty(), "nothing left to answer");
+    assert!(g.env.approvals().is_empty(), "nothing left to answer");
     std::process::Command::new("cp")
         .args([
             "-r",
@@ -358,12 +301,11 @@ fn gemini_denied_through_paddock_does_not_run_the_command_and_says_so() {
     assert!(out.contains("denied"), "{out}");
     let row = g.wait_state("waiting_input");
     assert!(row["permission"].is_null(), "{row}");
-    let shown = wait_screen(
-        &g.env,
-        &g.id,
-        "Gemini saying the command was cancelled",
-        |s| !s.contains("Allow execution of") && s.to_lowercase().contains("cancel"),
-    );
+    let shown = g
+        .env
+        .wait_screen(&g.id, "Gemini saying the command was cancelled", T, |s| {
+            !s.contains("Allow execution of") && s.to_lowercase().contains("cancel")
+        });
     assert!(!shown.contains("It ran anyway."), "{shown}");
     assert!(
         !g.sandbox.project().join("made.txt").exists(),
@@ -373,7 +315,7 @@ fn gemini_denied_through_paddock_does_not_run_the_command_and_says_so() {
         fake.requests().iter().all(|r| r.tool_results().is_empty()),
         "the denied command's output reached the model"
     );
-    assert!(g.approvals().is_empty(), "nothing left to answer");
+    assert!(g.env.approvals().is_empty(), "nothing left to answer");
 }
 #[test]
 fn gemini_denied_with_a_message_through_paddock_gets_the_message_as_its_next_prompt() {
@@ -389,9 +331,10 @@ fn gemini_denied_with_a_message_through_paddock_gets_the_message_as_its_next_pro
     fake.wait_for("the message as the next prompt", T, |r| {
         r.is_turn() && r.prompt() == why
     });
-    wait_screen(&g.env, &g.id, "the answer to the message", |s| {
-        s.contains("Creating it in /tmp then.")
-    });
+    g.env
+        .wait_screen(&g.id, "the answer to the message", T, |s| {
+            s.contains("Creating it in /tmp then.")
+        });
     g.wait_state("waiting_input");
     assert!(
         !g.sandbox.project().join("made.txt").exists(),

@@ -449,19 +449,7 @@ async fn a_thousand_disconnect_resume_cycles_during_a_flood_lose_and_double_noth
         cycles += 1;
         assert!(cycles < 200_000, "the flood never finished");
     }
-    let text = String::from_utf8(all).expect("utf8");
-    let mut expected = 0u32;
-    for line in text.split("\r\n").filter(|l| !l.is_empty()) {
-        if line == "END" {
-            break;
-        }
-        assert_eq!(
-            line.parse::<u32>().ok(),
-            Some(expected),
-            "byte lost or doubled near line {expected}"
-        );
-        expected += 1;
-    }
+    let (text, expected) = numbered_lines(all);
     assert!(text.contains("\r\nEND\r\n"), "the flood's end arrived");
     assert!(expected > 1000, "a real flood: {expected} lines");
     assert!(

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use web::{next_json, relaxed, send, up_env, AnyCert, Web};
+use web::{next_json, relaxed, send, up_env, Web};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -500,13 +500,7 @@ async fn slow_headers_stalled_handshakes_one_connection_too_many_and_tls_1_2_are
     names_peer(&e);
 
     // TLS 1.2 only: refused at the handshake.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls12 = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .expect("tls12")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCert))
-        .with_no_client_auth();
+    let tls12 = web::tls12_only();
     web.tls_with(Arc::new(tls12))
         .await
         .expect_err("TLS 1.2 must be refused");
@@ -658,29 +652,6 @@ async fn every_path_parameter_refuses_traversal_and_odd_encodings_without_harm()
     assert_eq!(r.status, 200, "the endpoint still serves");
 }
 
-/// Tells the supervisor, as Claude Code's hook does, that session `id` writes `path`, from an
-/// agent whose Claude folder is `claude_dir`.
-fn announce(env: &Env, id: &str, path: &std::path::Path, claude_dir: &std::path::Path) {
-    use std::io::Write;
-    let payload = json!({"hook_event_name": "UserPromptSubmit", "session_id": "probe",
-        "transcript_path": path.display().to_string(), "cwd": "/", "prompt": "hi"});
-    let mut hook = env
-        .cmd()
-        .args(["hook", "--agent", "claude"])
-        .env("PADDOCK_SESSION_ID", id)
-        .env("CLAUDE_CONFIG_DIR", claude_dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("paddock hook");
-    hook.stdin
-        .take()
-        .expect("stdin")
-        .write_all(payload.to_string().as_bytes())
-        .expect("payload");
-    assert!(hook.wait().expect("hook").success());
-}
-
 #[tokio::test]
 async fn the_transcript_route_serves_only_the_agents_own_transcripts() {
     let env = Env::new();
@@ -705,7 +676,7 @@ async fn the_transcript_route_serves_only_the_agents_own_transcripts() {
         projects.join("link.jsonl"),
         projects.join("../../../secrets.jsonl"),
     ] {
-        announce(&env, &id, &named, &claude);
+        env.announce_transcript(&id, &named, Some(&claude));
         let r = web.call("GET", &url, Some(&viewer), None).await;
         assert_eq!(r.status, 404, "{}: {}", named.display(), r.body);
         assert!(!r.body.to_string().contains("secret plans"), "{}", r.body);
@@ -716,7 +687,7 @@ async fn the_transcript_route_serves_only_the_agents_own_transcripts() {
         format!("{}\n", line.replace("secret plans", "fix the bug")),
     )
     .expect("transcript");
-    announce(&env, &id, &real, &claude);
+    env.announce_transcript(&id, &real, Some(&claude));
     let deadline = Instant::now() + T;
     loop {
         let r = web.call("GET", &url, Some(&viewer), None).await;
@@ -732,7 +703,7 @@ async fn the_transcript_route_serves_only_the_agents_own_transcripts() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Named again after the real one, the outside file does not replace it.
-    announce(&env, &id, &secret, &claude);
+    env.announce_transcript(&id, &secret, Some(&claude));
     let r = web.call("GET", &url, Some(&viewer), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(!r.body.to_string().contains("secret plans"), "{}", r.body);

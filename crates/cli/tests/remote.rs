@@ -4,12 +4,14 @@
 //! ls, send, logs, show, attach in a real terminal (tmux), and a real Claude Code permission
 //! request approved from afar.
 
+#[path = "common/claude.rs"]
+mod claude;
 mod common;
 
 use common::{wait_until, Env, TmuxServer};
-use paddock_fakeapi::agents::{self, ClaudeSandbox};
-use paddock_fakeapi::{FakeApi, Reply, Script, Usage, When};
-use serde_json::{json, Value};
+use paddock_fakeapi::agents::ClaudeSandbox;
+use paddock_fakeapi::FakeApi;
+use serde_json::Value;
 use std::process::Output;
 use std::time::Duration;
 
@@ -333,39 +335,17 @@ fn attach_over_the_network_types_into_the_remote_session_and_detach_restores_the
 #[test]
 fn a_real_claude_permission_request_is_approved_from_another_machine() {
     let command = "echo approved-from-another-machine > made.txt";
-    let claude = agents::claude_bin().unwrap_or_else(|e| panic!("{e}"));
     let host = Env::new();
     let _host_up = host.up();
-    let script = Script::new()
-        .then(
-            Reply::text("I will create the file.")
-                .with_tool_use(
-                    "Bash",
-                    json!({"command": command, "description": "Create made.txt"}),
-                )
-                .when(When::UserSays("please make a file".into()))
-                .usage(Usage::new(1200, 40)),
-        )
-        .then(
-            Reply::text("Done.")
-                .when(When::ToolResult)
-                .usage(Usage::new(1300, 12)),
-        );
-    let fake = FakeApi::start(script).expect("fake API");
+    let fake = FakeApi::start(claude::bash_then_text(command, "Done.")).expect("fake API");
     let sandbox = ClaudeSandbox::new(&fake.url()).expect("claude sandbox");
     let settings = sandbox.recording_settings();
-    let mut cmd = host.cmd();
-    sandbox.apply(&mut cmd);
-    let out = cmd
-        .args([
-            "run", "--name", "claude", "--cols", "120", "--rows", "40", "--",
-        ])
-        .arg(&claude)
-        .args(["--permission-mode", "manual", "--settings", &settings])
-        .output()
-        .expect("paddock run");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let id = claude::run_claude(
+        &host,
+        &sandbox,
+        &["--name", "claude", "--cols", "120", "--rows", "40"],
+        &["--permission-mode", "manual", "--settings", &settings],
+    );
 
     let other = Env::new();
     let link = offer(&host, "operator")["pair_url"]

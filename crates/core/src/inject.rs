@@ -102,23 +102,15 @@ pub fn claude_args_with_file(
     exe: &Path,
     file: &Path,
 ) -> Result<Vec<String>, InjectError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let mut out = claude_args(args, exe)?;
     if let Some(i) = out.iter().position(|a| a == "--settings") {
         if let Some(json) = out.get(i + 1).cloned() {
-            let write_err = |source| InjectError::WriteSettings {
-                path: file.to_owned(),
-                source,
-            };
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(file)
-                .map_err(write_err)?;
-            f.write_all(json.as_bytes()).map_err(write_err)?;
+            crate::keyfile::write_private(file, json.as_bytes()).map_err(|source| {
+                InjectError::WriteSettings {
+                    path: file.to_owned(),
+                    source,
+                }
+            })?;
             out[i + 1] = file.display().to_string();
         }
     }

@@ -4,9 +4,7 @@
 //! The client side of pinning is `paddock_client::tls`.
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use std::io::Write;
 use std::net::IpAddr;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -210,22 +208,12 @@ fn nix_hostname() -> std::io::Result<String> {
     Ok(h)
 }
 
-/// Writes a file readable by its owner only, atomically.
+/// Writes a file readable by its owner only, atomically ([`paddock_core::keyfile`]).
 fn write_private(path: &Path, data: &[u8]) -> Result<(), TlsError> {
-    let tmp = path.with_extension("tmp");
-    let err = |source| TlsError::Io {
+    paddock_core::keyfile::write_private(path, data).map_err(|source| TlsError::Io {
         path: path.to_owned(),
         source,
-    };
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(err)?;
-    f.write_all(data).and_then(|_| f.sync_all()).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    })
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {

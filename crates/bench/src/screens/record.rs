@@ -48,6 +48,32 @@ fn ms(since: Instant) -> u64 {
     since.elapsed().as_millis() as u64
 }
 
+/// An agent's command as its sandbox runs it: in the sandbox's project, with its
+/// environment.
+struct Sandboxed {
+    cmd: CommandBuilder,
+    project: std::path::PathBuf,
+}
+
+impl Sandboxed {
+    fn new(bin: std::path::PathBuf, project: std::path::PathBuf) -> Self {
+        let mut cmd = CommandBuilder::new(bin);
+        cmd.cwd(&project);
+        Self { cmd, project }
+    }
+
+    /// Without the variables the sandbox unsets, with the ones it sets.
+    fn env(mut self, unset: &[&str], vars: Vec<(String, String)>) -> Self {
+        for k in unset {
+            self.cmd.env_remove(k);
+        }
+        for (k, v) in vars {
+            self.cmd.env(k, v);
+        }
+        self
+    }
+}
+
 /// Records every scenario of `agents` into `dir`; returns the files written.
 pub fn record_all(dir: &Path, agents: &[Agent], only: Option<&str>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -78,22 +104,14 @@ pub fn record_all(dir: &Path, agents: &[Agent], only: Option<&str>) -> anyhow::R
 fn record(agent: Agent, scenario: Scenario) -> anyhow::Result<Recording> {
     let fake = FakeApi::start(scenario.script).context("cannot start the fake API")?;
     // The sandbox whose `hooks/` folder holds the hook payloads, kept until the end.
-    let (mut cmd, version, hooks_dir, _sandbox): (_, _, _, Box<dyn std::any::Any>) = match agent {
+    let (started, version, hooks_dir, _sandbox): (_, _, _, Box<dyn std::any::Any>) = match agent {
         Agent::Claude => {
             let sb = ClaudeSandbox::new(&fake.url())?;
-            let mut cmd = CommandBuilder::new(paddock_fakeapi::agents::claude_bin()?);
-            cmd.arg("--settings");
-            cmd.arg(hook_settings(&sb));
-            for k in sb.unset() {
-                cmd.env_remove(k);
-            }
-            for (k, v) in sb.env() {
-                cmd.env(k, v);
-            }
-            cmd.cwd(sb.project());
-            (scenario.setup)(&sb.project())?;
+            let mut started = Sandboxed::new(paddock_fakeapi::agents::claude_bin()?, sb.project());
+            started.cmd.arg("--settings");
+            started.cmd.arg(hook_settings(&sb));
             (
-                cmd,
+                started.env(sb.unset(), sb.env()),
                 paddock_fakeapi::agents::claude_code_version(),
                 Some(sb.root().join("hooks")),
                 Box::new(sb),
@@ -101,17 +119,9 @@ fn record(agent: Agent, scenario: Scenario) -> anyhow::Result<Recording> {
         }
         Agent::Codex => {
             let sb = CodexSandbox::new(&fake.url())?;
-            let mut cmd = CommandBuilder::new(paddock_fakeapi::agents::codex_bin()?);
-            for k in sb.unset() {
-                cmd.env_remove(k);
-            }
-            for (k, v) in sb.env() {
-                cmd.env(k, v);
-            }
-            cmd.cwd(sb.project());
-            (scenario.setup)(&sb.project())?;
+            let started = Sandboxed::new(paddock_fakeapi::agents::codex_bin()?, sb.project());
             (
-                cmd,
+                started.env(sb.unset(), sb.env()),
                 paddock_fakeapi::agents::codex_version(),
                 None,
                 Box::new(sb),
@@ -119,23 +129,17 @@ fn record(agent: Agent, scenario: Scenario) -> anyhow::Result<Recording> {
         }
         Agent::Gemini => {
             let sb = GeminiSandbox::new(&fake.url())?;
-            let mut cmd = CommandBuilder::new(paddock_fakeapi::agents::gemini_bin()?);
-            for k in sb.unset() {
-                cmd.env_remove(k);
-            }
-            for (k, v) in sb.env() {
-                cmd.env(k, v);
-            }
-            cmd.cwd(sb.project());
-            (scenario.setup)(&sb.project())?;
+            let started = Sandboxed::new(paddock_fakeapi::agents::gemini_bin()?, sb.project());
             (
-                cmd,
+                started.env(&sb.unset(), sb.env()),
                 paddock_fakeapi::agents::gemini_cli_version(),
                 Some(sb.root().join("hooks")),
                 Box::new(sb),
             )
         }
     };
+    (scenario.setup)(&started.project)?;
+    let mut cmd = started.cmd;
     cmd.args(&scenario.args);
     cmd.env("TERM", "xterm-256color");
     let pair = portable_pty::native_pty_system()

@@ -125,6 +125,16 @@ fn say(text: &'static str, shown: &'static str) -> Vec<Step> {
     ]
 }
 
+/// One message: the agent ready, `typed` said (and shown as typed), then `after`.
+fn turn(agent: Agent, typed: &'static str, after: Vec<Step>) -> Vec<Vec<Step>> {
+    vec![vec![ready(agent)], say(typed, typed), after]
+}
+
+/// What follows a turn that ends by itself: its end reported, then a still screen.
+fn done() -> Vec<Step> {
+    vec![Step::Report("done|idle"), Step::Pause(2000)]
+}
+
 fn scenario(
     name: &'static str,
     script: Script,
@@ -140,6 +150,98 @@ fn scenario(
     }
 }
 
+/// The agent idle, a long message typed, then erased with `clear`.
+fn idle_and_typing(agent: Agent, script: Script, clear: Vec<Step>) -> Scenario {
+    scenario(
+        "idle-and-typing",
+        script,
+        nothing,
+        vec![
+            vec![ready(agent), Step::Pause(3000), Step::Type(LONG_MESSAGE)],
+            vec![Step::Pause(3000)],
+            clear,
+            vec![Step::Pause(1500)],
+        ],
+    )
+}
+
+/// A slow answer that thinks first.
+fn thinking(agent: Agent) -> Scenario {
+    scenario(
+        "thinking",
+        Script::new().then(
+            Reply::text(LONG_ANSWER)
+                .with_thinking(THINKING)
+                .pace_ms(250)
+                .when(When::UserSays("think it over".into())),
+        ),
+        nothing,
+        turn(agent, "think it over", done()),
+    )
+}
+
+/// The API refuses the turn with `error` (not to be retried).
+fn api_error(agent: Agent, error: Reply) -> Scenario {
+    scenario(
+        "api-error",
+        Script::new().then(error.when(When::UserSays("are you there".into()))),
+        nothing,
+        turn(
+            agent,
+            "are you there?",
+            vec![Step::Report("done|idle|error"), Step::Pause(3000)],
+        ),
+    )
+}
+
+/// A turn that never ends by itself, interrupted with Esc.
+fn interrupt(agent: Agent) -> Scenario {
+    scenario(
+        "interrupt",
+        Script::new().then(
+            Reply::text("This will take a long while.")
+                .gate("never")
+                .when(When::UserSays("start the long job".into())),
+        ),
+        nothing,
+        turn(
+            agent,
+            "start the long job",
+            vec![
+                Step::Report("working"),
+                Step::Pause(3000),
+                Step::Key("Esc", b"\x1b"),
+                Step::Pause(3000),
+            ],
+        ),
+    )
+}
+
+/// "please make a file": the model answers with `tool`, the agent asks `asked.0` and is
+/// answered with the key `asked.1` (after a pause), then `after`.
+fn make_a_file(
+    agent: Agent,
+    name: &'static str,
+    script: Script,
+    tool: Reply,
+    asked: (&'static str, Step),
+    after: Vec<Step>,
+) -> Scenario {
+    let (question, key) = asked;
+    scenario(
+        name,
+        script
+            .then(tool.when(When::UserSays("please make a file".into())))
+            .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
+        nothing,
+        turn(
+            agent,
+            "please make a file",
+            [vec![Step::Screen(question), Step::Pause(2500), key], after].concat(),
+        ),
+    )
+}
+
 /// The scenarios of one agent.
 pub fn of(agent: Agent) -> Vec<Scenario> {
     match agent {
@@ -151,43 +253,33 @@ pub fn of(agent: Agent) -> Vec<Scenario> {
 
 fn claude() -> Vec<Scenario> {
     let a = Agent::Claude;
-    let approve = || vec![Step::Pause(2500), Step::Key("Enter", b"\r")];
-    // 2.1.x defaults to `auto` mode, which runs these tools without asking: the manual mode
-    // (`default`) shows the permission prompt a person answers.
-    let ask = |mut s: Scenario| {
-        s.args = ["--permission-mode", "manual"].map(str::to_owned).to_vec();
+    // A tool asked for once `typed` is said: `asked` shows, and Enter (after a pause) picks
+    // the first answer. 2.1.x defaults to `auto` mode, which runs these tools without
+    // asking: the manual mode (`default`) shows the permission prompt a person answers.
+    let approved = |name, typed, script, setup, asked, manual: bool| {
+        let mut s = scenario(
+            name,
+            script,
+            setup,
+            vec![
+                vec![ready(a)],
+                say(typed, typed),
+                vec![asked, Step::Pause(2500), Step::Key("Enter", b"\r")],
+                done(),
+            ],
+        );
+        if manual {
+            s.args = ["--permission-mode", "manual"].map(str::to_owned).to_vec();
+        }
         s
     };
     vec![
-        scenario(
-            "idle-and-typing",
-            Script::new(),
-            nothing,
-            vec![
-                vec![ready(a), Step::Pause(3000), Step::Type(LONG_MESSAGE)],
-                // Ctrl-U deletes one row of the wrapped message: as many as it wraps onto.
-                vec![Step::Pause(3000)],
-                clear_input(),
-                vec![Step::Pause(1500)],
-            ],
-        ),
-        scenario(
-            "thinking",
-            Script::new().then(
-                Reply::text(LONG_ANSWER)
-                    .with_thinking(THINKING)
-                    .pace_ms(250)
-                    .when(When::UserSays("think it over".into())),
-            ),
-            nothing,
-            vec![
-                vec![ready(a)],
-                say("think it over", "think it over"),
-                vec![Step::Report("done|idle"), Step::Pause(2000)],
-            ],
-        ),
-        ask(scenario(
+        // Ctrl-U deletes one row of the wrapped message: as many as it wraps onto.
+        idle_and_typing(a, Script::new(), clear_input()),
+        thinking(a),
+        approved(
             "bash-permission-and-tool",
+            "wait five seconds",
             Script::new()
                 .then(
                     Reply::tool_use(
@@ -198,16 +290,12 @@ fn claude() -> Vec<Scenario> {
                 )
                 .then(Reply::text("Waited.").when(When::ToolResult)),
             nothing,
-            vec![
-                vec![ready(a)],
-                say("wait five seconds", "wait five seconds"),
-                vec![Step::Report("blocked")],
-                approve(),
-                vec![Step::Report("done|idle"), Step::Pause(2000)],
-            ],
-        )),
-        ask(scenario(
+            Step::Report("blocked"),
+            true,
+        ),
+        approved(
             "write-permission",
+            "make a file",
             Script::new()
                 .then(
                     Reply::tool_use(
@@ -218,16 +306,12 @@ fn claude() -> Vec<Scenario> {
                 )
                 .then(Reply::text("Made it.").when(When::ToolResult)),
             nothing,
-            vec![
-                vec![ready(a)],
-                say("make a file", "make a file"),
-                vec![Step::Report("blocked")],
-                approve(),
-                vec![Step::Report("done|idle"), Step::Pause(2000)],
-            ],
-        )),
-        ask(scenario(
+            Step::Report("blocked"),
+            true,
+        ),
+        approved(
             "edit-permission",
+            "fix the notes",
             Script::new()
                 .then(
                     Reply::tool_use("Read", json!({"file_path": "notes.txt"}))
@@ -243,16 +327,12 @@ fn claude() -> Vec<Scenario> {
                 )
                 .then(Reply::text("Edited.").when(When::ToolResult)),
             a_file,
-            vec![
-                vec![ready(a)],
-                say("fix the notes", "fix the notes"),
-                vec![Step::Report("blocked")],
-                approve(),
-                vec![Step::Report("done|idle"), Step::Pause(2000)],
-            ],
-        )),
-        scenario(
+            Step::Report("blocked"),
+            true,
+        ),
+        approved(
             "question",
+            "pick a database",
             Script::new()
                 .then(
                     Reply::tool_use(
@@ -271,47 +351,14 @@ fn claude() -> Vec<Scenario> {
                 )
                 .then(Reply::text("SQLite it is.").when(When::ToolResult)),
             nothing,
-            vec![
-                vec![ready(a)],
-                say("pick a database", "pick a database"),
-                vec![Step::Screen("Which database should I use?")],
-                approve(),
-                vec![Step::Report("done|idle"), Step::Pause(2000)],
-            ],
+            Step::Screen("Which database should I use?"),
+            false,
         ),
-        scenario(
-            "api-error",
-            Script::new().then(
-                Reply::error(529, "overloaded_error", "Overloaded")
-                    .should_retry(false)
-                    .when(When::UserSays("are you there".into())),
-            ),
-            nothing,
-            vec![
-                vec![ready(a)],
-                say("are you there?", "are you there?"),
-                vec![Step::Report("done|idle|error"), Step::Pause(3000)],
-            ],
+        api_error(
+            a,
+            Reply::error(529, "overloaded_error", "Overloaded").should_retry(false),
         ),
-        scenario(
-            "interrupt",
-            Script::new().then(
-                Reply::text("This will take a long while.")
-                    .gate("never")
-                    .when(When::UserSays("start the long job".into())),
-            ),
-            nothing,
-            vec![
-                vec![ready(a)],
-                say("start the long job", "start the long job"),
-                vec![
-                    Step::Report("working"),
-                    Step::Pause(3000),
-                    Step::Key("Esc", b"\x1b"),
-                    Step::Pause(3000),
-                ],
-            ],
-        ),
+        interrupt(a),
     ]
 }
 
@@ -329,34 +376,8 @@ fn codex() -> Vec<Scenario> {
         s
     };
     vec![
-        scenario(
-            "idle-and-typing",
-            Script::new(),
-            nothing,
-            vec![
-                vec![ready(a), Step::Pause(3000), Step::Type(LONG_MESSAGE)],
-                vec![
-                    Step::Pause(3000),
-                    Step::Key("Ctrl-U", b"\x15"),
-                    Step::Pause(1500),
-                ],
-            ],
-        ),
-        scenario(
-            "thinking",
-            Script::new().then(
-                Reply::text(LONG_ANSWER)
-                    .with_thinking(THINKING)
-                    .pace_ms(250)
-                    .when(When::UserSays("think it over".into())),
-            ),
-            nothing,
-            vec![
-                vec![ready(a)],
-                say("think it over", "think it over"),
-                vec![Step::Report("done|idle"), Step::Pause(2000)],
-            ],
-        ),
+        idle_and_typing(a, Script::new(), vec![Step::Key("Ctrl-U", b"\x15")]),
+        thinking(a),
         scenario(
             "tool-running",
             Script::new()
@@ -366,71 +387,29 @@ fn codex() -> Vec<Scenario> {
                 )
                 .then(Reply::text("Waited.").when(When::ToolResult)),
             nothing,
-            vec![
-                vec![ready(a)],
-                say("wait five seconds", "wait five seconds"),
-                vec![Step::Report("done|idle"), Step::Pause(2000)],
-            ],
+            turn(a, "wait five seconds", done()),
         ),
-        ask(scenario(
+        ask(make_a_file(
+            a,
             "command-approval",
-            Script::new()
-                .then(
-                    Reply::tool_use(
-                        "exec_command",
-                        json!({"cmd": "echo approved > made.txt",
-                               "sandbox_permissions": "require_escalated",
-                               "justification": "Write made.txt in the project?"}),
-                    )
-                    .when(When::UserSays("please make a file".into())),
-                )
-                .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
-            nothing,
-            vec![
-                vec![ready(a)],
-                say("please make a file", "please make a file"),
-                vec![
-                    Step::Screen("Would you like to run the following command?"),
-                    Step::Pause(2500),
-                    Step::Key("y", b"y"),
-                    Step::Report("done|idle"),
-                    Step::Pause(2000),
-                ],
-            ],
+            Script::new(),
+            Reply::tool_use(
+                "exec_command",
+                json!({"cmd": "echo approved > made.txt",
+                       "sandbox_permissions": "require_escalated",
+                       "justification": "Write made.txt in the project?"}),
+            ),
+            (
+                "Would you like to run the following command?",
+                Step::Key("y", b"y"),
+            ),
+            done(),
         )),
-        scenario(
-            "api-error",
-            Script::new().then(
-                Reply::error(500, "server_error", "The server had an error")
-                    .should_retry(false)
-                    .when(When::UserSays("are you there".into())),
-            ),
-            nothing,
-            vec![
-                vec![ready(a)],
-                say("are you there?", "are you there?"),
-                vec![Step::Report("done|idle|error"), Step::Pause(3000)],
-            ],
+        api_error(
+            a,
+            Reply::error(500, "server_error", "The server had an error").should_retry(false),
         ),
-        scenario(
-            "interrupt",
-            Script::new().then(
-                Reply::text("This will take a long while.")
-                    .gate("never")
-                    .when(When::UserSays("start the long job".into())),
-            ),
-            nothing,
-            vec![
-                vec![ready(a)],
-                say("start the long job", "start the long job"),
-                vec![
-                    Step::Report("working"),
-                    Step::Pause(3000),
-                    Step::Key("Esc", b"\x1b"),
-                    Step::Pause(3000),
-                ],
-            ],
-        ),
+        interrupt(a),
         scenario(
             "slash-and-shell",
             Script::new(),
@@ -441,7 +420,7 @@ fn codex() -> Vec<Scenario> {
                 vec![Step::Pause(2000)],
                 // `!` switches the box to shell mode ("! echo hi").
                 say("!echo hi", "echo hi"),
-                vec![Step::Report("done|idle"), Step::Pause(2000)],
+                done(),
             ],
         ),
     ]
@@ -457,19 +436,7 @@ fn gemini() -> Vec<Scenario> {
     let a = Agent::Gemini;
     let command = "echo approved > made.txt";
     vec![
-        scenario(
-            "idle-and-typing",
-            gemini_script(),
-            nothing,
-            vec![
-                vec![ready(a), Step::Pause(3000), Step::Type(LONG_MESSAGE)],
-                vec![
-                    Step::Pause(3000),
-                    Step::Key("Ctrl-U", b"\x15"),
-                    Step::Pause(1500),
-                ],
-            ],
-        ),
+        idle_and_typing(a, gemini_script(), vec![Step::Key("Ctrl-U", b"\x15")]),
         scenario(
             "answered",
             gemini_script().then(
@@ -478,36 +445,22 @@ fn gemini() -> Vec<Scenario> {
                     .when(When::UserSays("tell me about the paddock".into())),
             ),
             nothing,
-            vec![
-                vec![ready(a)],
-                say("tell me about the paddock", "tell me about the paddock"),
+            turn(
+                a,
+                "tell me about the paddock",
                 vec![Step::Screen("That is all."), Step::Pause(3000)],
-            ],
+            ),
         ),
-        scenario(
+        make_a_file(
+            a,
             "shell-permission",
-            gemini_script()
-                .then(
-                    Reply::text("I will make the file.")
-                        .with_tool_use(
-                            "run_shell_command",
-                            json!({"command": command, "description": "Make made.txt"}),
-                        )
-                        .when(When::UserSays("please make a file".into())),
-                )
-                .then(Reply::text("Done, made.txt is there.").when(When::ToolResult)),
-            nothing,
-            vec![
-                vec![ready(a)],
-                say("please make a file", "please make a file"),
-                vec![
-                    Step::Screen("Allow execution of"),
-                    Step::Pause(2500),
-                    Step::Key("Enter", b"\r"),
-                    Step::Screen("made.txt is there"),
-                    Step::Pause(3000),
-                ],
-            ],
+            gemini_script(),
+            Reply::text("I will make the file.").with_tool_use(
+                "run_shell_command",
+                json!({"command": command, "description": "Make made.txt"}),
+            ),
+            ("Allow execution of", Step::Key("Enter", b"\r")),
+            vec![Step::Screen("made.txt is there"), Step::Pause(3000)],
         ),
         scenario(
             "api-error",
@@ -516,12 +469,8 @@ fn gemini() -> Vec<Scenario> {
                     .when(When::UserSays("are you there".into())),
             ),
             nothing,
-            vec![
-                vec![ready(a)],
-                // No `?`: typed into an empty box it opens the shortcuts help.
-                say("are you there", "are you there"),
-                vec![Step::Pause(6000)],
-            ],
+            // No `?`: typed into an empty box it opens the shortcuts help.
+            turn(a, "are you there", vec![Step::Pause(6000)]),
         ),
     ]
 }

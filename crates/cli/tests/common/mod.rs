@@ -4,6 +4,7 @@
 
 use paddock_host::client::{Client, Event};
 use paddock_proto::{Hello, Mode, SessionInfo, Start};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -92,7 +93,16 @@ impl Env {
 
     /// Runs `paddock ARGS`, asserting success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.paddock(args);
+        self.ok_with(|_| {}, args)
+    }
+
+    /// [`Env::ok`] with the command set up by `setup` first (put in an agent's sandbox, given
+    /// variables from the shell it is typed in).
+    pub fn ok_with<S: AsRef<OsStr>>(&self, setup: impl FnOnce(&mut Command), args: &[S]) -> String {
+        let mut cmd = self.cmd();
+        setup(&mut cmd);
+        let out = cmd.args(args).output().expect("run paddock");
+        let args: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
         assert!(
             out.status.success(),
             "paddock {args:?} failed with {:?}\nstdout: {}\nstderr: {}",
@@ -105,11 +115,21 @@ impl Env {
 
     /// `paddock run [opts] -- CMD...`; returns the new session's id.
     pub fn run(&self, opts: &[&str], command: &[&str]) -> String {
-        let mut args = vec!["run"];
-        args.extend_from_slice(opts);
-        args.push("--");
-        args.extend_from_slice(command);
-        self.ok(&args).trim().to_owned()
+        self.run_in(|_| {}, opts, command)
+    }
+
+    /// [`Env::run`] with the command set up by `setup` first (see [`Env::ok_with`]).
+    pub fn run_in<S: AsRef<OsStr>>(
+        &self,
+        setup: impl FnOnce(&mut Command),
+        opts: &[&str],
+        command: &[S],
+    ) -> String {
+        let mut args: Vec<&OsStr> = vec!["run".as_ref()];
+        args.extend(opts.iter().map(OsStr::new));
+        args.push("--".as_ref());
+        args.extend(command.iter().map(AsRef::as_ref));
+        self.ok_with(setup, &args).trim().to_owned()
     }
 
     pub fn socket(&self, id: &str) -> PathBuf {
@@ -138,6 +158,41 @@ impl Env {
     /// A fresh pairing offer for `role` (`paddock pair --json`).
     pub fn pair_offer(&self, role: &str) -> serde_json::Value {
         serde_json::from_str(&self.ok(&["pair", "--json", "--role", role])).expect("offer json")
+    }
+
+    /// The pending permission requests (`paddock approvals --json`).
+    pub fn approvals(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.ok(&["approvals", "--json"])).expect("approvals JSON")
+    }
+
+    /// Tells the supervisor, as Claude Code's hook does, that session `id` writes the
+    /// transcript `path` (from an agent whose Claude folder is `claude_dir`, if given).
+    pub fn announce_transcript(&self, id: &str, path: &Path, claude_dir: Option<&Path>) {
+        use std::io::Write;
+        let payload = serde_json::json!({
+            "hook_event_name": "UserPromptSubmit",
+            "session_id": "4f9d",
+            "transcript_path": path.display().to_string(),
+            "cwd": "/",
+            "prompt": "fix the bug",
+        });
+        let mut cmd = self.cmd();
+        if let Some(dir) = claude_dir {
+            cmd.env("CLAUDE_CONFIG_DIR", dir);
+        }
+        let mut hook = cmd
+            .args(["hook", "--agent", "claude"])
+            .env("PADDOCK_SESSION_ID", id)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("paddock hook");
+        hook.stdin
+            .take()
+            .expect("stdin")
+            .write_all(payload.to_string().as_bytes())
+            .expect("payload");
+        assert!(hook.wait().expect("hook").success());
     }
 
     pub fn ls(&self) -> Vec<serde_json::Value> {
@@ -391,6 +446,25 @@ pub async fn collect_until(
         String::from_utf8_lossy(&c.bytes[c.bytes.len().saturating_sub(300)..])
     );
     c
+}
+
+/// A numbered flood's output (`0\r\n1\r\n…END\r\n`) as text, and how many numbered lines
+/// came before `END`; panics where a line was lost or doubled.
+pub fn numbered_lines(bytes: Vec<u8>) -> (String, u32) {
+    let text = String::from_utf8(bytes).expect("utf8");
+    let mut expected = 0u32;
+    for line in text.split("\r\n").filter(|l| !l.is_empty()) {
+        if line == "END" {
+            break;
+        }
+        assert_eq!(
+            line.parse::<u32>().ok(),
+            Some(expected),
+            "byte lost or doubled near line {expected}"
+        );
+        expected += 1;
+    }
+    (text, expected)
 }
 
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -1,6 +1,7 @@
 //! A client of a real `paddock up`'s endpoint for the tests: pinned TLS, raw and JSON
-//! requests, pairing through `paddock pair`, WebSockets. Included by endpoint.rs and
-//! probes.rs as `#[path = "common/web.rs"] mod web;`.
+//! requests, pairing through `paddock pair`, WebSockets. Included by endpoint.rs,
+//! endpoint_sessions.rs, notifications.rs, probes.rs (and others) as
+//! `#[path = "common/web.rs"] mod web;`.
 
 #![allow(dead_code)]
 
@@ -102,6 +103,13 @@ impl Web {
             .to_bytes()
             .to_vec();
         (status, headers, body)
+    }
+
+    /// `POST /api/v1/notifications/test/CHANNEL` as `token`: a test notification through
+    /// one channel.
+    pub async fn test_notification(&self, channel: &str, token: &str) -> Reply {
+        let path = format!("/api/v1/notifications/test/{channel}");
+        self.call("POST", &path, Some(token), None).await
     }
 
     pub async fn call(
@@ -211,6 +219,17 @@ pub async fn next_json(ws: &mut Ws) -> Option<Value> {
     }
 }
 
+/// The next message of one of `types`, passing over others (an `error` fails the test).
+pub async fn next_json_of(ws: &mut Ws, types: &[&str]) -> Value {
+    loop {
+        let m = next_json(ws).await.expect("message");
+        if types.iter().any(|t| m["type"] == *t) {
+            return m;
+        }
+        assert_ne!(m["type"], "error", "expected one of {types:?}, got {m}");
+    }
+}
+
 pub async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into()))
         .await
@@ -238,6 +257,18 @@ pub fn up(env: &Env) -> (Supervisor, Web) {
     let sup = up_env(env, &relaxed());
     let web = Web::of(env);
     (sup, web)
+}
+
+/// A client that speaks TLS 1.2 only (and trusts any certificate): the endpoint must refuse
+/// it at the handshake.
+pub fn tls12_only() -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .expect("tls12")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert))
+        .with_no_client_auth()
 }
 
 #[derive(Debug)]

@@ -110,15 +110,7 @@ impl Access {
                 spent: Default::default(),
             },
         );
-        let device_id = DeviceId(id);
-        let (access_token, exp) = self.sign(&device_id, role)?;
-        Ok(TokenGrant {
-            device_id,
-            role,
-            access_token,
-            access_expires_at: crate::clock::rfc3339(exp),
-            refresh_token: refresh,
-        })
+        self.grant(DeviceId(id), role, refresh)
     }
 }
 

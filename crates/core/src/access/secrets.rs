@@ -1,10 +1,9 @@
 //! The small cryptographic pieces: a constant-time compare, SHA-256, base64url, and the
-//! token-signing key file.
+//! token-signing key file (written through [`crate::keyfile`]).
 
 use super::AccessError;
 use ring::rand::{SecureRandom, SystemRandom};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// Compares without an early exit (the pairing secrets are compared with what a guesser sent).
@@ -54,15 +53,6 @@ pub(super) fn load_or_make_key(dir: &Path, rng: &SystemRandom) -> Result<Vec<u8>
     }
     let mut key = vec![0u8; 32];
     rng.fill(&mut key).map_err(|_| AccessError::Random)?;
-    let tmp = dir.join("token.key.tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(err)?;
-    f.write_all(&key).and_then(|_| f.sync_all()).map_err(err)?;
-    std::fs::rename(&tmp, &path).map_err(err)?;
+    crate::keyfile::write_private(&path, &key).map_err(err)?;
     Ok(key)
 }

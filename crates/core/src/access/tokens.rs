@@ -93,13 +93,24 @@ impl Access {
                 }
             }
         }
+        self.grant(device_id, role, refresh)
+    }
+
+    /// The grant a device is handed (on pairing and on each refresh): a new signed access
+    /// token with its expiry, and `refresh_token`.
+    pub(super) fn grant(
+        &self,
+        device_id: DeviceId,
+        role: Role,
+        refresh_token: String,
+    ) -> Result<TokenGrant, AccessError> {
         let (access_token, exp) = self.sign(&device_id, role)?;
         Ok(TokenGrant {
             device_id,
             role,
             access_token,
             access_expires_at: crate::clock::rfc3339(exp),
-            refresh_token: refresh,
+            refresh_token,
         })
     }
 

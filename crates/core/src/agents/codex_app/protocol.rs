@@ -356,25 +356,24 @@ pub fn request(id: u64, method: &str, params: Value) -> String {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string()
 }
 
+/// A review's answer among its protocol's three words: allow (once), allow for the session,
+/// refuse. An answer is refused by Paddock for a request without questions, so it declines.
+fn review_word<'a>(decision: &Decision, [once, session, refuse]: [&'a str; 3]) -> &'a str {
+    match decision {
+        Decision::Allow => once,
+        Decision::AllowAlways { .. } => session,
+        Decision::Deny { .. } | Decision::Answer { .. } => refuse,
+    }
+}
+
 /// The reply that gives `decision` to a request, in the words its kind takes.
 pub fn reply(rpc_id: &Value, answering: &Answering, decision: &Decision) -> String {
     let result = match (answering, decision) {
         (Answering::Review, d) => {
-            let word = match d {
-                Decision::Allow => "accept",
-                Decision::AllowAlways { .. } => "acceptForSession",
-                // An answer is refused by Paddock for a request without questions.
-                Decision::Deny { .. } | Decision::Answer { .. } => "decline",
-            };
-            json!({"decision": word})
+            json!({"decision": review_word(d, ["accept", "acceptForSession", "decline"])})
         }
         (Answering::ReviewV1, d) => {
-            let word = match d {
-                Decision::Allow => "approved",
-                Decision::AllowAlways { .. } => "approved_for_session",
-                Decision::Deny { .. } | Decision::Answer { .. } => "denied",
-            };
-            json!({"decision": word})
+            json!({"decision": review_word(d, ["approved", "approved_for_session", "denied"])})
         }
         (Answering::Questions(ids), Decision::Answer { answers }) => {
             let by_id: serde_json::Map<String, Value> = ids
