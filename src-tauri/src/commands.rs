@@ -50,11 +50,7 @@ pub struct ThisHost {
 pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, CommandError> {
     let status = shell.local.status().await?;
     Ok(ThisHost {
-        mode: if shell.is_embedded() {
-            "embedded"
-        } else {
-            "joined"
-        },
+        mode: shell.kind(),
         description: shell.describe(),
         pid: status.pid,
         url: status.url,

@@ -1,6 +1,6 @@
 //! The tray's menu as data: every item with its id, label, and whether it is enabled or
-//! ticked, in order, for a [`TrayModel`]; and [`TrayAction`], what a click on an item's id
-//! does. The app makes native menus of [`menu`] and carries out the actions; neither decides
+//! ticked, in order, for a [`TrayModel`] ([`items`]); and [`TrayAction`], what a click on an item's id
+//! does. The app makes native menus of [`items`] and carries out the actions; neither decides
 //! anything about what is shown.
 use super::model::TrayModel;
 use paddock_proto::agent::Decision;
@@ -65,7 +65,8 @@ impl TrayAction {
     /// The action of a clicked item's id; `None` for an item that does nothing (a submenu,
     /// the greyed "No agent needs you") or an id this menu never made.
     pub fn parse(id: &str) -> Option<Self> {
-        let prefixed: [(&str, fn(String) -> Self); 3] = [
+        type Make = fn(String) -> TrayAction;
+        let prefixed: [(&str, Make); 3] = [
             (OPEN_SESSION, TrayAction::OpenSession),
             (APPROVE, TrayAction::Approve),
             (DENY, TrayAction::Deny),
@@ -132,7 +133,7 @@ fn check(action: TrayAction, label: &str, checked: bool) -> TrayItem {
 /// a submenu with Approve, Deny and Open session; any other as a line that opens it), or a
 /// greyed "No agent needs you"; then Open Paddock, Pair a device…, Start at login (ticked
 /// when `autostart`), Pause notifications (ticked when the host holds them), About, Quit.
-pub fn menu(model: &TrayModel, autostart: bool) -> Vec<TrayItem> {
+pub fn items(model: &TrayModel, autostart: bool) -> Vec<TrayItem> {
     let mut items = Vec::with_capacity(model.entries.len() + 9);
     if model.entries.is_empty() {
         items.push(TrayItem::Item {
@@ -225,7 +226,7 @@ mod tests {
         let host = Host::new();
         host.session("aaaa1111", "busy", &[HookSignal::PromptSubmitted]);
         assert_eq!(
-            lines(&menu(&host.tray(false), false)),
+            lines(&items(&host.tray(false), false)),
             [
                 "No agent needs you (greyed)",
                 "-",
@@ -240,7 +241,7 @@ mod tests {
             ]
         );
         // The check boxes show the app's login item and the host's pause.
-        let ticked = lines(&menu(&host.tray(true), true));
+        let ticked = lines(&items(&host.tray(true), true));
         assert!(
             ticked.contains(&"[x] Start at login".to_owned()),
             "{ticked:?}"
@@ -257,9 +258,9 @@ mod tests {
         let asks = host.session("bbbb2222", "fix-tests", &[HookSignal::PromptSubmitted]);
         let request = host.asks(&asks, "Bash");
         let input = host.session("cccc3333", "docs", &[HookSignal::TurnEnded]);
-        let items = menu(&host.tray(false), false);
+        let menu = items(&host.tray(false), false);
         assert_eq!(
-            lines(&items)[..5],
+            lines(&menu)[..5],
             [
                 "fix-tests: asks to run Bash >",
                 "  Approve",
@@ -269,7 +270,7 @@ mod tests {
             ]
         );
         let mut all = Vec::new();
-        actions(&items, &mut all);
+        actions(&menu, &mut all);
         let p = request.id.clone();
         let expected = [
             None, // the submenu itself
