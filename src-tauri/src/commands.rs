@@ -3,28 +3,15 @@
 //! this shell; none holds logic of its own. Errors cross as `{code, message}`, the same shape
 //! as the endpoint's (CONVENTIONS.md).
 use crate::shell::Shell;
+use crate::transport::IpcError;
 use paddock_core::local_client::LocalError;
 use serde::Serialize;
 use tauri::State;
 
-/// An error as the UI receives it.
-#[derive(Debug, Serialize)]
-pub struct CommandError {
-    /// A stable code the UI may branch on.
-    pub code: &'static str,
-    /// A sentence for a person: what happened, what to do next.
-    pub message: String,
-}
-
-impl From<LocalError> for CommandError {
+impl From<LocalError> for IpcError {
     fn from(e: LocalError) -> Self {
-        let code = match e {
-            LocalError::NotRunning | LocalError::Unreachable { .. } => "unreachable",
-            LocalError::Refused(_) => "refused",
-            LocalError::Unexpected { .. } => "internal",
-        };
         Self {
-            code,
+            code: e.code(),
             message: e.to_string(),
         }
     }
@@ -47,7 +34,7 @@ pub struct ThisHost {
 
 /// Who runs the supervisor this app shows, and where its endpoint serves.
 #[tauri::command]
-pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, CommandError> {
+pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, IpcError> {
     let status = shell.local.status().await?;
     Ok(ThisHost {
         mode: shell.kind(),
@@ -64,7 +51,7 @@ pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, CommandError
 #[tauri::command]
 pub async fn pair_this_window(
     shell: State<'_, Shell>,
-) -> Result<paddock_proto::access::PairingOffer, CommandError> {
+) -> Result<paddock_proto::access::PairingOffer, IpcError> {
     Ok(shell
         .local
         .pairing(paddock_proto::access::Role::Admin)

@@ -32,14 +32,16 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
-/// An error as the UI receives it (`{code, message}`, as over REST).
+/// An error as the UI receives it from any command (`{code, message}`, as over REST).
 #[derive(Debug, Serialize)]
-pub struct TransportError {
+pub struct IpcError {
+    /// A stable code the UI may branch on (the failing crate's own `code()`).
     pub code: &'static str,
+    /// A sentence for a person: what happened, what to do next.
     pub message: String,
 }
 
-impl From<RelayError> for TransportError {
+impl From<RelayError> for IpcError {
     fn from(e: RelayError) -> Self {
         Self {
             code: e.code(),
@@ -60,7 +62,7 @@ pub async fn request(
     path: String,
     headers: Option<HashMap<String, String>>,
     body: Option<String>,
-) -> Result<Reply, TransportError> {
+) -> Result<Reply, IpcError> {
     Ok(relay
         .forward(
             &url,
@@ -120,7 +122,7 @@ pub async fn stream_open(
     url: String,
     fingerprint: Option<String>,
     channel: Channel<InvokeResponseBody>,
-) -> Result<u32, TransportError> {
+) -> Result<u32, IpcError> {
     let (id, relay) = sockets.open(&url, fingerprint.as_deref(), ToWebview(channel))?;
     tauri::async_runtime::spawn(relay);
     Ok(id)
@@ -134,7 +136,7 @@ pub async fn stream_send(
     sockets: State<'_, Sockets>,
     id: u32,
     texts: Vec<String>,
-) -> Result<(), TransportError> {
+) -> Result<(), IpcError> {
     Ok(sockets.send(id, texts)?)
 }
 
@@ -144,7 +146,7 @@ pub async fn stream_close(
     sockets: State<'_, Sockets>,
     id: u32,
     code: Option<u16>,
-) -> Result<(), TransportError> {
+) -> Result<(), IpcError> {
     sockets.close(id, code);
     Ok(())
 }
