@@ -72,13 +72,17 @@ pub fn show<R: Runtime>(app: &AppHandle<R>, model: TrayModel) {
     });
 }
 
-/// The native menu for a model (`paddock_core::tray::menu::items`, with the login item's
-/// state).
+/// The native menu for a model, with the login item's state.
 fn native_menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<Menu<R>> {
     let autostart = app.autolaunch().is_enabled().unwrap_or(false);
+    menu_of(app, &items(model, autostart))
+}
+
+/// The native menu of `paddock_core::tray::menu::items`, item for item.
+pub fn menu_of<R: Runtime>(app: &AppHandle<R>, items: &[TrayItem]) -> tauri::Result<Menu<R>> {
     let menu = Menu::new(app)?;
-    for item in items(model, autostart) {
-        menu.append(&*native(app, &item)?)?;
+    for item in items {
+        menu.append(&*native(app, item)?)?;
     }
     Ok(menu)
 }
