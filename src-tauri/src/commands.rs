@@ -5,7 +5,7 @@
 use crate::shell::Shell;
 use crate::transport::IpcError;
 use paddock_core::local_client::LocalError;
-use serde::Serialize;
+use paddock_proto::shell::ThisHost;
 use tauri::State;
 
 impl From<LocalError> for IpcError {
@@ -15,21 +15,6 @@ impl From<LocalError> for IpcError {
             message: e.to_string(),
         }
     }
-}
-
-/// The host this app shows in host mode.
-#[derive(Debug, Serialize)]
-pub struct ThisHost {
-    /// `embedded` (this app runs the supervisor) or `joined` (another process does).
-    pub mode: &'static str,
-    /// A sentence saying who runs the supervisor.
-    pub description: String,
-    /// The supervisor's pid.
-    pub pid: u32,
-    /// The endpoint's URL, when it serves.
-    pub url: Option<String>,
-    /// SHA-256 of the endpoint's certificate, which the app's client pins.
-    pub fingerprint: Option<String>,
 }
 
 /// Who runs the supervisor this app shows, and where its endpoint serves.

@@ -7,6 +7,7 @@ use paddock_core::local_client::LocalClient;
 use paddock_core::tray::{TrayFeed, TrayModel};
 use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::Decision;
+use paddock_proto::shell::HostModeKind;
 use paddock_server::host::HostMode;
 use std::sync::{Mutex, MutexGuard};
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
@@ -42,9 +43,11 @@ impl Shell {
         }
     }
 
-    /// `embedded` (this app runs the supervisor) or `joined` (another process does).
-    pub fn kind(&self) -> &'static str {
-        self.mode().as_ref().map_or("joined", HostMode::kind)
+    /// Whether this app runs the supervisor, or another process does (also once quitting).
+    pub fn kind(&self) -> HostModeKind {
+        self.mode()
+            .as_ref()
+            .map_or(HostModeKind::Joined, HostMode::kind)
     }
 
     /// Tells this app's own supervisor whether its window has the focus (the owner is at

@@ -106,11 +106,11 @@ impl HostMode {
         }
     }
 
-    /// `embedded` or `joined`, as the app's `this_host` names it.
-    pub fn kind(&self) -> &'static str {
+    /// Which of the two, as the app's `this_host` names it.
+    pub fn kind(&self) -> paddock_proto::shell::HostModeKind {
         match self {
-            HostMode::Embedded(_) => "embedded",
-            HostMode::Joined { .. } => "joined",
+            HostMode::Embedded(_) => paddock_proto::shell::HostModeKind::Embedded,
+            HostMode::Joined { .. } => paddock_proto::shell::HostModeKind::Joined,
         }
     }
 
