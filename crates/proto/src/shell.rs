@@ -42,6 +42,15 @@ pub struct ThisHost {
     pub fingerprint: Option<String>,
 }
 
+/// A host's answer to a REST call the shell relayed (the `request` command), any status, its
+/// body as text: what the UI's browser transport makes of a `fetch` too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+pub struct RelayReply {
+    pub status: u16,
+    pub text: String,
+}
+
 /// What the UI gets on a relayed socket's channel besides binary frames (those come as raw
 /// bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,13 +5,10 @@
  * looking at the platform; `http.ts` and `socket.ts` use whichever was chosen, and views know
  * nothing of it.
  */
-import type { ShellCapabilities, StreamMessage } from "./types";
+import type { RelayReply, ShellCapabilities, StreamMessage } from "./types";
 
-/** A host's answer to a REST request. */
-export interface Reply {
-  status: number;
-  text: string;
-}
+/** A host's answer to a REST request (a `fetch`'s, or the shell's relayed one). */
+export type Reply = RelayReply;
 
 /** What `socket.ts` uses of a WebSocket; the IPC stream implements the same. */
 export interface SocketLike {

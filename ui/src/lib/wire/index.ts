@@ -1297,6 +1297,8 @@ fingerprint: string | null, };
 
 export type StreamMessage = { "kind": "open" } | { "kind": "text", data: string, } | { "kind": "close", code: number, reason: string, };
 
+export type RelayReply = { status: number, text: string, };
+
 /** Binary WebSocket frames (server to client): terminal data, never JSON.
  *  tag u8 | id_len u8 | session id (UTF-8) | offset u64 LE | rest
  *  tag 1 = output: rest is the bytes starting at `offset`.
