@@ -28,7 +28,7 @@ echo "==> Tauri CLI (prebuilt, from npm)"
 
 echo "==> cargo clippy -p paddock-app"
 cargo clippy -p paddock-app --all-targets -- -D warnings
-echo "==> cargo test -p paddock-app (IPC commands on Tauri's mock runtime, the tray's model)"
+echo "==> cargo test -p paddock-app (IPC commands, the tray's pause and native menu, on Tauri's mock runtime)"
 cargo test -p paddock-app
 
 echo "==> the Linux .deb (tauri build --debug --bundles deb)"

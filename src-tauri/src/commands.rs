@@ -3,58 +3,26 @@
 //! this shell; none holds logic of its own. Errors cross as `{code, message}`, the same shape
 //! as the endpoint's (CONVENTIONS.md).
 use crate::shell::Shell;
+use crate::transport::IpcError;
 use paddock_core::local_client::LocalError;
-use serde::Serialize;
+use paddock_proto::shell::ThisHost;
 use tauri::State;
 
-/// An error as the UI receives it.
-#[derive(Debug, Serialize)]
-pub struct CommandError {
-    /// A stable code the UI may branch on.
-    pub code: &'static str,
-    /// A sentence for a person: what happened, what to do next.
-    pub message: String,
-}
-
-impl From<LocalError> for CommandError {
+impl From<LocalError> for IpcError {
     fn from(e: LocalError) -> Self {
-        let code = match e {
-            LocalError::NotRunning | LocalError::Unreachable { .. } => "unreachable",
-            LocalError::Refused(_) => "refused",
-            LocalError::Unexpected { .. } => "internal",
-        };
         Self {
-            code,
+            code: e.code(),
             message: e.to_string(),
         }
     }
 }
 
-/// The host this app shows in host mode.
-#[derive(Debug, Serialize)]
-pub struct ThisHost {
-    /// `embedded` (this app runs the supervisor) or `joined` (another process does).
-    pub mode: &'static str,
-    /// A sentence saying who runs the supervisor.
-    pub description: String,
-    /// The supervisor's pid.
-    pub pid: u32,
-    /// The endpoint's URL, when it serves.
-    pub url: Option<String>,
-    /// SHA-256 of the endpoint's certificate, which the app's client pins.
-    pub fingerprint: Option<String>,
-}
-
 /// Who runs the supervisor this app shows, and where its endpoint serves.
 #[tauri::command]
-pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, CommandError> {
+pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, IpcError> {
     let status = shell.local.status().await?;
     Ok(ThisHost {
-        mode: if shell.is_embedded() {
-            "embedded"
-        } else {
-            "joined"
-        },
+        mode: shell.kind(),
         description: shell.describe(),
         pid: status.pid,
         url: status.url,
@@ -68,7 +36,7 @@ pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, CommandError
 #[tauri::command]
 pub async fn pair_this_window(
     shell: State<'_, Shell>,
-) -> Result<paddock_proto::access::PairingOffer, CommandError> {
+) -> Result<paddock_proto::access::PairingOffer, IpcError> {
     Ok(shell
         .local
         .pairing(paddock_proto::access::Role::Admin)

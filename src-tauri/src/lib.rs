@@ -9,17 +9,12 @@
 #[cfg(desktop)]
 pub mod commands;
 #[cfg(desktop)]
-pub mod host;
-pub mod links;
-#[cfg(desktop)]
 pub mod pairing;
 #[cfg(desktop)]
 pub mod shell;
 pub mod transport;
 #[cfg(desktop)]
 pub mod tray;
-#[cfg(desktop)]
-pub mod tray_model;
 #[cfg(desktop)]
 pub mod window;
 
@@ -119,7 +114,9 @@ pub fn run() {
         }
         #[cfg(desktop)]
         RunEvent::Exit => {
-            if let Some(host::HostMode::Embedded(h)) = _app.state::<shell::Shell>().take_mode() {
+            if let Some(paddock_server::host::HostMode::Embedded(h)) =
+                _app.state::<shell::Shell>().take_mode()
+            {
                 tauri::async_runtime::block_on(h.stop());
             }
             tracing::info!("Paddock app quit; every agent keeps running");
@@ -146,7 +143,8 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         if let Err(e) = app.deep_link().register_all() {
             tracing::warn!(error = %e, "cannot register paddock:// links; pairing links will not open the app");
         }
-        let (mode, dir) = tauri::async_runtime::block_on(host::start_or_join(None))?;
+        let (mode, dir) =
+            tauri::async_runtime::block_on(paddock_server::host::HostMode::start_or_join(None))?;
         tracing::info!("{}", mode.describe());
         let bus = mode.bus();
         app.manage(shell::Shell::new(
@@ -169,11 +167,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
 /// A `paddock://` link: `pair?…` opens the pairing page with it; anything else opens the app.
 fn open_link<R: tauri::Runtime>(app: &tauri::AppHandle<R>, url: &str) {
     tracing::info!(%url, "opened by a link");
-    let route = if url.starts_with("paddock://pair") {
-        format!("#/pair?link={}", links::encode(url))
-    } else {
-        "#/".to_owned()
-    };
+    let route = paddock_client::routes::for_link(url);
     #[cfg(desktop)]
     if let Err(e) = window::show_route(app, &route) {
         tracing::warn!(error = %e, "cannot show the link in the window");

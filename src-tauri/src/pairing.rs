@@ -16,6 +16,18 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The line with the offer's `paddock://pair?…` link (made by the client crate from its QR
+/// link); none if that link cannot be read, which the supervisor's own offers never are.
+fn link_line(offer: &PairingOffer) -> String {
+    match paddock_client::PairingLink::parse(&offer.pair_url) {
+        Ok(l) => format!(
+            r#"<p class=small>On a computer with the Paddock app: <a id=link href="{}">open the pairing link</a>.</p>"#,
+            escape(&l.deep_link())
+        ),
+        Err(_) => String::new(),
+    }
+}
+
 /// The page for an offer, or for the reason there is none.
 pub fn page(offer: Result<&PairingOffer, &str>) -> String {
     let body = match offer {
@@ -38,13 +50,13 @@ pub fn page(offer: Result<&PairingOffer, &str>) -> String {
 <p class=code id=code>{code}</p>
 <p>on the device's pairing page for <b>{url}</b>.</p>
 <p class=small>Role {role}; works once, until {expires}.<br>Certificate SHA-256<br><code>{fp}</code></p>
-<p class=small>On a computer with the Paddock app: <a id=link href="{link}">open the pairing link</a>.</p>"#,
+{link}"#,
                 code = escape(&o.code),
                 url = escape(&o.url),
                 role = o.role,
                 expires = escape(&o.expires_at),
                 fp = escape(&o.fingerprint),
-                link = escape(&crate::links::pair_link(o)),
+                link = link_line(o),
             )
         }
         Err(why) => format!(

@@ -6,40 +6,34 @@
 //! `tauri::ipc::Channel` (this file's `SocketSink`: text frames as JSON messages, binary
 //! frames as raw bytes, so terminal output is never re-encoded).
 use paddock_client::relay::{Relay, RelayError, Reply, SocketSink, Sockets};
+use paddock_proto::shell::{ShellCapabilities, StreamMessage};
 use serde::Serialize;
 use std::collections::HashMap;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
 
-/// What the shell can do for the UI.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Capabilities {
-    /// REST and WSS go through the app's pinned client (`request`, `stream_*`).
-    pub pinned_transport: bool,
-    /// Whether this webview draws xterm.js' WebGL renderer reliably. Not WebKitGTK (Linux):
-    /// there the pane can stay blank (black) while the bytes arrive (tauri-apps/tauri#6559,
-    /// xtermjs/xterm.js#5357), and without a GPU it is software GL anyway, so the terminal
-    /// uses the DOM renderer there. WKWebView (macOS, iOS) and Android's WebView keep WebGL.
-    pub webgl_terminal: bool,
-}
-
 /// What the shell can do; the UI asks this once at start and picks its transport from it.
 #[tauri::command]
-pub fn capabilities() -> Capabilities {
-    Capabilities {
+pub fn capabilities() -> ShellCapabilities {
+    ShellCapabilities {
         pinned_transport: true,
+        // WebKitGTK (Linux) can leave a WebGL pane blank (tauri-apps/tauri#6559,
+        // xtermjs/xterm.js#5357), and without a GPU it is software GL anyway. WKWebView
+        // (macOS, iOS) and Android's WebView keep WebGL.
         webgl_terminal: !cfg!(target_os = "linux"),
     }
 }
 
-/// An error as the UI receives it (`{code, message}`, as over REST).
+/// An error as the UI receives it from any command (`{code, message}`, as over REST).
 #[derive(Debug, Serialize)]
-pub struct TransportError {
+pub struct IpcError {
+    /// A stable code the UI may branch on (the failing crate's own `code()`).
     pub code: &'static str,
+    /// A sentence for a person: what happened, what to do next.
     pub message: String,
 }
 
-impl From<RelayError> for TransportError {
+impl From<RelayError> for IpcError {
     fn from(e: RelayError) -> Self {
         Self {
             code: e.code(),
@@ -60,7 +54,7 @@ pub async fn request(
     path: String,
     headers: Option<HashMap<String, String>>,
     body: Option<String>,
-) -> Result<Reply, TransportError> {
+) -> Result<Reply, IpcError> {
     Ok(relay
         .forward(
             &url,
@@ -71,15 +65,6 @@ pub async fn request(
             body.as_deref(),
         )
         .await?)
-}
-
-/// What the UI gets on a socket's channel besides binary frames.
-#[derive(Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum StreamMessage {
-    Open,
-    Text { data: String },
-    Close { code: u16, reason: String },
 }
 
 /// A socket's frames to the webview, over the channel the UI passed to `stream_open`.
@@ -120,7 +105,7 @@ pub async fn stream_open(
     url: String,
     fingerprint: Option<String>,
     channel: Channel<InvokeResponseBody>,
-) -> Result<u32, TransportError> {
+) -> Result<u32, IpcError> {
     let (id, relay) = sockets.open(&url, fingerprint.as_deref(), ToWebview(channel))?;
     tauri::async_runtime::spawn(relay);
     Ok(id)
@@ -134,7 +119,7 @@ pub async fn stream_send(
     sockets: State<'_, Sockets>,
     id: u32,
     texts: Vec<String>,
-) -> Result<(), TransportError> {
+) -> Result<(), IpcError> {
     Ok(sockets.send(id, texts)?)
 }
 
@@ -144,7 +129,7 @@ pub async fn stream_close(
     sockets: State<'_, Sockets>,
     id: u32,
     code: Option<u16>,
-) -> Result<(), TransportError> {
+) -> Result<(), IpcError> {
     sockets.close(id, code);
     Ok(())
 }

@@ -4,9 +4,9 @@
 mod common;
 
 use common::private_dirs;
-use paddock_app::host::{start_or_join, HostMode};
 use paddock_app::shell::Shell;
 use paddock_core::local_client::LocalClient;
+use paddock_server::host::HostMode;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
@@ -44,7 +44,7 @@ fn call(
 fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_another() {
     let _dirs = private_dirs();
     let (first, dir) =
-        tauri::async_runtime::block_on(start_or_join(None)).expect("host mode starts");
+        tauri::async_runtime::block_on(HostMode::start_or_join(None)).expect("host mode starts");
     let HostMode::Embedded(host) = &first else {
         panic!("the first app should run the supervisor itself");
     };
@@ -57,7 +57,7 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
     // A second copy finds the lock taken and becomes the first one's client: never two.
-    let (second, _) = tauri::async_runtime::block_on(start_or_join(None)).expect("joins");
+    let (second, _) = tauri::async_runtime::block_on(HostMode::start_or_join(None)).expect("joins");
     let HostMode::Joined { pid } = &second else {
         panic!("a second app must not start a second supervisor");
     };

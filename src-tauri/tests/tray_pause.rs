@@ -7,9 +7,9 @@
 mod common;
 
 use common::private_dirs;
-use paddock_app::host::{start_or_join, HostMode};
 use paddock_app::shell::{spawn_tray_loop, Shell};
 use paddock_core::local_client::LocalClient;
+use paddock_server::host::HostMode;
 use std::time::{Duration, Instant};
 use tauri::test::mock_builder;
 use tauri::Manager;
@@ -27,7 +27,7 @@ fn wait_until(what: &str, f: impl Fn() -> bool) {
 fn the_pause_check_box_follows_a_pause_made_from_the_cli_the_ui_or_the_tray() {
     let _dirs = private_dirs();
     let (mode, dir) =
-        tauri::async_runtime::block_on(start_or_join(None)).expect("host mode starts");
+        tauri::async_runtime::block_on(HostMode::start_or_join(None)).expect("host mode starts");
     let HostMode::Embedded(host) = &mode else {
         panic!("the app should run the supervisor itself");
     };
@@ -60,7 +60,7 @@ fn the_pause_check_box_follows_a_pause_made_from_the_cli_the_ui_or_the_tray() {
     });
 
     // The tray's own item: the host holds notifications, and the box says so.
-    shell.toggle_notifications(app.handle().clone());
+    shell.toggle_pause(app.handle().clone());
     wait_until("the check box ticked after the tray's own pause", paused);
     assert!(handle.notifier().config().paused, "the host holds them");
     assert!(

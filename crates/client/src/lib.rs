@@ -32,6 +32,7 @@ pub mod link;
 pub mod offsets;
 pub mod pair;
 pub mod relay;
+pub mod routes;
 pub mod secrets;
 pub mod terminal;
 pub mod tls;

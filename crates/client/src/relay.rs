@@ -14,7 +14,6 @@ use crate::http::{Response, Transport};
 use crate::tls::normalize_fingerprint;
 use crate::url::HostUrl;
 use futures_util::{SinkExt, StreamExt};
-use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -88,12 +87,9 @@ pub fn bearer(headers: &HashMap<String, String>) -> Option<&str> {
         .and_then(|(_, v)| v.strip_prefix("Bearer "))
 }
 
-/// A host's answer to a relayed REST call, any status, its body as text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reply {
-    pub status: u16,
-    pub text: String,
-}
+/// A host's answer to a relayed REST call, any status, its body as text (a wire type: the
+/// UI reads it).
+pub use paddock_proto::shell::RelayReply as Reply;
 
 /// The address and pin of a request, checked.
 fn target(url: &str, fingerprint: &str) -> Result<(HostUrl, String)> {

@@ -48,6 +48,9 @@ pub mod takeover;
 pub mod terminal;
 pub mod tmux;
 pub mod transcripts;
+// the desktop app's tray, without a display (apptrim): begin
+pub mod tray;
+// the desktop app's tray (apptrim): end
 // upgrade: replacing a running supervisor of another build (branch upgrade)
 pub mod upgrade;
 pub mod watcher;

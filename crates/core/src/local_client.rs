@@ -27,6 +27,21 @@ pub enum LocalError {
     Unexpected { got: String, wanted: &'static str },
 }
 
+// the app's error codes (apptrim): begin
+impl LocalError {
+    /// A stable code for a UI to branch on (the app's commands send it with the message):
+    /// `unreachable` (no supervisor answers: start one), `refused` (it said no, and why),
+    /// `internal` (an answer this program does not understand).
+    pub fn code(&self) -> &'static str {
+        match self {
+            LocalError::NotRunning | LocalError::Unreachable { .. } => "unreachable",
+            LocalError::Refused(_) => "refused",
+            LocalError::Unexpected { .. } => "internal",
+        }
+    }
+}
+// the app's error codes (apptrim): end
+
 /// A client of the supervisor's local socket. Each call is one short connection, so a
 /// supervisor restarted between two calls is simply found again.
 #[derive(Debug, Clone)]

@@ -22,6 +22,7 @@ pub mod message;
 pub mod notify;
 pub mod program_status;
 pub mod rest;
+pub mod shell;
 pub mod supervisor;
 pub mod web;
 

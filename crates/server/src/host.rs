@@ -1,7 +1,8 @@
 //! A Paddock host in one call: the supervisor, the endpoint when the configuration enables
 //! it, and the notifier with its channels, started and stopped together. `paddock up` and
 //! the desktop app (host mode) both run a host through this, so they start exactly the same
-//! things in the same order.
+//! things in the same order. [`HostMode`] is the app's choice: run a host, or join the
+//! supervisor that already runs.
 use crate::{start_if_enabled, Server};
 use paddock_core::events::Bus;
 use paddock_core::supervisor::SupervisorError;
@@ -43,3 +44,90 @@ impl Host {
         self.supervisor.stop().await;
     }
 }
+
+// the app's host mode (apptrim): begin
+/// Why a host can neither be started nor joined.
+#[derive(Debug, thiserror::Error)]
+pub enum HostModeError {
+    #[error("cannot read Paddock's configuration: {0}")]
+    Config(#[from] paddock_core::config::ConfigError),
+    #[error("cannot use Paddock's runtime directory: {0}")]
+    Dir(#[from] paddock_host::dirs::DirError),
+    #[error("cannot start the supervisor: {0}")]
+    Supervisor(SupervisorError),
+}
+
+/// Who runs the supervisor a desktop app shows: never two supervisors, the supervisor's own
+/// lock (`_supervisor.lock`) decides. Stopping the host never stops an agent.
+pub enum HostMode {
+    /// This process runs it (and the endpoint): the host `paddock up` runs.
+    Embedded(Host),
+    /// Another process runs it (`paddock up`, the service, another copy of the app); this one
+    /// is its client over the supervisor's socket.
+    Joined {
+        /// The pid written in the supervisor's lock.
+        pid: String,
+    },
+}
+
+impl HostMode {
+    /// Starts a host here, or joins the supervisor that already runs for this user.
+    /// `config_file`: the default path when `None`. Must be called inside the async runtime.
+    pub async fn start_or_join(
+        config_file: Option<PathBuf>,
+    ) -> Result<(Self, RuntimeDir), HostModeError> {
+        let config_file = config_file.unwrap_or_else(paddock_core::Config::default_path);
+        let config = paddock_core::Config::load(&config_file)?;
+        let dir = paddock_host::runtime_dir()?;
+        match Host::start(config, config_file, dir.clone(), Bus::new()).await {
+            Ok(host) => Ok((HostMode::Embedded(host), dir)),
+            Err(SupervisorError::AlreadyRunning { pid, .. }) => Ok((HostMode::Joined { pid }, dir)),
+            Err(e) => Err(HostModeError::Supervisor(e)),
+        }
+    }
+
+    /// A sentence saying who runs the supervisor, for the About page and the log.
+    pub fn describe(&self) -> String {
+        match self {
+            HostMode::Embedded(h) => match &h.server {
+                Some(s) => format!(
+                    "This app runs the supervisor (pid {}) and the endpoint at {}.",
+                    std::process::id(),
+                    s.url
+                ),
+                None => format!(
+                    "This app runs the supervisor (pid {}); the endpoint is off or could not start (`paddock status` says why).",
+                    std::process::id()
+                ),
+            },
+            HostMode::Joined { pid } => format!(
+                "A supervisor was already running (pid {pid}: `paddock up` or the service), so this app is its client; quitting the app leaves it running."
+            ),
+        }
+    }
+
+    /// Which of the two, as the app's `this_host` names it.
+    pub fn kind(&self) -> paddock_proto::shell::HostModeKind {
+        match self {
+            HostMode::Embedded(_) => paddock_proto::shell::HostModeKind::Embedded,
+            HostMode::Joined { .. } => paddock_proto::shell::HostModeKind::Joined,
+        }
+    }
+
+    /// The endpoint's URL when this process serves it (joined: the supervisor's status says).
+    pub fn endpoint(&self) -> Option<String> {
+        match self {
+            HostMode::Embedded(h) => h.server.as_ref().map(|s| s.url.clone()),
+            HostMode::Joined { .. } => None,
+        }
+    }
+
+    /// The embedded supervisor's event bus (none when joined: another process publishes).
+    pub fn bus(&self) -> Option<Bus> {
+        match self {
+            HostMode::Embedded(h) => Some(h.supervisor.handle().bus().clone()),
+            HostMode::Joined { .. } => None,
+        }
+    }
+}
+// the app's host mode (apptrim): end

@@ -123,6 +123,13 @@ pub fn typescript() -> String {
     // Worktrees (issue 16).
     add(paddock_proto::git::GitStatus::decl());
     add(paddock_proto::git::ChangedFile::decl());
+    // The app's shell over IPC (apptrim): begin
+    add(paddock_proto::shell::ShellCapabilities::decl());
+    add(paddock_proto::shell::HostModeKind::decl());
+    add(paddock_proto::shell::ThisHost::decl());
+    add(paddock_proto::shell::StreamMessage::decl());
+    add(paddock_proto::shell::RelayReply::decl());
+    // The app's shell over IPC (apptrim): end
     out.push_str(BINARY_FRAMES);
     out
 }

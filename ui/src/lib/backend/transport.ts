@@ -5,12 +5,10 @@
  * looking at the platform; `http.ts` and `socket.ts` use whichever was chosen, and views know
  * nothing of it.
  */
+import type { RelayReply, ShellCapabilities, StreamMessage } from "./types";
 
-/** A host's answer to a REST request. */
-export interface Reply {
-  status: number;
-  text: string;
-}
+/** A host's answer to a REST request (a `fetch`'s, or the shell's relayed one). */
+export type Reply = RelayReply;
 
 /** What `socket.ts` uses of a WebSocket; the IPC stream implements the same. */
 export interface SocketLike {
@@ -76,28 +74,11 @@ export const browserTransport: Transport = {
   },
 };
 
-/** What the app's shell says it can do (the `capabilities` command). */
-export interface ShellCapabilities {
-  /** The shell carries REST and WSS through its pinned client. */
-  pinned_transport: boolean;
-  /**
-   * Whether the terminal may draw with WebGL in this webview (false in WebKitGTK, where a
-   * WebGL pane can stay blank). Absent (an older shell, or a browser): it may.
-   */
-  webgl_terminal?: boolean;
-}
-
 /** The subset of `@tauri-apps/api/core` used here, injected so it can be tested. */
 export interface Ipc {
   invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
   channel<T>(onMessage: (m: T) => void): unknown;
 }
-
-/** A message on a stream's channel: a text frame, the close, or (as raw bytes) a binary frame. */
-type StreamMessage =
-  | { kind: "open" }
-  | { kind: "text"; data: string }
-  | { kind: "close"; code: number; reason: string };
 
 /** A WSS connection held by the app's Rust client; frames come back over an IPC channel. */
 class IpcSocket implements SocketLike {
@@ -227,9 +208,10 @@ export async function chooseTransport(
   webgl = true;
   const ipc = await loadIpc();
   if (ipc) {
+    // Partial: a shell too old to say something, or one that does not answer, says nothing.
     const caps = await ipc
-      .invoke<ShellCapabilities>("capabilities")
-      .catch((): ShellCapabilities => ({ pinned_transport: false }));
+      .invoke<Partial<ShellCapabilities>>("capabilities")
+      .catch((): Partial<ShellCapabilities> => ({ pinned_transport: false }));
     if (caps.pinned_transport) chosen = pinnedTransport(ipc);
     webgl = caps.webgl_terminal ?? true;
   }

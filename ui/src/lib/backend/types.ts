@@ -84,3 +84,5 @@ export type {
 // Worktrees (issue 16).
 export type { ChangedFile, GitStatus } from "../wire";
 export { decodeTerminalFrame, type TerminalFrame } from "../wire";
+// The app's shell over IPC (apptrim).
+export type { RelayReply, ShellCapabilities, StreamMessage, ThisHost } from "../wire";

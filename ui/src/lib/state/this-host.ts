@@ -6,14 +6,8 @@
  */
 import { HttpApi } from "../backend/http";
 import { transport } from "../backend/transport";
-import type { PairingOffer } from "../backend/types";
+import type { PairingOffer, ThisHost } from "../backend/types";
 import { hosts } from "./hosts.svelte";
-
-interface ThisHost {
-  mode: "embedded" | "joined";
-  url: string | null;
-  fingerprint: string | null;
-}
 
 /** The shell's commands this needs (injected for tests). */
 export type Invoke = <T>(cmd: string) => Promise<T>;

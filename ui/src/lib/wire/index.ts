@@ -1263,6 +1263,42 @@ insertions: number | null, deletions: number | null,
  */
 uncommitted: boolean, };
 
+export type ShellCapabilities = { 
+/**
+ * REST and WSS go through the shell's pinned client (`request`, `stream_*`).
+ */
+pinned_transport: boolean, 
+/**
+ * Whether this webview draws xterm.js' WebGL renderer reliably. Not WebKitGTK (Linux):
+ * there the pane can stay blank (black) while the bytes arrive, so the terminal uses
+ * the DOM renderer there.
+ */
+webgl_terminal: boolean, };
+
+export type HostModeKind = "embedded" | "joined";
+
+export type ThisHost = { mode: HostModeKind, 
+/**
+ * A sentence saying who runs the supervisor.
+ */
+description: string, 
+/**
+ * The supervisor's pid.
+ */
+pid: number, 
+/**
+ * The endpoint's URL, when it serves.
+ */
+url: string | null, 
+/**
+ * SHA-256 of the endpoint's certificate, which the app's client pins.
+ */
+fingerprint: string | null, };
+
+export type StreamMessage = { "kind": "open" } | { "kind": "text", data: string, } | { "kind": "close", code: number, reason: string, };
+
+export type RelayReply = { status: number, text: string, };
+
 /** Binary WebSocket frames (server to client): terminal data, never JSON.
  *  tag u8 | id_len u8 | session id (UTF-8) | offset u64 LE | rest
  *  tag 1 = output: rest is the bytes starting at `offset`.
