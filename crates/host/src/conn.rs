@@ -45,6 +45,10 @@ const HELD_CHUNK: usize = 256 * 1024;
 /// read, and a frame per read would wake the follower, and the reader behind it, once per
 /// few KiB. Far below the ring, so the agent never waits for the batching itself.
 const HELD_BATCH: u64 = 64 * 1024;
+/// The batch of a held client whose output goes into its own pipe ([`Sink`]): a write per
+/// batch, and a wakeup of the pipe's reader, so larger than [`HELD_BATCH`]; as large as a
+/// frame of a held client, still far below the ring.
+const SINK_BATCH: u64 = HELD_CHUNK as u64;
 /// How long a held client's first unsent byte may wait for more to gather: short enough
 /// that a person watching `paddock logs --follow` sees no delay.
 const HELD_LINGER: Duration = Duration::from_millis(2);
@@ -203,7 +207,13 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             Output {
                 lossless: hello.lossless || hello.backpressure.is_some(),
                 hold,
-                batch: HELD_BATCH.min(shared.spec.ring_bytes as u64 / 4).max(1),
+                batch: if sink.is_some() {
+                    SINK_BATCH
+                } else {
+                    HELD_BATCH
+                }
+                .min(shared.spec.ring_bytes as u64 / 4)
+                .max(1),
                 sink,
             },
         )
