@@ -531,3 +531,30 @@ async fn a_raw_follower_that_starts_mid_stream_gets_the_ring_then_the_live_bytes
         );
     }
 }
+
+/// When the reader of a follower's pipe leaves (`… | head -c 100`), the holder's write
+/// fails: `logs` says so and ends with an error, and the agent is no longer held for it.
+#[tokio::test]
+async fn when_the_pipes_reader_leaves_logs_says_so_and_the_agent_runs_on() {
+    let env = Env::new();
+    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let mut logs = follow(&env, &id, &[], Stdio::piped());
+    wait_attached(&env, &id, 1).await;
+    start_flood(&env, &id).await;
+    let mut stdout = logs.stdout.take().expect("stdout");
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).expect("the first bytes");
+    assert_eq!(&first[..], &flood_bytes()[..100]);
+    drop(stdout);
+    let status = wait_exit(&mut logs, "`logs` to end once its reader left");
+    let err = stderr_of(&mut logs);
+    assert!(!status.success(), "logs cannot have succeeded: {err}");
+    assert!(
+        err.contains("cannot write into this reader's output"),
+        "logs did not say why it ended: {err:?}"
+    );
+    wait_until_async("the agent to finish once nobody holds it", T, || async {
+        info(&env, &id).await.state == SessionState::Exited
+    })
+    .await;
+}
