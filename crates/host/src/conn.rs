@@ -81,19 +81,19 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
     )
     .await;
     let (rd, mut wr) = stream.into_split();
-    let mut reader = FrameReader::with_max(rd, MAX_CLIENT_FRAME);
 
-    let (hello, mut passed) = match first {
+    let (hello, passed, decoder) = match first {
         Ok(Ok((
             Some(Frame::Control(Message::Request {
                 id,
                 payload: Request::Hello(hello),
             })),
             passed,
-        ))) => ((id, hello), passed),
-        Ok(Ok((None, _))) => return,
+            decoder,
+        ))) => ((id, hello), passed, decoder),
+        Ok(Ok((None, ..))) => return,
         Ok(Err(e)) => return refuse(&mut wr, None, bad_frame(&e)).await,
-        Ok(Ok((Some(_), _))) => {
+        Ok(Ok((Some(_), ..))) => {
             return refuse(
                 &mut wr,
                 None,
@@ -114,6 +114,7 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
         }
     };
     let (hello_id, hello) = hello;
+    let mut reader = FrameReader::with_decoder(rd, decoder);
     if hello.version < MIN_PROTOCOL_VERSION {
         let msg = format!(
             "protocol version {} is too old: this holder speaks {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}; upgrade the client",
@@ -149,8 +150,14 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
     let (hold, unheld) = hold_for(&shared, client, &hello, stream_start);
     // Before the state in the answer is read: an exit after it reaches this client.
     let events = shared.events.subscribe();
-    let sink = sink_for(&shared, &hello, stream_start, hold.is_some(), passed.pop());
-    drop(passed);
+    // The hello's own descriptor is the first; any more are closed.
+    let sink = sink_for(
+        &shared,
+        &hello,
+        stream_start,
+        hold.is_some(),
+        passed.into_iter().next(),
+    );
     let reply = Message::Response {
         id: hello_id,
         payload: Response::Hello {

@@ -25,9 +25,6 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::net::UnixStream;
 
-/// Bytes of a frame's length prefix.
-const PREFIX: usize = 4;
-
 /// Sends the encoded hello `frame` on `stream` with `fd` attached. The descriptor travels
 /// with the first byte; a holder that reads it with plain reads drops it (the kernel closes
 /// its copy), which is how an older holder declines.
@@ -74,55 +71,47 @@ pub async fn send_hello(
     Ok(())
 }
 
-/// Reads exactly one frame (a client's hello) from `stream`, and the descriptors that came
-/// with it. Reads no byte past the frame, so the connection's frame reader starts clean.
-/// `Ok((None, _))` when the client closed before sending anything.
+/// Reads the first frame (a client's hello) from `stream` with `recvmsg`, keeping the
+/// descriptors that came with it. Returns the decoder too, holding whatever came after the
+/// frame, for the connection's frame reader to go on from. `Ok((None, ..))` when the
+/// client closed before sending anything.
 pub(crate) async fn recv_hello(
     stream: &UnixStream,
     max: usize,
-) -> Result<(Option<Frame>, Vec<OwnedFd>), FrameError> {
+) -> Result<(Option<Frame>, Vec<OwnedFd>, FrameDecoder), FrameError> {
     let mut fds = Vec::new();
-    let mut prefix = [0u8; PREFIX];
-    if !recv_exact(stream, &mut prefix, &mut fds).await? {
-        return Ok((None, fds));
-    }
-    let len = u32::from_le_bytes(prefix) as usize;
-    if len == 0 || len > max {
-        // The decoder words the error; nothing more is read.
-        let mut decoder = FrameDecoder::new(max);
-        decoder.extend(&prefix);
-        return match decoder.next_frame() {
-            Err(e) => Err(e),
-            Ok(_) => Err(FrameError::Io(std::io::Error::other("a malformed hello"))),
-        };
-    }
-    let mut body = vec![0u8; len];
-    if !recv_exact(stream, &mut body, &mut fds).await? {
-        return Err(FrameError::Io(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed in the middle of a frame",
-        )));
-    }
     let mut decoder = FrameDecoder::new(max);
-    decoder.extend(&prefix);
-    decoder.extend(&body);
-    Ok((decoder.next_frame()?, fds))
+    let mut buf = vec![0u8; 4096];
+    loop {
+        if let Some(frame) = decoder.next_frame()? {
+            return Ok((Some(frame), fds, decoder));
+        }
+        let n = recv(stream, &mut buf, &mut fds).await?;
+        if n == 0 {
+            if decoder.buffered() > 0 {
+                return Err(FrameError::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed in the middle of a frame",
+                )));
+            }
+            return Ok((None, fds, decoder));
+        }
+        decoder.extend(&buf[..n]);
+    }
 }
 
-/// Fills `buf` with `recvmsg`, keeping passed descriptors; `false` on end of stream before
-/// the first byte.
-async fn recv_exact(
+/// One `recvmsg` into `buf`, keeping passed descriptors; 0 at the end of the stream.
+async fn recv(
     stream: &UnixStream,
     buf: &mut [u8],
     fds: &mut Vec<OwnedFd>,
-) -> std::io::Result<bool> {
-    let mut got = 0;
-    while got < buf.len() {
+) -> std::io::Result<usize> {
+    loop {
         stream.readable().await?;
         let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(4))];
         let mut control = RecvAncillaryBuffer::new(&mut space);
         let read = stream.try_io(Interest::READABLE, || {
-            let mut iov = [IoSliceMut::new(&mut buf[got..])];
+            let mut iov = [IoSliceMut::new(buf)];
             rustix::net::recvmsg(stream, &mut iov, &mut control, RecvFlags::CMSG_CLOEXEC)
                 .map_err(std::io::Error::from)
         });
@@ -137,18 +126,8 @@ async fn recv_exact(
                 fds.extend(passed);
             }
         }
-        if n == 0 {
-            if got == 0 {
-                return Ok(false);
-            }
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "connection closed in the middle of a frame",
-            ));
-        }
-        got += n;
+        return Ok(n);
     }
-    Ok(true)
 }
 
 /// A pipe the holder writes a follower's raw output into.
