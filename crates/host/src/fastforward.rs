@@ -35,7 +35,8 @@ fn all_printable(w: u64) -> bool {
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES * 0x80;
     let below = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    let above = (w.wrapping_add(ONES * (127 - 0x7E)) | w) & HIGH;
+    // "Has more than n": add 127 - n to each byte (n = 0x7E: add one), then its high bit.
+    let above = (w.wrapping_add(ONES) | w) & HIGH;
     below | above == 0
 }
 
@@ -204,7 +205,7 @@ mod tests {
                     let edges = [
                         0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff, 0x00, b'\r', b'\n', b'\t',
                     ];
-                    if x % 8 == 0 {
+                    if x.is_multiple_of(8) {
                         edges[(x >> 8) as usize % edges.len()]
                     } else {
                         b' ' + (x >> 16) as u8 % 95
