@@ -175,6 +175,15 @@ first=$(ticks); [ -n "$first" ] || fail "'paddock logs loop' shows no ticks"
 wait_for 10 "the loop stopped printing after the upgrade (last tick $first)" \
   bash -c "[ \"\$($(declare -f env_run); WORK='$WORK'; env_run '$NEW' logs loop | sed -n 's/^tick \([0-9]*\).*/\1/p' | tail -1)\" -gt $first ]"
 
+# logs --follow --raw into a pipe: this build passes its pipe with the hello; the earlier
+# holder reads hellos with plain reads (the kernel drops the descriptor) and answers without
+# `sink`, so logs relays the output frames itself, as before. Live ticks must come through.
+now=$(ticks)
+follow_live() {
+  timeout 30 bash -c "$(declare -f env_run); WORK='$WORK'; env_run '$NEW' logs --follow --raw loop 2>'$WORK/follow.err' | grep -a -m1 -q '^tick $((now + 3))'"
+}
+follow_live || fail "'paddock logs --follow --raw loop | grep' did not see tick $((now + 3)) from the earlier build's holder: $(cat "$WORK/follow.err" 2>/dev/null)"
+
 # kill: the supervisor sees the loop exit; rm removes both sessions.
 env_run "$NEW" kill loop || fail "'paddock kill loop' failed"
 wait_for 10 "the loop is still listed as running after 'paddock kill'" \

@@ -3,7 +3,8 @@
 //! **Follower**: the agent is `sh -c 'read x; cat FILE'` in a session with the default ring
 //! (4 MiB); `paddock logs --follow --raw` follows it into a pipe this bench reads and
 //! compares, byte for byte, with what the terminal must have printed (the echo of "\r", then
-//! the file with ONLCR's `\r\n`). The clock runs from the "\r" to the follower's last byte;
+//! the file with ONLCR's `\r\n`). `logs` hands that pipe to the holder, which writes into it
+//! itself (`paddock_host`'s sink; a holder that declines sends frames `logs` copies on). The clock runs from the "\r" to the follower's last byte;
 //! the agent's own time ends when the holder announces its exit (every byte then is in the
 //! ring). Runs alternate with a bare PTY, which reads as fast as it can.
 //!

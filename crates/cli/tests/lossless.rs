@@ -436,3 +436,125 @@ async fn a_follower_of_a_tmux_pane_is_told_at_once_that_the_pane_cannot_wait_for
     // It stays attached as an ordinary follower: the pane's screen follows.
     collect_until(&mut client, T, "the pane's output", |c| c.saw(b"READY")).await;
 }
+
+// ---- The holder writes into a raw follower's pipe itself (issue 17, `host::sink`) ----
+
+/// `logs --follow --raw` into a pipe passes the pipe to the holder, which writes the output
+/// into it itself: every byte arrives, in order, even while `paddock logs` is stopped
+/// (SIGSTOP), which a relaying follower could not do; `logs` still ends with the session.
+#[tokio::test]
+async fn a_raw_followers_pipe_is_written_by_the_holder_itself_even_while_logs_is_stopped() {
+    let env = Env::new();
+    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let mut logs = follow(&env, &id, &[], Stdio::piped());
+    wait_attached(&env, &id, 1).await;
+    let pid = nix::unistd::Pid::from_raw(logs.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("stop logs");
+    start_flood(&env, &id).await;
+    let want = flood_bytes();
+    let mut stdout = logs.stdout.take().expect("stdout");
+    let len = want.len();
+    let reader = std::thread::spawn(move || {
+        let mut got = vec![0u8; len];
+        let read = stdout.read_exact(&mut got);
+        (read, got, stdout)
+    });
+    let deadline = Instant::now() + T;
+    while !reader.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "the flood did not arrive while `paddock logs` was stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (read, got, mut stdout) = reader.join().expect("reader thread");
+    read.expect("the whole flood through the pipe while logs was stopped");
+    assert_whole(&got, "the stopped follower's pipe");
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).expect("continue logs");
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).expect("the end of the pipe");
+    assert!(rest.is_empty(), "bytes after the flood: {rest:?}");
+    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
+    let err = stderr_of(&mut logs);
+    assert!(status.success(), "logs failed: {err}");
+    assert!(err.is_empty(), "nothing to report, yet: {err}");
+}
+
+/// A follower that starts in the middle of a session gets what the ring still holds, then
+/// what comes next, contiguous, through its pipe.
+#[tokio::test]
+async fn a_raw_follower_that_starts_mid_stream_gets_the_ring_then_the_live_bytes() {
+    let env = Env::new();
+    let id = env.run(
+        &["--ring", "64K"],
+        &[
+            "sh",
+            "-c",
+            "read x; seq 1 100000; read y; seq 100001 300000",
+        ],
+    );
+    let mut all = b"\r\n".to_vec();
+    for i in 1..=100_000 {
+        all.extend_from_slice(format!("{i}\r\n").as_bytes());
+    }
+    let first = all.len() as u64;
+    all.extend_from_slice(b"\r\n");
+    for i in 100_001..=300_000 {
+        all.extend_from_slice(format!("{i}\r\n").as_bytes());
+    }
+    start_flood(&env, &id).await;
+    wait_until_async("the first part to be printed", T, || async {
+        info(&env, &id).await.output_end == first
+    })
+    .await;
+    let mut logs = follow(&env, &id, &[], Stdio::piped());
+    wait_attached(&env, &id, 1).await;
+    let ring_start = info(&env, &id).await.ring_start;
+    assert!(ring_start > 0, "the ring no longer holds the beginning");
+    start_flood(&env, &id).await;
+    let mut got = Vec::new();
+    logs.stdout
+        .take()
+        .expect("stdout")
+        .read_to_end(&mut got)
+        .expect("read the follower");
+    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
+    let err = stderr_of(&mut logs);
+    assert!(status.success(), "logs failed: {err}");
+    assert!(err.is_empty(), "nothing to report, yet: {err}");
+    let want = &all[ring_start as usize..];
+    if let Some(at) = first_difference(&got, want) {
+        panic!(
+            "{} bytes instead of {} (from the ring's start, {ring_start}); first difference at byte {at}",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+/// When the reader of a follower's pipe leaves (`… | head -c 100`), the holder's write
+/// fails: `logs` says so and ends with an error, and the agent is no longer held for it.
+#[tokio::test]
+async fn when_the_pipes_reader_leaves_logs_says_so_and_the_agent_runs_on() {
+    let env = Env::new();
+    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let mut logs = follow(&env, &id, &[], Stdio::piped());
+    wait_attached(&env, &id, 1).await;
+    start_flood(&env, &id).await;
+    let mut stdout = logs.stdout.take().expect("stdout");
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).expect("the first bytes");
+    assert_eq!(&first[..], &flood_bytes()[..100]);
+    drop(stdout);
+    let status = wait_exit(&mut logs, "`logs` to end once its reader left");
+    let err = stderr_of(&mut logs);
+    assert!(!status.success(), "logs cannot have succeeded: {err}");
+    assert!(
+        err.contains("cannot write into this reader's output"),
+        "logs did not say why it ended: {err:?}"
+    );
+    wait_until_async("the agent to finish once nobody holds it", T, || async {
+        info(&env, &id).await.state == SessionState::Exited
+    })
+    .await;
+}

@@ -68,6 +68,9 @@ pub struct Welcome {
     pub client: ClientId,
     pub session: SessionInfo,
     pub stream: StreamStart,
+    /// The holder writes the output into the descriptor passed with hello
+    /// ([`Client::connect_with_sink`]); no output frames come.
+    pub sink: bool,
 }
 
 /// A connection to one holder.
@@ -100,8 +103,43 @@ pub struct ClientWriter {
 impl Client {
     /// Connects and says hello.
     pub async fn connect(path: &Path, hello: Hello) -> Result<Self, ClientError> {
-        let (mut reader, mut writer) = open(path).await?;
-        let id = writer.send_request(Request::Hello(hello)).await?;
+        Self::connect_inner(path, hello, None).await
+    }
+
+    /// Connects and says hello with `sink` (a pipe: the caller's standard output) passed
+    /// along, for the holder to write the output into itself (`hello.sink` is set here).
+    /// [`Welcome::sink`] says whether it does; if not (an older holder, a tmux bridge, an
+    /// exited agent) the output comes in frames as from [`Client::connect`].
+    pub async fn connect_with_sink(
+        path: &Path,
+        mut hello: Hello,
+        sink: std::os::fd::BorrowedFd<'_>,
+    ) -> Result<Self, ClientError> {
+        hello.sink = true;
+        Self::connect_inner(path, hello, Some(sink)).await
+    }
+
+    async fn connect_inner(
+        path: &Path,
+        hello: Hello,
+        sink: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<Self, ClientError> {
+        let mut stream = connect_stream(path).await?;
+        let id = 1;
+        let mut frame = Vec::new();
+        encode_control(
+            &Message::Request {
+                id,
+                payload: Request::Hello(hello),
+            },
+            &mut frame,
+        );
+        match sink {
+            Some(fd) => crate::sink::send_hello(&stream, &frame, fd).await?,
+            None => stream.write_all(&frame).await?,
+        }
+        let (mut reader, mut writer) = halves(stream);
+        writer.next_id = id;
         let first = tokio::time::timeout(HELLO_TIMEOUT, reader.frames.next())
             .await
             .map_err(|_| ClientError::Timeout(HELLO_TIMEOUT))??;
@@ -114,12 +152,14 @@ impl Client {
                         client,
                         session,
                         stream,
+                        sink,
                     },
             })) if rid == id => Welcome {
                 version,
                 client,
                 session: *session,
                 stream,
+                sink,
             },
             Some(Frame::Control(Message::Error { payload, .. })) => {
                 return Err(ClientError::Refused(payload))
@@ -171,14 +211,21 @@ impl Client {
 
 /// Connects to the socket at `path`; the two halves of a connection.
 async fn open(path: &Path) -> Result<(ClientReader, ClientWriter), ClientError> {
-    let stream = UnixStream::connect(path)
+    Ok(halves(connect_stream(path).await?))
+}
+
+async fn connect_stream(path: &Path) -> Result<UnixStream, ClientError> {
+    UnixStream::connect(path)
         .await
         .map_err(|source| ClientError::Connect {
             path: path.to_owned(),
             source,
-        })?;
+        })
+}
+
+fn halves(stream: UnixStream) -> (ClientReader, ClientWriter) {
     let (rd, wr) = stream.into_split();
-    Ok((
+    (
         ClientReader {
             frames: FrameReader::new(rd),
         },
@@ -187,7 +234,7 @@ async fn open(path: &Path) -> Result<(ClientReader, ClientWriter), ClientError> 
             next_id: 0,
             buf: Vec::new(),
         },
-    ))
+    )
 }
 
 /// Sends `req` and waits for its answer; notifications that arrive meanwhile go to `keep`.
@@ -307,14 +354,7 @@ mod tests {
         let (stream, _) = listener.accept().await.expect("accept");
         let (rd, mut wr) = stream.into_split();
         let mut frames = FrameReader::new(rd);
-        let info: SessionInfo = serde_json::from_value(serde_json::json!({
-            "id": "abc123", "name": "build", "command": "sh", "args": [], "cwd": "/tmp",
-            "pid": 4242, "holder_pid": 4241, "started_at": "2026-12-06T00:00:00Z",
-            "size": {"cols": 80, "rows": 24}, "state": "running", "exit_code": null,
-            "clients": 1, "restarts": 0, "output_end": 0, "ring_start": 0,
-            "ring_capacity": 1024, "backend": "holder"
-        }))
-        .expect("a session's metadata");
+        let info = session_info();
         let mut out = Vec::new();
         for answer in 0..2 {
             let Some(Frame::Control(Message::Request { id, .. })) =
@@ -342,6 +382,7 @@ mod tests {
                         offset: 0,
                         gap: false,
                     },
+                    sink: false,
                 }
             } else {
                 Response::Info {
@@ -353,6 +394,90 @@ mod tests {
         }
         // Keep the connection open until the client is done.
         let _ = frames.next().await;
+    }
+
+    /// A holder that reads hellos with plain reads, as holders from before `hello.sink` do:
+    /// a descriptor passed with the hello is dropped by the kernel, and the answer has no
+    /// `sink`. Then it sends one output frame.
+    async fn holder_that_knows_no_sink(listener: UnixListener, info: SessionInfo) {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let (rd, mut wr) = stream.into_split();
+        let mut frames = FrameReader::new(rd);
+        let Some(Frame::Control(Message::Request {
+            id,
+            payload: Request::Hello(hello),
+        })) = frames.next().await.expect("a frame")
+        else {
+            panic!("expected hello");
+        };
+        assert!(hello.sink, "the client says it passed its pipe");
+        let mut out = Vec::new();
+        let hello = Response::Hello {
+            version: 1,
+            client: ClientId(1),
+            session: Box::new(info),
+            stream: StreamStart {
+                kind: StreamKind::Bytes,
+                offset: 0,
+                gap: false,
+            },
+            sink: false,
+        };
+        encode_control(&Message::Response { id, payload: hello }, &mut out);
+        paddock_proto::frame::encode_output_parts(0, b"frames", b"", &mut out);
+        wr.write_all(&out).await.expect("write");
+        let _ = frames.next().await;
+    }
+
+    #[tokio::test]
+    async fn a_holder_that_does_not_take_the_pipe_keeps_no_copy_and_sends_frames() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("h.sock");
+        let listener = UnixListener::bind(&path).expect("bind");
+        let server = tokio::spawn(holder_that_knows_no_sink(listener, session_info()));
+        let (pipe_rd, pipe_wr) = nix::unistd::pipe().expect("a pipe");
+        let mut client = Client::connect_with_sink(
+            &path,
+            Hello::new(paddock_proto::Mode::ReadOnly),
+            std::os::fd::AsFd::as_fd(&pipe_wr),
+        )
+        .await
+        .expect("connect");
+        assert!(!client.welcome.sink, "an older holder writes into no pipe");
+        let ev = client.next_event().await.expect("event");
+        assert_eq!(
+            ev,
+            Some(Event::Output {
+                offset: 0,
+                data: b"frames".to_vec()
+            }),
+            "the output comes in frames instead"
+        );
+        // With our write end closed, no copy is left anywhere: the pipe ends.
+        drop(pipe_wr);
+        let read = tokio::task::spawn_blocking(move || {
+            let mut rest = Vec::new();
+            std::io::Read::read_to_end(&mut std::fs::File::from(pipe_rd), &mut rest).map(|_| rest)
+        });
+        let rest = tokio::time::timeout(Duration::from_secs(10), read)
+            .await
+            .expect("the pipe ends: nobody else holds it")
+            .expect("reader task")
+            .expect("read");
+        assert!(rest.is_empty());
+        drop(client);
+        server.await.expect("the fake holder");
+    }
+
+    fn session_info() -> SessionInfo {
+        serde_json::from_value(serde_json::json!({
+            "id": "abc123", "name": "build", "command": "sh", "args": [], "cwd": "/tmp",
+            "pid": 4242, "holder_pid": 4241, "started_at": "2026-12-06T00:00:00Z",
+            "size": {"cols": 80, "rows": 24}, "state": "running", "exit_code": null,
+            "clients": 1, "restarts": 0, "output_end": 0, "ring_start": 0,
+            "ring_capacity": 1024, "backend": "holder"
+        }))
+        .expect("a session's metadata")
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@
 use crate::hold::Hold;
 use crate::holder::{exited_error, Cmd, Shared};
 use crate::ring::Position;
+use crate::sink::Sink;
 use crate::sync::lock;
 use paddock_proto::frame::{encode_control, encode_output_parts, encode_snapshot};
 use paddock_proto::{
@@ -44,6 +45,10 @@ const HELD_CHUNK: usize = 256 * 1024;
 /// read, and a frame per read would wake the follower, and the reader behind it, once per
 /// few KiB. Far below the ring, so the agent never waits for the batching itself.
 const HELD_BATCH: u64 = 64 * 1024;
+/// The batch of a held client whose output goes into its own pipe ([`Sink`]): a write per
+/// batch, and a wakeup of the pipe's reader, so larger than [`HELD_BATCH`]; as large as a
+/// frame of a held client, still far below the ring.
+const SINK_BATCH: u64 = HELD_CHUNK as u64;
 /// How long a held client's first unsent byte may wait for more to gather: short enough
 /// that a person watching `paddock logs --follow` sees no delay.
 const HELD_LINGER: Duration = Duration::from_millis(2);
@@ -69,17 +74,26 @@ fn trim_if_idle(shared: &Shared) {
 }
 
 async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId) {
+    // Read apart from the rest: a descriptor may come with it (`hello.sink`).
+    let first = tokio::time::timeout(
+        HELLO_TIMEOUT,
+        crate::sink::recv_hello(&stream, MAX_CLIENT_FRAME),
+    )
+    .await;
     let (rd, mut wr) = stream.into_split();
-    let mut reader = FrameReader::with_max(rd, MAX_CLIENT_FRAME);
 
-    let hello = match tokio::time::timeout(HELLO_TIMEOUT, reader.next()).await {
-        Ok(Ok(Some(Frame::Control(Message::Request {
-            id,
-            payload: Request::Hello(hello),
-        })))) => (id, hello),
-        Ok(Ok(None)) => return,
+    let (hello, passed, decoder) = match first {
+        Ok(Ok((
+            Some(Frame::Control(Message::Request {
+                id,
+                payload: Request::Hello(hello),
+            })),
+            passed,
+            decoder,
+        ))) => ((id, hello), passed, decoder),
+        Ok(Ok((None, ..))) => return,
         Ok(Err(e)) => return refuse(&mut wr, None, bad_frame(&e)).await,
-        Ok(Ok(Some(_))) => {
+        Ok(Ok((Some(_), ..))) => {
             return refuse(
                 &mut wr,
                 None,
@@ -100,6 +114,7 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
         }
     };
     let (hello_id, hello) = hello;
+    let mut reader = FrameReader::with_decoder(rd, decoder);
     if hello.version < MIN_PROTOCOL_VERSION {
         let msg = format!(
             "protocol version {} is too old: this holder speaks {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}; upgrade the client",
@@ -133,6 +148,16 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
     };
     // Held from its first byte, before any `.await` lets the reader go on.
     let (hold, unheld) = hold_for(&shared, client, &hello, stream_start);
+    // Before the state in the answer is read: an exit after it reaches this client.
+    let events = shared.events.subscribe();
+    // The hello's own descriptor is the first; any more are closed.
+    let sink = sink_for(
+        &shared,
+        &hello,
+        stream_start,
+        hold.is_some(),
+        passed.into_iter().next(),
+    );
     let reply = Message::Response {
         id: hello_id,
         payload: Response::Hello {
@@ -140,6 +165,7 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             client,
             session: Box::new(shared.info()),
             stream: stream_start,
+            sink: sink.is_some(),
         },
     };
     encode_control(&reply, &mut buf);
@@ -183,12 +209,19 @@ async fn serve_client(shared: Arc<Shared>, stream: UnixStream, client: ClientId)
             shared.clone(),
             wr,
             ctl_rx,
-            shared.events.subscribe(),
+            events,
             cursor,
             Output {
                 lossless: hello.lossless || hello.backpressure.is_some(),
                 hold,
-                batch: HELD_BATCH.min(shared.spec.ring_bytes as u64 / 4).max(1),
+                batch: if sink.is_some() {
+                    SINK_BATCH
+                } else {
+                    HELD_BATCH
+                }
+                .min(shared.spec.ring_bytes as u64 / 4)
+                .max(1),
+                sink,
             },
         )
         .in_current_span(),
@@ -418,6 +451,39 @@ fn hold_for(
     (Some(shared.holds.hold(client, start.offset, stall)), None)
 }
 
+/// The pipe a held follower passed with its hello (`hello.sink`), if the holder takes it:
+/// only for a held byte stream of a running agent (a finished one sends no `exited` to end
+/// the follower), and only a pipe ([`Sink::open`]). Otherwise the client is told no and
+/// reads output frames; the descriptor is closed.
+fn sink_for(
+    shared: &Shared,
+    hello: &Hello,
+    start: StreamStart,
+    held: bool,
+    passed: Option<std::os::fd::OwnedFd>,
+) -> Option<Sink> {
+    if !hello.sink {
+        return None;
+    }
+    let Some(fd) = passed else {
+        tracing::info!("a client asked to pass its output pipe, but no descriptor came with its hello; sending it output frames");
+        return None;
+    };
+    if !held || start.kind != StreamKind::Bytes || !shared.is_running() {
+        return None;
+    }
+    match Sink::open(fd) {
+        Ok(sink) => {
+            tracing::debug!("writing this follower's output into its pipe");
+            Some(sink)
+        }
+        Err(why) => {
+            tracing::info!(%why, "not writing into the follower's pipe; sending it output frames");
+            None
+        }
+    }
+}
+
 async fn start_point(
     shared: &Shared,
     hello: &Hello,
@@ -614,6 +680,8 @@ struct Output {
     hold: Option<Hold>,
     /// A held client's batch: [`HELD_BATCH`], or a quarter of a smaller ring.
     batch: u64,
+    /// The client's own pipe, which its output goes into instead of output frames.
+    sink: Option<Sink>,
 }
 
 impl Output {
@@ -728,19 +796,142 @@ async fn drain(
     output: &mut Output,
     ctl: &mut mpsc::Receiver<Message>,
 ) -> std::io::Result<()> {
-    loop {
+    if output.sink.is_some() {
+        return drain_to_sink(shared, wr, cursor, buf, output, ctl).await;
+    }
+    drain_frames(shared, wr, cursor, buf, output, ctl).await
+}
+
+/// Writes a demotion notice if the agent stopped waiting for this client since the last.
+async fn tell_demotion(
+    wr: &mut OwnedWriteHalf,
+    buf: &mut Vec<u8>,
+    output: &mut Output,
+) -> std::io::Result<()> {
+    if let Some(reason) = output.hold.as_ref().and_then(Hold::take_demotion) {
+        output.hold = None;
         buf.clear();
-        if let Some(reason) = output.hold.as_ref().and_then(Hold::take_demotion) {
-            output.hold = None;
-            encode_control(
-                &Message::Notification {
-                    payload: Notification::Demoted { reason },
-                },
-                buf,
-            );
-            wr.write_all(buf).await?;
-            buf.clear();
+        encode_control(
+            &Message::Notification {
+                payload: Notification::Demoted { reason },
+            },
+            buf,
+        );
+        wr.write_all(buf).await?;
+    }
+    Ok(())
+}
+
+/// Writes answers queued for this client, so a long backlog does not hold them up.
+async fn answer_queued(
+    wr: &mut OwnedWriteHalf,
+    buf: &mut Vec<u8>,
+    ctl: &mut mpsc::Receiver<Message>,
+) -> std::io::Result<()> {
+    while let Ok(msg) = ctl.try_recv() {
+        buf.clear();
+        encode_control(&msg, buf);
+        wr.write_all(buf).await?;
+    }
+    Ok(())
+}
+
+enum SinkStep {
+    Wrote(usize),
+    CaughtUp,
+    /// The ring dropped bytes this (demoted) client had not taken; it goes on from `to`.
+    Skipped {
+        from: u64,
+        to: u64,
+    },
+}
+
+/// [`drain`] for a client whose output goes into its own pipe ([`Sink`]): the raw bytes
+/// straight from the ring, each write as much as the pipe takes. Bytes the ring dropped
+/// (only once demoted) are skipped with a `lagged` notice on the connection; no snapshot.
+async fn drain_to_sink(
+    shared: &Shared,
+    wr: &mut OwnedWriteHalf,
+    cursor: &mut u64,
+    buf: &mut Vec<u8>,
+    output: &mut Output,
+    ctl: &mut mpsc::Receiver<Message>,
+) -> std::io::Result<()> {
+    loop {
+        tell_demotion(wr, buf, output).await?;
+        if lock(&shared.ring).end() <= *cursor {
+            return Ok(());
         }
+        let Some(sink) = output.sink.as_ref() else {
+            return Ok(());
+        };
+        let at = *cursor;
+        let step = sink
+            .write_with(|pipe| {
+                let ring = lock(&shared.ring);
+                match ring.slices_from(at, HELD_CHUNK) {
+                    Ok((a, b)) if a.is_empty() && b.is_empty() => Ok(SinkStep::CaughtUp),
+                    Ok((a, b)) => crate::sink::write_parts(pipe, a, b).map(SinkStep::Wrote),
+                    Err(Position::Gone { start }) => Ok(SinkStep::Skipped {
+                        from: at,
+                        to: start,
+                    }),
+                    Err(Position::Future { .. } | Position::Available) => Ok(SinkStep::CaughtUp),
+                }
+            })
+            .await;
+        match step {
+            Ok(SinkStep::CaughtUp) => return Ok(()),
+            Ok(SinkStep::Wrote(n)) => *cursor += n as u64,
+            Ok(SinkStep::Skipped { from, to }) => {
+                tracing::info!(
+                    from,
+                    to,
+                    "a follower's pipe fell out of the ring; skipping to the ring's start"
+                );
+                buf.clear();
+                encode_control(
+                    &Message::Notification {
+                        payload: Notification::Lagged { from, to },
+                    },
+                    buf,
+                );
+                wr.write_all(buf).await?;
+                *cursor = to;
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "cannot write into a follower's pipe (its reader left?); closing that client");
+                buf.clear();
+                encode_control(
+                    &error(ErrorPayload::new(
+                        ErrorCode::Os,
+                        format!("the holder cannot write into this reader's output: {e}"),
+                    )),
+                    buf,
+                );
+                let _ = wr.write_all(buf).await;
+                return Err(e);
+            }
+        }
+        if let Some(hold) = &output.hold {
+            hold.advance(*cursor);
+        }
+        answer_queued(wr, buf, ctl).await?;
+    }
+}
+
+/// [`drain`] into output frames on the connection.
+async fn drain_frames(
+    shared: &Shared,
+    wr: &mut OwnedWriteHalf,
+    cursor: &mut u64,
+    buf: &mut Vec<u8>,
+    output: &mut Output,
+    ctl: &mut mpsc::Receiver<Message>,
+) -> std::io::Result<()> {
+    loop {
+        tell_demotion(wr, buf, output).await?;
+        buf.clear();
         let step = {
             let ring = lock(&shared.ring);
             let behind = ring.end().saturating_sub(*cursor);
@@ -805,11 +996,6 @@ async fn drain(
                 }
             }
         }
-        // Answers to this client's requests are not held up by a long backlog.
-        while let Ok(msg) = ctl.try_recv() {
-            buf.clear();
-            encode_control(&msg, buf);
-            wr.write_all(buf).await?;
-        }
+        answer_queued(wr, buf, ctl).await?;
     }
 }

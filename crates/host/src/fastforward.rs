@@ -28,6 +28,42 @@ pub(crate) fn is_plain(b: u8) -> bool {
     matches!(b, b' '..=b'~' | b'\t' | b'\r' | b'\n')
 }
 
+/// Every byte of a word is printable ASCII (`' '..='~'`): no byte below 0x20 and none above
+/// 0x7E, tested on all eight at once (the "has less" and "has more" tests of Bit Twiddling
+/// Hacks, exact as yes-or-no answers).
+fn all_printable(w: u64) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let below = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    // "Has more than n": add 127 - n to each byte (n = 0x7E: add one), then its high bit.
+    let above = (w.wrapping_add(ONES) | w) & HIGH;
+    below | above == 0
+}
+
+/// Where the first byte that is not [`is_plain`] is, if any. In a flood this scan sees every
+/// byte the model skims, so it tests eight at a time; a word with a tab or a line end in it
+/// is looked at byte by byte.
+pub(crate) fn first_not_plain(bytes: &[u8]) -> Option<usize> {
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let w = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        if !all_printable(w) {
+            if let Some(i) = word.iter().position(|&b| !is_plain(b)) {
+                return Some(at + i);
+            }
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| !is_plain(b))
+        .map(|i| at + i)
+}
+
 /// What the watching parser saw. Feed it the same bytes as the model, in the same order.
 pub(crate) struct Watch {
     parser: vte::Parser,
@@ -144,6 +180,41 @@ mod tests {
         (0..n)
             .flat_map(|i| format!("line {i}\r\n").into_bytes())
             .collect()
+    }
+
+    #[test]
+    fn the_word_scan_finds_the_same_byte_as_a_byte_by_byte_scan() {
+        let slow = |b: &[u8]| b.iter().position(|&c| !is_plain(c));
+        // Every byte value at every position of a word, among plain text.
+        let text = b"plain text\r\n\tmore words";
+        for v in 0..=255u8 {
+            for pos in 0..text.len() {
+                let mut b = text.to_vec();
+                b[pos] = v;
+                assert_eq!(first_not_plain(&b), slow(&b), "byte {v:#x} at {pos}");
+            }
+        }
+        // Random mixes, weighted to the edges of the printable range.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for len in 0..300 {
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let edges = [
+                        0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff, 0x00, b'\r', b'\n', b'\t',
+                    ];
+                    if x.is_multiple_of(8) {
+                        edges[(x >> 8) as usize % edges.len()]
+                    } else {
+                        b' ' + (x >> 16) as u8 % 95
+                    }
+                })
+                .collect();
+            assert_eq!(first_not_plain(&b), slow(&b), "{b:?}");
+        }
+        assert_eq!(first_not_plain(b""), None);
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod process;
 pub mod rebind;
 pub mod ring;
 pub mod sessions;
+pub(crate) mod sink;
 pub mod spec;
 mod sync;
 mod terminal;

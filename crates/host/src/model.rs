@@ -132,10 +132,7 @@ impl ScreenModel {
                     .position(|&b| fastforward::is_plain(b))
                     .unwrap_or(bytes.len() - at);
             let end = start
-                + bytes[start..]
-                    .iter()
-                    .position(|&b| !fastforward::is_plain(b))
-                    .unwrap_or(bytes.len() - start);
+                + fastforward::first_not_plain(&bytes[start..]).unwrap_or(bytes.len() - start);
             if skimmable(&bytes[start..end]) {
                 self.parse(&bytes[done..start]);
                 self.plain_run(&bytes[start..end], rows);
@@ -158,7 +155,7 @@ impl ScreenModel {
         self.parsed += bytes.len() as u64;
         if let Some(skim) = &mut self.skim {
             let printed = skim.watch.advance(bytes);
-            let all_plain = bytes.iter().all(|&b| fastforward::is_plain(b));
+            let all_plain = fastforward::first_not_plain(bytes).is_none();
             skim.ground = if all_plain {
                 skim.ground || printed
             } else {

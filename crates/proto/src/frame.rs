@@ -269,9 +269,15 @@ mod io {
         }
 
         pub fn with_max(inner: R, max: usize) -> Self {
+            Self::with_decoder(inner, FrameDecoder::new(max))
+        }
+
+        /// Goes on from `decoder`, which may hold bytes already read from `inner` (a holder
+        /// reads a client's hello apart, with the descriptors that came with it).
+        pub fn with_decoder(inner: R, decoder: FrameDecoder) -> Self {
             Self {
                 inner,
-                decoder: FrameDecoder::new(max),
+                decoder,
                 chunk: vec![0; 64 * 1024],
             }
         }

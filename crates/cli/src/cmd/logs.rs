@@ -4,9 +4,11 @@
 //! output to it, unless it reads nothing for `--stall-limit` (a paused pager), after which
 //! it is demoted, says so, and continues like any reader (a gap is reported with its size).
 //! Into a pipe or a file its output goes in large writes, flushed when no more is waiting.
+//! Following raw bytes into a pipe, it passes the pipe to the holder, which writes the
+//! output into it itself (one hop fewer; `paddock_host::sink`), and only waits for the end.
 
 use crate::{remote_client, target};
-use anyhow::bail;
+use anyhow::{bail, Context};
 use paddock_client::{AttachOptions, HostClient, TerminalEvent};
 use paddock_host::client::{Client, Event};
 use paddock_host::text::{self, Plain};
@@ -63,7 +65,20 @@ impl Args {
             stall_ms: (self.stall_limit * 1000.0) as u64,
         });
         hello.client_name = Some("logs".into());
-        let mut client = target.connect(hello).await?;
+        let pipe = self.own_pipe()?;
+        let mut client = match &pipe {
+            Some(pipe) => {
+                let path = target.dir.socket_path(&target.info.id);
+                Client::connect_with_sink(&path, hello, pipe.as_fd())
+                    .await
+                    .with_context(|| format!("cannot reach session {}", target.info.id))?
+            }
+            None => target.connect(hello).await?,
+        };
+        drop(pipe);
+        if client.welcome.sink {
+            return self.follow_sink(&mut client).await;
+        }
         let session = client.welcome.session.clone();
         if self.follow && client.welcome.version < 2 {
             eprintln!(
@@ -114,6 +129,41 @@ impl Args {
             }
         }
         Ok(follower.out.flush()?)
+    }
+
+    /// Standard output, for the holder to write into itself, when that is how this reader
+    /// is served fastest: following raw bytes, all of them, into a pipe (`| wc -c`,
+    /// `| gzip`); widened like [`Sink::stdout`] does. `None` otherwise (a terminal, a file,
+    /// rendered text, `--lines`).
+    fn own_pipe(&self) -> std::io::Result<Option<std::fs::File>> {
+        if !(self.follow && self.raw && self.lines.is_none()) {
+            return Ok(None);
+        }
+        let stdout = std::io::stdout();
+        if stdout.is_terminal() {
+            return Ok(None);
+        }
+        let file = std::fs::File::from(stdout.as_fd().try_clone_to_owned()?);
+        Ok(widen_pipe(&file).then_some(file))
+    }
+
+    /// The holder writes the output into this process's standard output itself (from the
+    /// start of its ring, as the history would be printed): this connection only says when
+    /// it ends (the agent exited, after every byte before that was written) and tells of a
+    /// demotion or skipped output.
+    async fn follow_sink(&self, client: &mut Client) -> anyhow::Result<()> {
+        let mut cursor = client.welcome.stream.offset;
+        loop {
+            match client.next_event().await? {
+                Some(Event::Notification(
+                    Notification::Exited { .. } | Notification::Closing { .. },
+                ))
+                | None => return Ok(()),
+                Some(Event::Notification(n)) => self.notice(&n, &mut cursor),
+                Some(Event::Error { error, .. }) => bail!("{}", error.message),
+                Some(_) => {}
+            }
+        }
     }
 
     /// New output until the agent exits or the holder closes.
@@ -312,7 +362,7 @@ impl Sink {
         // Its own descriptor, so writes bypass the line buffer of `Stdout`.
         let file = std::fs::File::from(stdout.as_fd().try_clone_to_owned()?);
         if !eager {
-            widen_pipe(&file);
+            let _is_pipe = widen_pipe(&file);
         }
         Ok(Self {
             out: BufWriter::with_capacity(OUT_BUFFER, file),
@@ -342,10 +392,11 @@ impl Write for Sink {
 
 /// Into a pipe, asks for a pipe as large as one write (1 MiB, the default limit for
 /// anyone), so a write of the buffer is one copy and one wakeup of the reader rather than
-/// sixteen of the default 64 KiB. Nothing changes if the pipe cannot grow. Linux only:
-/// other systems size their pipes themselves.
+/// sixteen of the default 64 KiB. Nothing changes if the pipe cannot grow. Whether `file`
+/// is a pipe. Linux only: other systems size their pipes themselves (and their holders
+/// write into no follower's pipe: `false`).
 #[cfg(target_os = "linux")]
-fn widen_pipe(file: &std::fs::File) {
+fn widen_pipe(file: &std::fs::File) -> bool {
     use nix::fcntl::{fcntl, FcntlArg};
     use std::os::fd::AsRawFd;
     let fd = file.as_raw_fd();
@@ -354,10 +405,13 @@ fn widen_pipe(file: &std::fs::File) {
     if is_pipe {
         let _ = fcntl(fd, FcntlArg::F_SETPIPE_SZ(OUT_BUFFER as nix::libc::c_int));
     }
+    is_pipe
 }
 
 #[cfg(not(target_os = "linux"))]
-fn widen_pipe(_file: &std::fs::File) {}
+fn widen_pipe(_file: &std::fs::File) -> bool {
+    false
+}
 
 fn warn_lost(from: u64, to: u64) {
     eprintln!(

@@ -151,6 +151,14 @@ pub struct Hello {
     /// notifications (the endpoint reports that device's presence itself).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub relay: bool,
+    /// The client passed a descriptor with this hello (`SCM_RIGHTS`: its standard output, a
+    /// pipe) for the holder to write the raw output into itself, instead of sending output
+    /// frames that the client would copy on (`paddock logs --follow --raw | …`). Only with
+    /// `backpressure`; the holder says in its answer (`sink`) whether it took it. A holder
+    /// that does not know this field ignores it (and the descriptor) and answers without
+    /// `sink`: the client then reads output frames as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sink: bool,
 }
 
 fn default_notifications() -> u32 {
@@ -175,6 +183,7 @@ impl Hello {
             client_name: None,
             activity: false,
             relay: false,
+            sink: false,
         }
     }
 

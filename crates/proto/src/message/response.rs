@@ -14,6 +14,12 @@ pub enum Response {
         client: ClientId,
         session: Box<SessionInfo>,
         stream: StreamStart,
+        /// The holder took the descriptor the client passed with `hello.sink`: the output
+        /// goes into it from `stream.offset` on, and no output frames come on this
+        /// connection (notifications and answers still do, after the output written before
+        /// them). Absent (false) from holders that do not know it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        sink: bool,
     },
     /// The session's metadata.
     Info { session: Box<SessionInfo> },

@@ -87,6 +87,7 @@ fn all_messages() -> Vec<Message> {
             client_name: Some("attach".into()),
             activity: true,
             relay: true,
+            sink: true,
         }),
         Request::Hello(Hello {
             version: 1,
@@ -99,6 +100,7 @@ fn all_messages() -> Vec<Message> {
             client_name: None,
             activity: false,
             relay: false,
+            sink: false,
         }),
         Request::Info,
         Request::Resize {
@@ -159,6 +161,18 @@ fn all_messages() -> Vec<Message> {
                 offset: 10,
                 gap: true,
             },
+            sink: false,
+        },
+        Response::Hello {
+            version: 3,
+            client: ClientId(4),
+            session: Box::new(info()),
+            stream: StreamStart {
+                kind: StreamKind::Bytes,
+                offset: 0,
+                gap: false,
+            },
+            sink: true,
         },
         Response::Info {
             session: Box::new(info()),
