@@ -100,6 +100,13 @@ pub(crate) async fn recv_hello(
     }
 }
 
+/// Passed descriptors are close-on-exec from the start where the OS can say so (Linux); on
+/// the others the holder never keeps one (`Sink::open` refuses it) and drops it at once.
+#[cfg(target_os = "linux")]
+const RECV_FLAGS: RecvFlags = RecvFlags::CMSG_CLOEXEC;
+#[cfg(not(target_os = "linux"))]
+const RECV_FLAGS: RecvFlags = RecvFlags::empty();
+
 /// One `recvmsg` into `buf`, keeping passed descriptors; 0 at the end of the stream.
 async fn recv(
     stream: &UnixStream,
@@ -112,7 +119,7 @@ async fn recv(
         let mut control = RecvAncillaryBuffer::new(&mut space);
         let read = stream.try_io(Interest::READABLE, || {
             let mut iov = [IoSliceMut::new(buf)];
-            rustix::net::recvmsg(stream, &mut iov, &mut control, RecvFlags::CMSG_CLOEXEC)
+            rustix::net::recvmsg(stream, &mut iov, &mut control, RECV_FLAGS)
                 .map_err(std::io::Error::from)
         });
         let n = match read {
