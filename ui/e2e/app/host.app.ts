@@ -112,6 +112,15 @@ describe("the desktop app in host mode", () => {
     // session live; typing into its terminal reaches the shell.
     await app.waitText(name, 30_000);
     await app.openSession(id);
+    // The window lists its own host once, at its current address: an earlier start of the
+    // app with these directories (another test's) served on another port with the same
+    // certificate, and its record followed the host here instead of staying as a dead one.
+    const stored = await app.exec<{ url: string; thisComputer?: boolean }[]>(
+      "return JSON.parse(localStorage.getItem('paddock.hosts') || '[]');",
+    );
+    expect(stored.filter((r) => r.thisComputer || r.url === status.url).map((r) => r.url)).toEqual([
+      status.url,
+    ]);
     await app.type(".xterm-helper-textarea", 'echo "app-$((6*7))-ok"\uE007');
     await until("the command's output in the session", async () => {
       // What the session got, when it is not that: typed keys lost or out of order.

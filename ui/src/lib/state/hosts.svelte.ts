@@ -34,6 +34,8 @@ export interface HostRecord {
   /** The current access token, sealed likewise; renewed from the refresh token. */
   sealedAccess: string;
   pairedAt: string;
+  /** Paired by the desktop app with the host it runs itself (`adoptThisHost`). */
+  thisComputer?: boolean;
 }
 
 export type HostStatus =
@@ -400,6 +402,20 @@ class Hosts {
     this.#save();
     await conn.start();
     return conn;
+  }
+
+  /**
+   * The same host (its certificate) answering at another address: the record follows it and
+   * keeps its tokens (the device stays the one paired), and its connection starts over there.
+   */
+  relocate(id: string, url: string): void {
+    const h = this.get(id);
+    if (!h) return;
+    h.stop();
+    const conn = new HostConn({ ...$state.snapshot(h.record), url }, () => this.#save());
+    this.list = this.list.map((x) => (x === h ? conn : x));
+    this.#save();
+    void conn.start();
   }
 
   rename(id: string, name: string): void {
