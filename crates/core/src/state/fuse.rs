@@ -168,10 +168,14 @@ impl Machine {
             // An interrupt ends a turn without a hook: the screen's input prompt, settled
             // after the last hook and the last output, says so. So does a permission prompt
             // declined with no request left pending (Gemini CLI sends no hook after it).
-            if d.state == S::Working || d.state == S::WaitingPermission {
+            // The screen's sampler may never have seen the box (answered as it was drawn):
+            // then the prompt it shows dates from before the hook, and with no request left
+            // pending it counts from the hook.
+            let declined = d.state == S::WaitingPermission;
+            if d.state == S::Working || declined {
                 if let Some((ScreenSignal::Prompt, shown)) = screen {
-                    if shown >= at {
-                        match screen_prompt_settled(*shown) {
+                    if shown >= at || declined {
+                        match screen_prompt_settled((*shown).max(*at)) {
                             Ok(()) => {
                                 return (
                                     detail(

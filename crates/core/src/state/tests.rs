@@ -255,6 +255,39 @@ fn an_interrupt_without_a_stop_hook_settles_to_waiting_input_from_the_screen() {
 
 // --- begin: Gemini CLI (issue 15, item 4) ---
 #[test]
+fn a_declined_box_the_screen_never_showed_still_settles_to_waiting_input() {
+    let t0 = Instant::now();
+    let mut m = Machine::default();
+    m.hook(HookSignal::PromptSubmitted, t0);
+    // The input prompt was on the screen before the hook announced the box.
+    m.screen(ScreenSignal::Prompt, t0);
+    let t1 = t0 + Duration::from_millis(200);
+    m.hook(HookSignal::Waiting { permission: true }, t1);
+    m.permission(Some(request(AnswerChannel::Terminal)));
+    assert_eq!(
+        decide(&mut m, t1).detail.state,
+        AgentState::WaitingPermission
+    );
+    // Declined before the screen was sampled with the box on it: the screen still says
+    // Prompt, from before the hook.
+    m.permission(None);
+    let t2 = t1 + Duration::from_millis(100);
+    m.output(t2);
+    let d = decide(&mut m, t2);
+    assert_eq!(
+        d.detail.state,
+        AgentState::WaitingPermission,
+        "not settled yet"
+    );
+    let recheck = d.recheck_at.expect("asks to be checked again");
+    assert_eq!(
+        decide(&mut m, recheck).detail.state,
+        AgentState::WaitingInput,
+        "the prompt, steady since the answer, says it waits for input"
+    );
+}
+
+#[test]
 fn a_permission_a_hook_announced_is_declined_then_the_input_prompt_settles_to_waiting_input() {
     let t0 = Instant::now();
     let mut m = Machine::default();
