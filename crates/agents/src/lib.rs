@@ -43,6 +43,7 @@ pub mod hook;
 mod json;
 pub mod live;
 pub mod prices;
+mod record;
 pub mod screen;
 pub mod tail;
 

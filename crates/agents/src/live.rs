@@ -8,10 +8,9 @@ use crate::claude::transcript::ClaudeTranscript;
 use crate::prices::Prices;
 use crate::tail::{read_new_lines, TailPosition, DEFAULT_MAX_LINE};
 use crate::{AgentError, AgentKind};
-use paddock_proto::insight::{Action, ActionStatus, FileChange, FileOperation, SessionInsight};
+use paddock_proto::insight::SessionInsight;
 use paddock_store::{Store, TranscriptCommit, TranscriptCursor};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -31,57 +30,6 @@ pub(crate) fn bound_texts<T>(texts: &mut Vec<T>) {
     if texts.len() > MAX_PENDING_TEXTS {
         texts.drain(..texts.len() - MAX_PENDING_TEXTS / 2);
     }
-}
-
-/// The entry for `path` in a session's list of changed files, added (as created or
-/// modified) when the list has none yet; `None` for a new file once the list holds `max`.
-pub(crate) fn file_entry(
-    files: &mut Vec<FileChange>,
-    path: String,
-    created: bool,
-    max: usize,
-) -> Option<&mut FileChange> {
-    let i = match files.iter().position(|f| f.path == path) {
-        Some(i) => i,
-        None if files.len() >= max => return None,
-        None => {
-            files.push(FileChange {
-                path,
-                operation: if created {
-                    FileOperation::Created
-                } else {
-                    FileOperation::Modified
-                },
-                changes: 0,
-                lines_added: 0,
-                lines_removed: 0,
-                diff: None,
-                diff_truncated: false,
-                last_changed_at_ms: None,
-            });
-            files.len() - 1
-        }
-    };
-    files.get_mut(i)
-}
-
-/// The tool call `id` among a session's recent actions, marked finished (failed or
-/// succeeded); `None` once it has left the list.
-pub(crate) fn finish_action<'a>(
-    actions: &'a mut VecDeque<Action>,
-    id: &str,
-    failed: bool,
-) -> Option<&'a mut Action> {
-    let a = actions
-        .iter_mut()
-        .rev()
-        .find(|a| a.id.as_deref() == Some(id))?;
-    a.status = if failed {
-        ActionStatus::Failed
-    } else {
-        ActionStatus::Succeeded
-    };
-    Some(a)
 }
 
 /// One agent's transcript reader, whichever the agent.

@@ -18,11 +18,11 @@
 
 use super::tools::{input_summary, one_line};
 use crate::json::str_of;
-use crate::live::file_entry;
 use crate::prices::Prices;
+use crate::record::SessionRecord;
 use paddock_proto::insight::{
-    Action, ActionStatus, CompletionEstimate, FileChange, ModelUsage, Progress, SessionInsight,
-    ThinkingView, TodoItem, TodoStatus, TokenUsage,
+    CompletionEstimate, ModelUsage, Progress, SessionInsight, ThinkingView, TodoItem, TodoStatus,
+    TokenUsage,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -38,10 +38,7 @@ pub use blocks::parse_time;
 pub(crate) use blocks::{content_text, cut, edit_diff, readable_prompt, result_text};
 pub use insight::duration_text;
 
-/// Actions kept (the most recent).
-pub const MAX_ACTIONS: usize = 50;
-/// Files kept (the first changed); more are counted, not listed.
-pub const MAX_FILES: usize = 500;
+pub use crate::record::{MAX_ACTIONS, MAX_FILES};
 /// Diff bytes kept per file.
 pub const MAX_DIFF: usize = 32 * 1024;
 /// Diff bytes kept for the whole session (the state is saved often; it must stay small).
@@ -79,43 +76,27 @@ struct Counted {
 /// Everything read from one Claude Code transcript so far.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClaudeTranscript {
-    session_id: Option<String>,
+    #[serde(flatten)]
+    rec: SessionRecord,
     ai_title: Option<String>,
     custom_title: Option<String>,
     summary: Option<String>,
-    current_task: Option<String>,
-    first_prompt: Option<String>,
     last_prompt_record: Option<String>,
-    cwd: Option<String>,
-    git_branch: Option<String>,
-    model: Option<String>,
-    version: Option<String>,
-    actions: VecDeque<Action>,
-    total_actions: u64,
     pending: VecDeque<(String, PendingCall)>,
-    files: Vec<FileChange>,
     files_over_limit: u64,
     diff_bytes: usize,
     todos: Vec<TodoItem>,
     todos_started_ms: Option<u64>,
     next_task_number: u64,
-    reasoning: Option<(String, Option<u64>)>,
     compact_summary: Option<String>,
     by_model: BTreeMap<String, ModelUsage>,
     context: u64,
     seen: VecDeque<Counted>,
     reported_cost: Option<f64>,
-    prompts: u64,
     responses: u64,
-    started_ms: Option<u64>,
-    last_ms: Option<u64>,
-    skipped_lines: u64,
     /// A turn started (a prompt) and its end (`system` `turn_duration`) was not seen yet;
     /// `None` before the first prompt.
     turn_open: Option<bool>,
-    /// The text of the latest assistant message, for the history index.
-    #[serde(skip)]
-    new_texts: Vec<(String, Option<u64>, String)>,
 }
 
 impl ClaudeTranscript {
@@ -126,57 +107,44 @@ impl ClaudeTranscript {
     /// Reads one line of the transcript (without its newline). A line that is not a JSON
     /// object is counted in [`SessionInsight::skipped_lines`] and otherwise ignored.
     pub fn apply_line(&mut self, line: &[u8]) {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
-        match serde_json::from_slice::<Value>(line) {
-            Ok(v) if v.is_object() => {
-                self.apply(&v);
-                crate::live::bound_texts(&mut self.new_texts);
-            }
-            Ok(_) | Err(_) => {
-                self.skipped_lines += 1;
-                tracing::debug!("skipping a transcript line that is not a JSON object");
-            }
+        if let Some(v) = self.rec.decode_line(line) {
+            self.apply(&v);
+            crate::live::bound_texts(&mut self.rec.new_texts);
         }
     }
 
     /// Counts a line skipped by the reader (over the size limit).
     pub fn note_skipped(&mut self, n: u64) {
-        self.skipped_lines += n;
+        self.rec.note_skipped(n);
     }
 
     /// The searchable text read since the last call: `(role, time, text)` of prompts and
     /// assistant text.
     pub fn take_new_texts(&mut self) -> Vec<(String, Option<u64>, String)> {
-        std::mem::take(&mut self.new_texts)
+        self.rec.take_new_texts()
     }
 
     /// Reads one record.
     pub fn apply(&mut self, v: &Value) {
-        let ts = str_of(v, "timestamp").and_then(parse_time);
-        if let Some(t) = ts {
-            self.started_ms = Some(self.started_ms.map_or(t, |s| s.min(t)));
-            self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
-        }
+        let ts = self.rec.note_time(v);
         if let Some(s) = str_of(v, "sessionId") {
-            if self.session_id.as_deref() != Some(s) {
-                self.session_id = Some(s.to_owned());
+            if self.rec.session_id.as_deref() != Some(s) {
+                self.rec.session_id = Some(s.to_owned());
             }
         }
         if let Some(c) = str_of(v, "cwd") {
-            if self.cwd.as_deref() != Some(c) {
-                self.cwd = Some(c.to_owned());
+            if self.rec.cwd.as_deref() != Some(c) {
+                self.rec.cwd = Some(c.to_owned());
             }
         }
         if let Some(b) = str_of(v, "gitBranch").filter(|b| !b.is_empty()) {
-            if self.git_branch.as_deref() != Some(b) {
-                self.git_branch = Some(b.to_owned());
+            if self.rec.git_branch.as_deref() != Some(b) {
+                self.rec.git_branch = Some(b.to_owned());
             }
         }
         if let Some(ver) = str_of(v, "version").filter(|s| !s.starts_with('…')) {
-            if self.version.as_deref() != Some(ver) {
-                self.version = Some(ver.to_owned());
+            if self.rec.version.as_deref() != Some(ver) {
+                self.rec.version = Some(ver.to_owned());
             }
         }
         match str_of(v, "type").unwrap_or("") {
@@ -241,12 +209,7 @@ impl ClaudeTranscript {
             if let Some(p) = content_text(content).as_deref().and_then(readable_prompt) {
                 let sidechain = v.get("isSidechain").and_then(Value::as_bool) == Some(true);
                 if !sidechain {
-                    self.prompts += 1;
-                    if self.first_prompt.is_none() {
-                        self.first_prompt = Some(p.clone());
-                    }
-                    self.new_texts.push(("user".into(), ts, p.clone()));
-                    self.current_task = Some(p);
+                    self.rec.prompt(p, ts);
                     self.turn_open = Some(true);
                 }
             }
@@ -269,8 +232,8 @@ impl ClaudeTranscript {
         let sidechain = v.get("isSidechain").and_then(Value::as_bool) == Some(true);
         let model = str_of(msg, "model").filter(|m| *m != "<synthetic>");
         if let (Some(m), false) = (model, sidechain) {
-            if self.model.as_deref() != Some(m) {
-                self.model = Some(m.to_owned());
+            if self.rec.model.as_deref() != Some(m) {
+                self.rec.model = Some(m.to_owned());
             }
         }
         if let Some(usage) = msg.get("usage") {
@@ -294,14 +257,17 @@ impl ClaudeTranscript {
                 Some("thinking") => {
                     if let Some(t) = str_of(b, "thinking").filter(|t| !t.trim().is_empty()) {
                         if !sidechain {
-                            self.reasoning = Some((tail_chars(t.trim(), MAX_REASONING), ts));
+                            self.rec.reasoning = Some((tail_chars(t.trim(), MAX_REASONING), ts));
                         }
                     }
                 }
                 Some("text") => {
                     if let Some(t) = str_of(b, "text").filter(|t| !t.trim().is_empty()) {
-                        self.new_texts
-                            .push(("assistant".into(), ts, cut(t.trim(), MAX_PROMPT)));
+                        self.rec.new_texts.push((
+                            "assistant".into(),
+                            ts,
+                            cut(t.trim(), MAX_PROMPT),
+                        ));
                     }
                 }
                 Some("tool_use") => self.start_call(b, ts),

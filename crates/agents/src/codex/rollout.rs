@@ -4,17 +4,13 @@
 use super::tools::{call_args, codex_summary, patch_files, tool_output};
 use crate::claude::tools::one_line;
 use crate::json::str_of;
-use crate::live::{file_entry, finish_action};
 use crate::prices::Prices;
-use paddock_proto::insight::{
-    Action, ActionStatus, FileChange, ModelUsage, SessionInsight, ThinkingView, TokenUsage,
-};
+use crate::record::SessionRecord;
+use paddock_proto::insight::{ModelUsage, SessionInsight, ThinkingView, TokenUsage};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::VecDeque;
 
-const MAX_ACTIONS: usize = 50;
-const MAX_FILES: usize = 500;
 const MAX_PENDING: usize = 256;
 const MAX_TEXT: usize = 2000;
 
@@ -32,32 +28,17 @@ struct Pending {
 /// [`crate::claude::transcript::ClaudeTranscript`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CodexRollout {
-    session_id: Option<String>,
-    cwd: Option<String>,
-    git_branch: Option<String>,
-    model: Option<String>,
-    version: Option<String>,
-    current_task: Option<String>,
-    first_prompt: Option<String>,
-    prompts: u64,
+    #[serde(flatten)]
+    rec: SessionRecord,
     turns: u64,
     turn_active: bool,
     last_agent_message: Option<String>,
-    reasoning: Option<(String, Option<u64>)>,
-    actions: VecDeque<Action>,
-    total_actions: u64,
     pending: VecDeque<Pending>,
-    files: Vec<FileChange>,
     /// The latest cumulative totals of `token_count` (Codex reports running totals).
     input: u64,
     cached_input: u64,
     output: u64,
     context: u64,
-    started_ms: Option<u64>,
-    last_ms: Option<u64>,
-    skipped_lines: u64,
-    #[serde(skip)]
-    new_texts: Vec<(String, Option<u64>, String)>,
 }
 
 impl CodexRollout {
@@ -76,56 +57,46 @@ impl CodexRollout {
     }
 
     pub fn note_skipped(&mut self, n: u64) {
-        self.skipped_lines += n;
+        self.rec.note_skipped(n);
     }
 
     pub fn take_new_texts(&mut self) -> Vec<(String, Option<u64>, String)> {
-        std::mem::take(&mut self.new_texts)
+        self.rec.take_new_texts()
     }
 
     pub fn apply_line(&mut self, line: &[u8]) {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
-        match serde_json::from_slice::<Value>(line) {
-            Ok(v) if v.is_object() => {
-                self.apply(&v);
-                crate::live::bound_texts(&mut self.new_texts);
-            }
-            _ => self.skipped_lines += 1,
+        if let Some(v) = self.rec.decode_line(line) {
+            self.apply(&v);
+            crate::live::bound_texts(&mut self.rec.new_texts);
         }
     }
 
     pub fn apply(&mut self, v: &Value) {
-        let ts = str_of(v, "timestamp").and_then(crate::claude::transcript::parse_time);
-        if let Some(t) = ts {
-            self.started_ms = Some(self.started_ms.map_or(t, |s| s.min(t)));
-            self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
-        }
+        let ts = self.rec.note_time(v);
         let p = v.get("payload").unwrap_or(&Value::Null);
         match str_of(v, "type").unwrap_or("") {
             "session_meta" => {
                 let meta = p.get("meta").unwrap_or(p);
                 if let Some(id) = str_of(meta, "id").or_else(|| str_of(meta, "session_id")) {
-                    self.session_id = Some(id.to_owned());
+                    self.rec.session_id = Some(id.to_owned());
                 }
                 if let Some(c) = str_of(meta, "cwd") {
-                    self.cwd = Some(c.to_owned());
+                    self.rec.cwd = Some(c.to_owned());
                 }
                 if let Some(ver) = str_of(meta, "cli_version").or_else(|| str_of(meta, "version")) {
-                    self.version = Some(ver.to_owned());
+                    self.rec.version = Some(ver.to_owned());
                 }
                 let git = p.get("git").or_else(|| meta.get("git"));
                 if let Some(b) = git.and_then(|g| str_of(g, "branch")) {
-                    self.git_branch = Some(b.to_owned());
+                    self.rec.git_branch = Some(b.to_owned());
                 }
             }
             "turn_context" => {
                 if let Some(m) = str_of(p, "model") {
-                    self.model = Some(m.to_owned());
+                    self.rec.model = Some(m.to_owned());
                 }
                 if let Some(c) = str_of(p, "cwd") {
-                    self.cwd = Some(c.to_owned());
+                    self.rec.cwd = Some(c.to_owned());
                 }
             }
             "response_item" => self.apply_item(p, ts),
@@ -140,15 +111,10 @@ impl CodexRollout {
             return;
         }
         let t = crate::claude::tools::one_line(t, MAX_TEXT);
-        if self.current_task.as_deref() == Some(t.as_str()) {
+        if self.rec.current_task.as_deref() == Some(t.as_str()) {
             return;
         }
-        self.prompts += 1;
-        if self.first_prompt.is_none() {
-            self.first_prompt = Some(t.clone());
-        }
-        self.new_texts.push(("user".into(), ts, t.clone()));
-        self.current_task = Some(t);
+        self.rec.prompt(t, ts);
     }
 
     fn apply_event(&mut self, p: &Value, ts: Option<u64>) {
@@ -168,7 +134,7 @@ impl CodexRollout {
             }
             "agent_reasoning" => {
                 if let Some(t) = str_of(p, "text") {
-                    self.reasoning = Some((one_line(t, 4000), ts));
+                    self.rec.reasoning = Some((one_line(t, 4000), ts));
                 }
             }
             "token_count" => {
@@ -204,8 +170,11 @@ impl CodexRollout {
                 match str_of(p, "role") {
                     Some("user") => self.set_prompt(&text, ts),
                     Some("assistant") if !text.trim().is_empty() => {
-                        self.new_texts
-                            .push(("assistant".into(), ts, one_line(&text, MAX_TEXT)));
+                        self.rec.new_texts.push((
+                            "assistant".into(),
+                            ts,
+                            one_line(&text, MAX_TEXT),
+                        ));
                     }
                     _ => {}
                 }
@@ -219,7 +188,7 @@ impl CodexRollout {
                     .filter_map(|s| str_of(s, "text"))
                     .collect();
                 if !text.is_empty() {
-                    self.reasoning = Some((one_line(&text.join("\n"), 4000), ts));
+                    self.rec.reasoning = Some((one_line(&text.join("\n"), 4000), ts));
                 }
             }
             "function_call" | "custom_tool_call" | "local_shell_call" => {
@@ -229,20 +198,7 @@ impl CodexRollout {
                 let id = str_of(p, "call_id")
                     .or_else(|| str_of(p, "id"))
                     .map(str::to_owned);
-                self.total_actions += 1;
-                self.actions.push_back(Action {
-                    id: id.clone(),
-                    tool: name.clone(),
-                    input_summary: summary,
-                    status: ActionStatus::Running,
-                    result_summary: None,
-                    error: None,
-                    started_at_ms: ts,
-                    duration_ms: None,
-                });
-                if self.actions.len() > MAX_ACTIONS {
-                    self.actions.pop_front();
-                }
+                self.rec.start_action(id.clone(), name.clone(), summary, ts);
                 let patch = (name == "apply_patch")
                     .then(|| match &args {
                         Value::String(s) => Some(s.clone()),
@@ -280,7 +236,8 @@ impl CodexRollout {
                         self.record_patch(&patch, ts);
                     }
                 }
-                if let Some(a) = finish_action(&mut self.actions, id, failed) {
+                let tool_ms = secs.map(|s| (s * 1000.0).round() as u64);
+                if let Some(a) = self.rec.finish_action(id, failed, tool_ms, ts) {
                     let first = text
                         .lines()
                         .map(str::trim)
@@ -294,12 +251,6 @@ impl CodexRollout {
                     } else {
                         a.result_summary = Some(one_line(first, 160));
                     }
-                    a.duration_ms = secs.map(|s| (s * 1000.0).round() as u64).or_else(|| {
-                        match (pending.as_ref().and_then(|p| p.started_ms), ts) {
-                            (Some(s), Some(e)) if e >= s => Some(e - s),
-                            _ => None,
-                        }
-                    });
                 }
             }
             _ => {}
@@ -308,18 +259,13 @@ impl CodexRollout {
 
     fn record_patch(&mut self, patch: &str, ts: Option<u64>) {
         for (path, created, added, removed) in patch_files(patch) {
-            let Some(file) = file_entry(&mut self.files, path, created, MAX_FILES) else {
-                continue;
-            };
-            file.changes += 1;
-            file.lines_added += added;
-            file.lines_removed += removed;
-            file.last_changed_at_ms = ts;
+            self.rec.change_file(path, created, (added, removed), ts);
         }
     }
 
     pub fn insight(&self, prices: &Prices) -> SessionInsight {
-        let model = self.model.clone().unwrap_or_else(|| "unknown".into());
+        let base = self.rec.insight();
+        let model = self.rec.model.clone().unwrap_or_else(|| "unknown".into());
         let usage = ModelUsage {
             model,
             input: self.input.saturating_sub(self.cached_input),
@@ -341,32 +287,14 @@ impl CodexRollout {
         };
         let cost = prices.cost(&tokens.by_model, None);
         SessionInsight {
-            agent_session_id: self.session_id.clone(),
-            title: None,
-            current_task: self.current_task.clone(),
-            first_prompt: self.first_prompt.clone(),
-            cwd: self.cwd.clone(),
-            git_branch: self.git_branch.clone(),
-            model: self.model.clone(),
-            agent_version: self.version.clone(),
-            recent_actions: self.actions.iter().cloned().collect(),
-            total_actions: self.total_actions,
-            files_modified: self.files.clone(),
-            progress: None,
             thinking: ThinkingView {
-                current_reasoning: self.reasoning.as_ref().map(|r| r.0.clone()),
-                reasoning_at_ms: self.reasoning.as_ref().and_then(|r| r.1),
-                next_actions: Vec::new(),
                 context_summary: self.last_agent_message.clone(),
-                decision_factors: Vec::new(),
+                ..base.thinking
             },
             tokens,
             cost,
-            prompts: self.prompts,
             responses: self.turns,
-            started_at_ms: self.started_ms,
-            last_activity_ms: self.last_ms,
-            skipped_lines: self.skipped_lines,
+            ..base
         }
     }
 }

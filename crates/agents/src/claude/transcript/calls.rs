@@ -2,7 +2,6 @@
 //! the todo list, tasks).
 
 use super::*;
-use crate::live::finish_action;
 
 fn is_file_tool(tool: &str) -> bool {
     matches!(tool, "Edit" | "Write" | "MultiEdit" | "NotebookEdit")
@@ -35,19 +34,15 @@ impl ClaudeTranscript {
             .position(|(pid, _)| pid == id)
             .and_then(|i| self.pending.remove(i))
             .map(|(_, c)| c);
-        if let Some(a) = finish_action(&mut self.actions, id, is_error) {
+        let tool_ms = tool_use_result
+            .and_then(|r| r.get("durationMs"))
+            .and_then(Value::as_u64);
+        if let Some(a) = self.rec.finish_action(id, is_error, tool_ms, ts) {
             if is_error {
                 a.error = Some(one_line(text.trim(), 300));
             } else {
                 a.result_summary = Some(summarize_result(text));
             }
-            let tool_ms = tool_use_result
-                .and_then(|r| r.get("durationMs"))
-                .and_then(Value::as_u64);
-            a.duration_ms = tool_ms.or_else(|| match (a.started_at_ms, ts) {
-                (Some(s), Some(e)) if e >= s => Some(e - s),
-                _ => None,
-            });
         }
         let Some(call) = call else { return };
         if is_error {
@@ -68,20 +63,8 @@ impl ClaudeTranscript {
         let tool = str_of(b, "name").unwrap_or("").to_owned();
         let input = b.get("input").cloned().unwrap_or(Value::Null);
         let id = str_of(b, "id").map(str::to_owned);
-        self.total_actions += 1;
-        self.actions.push_back(Action {
-            id: id.clone(),
-            tool: tool.clone(),
-            input_summary: input_summary(&tool, &input),
-            status: ActionStatus::Running,
-            result_summary: None,
-            error: None,
-            started_at_ms: ts,
-            duration_ms: None,
-        });
-        if self.actions.len() > MAX_ACTIONS {
-            self.actions.pop_front();
-        }
+        let summary = input_summary(&tool, &input);
+        self.rec.start_action(id.clone(), tool.clone(), summary, ts);
         if let Some(id) = id {
             let keep_input = is_file_tool(&tool) || is_todo_tool(&tool);
             self.pending.push_back((
@@ -109,14 +92,11 @@ impl ClaudeTranscript {
         let created =
             call.tool == "Write" && result.and_then(|r| str_of(r, "type")) == Some("create");
         let (diff, added, removed) = edit_diff(&call.tool, input, result);
-        let Some(file) = file_entry(&mut self.files, path, created, MAX_FILES) else {
+        let at = ts.or(call.started_ms);
+        let Some(file) = self.rec.change_file(path, created, (added, removed), at) else {
             self.files_over_limit += 1;
             return;
         };
-        file.changes += 1;
-        file.lines_added += added;
-        file.lines_removed += removed;
-        file.last_changed_at_ms = ts.or(call.started_ms);
         if !diff.is_empty() {
             let d = file.diff.get_or_insert_with(String::new);
             let before = d.len();
@@ -162,7 +142,7 @@ impl ClaudeTranscript {
         // A new list (nothing open before, or a fresh list with nothing done): the pace is
         // measured from now.
         if !was_open || self.todos_started_ms.is_none() || (none_done_now && !items.is_empty()) {
-            self.todos_started_ms = ts.or(self.last_ms);
+            self.todos_started_ms = ts.or(self.rec.last_ms);
         }
         self.todos = items;
     }

@@ -21,6 +21,7 @@ impl ClaudeTranscript {
         let cost = prices.cost(&tokens.by_model, self.reported_cost);
         let progress = self.progress();
         let current_task = self
+            .rec
             .current_task
             .clone()
             .or_else(|| self.last_prompt_record.clone());
@@ -37,6 +38,7 @@ impl ClaudeTranscript {
                 .map(|t| t.content.clone()),
         );
         let decision_factors = self
+            .rec
             .reasoning
             .as_ref()
             .map(|(r, _)| decision_factors(r))
@@ -46,13 +48,13 @@ impl ClaudeTranscript {
             if let Some(t) = &current_task {
                 parts.push(format!("Task: {}.", one_line(t, 200)));
             }
-            let changed = self.files.len() as u64 + self.files_over_limit;
+            let changed = self.rec.files.len() as u64 + self.files_over_limit;
             parts.push(format!(
                 "{} prompt{}, {} tool call{}, {} file{} changed.",
-                self.prompts,
-                plural(self.prompts),
-                self.total_actions,
-                plural(self.total_actions),
+                self.rec.prompts,
+                plural(self.rec.prompts),
+                self.rec.total_actions,
+                plural(self.rec.total_actions),
                 changed,
                 plural(changed)
             ));
@@ -62,39 +64,27 @@ impl ClaudeTranscript {
             if self.context > 0 {
                 parts.push(format!("Context: {} tokens.", self.context));
             }
-            (self.prompts > 0 || self.total_actions > 0).then(|| parts.join(" "))
+            (self.rec.prompts > 0 || self.rec.total_actions > 0).then(|| parts.join(" "))
         });
+        let base = self.rec.insight();
         SessionInsight {
-            agent_session_id: self.session_id.clone(),
             title: self
                 .custom_title
                 .clone()
                 .or_else(|| self.ai_title.clone())
                 .or_else(|| self.summary.clone()),
             current_task,
-            first_prompt: self.first_prompt.clone(),
-            cwd: self.cwd.clone(),
-            git_branch: self.git_branch.clone(),
-            model: self.model.clone(),
-            agent_version: self.version.clone(),
-            recent_actions: self.actions.iter().cloned().collect(),
-            total_actions: self.total_actions,
-            files_modified: self.files.clone(),
             progress,
             thinking: ThinkingView {
-                current_reasoning: self.reasoning.as_ref().map(|(r, _)| r.clone()),
-                reasoning_at_ms: self.reasoning.as_ref().and_then(|(_, t)| *t),
                 next_actions,
                 context_summary,
                 decision_factors,
+                ..base.thinking
             },
             tokens,
             cost,
-            prompts: self.prompts,
             responses: self.responses,
-            started_at_ms: self.started_ms,
-            last_activity_ms: self.last_ms,
-            skipped_lines: self.skipped_lines,
+            ..base
         }
     }
 
@@ -110,7 +100,7 @@ impl ClaudeTranscript {
                 .count(),
         )
         .unwrap_or(u32::MAX);
-        let estimate = match (self.todos_started_ms, self.last_ms) {
+        let estimate = match (self.todos_started_ms, self.rec.last_ms) {
             (Some(start), Some(now)) if done > 0 && done < total && now > start => {
                 let elapsed = now - start;
                 let each = elapsed / u64::from(done);
