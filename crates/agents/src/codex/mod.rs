@@ -166,7 +166,9 @@ mod tools;
 
 pub use rollout::CodexRollout;
 pub use screen::classify_screen;
-pub(crate) use tools::{call_args, codex_summary, patch_files, tool_output};
+pub(crate) use tools::{
+    call_args, codex_summary, patch_body, patch_files, text_parts, tool_output,
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! A Codex rollout, read line by line into a bounded, serializable record of the session:
 //! its metadata, prompts, tool calls, changed files, reasoning and token counts.
 
-use super::tools::{call_args, codex_summary, patch_files, tool_output};
+use super::tools::{call_args, codex_summary, patch_body, patch_files, text_parts, tool_output};
 use crate::claude::tools::one_line;
 use crate::json::str_of;
 use crate::prices::Prices;
@@ -159,14 +159,7 @@ impl CodexRollout {
     fn apply_item(&mut self, p: &Value, ts: Option<u64>) {
         match str_of(p, "type").unwrap_or("") {
             "message" => {
-                let text: Vec<&str> = p
-                    .get("content")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|c| str_of(c, "text"))
-                    .collect();
-                let text = text.join("\n");
+                let text = text_parts(p, "content").join("\n");
                 match str_of(p, "role") {
                     Some("user") => self.set_prompt(&text, ts),
                     Some("assistant") if !text.trim().is_empty() => {
@@ -180,13 +173,7 @@ impl CodexRollout {
                 }
             }
             "reasoning" => {
-                let text: Vec<&str> = p
-                    .get("summary")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| str_of(s, "text"))
-                    .collect();
+                let text = text_parts(p, "summary");
                 if !text.is_empty() {
                     self.rec.reasoning = Some((one_line(&text.join("\n"), 4000), ts));
                 }
@@ -199,14 +186,7 @@ impl CodexRollout {
                     .or_else(|| str_of(p, "id"))
                     .map(str::to_owned);
                 self.rec.start_action(id.clone(), name.clone(), summary, ts);
-                let patch = (name == "apply_patch")
-                    .then(|| match &args {
-                        Value::String(s) => Some(s.clone()),
-                        v => str_of(v, "input")
-                            .or_else(|| str_of(v, "patch"))
-                            .map(str::to_owned),
-                    })
-                    .flatten();
+                let patch = (name == "apply_patch").then(|| patch_body(&args)).flatten();
                 if let Some(id) = id {
                     self.pending.push_back(Pending {
                         id,

@@ -1,9 +1,30 @@
 //! Codex's tool calls in words: a call's one-line summary, the files an `apply_patch` body
-//! names, and a tool's recorded output (exit code, duration, text).
+//! names, a response item's text parts, and a tool's recorded output (exit code, duration, text).
 
 use crate::claude::tools::one_line;
 use crate::json::str_of;
 use serde_json::Value;
+
+/// The `text` of each part in the list at `key` of a response item (`content` of a message,
+/// `summary` of a reasoning item).
+pub(crate) fn text_parts<'a>(item: &'a Value, key: &str) -> Vec<&'a str> {
+    item.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| str_of(c, "text"))
+        .collect()
+}
+
+/// The patch an `apply_patch` call sends: its whole argument, or its `input` / `patch`.
+pub(crate) fn patch_body(args: &Value) -> Option<String> {
+    match args {
+        Value::String(s) => Some(s.clone()),
+        v => str_of(v, "input")
+            .or_else(|| str_of(v, "patch"))
+            .map(str::to_owned),
+    }
+}
 
 /// The lines of an `apply_patch` body: `(path, created, added, removed)` per file.
 pub(crate) fn patch_files(patch: &str) -> Vec<(String, bool, u64, u64)> {

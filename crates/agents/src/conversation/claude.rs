@@ -9,16 +9,17 @@
 //! file (`<session>/subagents/agent-<id>.jsonl`, with `agent-<id>.meta.json` naming the
 //! `toolUseId` that started it), read with [`ClaudeConversation::sidechain`].
 
+use super::calls::ShownCalls;
 use super::{keep, Conversation};
 use crate::claude::tools::input_summary;
 use crate::claude::transcript::{edit_diff, parse_time, readable_prompt, result_text};
 use crate::json::str_of;
 use paddock_proto::conversation::{
-    FileDiff, Item, Question, QuestionOption, SubAgentRun, ToolCall, ToolStatus,
+    FileDiff, Item, Question, QuestionOption, SubAgentRun, ToolCall,
 };
 use paddock_proto::insight::ModelUsage;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 
 /// Response keys remembered to count each response's usage once.
@@ -34,7 +35,7 @@ pub struct ClaudeConversation {
     /// Reading a sub-agent's own file (all its lines are `isSidechain`).
     sidechain: bool,
     /// Tool calls by id: the turn they are in, and when they were made.
-    calls: HashMap<String, (u64, Option<u64>)>,
+    calls: ShownCalls,
     seen: VecDeque<String>,
     seen_set: HashSet<String>,
     /// A manual compaction is written before the `/compact` prompt that asked for it: it
@@ -53,7 +54,7 @@ impl ClaudeConversation {
 
     /// The turn of the tool call `id`, if it was seen.
     pub fn turn_of_call(&self, id: &str) -> Option<u64> {
-        self.calls.get(id).map(|c| c.0)
+        self.calls.turn_of(id)
     }
 
     /// Reads one line (without its newline); a line that is not a JSON object is skipped.
@@ -111,7 +112,7 @@ impl ClaudeConversation {
     /// Forgets the calls of turns keyed before `key` (dropped from memory: a late result for
     /// them is not shown until their turn is read again).
     pub fn forget_before(&mut self, key: u64) {
-        self.calls.retain(|_, c| c.0 >= key);
+        self.calls.forget_before(key);
     }
 
     /// A side-chain line in a main transcript (a sub-agent's, read from its own file).
@@ -188,24 +189,12 @@ impl ClaudeConversation {
         let Some(id) = str_of(b, "tool_use_id") else {
             return;
         };
-        let Some(&(turn, started)) = self.calls.get(id) else {
-            return;
-        };
         let result = line.get("toolUseResult");
         let failed = b.get("is_error").and_then(Value::as_bool) == Some(true);
-        let Some(call) = conv.tool_mut(turn, id, ts) else {
+        let Some(call) = self.calls.finish(conv, id, failed, None, ts) else {
             return;
         };
-        call.status = if failed {
-            ToolStatus::Failed
-        } else {
-            ToolStatus::Succeeded
-        };
         call.output = Some(keep(&result_text(b)));
-        call.duration_ms = match (started, ts) {
-            (Some(a), Some(b)) => Some(b.saturating_sub(a)),
-            _ => None,
-        };
         let structured = result.filter(|r| r.is_object());
         if !failed && is_file_tool(&call.tool) {
             let (diff, added, removed) = edit_diff(&call.tool, &call.input, structured);
@@ -267,17 +256,14 @@ impl ClaudeConversation {
                     let tool = str_of(b, "name").unwrap_or("tool").to_owned();
                     let input = b.get("input").cloned().unwrap_or(Value::Null);
                     let call = ToolCall {
-                        id: id.clone(),
+                        id,
                         summary: input_summary(&tool, &input),
                         questions: questions_of(&tool, &input),
                         tool,
                         input,
                         ..ToolCall::default()
                     };
-                    conv.push(Item::Tool(Box::new(call)), ts);
-                    if let Some(turn) = conv.open_index() {
-                        self.calls.insert(id, (turn, ts));
-                    }
+                    self.calls.start(conv, call, ts);
                 }
                 _ => {}
             }

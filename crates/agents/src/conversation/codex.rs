@@ -5,20 +5,20 @@
 //! exit code and duration; `turn_aborted` is an interruption; `token_count` gives the turn's
 //! tokens (Codex writes running totals: the turn gets the difference).
 
+use super::calls::ShownCalls;
 use super::{keep, Conversation};
 use crate::claude::transcript::parse_time;
-use crate::codex::{call_args, codex_summary, patch_files, tool_output};
+use crate::codex::{call_args, codex_summary, patch_body, patch_files, text_parts, tool_output};
 use crate::json::str_of;
-use paddock_proto::conversation::{FileDiff, Item, ToolCall, ToolStatus};
+use paddock_proto::conversation::{FileDiff, Item, ToolCall};
 use paddock_proto::insight::ModelUsage;
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// The reading state of one rollout.
 #[derive(Debug, Default)]
 pub struct CodexConversation {
     model: Option<String>,
-    calls: HashMap<String, (u64, Option<u64>)>,
+    calls: ShownCalls,
     /// The running totals last seen (input, cached input, output).
     totals: (u64, u64, u64),
     /// The last prompt, to skip its second copy (event and response item).
@@ -99,15 +99,7 @@ impl CodexConversation {
     }
 
     fn item(&mut self, conv: &mut Conversation, p: &Value, ts: Option<u64>) {
-        let texts = |key: &str| -> String {
-            p.get(key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|c| str_of(c, "text"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        let texts = |key: &str| -> String { text_parts(p, key).join("\n") };
         match str_of(p, "type").unwrap_or("") {
             "message" => {
                 let text = texts("content");
@@ -133,47 +125,27 @@ impl CodexConversation {
                     .unwrap_or_default()
                     .to_owned();
                 let call = ToolCall {
-                    id: id.clone(),
+                    id,
                     summary: codex_summary(&tool, &input),
                     tool,
                     input,
                     ..ToolCall::default()
                 };
-                conv.push(Item::Tool(Box::new(call)), ts);
-                if let Some(turn) = conv.open_index() {
-                    self.calls.insert(id, (turn, ts));
-                }
+                self.calls.start(conv, call, ts);
             }
             "function_call_output" | "custom_tool_call_output" => {
                 let Some(id) = str_of(p, "call_id") else {
                     return;
                 };
-                let Some(&(turn, started)) = self.calls.get(id) else {
-                    return;
-                };
                 let out = tool_output(p.get("output").unwrap_or(&Value::Null));
                 let failed = out.exit_code.is_some_and(|c| c != 0) || out.refused;
-                let Some(call) = conv.tool_mut(turn, id, ts) else {
+                let tool_ms = out.secs.map(|s| (s * 1000.0).round() as u64);
+                let Some(call) = self.calls.finish(conv, id, failed, tool_ms, ts) else {
                     return;
                 };
-                call.status = if failed {
-                    ToolStatus::Failed
-                } else {
-                    ToolStatus::Succeeded
-                };
                 call.output = Some(keep(&out.text));
-                call.duration_ms = out
-                    .secs
-                    .map(|s| (s * 1000.0).round() as u64)
-                    .or_else(|| Some(ts?.saturating_sub(started?)));
                 if call.tool == "apply_patch" && !failed {
-                    let patch = match &call.input {
-                        Value::String(s) => Some(s.clone()),
-                        v => str_of(v, "input")
-                            .or_else(|| str_of(v, "patch"))
-                            .map(str::to_owned),
-                    };
-                    if let Some(patch) = patch {
+                    if let Some(patch) = patch_body(&call.input) {
                         let files = patch_files(&patch);
                         call.diff = Some(FileDiff {
                             path: files

@@ -12,10 +12,11 @@
 //! `args`, `status`, `result[].functionResponse.response.output`). Rewinds are not undone in
 //! the view (the rewound turns stay).
 
+use super::calls::ShownCalls;
 use super::{keep, Conversation};
 use crate::claude::transcript::parse_time;
 use crate::json::str_of;
-use paddock_proto::conversation::{Item, ToolCall, ToolStatus};
+use paddock_proto::conversation::{Item, ToolCall};
 use paddock_proto::insight::ModelUsage;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -33,7 +34,7 @@ struct Seen {
 pub struct GeminiConversation {
     seen: HashMap<String, Seen>,
     /// Every tool call shown: its turn and start (for results in a later `user` message).
-    calls: HashMap<String, (u64, Option<u64>)>,
+    calls: ShownCalls,
     /// Tool calls whose result is shown.
     done: HashSet<String>,
 }
@@ -184,26 +185,21 @@ impl GeminiConversation {
             let Some(call_id) = str_of(call, "id") else {
                 continue;
             };
-            if !self.calls.contains_key(call_id) {
+            if !self.calls.contains(call_id) {
                 let tool = str_of(call, "name").unwrap_or("tool").to_owned();
                 let input = call.get("args").cloned().unwrap_or(Value::Null);
                 let summary = str_of(call, "description")
                     .filter(|d| !d.trim().is_empty())
                     .map(|d| crate::claude::tools::one_line(d, 200))
                     .unwrap_or_else(|| crate::claude::tools::one_line(&input.to_string(), 200));
-                conv.push(
-                    Item::Tool(Box::new(ToolCall {
-                        id: call_id.to_owned(),
-                        tool,
-                        summary,
-                        input,
-                        ..ToolCall::default()
-                    })),
-                    ts,
-                );
-                if let Some(turn) = conv.open_index() {
-                    self.calls.insert(call_id.to_owned(), (turn, ts));
-                }
+                let call = ToolCall {
+                    id: call_id.to_owned(),
+                    tool,
+                    summary,
+                    input,
+                    ..ToolCall::default()
+                };
+                self.calls.start(conv, call, ts);
             }
             let status = str_of(call, "status");
             if matches!(status, Some("success" | "error" | "cancelled")) {
@@ -229,29 +225,19 @@ impl GeminiConversation {
         if self.done.contains(call_id) {
             return;
         }
-        let Some(&(turn, started)) = self.calls.get(call_id) else {
-            return;
-        };
-        let Some(call) = conv.tool_mut(turn, call_id, at) else {
-            return;
-        };
-        self.done.insert(call_id.to_owned());
         let failed = match status {
             Some(s) => s != "success",
             None => response.get("error").is_some(),
         };
-        call.status = if failed {
-            ToolStatus::Failed
-        } else {
-            ToolStatus::Succeeded
+        let Some(call) = self.calls.finish(conv, call_id, failed, None, at) else {
+            return;
         };
+        self.done.insert(call_id.to_owned());
         if !response.is_null() {
             call.output = Some(keep(&response_text(response)));
         } else if status == Some("cancelled") {
             call.output = Some("cancelled".into());
         }
-        call.duration_ms = Some(at.unwrap_or(0).saturating_sub(started.unwrap_or(0)))
-            .filter(|_| at.is_some() && started.is_some());
     }
 }
 

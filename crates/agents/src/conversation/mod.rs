@@ -12,6 +12,7 @@
 //! Called by the supervisor (`paddock-core::conversations`) on a blocking thread.
 
 pub mod aider;
+mod calls;
 pub mod claude;
 pub mod codex;
 // --- begin: Gemini CLI (issue 15, item 4) ---
