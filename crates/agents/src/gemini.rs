@@ -45,14 +45,7 @@ pub fn gemini_home() -> Option<PathBuf> {
 
 /// Parses a Gemini CLI hook payload.
 pub fn parse_hook(payload: &[u8]) -> Result<HookPayload, AgentError> {
-    let raw: Value = serde_json::from_slice(payload).map_err(|e| AgentError::BadHookPayload {
-        reason: e.to_string(),
-    })?;
-    if !raw.is_object() {
-        return Err(AgentError::BadHookPayload {
-            reason: "found something other than an object".into(),
-        });
-    }
+    let raw = crate::hook::payload_object(payload)?;
     let s = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
     let tool = || ToolCall {
         name: s("tool_name").unwrap_or_default(),

@@ -1,9 +1,34 @@
 //! Hook events, agent-neutral: what an agent's lifecycle hook reported. Each agent's module
 //! parses its own JSON into these types (Claude Code: [`crate::claude::hooks`]).
 
+use crate::AgentError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::PathBuf;
+
+/// A hook payload's JSON, which every agent sends as an object; anything else is an error
+/// saying what was found.
+pub(crate) fn payload_object(payload: &[u8]) -> Result<Value, AgentError> {
+    let raw: Value = serde_json::from_slice(payload).map_err(|e| AgentError::BadHookPayload {
+        reason: e.to_string(),
+    })?;
+    expect_object(raw)
+}
+
+/// `raw` when it is a JSON object; else an error naming what it is.
+pub(crate) fn expect_object(raw: Value) -> Result<Value, AgentError> {
+    let found = match &raw {
+        Value::Object(_) => return Ok(raw),
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+    };
+    Err(AgentError::BadHookPayload {
+        reason: format!("found {found}"),
+    })
+}
 
 /// One hook invocation: the fields every event carries, the typed event, and the whole
 /// payload as received (so nothing the agent sent is lost, whatever its version).

@@ -25,19 +25,12 @@ pub fn parse(payload: &[u8]) -> Result<HookPayload, AgentError> {
             ),
         });
     }
-    let raw: Value = serde_json::from_slice(payload).map_err(|e| AgentError::BadHookPayload {
-        reason: e.to_string(),
-    })?;
-    parse_value(raw)
+    parse_value(crate::hook::payload_object(payload)?)
 }
 
 /// Parses one hook payload already decoded as JSON.
 pub fn parse_value(raw: Value) -> Result<HookPayload, AgentError> {
-    if !raw.is_object() {
-        return Err(AgentError::BadHookPayload {
-            reason: format!("found {}", json_kind(&raw)),
-        });
-    }
+    let raw = crate::hook::expect_object(raw)?;
     let s = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
     let event_name = s("hook_event_name").unwrap_or_default();
     let event = parse_event(&event_name, &raw);
@@ -51,17 +44,6 @@ pub fn parse_value(raw: Value) -> Result<HookPayload, AgentError> {
         event,
         raw,
     })
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn parse_event(name: &str, raw: &Value) -> HookEvent {

@@ -127,14 +127,7 @@ impl CodexPaths {
 /// `input-messages`, `last-assistant-message`; other types are kept as
 /// [`HookEvent::Unknown`].
 pub fn parse_notify(payload: &[u8]) -> Result<HookPayload, AgentError> {
-    let raw: Value = serde_json::from_slice(payload).map_err(|e| AgentError::BadHookPayload {
-        reason: e.to_string(),
-    })?;
-    if !raw.is_object() {
-        return Err(AgentError::BadHookPayload {
-            reason: "found something other than an object".into(),
-        });
-    }
+    let raw = crate::hook::payload_object(payload)?;
     let s = |keys: &[&str]| {
         keys.iter()
             .find_map(|k| raw.get(*k).and_then(Value::as_str))
