@@ -39,6 +39,7 @@ mod error;
 pub mod gemini;
 pub mod generic;
 pub mod history;
+mod home;
 pub mod hook;
 mod json;
 pub mod live;

@@ -56,14 +56,7 @@ impl ClaudePaths {
 
     /// [`ClaudePaths::from_env`] from given values (for the environment of another process).
     pub fn resolve(config_dir: Option<PathBuf>, home: Option<PathBuf>) -> Option<ClaudePaths> {
-        match config_dir.filter(|p| !p.as_os_str().is_empty()) {
-            Some(root) => Some(ClaudePaths { root }),
-            None => home
-                .filter(|h| !h.as_os_str().is_empty())
-                .map(|h| ClaudePaths {
-                    root: h.join(".claude"),
-                }),
-        }
+        crate::home::agent_root(config_dir, home, ".claude").map(|root| ClaudePaths { root })
     }
 
     pub fn new(root: impl Into<PathBuf>) -> ClaudePaths {

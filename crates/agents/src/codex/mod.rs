@@ -55,14 +55,7 @@ impl CodexPaths {
     }
 
     pub fn resolve(codex_home: Option<PathBuf>, home: Option<PathBuf>) -> Option<CodexPaths> {
-        match codex_home.filter(|p| !p.as_os_str().is_empty()) {
-            Some(root) => Some(CodexPaths { root }),
-            None => home
-                .filter(|h| !h.as_os_str().is_empty())
-                .map(|h| CodexPaths {
-                    root: h.join(".codex"),
-                }),
-        }
+        crate::home::agent_root(codex_home, home, ".codex").map(|root| CodexPaths { root })
     }
 
     /// `<root>/sessions`, holding `YYYY/MM/DD/rollout-*.jsonl`.
