@@ -2,11 +2,11 @@
 //! every hook payload recorded and its permission requests answered by the test.
 
 use super::sandbox::{
-    apply_env, files_under, home_env, of_event, read_json_dir, record_stdin_script, write,
-    write_atomic, write_script, FOREIGN_VARS,
+    apply_env, files_under, home_env, record_stdin_script, write, write_atomic, write_script,
+    Sandbox, FOREIGN_VARS,
 };
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// The Claude Code hook events (2.1.328) that matter for a session's state; the recording settings
@@ -34,8 +34,7 @@ pub const CLAUDE_HOOK_EVENTS: &[&str] = &[
 /// Layout: `home/` (with `.claude.json`), `project/` (the cwd, trusted), `hooks/` (one JSON
 /// file per hook payload), `bin/` (the hook scripts).
 pub struct ClaudeSandbox {
-    dir: tempfile::TempDir,
-    api_url: String,
+    base: Sandbox,
     api_key: String,
     task_tools: bool,
 }
@@ -43,16 +42,12 @@ pub struct ClaudeSandbox {
 impl ClaudeSandbox {
     /// `api_url` is the fake's [`crate::FakeApi::url`].
     pub fn new(api_url: &str) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("pdkc").tempdir_in("/tmp")?;
+        let dirs = ["home", "project", "hooks", "bin", "decisions"];
         let sb = Self {
-            dir,
-            api_url: api_url.to_owned(),
+            base: Sandbox::create("pdkc", api_url, &dirs)?,
             api_key: "sk-ant-api03-paddock-fake-key-0123456789abcdefghij".to_owned(),
             task_tools: false,
         };
-        for d in ["home", "project", "hooks", "bin", "decisions"] {
-            std::fs::create_dir_all(sb.root().join(d))?;
-        }
         let project = sb.project();
         let key_tail: String = {
             let chars: Vec<char> = sb.api_key.chars().collect();
@@ -93,19 +88,6 @@ impl ClaudeSandbox {
         Ok(sb)
     }
 
-    pub fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn home(&self) -> PathBuf {
-        self.root().join("home")
-    }
-
-    /// The working directory to start `claude` in (trusted in `.claude.json`).
-    pub fn project(&self) -> PathBuf {
-        self.root().join("project")
-    }
-
     pub fn api_key(&self) -> &str {
         &self.api_key
     }
@@ -124,7 +106,7 @@ impl ClaudeSandbox {
     pub fn env(&self) -> Vec<(String, String)> {
         let extra = [
             ("ANTHROPIC_API_KEY", self.api_key.clone()),
-            ("ANTHROPIC_BASE_URL", self.api_url.clone()),
+            ("ANTHROPIC_BASE_URL", self.api_url().to_owned()),
             // Without it the TUI first checks that Anthropic's servers are reachable.
             ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
             ("DISABLE_AUTOUPDATER", "1".into()),
@@ -183,16 +165,6 @@ impl ClaudeSandbox {
         json!({"hooks": hooks}).to_string()
     }
 
-    /// Every hook payload recorded so far, in the order the hooks ran.
-    pub fn hook_payloads(&self) -> Vec<Value> {
-        read_json_dir(&self.root().join("hooks"))
-    }
-
-    /// The recorded payloads of one event (`"PermissionRequest"`, ...).
-    pub fn hooks_of(&self, event: &str) -> Vec<Value> {
-        of_event(self.hook_payloads(), event)
-    }
-
     fn decide(&self, decision: Value) -> std::io::Result<()> {
         let out = json!({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": decision}});
         write_atomic(&self.root().join("decisions/next.json"), &out.to_string())
@@ -211,6 +183,15 @@ impl ClaudeSandbox {
     /// Transcript files (`*.jsonl`) written so far.
     pub fn transcripts(&self) -> Vec<PathBuf> {
         files_under(&self.transcripts_dir(), "jsonl")
+    }
+}
+
+impl std::ops::Deref for ClaudeSandbox {
+    type Target = Sandbox;
+
+    /// The accessors every agent's sandbox shares (root, home, project, hook payloads).
+    fn deref(&self) -> &Sandbox {
+        &self.base
     }
 }
 

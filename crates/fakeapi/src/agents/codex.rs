@@ -2,17 +2,17 @@
 //! project and recording what its `notify` program gets.
 
 use super::sandbox::{
-    apply_env, files_under, home_env, read_json_dir, write, write_script, FOREIGN_VARS,
+    apply_env, files_under, home_env, read_json_dir, write, write_script, Sandbox, FOREIGN_VARS,
 };
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// A fresh `CODEX_HOME` whose `config.toml` points Codex at the fake's Responses API, trusts
 /// the project folder and runs a `notify` program that records each JSON it gets.
 /// Removed when dropped.
 pub struct CodexSandbox {
-    dir: tempfile::TempDir,
+    base: Sandbox,
 }
 
 /// The environment variable the sandbox's provider reads its key from.
@@ -21,11 +21,10 @@ const CODEX_KEY_VAR: &str = "PADDOCK_FAKE_OPENAI_KEY";
 impl CodexSandbox {
     /// `api_url` is the fake's [`crate::FakeApi::url`].
     pub fn new(api_url: &str) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("pdkx").tempdir_in("/tmp")?;
-        let sb = Self { dir };
-        for d in ["home", "codex", "project", "notify", "bin"] {
-            std::fs::create_dir_all(sb.root().join(d))?;
-        }
+        let dirs = ["home", "codex", "project", "notify", "bin"];
+        let sb = Self {
+            base: Sandbox::create("pdkx", api_url, &dirs)?,
+        };
         let notify = sb.root().join("bin/notify");
         write_script(
             &notify,
@@ -65,22 +64,9 @@ impl CodexSandbox {
         Ok(sb)
     }
 
-    pub fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn home(&self) -> PathBuf {
-        self.root().join("home")
-    }
-
     /// `CODEX_HOME` (config, sessions, state).
     pub fn codex_home(&self) -> PathBuf {
         self.root().join("codex")
-    }
-
-    /// The working directory to start `codex` in (trusted).
-    pub fn project(&self) -> PathBuf {
-        self.root().join("project")
     }
 
     pub fn env(&self) -> Vec<(String, String)> {
@@ -110,5 +96,14 @@ impl CodexSandbox {
     /// The JSON each `notify` call received, in order.
     pub fn notifications(&self) -> Vec<Value> {
         read_json_dir(&self.root().join("notify"))
+    }
+}
+
+impl std::ops::Deref for CodexSandbox {
+    type Target = Sandbox;
+
+    /// The accessors every agent's sandbox shares (root, home, project, hook payloads).
+    fn deref(&self) -> &Sandbox {
+        &self.base
     }
 }

@@ -2,11 +2,9 @@
 //! Gemini API, every hook payload recorded (issue 15, item 4).
 
 use super::sandbox::{
-    apply_env, home_env, of_event, read_json_dir, record_stdin_script, write, write_script,
-    FOREIGN_VARS,
+    apply_env, home_env, record_stdin_script, write, write_script, Sandbox, FOREIGN_VARS,
 };
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Variables that would send Gemini CLI elsewhere (another key, Vertex AI, a login, another
@@ -48,8 +46,7 @@ pub const GEMINI_HOOK_EVENTS: &[&str] = &[
 /// Layout: `home/.gemini/settings.json`, `project/` (the cwd), `hooks/` (one JSON file per
 /// hook payload), `bin/` (the recorder).
 pub struct GeminiSandbox {
-    dir: tempfile::TempDir,
-    api_url: String,
+    base: Sandbox,
 }
 
 impl GeminiSandbox {
@@ -61,14 +58,10 @@ impl GeminiSandbox {
     /// Like [`GeminiSandbox::new`], and each hook event also goes to `command` (e.g.
     /// `paddock hook --agent gemini`, as an owner's settings would have it).
     pub fn with_hook(api_url: &str, command: Option<&str>) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("pdkg").tempdir_in("/tmp")?;
+        let dirs = ["home/.gemini", "project", "hooks", "bin"];
         let sb = Self {
-            dir,
-            api_url: api_url.to_owned(),
+            base: Sandbox::create("pdkg", api_url, &dirs)?,
         };
-        for d in ["home/.gemini", "project", "hooks", "bin"] {
-            std::fs::create_dir_all(sb.root().join(d))?;
-        }
         let recorder = sb.root().join("bin/record-hook");
         write_script(&recorder, &record_stdin_script(&sb.root().join("hooks")))?;
         let recorder = recorder.display().to_string();
@@ -101,25 +94,12 @@ impl GeminiSandbox {
         Ok(sb)
     }
 
-    pub fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn home(&self) -> PathBuf {
-        self.root().join("home")
-    }
-
-    /// The working directory to start `gemini` in.
-    pub fn project(&self) -> PathBuf {
-        self.root().join("project")
-    }
-
     pub fn env(&self) -> Vec<(String, String)> {
         home_env(
             &self.home(),
             [
                 ("GEMINI_API_KEY", "fake-gemini-key".into()),
-                ("GOOGLE_GEMINI_BASE_URL", self.api_url.clone()),
+                ("GOOGLE_GEMINI_BASE_URL", self.api_url().to_owned()),
             ],
         )
     }
@@ -138,14 +118,13 @@ impl GeminiSandbox {
     pub fn apply(&self, cmd: &mut Command) {
         apply_env(cmd, &self.unset(), self.env(), &self.project());
     }
+}
 
-    /// Every hook payload so far, in order.
-    pub fn hook_payloads(&self) -> Vec<Value> {
-        read_json_dir(&self.root().join("hooks"))
-    }
+impl std::ops::Deref for GeminiSandbox {
+    type Target = Sandbox;
 
-    /// The payloads of one hook event.
-    pub fn hooks_of(&self, event: &str) -> Vec<Value> {
-        of_event(self.hook_payloads(), event)
+    /// The accessors every agent's sandbox shares (root, home, project, hook payloads).
+    fn deref(&self) -> &Sandbox {
+        &self.base
     }
 }

@@ -126,7 +126,7 @@ mod sandbox;
 pub use claude::{ClaudeSandbox, CLAUDE_HOOK_EVENTS};
 pub use codex::CodexSandbox;
 pub use gemini::{GeminiSandbox, GEMINI_HOOK_EVENTS};
-pub use sandbox::read_jsonl;
+pub use sandbox::{read_jsonl, Sandbox};
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,63 @@
-//! What every agent sandbox shares: the inherited variables it removes, the files it writes
+//! What every agent sandbox shares: its folder and the accessors on it ([`Sandbox`], which
+//! each agent's sandbox derefs to), the inherited variables it removes, the files it writes
 //! (scripts, atomically replaced files) and reads back (recorded JSON payloads, transcripts).
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// An agent sandbox's folder, removed when dropped, and what every agent's sandbox reads the
+/// same way: `home/` (the agent's HOME), `project/` (its working directory) and `hooks/`
+/// (one JSON file per hook payload, for the agents that have hooks).
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+    api_url: String,
+}
+
+impl Sandbox {
+    /// A fresh folder in `/tmp` (short paths: sockets live there) named `prefix…`, holding
+    /// `dirs`, for an agent talking to the fake at `api_url`.
+    pub(super) fn create(prefix: &str, api_url: &str, dirs: &[&str]) -> std::io::Result<Self> {
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir_in("/tmp")?;
+        let sb = Self {
+            dir,
+            api_url: api_url.to_owned(),
+        };
+        for d in dirs {
+            std::fs::create_dir_all(sb.root().join(d))?;
+        }
+        Ok(sb)
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The agent's HOME.
+    pub fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    /// The working directory to start the agent in (trusted by its settings).
+    pub fn project(&self) -> PathBuf {
+        self.root().join("project")
+    }
+
+    /// The fake's [`crate::FakeApi::url`] the agent talks to.
+    pub(super) fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    /// Every hook payload recorded so far, in the order the hooks ran.
+    pub fn hook_payloads(&self) -> Vec<Value> {
+        read_json_dir(&self.root().join("hooks"))
+    }
+
+    /// The recorded payloads of one hook event (`"PermissionRequest"`, ...).
+    pub fn hooks_of(&self, event: &str) -> Vec<Value> {
+        of_event(self.hook_payloads(), event)
+    }
+}
 
 /// Variables from the developer's own environment that would send an agent elsewhere or
 /// change how it behaves; sandboxes remove them.
@@ -139,7 +193,7 @@ pub(super) fn apply_env(
 }
 
 /// The recorded payloads of one hook event (`"PermissionRequest"`, ...), in order.
-pub(super) fn of_event(payloads: Vec<Value>, event: &str) -> Vec<Value> {
+fn of_event(payloads: Vec<Value>, event: &str) -> Vec<Value> {
     payloads
         .into_iter()
         .filter(|p| p["hook_event_name"] == event)
