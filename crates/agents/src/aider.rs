@@ -9,11 +9,11 @@
 //! model's answer.
 
 use crate::prices::Prices;
+use crate::record::SessionRecord;
 use crate::screen::{trimmed_rows, PromptKind, ScreenPrompt};
 use crate::{Adapter, AgentKind, ScreenState};
-use paddock_proto::insight::{Action, ActionStatus, FileChange, FileOperation, SessionInsight};
+use paddock_proto::insight::{ActionStatus, SessionInsight};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -105,21 +105,13 @@ pub fn classify_screen(rows: &[&str], quiet_for: Option<Duration>) -> ScreenStat
 /// Everything read from an aider chat history so far.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AiderHistory {
+    #[serde(flatten)]
+    rec: SessionRecord,
     runs: u64,
-    prompts: u64,
-    current_task: Option<String>,
-    first_prompt: Option<String>,
-    model: Option<String>,
-    actions: VecDeque<Action>,
-    total_actions: u64,
-    files: Vec<FileChange>,
     tokens_in: u64,
     tokens_out: u64,
     session_cost: f64,
     cost_before_run: f64,
-    skipped_lines: u64,
-    #[serde(skip)]
-    new_texts: Vec<(String, Option<u64>, String)>,
 }
 
 /// "2.3k" → 2300, "150" → 150, "1.2M" → 1,200,000.
@@ -140,22 +132,22 @@ impl AiderHistory {
     }
 
     pub fn note_skipped(&mut self, n: u64) {
-        self.skipped_lines += n;
+        self.rec.note_skipped(n);
     }
 
     pub fn take_new_texts(&mut self) -> Vec<(String, Option<u64>, String)> {
-        std::mem::take(&mut self.new_texts)
+        self.rec.take_new_texts()
     }
 
     /// Reads one line of the history file.
     pub fn apply_line(&mut self, line: &[u8]) {
         self.apply_md_line(line);
-        crate::live::bound_texts(&mut self.new_texts);
+        crate::live::bound_texts(&mut self.rec.new_texts);
     }
 
     fn apply_md_line(&mut self, line: &[u8]) {
         let Ok(line) = std::str::from_utf8(line) else {
-            self.skipped_lines += 1;
+            self.rec.skipped_lines += 1;
             return;
         };
         let line = line.trim_end();
@@ -171,17 +163,18 @@ impl AiderHistory {
             if p.is_empty() {
                 return;
             }
-            self.prompts += 1;
-            if self.first_prompt.is_none() {
-                self.first_prompt = Some(p.to_owned());
+            self.rec.prompts += 1;
+            if self.rec.first_prompt.is_none() {
+                self.rec.first_prompt = Some(p.to_owned());
             }
-            self.current_task = Some(crate::claude::tools::one_line(p, 2000));
-            self.new_texts.push(("user".into(), None, p.to_owned()));
+            self.rec.current_task = Some(crate::claude::tools::one_line(p, 2000));
+            self.rec.new_texts.push(("user".into(), None, p.to_owned()));
             return;
         }
         let Some(note) = line.strip_prefix("> ") else {
             if !line.trim().is_empty() {
-                self.new_texts
+                self.rec
+                    .new_texts
                     .push(("assistant".into(), None, line.to_owned()));
             }
             return;
@@ -216,7 +209,7 @@ impl AiderHistory {
             .strip_prefix("Main model: ")
             .or_else(|| note.strip_prefix("Model: "))
         {
-            self.model = m.split_whitespace().next().map(str::to_owned);
+            self.rec.model = m.split_whitespace().next().map(str::to_owned);
         }
     }
 
@@ -225,57 +218,20 @@ impl AiderHistory {
     }
 
     fn action(&mut self, tool: &str, summary: &str, status: ActionStatus) {
-        self.total_actions += 1;
-        self.actions.push_back(Action {
-            id: None,
-            tool: tool.to_owned(),
-            input_summary: crate::claude::tools::one_line(summary, 200),
-            status,
-            result_summary: None,
-            error: None,
-            started_at_ms: None,
-            duration_ms: None,
-        });
-        if self.actions.len() > 50 {
-            self.actions.pop_front();
+        let summary = crate::claude::tools::one_line(summary, 200);
+        self.rec.start_action(None, tool.to_owned(), summary, None);
+        if let Some(a) = self.rec.actions.back_mut() {
+            a.status = status;
         }
     }
 
     fn file_changed(&mut self, path: &str, created: bool) {
         self.action("edit", path, ActionStatus::Succeeded);
-        let count = self.files.len();
-        match self.files.iter_mut().find(|f| f.path == path) {
-            Some(f) => f.changes += 1,
-            None if count < 500 => self.files.push(FileChange {
-                path: path.to_owned(),
-                operation: if created {
-                    FileOperation::Created
-                } else {
-                    FileOperation::Modified
-                },
-                changes: 1,
-                lines_added: 0,
-                lines_removed: 0,
-                diff: None,
-                diff_truncated: false,
-                last_changed_at_ms: None,
-            }),
-            None => {}
-        }
+        self.rec.change_file(path.to_owned(), created, (0, 0), None);
     }
 
     pub fn insight(&self, _prices: &Prices) -> SessionInsight {
-        let mut i = SessionInsight {
-            current_task: self.current_task.clone(),
-            first_prompt: self.first_prompt.clone(),
-            model: self.model.clone(),
-            recent_actions: self.actions.iter().cloned().collect(),
-            total_actions: self.total_actions,
-            files_modified: self.files.clone(),
-            prompts: self.prompts,
-            skipped_lines: self.skipped_lines,
-            ..SessionInsight::default()
-        };
+        let mut i = self.rec.insight();
         i.tokens.input = self.tokens_in;
         i.tokens.output = self.tokens_out;
         // Aider prints the cost itself (it knows its model's price): reported, not estimated.

@@ -1,5 +1,6 @@
 //! What every agent's transcript reader keeps alike ([`crate::claude::transcript`] for Claude
-//! Code, [`crate::codex::CodexRollout`] for Codex): the session's facts, its prompts, the
+//! Code, [`crate::codex::CodexRollout`] for Codex, [`crate::aider::AiderHistory`] for Aider):
+//! the session's facts, its prompts, the
 //! recent tool calls and the changed files, the reasoning, the time span, the lines skipped
 //! and the searchable text; and the [`SessionInsight`] they make. Each reader adds what only
 //! its agent writes (todo lists, tokens counted per response or as running totals, titles).
