@@ -7,36 +7,20 @@
 
 use paddock_agents::claude::hooks::{permission_decision_json, PermissionDecision};
 use paddock_agents::{AgentKind, ConversationReader, Prices};
-use paddock_fakeapi::agents::{self, ClaudeSandbox, CodexSandbox};
+use paddock_fakeapi::agents::{self, ClaudeSandbox};
 use paddock_fakeapi::{FakeApi, Reply, Script, Usage, When};
 use paddock_proto::conversation::{Item, ToolCall, ToolStatus, Turn};
 use serde_json::json;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const T: Duration = Duration::from_secs(120);
+mod common;
 
-fn run(mut cmd: Command, what: &str, fake: &FakeApi) -> String {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > T {
-            let _ = child.kill();
-            panic!("{what} did not finish within {T:?}\n{}", fake.log());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().expect("output");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+use common::{codex_makes_a_file, printed, run_to_end, T};
+
+/// Runs `cmd` to its end; what it printed (standard output, then error).
+fn run(cmd: Command, what: &str, fake: &FakeApi) -> String {
+    printed(&run_to_end(cmd, what, fake))
 }
 
 fn tools(items: &[Item]) -> Vec<&ToolCall> {
@@ -457,30 +441,8 @@ fn an_ask_user_question_answered_through_the_hook_reaches_the_real_claude() {
 
 #[test]
 fn a_real_codex_rollout_reads_as_a_conversation() {
-    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
-    let fake = FakeApi::start(
-        Script::new()
-            .then(
-                Reply::tool_use(
-                    "exec_command",
-                    json!({"cmd": "echo made-by-codex > made.txt"}),
-                )
-                .with_thinking("I should run a command.")
-                .when(When::UserSays("please make a file".into()))
-                .usage(Usage::new(100, 20)),
-            )
-            .then(
-                Reply::text("Done, made.txt is there. Anything else?")
-                    .when(When::ToolResult)
-                    .usage(Usage::new(130, 8).with_cache(0, 64)),
-            ),
-    )
-    .expect("fake API");
-    let sb = CodexSandbox::new(&fake.url()).expect("sandbox");
-    let mut cmd = Command::new(codex);
-    sb.apply(&mut cmd);
-    cmd.args(["exec", "--skip-git-repo-check", "please make a file"]);
-    let out = run(cmd, "codex exec", &fake);
+    let (_fake, sb, out) = codex_makes_a_file("Done, made.txt is there. Anything else?");
+    let out = printed(&out);
     let rollouts = sb.rollouts();
     assert_eq!(rollouts.len(), 1, "{rollouts:?}\n{out}");
     let mut reader = ConversationReader::open(&AgentKind::Codex, &rollouts[0]).expect("open");

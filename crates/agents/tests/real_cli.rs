@@ -5,43 +5,20 @@
 //! tokens.
 
 use paddock_agents::{AgentKind, LiveTranscript, Prices};
-use paddock_fakeapi::agents::{self, ClaudeSandbox, CodexSandbox};
+use paddock_fakeapi::agents::{self, ClaudeSandbox};
 use paddock_fakeapi::{FakeApi, Reply, Script, Usage, When};
 use paddock_proto::insight::{ActionStatus, FileOperation, TodoStatus};
 use serde_json::json;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-const T: Duration = Duration::from_secs(120);
+mod common;
 
-fn run_until_done(mut cmd: Command, what: &str, fake: &FakeApi) -> String {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let start = Instant::now();
-    let mut child = child;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if start.elapsed() > T => {
-                let _ = child.kill();
-                panic!("{what} did not finish within {T:?}\n{}", fake.log());
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("waiting for {what}: {e}"),
-        }
-    }
-    let out = child.wait_with_output().expect("output");
-    assert!(
-        out.status.success(),
-        "{what} failed: {}\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        fake.log()
-    );
+use common::{assert_success, codex_makes_a_file, run_to_end};
+
+/// Runs `cmd` to its end, which must be a success; its standard output.
+fn run_until_done(cmd: Command, what: &str, fake: &FakeApi) -> String {
+    let out = run_to_end(cmd, what, fake);
+    assert_success(&out, what, fake);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -212,30 +189,8 @@ fn a_real_claude_session_shows_its_tasks_files_actions_and_tokens() {
 
 #[test]
 fn a_real_codex_rollout_shows_its_task_command_and_tokens() {
-    let codex = agents::codex_bin().unwrap_or_else(|e| panic!("{e}"));
-    let fake = FakeApi::start(
-        Script::new()
-            .then(
-                Reply::tool_use(
-                    "exec_command",
-                    json!({"cmd": "echo made-by-codex > made.txt"}),
-                )
-                .with_thinking("I should run a command.")
-                .when(When::UserSays("please make a file".into()))
-                .usage(Usage::new(100, 20)),
-            )
-            .then(
-                Reply::text("Done, made.txt is there.")
-                    .when(When::ToolResult)
-                    .usage(Usage::new(130, 8).with_cache(0, 64)),
-            ),
-    )
-    .expect("fake API");
-    let sb = CodexSandbox::new(&fake.url()).expect("sandbox");
-    let mut cmd = Command::new(codex);
-    sb.apply(&mut cmd);
-    cmd.args(["exec", "--skip-git-repo-check", "please make a file"]);
-    run_until_done(cmd, "codex exec", &fake);
+    let (fake, sb, out) = codex_makes_a_file("Done, made.txt is there.");
+    assert_success(&out, "codex exec", &fake);
     let rollouts = sb.rollouts();
     assert_eq!(rollouts.len(), 1, "{rollouts:?}");
     let mut live = LiveTranscript::open(&AgentKind::Codex, &rollouts[0], None).expect("open");
