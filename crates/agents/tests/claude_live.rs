@@ -7,13 +7,11 @@ use paddock_agents::claude::ClaudePaths;
 use paddock_agents::{
     adapter_for, detect, AgentKind, HookEvent, PromptKind, ScreenState, StateHint,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
+mod samples;
+
+use samples::{data, parsed_hooks};
 
 fn read(name: &str) -> Vec<u8> {
     std::fs::read(data(name)).expect("sample file")
@@ -21,17 +19,7 @@ fn read(name: &str) -> Vec<u8> {
 
 #[test]
 fn the_real_hook_payloads_become_typed_events_with_their_state() {
-    let all: Vec<serde_json::Value> =
-        serde_json::from_slice(&read("claude-hooks-2.1.328.json")).expect("samples");
-    let claude = adapter_for(&AgentKind::Claude);
-    let parsed: Vec<_> = all
-        .iter()
-        .map(|v| {
-            claude
-                .parse_hook(&serde_json::to_vec(v).expect("json"))
-                .expect("parse")
-        })
-        .collect();
+    let parsed = parsed_hooks(&AgentKind::Claude, "claude-hooks-2.1.328.json");
     for p in &parsed {
         assert_eq!(
             p.session_id.as_deref(),
@@ -93,7 +81,7 @@ fn the_real_hook_payloads_become_typed_events_with_their_state() {
     let v: serde_json::Value = serde_json::from_str(&answer).expect("json");
     assert_eq!(
         v["hookSpecificOutput"]["decision"]["updatedPermissions"][0],
-        all[2]["permission_suggestions"][0]
+        parsed[2].raw["permission_suggestions"][0]
     );
 
     assert_eq!(

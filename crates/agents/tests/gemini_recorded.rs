@@ -4,13 +4,11 @@
 //! input prompt, the tool confirmation box).
 
 use paddock_agents::{adapter_for, AgentKind, HookEvent, PromptKind, ScreenState, StateHint};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
+mod samples;
+
+use samples::{data, parsed_hooks};
 
 fn screen(name: &str) -> String {
     std::fs::read_to_string(data(name)).expect("sample screen")
@@ -18,18 +16,7 @@ fn screen(name: &str) -> String {
 
 #[test]
 fn the_real_hook_payloads_become_the_common_events_with_their_state() {
-    let all: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(data("gemini-hooks-0.61.0.json")).expect("samples"))
-            .expect("samples are JSON");
-    let gemini = adapter_for(&AgentKind::Gemini);
-    let parsed: Vec<_> = all
-        .iter()
-        .map(|v| {
-            gemini
-                .parse_hook(&serde_json::to_vec(v).expect("json"))
-                .expect("parse")
-        })
-        .collect();
+    let parsed = parsed_hooks(&AgentKind::Gemini, "gemini-hooks-0.61.0.json");
     for p in &parsed {
         assert_eq!(
             p.session_id.as_deref(),
