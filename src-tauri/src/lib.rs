@@ -20,28 +20,24 @@ pub mod window;
 
 use tauri::{Manager, RunEvent};
 
-fn init_logging() {
-    use tracing_subscriber::prelude::*;
-    let filter = std::env::var("PADDOCK_LOG").unwrap_or_else(|_| "info".to_owned());
-    let filter = tracing_subscriber::filter::Targets::new().with_default(
-        filter
-            .parse::<tracing::Level>()
-            .unwrap_or(tracing::Level::INFO),
-    );
-    let _ = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(filter)
-        .try_init();
-}
-
 /// Runs the app until Quit.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     // The commit this app was built from, for its supervisor's status (see build.rs). Only
     // the desktop app runs a supervisor (paddock-core is a desktop dependency).
     #[cfg(desktop)]
-    paddock_core::upgrade::record_commit(env!("BUILD_GIT_COMMIT"));
-    init_logging();
+    {
+        paddock_core::upgrade::record_commit(env!("BUILD_GIT_COMMIT"));
+        // Stderr and `app.log` in the data directory's `logs/`, as the CLI's supervisor logs
+        // to `paddock.log` there.
+        paddock_core::logging::init_with_default_config("app");
+    }
+    // A phone has no data directory to read logs from nor PADDOCK_LOG: the platform's
+    // console only.
+    #[cfg(mobile)]
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
     let builder = tauri::Builder::default();
     #[cfg(desktop)]
     let builder = builder
@@ -57,10 +53,7 @@ pub fn run() {
         ))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .register_uri_scheme_protocol(pairing::SCHEME, |ctx, _req| {
-            tauri::http::Response::builder()
-                .header("Content-Type", "text/html; charset=utf-8")
-                .body(shell::pairing_page(ctx.app_handle()).into_bytes())
-                .unwrap_or_default()
+            pairing::serve(ctx.app_handle())
         });
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
@@ -174,7 +167,6 @@ fn open_link<R: tauri::Runtime>(app: &tauri::AppHandle<R>, url: &str) {
     }
     #[cfg(mobile)]
     if let Some(w) = app.get_webview_window("main") {
-        let literal = serde_json::to_string(&route).unwrap_or_default();
-        let _ = w.eval(&format!("window.location.hash = {literal};"));
+        let _ = w.eval(paddock_client::routes::go_to_script(&route));
     }
 }

@@ -1,16 +1,15 @@
 //! The desktop shell's state: who runs the supervisor (`paddock_server::host::HostMode`), the tray's feed of it
 //! (`paddock_core::tray::TrayFeed`: what the tray shows, kept in step, and the tray's
-//! requests), and the pairing window's offer. The functions here only start those on the
+//! requests, and the pairing window's offer). The functions here only start those on the
 //! async runtime and show their answers in the tray and windows.
 use paddock_core::events::Bus;
 use paddock_core::local_client::LocalClient;
 use paddock_core::tray::{TrayFeed, TrayModel};
-use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::Decision;
 use paddock_proto::shell::HostModeKind;
 use paddock_server::host::HostMode;
 use std::sync::{Mutex, MutexGuard};
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Manager, Runtime};
 
 /// The desktop app's state (managed by Tauri).
 pub struct Shell {
@@ -19,7 +18,6 @@ pub struct Shell {
     mode: Mutex<Option<HostMode>>,
     /// What the tray shows, kept in step with the supervisor.
     pub feed: TrayFeed,
-    offer: Mutex<Result<PairingOffer, String>>,
 }
 
 impl Shell {
@@ -28,7 +26,6 @@ impl Shell {
             feed: TrayFeed::new(local.clone(), mode.endpoint()),
             local,
             mode: Mutex::new(Some(mode)),
-            offer: Mutex::new(Err("No pairing offer yet.".to_owned())),
         }
     }
 
@@ -106,53 +103,6 @@ pub fn spawn_tray_loop<R: Runtime>(app: AppHandle<R>, bus: Option<Bus>) {
             .follow(bus, |model| crate::tray::show(&app, model))
             .await;
     });
-}
-
-/// Opens (or focuses) the pairing window with a fresh offer.
-pub fn open_pairing<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let shell = app.state::<Shell>();
-        let offer = shell
-            .local
-            .pairing(Role::Operator)
-            .await
-            .map_err(|e| e.to_string());
-        *shell.offer.lock().unwrap_or_else(|p| p.into_inner()) = offer;
-        let app2 = app.clone();
-        let _ = app.run_on_main_thread(move || {
-            if let Err(e) = show_pairing(&app2) {
-                tracing::warn!(error = %e, "cannot open the pairing window");
-            }
-        });
-    });
-    Ok(())
-}
-
-fn show_pairing<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    if let Some(w) = app.get_webview_window(crate::pairing::WINDOW) {
-        w.reload()?;
-        return w.set_focus();
-    }
-    let url = if cfg!(any(windows, target_os = "android")) {
-        format!("http://{}.localhost/", crate::pairing::SCHEME)
-    } else {
-        format!("{}://localhost/", crate::pairing::SCHEME)
-    };
-    let url = tauri::Url::parse(&url).map_err(tauri::Error::InvalidUrl)?;
-    WebviewWindowBuilder::new(app, crate::pairing::WINDOW, WebviewUrl::CustomProtocol(url))
-        .title("Pair a device")
-        .inner_size(380.0, 600.0)
-        .resizable(false)
-        .build()?;
-    Ok(())
-}
-
-/// The pairing page for the `pairing://` scheme.
-pub fn pairing_page<R: Runtime>(app: &AppHandle<R>) -> String {
-    let shell = app.state::<Shell>();
-    let offer = shell.offer.lock().unwrap_or_else(|p| p.into_inner());
-    crate::pairing::page(offer.as_ref().map_err(String::as_str))
 }
 
 /// About: the main window's About page, and who runs the supervisor in the log.

@@ -138,7 +138,10 @@ fn act<R: Runtime>(app: &AppHandle<R>, action: TrayAction) -> tauri::Result<()> 
             crate::window::show_route(app, &shell.session_route(&session))
         }
         TrayAction::OpenPaddock => crate::window::show(app).map(drop),
-        TrayAction::Pair => crate::shell::open_pairing(app),
+        TrayAction::Pair => {
+            crate::pairing::open(app);
+            Ok(())
+        }
         TrayAction::ToggleAutostart => {
             let auto = app.autolaunch();
             let on = auto.is_enabled().unwrap_or(false);
