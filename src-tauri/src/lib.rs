@@ -103,15 +103,12 @@ pub fn run() {
             event: tauri::WindowEvent::Focused(focused),
             ..
         } => {
-            _app.state::<shell::Shell>().window_focused(focused);
+            _app.state::<paddock_server::host::AppHost>()
+                .window_focused(focused);
         }
         #[cfg(desktop)]
         RunEvent::Exit => {
-            if let Some(paddock_server::host::HostMode::Embedded(h)) =
-                _app.state::<shell::Shell>().take_mode()
-            {
-                tauri::async_runtime::block_on(h.stop());
-            }
+            tauri::async_runtime::block_on(_app.state::<paddock_server::host::AppHost>().quit());
             tracing::info!("Paddock app quit; every agent keeps running");
         }
         _ => {}
@@ -136,14 +133,9 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         if let Err(e) = app.deep_link().register_all() {
             tracing::warn!(error = %e, "cannot register paddock:// links; pairing links will not open the app");
         }
-        let (mode, dir) =
-            tauri::async_runtime::block_on(paddock_server::host::HostMode::start_or_join(None))?;
-        tracing::info!("{}", mode.describe());
-        let bus = mode.bus();
-        app.manage(shell::Shell::new(
-            paddock_core::local_client::LocalClient::new(dir.path(), "app"),
-            mode,
-        ));
+        let (host, bus) =
+            tauri::async_runtime::block_on(paddock_server::host::AppHost::start_or_join(None))?;
+        app.manage(host);
         tray::create(app.handle())?;
         shell::spawn_tray_loop(app.handle().clone(), bus);
         // `--open`: show the window at once (the app otherwise starts in the tray only).

@@ -2,7 +2,7 @@
 //! (`paddock_core::tray::TrayFeed::new_pairing_offer`, `paddock pair`'s request). Its page
 //! (`paddock_client::pairing_page`) is served by the app itself under the `pairing` URI
 //! scheme, from the offer held in memory; nothing is written to disk.
-use crate::shell::Shell;
+use paddock_server::host::AppHost;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 pub const WINDOW: &str = "pair";
@@ -12,7 +12,7 @@ pub const SCHEME: &str = "pairing";
 pub fn open<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        app.state::<Shell>().feed.new_pairing_offer().await;
+        app.state::<AppHost>().feed.new_pairing_offer().await;
         let app2 = app.clone();
         let _ = app.run_on_main_thread(move || {
             if let Err(e) = show(&app2) {
@@ -44,7 +44,7 @@ fn show<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 
 /// The `pairing://` scheme's answer: the page of the offer held now.
 pub fn serve<R: Runtime>(app: &AppHandle<R>) -> tauri::http::Response<Vec<u8>> {
-    let offer = app.state::<Shell>().feed.pairing_offer();
+    let offer = app.state::<AppHost>().feed.pairing_offer();
     let page = paddock_client::pairing_page::page(offer.as_ref().map_err(String::as_str));
     tauri::http::Response::builder()
         .header("Content-Type", "text/html; charset=utf-8")
