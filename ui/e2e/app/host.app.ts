@@ -68,8 +68,10 @@ describe("the desktop app in host mode", () => {
     // The app keeps its own log, beside the supervisor's paddock.log, where the owner finds
     // what a tray app (no terminal) said.
     const appLog = join(process.env.PADDOCK_DATA_DIR ?? "", "logs", "app.log");
-    await until("the app's own log file to say who runs the supervisor", () =>
-      existsSync(appLog) && readFileSync(appLog, "utf8").includes("This app runs the supervisor"),
+    await until(
+      "the app's own log file to say who runs the supervisor",
+      () =>
+        existsSync(appLog) && readFileSync(appLog, "utf8").includes("This app runs the supervisor"),
     );
 
     // Never two supervisors: `paddock up` is refused and says who runs it.
