@@ -2,24 +2,13 @@
 //! `ui/src/lib/backend/transport.ts`). Each forwards to a function of the core crates or of
 //! this shell; none holds logic of its own. Errors cross as `{code, message}`, the same shape
 //! as the endpoint's (CONVENTIONS.md).
-use crate::transport::IpcError;
-use paddock_core::local_client::LocalError;
-use paddock_proto::shell::ThisHost;
+use paddock_proto::shell::{ShellError, ThisHost};
 use paddock_server::host::AppHost;
 use tauri::State;
 
-impl From<LocalError> for IpcError {
-    fn from(e: LocalError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-        }
-    }
-}
-
 /// Who runs the supervisor this app shows, and where its endpoint serves.
 #[tauri::command]
-pub async fn this_host(host: State<'_, AppHost>) -> Result<ThisHost, IpcError> {
+pub async fn this_host(host: State<'_, AppHost>) -> Result<ThisHost, ShellError> {
     Ok(host.this_host().await?)
 }
 
@@ -29,7 +18,7 @@ pub async fn this_host(host: State<'_, AppHost>) -> Result<ThisHost, IpcError> {
 #[tauri::command]
 pub async fn pair_this_window(
     host: State<'_, AppHost>,
-) -> Result<paddock_proto::access::PairingOffer, IpcError> {
+) -> Result<paddock_proto::access::PairingOffer, ShellError> {
     Ok(host
         .local
         .pairing(paddock_proto::access::Role::Admin)
