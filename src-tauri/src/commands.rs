@@ -2,32 +2,14 @@
 //! `ui/src/lib/backend/transport.ts`). Each forwards to a function of the core crates or of
 //! this shell; none holds logic of its own. Errors cross as `{code, message}`, the same shape
 //! as the endpoint's (CONVENTIONS.md).
-use crate::shell::Shell;
-use crate::transport::IpcError;
-use paddock_core::local_client::LocalError;
-use paddock_proto::shell::ThisHost;
+use paddock_proto::shell::{ShellError, ThisHost};
+use paddock_server::host::AppHost;
 use tauri::State;
-
-impl From<LocalError> for IpcError {
-    fn from(e: LocalError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-        }
-    }
-}
 
 /// Who runs the supervisor this app shows, and where its endpoint serves.
 #[tauri::command]
-pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, IpcError> {
-    let status = shell.local.status().await?;
-    Ok(ThisHost {
-        mode: shell.kind(),
-        description: shell.describe(),
-        pid: status.pid,
-        url: status.url,
-        fingerprint: status.fingerprint,
-    })
+pub async fn this_host(host: State<'_, AppHost>) -> Result<ThisHost, ShellError> {
+    Ok(host.this_host().await?)
 }
 
 /// A one-time admin pairing offer for this app's own window, so that in host mode the window
@@ -35,9 +17,9 @@ pub async fn this_host(shell: State<'_, Shell>) -> Result<ThisHost, IpcError> {
 /// the owner's, on the owner's machine, and only the app's own pages can call this.
 #[tauri::command]
 pub async fn pair_this_window(
-    shell: State<'_, Shell>,
-) -> Result<paddock_proto::access::PairingOffer, IpcError> {
-    Ok(shell
+    host: State<'_, AppHost>,
+) -> Result<paddock_proto::access::PairingOffer, ShellError> {
+    Ok(host
         .local
         .pairing(paddock_proto::access::Role::Admin)
         .await?)

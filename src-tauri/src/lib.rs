@@ -20,28 +20,24 @@ pub mod window;
 
 use tauri::{Manager, RunEvent};
 
-fn init_logging() {
-    use tracing_subscriber::prelude::*;
-    let filter = std::env::var("PADDOCK_LOG").unwrap_or_else(|_| "info".to_owned());
-    let filter = tracing_subscriber::filter::Targets::new().with_default(
-        filter
-            .parse::<tracing::Level>()
-            .unwrap_or(tracing::Level::INFO),
-    );
-    let _ = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(filter)
-        .try_init();
-}
-
 /// Runs the app until Quit.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     // The commit this app was built from, for its supervisor's status (see build.rs). Only
     // the desktop app runs a supervisor (paddock-core is a desktop dependency).
     #[cfg(desktop)]
-    paddock_core::upgrade::record_commit(env!("BUILD_GIT_COMMIT"));
-    init_logging();
+    {
+        paddock_core::upgrade::record_commit(env!("BUILD_GIT_COMMIT"));
+        // Stderr and `app.log` in the data directory's `logs/`, as the CLI's supervisor logs
+        // to `paddock.log` there.
+        paddock_core::logging::init_with_default_config("app");
+    }
+    // A phone has no data directory to read logs from nor PADDOCK_LOG: the platform's
+    // console only.
+    #[cfg(mobile)]
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
     let builder = tauri::Builder::default();
     #[cfg(desktop)]
     let builder = builder
@@ -57,10 +53,7 @@ pub fn run() {
         ))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .register_uri_scheme_protocol(pairing::SCHEME, |ctx, _req| {
-            tauri::http::Response::builder()
-                .header("Content-Type", "text/html; charset=utf-8")
-                .body(shell::pairing_page(ctx.app_handle()).into_bytes())
-                .unwrap_or_default()
+            pairing::serve(ctx.app_handle())
         });
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
@@ -110,15 +103,12 @@ pub fn run() {
             event: tauri::WindowEvent::Focused(focused),
             ..
         } => {
-            _app.state::<shell::Shell>().window_focused(focused);
+            _app.state::<paddock_server::host::AppHost>()
+                .window_focused(focused);
         }
         #[cfg(desktop)]
         RunEvent::Exit => {
-            if let Some(paddock_server::host::HostMode::Embedded(h)) =
-                _app.state::<shell::Shell>().take_mode()
-            {
-                tauri::async_runtime::block_on(h.stop());
-            }
+            tauri::async_runtime::block_on(_app.state::<paddock_server::host::AppHost>().quit());
             tracing::info!("Paddock app quit; every agent keeps running");
         }
         _ => {}
@@ -143,14 +133,9 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         if let Err(e) = app.deep_link().register_all() {
             tracing::warn!(error = %e, "cannot register paddock:// links; pairing links will not open the app");
         }
-        let (mode, dir) =
-            tauri::async_runtime::block_on(paddock_server::host::HostMode::start_or_join(None))?;
-        tracing::info!("{}", mode.describe());
-        let bus = mode.bus();
-        app.manage(shell::Shell::new(
-            paddock_core::local_client::LocalClient::new(dir.path(), "app"),
-            mode,
-        ));
+        let (host, bus) =
+            tauri::async_runtime::block_on(paddock_server::host::AppHost::start_or_join(None))?;
+        app.manage(host);
         tray::create(app.handle())?;
         shell::spawn_tray_loop(app.handle().clone(), bus);
         // `--open`: show the window at once (the app otherwise starts in the tray only).
@@ -174,7 +159,6 @@ fn open_link<R: tauri::Runtime>(app: &tauri::AppHandle<R>, url: &str) {
     }
     #[cfg(mobile)]
     if let Some(w) = app.get_webview_window("main") {
-        let literal = serde_json::to_string(&route).unwrap_or_default();
-        let _ = w.eval(&format!("window.location.hash = {literal};"));
+        let _ = w.eval(paddock_client::routes::go_to_script(&route));
     }
 }

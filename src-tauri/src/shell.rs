@@ -1,162 +1,44 @@
-//! The desktop shell's state: who runs the supervisor (`paddock_server::host::HostMode`), the tray's feed of it
-//! (`paddock_core::tray::TrayFeed`: what the tray shows, kept in step, and the tray's
-//! requests), and the pairing window's offer. The functions here only start those on the
-//! async runtime and show their answers in the tray and windows.
+//! The desktop app's state is `paddock_server::host::AppHost` (who runs the supervisor, its
+//! socket, and the tray's feed of it: `paddock_core::tray::TrayFeed`). The functions here
+//! only start its requests on the async runtime and show their answers in the tray and
+//! windows.
 use paddock_core::events::Bus;
-use paddock_core::local_client::LocalClient;
-use paddock_core::tray::{TrayFeed, TrayModel};
-use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::Decision;
-use paddock_proto::shell::HostModeKind;
-use paddock_server::host::HostMode;
-use std::sync::{Mutex, MutexGuard};
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use paddock_server::host::AppHost;
+use tauri::{AppHandle, Manager, Runtime};
 
-/// The desktop app's state (managed by Tauri).
-pub struct Shell {
-    /// The supervisor's local socket (embedded or `paddock up`): one code path either way.
-    pub local: LocalClient,
-    mode: Mutex<Option<HostMode>>,
-    /// What the tray shows, kept in step with the supervisor.
-    pub feed: TrayFeed,
-    offer: Mutex<Result<PairingOffer, String>>,
+/// Pauses or resumes the host's notifications from the tray, then shows the host's answer
+/// in the tray's check box.
+pub fn toggle_pause<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        if let Some(model) = app.state::<AppHost>().feed.toggle_pause().await {
+            crate::tray::show(&app, model);
+        }
+    });
 }
 
-impl Shell {
-    pub fn new(local: LocalClient, mode: HostMode) -> Self {
-        Self {
-            feed: TrayFeed::new(local.clone(), mode.endpoint()),
-            local,
-            mode: Mutex::new(Some(mode)),
-            offer: Mutex::new(Err("No pairing offer yet.".to_owned())),
+/// Answers a permission request from the tray, then refreshes the tray.
+pub fn answer<R: Runtime>(app: AppHandle<R>, request: String, decision: Decision) {
+    tauri::async_runtime::spawn(async move {
+        if let Some(model) = app.state::<AppHost>().feed.answer(&request, decision).await {
+            crate::tray::show(&app, model);
         }
-    }
-
-    fn mode(&self) -> MutexGuard<'_, Option<HostMode>> {
-        self.mode.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn describe(&self) -> String {
-        match &*self.mode() {
-            Some(m) => m.describe(),
-            None => "The app is quitting.".to_owned(),
-        }
-    }
-
-    /// Whether this app runs the supervisor, or another process does (also once quitting).
-    pub fn kind(&self) -> HostModeKind {
-        self.mode()
-            .as_ref()
-            .map_or(HostModeKind::Joined, HostMode::kind)
-    }
-
-    /// Tells this app's own supervisor whether its window has the focus (the owner is at
-    /// the desk); a joined supervisor learns presence from its own clients.
-    pub fn window_focused(&self, focused: bool) {
-        if let Some(HostMode::Embedded(h)) = &*self.mode() {
-            h.supervisor
-                .handle()
-                .notifier()
-                .presence()
-                .app_focused(focused);
-        }
-    }
-
-    /// Takes the embedded host (if any) to stop it at quit.
-    pub fn take_mode(&self) -> Option<HostMode> {
-        self.mode().take()
-    }
-
-    /// What the tray shows now (the host's state as last asked).
-    pub fn tray_model(&self) -> TrayModel {
-        self.feed.model()
-    }
-
-    /// The UI route of one of this host's sessions.
-    pub fn session_route(&self, session: &str) -> String {
-        paddock_client::routes::session(&self.feed.endpoint().unwrap_or_default(), session)
-    }
-
-    /// Pauses or resumes the host's notifications from the tray, then shows the host's
-    /// answer in the tray's check box.
-    pub fn toggle_pause<R: Runtime>(&self, app: AppHandle<R>) {
-        tauri::async_runtime::spawn(async move {
-            if let Some(model) = app.state::<Shell>().feed.toggle_pause().await {
-                crate::tray::show(&app, model);
-            }
-        });
-    }
-
-    /// Answers a permission request from the tray, then refreshes the tray.
-    pub fn answer<R: Runtime>(&self, app: AppHandle<R>, request: String, decision: Decision) {
-        tauri::async_runtime::spawn(async move {
-            if let Some(model) = app.state::<Shell>().feed.answer(&request, decision).await {
-                crate::tray::show(&app, model);
-            }
-        });
-    }
+    });
 }
 
 /// Keeps the tray in step with the supervisor for as long as it runs: on the embedded
 /// supervisor's events when there is a `bus`, else by polling.
 pub fn spawn_tray_loop<R: Runtime>(app: AppHandle<R>, bus: Option<Bus>) {
     tauri::async_runtime::spawn(async move {
-        app.state::<Shell>()
+        app.state::<AppHost>()
             .feed
             .follow(bus, |model| crate::tray::show(&app, model))
             .await;
     });
 }
 
-/// Opens (or focuses) the pairing window with a fresh offer.
-pub fn open_pairing<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let shell = app.state::<Shell>();
-        let offer = shell
-            .local
-            .pairing(Role::Operator)
-            .await
-            .map_err(|e| e.to_string());
-        *shell.offer.lock().unwrap_or_else(|p| p.into_inner()) = offer;
-        let app2 = app.clone();
-        let _ = app.run_on_main_thread(move || {
-            if let Err(e) = show_pairing(&app2) {
-                tracing::warn!(error = %e, "cannot open the pairing window");
-            }
-        });
-    });
-    Ok(())
-}
-
-fn show_pairing<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    if let Some(w) = app.get_webview_window(crate::pairing::WINDOW) {
-        w.reload()?;
-        return w.set_focus();
-    }
-    let url = if cfg!(any(windows, target_os = "android")) {
-        format!("http://{}.localhost/", crate::pairing::SCHEME)
-    } else {
-        format!("{}://localhost/", crate::pairing::SCHEME)
-    };
-    let url = tauri::Url::parse(&url).map_err(tauri::Error::InvalidUrl)?;
-    WebviewWindowBuilder::new(app, crate::pairing::WINDOW, WebviewUrl::CustomProtocol(url))
-        .title("Pair a device")
-        .inner_size(380.0, 600.0)
-        .resizable(false)
-        .build()?;
-    Ok(())
-}
-
-/// The pairing page for the `pairing://` scheme.
-pub fn pairing_page<R: Runtime>(app: &AppHandle<R>) -> String {
-    let shell = app.state::<Shell>();
-    let offer = shell.offer.lock().unwrap_or_else(|p| p.into_inner());
-    crate::pairing::page(offer.as_ref().map_err(String::as_str))
-}
-
 /// About: the main window's About page, and who runs the supervisor in the log.
 pub fn about<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    tracing::info!("{}", app.state::<Shell>().describe());
+    tracing::info!("{}", app.state::<AppHost>().describe());
     crate::window::show_route(app, paddock_client::routes::ABOUT)
 }

@@ -5,9 +5,8 @@
 //! `stream_close` for a WebSocket kept by `relay::Sockets`, whose frames come back over a
 //! `tauri::ipc::Channel` (this file's `SocketSink`: text frames as JSON messages, binary
 //! frames as raw bytes, so terminal output is never re-encoded).
-use paddock_client::relay::{Relay, RelayError, Reply, SocketSink, Sockets};
-use paddock_proto::shell::{ShellCapabilities, StreamMessage};
-use serde::Serialize;
+use paddock_client::relay::{Relay, Reply, SocketSink, Sockets};
+use paddock_proto::shell::{ShellCapabilities, ShellError, StreamMessage};
 use std::collections::HashMap;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
@@ -24,24 +23,6 @@ pub fn capabilities() -> ShellCapabilities {
     }
 }
 
-/// An error as the UI receives it from any command (`{code, message}`, as over REST).
-#[derive(Debug, Serialize)]
-pub struct IpcError {
-    /// A stable code the UI may branch on (the failing crate's own `code()`).
-    pub code: &'static str,
-    /// A sentence for a person: what happened, what to do next.
-    pub message: String,
-}
-
-impl From<RelayError> for IpcError {
-    fn from(e: RelayError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-        }
-    }
-}
-
 /// Carries one REST call of the UI through the pinned client: `method /api/v1{path}` to
 /// `url`, pinned to `fingerprint`, with the UI's `Authorization` header.
 #[tauri::command]
@@ -54,7 +35,7 @@ pub async fn request(
     path: String,
     headers: Option<HashMap<String, String>>,
     body: Option<String>,
-) -> Result<Reply, IpcError> {
+) -> Result<Reply, ShellError> {
     Ok(relay
         .forward(
             &url,
@@ -105,7 +86,7 @@ pub async fn stream_open(
     url: String,
     fingerprint: Option<String>,
     channel: Channel<InvokeResponseBody>,
-) -> Result<u32, IpcError> {
+) -> Result<u32, ShellError> {
     let (id, relay) = sockets.open(&url, fingerprint.as_deref(), ToWebview(channel))?;
     tauri::async_runtime::spawn(relay);
     Ok(id)
@@ -119,7 +100,7 @@ pub async fn stream_send(
     sockets: State<'_, Sockets>,
     id: u32,
     texts: Vec<String>,
-) -> Result<(), IpcError> {
+) -> Result<(), ShellError> {
     Ok(sockets.send(id, texts)?)
 }
 
@@ -129,7 +110,7 @@ pub async fn stream_close(
     sockets: State<'_, Sockets>,
     id: u32,
     code: Option<u16>,
-) -> Result<(), IpcError> {
+) -> Result<(), ShellError> {
     sockets.close(id, code);
     Ok(())
 }

@@ -3,8 +3,8 @@
 //! has one), and the menu. What it shows and what each click does are decided in
 //! `paddock_core::tray` (the model, the menu as data, the actions); this file only makes
 //! native menus of it and carries out the actions.
-use crate::shell::Shell;
 use paddock_core::tray::{menu::items, TrayAction, TrayItem, TrayModel};
+use paddock_server::host::AppHost;
 use tauri::image::Image;
 use tauri::menu::{
     CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu,
@@ -126,29 +126,33 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
 
 /// Carries out what a click asks for.
 fn act<R: Runtime>(app: &AppHandle<R>, action: TrayAction) -> tauri::Result<()> {
-    let shell = app.state::<Shell>();
+    let host = app.state::<AppHost>();
     match action {
         answer @ (TrayAction::Approve(_) | TrayAction::Deny(_)) => {
             if let Some((request, decision)) = answer.answer() {
-                shell.answer(app.clone(), request.to_owned(), decision);
+                crate::shell::answer(app.clone(), request.to_owned(), decision);
             }
             Ok(())
         }
         TrayAction::OpenSession(session) => {
-            crate::window::show_route(app, &shell.session_route(&session))
+            let endpoint = host.feed.endpoint().unwrap_or_default();
+            crate::window::show_route(app, &paddock_client::routes::session(&endpoint, &session))
         }
         TrayAction::OpenPaddock => crate::window::show(app).map(drop),
-        TrayAction::Pair => crate::shell::open_pairing(app),
+        TrayAction::Pair => {
+            crate::pairing::open(app);
+            Ok(())
+        }
         TrayAction::ToggleAutostart => {
             let auto = app.autolaunch();
             let on = auto.is_enabled().unwrap_or(false);
             if let Err(e) = if on { auto.disable() } else { auto.enable() } {
                 tracing::warn!(error = %e, "cannot change Start at login");
             }
-            update(app, &shell.feed.model())
+            update(app, &host.feed.model())
         }
         TrayAction::TogglePause => {
-            shell.toggle_pause(app.clone());
+            crate::shell::toggle_pause(app.clone());
             Ok(())
         }
         TrayAction::About => crate::shell::about(app),

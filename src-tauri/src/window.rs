@@ -27,11 +27,7 @@ pub fn show<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
 
 /// Shows the main window at a UI route (a hash such as `#/s/<host>/<id>` or `#/pair?link=…`).
 pub fn show_route<R: Runtime>(app: &AppHandle<R>, hash: &str) -> tauri::Result<()> {
-    let w = show(app)?;
-    // The hash is made by this app from ids and URLs; serialised as a JS string literal so no
-    // character in it can end the string.
-    let literal = serde_json::to_string(hash).unwrap_or_else(|_| "\"#/\"".to_owned());
-    w.eval(format!("window.location.hash = {literal};"))
+    show(app)?.eval(paddock_client::routes::go_to_script(hash))
 }
 
 /// Where the tray icon was last clicked, for placing the window under it (macOS).

@@ -4,9 +4,8 @@
 mod common;
 
 use common::private_dirs;
-use paddock_app::shell::Shell;
 use paddock_core::local_client::LocalClient;
-use paddock_server::host::HostMode;
+use paddock_server::host::{AppHost, HostMode};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
@@ -76,7 +75,7 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
                 paddock_app::transport::request,
                 paddock_app::commands::this_host
             ])
-            .manage(Shell::new(LocalClient::new(dir.path(), "app"), mode))
+            .manage(AppHost::new(LocalClient::new(dir.path(), "app"), mode))
             .manage(paddock_client::relay::Relay::new())
             .build(tauri::generate_context!())
             .expect("the mock app builds");
@@ -125,15 +124,13 @@ fn host_mode_runs_one_supervisor_and_a_second_app_joins_it_instead_of_starting_a
         .expect("an answer");
         assert_eq!(me["status"], 401, "{me}");
 
-        if let Some(HostMode::Embedded(h)) = app.state::<Shell>().take_mode() {
-            tauri::async_runtime::block_on(h.stop());
-        }
+        tauri::async_runtime::block_on(app.state::<AppHost>().quit());
     }
 
     // With the supervisor stopped, the app's question gets a sentence that says what to do.
     let app = mock_builder()
         .invoke_handler(tauri::generate_handler![paddock_app::commands::this_host])
-        .manage(Shell::new(
+        .manage(AppHost::new(
             LocalClient::new(dir.path(), "app"),
             HostMode::Joined { pid: "0".into() },
         ))

@@ -7,9 +7,9 @@
 mod common;
 
 use common::private_dirs;
-use paddock_app::shell::{spawn_tray_loop, Shell};
+use paddock_app::shell::spawn_tray_loop;
 use paddock_core::local_client::LocalClient;
-use paddock_server::host::HostMode;
+use paddock_server::host::{AppHost, HostMode};
 use std::time::{Duration, Instant};
 use tauri::test::mock_builder;
 use tauri::Manager;
@@ -35,15 +35,15 @@ fn the_pause_check_box_follows_a_pause_made_from_the_cli_the_ui_or_the_tray() {
     let bus = mode.bus();
     let local = LocalClient::new(dir.path(), "app");
     let app = mock_builder()
-        .manage(Shell::new(local.clone(), mode))
+        .manage(AppHost::new(local.clone(), mode))
         .build(tauri::generate_context!())
         .expect("the mock app builds");
     spawn_tray_loop(app.handle().clone(), bus);
-    let shell = app.state::<Shell>();
-    let paused = || shell.tray_model().paused;
+    let shell = app.state::<AppHost>();
+    let paused = || shell.feed.model().paused;
     // The tray's first look at the host: a session count of 0 and nothing held.
     wait_until("the tray's first look at the host", || {
-        shell.tray_model().tooltip() == "Paddock: no agent sessions"
+        shell.feed.model().tooltip() == "Paddock: no agent sessions"
     });
     assert!(!paused());
 
@@ -60,7 +60,7 @@ fn the_pause_check_box_follows_a_pause_made_from_the_cli_the_ui_or_the_tray() {
     });
 
     // The tray's own item: the host holds notifications, and the box says so.
-    shell.toggle_pause(app.handle().clone());
+    paddock_app::shell::toggle_pause(app.handle().clone());
     wait_until("the check box ticked after the tray's own pause", paused);
     assert!(handle.notifier().config().paused, "the host holds them");
     assert!(
@@ -70,7 +70,5 @@ fn the_pause_check_box_follows_a_pause_made_from_the_cli_the_ui_or_the_tray() {
         "`paddock status` says so too"
     );
 
-    if let Some(HostMode::Embedded(h)) = shell.take_mode() {
-        tauri::async_runtime::block_on(h.stop());
-    }
+    tauri::async_runtime::block_on(shell.quit());
 }

@@ -157,25 +157,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// The log filter: `PADDOCK_LOG` if set and valid, else `default`.
-pub fn log_filter(default: &str) -> tracing_subscriber::filter::Targets {
-    std::env::var("PADDOCK_LOG")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| default.parse().unwrap_or_default())
-}
-
 /// Logs to stderr, filtered by `PADDOCK_LOG` (`debug`, `info,paddock_host=trace`, ...).
 pub fn init_logging(default: &str) {
-    use tracing_subscriber::prelude::*;
-    let filter = log_filter(default);
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_target(false),
-        )
-        .with(filter)
-        .init();
+    let _ = paddock_core::logging::init(paddock_core::logging::LogSetup::stderr(default));
 }

@@ -31,6 +31,7 @@ pub mod http;
 pub mod link;
 pub mod offsets;
 pub mod pair;
+pub mod pairing_page;
 pub mod relay;
 pub mod routes;
 pub mod secrets;

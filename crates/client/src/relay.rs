@@ -74,6 +74,16 @@ impl RelayError {
     }
 }
 
+/// As the app's window receives it (the `request` and `stream_*` commands).
+impl From<RelayError> for paddock_proto::shell::ShellError {
+    fn from(e: RelayError) -> Self {
+        Self {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
 /// The caller's pin, which every relayed request and socket needs.
 pub fn require_pin(fingerprint: Option<&str>) -> Result<&str, RelayError> {
     fingerprint.ok_or(RelayError::Unpinned)

@@ -37,6 +37,13 @@ pub fn for_link(url: &str) -> String {
     }
 }
 
+/// The script that takes an app's window to `route` (the webview runs it): the route as one
+/// JavaScript string literal, so no character in it can end the string.
+pub fn go_to_script(route: &str) -> String {
+    let literal = serde_json::to_string(route).unwrap_or_else(|_| format!("\"{DASHBOARD}\""));
+    format!("window.location.hash = {literal};")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +77,21 @@ mod tests {
         assert_eq!(decode(encoded), link);
         assert_eq!(for_link("paddock://open"), "#/");
         assert_eq!(for_link("https://h:1/#pair=x"), "#/");
+    }
+
+    #[test]
+    fn a_route_cannot_break_out_of_the_script_that_goes_to_it() {
+        assert_eq!(
+            go_to_script(&session("https://h:1", "ab")),
+            r##"window.location.hash = "#/s/https%3A%2F%2Fh%3A1/ab";"##
+        );
+        let hostile = "#/\"; alert(1); \"\n";
+        let script = go_to_script(hostile);
+        let literal = script
+            .strip_prefix("window.location.hash = ")
+            .and_then(|s| s.strip_suffix(';'))
+            .expect("one assignment");
+        let back: String = serde_json::from_str(literal).expect("one string literal");
+        assert_eq!(back, hostile);
     }
 }

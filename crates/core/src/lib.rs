@@ -27,6 +27,7 @@ pub mod inject;
 pub mod keyfile;
 pub mod local_client;
 pub mod logfile;
+pub mod logging;
 pub mod login_env;
 pub mod loglayer;
 pub mod mcp;

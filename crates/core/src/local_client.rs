@@ -151,6 +151,16 @@ impl LocalClient {
     }
 }
 
+/// As the app's window receives it (the `this_host` and `pair_this_window` commands).
+impl From<LocalError> for paddock_proto::shell::ShellError {
+    fn from(e: LocalError) -> Self {
+        Self {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
 fn unexpected(got: Response, wanted: &'static str) -> LocalError {
     LocalError::Unexpected {
         got: format!("{got:?}"),

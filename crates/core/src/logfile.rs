@@ -1,7 +1,8 @@
-//! The supervisor's log files: `paddock.log` in the data directory's `logs/`, a new file every
-//! day (the old one becomes `paddock-YYYY-MM-DD.log`, then `.log.gz` once compressed), files
-//! older than `keep_days` deleted, and an emergency rotation when a file passes
-//! `max_file_bytes` (`paddock-YYYY-MM-DD.N.log`), so a log storm cannot fill the disk.
+//! Rotating log files in the data directory's `logs/`, one name per program (`paddock.log`
+//! for the supervisor, `app.log` for the desktop app; see [`crate::logging`]): a new file
+//! every day (the old one becomes `NAME-YYYY-MM-DD.log`, then `.log.gz` once compressed),
+//! files older than `keep_days` deleted, and an emergency rotation when a file passes
+//! `max_file_bytes` (`NAME-YYYY-MM-DD.N.log`), so a log storm cannot fill the disk.
 //!
 //! A `tracing_subscriber` writer: every event is one `write`; rotation happens on the write
 //! that crosses a day or the size limit; compression and cleanup run on a short-lived thread.
@@ -11,8 +12,6 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-const CURRENT: &str = "paddock.log";
 
 /// Rotation settings.
 #[derive(Debug, Clone)]
@@ -31,6 +30,8 @@ struct State {
 #[derive(Clone)]
 pub struct LogFile {
     dir: PathBuf,
+    /// The file name without `.log`: `paddock` writes `paddock.log`.
+    name: String,
     rotation: Rotation,
     state: Arc<Mutex<State>>,
     clock: fn() -> SystemTime,
@@ -47,19 +48,20 @@ fn date_of(day: u64) -> String {
 }
 
 impl LogFile {
-    /// Opens (creating) `dir/paddock.log`, rotating a file left from an earlier day first.
-    pub fn open(dir: &Path, rotation: Rotation) -> io::Result<Self> {
-        Self::with_clock(dir, rotation, SystemTime::now)
+    /// Opens (creating) `dir/NAME.log`, rotating a file left from an earlier day first.
+    pub fn open(dir: &Path, name: &str, rotation: Rotation) -> io::Result<Self> {
+        Self::with_clock(dir, name, rotation, SystemTime::now)
     }
 
     /// For tests: a fake clock.
     pub fn with_clock(
         dir: &Path,
+        name: &str,
         rotation: Rotation,
         clock: fn() -> SystemTime,
     ) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
-        let path = dir.join(CURRENT);
+        let path = dir.join(format!("{name}.log"));
         let file = open_append(&path)?;
         let meta = file.metadata()?;
         let day = meta
@@ -68,6 +70,7 @@ impl LogFile {
             .unwrap_or_else(|_| day_of(clock()));
         let log = Self {
             dir: dir.to_owned(),
+            name: name.to_owned(),
             rotation,
             state: Arc::new(Mutex::new(State {
                 file,
@@ -93,16 +96,17 @@ impl LogFile {
 
     /// Moves the current file aside and starts a new one.
     fn rotate(&self, st: &mut State) -> io::Result<()> {
-        let date = date_of(st.day);
-        let mut target = self.dir.join(format!("paddock-{date}.log"));
+        let (date, name) = (date_of(st.day), &self.name);
+        let mut target = self.dir.join(format!("{name}-{date}.log"));
         let mut n = 1;
         while target.exists() || target.with_extension("log.gz").exists() {
-            target = self.dir.join(format!("paddock-{date}.{n}.log"));
+            target = self.dir.join(format!("{name}-{date}.{n}.log"));
             n += 1;
         }
         st.file.flush()?;
-        fs::rename(self.dir.join(CURRENT), &target)?;
-        st.file = open_append(&self.dir.join(CURRENT))?;
+        let current = self.dir.join(format!("{name}.log"));
+        fs::rename(&current, &target)?;
+        st.file = open_append(&current)?;
         st.size = 0;
         self.cleanup_in_background();
         Ok(())
@@ -110,11 +114,12 @@ impl LogFile {
 
     fn cleanup_in_background(&self) {
         let dir = self.dir.clone();
+        let name = self.name.clone();
         let keep = self.rotation.keep_days;
         let today = day_of((self.clock)());
         let _ = std::thread::Builder::new()
             .name("log-cleanup".into())
-            .spawn(move || cleanup(&dir, today, keep));
+            .spawn(move || cleanup(&dir, &name, today, keep));
     }
 
     fn write_line(&self, buf: &[u8]) -> io::Result<()> {
@@ -144,16 +149,16 @@ fn open_append(path: &Path) -> io::Result<File> {
 /// One cleanup at a time: two must never compress the same file.
 static CLEANUP: Mutex<()> = Mutex::new(());
 
-/// Compresses rotated files and deletes those `keep_days` or more days old (so with 30, the
-/// files of today and the 29 days before stay).
-pub fn cleanup(dir: &Path, today: u64, keep_days: u32) {
+/// Compresses the rotated files of `name` and deletes those `keep_days` or more days old (so
+/// with 30, the files of today and the 29 days before stay). Other programs' files stay.
+pub fn cleanup(dir: &Path, name: &str, today: u64, keep_days: u32) {
     let _one = CLEANUP.lock().unwrap_or_else(|p| p.into_inner());
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix("paddock-") else {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(name).and_then(|r| r.strip_prefix('-')) else {
             continue;
         };
         let Some(day) = parse_day(&rest[..rest.len().min(10)]) else {
@@ -162,7 +167,7 @@ pub fn cleanup(dir: &Path, today: u64, keep_days: u32) {
         let path = e.path();
         if today.saturating_sub(day) >= keep_days as u64 {
             let _ = fs::remove_file(&path);
-        } else if name.ends_with(".log") {
+        } else if file.ends_with(".log") {
             match gzip(&path) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {}
@@ -244,30 +249,40 @@ mod tests {
             max_file_bytes: 100,
         };
         NOW.store(20_000 * 86400 + 10, Ordering::SeqCst);
-        let log = LogFile::with_clock(tmp.path(), rot, clock).expect("open");
+        let log = LogFile::with_clock(tmp.path(), "paddock", rot, clock).expect("open");
         let mut w = LineWriter(log.clone());
         w.write_all(b"day one\n").expect("write");
         NOW.store(20_001 * 86400 + 10, Ordering::SeqCst);
         w.write_all(b"day two\n").expect("write");
         // Past the size limit on the same day: an emergency rotation.
         w.write_all(&[b'x'; 99]).expect("write");
-        cleanup(tmp.path(), 20_001, 3);
         let d1 = date_of(20_000);
         let d2 = date_of(20_001);
+        // Another program's log in the same directory (the desktop app's).
+        fs::write(tmp.path().join(format!("app-{d1}.log")), "the app's\n").expect("app log");
+        cleanup(tmp.path(), "paddock", 20_001, 3);
         assert_eq!(
             names(tmp.path()),
             vec![
+                format!("app-{d1}.log"),
                 format!("paddock-{d1}.log.gz"),
                 format!("paddock-{d2}.log.gz"),
                 "paddock.log".to_owned()
             ]
         );
         // Three days after the first day, it is past keep_days and goes.
-        cleanup(tmp.path(), 20_003, 3);
+        cleanup(tmp.path(), "paddock", 20_003, 3);
         assert_eq!(
             names(tmp.path()),
-            vec![format!("paddock-{d2}.log.gz"), "paddock.log".to_owned()]
+            vec![
+                format!("app-{d1}.log"),
+                format!("paddock-{d2}.log.gz"),
+                "paddock.log".to_owned()
+            ],
+            "the supervisor's cleanup left the app's file alone"
         );
+        cleanup(tmp.path(), "app", 20_003, 3);
+        assert!(!names(tmp.path()).contains(&format!("app-{d1}.log")));
         let mut gz = flate2::read::GzDecoder::new(
             File::open(tmp.path().join(format!("paddock-{d2}.log.gz"))).expect("gz"),
         );

@@ -16,6 +16,18 @@ pub struct ShellCapabilities {
     pub webgl_terminal: bool,
 }
 
+/// Why a shell command failed, as the window receives it from any command: the same
+/// `{code, message}` shape as the endpoint's errors (CONVENTIONS.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]
+pub struct ShellError {
+    /// A stable code the UI may branch on (the failing crate's own `code()`: `unreachable`,
+    /// `certificate_changed`, ...).
+    pub code: String,
+    /// A sentence for a person: what happened, what to do next.
+    pub message: String,
+}
+
 /// Who runs the supervisor the desktop app shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wire", derive(ts_rs::TS, utoipa::ToSchema))]

@@ -2,13 +2,18 @@
 //! it, and the notifier with its channels, started and stopped together. `paddock up` and
 //! the desktop app (host mode) both run a host through this, so they start exactly the same
 //! things in the same order. [`HostMode`] is the app's choice: run a host, or join the
-//! supervisor that already runs.
+//! supervisor that already runs; [`AppHost`] is the app's state around it (its socket, the
+//! tray's feed, what `this_host` answers, presence, quitting).
 use crate::{start_if_enabled, Server};
 use paddock_core::events::Bus;
+use paddock_core::local_client::{LocalClient, LocalError};
 use paddock_core::supervisor::SupervisorError;
+use paddock_core::tray::TrayFeed;
 use paddock_core::{Config, Supervisor};
 use paddock_host::dirs::RuntimeDir;
+use paddock_proto::shell::{HostModeKind, ThisHost};
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 
 /// A running supervisor with its endpoint (if enabled and able to start).
 pub struct Host {
@@ -128,6 +133,116 @@ impl HostMode {
             HostMode::Embedded(h) => Some(h.supervisor.handle().bus().clone()),
             HostMode::Joined { .. } => None,
         }
+    }
+}
+/// The desktop app's state (Tauri manages it; `src-tauri` only adapts it to windows, tray
+/// and commands): who runs the supervisor ([`HostMode`], taken at quit), its socket, and the
+/// tray's feed of it.
+pub struct AppHost {
+    /// The supervisor's local socket (embedded or `paddock up`): one code path either way.
+    pub local: LocalClient,
+    /// What the tray shows, kept in step with the supervisor, and the pairing window's offer.
+    pub feed: TrayFeed,
+    mode: Mutex<Option<HostMode>>,
+}
+
+impl AppHost {
+    /// The app's state around `mode`, asking the supervisor at `local`.
+    pub fn new(local: LocalClient, mode: HostMode) -> Self {
+        Self {
+            feed: TrayFeed::new(local.clone(), mode.endpoint()),
+            local,
+            mode: Mutex::new(Some(mode)),
+        }
+    }
+
+    /// Starts a host here or joins the running supervisor ([`HostMode::start_or_join`]), and
+    /// the app's state around it, with the embedded supervisor's bus (none when joined).
+    pub async fn start_or_join(
+        config_file: Option<PathBuf>,
+    ) -> Result<(Self, Option<Bus>), HostModeError> {
+        let (mode, dir) = HostMode::start_or_join(config_file).await?;
+        tracing::info!("{}", mode.describe());
+        let bus = mode.bus();
+        Ok((Self::new(LocalClient::new(dir.path(), "app"), mode), bus))
+    }
+
+    fn mode(&self) -> MutexGuard<'_, Option<HostMode>> {
+        self.mode.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Who runs the supervisor ([`HostMode::describe`]), or that the app is quitting.
+    pub fn describe(&self) -> String {
+        match &*self.mode() {
+            Some(m) => m.describe(),
+            None => "The app is quitting.".to_owned(),
+        }
+    }
+
+    /// Whether this app runs the supervisor, or another process does (also once quitting).
+    pub fn kind(&self) -> HostModeKind {
+        self.mode()
+            .as_ref()
+            .map_or(HostModeKind::Joined, HostMode::kind)
+    }
+
+    /// Who runs the supervisor this app shows, and where its endpoint serves (the app's
+    /// `this_host`).
+    pub async fn this_host(&self) -> Result<ThisHost, LocalError> {
+        let status = self.local.status().await?;
+        Ok(ThisHost {
+            mode: self.kind(),
+            description: self.describe(),
+            pid: status.pid,
+            url: status.url,
+            fingerprint: status.fingerprint,
+        })
+    }
+
+    /// Tells this app's own supervisor whether its window has the focus (the owner is at the
+    /// desk: notify the desk first, hold the phone's push); a joined supervisor learns
+    /// presence from its own clients.
+    pub fn window_focused(&self, focused: bool) {
+        if let Some(HostMode::Embedded(h)) = &*self.mode() {
+            h.supervisor
+                .handle()
+                .notifier()
+                .presence()
+                .app_focused(focused);
+        }
+    }
+
+    /// Stops the embedded host, if this app runs it (the agents keep running); a joined
+    /// supervisor stays. Afterwards the app says it is quitting.
+    pub async fn quit(&self) {
+        let mode = self.mode().take();
+        if let Some(HostMode::Embedded(h)) = mode {
+            h.stop().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_joined_app_says_who_runs_its_supervisor_until_it_quits() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let app = AppHost::new(
+            LocalClient::new(tmp.path(), "app"),
+            HostMode::Joined { pid: "4242".into() },
+        );
+        assert_eq!(app.kind(), HostModeKind::Joined);
+        assert!(app.describe().contains("pid 4242"), "{}", app.describe());
+        // Nothing listens in this runtime directory: the question gets what to do.
+        let err = app.this_host().await.expect_err("no supervisor");
+        assert_eq!(err.code(), "unreachable");
+        assert!(err.to_string().contains("paddock up"), "{err}");
+        app.window_focused(true); // a joined app has no presence to tell: nothing happens
+        app.quit().await;
+        assert_eq!(app.describe(), "The app is quitting.");
+        assert_eq!(app.kind(), HostModeKind::Joined);
     }
 }
 // the app's host mode (apptrim): end

@@ -129,6 +129,7 @@ pub fn typescript() -> String {
     add(paddock_proto::shell::ThisHost::decl());
     add(paddock_proto::shell::StreamMessage::decl());
     add(paddock_proto::shell::RelayReply::decl());
+    add(paddock_proto::shell::ShellError::decl());
     // The app's shell over IPC (apptrim): end
     out.push_str(BINARY_FRAMES);
     out

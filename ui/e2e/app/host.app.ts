@@ -4,7 +4,7 @@
  * supervisors), and ending the app leaves the agent running.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -65,6 +65,14 @@ describe("the desktop app in host mode", () => {
     }))!;
     expect(readlinkSync(`/proc/${status.pid}/exe`)).toMatch(/paddock-app$/);
     expect(status.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    // The app keeps its own log, beside the supervisor's paddock.log, where the owner finds
+    // what a tray app (no terminal) said.
+    const appLog = join(process.env.PADDOCK_DATA_DIR ?? "", "logs", "app.log");
+    await until(
+      "the app's own log file to say who runs the supervisor",
+      () =>
+        existsSync(appLog) && readFileSync(appLog, "utf8").includes("This app runs the supervisor"),
+    );
 
     // Never two supervisors: `paddock up` is refused and says who runs it.
     const up = await run(PADDOCK, ["up", "--port", "0"], { env: process.env }).then(

@@ -156,35 +156,14 @@ fn say(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|_| out.flush());
 }
 
-/// Logs go to stderr and to rotating files in the data directory's `logs/`.
+/// Logs go to stderr, to rotating `paddock.log` files in the data directory's `logs/`, and to
+/// the bus (clients' live tail).
 fn init_logging(config: &Config, bus: &paddock_core::events::Bus) -> anyhow::Result<()> {
-    use paddock_core::logfile::{LogFile, Rotation};
-    use tracing_subscriber::prelude::*;
-    let dir = config.data_dir().join("logs");
-    let file = LogFile::open(
-        &dir,
-        Rotation {
-            keep_days: config.log.keep_days,
-            max_file_bytes: config.log.max_file_bytes,
-        },
-    )
-    .with_context(|| format!("cannot write logs in {}", dir.display()))?;
-    let filter = crate::log_filter(&config.log.level);
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_target(false),
-        )
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(file)
-                .with_ansi(false),
-        )
-        .with(paddock_core::loglayer::BusLayer::new(bus.clone()))
-        .with(filter)
-        .init();
+    use paddock_core::logging::{init, LogSetup};
+    init(LogSetup {
+        bus: Some(bus.clone()),
+        ..LogSetup::with_files(config, "paddock")
+    })?;
     Ok(())
 }
 

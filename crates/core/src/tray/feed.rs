@@ -3,11 +3,14 @@
 //! changed and hands on a new [`TrayModel`] only when it differs from the one shown, so an
 //! idle app redraws nothing. The tray's own requests (Approve / Deny, Pause notifications)
 //! go over the same socket as the CLI's, so there is one pause and one answer, and their
-//! result is shown as the host says it, not as it was asked.
+//! result is shown as the host says it, not as it was asked. "Pair a device…" asks for an
+//! operator pairing offer the same way (`paddock pair`'s request) and keeps it, or why there
+//! is none, for the pairing window.
 use super::model::TrayModel;
 use crate::events::Bus;
 use crate::local_client::{LocalClient, LocalError};
 use crate::needs_watch::{NeedsSnapshot, NeedsWatch};
+use paddock_proto::access::{PairingOffer, Role};
 use paddock_proto::agent::Decision;
 use std::sync::{Mutex, MutexGuard};
 
@@ -26,7 +29,12 @@ struct Shown {
 pub struct TrayFeed {
     local: LocalClient,
     shown: Mutex<Shown>,
+    /// The pairing window's offer, or why there is none.
+    offer: Mutex<Result<PairingOffer, String>>,
 }
+
+/// What the pairing window says before "Pair a device…" was chosen.
+pub const NO_OFFER_YET: &str = "No pairing offer yet: choose Pair a device… in the tray menu.";
 
 impl TrayFeed {
     /// A feed from the supervisor at `local`. `endpoint`: the host's URL when it is known
@@ -38,6 +46,7 @@ impl TrayFeed {
                 model: TrayModel::default(),
                 endpoint,
             }),
+            offer: Mutex::new(Err(NO_OFFER_YET.to_owned())),
         }
     }
 
@@ -114,6 +123,26 @@ impl TrayFeed {
             tracing::warn!(error = %e, "the host did not take the tray's pause of notifications; the check box shows the host's setting");
         }
         self.refresh_logged(true).await
+    }
+
+    /// Asks the supervisor for a new one-time pairing offer for an operator device (the
+    /// tray's "Pair a device…") and keeps it, or why there is none, for
+    /// [`TrayFeed::pairing_offer`].
+    pub async fn new_pairing_offer(&self) {
+        let offer = self
+            .local
+            .pairing(Role::Operator)
+            .await
+            .map_err(|e| e.to_string());
+        if let Err(e) = &offer {
+            tracing::warn!(error = %e, "no pairing offer for the tray's pairing window");
+        }
+        *self.offer.lock().unwrap_or_else(|p| p.into_inner()) = offer;
+    }
+
+    /// The last pairing offer, or why there is none.
+    pub fn pairing_offer(&self) -> Result<PairingOffer, String> {
+        self.offer.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Answers a permission request as the tray ([`ANSWERED_BY`]). Returns the model to show
@@ -213,6 +242,37 @@ mod tests {
         .await;
         assert_eq!(ticked, Ok(true), "the tray did not show the CLI's pause");
         follower.abort();
+        supervisor.stop().await;
+    }
+
+    #[tokio::test]
+    async fn pair_a_device_keeps_the_hosts_offer_or_why_there_is_none() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (supervisor, feed) = host(&tmp);
+        assert_eq!(feed.pairing_offer(), Err(NO_OFFER_YET.to_owned()));
+        // No endpoint serves: the window says so, and what to look at.
+        feed.new_pairing_offer().await;
+        let why = feed.pairing_offer().expect_err("nothing to pair with");
+        assert!(why.contains("endpoint is not serving"), "{why}");
+        // With an endpoint: an operator offer for it, new on each ask.
+        let fingerprint = "ab".repeat(32);
+        supervisor
+            .handle()
+            .set_endpoint(Some(crate::supervisor::Endpoint {
+                url: "https://127.0.0.1:7420".to_owned(),
+                fingerprint: Some(fingerprint.clone()),
+            }));
+        feed.new_pairing_offer().await;
+        let first = feed.pairing_offer().expect("an offer");
+        assert_eq!(first.role, Role::Operator);
+        assert_eq!(first.url, "https://127.0.0.1:7420");
+        assert_eq!(first.fingerprint, fingerprint);
+        feed.new_pairing_offer().await;
+        let second = feed.pairing_offer().expect("an offer");
+        assert_ne!(
+            first.secret, second.secret,
+            "each ask is a new one-time offer"
+        );
         supervisor.stop().await;
     }
 }

@@ -5,7 +5,7 @@
  * looking at the platform; `http.ts` and `socket.ts` use whichever was chosen, and views know
  * nothing of it.
  */
-import type { RelayReply, ShellCapabilities, StreamMessage } from "./types";
+import type { RelayReply, ShellCapabilities, ShellError, StreamMessage } from "./types";
 
 /** A host's answer to a REST request (a `fetch`'s, or the shell's relayed one). */
 export type Reply = RelayReply;
@@ -171,8 +171,9 @@ export function pinnedTransport(ipc: Ipc): Transport {
           body: body ?? null,
         });
       } catch (e) {
-        // The shell answers `{code, message}` (paddock-client's stable codes).
-        const err = e as { code?: unknown; message?: unknown } | string;
+        // The shell answers a `ShellError` (paddock-client's stable codes); Tauri itself may
+        // answer a bare string (an unknown command).
+        const err = e as Partial<ShellError> | string;
         if (typeof err === "object" && err && typeof err.message === "string")
           throw new Unreachable(err.message, typeof err.code === "string" ? err.code : undefined);
         throw new Unreachable(String(e));

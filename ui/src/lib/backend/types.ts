@@ -85,4 +85,4 @@ export type {
 export type { ChangedFile, GitStatus } from "../wire";
 export { decodeTerminalFrame, type TerminalFrame } from "../wire";
 // The app's shell over IPC (apptrim).
-export type { RelayReply, ShellCapabilities, StreamMessage, ThisHost } from "../wire";
+export type { RelayReply, ShellCapabilities, ShellError, StreamMessage, ThisHost } from "../wire";

@@ -1299,6 +1299,17 @@ export type StreamMessage = { "kind": "open" } | { "kind": "text", data: string,
 
 export type RelayReply = { status: number, text: string, };
 
+export type ShellError = { 
+/**
+ * A stable code the UI may branch on (the failing crate's own `code()`: `unreachable`,
+ * `certificate_changed`, ...).
+ */
+code: string, 
+/**
+ * A sentence for a person: what happened, what to do next.
+ */
+message: string, };
+
 /** Binary WebSocket frames (server to client): terminal data, never JSON.
  *  tag u8 | id_len u8 | session id (UTF-8) | offset u64 LE | rest
  *  tag 1 = output: rest is the bytes starting at `offset`.
