@@ -7,12 +7,13 @@
 mod common;
 
 use common::*;
-use paddock_host::client::Event;
+use paddock_host::client::{Client, Event};
 use paddock_proto::{
     Backpressure, Hello, Mode, Notification, Request, Response, SessionInfo, SessionState, Start,
 };
 use std::io::Read;
-use std::process::{Child, Stdio};
+use std::ops::RangeInclusive;
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(120);
@@ -21,14 +22,29 @@ const LINES: u32 = 600_000;
 /// The flood: `read x` waits for the "\r" that starts it.
 const FLOOD: &str = "read x; seq 1 600000";
 
-/// What the flood prints through the terminal: the echo of "\r", then each line of `seq`
-/// with ONLCR's "\r\n".
-fn flood_bytes() -> Vec<u8> {
+/// What `seq` of `lines` prints through the terminal once "\r" started it: the echo of
+/// "\r", then each line with ONLCR's "\r\n".
+fn seq_printed(lines: RangeInclusive<u32>) -> Vec<u8> {
     let mut want = b"\r\n".to_vec();
-    for i in 1..=LINES {
+    for i in lines {
         want.extend_from_slice(format!("{i}\r\n").as_bytes());
     }
     want
+}
+
+/// What the flood prints through the terminal.
+fn flood_bytes() -> Vec<u8> {
+    seq_printed(1..=LINES)
+}
+
+/// A session running `sh -c SCRIPT` with a ring of `ring` bytes.
+fn sh_session(env: &Env, ring: &str, script: &str) -> String {
+    env.run(&["--ring", ring], &["sh", "-c", script])
+}
+
+/// A session with a 64 KiB ring that prints the flood once "\r" is typed.
+fn flood_session(env: &Env) -> String {
+    sh_session(env, "64K", FLOOD)
 }
 
 /// Starts `paddock logs --follow --raw ID EXTRA…` with its stdout going to `stdout`.
@@ -65,23 +81,75 @@ async fn start_flood(env: &Env, id: &str) {
     w.send_input(b"\r").await.expect("input");
 }
 
-fn wait_exit(child: &mut Child, what: &str) -> std::process::ExitStatus {
+/// Starts `paddock logs --follow --raw ID EXTRA…`, waits for it to attach, then starts
+/// the flood.
+async fn follow_the_flood(env: &Env, id: &str, extra: &[&str], stdout: Stdio) -> Child {
+    let logs = follow(env, id, extra, stdout);
+    wait_attached(env, id, 1).await;
+    start_flood(env, id).await;
+    logs
+}
+
+/// Waits until the session's agent has exited.
+async fn wait_agent_exited(env: &Env, id: &str, what: &str) {
+    wait_until_async(what, T, || async {
+        info(env, id).await.state == SessionState::Exited
+    })
+    .await;
+}
+
+/// A hello for a client the agent waits for (default stall limit).
+fn held_hello(start: Start) -> Hello {
+    let mut hello = Hello::new(Mode::ReadOnly);
+    hello.start = start;
+    hello.backpressure = Some(Backpressure {
+        stall_ms: Backpressure::DEFAULT_STALL_MS,
+    });
+    hello
+}
+
+/// The client's next event, by `deadline`.
+async fn next_event(client: &mut Client, deadline: tokio::time::Instant, what: &str) -> Event {
+    tokio::time::timeout_at(deadline, client.next_event())
+        .await
+        .unwrap_or_else(|_| panic!("{what} within the limit"))
+        .expect("event")
+        .expect("open")
+}
+
+/// Everything a follower's `paddock logs` writes, to its end.
+fn read_all(logs: &mut Child) -> Vec<u8> {
+    let mut got = Vec::new();
+    logs.stdout
+        .take()
+        .expect("stdout")
+        .read_to_end(&mut got)
+        .expect("read the follower");
+    got
+}
+
+/// Waits for `child` to end: its exit status and what it said on stderr.
+fn ended(child: &mut Child, what: &str) -> (ExitStatus, String) {
     let deadline = Instant::now() + T;
-    loop {
+    let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            return status;
+            break status;
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn stderr_of(child: &mut Child) -> String {
+    };
     let mut err = String::new();
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_string(&mut err);
     }
-    err
+    (status, err)
+}
+
+/// `paddock logs --follow` ended with the session, successfully, with nothing to report.
+fn assert_ended_quietly(logs: &mut Child) {
+    let (status, err) = ended(logs, "`logs --follow` to end with the session");
+    assert!(status.success(), "logs failed: {err}");
+    assert!(err.is_empty(), "nothing to report, yet: {err}");
 }
 
 /// The first index where `got` and `want` differ, for a readable failure.
@@ -108,26 +176,19 @@ fn assert_whole(got: &[u8], what: &str) {
 #[tokio::test]
 async fn a_flood_followed_into_a_file_arrives_whole() {
     let env = Env::new();
-    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let id = flood_session(&env);
     let path = env.dir().join("followed.out");
     let file = std::fs::File::create(&path).expect("output file");
-    let mut logs = follow(&env, &id, &[], Stdio::from(file));
-    wait_attached(&env, &id, 1).await;
-    start_flood(&env, &id).await;
-    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
-    let err = stderr_of(&mut logs);
-    assert!(status.success(), "logs failed: {err}");
-    assert!(err.is_empty(), "nothing to report, yet: {err}");
+    let mut logs = follow_the_flood(&env, &id, &[], Stdio::from(file)).await;
+    assert_ended_quietly(&mut logs);
     assert_whole(&std::fs::read(&path).expect("read output"), "the file");
 }
 
 #[tokio::test]
 async fn the_agent_waits_while_a_follower_pauses_and_the_follower_gets_every_byte() {
     let env = Env::new();
-    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
-    let mut logs = follow(&env, &id, &["--stall-limit", "30"], Stdio::piped());
-    wait_attached(&env, &id, 1).await;
-    start_flood(&env, &id).await;
+    let id = flood_session(&env);
+    let mut logs = follow_the_flood(&env, &id, &["--stall-limit", "30"], Stdio::piped()).await;
     // The follower's pipe fills and it stops reading; the agent must wait for it: its output
     // stops growing once what is in flight fills the ring, the socket and the follower's
     // buffers, and it has not finished after a pause of two seconds.
@@ -160,41 +221,22 @@ async fn the_agent_waits_while_a_follower_pauses_and_the_follower_gets_every_byt
         flood_bytes().len()
     );
 
-    let mut got = Vec::new();
-    logs.stdout
-        .take()
-        .expect("stdout")
-        .read_to_end(&mut got)
-        .expect("read the follower");
-    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
-    let err = stderr_of(&mut logs);
-    assert!(status.success(), "logs failed: {err}");
-    assert!(err.is_empty(), "nothing to report, yet: {err}");
+    let got = read_all(&mut logs);
+    assert_ended_quietly(&mut logs);
     assert_whole(&got, "the paused follower's output");
 }
 
 #[tokio::test]
 async fn a_follower_that_stops_reading_is_demoted_after_its_limit_and_told() {
     let env = Env::new();
-    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
-    let mut logs = follow(&env, &id, &["--stall-limit", "1"], Stdio::piped());
-    wait_attached(&env, &id, 1).await;
-    start_flood(&env, &id).await;
+    let id = flood_session(&env);
+    let mut logs = follow_the_flood(&env, &id, &["--stall-limit", "1"], Stdio::piped()).await;
     // Nobody reads the follower's output: after a second the agent runs on to its end.
-    wait_until_async("the agent to finish without its reader", T, || async {
-        info(&env, &id).await.state == SessionState::Exited
-    })
-    .await;
+    wait_agent_exited(&env, &id, "the agent to finish without its reader").await;
     assert_eq!(info(&env, &id).await.output_end, flood_bytes().len() as u64);
 
-    let mut got = Vec::new();
-    logs.stdout
-        .take()
-        .expect("stdout")
-        .read_to_end(&mut got)
-        .expect("read the follower");
-    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
-    let err = stderr_of(&mut logs);
+    let got = read_all(&mut logs);
+    let (status, err) = ended(&mut logs, "`logs --follow` to end with the session");
     assert!(status.success(), "logs failed: {err}");
     assert!(
         err.contains("took nothing for 1.0 s while the agent waited for it"),
@@ -219,20 +261,12 @@ async fn a_follower_that_stops_reading_is_demoted_after_its_limit_and_told() {
 #[tokio::test]
 async fn a_held_follower_gets_a_quiet_agents_last_line_at_once_and_every_byte_in_order() {
     let env = Env::new();
-    let id = env.run(
-        &["--ring", "1M"],
-        &[
-            "sh",
-            "-c",
-            "read x; echo first; read y; seq 1 600000; read z",
-        ],
+    let id = sh_session(
+        &env,
+        "1M",
+        "read x; echo first; read y; seq 1 600000; read z",
     );
-    let mut hello = Hello::new(Mode::ReadOnly);
-    hello.start = Start::End;
-    hello.backpressure = Some(Backpressure {
-        stall_ms: Backpressure::DEFAULT_STALL_MS,
-    });
-    let mut held = env.connect(&id, hello).await;
+    let mut held = env.connect(&id, held_hello(Start::End)).await;
     let mut next = held.welcome.stream.offset;
     let mut got = Vec::new();
     let mut frames = 0usize;
@@ -243,11 +277,7 @@ async fn a_held_follower_gets_a_quiet_agents_last_line_at_once_and_every_byte_in
     let first = b"\r\nfirst\r\n";
     let deadline = tokio::time::Instant::now() + T;
     while got.len() < first.len() {
-        let ev = tokio::time::timeout_at(deadline, held.next_event())
-            .await
-            .expect("the quiet agent's line within the limit")
-            .expect("event")
-            .expect("open");
+        let ev = next_event(&mut held, deadline, "the quiet agent's line").await;
         if let Event::Output { offset, data } = ev {
             assert_eq!(offset, next, "output out of order");
             next += data.len() as u64;
@@ -261,12 +291,7 @@ async fn a_held_follower_gets_a_quiet_agents_last_line_at_once_and_every_byte_in
     let mut want = first.to_vec();
     want.extend_from_slice(&flood_bytes());
     while got.len() < want.len() {
-        let ev = tokio::time::timeout_at(deadline, held.next_event())
-            .await
-            .expect("the whole flood within the limit")
-            .expect("event")
-            .expect("open");
-        match ev {
+        match next_event(&mut held, deadline, "the whole flood").await {
             Event::Output { offset, data } => {
                 assert_eq!(offset, next, "output out of order after {frames} frames");
                 next += data.len() as u64;
@@ -296,12 +321,7 @@ async fn fifty_clients_with_one_stalled_the_rest_get_every_byte_and_the_stalled_
     let mut stalled = env.connect(&id, Hello::new(Mode::ReadOnly)).await;
     let mut readers = Vec::new();
     for _ in 0..HELD {
-        let mut hello = Hello::new(Mode::ReadOnly);
-        hello.start = Start::End;
-        hello.backpressure = Some(Backpressure {
-            stall_ms: Backpressure::DEFAULT_STALL_MS,
-        });
-        let mut client = env.connect(&id, hello).await;
+        let mut client = env.connect(&id, held_hello(Start::End)).await;
         let len = want.len();
         readers.push(tokio::spawn(async move {
             collect_until(&mut client, T, "the whole flood", |c| c.bytes.len() >= len).await
@@ -323,12 +343,7 @@ async fn fifty_clients_with_one_stalled_the_rest_get_every_byte_and_the_stalled_
     let mut lagged = None;
     let deadline = tokio::time::Instant::now() + T;
     loop {
-        let ev = tokio::time::timeout_at(deadline, stalled.next_event())
-            .await
-            .expect("the lag notice in time")
-            .expect("event")
-            .expect("open");
-        match ev {
+        match next_event(&mut stalled, deadline, "the lag notice").await {
             Event::Notification(Notification::Lagged { from, to }) => lagged = Some((from, to)),
             Event::Snapshot { data, .. } if lagged.is_some() => {
                 assert!(contains(&data, b"600000"), "the snapshot shows the end");
@@ -346,26 +361,21 @@ async fn fifty_clients_with_one_stalled_the_rest_get_every_byte_and_the_stalled_
 #[tokio::test]
 async fn an_ordinary_client_that_reads_nothing_does_not_hold_the_agent_back() {
     let env = Env::new();
-    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let id = flood_session(&env);
     let mut stalled = env.connect(&id, Hello::new(Mode::ReadOnly)).await;
     wait_attached(&env, &id, 1).await;
     start_flood(&env, &id).await;
-    wait_until_async(
+    wait_agent_exited(
+        &env,
+        &id,
         "the agent to finish beside a client reading nothing",
-        T,
-        || async { info(&env, &id).await.state == SessionState::Exited },
     )
     .await;
     assert_eq!(info(&env, &id).await.output_end, flood_bytes().len() as u64);
     let mut lagged = false;
     let deadline = tokio::time::Instant::now() + T;
     loop {
-        let ev = tokio::time::timeout_at(deadline, stalled.next_event())
-            .await
-            .expect("the stalled client's events in time")
-            .expect("event")
-            .expect("open");
-        match ev {
+        match next_event(&mut stalled, deadline, "the stalled client's events").await {
             Event::Notification(Notification::Lagged { .. }) => lagged = true,
             Event::Notification(Notification::Exited { .. }) => break,
             _ => {}
@@ -415,19 +425,10 @@ async fn a_follower_of_a_tmux_pane_is_told_at_once_that_the_pane_cannot_wait_for
         .ok(&["tmux-attach", "--socket", socket, &pane])
         .trim()
         .to_owned();
-    let mut hello = Hello::new(Mode::ReadOnly);
-    hello.start = Start::RingStart;
-    hello.backpressure = Some(Backpressure {
-        stall_ms: Backpressure::DEFAULT_STALL_MS,
-    });
-    let mut client = env.connect(&id, hello).await;
+    let mut client = env.connect(&id, held_hello(Start::RingStart)).await;
     let deadline = tokio::time::Instant::now() + T;
     let reason = loop {
-        let ev = tokio::time::timeout_at(deadline, client.next_event())
-            .await
-            .expect("the notice in time")
-            .expect("event")
-            .expect("open");
+        let ev = next_event(&mut client, deadline, "the notice").await;
         if let Event::Notification(Notification::Demoted { reason }) = ev {
             break reason;
         }
@@ -445,7 +446,7 @@ async fn a_follower_of_a_tmux_pane_is_told_at_once_that_the_pane_cannot_wait_for
 #[tokio::test]
 async fn a_raw_followers_pipe_is_written_by_the_holder_itself_even_while_logs_is_stopped() {
     let env = Env::new();
-    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
+    let id = flood_session(&env);
     let mut logs = follow(&env, &id, &[], Stdio::piped());
     wait_attached(&env, &id, 1).await;
     let pid = nix::unistd::Pid::from_raw(logs.id() as i32);
@@ -474,10 +475,7 @@ async fn a_raw_followers_pipe_is_written_by_the_holder_itself_even_while_logs_is
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).expect("the end of the pipe");
     assert!(rest.is_empty(), "bytes after the flood: {rest:?}");
-    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
-    let err = stderr_of(&mut logs);
-    assert!(status.success(), "logs failed: {err}");
-    assert!(err.is_empty(), "nothing to report, yet: {err}");
+    assert_ended_quietly(&mut logs);
 }
 
 /// A follower that starts in the middle of a session gets what the ring still holds, then
@@ -485,23 +483,14 @@ async fn a_raw_followers_pipe_is_written_by_the_holder_itself_even_while_logs_is
 #[tokio::test]
 async fn a_raw_follower_that_starts_mid_stream_gets_the_ring_then_the_live_bytes() {
     let env = Env::new();
-    let id = env.run(
-        &["--ring", "64K"],
-        &[
-            "sh",
-            "-c",
-            "read x; seq 1 100000; read y; seq 100001 300000",
-        ],
+    let id = sh_session(
+        &env,
+        "64K",
+        "read x; seq 1 100000; read y; seq 100001 300000",
     );
-    let mut all = b"\r\n".to_vec();
-    for i in 1..=100_000 {
-        all.extend_from_slice(format!("{i}\r\n").as_bytes());
-    }
+    let mut all = seq_printed(1..=100_000);
     let first = all.len() as u64;
-    all.extend_from_slice(b"\r\n");
-    for i in 100_001..=300_000 {
-        all.extend_from_slice(format!("{i}\r\n").as_bytes());
-    }
+    all.extend_from_slice(&seq_printed(100_001..=300_000));
     start_flood(&env, &id).await;
     wait_until_async("the first part to be printed", T, || async {
         info(&env, &id).await.output_end == first
@@ -512,16 +501,8 @@ async fn a_raw_follower_that_starts_mid_stream_gets_the_ring_then_the_live_bytes
     let ring_start = info(&env, &id).await.ring_start;
     assert!(ring_start > 0, "the ring no longer holds the beginning");
     start_flood(&env, &id).await;
-    let mut got = Vec::new();
-    logs.stdout
-        .take()
-        .expect("stdout")
-        .read_to_end(&mut got)
-        .expect("read the follower");
-    let status = wait_exit(&mut logs, "`logs --follow` to end with the session");
-    let err = stderr_of(&mut logs);
-    assert!(status.success(), "logs failed: {err}");
-    assert!(err.is_empty(), "nothing to report, yet: {err}");
+    let got = read_all(&mut logs);
+    assert_ended_quietly(&mut logs);
     let want = &all[ring_start as usize..];
     if let Some(at) = first_difference(&got, want) {
         panic!(
@@ -537,24 +518,18 @@ async fn a_raw_follower_that_starts_mid_stream_gets_the_ring_then_the_live_bytes
 #[tokio::test]
 async fn when_the_pipes_reader_leaves_logs_says_so_and_the_agent_runs_on() {
     let env = Env::new();
-    let id = env.run(&["--ring", "64K"], &["sh", "-c", FLOOD]);
-    let mut logs = follow(&env, &id, &[], Stdio::piped());
-    wait_attached(&env, &id, 1).await;
-    start_flood(&env, &id).await;
+    let id = flood_session(&env);
+    let mut logs = follow_the_flood(&env, &id, &[], Stdio::piped()).await;
     let mut stdout = logs.stdout.take().expect("stdout");
     let mut first = [0u8; 100];
     stdout.read_exact(&mut first).expect("the first bytes");
     assert_eq!(&first[..], &flood_bytes()[..100]);
     drop(stdout);
-    let status = wait_exit(&mut logs, "`logs` to end once its reader left");
-    let err = stderr_of(&mut logs);
+    let (status, err) = ended(&mut logs, "`logs` to end once its reader left");
     assert!(!status.success(), "logs cannot have succeeded: {err}");
     assert!(
         err.contains("cannot write into this reader's output"),
         "logs did not say why it ended: {err:?}"
     );
-    wait_until_async("the agent to finish once nobody holds it", T, || async {
-        info(&env, &id).await.state == SessionState::Exited
-    })
-    .await;
+    wait_agent_exited(&env, &id, "the agent to finish once nobody holds it").await;
 }

@@ -134,7 +134,17 @@ enum Step {
     Lagged { from: u64 },
 }
 
-/// Sends everything from `cursor` to the ring's end; resyncs with a snapshot on lag.
+/// What one step of a [`drain`] did.
+enum Drained {
+    /// Nothing is left to send now.
+    CaughtUp,
+    /// The cursor moved on (sent, skipped or resynced), and the client's hold with it.
+    Moved,
+}
+
+/// Sends everything from `cursor` to the ring's end, a step at a time: into the client's
+/// own pipe ([`sink_step`]) or as output frames ([`frame_step`]). Before each step the
+/// client is told of a demotion since the last; after it, answers queued for it go out.
 async fn drain(
     shared: &Shared,
     wr: &mut OwnedWriteHalf,
@@ -143,10 +153,35 @@ async fn drain(
     output: &mut Output,
     ctl: &mut mpsc::Receiver<Message>,
 ) -> std::io::Result<()> {
-    if output.sink.is_some() {
-        return drain_to_sink(shared, wr, cursor, buf, output, ctl).await;
+    loop {
+        tell_demotion(wr, buf, output).await?;
+        let step = if let Some(sink) = &output.sink {
+            sink_step(shared, sink, wr, cursor, buf, output).await?
+        } else {
+            frame_step(shared, wr, cursor, buf, output).await?
+        };
+        match step {
+            Drained::CaughtUp => return Ok(()),
+            Drained::Moved => answer_queued(wr, buf, ctl).await?,
+        }
     }
-    drain_frames(shared, wr, cursor, buf, output, ctl).await
+}
+
+/// Lets the agent go on past `cursor` if it waits for this client.
+fn advance_hold(output: &Output, cursor: u64) {
+    if let Some(hold) = &output.hold {
+        hold.advance(cursor);
+    }
+}
+
+/// Appends the notice that the client's output skips from `from` to `to`.
+fn encode_lagged(from: u64, to: u64, buf: &mut Vec<u8>) {
+    encode_control(
+        &Message::Notification {
+            payload: Notification::Lagged { from, to },
+        },
+        buf,
+    );
 }
 
 /// Writes a demotion notice if the agent stopped waiting for this client since the last.
@@ -193,156 +228,128 @@ enum SinkStep {
     },
 }
 
-/// [`drain`] for a client whose output goes into its own pipe ([`Sink`]): the raw bytes
-/// straight from the ring, each write as much as the pipe takes. Bytes the ring dropped
-/// (only once demoted) are skipped with a `lagged` notice on the connection; no snapshot.
-async fn drain_to_sink(
+/// One step of [`drain`] for a client whose output goes into its own pipe ([`Sink`]): raw
+/// bytes straight from the ring, as much as the pipe takes. Bytes the ring dropped (only
+/// once demoted) are skipped with a `lagged` notice on the connection; no snapshot.
+async fn sink_step(
     shared: &Shared,
+    sink: &Sink,
     wr: &mut OwnedWriteHalf,
     cursor: &mut u64,
     buf: &mut Vec<u8>,
-    output: &mut Output,
-    ctl: &mut mpsc::Receiver<Message>,
-) -> std::io::Result<()> {
-    loop {
-        tell_demotion(wr, buf, output).await?;
-        if lock(&shared.ring).end() <= *cursor {
-            return Ok(());
-        }
-        let Some(sink) = output.sink.as_ref() else {
-            return Ok(());
-        };
-        let at = *cursor;
-        let step = sink
-            .write_with(|pipe| {
-                let ring = lock(&shared.ring);
-                match ring.slices_from(at, HELD_CHUNK) {
-                    Ok((a, b)) if a.is_empty() && b.is_empty() => Ok(SinkStep::CaughtUp),
-                    Ok((a, b)) => crate::sink::write_parts(pipe, a, b).map(SinkStep::Wrote),
-                    Err(Position::Gone { start }) => Ok(SinkStep::Skipped {
-                        from: at,
-                        to: start,
-                    }),
-                    Err(Position::Future { .. } | Position::Available) => Ok(SinkStep::CaughtUp),
-                }
-            })
-            .await;
-        match step {
-            Ok(SinkStep::CaughtUp) => return Ok(()),
-            Ok(SinkStep::Wrote(n)) => *cursor += n as u64,
-            Ok(SinkStep::Skipped { from, to }) => {
-                tracing::info!(
-                    from,
-                    to,
-                    "a follower's pipe fell out of the ring; skipping to the ring's start"
-                );
-                buf.clear();
-                encode_control(
-                    &Message::Notification {
-                        payload: Notification::Lagged { from, to },
-                    },
-                    buf,
-                );
-                wr.write_all(buf).await?;
-                *cursor = to;
-            }
-            Err(e) => {
-                tracing::info!(error = %e, "cannot write into a follower's pipe (its reader left?); closing that client");
-                buf.clear();
-                encode_control(
-                    &error(ErrorPayload::new(
-                        ErrorCode::Os,
-                        format!("the holder cannot write into this reader's output: {e}"),
-                    )),
-                    buf,
-                );
-                let _ = wr.write_all(buf).await;
-                return Err(e);
-            }
-        }
-        if let Some(hold) = &output.hold {
-            hold.advance(*cursor);
-        }
-        answer_queued(wr, buf, ctl).await?;
+    output: &Output,
+) -> std::io::Result<Drained> {
+    if lock(&shared.ring).end() <= *cursor {
+        return Ok(Drained::CaughtUp);
     }
+    let at = *cursor;
+    let step = sink
+        .write_with(|pipe| {
+            let ring = lock(&shared.ring);
+            match ring.slices_from(at, HELD_CHUNK) {
+                Ok((a, b)) if a.is_empty() && b.is_empty() => Ok(SinkStep::CaughtUp),
+                Ok((a, b)) => crate::sink::write_parts(pipe, a, b).map(SinkStep::Wrote),
+                Err(Position::Gone { start }) => Ok(SinkStep::Skipped {
+                    from: at,
+                    to: start,
+                }),
+                Err(Position::Future { .. } | Position::Available) => Ok(SinkStep::CaughtUp),
+            }
+        })
+        .await;
+    match step {
+        Ok(SinkStep::CaughtUp) => return Ok(Drained::CaughtUp),
+        Ok(SinkStep::Wrote(n)) => *cursor += n as u64,
+        Ok(SinkStep::Skipped { from, to }) => {
+            tracing::info!(
+                from,
+                to,
+                "a follower's pipe fell out of the ring; skipping to the ring's start"
+            );
+            buf.clear();
+            encode_lagged(from, to, buf);
+            wr.write_all(buf).await?;
+            *cursor = to;
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "cannot write into a follower's pipe (its reader left?); closing that client");
+            buf.clear();
+            encode_control(
+                &error(ErrorPayload::new(
+                    ErrorCode::Os,
+                    format!("the holder cannot write into this reader's output: {e}"),
+                )),
+                buf,
+            );
+            let _ = wr.write_all(buf).await;
+            return Err(e);
+        }
+    }
+    advance_hold(output, *cursor);
+    Ok(Drained::Moved)
 }
 
-/// [`drain`] into output frames on the connection.
-async fn drain_frames(
+/// One step of [`drain`] into output frames on the connection; a client that fell behind
+/// is resynced with a snapshot.
+async fn frame_step(
     shared: &Shared,
     wr: &mut OwnedWriteHalf,
     cursor: &mut u64,
     buf: &mut Vec<u8>,
-    output: &mut Output,
-    ctl: &mut mpsc::Receiver<Message>,
-) -> std::io::Result<()> {
-    loop {
-        tell_demotion(wr, buf, output).await?;
-        buf.clear();
-        let step = {
-            let ring = lock(&shared.ring);
-            let behind = ring.end().saturating_sub(*cursor);
-            if !output.lossless && behind > shared.spec.max_lag as u64 {
-                Step::Lagged { from: *cursor }
+    output: &Output,
+) -> std::io::Result<Drained> {
+    buf.clear();
+    let step = {
+        let ring = lock(&shared.ring);
+        let behind = ring.end().saturating_sub(*cursor);
+        if !output.lossless && behind > shared.spec.max_lag as u64 {
+            Step::Lagged { from: *cursor }
+        } else {
+            let chunk = if output.hold.is_some() {
+                HELD_CHUNK
             } else {
-                let chunk = if output.hold.is_some() {
-                    HELD_CHUNK
-                } else {
-                    OUTPUT_CHUNK
-                };
-                match ring.slices_from(*cursor, chunk) {
-                    Ok((a, b)) if a.is_empty() && b.is_empty() => Step::CaughtUp,
-                    Ok((a, b)) => {
-                        encode_output_parts(*cursor, a, b, buf);
-                        Step::Wrote(a.len() + b.len())
-                    }
-                    Err(Position::Gone { .. }) => Step::Lagged { from: *cursor },
-                    Err(Position::Future { end }) => {
-                        *cursor = end;
-                        Step::CaughtUp
-                    }
-                    Err(Position::Available) => Step::CaughtUp,
+                OUTPUT_CHUNK
+            };
+            match ring.slices_from(*cursor, chunk) {
+                Ok((a, b)) if a.is_empty() && b.is_empty() => Step::CaughtUp,
+                Ok((a, b)) => {
+                    encode_output_parts(*cursor, a, b, buf);
+                    Step::Wrote(a.len() + b.len())
                 }
-            }
-        };
-        match step {
-            Step::CaughtUp => return Ok(()),
-            Step::Wrote(n) => {
-                // Copied out of the ring: the agent need not wait for the socket.
-                *cursor += n as u64;
-                if let Some(hold) = &output.hold {
-                    hold.advance(*cursor);
+                Err(Position::Gone { .. }) => Step::Lagged { from: *cursor },
+                Err(Position::Future { end }) => {
+                    *cursor = end;
+                    Step::CaughtUp
                 }
-                wr.write_all(buf).await?;
-            }
-            Step::Lagged { from } => {
-                let snap = shared
-                    .model
-                    .snapshot()
-                    .await
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                tracing::info!(
-                    from,
-                    to = snap.offset,
-                    "client lagged; resyncing it with a snapshot"
-                );
-                encode_control(
-                    &Message::Notification {
-                        payload: Notification::Lagged {
-                            from,
-                            to: snap.offset,
-                        },
-                    },
-                    buf,
-                );
-                encode_snapshot(snap.offset, snap.size.cols, snap.size.rows, &snap.data, buf);
-                wr.write_all(buf).await?;
-                *cursor = snap.offset;
-                if let Some(hold) = &output.hold {
-                    hold.advance(*cursor);
-                }
+                Err(Position::Available) => Step::CaughtUp,
             }
         }
-        answer_queued(wr, buf, ctl).await?;
+    };
+    match step {
+        Step::CaughtUp => return Ok(Drained::CaughtUp),
+        Step::Wrote(n) => {
+            // Copied out of the ring: the agent need not wait for the socket.
+            *cursor += n as u64;
+            advance_hold(output, *cursor);
+            wr.write_all(buf).await?;
+        }
+        Step::Lagged { from } => {
+            let snap = shared
+                .model
+                .snapshot()
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            tracing::info!(
+                from,
+                to = snap.offset,
+                "client lagged; resyncing it with a snapshot"
+            );
+            encode_lagged(from, snap.offset, buf);
+            encode_snapshot(snap.offset, snap.size.cols, snap.size.rows, &snap.data, buf);
+            wr.write_all(buf).await?;
+            *cursor = snap.offset;
+            advance_hold(output, *cursor);
+        }
     }
+    Ok(Drained::Moved)
 }
