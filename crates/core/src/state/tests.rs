@@ -10,6 +10,25 @@ fn decide(m: &mut Machine, now: Instant) -> Decided {
 }
 
 /// The hook event of a turn that starts running `Bash`.
+/// The state at `now` is still a permission wait, and the machine asks to be checked again,
+/// when it has settled to waiting for input: the decision then.
+fn settles_from_permission_to_waiting_input(m: &mut Machine, now: Instant) -> StateDetail {
+    let d = decide(m, now);
+    assert_eq!(
+        d.detail.state,
+        AgentState::WaitingPermission,
+        "not settled yet"
+    );
+    let recheck = d.recheck_at.expect("asks to be checked again");
+    let d = decide(m, recheck).detail;
+    assert_eq!(
+        d.state,
+        AgentState::WaitingInput,
+        "the prompt, steady since the answer, says it waits for input"
+    );
+    d
+}
+
 fn bash_started() -> HookSignal {
     HookSignal::ToolStarted {
         tool: "Bash".into(),
@@ -273,18 +292,7 @@ fn a_declined_box_the_screen_never_showed_still_settles_to_waiting_input() {
     m.permission(None);
     let t2 = t1 + Duration::from_millis(100);
     m.output(t2);
-    let d = decide(&mut m, t2);
-    assert_eq!(
-        d.detail.state,
-        AgentState::WaitingPermission,
-        "not settled yet"
-    );
-    let recheck = d.recheck_at.expect("asks to be checked again");
-    assert_eq!(
-        decide(&mut m, recheck).detail.state,
-        AgentState::WaitingInput,
-        "the prompt, steady since the answer, says it waits for input"
-    );
+    settles_from_permission_to_waiting_input(&mut m, t2);
 }
 
 #[test]
@@ -317,21 +325,8 @@ fn a_permission_a_hook_announced_is_declined_then_the_input_prompt_settles_to_wa
         "the box is still on the screen"
     );
     m.screen(ScreenSignal::Prompt, t1);
-    let d = decide(&mut m, t1);
-    assert_eq!(
-        d.detail.state,
-        AgentState::WaitingPermission,
-        "not settled yet"
-    );
-    let recheck = d.recheck_at.expect("asks to be checked again");
-    let d = decide(&mut m, recheck).detail;
-    assert_eq!(
-        (d.state, d.sources),
-        (
-            AgentState::WaitingInput,
-            vec![StateSource::Screen, StateSource::Hooks]
-        )
-    );
+    let d = settles_from_permission_to_waiting_input(&mut m, t1);
+    assert_eq!(d.sources, vec![StateSource::Screen, StateSource::Hooks]);
 }
 // --- end: Gemini CLI ---
 
