@@ -3,9 +3,9 @@
 # free port), pairs an admin device, and runs schemathesis (pinned, from PyPI, in a venv under
 # the cache directory) against /api/v1/openapi.json, failing on any 5xx or response that does
 # not match the document. Revoking devices is left out (the fuzzer would revoke its own
-# device through the links of the document; tests/endpoint.rs covers revocation), and so is
+# device through the links of the document; tests/endpoint/roles.rs covers revocation), and so is
 # starting sessions (it would run whatever programs the fuzzer makes up on this machine;
-# tests/endpoint_sessions.rs covers the route and its errors). Usage: scripts/schemathesis.sh [PADDOCK_BINARY] [MAX_EXAMPLES]
+# tests/endpoint_sessions/rest.rs covers the route and its errors). Usage: scripts/schemathesis.sh [PADDOCK_BINARY] [MAX_EXAMPLES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

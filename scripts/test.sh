@@ -24,7 +24,7 @@ need ps || apt_install procps
 # --- end upgrade ---
 # worktrees (issue 16): `paddock run --worktree` runs the git command (crates/cli/tests/worktree.rs).
 need git || apt_install git
-# A private session bus for the desktop-notification tests (crates/cli/tests/notifications.rs).
+# A private session bus for the desktop-notification tests (crates/cli/tests/notifications/).
 need dbus-daemon || apt_install dbus
 # adopt: begin. `paddock adopt` moves a process with reptyr; its test starts the process
 # under `script` (util-linux, in Debian's bsdutils) in a PTY Paddock does not own.

@@ -45,7 +45,7 @@ beforeAll(async () => {
     join(host.dir, "config", "config.toml"),
     // Presence off: this suite checks what a push does in the browser, and a visible tab
     // of its own would hold push for the owner "at" that device (presence is tested in
-    // crates/cli/tests/notifications.rs).
+    // crates/cli/tests/notifications/delivery.rs).
     `\n[notify]\nattempts = 1\n\n[notify.presence]\nenabled = false\n\n[notify.webhook]\nenabled = true\nurl = "http://127.0.0.1:${dead}/hook"\nsecret = "${SECRET}"\n`,
   );
   await host.up();

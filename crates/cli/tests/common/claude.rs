@@ -1,7 +1,8 @@
-//! The real Claude Code under `paddock run`, for the tests that drive it (agents_real.rs,
+//! The real Claude Code under `paddock run`, for the tests that drive it (agents_real/,
 //! claude_bg.rs, mcp_claude.rs, mcp_wiring.rs): the pinned CLI in a [`ClaudeSandbox`],
 //! offline against `paddock-fakeapi`, and [`Claude`], one such session with every hook
-//! recorded. Included as `#[path = "common/claude.rs"] mod claude;`. A missing CLI fails
+//! recorded. Included as `#[path = "common/claude.rs"] mod claude;` (`../common/claude.rs`
+//! from a test's main.rs). A missing CLI fails
 //! the test (never skips it) with the message saying how to install it.
 
 #![allow(dead_code)]

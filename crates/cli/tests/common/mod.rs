@@ -43,7 +43,7 @@ impl Env {
             // Each test's endpoint on a free port of its own.
             .env("PADDOCK_SERVER__PORT", "0")
             .env_remove("PADDOCK_LOG")
-            // No test pops notifications on the desktop it runs on (notifications.rs gives
+            // No test pops notifications on the desktop it runs on (notifications/ gives
             // its supervisor a private bus).
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env("TERM", "xterm-256color");

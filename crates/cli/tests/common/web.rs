@@ -1,7 +1,7 @@
 //! A client of a real `paddock up`'s endpoint for the tests: pinned TLS, raw and JSON
-//! requests, pairing through `paddock pair`, WebSockets. Included by endpoint.rs,
-//! endpoint_sessions.rs, notifications.rs, probes.rs (and others) as
-//! `#[path = "common/web.rs"] mod web;`.
+//! requests, pairing through `paddock pair`, WebSockets. Included by endpoint/,
+//! endpoint_sessions/, notifications/, probes/ (and others) as
+//! `#[path = "common/web.rs"] mod web;` (`../common/web.rs` from a test's main.rs).
 
 #![allow(dead_code)]
 
