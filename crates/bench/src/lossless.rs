@@ -7,7 +7,9 @@
 //! itself (`paddock_host`'s sink; a holder that declines sends frames `logs` copies on).
 //! The clock runs from the "\r" to the follower's last byte; the agent's own time ends when
 //! the holder announces its exit (every byte then is in the ring). Runs alternate with a
-//! bare PTY, which reads as fast as it can.
+//! bare PTY, which reads as fast as it can, and a bare relay: the same reader writing each
+//! read into a pipe another thread reads (`follow::relay_run`), the least any program
+//! between a PTY and its reader costs.
 //!
 //! **Fan-out**: 49 fast lossless clients and one slow ordinary client (it reads 16 KiB every
 //! 20 ms) on one session printing a quarter of `--size`; then the same without the slow
@@ -26,7 +28,7 @@ use crate::options::Options;
 use crate::report::Report;
 use crate::throughput::{raw_pty, ECHO};
 use fan_out::{fan_rows, fan_run};
-use follow::{follow_run, follower_rows};
+use follow::{follow_run, follower_rows, relay_run};
 use serde_json::json;
 use std::time::Duration;
 
@@ -43,16 +45,19 @@ pub fn run(h: &mut Harness, opts: &Options, report: &mut Report) {
     let bytes = ECHO + file.tty_bytes();
     let follow_script = format!("read x; cat {}", file.path.display());
     let raw_script = format!("read x; cat {}; exec sleep 1000000", file.path.display());
-    let mut raws = Vec::new();
-    let mut runs = Vec::new();
+    let (mut raws, mut relays, mut runs) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=opts.follows {
         eprintln!(
-            "lossless: round {round}/{}: bare PTY, logs --follow --raw",
+            "lossless: round {round}/{}: bare PTY, bare relay, logs --follow --raw",
             opts.follows
         );
         match raw_pty(&raw_script, bytes) {
             Ok(r) => raws.push(r.elapsed),
             Err(e) => report.fail(&format!("Lossless follower, bare PTY, round {round}"), &e),
+        }
+        match relay_run(&raw_script, bytes) {
+            Ok(r) => relays.push(r),
+            Err(e) => report.fail(&format!("Lossless follower, bare relay, round {round}"), &e),
         }
         match follow_run(h, &follow_script, bytes) {
             Ok(r) => runs.push(r),
@@ -60,7 +65,14 @@ pub fn run(h: &mut Harness, opts: &Options, report: &mut Report) {
         }
     }
     let mut json = json!({ "tty_bytes": bytes });
-    follower_rows(report, &mut json, bytes, &raws, &runs, opts.follows);
+    follower_rows(
+        report,
+        &mut json,
+        bytes,
+        (&raws, &relays),
+        &runs,
+        opts.follows,
+    );
 
     let fan_file = match h.text_file("fan.txt", opts.size / 4) {
         Ok(f) => f,

@@ -316,6 +316,16 @@ impl Figures<'_> {
 /// The file through a PTY pair with nothing in between: `cat` on the slave, this process
 /// reading the master.
 pub(crate) fn raw_pty(script: &str, bytes: u64) -> anyhow::Result<Timed> {
+    raw_pty_into(script, bytes, |_| Ok(())).map(|(timed, _)| timed)
+}
+
+/// [`raw_pty`], handing each read to `relay` before reading on; also returns the moment
+/// the "\r" was typed, for a relay's reader to time itself from.
+pub(crate) fn raw_pty_into(
+    script: &str,
+    bytes: u64,
+    mut relay: impl FnMut(&[u8]) -> std::io::Result<()> + Send + 'static,
+) -> anyhow::Result<(Timed, Instant)> {
     let pair = portable_pty::native_pty_system()
         .openpty(PtySize {
             rows: ROWS,
@@ -363,6 +373,7 @@ pub(crate) fn raw_pty(script: &str, bytes: u64) -> anyhow::Result<Timed> {
                 if n == 0 {
                     bail!("the PTY closed after {got} of {bytes} bytes");
                 }
+                relay(&buf[..n]).context("relaying what the PTY gave")?;
                 got += n as u64;
             }
             let elapsed = t0.elapsed();
@@ -370,10 +381,13 @@ pub(crate) fn raw_pty(script: &str, bytes: u64) -> anyhow::Result<Timed> {
             if got != bytes {
                 bail!("read {got} bytes from the PTY, expected {bytes}");
             }
-            Ok(Timed {
-                elapsed,
-                busy_cores,
-            })
+            Ok((
+                Timed {
+                    elapsed,
+                    busy_cores,
+                },
+                t0,
+            ))
         },
         kill,
     );

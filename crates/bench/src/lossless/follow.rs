@@ -44,7 +44,7 @@ pub(super) fn follower_rows(
     report: &mut Report,
     json: &mut serde_json::Value,
     bytes: u64,
-    raws: &[Duration],
+    (raws, relays): (&[Duration], &[Duration]),
     runs: &[FollowRun],
     wanted: usize,
 ) {
@@ -61,6 +61,7 @@ pub(super) fn follower_rows(
             "stderr": r.said,
         })).collect::<Vec<_>>(),
         "bare_pty_secs": raws.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
+        "bare_relay_secs": relays.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
     });
     let mut row = Row::new(
         format!("`logs --follow --raw`, {} MiB flood, bytes received", bytes >> 20),
@@ -110,6 +111,21 @@ pub(super) fn follower_rows(
         ))
         .target("≥ 90 % of bare PTY", rate / raw_rate >= TARGET_RATIO),
     );
+    if let Some(relay) = median(relays) {
+        let relay_rate = mb_per_s(bytes, relay);
+        report.add(
+            Row::new(
+                "`logs --follow --raw` against a bare relay",
+                format!("{:.1} % of the relay's rate", 100.0 * rate / relay_rate),
+            )
+            .beside(format!(
+                "the bare relay (the bare PTY's reader writing each read into a pipe another thread reads and checks) ran at {relay_rate:.0} MB/s, {:.1} % of the bare PTY: the least a program between a PTY and its reader costs on this machine (medians of {} runs)",
+                100.0 * relay_rate / raw_rate,
+                relays.len()
+            )),
+        );
+        json["follower"]["bare_relay_mb_per_s"] = json!(relay_rate);
+    }
     report.add(
         Row::new(
             "`logs --follow --raw`, the agent's slowdown",
@@ -285,6 +301,44 @@ fn follow_session(h: &Harness, session: &Session, bytes: u64) -> anyhow::Result<
         holder_cpu,
         logs_cpu_ns,
     })
+}
+
+/// A bare relay, the least any program between a PTY and its reader costs, whoever wrote
+/// it: the bare PTY's reader writes each read on into a pipe (1 MiB, as `logs` asks for
+/// its own), which another thread reads and checks as the follower's reader does. The
+/// clock runs from the "\r" to that thread's last byte.
+pub(super) fn relay_run(script: &str, bytes: u64) -> anyhow::Result<Duration> {
+    use nix::fcntl::{fcntl, FcntlArg};
+    let (rd, wr) = nix::unistd::pipe().context("cannot make a pipe for the bare relay")?;
+    let _ = fcntl(
+        std::os::fd::AsRawFd::as_raw_fd(&wr),
+        FcntlArg::F_SETPIPE_SZ(1 << 20),
+    );
+    let mut out = std::fs::File::from(wr);
+    let reader = std::thread::spawn(move || {
+        let mut pipe = std::fs::File::from(rd);
+        let mut expected = Expected::new(bytes);
+        let mut buf = vec![0u8; 1 << 20];
+        while expected.pos < bytes {
+            match pipe.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => expected.check(&buf[..n]),
+            }
+        }
+        (expected.pos, expected.mismatch, Instant::now())
+    });
+    let (_, t0) = crate::throughput::raw_pty_into(script, bytes, move |chunk| {
+        std::io::Write::write_all(&mut out, chunk)
+    })?;
+    let (got, mismatch, done) = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the bare relay's reader panicked"))?;
+    if got != bytes || mismatch.is_some() {
+        bail!(
+            "the bare relay's reader got {got} of {bytes} bytes, first difference at {mismatch:?}"
+        );
+    }
+    Ok(done - t0)
 }
 
 fn wait_child(
