@@ -254,7 +254,16 @@ async fn a_message_over_rest_says_whether_the_agent_took_it() {
     );
     // The wait is the caller's: a program that shows nothing is `unknown` after it, with
     // what was seen; a wait out of range is a 400 that gives the range.
-    let deaf = env.run(&["--name", "deaf"], &["sh", "-c", "stty -echo; sleep 600"]);
+    // It says when its terminal stopped echoing: text typed before that would echo.
+    let deaf = env.run(
+        &["--name", "deaf"],
+        &["sh", "-c", "stty -echo; echo deaf-now; exec sleep 600"],
+    );
+    wait_until(
+        "the deaf program to stop echoing",
+        Duration::from_secs(10),
+        || env.ok(&["logs", &deaf]).contains("deaf-now"),
+    );
     let post = |id: String, body: serde_json::Value| {
         let web = &web;
         let token = &token;
