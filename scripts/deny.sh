@@ -16,4 +16,8 @@ if [ ! -x "$ROOT/bin/cargo-deny" ]; then
   cargo install --locked --quiet cargo-deny --version "$VERSION" --root "$ROOT"
 fi
 "$ROOT/bin/cargo-deny" --version
+# cargo-deny reads `cargo metadata` for every target, offline: the crates only other systems
+# build with (windows-sys, the Android and Apple ones) must be in the local cache first. A
+# Linux build never downloads them, so on a fresh machine they are fetched here (crates.io).
+cargo fetch --locked --quiet
 "$ROOT/bin/cargo-deny" --offline --log-level warn check --hide-inclusion-graph licenses bans sources
