@@ -308,11 +308,12 @@ fn follow_session(h: &Harness, session: &Session, bytes: u64) -> anyhow::Result<
 /// its own), which another thread reads and checks as the follower's reader does. The
 /// clock runs from the "\r" to that thread's last byte.
 pub(super) fn relay_run(script: &str, bytes: u64) -> anyhow::Result<Duration> {
-    use nix::fcntl::{fcntl, FcntlArg};
     let (rd, wr) = nix::unistd::pipe().context("cannot make a pipe for the bare relay")?;
-    let _ = fcntl(
+    // Linux only, as in `logs`: other systems size their pipes themselves.
+    #[cfg(target_os = "linux")]
+    let _ = nix::fcntl::fcntl(
         std::os::fd::AsRawFd::as_raw_fd(&wr),
-        FcntlArg::F_SETPIPE_SZ(1 << 20),
+        nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20),
     );
     let mut out = std::fs::File::from(wr);
     let reader = std::thread::spawn(move || {
