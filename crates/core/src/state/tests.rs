@@ -9,7 +9,6 @@ fn decide(m: &mut Machine, now: Instant) -> Decided {
     m.decide(now, || "t".into())
 }
 
-/// The hook event of a turn that starts running `Bash`.
 /// The state at `now` is still a permission wait, and the machine asks to be checked again,
 /// when it has settled to waiting for input: the decision then.
 fn settles_from_permission_to_waiting_input(m: &mut Machine, now: Instant) -> StateDetail {
@@ -29,6 +28,7 @@ fn settles_from_permission_to_waiting_input(m: &mut Machine, now: Instant) -> St
     d
 }
 
+/// The hook event of a turn that starts running `Bash`.
 fn bash_started() -> HookSignal {
     HookSignal::ToolStarted {
         tool: "Bash".into(),
